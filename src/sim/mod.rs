@@ -1,0 +1,69 @@
+//! The simulated fleet: loopback fakes of Taskcluster and LambdaTest plus a fake `hyperexecute`
+//! CLI, used by `devicepool demo` and the integration tests. Nothing here talks to the internet.
+
+pub mod fake_cli;
+pub mod fault;
+pub mod http;
+pub mod lambdatest;
+mod lambdatest_routes;
+pub mod server;
+pub mod taskcluster;
+mod taskcluster_routes;
+
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+
+pub use fault::{Fault, FaultKind};
+pub use http::{Api, LoggedRequest, Request, Response};
+pub use lambdatest::{LambdatestSim, SIM_ACCESS_KEY, SIM_USERNAME, SimJob};
+pub use server::SimServer;
+pub use taskcluster::TaskclusterSim;
+
+/// Both fake upstreams, each on its own loopback port.
+pub struct Fleet {
+    pub taskcluster: TaskclusterSim,
+    pub lambdatest: LambdatestSim,
+}
+
+impl Fleet {
+    /// Starts both fakes, empty.
+    pub fn start() -> std::io::Result<Fleet> {
+        Ok(Fleet {
+            taskcluster: TaskclusterSim::start()?,
+            lambdatest: LambdatestSim::start()?,
+        })
+    }
+
+    /// Writes `dir/hyperexecute`, an executable script running the fake CLI through
+    /// `devicepool_exe __sim-hyperexecute`, pointed at this fleet's LambdaTest. Returns its path.
+    pub fn write_fake_cli(&self, dir: &Path, devicepool_exe: &Path) -> std::io::Result<PathBuf> {
+        let path = dir.join("hyperexecute");
+        let script = format!(
+            "#!/bin/sh\n{}={} exec {} __sim-hyperexecute \"$@\"\n",
+            fake_cli::URL_ENV,
+            quote(&self.lambdatest.url()),
+            quote(&devicepool_exe.to_string_lossy()),
+        );
+        // Write to a fresh file then rename, so a concurrently running old script is never
+        // rewritten in place ("text file busy").
+        let tmp = dir.join(".hyperexecute.tmp");
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o755)
+            .open(&tmp)?;
+        file.write_all(script.as_bytes())?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(path)
+    }
+}
+
+/// Single-quotes a string for `/bin/sh`.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}

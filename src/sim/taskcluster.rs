@@ -1,0 +1,97 @@
+//! A fake Taskcluster deployment (queue counts + worker-manager workers) on a loopback server,
+//! faithful to the real routes, paging and `{code, message, requestInfo}` error bodies.
+//! It must not be kinder than the real API: bad Hawk headers, bad arguments and unknown routes fail.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use jiff::Timestamp;
+
+use super::server::SimServer;
+
+pub(super) const MAX_LIMIT: usize = 1000;
+
+/// A worker known to the fake worker-manager.
+#[derive(Debug, Clone)]
+pub(super) struct Worker {
+    pub(super) pool: String,
+    pub(super) worker_id: String,
+    pub(super) quarantine_until: Option<Timestamp>,
+}
+
+pub(super) struct State {
+    pub(super) counts: HashMap<String, (u64, u64)>,
+    pub(super) workers: Vec<Worker>,
+    pub(super) page_size: usize,
+    pub(super) deny_anonymous: bool,
+}
+
+pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The fake Taskcluster: control methods on the left, HTTP on `url()`.
+pub struct TaskclusterSim {
+    server: SimServer,
+    state: Arc<Mutex<State>>,
+}
+
+impl TaskclusterSim {
+    /// Starts an empty deployment (every queue has zero tasks, no workers).
+    pub fn start() -> std::io::Result<TaskclusterSim> {
+        let state = Arc::new(Mutex::new(State {
+            counts: HashMap::new(),
+            workers: Vec::new(),
+            page_size: MAX_LIMIT,
+            deny_anonymous: false,
+        }));
+        let server = SimServer::start(Arc::new(super::taskcluster_routes::Handler(Arc::clone(
+            &state,
+        ))))?;
+        Ok(TaskclusterSim { server, state })
+    }
+
+    /// The rootUrl to configure clients with.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// The underlying server (request log, fault injection).
+    pub fn server(&self) -> &SimServer {
+        &self.server
+    }
+
+    /// Sets the pending and claimed counts of a task queue (`provisionerId/workerType`).
+    pub fn set_counts(&self, task_queue_id: &str, pending: u64, claimed: u64) {
+        lock(&self.state)
+            .counts
+            .insert(task_queue_id.to_string(), (pending, claimed));
+    }
+
+    /// Registers a standalone worker in the pool `task_queue_id`.
+    pub fn add_worker(
+        &self,
+        task_queue_id: &str,
+        worker_id: &str,
+        quarantine_until: Option<Timestamp>,
+    ) {
+        lock(&self.state).workers.push(Worker {
+            pool: task_queue_id.to_string(),
+            worker_id: worker_id.to_string(),
+            quarantine_until,
+        });
+    }
+
+    /// Caps the rows per page of list endpoints (the real cap is 1000).
+    pub fn set_page_size(&self, n: usize) {
+        lock(&self.state).page_size = n.clamp(1, MAX_LIMIT);
+    }
+
+    /// When true, requests without an `Authorization` header get 403 `InsufficientScopes`.
+    pub fn set_deny_anonymous(&self, deny: bool) {
+        lock(&self.state).deny_anonymous = deny;
+    }
+}
+
+#[cfg(test)]
+mod tests {}
