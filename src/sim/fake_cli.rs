@@ -26,7 +26,12 @@ struct Exit(i32, String);
 
 /// Runs the fake CLI with the arguments after the subcommand name; returns the exit code.
 pub fn run(args: Vec<String>) -> i32 {
-    match launch(args) {
+    run_with(args, &|k| std::env::var(k).ok())
+}
+
+/// [`run`] with an explicit environment lookup (tests must not mutate the process env).
+fn run_with(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> i32 {
+    match launch(args, env) {
         Ok(out) => {
             println!("{out}");
             0
@@ -126,9 +131,9 @@ fn read_config(path: &PathBuf) -> Result<Config, Exit> {
     })
 }
 
-fn launch(args: Vec<String>) -> Result<String, Exit> {
+fn launch(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<String, Exit> {
     let opts = parse(args)?;
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let env = |k: &str| env(k).filter(|v| !v.is_empty());
     let user = opts.user.clone().or_else(|| env("LT_USERNAME"));
     let key = opts.key.clone().or_else(|| env("LT_ACCESS_KEY"));
     let (Some(user), Some(key)) = (user, key) else {
