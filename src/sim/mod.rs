@@ -67,3 +67,27 @@ impl Fleet {
 fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    #[test]
+    fn writes_an_executable_fake_cli_script() {
+        let fleet = Fleet::start().expect("start");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let exe = Path::new("/opt/it's here/devicepool");
+        let path = fleet.write_fake_cli(dir.path(), exe).expect("write");
+        assert_eq!(path, dir.path().join("hyperexecute"));
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o755);
+        let script = std::fs::read_to_string(&path).expect("read");
+        let expected = format!(
+            "#!/bin/sh\nDEVICEPOOL_SIM_LAMBDATEST_URL='{}' exec '/opt/it'\\''s here/devicepool' __sim-hyperexecute \"$@\"\n",
+            fleet.lambdatest.url()
+        );
+        assert_eq!(script, expected);
+        assert_ne!(fleet.taskcluster.url(), fleet.lambdatest.url());
+    }
+}
