@@ -1,8 +1,14 @@
-//! The single integration-test binary: drives the real `devicepool` binary.
+//! The single integration-test binary: drives the real `devicepool` binary against the
+//! simulated fleet's loopback fakes.
 
 #[test]
-fn binary_runs() {
-    assert_cmd::cargo::cargo_bin_cmd!("devicepool")
+fn help_lists_every_verb() {
+    let out = assert_cmd::cargo::cargo_bin_cmd!("devicepool")
+        .arg("--help")
         .assert()
         .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for verb in ["validate", "plan", "apply", "render", "schema", "demo"] {
+        assert!(text.contains(verb), "{verb} missing from --help:\n{text}");
+    }
 }

@@ -1,0 +1,214 @@
+//! Launching one HyperExecute job: a private job directory (0700, files 0600) holding the job
+//! file and the payload, the `hyperexecute` CLI run in it with a timeout and its output
+//! captured, then the directory removed. Knows nothing about plans or pools.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::secret::{Redactor, Secret};
+
+/// Characters of CLI output kept in the report.
+const OUTPUT_CHARS: usize = 2000;
+
+/// Everything one launch needs.
+pub(super) struct Launch<'a> {
+    pub cli: &'a Path,
+    pub labels: &'a [String],
+    /// The job file with real secrets.
+    pub job_file: &'a str,
+    /// Copied into the job directory as `user_script/`.
+    pub payload_dir: Option<&'a Path>,
+    /// Where the private job directory is created.
+    pub work_dir: &'a Path,
+    /// `LT_USERNAME` and `LT_ACCESS_KEY` for the CLI.
+    pub env: &'a [(&'static str, Secret)],
+    pub timeout: Duration,
+}
+
+/// What the CLI did.
+#[derive(Debug)]
+pub(super) struct Outcome {
+    pub exit_code: Option<i32>,
+    /// stdout then stderr, secrets redacted, shortened.
+    pub output: String,
+    pub error: Option<String>,
+    pub job_id: Option<String>,
+}
+
+/// Runs one launch start to finish; never panics on the CLI's behaviour.
+pub(super) fn launch(job: &Launch<'_>, redactor: &Redactor) -> Outcome {
+    let dir = match private_dir(job.work_dir) {
+        Ok(dir) => dir,
+        Err(e) => {
+            return failed(format!(
+                "cannot create job directory in {}: {e}",
+                job.work_dir.display()
+            ));
+        }
+    };
+    let outcome = run_in(dir.path(), job, redactor);
+    if let Err(e) = dir.close() {
+        tracing::warn!("could not remove a job directory: {e}");
+    }
+    outcome
+}
+
+fn run_in(dir: &Path, job: &Launch<'_>, redactor: &Redactor) -> Outcome {
+    let config = dir.join("hyperexecute.yaml");
+    if let Err(e) = write_private(&config, job.job_file.as_bytes()) {
+        return failed(format!("cannot write the job file: {e}"));
+    }
+    if let Some(payload) = job.payload_dir
+        && let Err(e) = copy_tree(payload, &dir.join("user_script"))
+    {
+        return failed(format!("cannot copy payload {}: {e}", payload.display()));
+    }
+    let (stdout_path, stderr_path) = (dir.join(".stdout"), dir.join(".stderr"));
+    let files = (open_private(&stdout_path), open_private(&stderr_path));
+    let (Ok(stdout), Ok(stderr)) = files else {
+        return failed("cannot create output files in the job directory".into());
+    };
+    let mut command = Command::new(job.cli);
+    command
+        .arg("--no-track")
+        .arg("--labels")
+        .arg(job.labels.join(","))
+        .arg("--config")
+        .arg(&config)
+        .arg("--exclude-external-binaries")
+        .current_dir(dir)
+        .env("CI", "true")
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr);
+    for (key, value) in job.env {
+        command.env(key, value.expose());
+    }
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => return failed(format!("cannot run {}: {e}", job.cli.display())),
+    };
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if started.elapsed() > job.timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err(format!("still running after {:?}: killed", job.timeout));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => break Err(format!("cannot wait for the CLI: {e}")),
+        }
+    };
+    let read = |p: &Path| fs::read_to_string(p).unwrap_or_default();
+    let raw = format!("{}{}", read(&stdout_path), read(&stderr_path));
+    let output = shorten(&redactor.redact(&raw));
+    let job_id = find_job_id(&raw);
+    match status {
+        Ok(status) if status.success() => Outcome {
+            exit_code: status.code(),
+            output,
+            error: None,
+            job_id,
+        },
+        Ok(status) => Outcome {
+            exit_code: status.code(),
+            output,
+            error: Some(match status.code() {
+                Some(code) => format!("hyperexecute exited with status {code}"),
+                None => "hyperexecute was killed by a signal".to_string(),
+            }),
+            job_id,
+        },
+        Err(message) => Outcome {
+            exit_code: None,
+            output,
+            error: Some(message),
+            job_id,
+        },
+    }
+}
+
+fn failed(message: String) -> Outcome {
+    Outcome {
+        exit_code: None,
+        output: String::new(),
+        error: Some(message),
+        job_id: None,
+    }
+}
+
+/// A fresh directory only we can read (tempfile creates it 0700), removed on drop.
+fn private_dir(parent: &Path) -> std::io::Result<tempfile::TempDir> {
+    fs::create_dir_all(parent)?;
+    let dir = tempfile::Builder::new().prefix("job-").tempdir_in(parent)?;
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700))?;
+    Ok(dir)
+}
+
+fn open_private(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    open_private(path)?.write_all(bytes)
+}
+
+/// Copies a payload tree; files keep their execute bit but lose group/other access.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir(to)?;
+    fs::set_permissions(to, fs::Permissions::from_mode(0o700))?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target: PathBuf = to.join(entry.file_name());
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            fs::copy(entry.path(), &target)?;
+            let mode = entry.metadata()?.permissions().mode() & 0o700;
+            fs::set_permissions(&target, fs::Permissions::from_mode(mode | 0o600))?;
+        }
+    }
+    Ok(())
+}
+
+fn shorten(text: &str) -> String {
+    let text = text.trim();
+    if text.chars().count() <= OUTPUT_CHARS {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(OUTPUT_CHARS).collect();
+    format!("{cut}…")
+}
+
+/// The CLI prints a job link holding `jobId=<uuid>`.
+fn find_job_id(output: &str) -> Option<String> {
+    let start = output.find("jobId=")? + "jobId=".len();
+    let id: String = output[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    (!id.is_empty()).then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_job_id_in_the_link() {
+        let out = "Job Link: https://hyperexecute.lambdatest.com/hyperexecute/task?jobId=0e05-44a2&link=\n";
+        assert_eq!(find_job_id(out).as_deref(), Some("0e05-44a2"));
+        assert_eq!(find_job_id("nothing"), None);
+    }
+}

@@ -1,0 +1,140 @@
+//! APPLY: carries out planned starts. Launches run in parallel under a cap with a small
+//! stagger; one failed launch never stops the others. Every exit status is checked and the
+//! (redacted) output lands in the report. Decides nothing: what to launch comes in.
+
+mod hyperexecute;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::load::LaunchSettings;
+use crate::parallel::{Task, run_parallel};
+use crate::secret::{Redactor, Secret};
+
+/// One job to launch, with its real job file.
+pub struct Launchable {
+    pub pool: String,
+    pub udid: String,
+    pub labels: Vec<String>,
+    pub job_file: String,
+    pub payload_dir: Option<PathBuf>,
+}
+
+/// How launches are run.
+pub struct Launcher<'a> {
+    pub cli: &'a Path,
+    pub env: Vec<(&'static str, Secret)>,
+    pub settings: &'a LaunchSettings,
+    pub work_dir: &'a Path,
+    pub redactor: &'a Redactor,
+}
+
+/// The result of one launch.
+#[derive(Debug, Clone, Serialize)]
+pub struct LaunchRecord {
+    pub pool: String,
+    pub udid: String,
+    pub launched: bool,
+    pub exit_code: Option<i32>,
+    pub job_id: Option<String>,
+    pub error: Option<String>,
+    /// CLI output, secrets redacted.
+    pub output: String,
+    pub duration_ms: u64,
+}
+
+impl Launcher<'_> {
+    /// Launches everything, at most `settings.parallel` at once, starts `stagger` apart.
+    pub fn launch_all(&self, jobs: Vec<Launchable>) -> Vec<LaunchRecord> {
+        let next_start = Mutex::new(Instant::now());
+        let records: Vec<Mutex<Option<LaunchRecord>>> =
+            jobs.iter().map(|_| Mutex::new(None)).collect();
+        let tasks: Vec<Task<'_>> = jobs
+            .iter()
+            .zip(&records)
+            .map(|(job, slot)| {
+                let next_start = &next_start;
+                Box::new(move || {
+                    wait_for_slot(next_start, self.settings.stagger);
+                    *slot.lock().unwrap() = Some(self.launch_one(job));
+                }) as Task<'_>
+            })
+            .collect();
+        run_parallel(self.settings.parallel, tasks);
+        records
+            .into_iter()
+            .map(|slot| slot.into_inner().unwrap().expect("every launch ran"))
+            .collect()
+    }
+
+    fn launch_one(&self, job: &Launchable) -> LaunchRecord {
+        let started = Instant::now();
+        let outcome = hyperexecute::launch(
+            &hyperexecute::Launch {
+                cli: self.cli,
+                labels: &job.labels,
+                job_file: &job.job_file,
+                payload_dir: job.payload_dir.as_deref(),
+                work_dir: self.work_dir,
+                env: &self.env,
+                timeout: self.settings.timeout,
+            },
+            self.redactor,
+        );
+        let record = LaunchRecord {
+            pool: job.pool.clone(),
+            udid: job.udid.clone(),
+            launched: outcome.error.is_none(),
+            exit_code: outcome.exit_code,
+            job_id: outcome.job_id,
+            error: outcome.error,
+            output: outcome.output,
+            duration_ms: started.elapsed().as_millis() as u64,
+        };
+        match &record.error {
+            None => tracing::info!(pool = %record.pool, udid = %record.udid, "launched"),
+            Some(e) => {
+                tracing::warn!(pool = %record.pool, udid = %record.udid, "launch failed: {e}")
+            }
+        }
+        record
+    }
+}
+
+/// Sleeps until this launch's turn: turns are `stagger` apart.
+fn wait_for_slot(next_start: &Mutex<Instant>, stagger: Duration) {
+    let wait = {
+        let mut next = next_start.lock().unwrap();
+        let now = Instant::now();
+        let at = (*next).max(now);
+        *next = at + stagger;
+        at - now
+    };
+    std::thread::sleep(wait);
+}
+
+/// What an apply did: the plan it worked from, each launch, and what it skipped.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyReport {
+    pub plan: crate::plan::Plan,
+    pub launches: Vec<LaunchRecord>,
+    /// Planned starts not attempted because their facts no longer held.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A planned start that was not attempted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub pool: String,
+    pub udid: String,
+    pub reason: String,
+}
+
+impl ApplyReport {
+    pub fn failed(&self) -> usize {
+        self.launches.iter().filter(|l| !l.launched).count()
+    }
+}

@@ -1,0 +1,143 @@
+//! Command-line arguments (clap derive only). Nothing past `ops` sees these types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Keeps fleets of test devices busy: reads the desired state, snapshots Taskcluster and
+/// LambdaTest, plans which HyperExecute jobs to start, and starts them.
+///
+/// Exit codes: 0 success / no changes, 1 error, 2 changes present (plan
+/// --detailed-exitcode), 3 apply partly failed, 4 some pools held (a source failed),
+/// 5 another run holds the lock.
+#[derive(Debug, Parser)]
+#[command(name = "devicepool", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "DEVICEPOOL_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// More log output (-v info, -vv debug, -vvv trace). DEVICEPOOL_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a desired-state file: schema and semantic rules, with file:line:col errors.
+    /// Sends no request and needs no credentials.
+    Validate(ConfigArg),
+    /// Read the fleet and print what a run would do. Never starts anything.
+    Plan(PlanArgs),
+    /// Read the fleet, plan, and start the planned jobs (or apply a saved plan).
+    Apply(ApplyArgs),
+    /// Print the job files a run would submit, secrets redacted. Sends no request.
+    Render(RenderArgs),
+    /// Print a JSON schema: the desired state (default) or the saved plan.
+    Schema(SchemaArgs),
+    /// Run plan → apply → plan against the built-in simulated fleet (no credentials, no
+    /// network) and show that the second plan starts nothing.
+    Demo(DemoArgs),
+    /// The simulated fleet's stand-in for the `hyperexecute` CLI.
+    #[command(name = "__sim-hyperexecute", hide = true)]
+    SimHyperexecute {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+/// The desired-state file.
+#[derive(Debug, Args)]
+pub struct ConfigArg {
+    /// Desired-state YAML file.
+    #[arg(default_value = "plans/devicepool.yaml", env = "DEVICEPOOL_CONFIG")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Also write the plan as versioned JSON to this file (for `apply --plan`).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 2 when the plan has changes (0 when it has none).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Apply this saved plan instead of planning afresh. Actions whose facts no longer hold
+    /// are skipped and reported; an expired plan or one made from another file is refused.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Do not ask for confirmation (never asked when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Only this pool.
+    #[arg(long)]
+    pub pool: Option<String>,
+    /// Render for this device (default: the pool's first device).
+    #[arg(long)]
+    pub udid: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which schema.
+    #[arg(value_enum, default_value_t = SchemaKind::Desired)]
+    pub kind: SchemaKind,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output format of the plans and report on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// The desired-state file (`schemas/devicepool.schema.json`).
+    Desired,
+    /// A saved plan (`schemas/plan.schema.json`).
+    Plan,
+}

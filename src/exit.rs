@@ -1,0 +1,47 @@
+//! Exit codes: part of the interface, documented in the README. Terraform-like: 0 success
+//! with nothing to do, 1 error, 2 changes (only with `--detailed-exitcode`), then codes of our
+//! own for a partly failed apply, held pools and a busy lock.
+
+use std::process::ExitCode;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    /// Success; nothing to change (or changes without `--detailed-exitcode`).
+    Clean = 0,
+    /// Error: bad input, unreadable file, nothing was done.
+    Error = 1,
+    /// `plan --detailed-exitcode`: there are changes to apply.
+    Changes = 2,
+    /// `apply`: at least one action failed (the others were carried out).
+    Partial = 3,
+    /// At least one pool was held because a source failed; the others were handled.
+    Held = 4,
+    /// Another run holds the lock; this one did nothing.
+    Locked = 5,
+}
+
+impl Exit {
+    /// The most important of two outcomes: error > locked > partial > held > changes > clean.
+    pub fn worst(self, other: Exit) -> Exit {
+        let rank = |e: Exit| match e {
+            Exit::Clean => 0,
+            Exit::Changes => 1,
+            Exit::Held => 2,
+            Exit::Partial => 3,
+            Exit::Locked => 4,
+            Exit::Error => 5,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}

@@ -1,0 +1,217 @@
+//! LOAD: read a desired-state file, check it against the schema and the semantic rules, and
+//! hand back typed data. Every problem carries file:line:col and the key. Sends no request.
+
+mod model;
+mod tree;
+mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use model::{
+    Desired, DevicePool, HttpSettings, LambdatestSource, LaunchSettings, Settings, Sources,
+    TaskclusterSource,
+};
+use tree::{LocatedDocument, Position};
+
+/// A desired-state file that passed every check.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The file as given on the command line.
+    pub path: PathBuf,
+    /// The typed desired state.
+    pub desired: Desired,
+    /// Fingerprint of the file's bytes; a saved plan remembers it.
+    pub hash: String,
+    document: LocatedDocument,
+}
+
+impl Loaded {
+    /// Resolves a path written in the file relative to the file's directory.
+    pub fn resolve(&self, relative: &Path) -> PathBuf {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        dir.join(relative)
+    }
+
+    /// Checks that every environment variable a run needs is set; names the variable,
+    /// never its value.
+    pub fn check_env(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let problems = validate::check_env(&self.desired, lookup);
+        self.fail_if_any(problems)
+    }
+
+    fn fail_if_any(&self, problems: Vec<validate::Problem>) -> Result<(), ConfigError> {
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid {
+            path: self.path.clone(),
+            problems: locate(&self.document, problems),
+        })
+    }
+}
+
+/// One problem found in a desired-state file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: u64,
+    pub column: u64,
+    /// Dotted key path, e.g. `device_pools.a55.devices[2]`.
+    pub key: String,
+    pub message: String,
+}
+
+/// Why a desired-state file cannot be used.
+#[derive(Debug)]
+pub enum ConfigError {
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    Invalid {
+        path: PathBuf,
+        problems: Vec<Problem>,
+    },
+}
+
+impl std::error::Error for ConfigError {}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Read { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            Self::Invalid { path, problems } => {
+                let count = problems.len();
+                let noun = if count == 1 { "problem" } else { "problems" };
+                write!(f, "{} has {count} {noun}:", path.display())?;
+                for p in problems {
+                    let key = if p.key.is_empty() {
+                        "(top level)"
+                    } else {
+                        &p.key
+                    };
+                    write!(
+                        f,
+                        "\n  {}:{}:{}: {key}: {}",
+                        path.display(),
+                        p.line,
+                        p.column,
+                        p.message
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Reads and checks a desired-state file.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(path, &text)
+}
+
+/// Checks desired-state text that came from `path`.
+pub fn parse(path: &Path, text: &str) -> Result<Loaded, ConfigError> {
+    let invalid = |problems| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        problems,
+    };
+    let document = LocatedDocument::parse(text).map_err(|e| invalid(vec![syntax_problem(&e)]))?;
+    let schema_problems = validate::check_schema(&document.value);
+    if !schema_problems.is_empty() {
+        return Err(invalid(locate(&document, schema_problems)));
+    }
+    let desired: Desired =
+        serde_saphyr::from_str(text).map_err(|e| invalid(vec![syntax_problem(&e)]))?;
+    let loaded = Loaded {
+        path: path.to_path_buf(),
+        hash: fingerprint(text.as_bytes()),
+        desired,
+        document,
+    };
+    loaded.fail_if_any(validate::check_semantics(&loaded.desired))?;
+    Ok(loaded)
+}
+
+/// The JSON schema of the desired state, as committed in `schemas/`.
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Desired)).expect("schema serialises")
+}
+
+/// FNV-1a 64 of the file: stable across builds and platforms, enough to spot another file.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("fnv1a64:{hash:016x}")
+}
+
+fn syntax_problem(error: &serde_saphyr::Error) -> Problem {
+    let (line, column) = error.location().map_or((1, 1), |l| (l.line(), l.column()));
+    // The rendered message repeats the location and a snippet; keep the first line only.
+    let rendered = error.to_string();
+    let message = rendered
+        .lines()
+        .next()
+        .unwrap_or("invalid YAML")
+        .trim()
+        .to_string();
+    Problem {
+        line,
+        column,
+        key: String::new(),
+        message,
+    }
+}
+
+fn locate(document: &LocatedDocument, problems: Vec<validate::Problem>) -> Vec<Problem> {
+    let mut located: Vec<Problem> = problems
+        .into_iter()
+        .map(|p| {
+            let Position { line, column } = match &p.key_name {
+                Some(name) => document.key_position(&p.pointer, name),
+                None => document.position(&p.pointer),
+            };
+            let mut key = dotted(&p.pointer);
+            if let Some(name) = &p.key_name {
+                key = if key.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{key}.{name}")
+                };
+            }
+            Problem {
+                line,
+                column,
+                key,
+                message: p.message,
+            }
+        })
+        .collect();
+    located.sort_by_key(|p| (p.line, p.column));
+    located.dedup();
+    located
+}
+
+/// `/device_pools/a55/devices/2` → `device_pools.a55.devices[2]`.
+fn dotted(pointer: &str) -> String {
+    let mut out = String::new();
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if segment.chars().all(|c| c.is_ascii_digit()) && !segment.is_empty() {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&segment);
+        }
+    }
+    out
+}

@@ -1,0 +1,151 @@
+//! The checks a desired-state file must pass: the JSON schema (all errors at once) and the
+//! rules a schema cannot say. Problems point at JSON pointers; `mod.rs` turns them into
+//! file:line:col. No I/O; environment lookups come in as a function.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use jsonschema::error::ValidationErrorKind;
+
+use super::model::Desired;
+use super::tree::escape;
+
+/// A problem before it is given a line and column.
+#[derive(Debug, Clone)]
+pub(super) struct Problem {
+    /// JSON pointer of the offending value (or of the mapping holding `key_name`).
+    pub pointer: String,
+    /// A key of the mapping at `pointer`, when the key itself is the problem.
+    pub key_name: Option<String>,
+    pub message: String,
+}
+
+impl Problem {
+    fn at(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            key_name: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// Runs the JSON schema over the untyped document.
+pub(super) fn check_schema(value: &serde_json::Value) -> Vec<Problem> {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    let validator = VALIDATOR
+        .get_or_init(|| jsonschema::validator_for(&super::schema()).expect("schema compiles"));
+    validator
+        .iter_errors(value)
+        .flat_map(|error| {
+            let pointer = error.instance_path().to_string();
+            match error.kind() {
+                ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+                    .iter()
+                    .map(|name| Problem {
+                        pointer: pointer.clone(),
+                        key_name: Some(name.clone()),
+                        message: "unknown key".to_string(),
+                    })
+                    .collect::<Vec<_>>(),
+                _ => vec![Problem::at(pointer, error.masked().to_string())],
+            }
+        })
+        .collect()
+}
+
+/// Rules the schema cannot express.
+pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut owner_of_udid: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut owner_of_queue: BTreeMap<&str, &str> = BTreeMap::new();
+    for (name, pool) in &desired.device_pools {
+        let base = format!("/device_pools/{}", escape(name));
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            problems.push(Problem {
+                pointer: "/device_pools".into(),
+                key_name: Some(name.clone()),
+                message: "a pool name may hold only letters, digits, '-', '_' and '.' (it becomes a job label)".into(),
+            });
+        }
+        if let Some(other) = owner_of_queue.insert(&pool.task_queue, name) {
+            problems.push(Problem::at(
+                format!("{base}/task_queue"),
+                format!(
+                    "task queue {} is already served by pool {other}",
+                    pool.task_queue
+                ),
+            ));
+        }
+        for (i, udid) in pool.devices.iter().enumerate() {
+            if let Some(other) = owner_of_udid.insert(udid, name) {
+                let message = if other == name {
+                    format!("device {udid} is listed twice in this pool")
+                } else {
+                    format!(
+                        "device {udid} is already in pool {other}; a device belongs to one pool"
+                    )
+                };
+                problems.push(Problem::at(format!("{base}/devices/{i}"), message));
+            }
+        }
+    }
+    if !desired.device_pools.is_empty() {
+        for (source, present) in [
+            ("taskcluster", desired.sources.taskcluster.is_some()),
+            ("lambdatest", desired.sources.lambdatest.is_some()),
+        ] {
+            if !present {
+                problems.push(Problem::at(
+                    "/sources",
+                    format!("device_pools need sources.{source}"),
+                ));
+            }
+        }
+    }
+    if let Some(lt) = &desired.sources.lambdatest
+        && lt.launch_grace > lt.job_window
+    {
+        problems.push(Problem::at(
+            "/sources/lambdatest/launch_grace",
+            "launch_grace must not be longer than job_window (jobs are read back that far)",
+        ));
+    }
+    problems
+}
+
+/// Every environment variable a plan or apply needs must be set (and not empty).
+pub(super) fn check_env(
+    desired: &Desired,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Problem> {
+    let mut wanted: Vec<(String, &str)> = Vec::new();
+    let active_pools: Vec<_> = desired
+        .device_pools
+        .iter()
+        .filter(|(_, pool)| !pool.disabled)
+        .collect();
+    if let Some(lt) = &desired.sources.lambdatest
+        && !active_pools.is_empty()
+    {
+        wanted.push(("/sources/lambdatest/username_env".into(), &lt.username_env));
+        wanted.push((
+            "/sources/lambdatest/access_key_env".into(),
+            &lt.access_key_env,
+        ));
+    }
+    for (name, pool) in active_pools {
+        let pointer = format!("/device_pools/{}/access_token_env", escape(name));
+        wanted.push((pointer, &pool.access_token_env));
+    }
+    wanted
+        .into_iter()
+        .filter(|(_, var)| lookup(var).is_none_or(|v| v.is_empty()))
+        .map(|(pointer, var)| {
+            Problem::at(pointer, format!("environment variable {var} is not set"))
+        })
+        .collect()
+}

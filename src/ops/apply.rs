@@ -1,0 +1,212 @@
+//! `devicepool apply`: take the lock, plan afresh (or re-check a saved plan against a fresh
+//! snapshot), render job files with real secrets and launch them. Reports applied, skipped
+//! (drifted) and failed launches.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use jiff::Timestamp;
+
+use super::plan::{make_plan, plan_exit};
+use super::prepare::Prepared;
+use crate::apply::{ApplyReport, Launchable, Launcher, Skipped};
+use crate::cli::{ApplyArgs, Format};
+use crate::exit::Exit;
+use crate::lock::RunLock;
+use crate::plan::{PLAN_FORMAT, Plan, Verdict, recheck};
+use crate::report;
+
+pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {
+    let prepared = super::prepare::prepare(&args.config.config, env)?;
+    let state_dir = prepared
+        .loaded
+        .resolve(&prepared.loaded.desired.settings.state_dir);
+    let _lock = RunLock::acquire(&state_dir)?;
+    let saved = args
+        .plan
+        .as_deref()
+        .map(|p| read_saved(p, &prepared))
+        .transpose()?;
+    let fresh = make_plan(&prepared);
+    let (plan, verdicts) = match saved {
+        Some(saved) => {
+            let verdicts = recheck(&saved, &fresh);
+            (saved, verdicts)
+        }
+        None => {
+            let verdicts = recheck(&fresh, &fresh);
+            (fresh, verdicts)
+        }
+    };
+    if !args.yes && std::io::stdin().is_terminal() && !confirm(&plan)? {
+        eprintln!("Apply cancelled; nothing was started.");
+        return Ok(Exit::Clean);
+    }
+    let report = carry_out(&prepared, plan, verdicts, &state_dir);
+    print!(
+        "{}",
+        match args.format {
+            Format::Text => report::apply_text(&report),
+            Format::Json => report::json(&report),
+        }
+    );
+    Ok(apply_exit(&report))
+}
+
+/// Launches the kept starts of `plan`; drifted ones become skips.
+pub(super) fn carry_out(
+    prepared: &Prepared,
+    plan: Plan,
+    verdicts: Vec<Verdict>,
+    state_dir: &Path,
+) -> ApplyReport {
+    let desired = &prepared.loaded.desired;
+    let mut skipped = Vec::new();
+    let mut kept = plan.clone();
+    kept.device_pools.iter_mut().for_each(|p| p.starts.clear());
+    for verdict in verdicts {
+        match verdict {
+            Verdict::Drifted { pool, udid, reason } => skipped.push(Skipped { pool, udid, reason }),
+            Verdict::Keep { pool, start } => {
+                if let Some(p) = kept.device_pools.iter_mut().find(|p| p.pool == pool) {
+                    p.starts.push(start);
+                }
+            }
+        }
+    }
+    // Render once redacted to prove the job file is the one the plan showed, then for real.
+    let mut shown = kept.clone();
+    prepared.templates.render_plan(desired, &mut shown, None);
+    let mut real = kept.clone();
+    prepared
+        .templates
+        .render_plan(desired, &mut real, Some(&prepared.secrets.tokens));
+    let mut jobs = Vec::new();
+    for ((planned, shown), real) in kept
+        .device_pools
+        .iter()
+        .zip(&shown.device_pools)
+        .zip(&real.device_pools)
+    {
+        for ((start, shown_start), real_start) in
+            planned.starts.iter().zip(&shown.starts).zip(&real.starts)
+        {
+            if shown_start.job_file != start.job_file {
+                skipped.push(Skipped {
+                    pool: planned.pool.clone(),
+                    udid: start.udid.clone(),
+                    reason:
+                        "the job file renders differently now (template or desired state changed)"
+                            .into(),
+                });
+                continue;
+            }
+            let payload_dir = desired
+                .device_pools
+                .get(&planned.pool)
+                .and_then(|p| p.payload_dir.as_ref())
+                .map(|d| prepared.loaded.resolve(d));
+            jobs.push(Launchable {
+                pool: planned.pool.clone(),
+                udid: start.udid.clone(),
+                labels: start.labels.clone(),
+                job_file: real_start.job_file.clone(),
+                payload_dir,
+            });
+        }
+        if planned.starts.len() != real.starts.len() {
+            for start in &planned.starts {
+                skipped.push(Skipped {
+                    pool: planned.pool.clone(),
+                    udid: start.udid.clone(),
+                    reason: format!("job file cannot be rendered: {}", real.reason),
+                });
+            }
+        }
+    }
+    let lt = desired.sources.lambdatest.as_ref();
+    let cli = lt
+        .map(|lt| prepared.loaded.resolve(&lt.cli))
+        .unwrap_or_default();
+    let launcher = Launcher {
+        cli: &cli,
+        env: vec![
+            (
+                "LT_USERNAME",
+                prepared.secrets.read.lambdatest_username.clone(),
+            ),
+            (
+                "LT_ACCESS_KEY",
+                prepared.secrets.read.lambdatest_access_key.clone(),
+            ),
+        ],
+        settings: &desired.settings.launch,
+        work_dir: &state_dir.join("jobs"),
+        redactor: &prepared.secrets.redactor,
+    };
+    let launches = if jobs.is_empty() {
+        Vec::new()
+    } else {
+        launcher.launch_all(jobs)
+    };
+    ApplyReport {
+        plan,
+        launches,
+        skipped,
+    }
+}
+
+/// The exit code an apply calls for.
+pub(super) fn apply_exit(report: &ApplyReport) -> Exit {
+    let mut exit = plan_exit(&report.plan, false);
+    if report.failed() > 0 {
+        exit = exit.worst(Exit::Partial);
+    }
+    exit
+}
+
+fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading saved plan {}", path.display()))?;
+    let plan: Plan = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a devicepool plan", path.display()))?;
+    if plan.format != PLAN_FORMAT {
+        bail!(
+            "{}: plan format {} is not supported (this devicepool reads format {PLAN_FORMAT})",
+            path.display(),
+            plan.format
+        );
+    }
+    if plan.config_hash != prepared.loaded.hash {
+        bail!(
+            "{} was made from another desired state ({} {}); {} is {} now. Make a new plan.",
+            path.display(),
+            plan.config_path,
+            plan.config_hash,
+            prepared.loaded.path.display(),
+            prepared.loaded.hash
+        );
+    }
+    let now = Timestamp::now();
+    if now > plan.expires_at {
+        bail!(
+            "{} expired at {} (it is {} now). Make a new plan.",
+            path.display(),
+            plan.expires_at,
+            now.round(jiff::Unit::Second).unwrap_or(now)
+        );
+    }
+    Ok(plan)
+}
+
+fn confirm(plan: &Plan) -> anyhow::Result<bool> {
+    eprint!("{}", report::plan_text(plan));
+    eprint!(
+        "Start {} job(s)? Only 'yes' is accepted: ",
+        plan.start_count()
+    );
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}

@@ -1,0 +1,123 @@
+//! `devicepool demo`: the whole loop against the built-in simulated fleet, with no
+//! credentials and no network. Seeds the fakes, runs plan → apply → plan in-process and
+//! shows that the second plan starts nothing.
+
+use anyhow::{Context, bail};
+
+use super::apply::{apply_exit, carry_out};
+use super::plan::make_plan;
+use super::prepare::prepare;
+use crate::cli::{DemoArgs, Format};
+use crate::exit::Exit;
+use crate::plan::{Plan, recheck};
+use crate::sim::{Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
+use crate::{load, report};
+
+/// The demo's desired state, shipped as `plans/demo.yaml`.
+const DEMO_PLAN: &str = include_str!("../../plans/demo.yaml");
+
+pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
+    let fleet = Fleet::start().context("starting the simulated fleet")?;
+    let work = tempfile::tempdir().context("creating the demo directory")?;
+    let exe = std::env::current_exe().context("locating the devicepool binary")?;
+    let cli = fleet.write_fake_cli(work.path(), &exe)?;
+    let text = DEMO_PLAN
+        .replace("http://taskcluster.sim.invalid", &fleet.taskcluster.url())
+        .replace("http://lambdatest.sim.invalid", &fleet.lambdatest.url())
+        .replace("cli: hyperexecute", &format!("cli: {}", cli.display()));
+    let config = work.path().join("demo.yaml");
+    std::fs::write(&config, text)?;
+    let desired = load::load(&config)?.desired;
+    seed(&fleet, &desired);
+
+    let env = |name: &str| match name {
+        "LT_USERNAME" => Some(SIM_USERNAME.to_string()),
+        "LT_ACCESS_KEY" => Some(SIM_ACCESS_KEY.to_string()),
+        other if other.starts_with("TC_TOKEN_") => {
+            Some(format!("sim-token-{}", other.to_lowercase()))
+        }
+        _ => None,
+    };
+    let prepared = prepare(&config, &env)?;
+    let state_dir = work.path().join("state");
+
+    let first = make_plan(&prepared);
+    show("Plan 1: what the fleet needs now", &first, args.format);
+    let verdicts = recheck(&first, &first);
+    let applied = carry_out(&prepared, first, verdicts, &state_dir);
+    println!("\n== Apply ==");
+    print!(
+        "{}",
+        match args.format {
+            Format::Text => report::apply_text(&applied),
+            Format::Json => report::json(&applied),
+        }
+    );
+    let second = make_plan(&prepared);
+    show(
+        "Plan 2: after the launches (their jobs are `initiated`)",
+        &second,
+        args.format,
+    );
+
+    let exit = apply_exit(&applied);
+    if second.start_count() > 0 {
+        bail!(
+            "the second plan still starts {} job(s): the loop did not converge",
+            second.start_count()
+        );
+    }
+    println!(
+        "\nConverged: {} job(s) launched, the second plan starts nothing. Requests served: Taskcluster {}, LambdaTest {}.",
+        applied.launches.iter().filter(|l| l.launched).count(),
+        fleet.taskcluster.server().requests().len(),
+        fleet.lambdatest.server().requests().len(),
+    );
+    Ok(exit)
+}
+
+fn show(title: &str, plan: &Plan, format: Format) {
+    println!("\n== {title} ==");
+    print!(
+        "{}",
+        match format {
+            Format::Text => report::plan_text(plan),
+            Format::Json => report::json(plan),
+        }
+    );
+}
+
+/// Fills the fakes: every device active except a few busy ones, one quarantined worker,
+/// pending tasks per queue, and jobs of another team in the org.
+fn seed(fleet: &Fleet, desired: &load::Desired) {
+    let pending = [("a55-perf", 25), ("p9-unit", 6), ("s24-alpha", 0)];
+    for (name, pool) in &desired.device_pools {
+        let count = pending
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, c)| *c);
+        fleet.taskcluster.set_counts(&pool.task_queue, count, 3);
+        for (i, udid) in pool.devices.iter().enumerate() {
+            let status = if name == "a55-perf" && i < 2 {
+                "busy"
+            } else {
+                "active"
+            };
+            fleet.lambdatest.add_device(udid, "Galaxy A55 5G", status);
+        }
+    }
+    if let Some(pool) = desired.device_pools.get("p9-unit") {
+        let until = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2);
+        fleet
+            .taskcluster
+            .add_worker(&pool.task_queue, &pool.devices[0], Some(until));
+    }
+    let earlier = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(20);
+    for status in ["initiated", "initiated", "completed"] {
+        fleet.lambdatest.add_job(
+            Some(vec!["other-team".into(), "perf".into()]),
+            status,
+            earlier,
+        );
+    }
+}

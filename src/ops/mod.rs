@@ -1,0 +1,84 @@
+//! The commands: thin functions that string load → sources → plan → render → apply → report
+//! together and pick the exit code. Parsing happens before; printing goes through `report`.
+
+mod apply;
+mod demo;
+mod plan;
+mod prepare;
+
+use crate::cli::{Cli, Command, RenderArgs, SchemaKind};
+use crate::exit::Exit;
+use crate::lock::LockError;
+use crate::{load, plan as planner, render};
+
+/// Runs one command; errors are printed here, once, with their cause chain.
+pub fn run(cli: &Cli) -> Exit {
+    let env = |name: &str| std::env::var(name).ok();
+    let result = match &cli.command {
+        Command::Validate(args) => validate(&args.config),
+        Command::Plan(args) => plan::run(args, &env),
+        Command::Apply(args) => apply::run(args, &env),
+        Command::Render(args) => render_files(args),
+        Command::Schema(args) => {
+            let schema = match args.kind {
+                SchemaKind::Desired => load::schema(),
+                SchemaKind::Plan => serde_json::to_value(schemars::schema_for!(planner::Plan))
+                    .expect("schema serialises"),
+            };
+            print!("{}", crate::report::json(&schema));
+            Ok(Exit::Clean)
+        }
+        Command::Demo(args) => demo::run(args),
+        Command::SimHyperexecute { args } => {
+            let code = crate::sim::fake_cli::run(args.clone());
+            return if code == 0 { Exit::Clean } else { Exit::Error };
+        }
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(error) => {
+            if let Some(LockError::Busy { .. }) = error.downcast_ref::<LockError>() {
+                eprintln!("devicepool: {error}; this run did nothing");
+                return Exit::Locked;
+            }
+            eprintln!("devicepool: error: {error:#}");
+            Exit::Error
+        }
+    }
+}
+
+fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
+    let loaded = load::load(path)?;
+    let pools = loaded.desired.device_pools.len();
+    println!("{}: valid ({pools} device pool(s))", path.display());
+    Ok(Exit::Clean)
+}
+
+/// Renders job files without reading any API: one per pool, for `--udid` or its first device.
+fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
+    let loaded = load::load(&args.config.config)?;
+    let desired = &loaded.desired;
+    if let Some(pool) = &args.pool
+        && !desired.device_pools.contains_key(pool)
+    {
+        anyhow::bail!("no device pool named {pool:?} in {}", loaded.path.display());
+    }
+    let templates =
+        render::Templates::load(&loaded.resolve(&desired.settings.templates_dir), desired)?;
+    let origin = planner::Origin {
+        config_path: loaded.path.display().to_string(),
+        config_hash: loaded.hash.clone(),
+    };
+    let mut plan = planner::preview(desired, &origin, args.pool.as_deref(), args.udid.as_deref());
+    templates.render_plan(desired, &mut plan, None);
+    for pool in &plan.device_pools {
+        if let planner::PoolStatus::Held { reason } = &pool.status {
+            anyhow::bail!("pool {}: {reason}", pool.pool);
+        }
+        for start in &pool.starts {
+            println!("# ---- pool {}, device {} ----", pool.pool, start.udid);
+            print!("{}", start.job_file);
+        }
+    }
+    Ok(Exit::Clean)
+}

@@ -1,0 +1,66 @@
+//! What every command that touches the fleet needs before it reads anything: the checked
+//! desired state, the secrets named in it (taken from the environment), and the templates.
+//! Fails before any request is sent.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+
+use crate::load::{self, Loaded};
+use crate::render::Templates;
+use crate::secret::{Redactor, Secret};
+use crate::sources::ReadCredentials;
+
+/// The secrets a run uses; never printed.
+pub(super) struct Secrets {
+    pub read: ReadCredentials,
+    /// Taskcluster access token per pool.
+    pub tokens: BTreeMap<String, Secret>,
+    /// Scrubs every value above from foreign text.
+    pub redactor: Redactor,
+}
+
+/// A desired state ready to plan from.
+pub(super) struct Prepared {
+    pub loaded: Loaded,
+    pub secrets: Secrets,
+    pub templates: Templates,
+}
+
+/// Loads, validates, checks the environment and reads templates.
+pub(super) fn prepare(
+    path: &std::path::Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<Prepared> {
+    let loaded = load::load(path)?;
+    loaded.check_env(env)?;
+    let desired = &loaded.desired;
+    let secret = |name: &str| Secret::new(env(name).unwrap_or_default());
+    let (username, access_key) = match &desired.sources.lambdatest {
+        Some(lt) => (secret(&lt.username_env), secret(&lt.access_key_env)),
+        None => (Secret::new(""), Secret::new("")),
+    };
+    let tokens: BTreeMap<String, Secret> = desired
+        .device_pools
+        .iter()
+        .filter(|(_, pool)| !pool.disabled)
+        .map(|(name, pool)| (name.clone(), secret(&pool.access_token_env)))
+        .collect();
+    let mut redactor = Redactor::default();
+    redactor.add(&access_key);
+    tokens.values().for_each(|t| redactor.add(t));
+    let templates_dir = loaded.resolve(&desired.settings.templates_dir);
+    let templates = Templates::load(&templates_dir, desired).context("loading templates")?;
+    Ok(Prepared {
+        secrets: Secrets {
+            read: ReadCredentials {
+                lambdatest_username: username,
+                lambdatest_access_key: access_key,
+            },
+            tokens,
+            redactor,
+        },
+        loaded,
+        templates,
+    })
+}

@@ -1,0 +1,181 @@
+//! PLAN: the pure planner. `plan` turns (desired state, snapshot, now) into a `Plan`; it
+//! reads no clock, does no I/O and orders everything deterministically.
+
+mod device_pool;
+pub mod model;
+mod recheck;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::load::Desired;
+use crate::snapshot::Snapshot;
+pub use model::*;
+pub use recheck::{Verdict, recheck};
+
+/// How long a saved plan stays applicable.
+pub const PLAN_LIFETIME: SignedDuration = SignedDuration::from_mins(15);
+
+/// Where the desired state came from, recorded in the plan.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub config_path: String,
+    pub config_hash: String,
+}
+
+/// Computes the plan. Pools are visited in name order; the org-wide `max_initiated` headroom
+/// is shared out one start at a time, round-robin, so no pool starves another.
+pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
+    let now = snapshot.taken_at;
+    let mut pools: Vec<DevicePoolPlan> = Vec::new();
+    let mut assessed = Vec::new();
+    let lt_config = desired.sources.lambdatest.as_ref();
+    for (name, pool) in &desired.device_pools {
+        let held = |reason: String| DevicePoolPlan {
+            pool: name.clone(),
+            task_queue: pool.task_queue.clone(),
+            status: PoolStatus::Held {
+                reason: reason.clone(),
+            },
+            reason,
+            numbers: None,
+            bound: None,
+            starts: Vec::new(),
+            devices: Vec::new(),
+        };
+        if pool.disabled {
+            pools.push(DevicePoolPlan {
+                status: PoolStatus::Disabled,
+                reason: "disabled in the desired state".into(),
+                ..held(String::new())
+            });
+            continue;
+        }
+        let queue = snapshot.queues.get(&pool.task_queue);
+        match (lt_config, queue, &snapshot.lambdatest) {
+            (Some(lt_config), Some(Ok(queue)), Ok(lambdatest)) => {
+                assessed.push(device_pool::assess(
+                    name, pool, lt_config, queue, lambdatest, now,
+                ));
+            }
+            (_, Some(Err(e)), _) | (_, _, Err(e)) => {
+                pools.push(held(format!("source failed: {e}")))
+            }
+            _ => pools.push(held("source not read".into())),
+        }
+    }
+
+    if let (Some(lt_config), Ok(lambdatest)) = (lt_config, &snapshot.lambdatest) {
+        let org_initiated = lambdatest
+            .jobs
+            .iter()
+            .filter(|j| j.status == "initiated")
+            .count() as u32;
+        let headroom = lt_config.max_initiated.saturating_sub(org_initiated);
+        let wants: Vec<u32> = assessed.iter().map(|a| a.want).collect();
+        let grants = share_round_robin(headroom, &wants);
+        for (mut assessment, granted) in assessed.into_iter().zip(grants) {
+            if let Some(numbers) = assessment.plan.numbers.as_mut() {
+                numbers.org_initiated = org_initiated;
+                numbers.max_initiated = lt_config.max_initiated;
+            }
+            pools.push(device_pool::decide(
+                assessment,
+                granted,
+                &lt_config.program_label,
+            ));
+        }
+    }
+    pools.sort_by(|a, b| a.pool.cmp(&b.pool));
+    Plan {
+        format: PLAN_FORMAT,
+        devicepool: env!("CARGO_PKG_VERSION").to_string(),
+        config_path: origin.config_path.clone(),
+        config_hash: origin.config_hash.clone(),
+        snapshot_at: now,
+        expires_at: now.checked_add(PLAN_LIFETIME).unwrap_or(now),
+        device_pools: pools,
+    }
+}
+
+/// Hands out `total` one at a time to each still-wanting entry in turn.
+fn share_round_robin(total: u32, wants: &[u32]) -> Vec<u32> {
+    let mut grants = vec![0; wants.len()];
+    let mut left = total;
+    while left > 0 {
+        let mut gave = false;
+        for (grant, want) in grants.iter_mut().zip(wants) {
+            if left > 0 && *grant < *want {
+                *grant += 1;
+                left -= 1;
+                gave = true;
+            }
+        }
+        if !gave {
+            break;
+        }
+    }
+    grants
+}
+
+/// A plan that starts one job per pool on `udid` (or the pool's first device), made without
+/// reading any API: what `devicepool render` shows.
+pub fn preview(
+    desired: &Desired,
+    origin: &Origin,
+    only_pool: Option<&str>,
+    udid: Option<&str>,
+) -> Plan {
+    let program = desired
+        .sources
+        .lambdatest
+        .as_ref()
+        .map_or("tcdp", |lt| lt.program_label.as_str());
+    let device_pools = desired
+        .device_pools
+        .iter()
+        .filter(|(name, _)| only_pool.is_none_or(|p| p == name.as_str()))
+        .map(|(name, pool)| {
+            let udid = udid
+                .or(pool.devices.first().map(String::as_str))
+                .unwrap_or_default();
+            DevicePoolPlan {
+                pool: name.clone(),
+                task_queue: pool.task_queue.clone(),
+                status: PoolStatus::Planned,
+                reason: "preview".into(),
+                numbers: None,
+                bound: None,
+                starts: vec![StartJob {
+                    udid: udid.to_string(),
+                    labels: vec![program.to_string(), name.clone(), udid.to_string()],
+                    job_file: String::new(),
+                    preconditions: Vec::new(),
+                }],
+                devices: Vec::new(),
+            }
+        })
+        .collect();
+    Plan {
+        format: PLAN_FORMAT,
+        devicepool: env!("CARGO_PKG_VERSION").to_string(),
+        config_path: origin.config_path.clone(),
+        config_hash: origin.config_hash.clone(),
+        snapshot_at: Timestamp::UNIX_EPOCH,
+        expires_at: Timestamp::UNIX_EPOCH,
+        device_pools,
+    }
+}
+
+impl Plan {
+    /// Total jobs to start.
+    pub fn start_count(&self) -> usize {
+        self.device_pools.iter().map(|p| p.starts.len()).sum()
+    }
+
+    /// Pools that were not planned because a source failed.
+    pub fn held_pools(&self) -> impl Iterator<Item = &DevicePoolPlan> {
+        self.device_pools
+            .iter()
+            .filter(|p| matches!(p.status, PoolStatus::Held { .. }))
+    }
+}

@@ -1,0 +1,103 @@
+//! Re-checking a saved plan against a fresh one: which planned starts still rest on true
+//! facts (device still free, pool not held, demand still there, org headroom left) and which
+//! drifted. Pure: two plans in, a verdict out.
+
+use std::collections::BTreeMap;
+
+use super::model::{DeviceState, Plan, PoolStatus, StartJob};
+
+/// A saved start that still holds, or the reason it does not.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Keep {
+        pool: String,
+        start: StartJob,
+    },
+    Drifted {
+        pool: String,
+        udid: String,
+        reason: String,
+    },
+}
+
+/// Checks every start of `saved` against `fresh`, in the saved plan's order.
+pub fn recheck(saved: &Plan, fresh: &Plan) -> Vec<Verdict> {
+    let fresh_pools: BTreeMap<&str, _> = fresh
+        .device_pools
+        .iter()
+        .map(|p| (p.pool.as_str(), p))
+        .collect();
+    let mut headroom: Option<u32> = fresh
+        .device_pools
+        .iter()
+        .find_map(|p| p.numbers)
+        .map(|n| n.max_initiated.saturating_sub(n.org_initiated));
+    let mut verdicts = Vec::new();
+    for saved_pool in &saved.device_pools {
+        let pool = saved_pool.pool.clone();
+        let fresh_pool = fresh_pools.get(pool.as_str());
+        let mut demand_left = fresh_pool.and_then(|p| p.numbers).map_or(0, |n| n.demand);
+        for start in &saved_pool.starts {
+            let drifted = |reason: String| Verdict::Drifted {
+                pool: pool.clone(),
+                udid: start.udid.clone(),
+                reason,
+            };
+            let Some(fresh_pool) = fresh_pool else {
+                verdicts.push(drifted("pool no longer in the desired state".into()));
+                continue;
+            };
+            match &fresh_pool.status {
+                PoolStatus::Held { reason } => {
+                    verdicts.push(drifted(format!("pool is held now: {reason}")));
+                    continue;
+                }
+                PoolStatus::Disabled => {
+                    verdicts.push(drifted("pool is disabled now".into()));
+                    continue;
+                }
+                PoolStatus::Planned => {}
+            }
+            let device = fresh_pool.devices.iter().find(|d| d.udid == start.udid);
+            match device.map(|d| (d.state, d.detail.as_str())) {
+                Some((DeviceState::Start | DeviceState::Spare, _)) => {}
+                Some((state, detail)) => {
+                    verdicts.push(drifted(format!(
+                        "device is {} now ({detail})",
+                        state_name(state)
+                    )));
+                    continue;
+                }
+                None => {
+                    verdicts.push(drifted("device no longer in the pool".into()));
+                    continue;
+                }
+            }
+            if demand_left == 0 {
+                verdicts.push(drifted("no uncovered pending task left for it".into()));
+                continue;
+            }
+            if headroom == Some(0) {
+                verdicts.push(drifted("org-wide max_initiated reached".into()));
+                continue;
+            }
+            demand_left -= 1;
+            headroom = headroom.map(|h| h - 1);
+            verdicts.push(Verdict::Keep {
+                pool: pool.clone(),
+                start: start.clone(),
+            });
+        }
+    }
+    verdicts
+}
+
+fn state_name(state: DeviceState) -> &'static str {
+    match state {
+        DeviceState::Start | DeviceState::Spare => "free",
+        DeviceState::Busy => "busy",
+        DeviceState::Quarantined => "quarantined",
+        DeviceState::InFlight => "in flight",
+        DeviceState::Unknown => "not listed by LambdaTest",
+    }
+}

@@ -1,0 +1,138 @@
+//! RENDER: job files from minijinja templates (strict undefined, no auto-escaping, trailing
+//! newline kept). Templates are read once by `Templates::load`; rendering itself is pure.
+//! Secrets are rendered as `<redacted>` unless the caller hands in the real values.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use minijinja::{Environment, UndefinedBehavior, context, value::Value};
+
+use crate::load::Desired;
+use crate::plan::{Plan, PoolStatus};
+use crate::secret::{REDACTED, Secret};
+
+/// The built-in templates, used when `settings.templates_dir` has no file of that name.
+const BUILT_IN: &[(&str, &str)] = &[(
+    "hyperexecute.yaml.j2",
+    include_str!("../templates/hyperexecute.yaml.j2"),
+)];
+
+/// Loaded templates, ready to render.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+/// A template that could not be read or rendered.
+#[derive(Debug, thiserror::Error)]
+#[error("template {name}: {message}")]
+pub struct RenderError {
+    pub name: String,
+    pub message: String,
+}
+
+impl Templates {
+    /// Reads every template the pools of `desired` name, from `dir` or the built-ins.
+    pub fn load(dir: &Path, desired: &Desired) -> Result<Self, RenderError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+            .expect("default syntax with trailing newlines is valid");
+        env.set_syntax(syntax);
+        let mut names: Vec<&str> = desired
+            .device_pools
+            .values()
+            .map(|p| p.template.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            let path = dir.join(name);
+            let source = if path.is_file() {
+                std::fs::read_to_string(&path).map_err(|e| RenderError {
+                    name: name.to_string(),
+                    message: format!("cannot read {}: {e}", path.display()),
+                })?
+            } else if let Some((_, text)) = BUILT_IN.iter().find(|(n, _)| *n == name) {
+                (*text).to_string()
+            } else {
+                return Err(RenderError {
+                    name: name.to_string(),
+                    message: format!("not found in {} and not a built-in template", dir.display()),
+                });
+            };
+            env.add_template_owned(name.to_string(), source)
+                .map_err(|e| RenderError {
+                    name: name.to_string(),
+                    message: format!("{e:#}"),
+                })?;
+        }
+        Ok(Self { env })
+    }
+
+    /// Renders the job file of every planned start. A pool whose template fails is held.
+    /// `tokens` maps pool name → Taskcluster access token; without it secrets are redacted.
+    pub fn render_plan(
+        &self,
+        desired: &Desired,
+        plan: &mut Plan,
+        tokens: Option<&BTreeMap<String, Secret>>,
+    ) {
+        let root_url = desired
+            .sources
+            .taskcluster
+            .as_ref()
+            .map_or("", |tc| tc.root_url.as_str());
+        for pool_plan in &mut plan.device_pools {
+            let Some(pool) = desired.device_pools.get(&pool_plan.pool) else {
+                continue;
+            };
+            let token = tokens
+                .and_then(|t| t.get(&pool_plan.pool))
+                .map_or(REDACTED, Secret::expose);
+            let (provisioner_id, worker_type) = pool.task_queue.split_once('/').unwrap_or_default();
+            let mut failure = None;
+            for start in &mut pool_plan.starts {
+                let ctx = context! {
+                    pool => &pool_plan.pool,
+                    task_queue => &pool.task_queue,
+                    provisioner_id,
+                    worker_type,
+                    udid => &start.udid,
+                    labels => &start.labels,
+                    taskcluster => context! { root_url, client_id => &pool.client_id, access_token => token },
+                    vars => Value::from(minijinja::value::Serde(&pool.vars)),
+                };
+                match self.render(&pool.template, ctx) {
+                    Ok(text) => start.job_file = text,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = failure {
+                let reason = format!("cannot render job file: {e}");
+                pool_plan.status = PoolStatus::Held {
+                    reason: reason.clone(),
+                };
+                pool_plan.reason = reason;
+                pool_plan.starts.clear();
+            }
+        }
+    }
+
+    fn render(&self, name: &str, ctx: Value) -> Result<String, RenderError> {
+        let fail = |e: minijinja::Error| RenderError {
+            name: name.to_string(),
+            message: format!("{e:#}"),
+        };
+        self.env
+            .get_template(name)
+            .map_err(fail)?
+            .render(ctx)
+            .map_err(fail)
+    }
+}

@@ -1,0 +1,114 @@
+//! SOURCES: read-only clients, one per API, and `snapshot`, which reads everything a run
+//! needs in parallel (every page once) into a `Snapshot`. Nothing here can mutate anything.
+
+pub mod http;
+pub mod lambdatest;
+pub mod taskcluster;
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::load::Desired;
+use crate::parallel::{Task, run_parallel};
+use crate::secret::Secret;
+use crate::snapshot::{LambdatestState, QueueState, Snapshot};
+use http::Reader;
+
+/// Credentials the reads need, taken from the environment by the caller.
+pub struct ReadCredentials {
+    pub lambdatest_username: Secret,
+    pub lambdatest_access_key: Secret,
+}
+
+/// Reads every API the enabled pools of `desired` depend on, in parallel.
+pub fn snapshot(desired: &Desired, credentials: &ReadCredentials, now: Timestamp) -> Snapshot {
+    let reader = Reader::new(&desired.settings.http);
+    let queues: Vec<&str> = desired
+        .device_pools
+        .values()
+        .filter(|p| !p.disabled)
+        .map(|p| p.task_queue.as_str())
+        .collect();
+    let mut snapshot = Snapshot {
+        taken_at: now,
+        queues: BTreeMap::new(),
+        lambdatest: Ok(LambdatestState::default()),
+    };
+    let (Some(tc), Some(lt)) = (&desired.sources.taskcluster, &desired.sources.lambdatest) else {
+        return snapshot;
+    };
+    if queues.is_empty() {
+        return snapshot;
+    }
+    let authorization = credentials.basic_authorization();
+    let account = lambdatest::Account {
+        api_url: &lt.api_url,
+        devices_url: &lt.devices_url,
+        authorization: authorization.expose(),
+        page_size: lt.page_size,
+        max_pages: lt.max_pages,
+    };
+    let window = SignedDuration::try_from(lt.job_window).unwrap_or(SignedDuration::MAX);
+    let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
+
+    let counts = Mutex::new(BTreeMap::new());
+    let quarantined = Mutex::new(BTreeMap::new());
+    let devices = Mutex::new(None);
+    let jobs = Mutex::new(None);
+    let mut tasks: Vec<Task<'_>> = Vec::new();
+    // The job history is the one sequential read (cursor pages); start it first.
+    tasks.push(Box::new(|| {
+        *jobs.lock().unwrap() = Some(lambdatest::fetch_jobs(&reader, &account, since));
+    }));
+    tasks.push(Box::new(|| {
+        *devices.lock().unwrap() = Some(lambdatest::fetch_devices(&reader, &account));
+    }));
+    for queue in &queues {
+        let (reader, counts, quarantined) = (&reader, &counts, &quarantined);
+        tasks.push(Box::new(move || {
+            let got = taskcluster::fetch_counts(reader, &tc.root_url, queue);
+            counts.lock().unwrap().insert(*queue, got);
+        }));
+        tasks.push(Box::new(move || {
+            let got = taskcluster::fetch_quarantined(reader, &tc.root_url, queue);
+            quarantined.lock().unwrap().insert(*queue, got);
+        }));
+    }
+    run_parallel(desired.settings.http.parallel_requests, tasks);
+
+    let mut counts = counts.into_inner().unwrap();
+    let mut quarantined = quarantined.into_inner().unwrap();
+    for queue in queues {
+        let state = match (counts.remove(queue), quarantined.remove(queue)) {
+            (Some(Ok((pending, claimed))), Some(Ok(quarantined))) => Ok(QueueState {
+                pending,
+                claimed,
+                quarantined,
+            }),
+            (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e),
+            _ => unreachable!("every queue task ran"),
+        };
+        snapshot.queues.insert(queue.to_string(), state);
+    }
+    snapshot.lambdatest = match (devices.into_inner().unwrap(), jobs.into_inner().unwrap()) {
+        (Some(Ok(devices)), Some(Ok(jobs))) => Ok(LambdatestState { devices, jobs }),
+        (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e),
+        _ => unreachable!("both LambdaTest tasks ran"),
+    };
+    snapshot
+}
+
+impl ReadCredentials {
+    fn basic_authorization(&self) -> Secret {
+        use base64::Engine;
+        let pair = format!(
+            "{}:{}",
+            self.lambdatest_username.expose(),
+            self.lambdatest_access_key.expose()
+        );
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        Secret::new(format!("Basic {encoded}"))
+    }
+}
