@@ -41,6 +41,11 @@ impl Templates {
             .build()
             .expect("default syntax with trailing newlines is valid");
         env.set_syntax(syntax);
+        // `tojson` escapes `<` and `>` for HTML; job files are YAML, so strings are quoted
+        // with plain JSON string syntax (valid YAML) instead.
+        env.add_filter("quote", |text: String| {
+            serde_json::to_string(&text).expect("strings serialise")
+        });
         let mut names: Vec<&str> = desired
             .device_pools
             .values()

@@ -85,19 +85,12 @@ impl fmt::Display for ConfigError {
                 let noun = if count == 1 { "problem" } else { "problems" };
                 write!(f, "{} has {count} {noun}:", path.display())?;
                 for p in problems {
-                    let key = if p.key.is_empty() {
-                        "(top level)"
+                    let at = format!("{}:{}:{}", path.display(), p.line, p.column);
+                    if p.key.is_empty() {
+                        write!(f, "\n  {at}: {}", p.message)?;
                     } else {
-                        &p.key
-                    };
-                    write!(
-                        f,
-                        "\n  {}:{}:{}: {key}: {}",
-                        path.display(),
-                        p.line,
-                        p.column,
-                        p.message
-                    )?;
+                        write!(f, "\n  {at}: {}: {}", p.key, p.message)?;
+                    }
                 }
                 Ok(())
             }

@@ -16,7 +16,12 @@ use crate::{report, sources};
 pub(super) fn make_plan(prepared: &Prepared) -> Plan {
     let desired = &prepared.loaded.desired;
     let now = Timestamp::now();
-    let snapshot = sources::snapshot(desired, &prepared.secrets.read, now);
+    let snapshot = sources::snapshot(
+        desired,
+        &prepared.secrets.read,
+        &prepared.secrets.redactor,
+        now,
+    );
     let origin = Origin {
         config_path: prepared.loaded.path.display().to_string(),
         config_hash: prepared.loaded.hash.clone(),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::load::HttpSettings;
+use crate::secret::Redactor;
 
 /// Longest `Retry-After` wait honoured; a longer one fails the request instead of stalling
 /// the run.
@@ -23,6 +24,8 @@ pub struct Reader {
     retries: u32,
     backoff: Duration,
     max_body: u64,
+    /// Scrubs secrets an API might echo back in an error body.
+    redactor: Redactor,
 }
 
 /// What went wrong talking to an API.
@@ -74,7 +77,7 @@ pub struct Get<'a> {
 }
 
 impl Reader {
-    pub fn new(settings: &HttpSettings) -> Self {
+    pub fn new(settings: &HttpSettings, redactor: Redactor) -> Self {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(settings.timeout))
             .http_status_as_error(false)
@@ -86,6 +89,7 @@ impl Reader {
             retries: settings.retries,
             backoff: settings.backoff,
             max_body: settings.max_body_bytes,
+            redactor,
         }
     }
 
@@ -170,7 +174,7 @@ impl Reader {
         }
         let failure = Failure::Status {
             status,
-            excerpt: excerpt(&body),
+            excerpt: self.redactor.redact(&excerpt(&body)),
         };
         let retry = match status {
             429 => match retry_after {

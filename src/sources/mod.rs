@@ -12,7 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::load::Desired;
 use crate::parallel::{Task, run_parallel};
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
 use crate::snapshot::{LambdatestState, QueueState, Snapshot};
 use http::Reader;
 
@@ -23,8 +23,13 @@ pub struct ReadCredentials {
 }
 
 /// Reads every API the enabled pools of `desired` depend on, in parallel.
-pub fn snapshot(desired: &Desired, credentials: &ReadCredentials, now: Timestamp) -> Snapshot {
-    let reader = Reader::new(&desired.settings.http);
+pub fn snapshot(
+    desired: &Desired,
+    credentials: &ReadCredentials,
+    redactor: &Redactor,
+    now: Timestamp,
+) -> Snapshot {
+    let reader = Reader::new(&desired.settings.http, redactor.clone());
     let queues: Vec<&str> = desired
         .device_pools
         .values()

@@ -1,8 +1,15 @@
 //! The single integration-test binary: drives the real `devicepool` binary against the
 //! simulated fleet's loopback fakes.
 
+mod apply;
+mod faults;
+mod inputs;
+mod plan;
+mod secrets;
+mod support;
+
 #[test]
-fn help_lists_every_verb() {
+fn help_lists_every_verb_and_the_exit_codes() {
     let out = assert_cmd::cargo::cargo_bin_cmd!("devicepool")
         .arg("--help")
         .assert()
@@ -11,4 +18,5 @@ fn help_lists_every_verb() {
     for verb in ["validate", "plan", "apply", "render", "schema", "demo"] {
         assert!(text.contains(verb), "{verb} missing from --help:\n{text}");
     }
+    assert!(text.contains("5 another run holds the lock"), "{text}");
 }

@@ -1,0 +1,188 @@
+//! `devicepool apply`: launches what the plan says, converges, reports failures per launch,
+//! honours saved plans and the run lock.
+
+use devicepool::sim::Fault;
+
+use crate::support::{Lab, files_under, pool, pool_of, udid};
+
+#[test]
+fn apply_then_plan_converges_even_once_jobs_run() {
+    let lab = Lab::new(vec![
+        pool("a55", 20, 20).max_starts(20),
+        pool("p9", 20, 20).max_starts(20),
+        pool("s24", 20, 20).max_starts(20),
+    ]);
+    let out = lab.run(&["apply", lab.config_arg(), "--format", "json"]);
+    out.expect_code(0);
+    let report = out.json();
+    let launches = report["launches"].as_array().unwrap();
+    assert_eq!(launches.len(), 60);
+    assert!(
+        launches
+            .iter()
+            .all(|l| l["launched"] == true && l["exit_code"] == 0)
+    );
+    let registered = lab.fleet.lambdatest.launches();
+    assert_eq!(registered.len(), 60);
+    let mut devices: Vec<String> = registered
+        .iter()
+        .filter_map(|j| j.fixed_ip.clone())
+        .collect();
+    devices.sort();
+    devices.dedup();
+    assert_eq!(devices.len(), 60, "one job per device");
+    assert!(registered.iter().all(|j| j.status == "initiated"));
+
+    let again = lab.run(&[
+        "plan",
+        lab.config_arg(),
+        "--format",
+        "json",
+        "--detailed-exitcode",
+    ]);
+    again.expect_code(0);
+    let plan = again.json();
+    for name in ["a55", "p9", "s24"] {
+        let p = pool_of(&plan, name);
+        assert_eq!(p["numbers"]["waiting"], 20);
+        assert_eq!(p["numbers"]["in_flight"], 20);
+        assert_eq!(p["starts"].as_array().unwrap().len(), 0);
+    }
+
+    // The jobs get their devices: devices turn busy, jobs running. Still nothing new.
+    assert_eq!(lab.fleet.lambdatest.start_initiated_jobs(), 60);
+    lab.run(&["plan", lab.config_arg(), "--detailed-exitcode"])
+        .expect_code(0);
+    // Job directories were private and are gone.
+    assert!(files_under(&lab.path(".devicepool/jobs")).is_empty());
+}
+
+#[test]
+fn one_failed_launch_does_not_stop_the_others_and_exits_partial() {
+    let lab = Lab::new(vec![pool("a55", 5, 5)]);
+    lab.fleet
+        .lambdatest
+        .server()
+        .inject("POST", "/__sim/launch", Fault::status(500).times(1));
+    let out = lab.run(&["apply", lab.config_arg()]);
+    out.expect_code(3);
+    assert!(
+        out.stdout.contains("Apply: launched 4 of 5 job(s)"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("FAILED"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("hyperexecute exited with status 1"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(lab.fleet.lambdatest.launches().len(), 4);
+}
+
+#[test]
+fn a_missing_cli_fails_every_launch_with_its_path() {
+    let lab = Lab::new(vec![pool("a55", 2, 2)]);
+    std::fs::remove_file(&lab.cli).unwrap();
+    let out = lab.run(&["apply", lab.config_arg()]);
+    out.expect_code(3);
+    assert!(out.stdout.contains("cannot run"), "{}", out.stdout);
+    assert!(out.stdout.contains(&lab.cli.display().to_string()));
+}
+
+#[test]
+fn a_saved_plan_applies_and_skips_exactly_the_drifted_starts() {
+    let lab = Lab::new(vec![pool("a55", 4, 4)]);
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(0);
+    // The world moves: one device is taken by someone else, another gets a job of ours.
+    lab.fleet
+        .lambdatest
+        .set_device_status(&udid("a55", 2), "busy");
+    lab.fleet.lambdatest.add_job(
+        Some(vec!["tcdp".into(), "a55".into(), udid("a55", 3)]),
+        "initiated",
+        jiff::Timestamp::now(),
+    );
+    let out = lab.run(&[
+        "apply",
+        lab.config_arg(),
+        "--plan",
+        "plan.json",
+        "--format",
+        "json",
+    ]);
+    out.expect_code(0);
+    let report = out.json();
+    let launched: Vec<&str> = report["launches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["udid"].as_str().unwrap())
+        .collect();
+    assert_eq!(launched, vec!["A55-01", "A55-04"]);
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 2, "{skipped:#?}");
+    assert_eq!(skipped[0]["udid"], "A55-02");
+    assert_eq!(skipped[0]["reason"], "device is busy now (busy)");
+    assert_eq!(skipped[1]["udid"], "A55-03");
+    assert!(
+        skipped[1]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("device is in flight now")
+    );
+}
+
+#[test]
+fn a_saved_plan_from_another_config_or_expired_is_refused() {
+    let lab = Lab::new(vec![pool("a55", 2, 2)]);
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(0);
+    let text = std::fs::read_to_string(lab.path("plan.json")).unwrap();
+    let mut plan: serde_json::Value = serde_json::from_str(&text).unwrap();
+    plan["expires_at"] = "2020-01-01T00:00:00Z".into();
+    std::fs::write(lab.path("old.json"), plan.to_string()).unwrap();
+    let out = lab.run(&["apply", lab.config_arg(), "--plan", "old.json"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("expired at 2020-01-01T00:00:00Z"),
+        "{}",
+        out.stderr
+    );
+
+    std::fs::write(&lab.config, lab.config_yaml() + "# edited\n").unwrap();
+    let out = lab.run(&["apply", lab.config_arg(), "--plan", "plan.json"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("made from another desired state"),
+        "{}",
+        out.stderr
+    );
+    assert!(lab.fleet.lambdatest.launches().is_empty());
+}
+
+#[test]
+fn a_second_apply_while_the_lock_is_held_exits_5_and_names_the_holder() {
+    let lab = Lab::new(vec![pool("a55", 2, 2)]);
+    let state = lab.path(".devicepool");
+    std::fs::create_dir_all(&state).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(state.join("lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    std::fs::write(
+        state.join("lock"),
+        "host testbox, pid 4242, since 2026-11-25T10:00:00Z\n",
+    )
+    .unwrap();
+    let out = lab.run(&["apply", lab.config_arg()]);
+    out.expect_code(5);
+    assert!(out.stderr.contains("pid 4242"), "{}", out.stderr);
+    assert!(lab.fleet.lambdatest.launches().is_empty());
+    drop(lock);
+    lab.run(&["apply", lab.config_arg()]).expect_code(0);
+}

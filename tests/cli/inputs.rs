@@ -1,0 +1,187 @@
+//! Bad desired state: each mistake gives file:line:col and the key, exits 1, and no request
+//! is sent. Also the committed schemas must match the code.
+
+use crate::support::{Lab, pool};
+
+/// Writes `yaml` as the lab's config, runs `plan`, and checks the error and silence.
+fn expect_rejected(lab: &Lab, yaml: &str, location: &str, needle: &str) {
+    std::fs::write(&lab.config, yaml).unwrap();
+    let out = lab.run(&["plan", lab.config_arg()]);
+    out.expect_code(1);
+    let expected = format!("{}:{location}", lab.config.display());
+    assert!(
+        out.stderr.contains(&expected),
+        "want {expected} in:\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(needle),
+        "want {needle:?} in:\n{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(
+        lab.requests().is_empty(),
+        "a request was sent before validation finished"
+    );
+}
+
+fn lab_and_config() -> (Lab, String) {
+    let lab = Lab::new(vec![pool("a55", 2, 2), pool("p9", 2, 2)]);
+    let yaml = lab.config_yaml();
+    (lab, yaml)
+}
+
+fn line_of(yaml: &str, needle: &str) -> usize {
+    yaml.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle in yaml")
+        + 1
+}
+
+#[test]
+fn malformed_yaml_points_at_the_line() {
+    let (lab, yaml) = lab_and_config();
+    let broken = yaml.replace("    retries: 1\n", "    retries: [1\n");
+    let line = line_of(&broken, "retries: [1");
+    let out = {
+        std::fs::write(&lab.config, &broken).unwrap();
+        lab.run(&["validate", lab.config_arg()])
+    };
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(&format!("{}:", lab.config.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("devicepool.yaml:{}", line + 1))
+            || out.stderr.contains(&format!("devicepool.yaml:{line}")),
+        "{}",
+        out.stderr
+    );
+    expect_rejected(&lab, &broken, "", "problem");
+}
+
+#[test]
+fn an_unknown_key_is_named_at_its_position() {
+    let (lab, yaml) = lab_and_config();
+    let bad = yaml.replace(
+        "    max_starts_per_run: 10\n    devices: [P9",
+        "    max_starts_per_run: 10\n    max_start_per_run: 3\n    devices: [P9",
+    );
+    let line = line_of(&bad, "max_start_per_run");
+    expect_rejected(
+        &lab,
+        &bad,
+        &format!("{line}:5"),
+        "device_pools.p9.max_start_per_run: unknown key",
+    );
+}
+
+#[test]
+fn a_wrong_type_is_named_at_its_value() {
+    let (lab, yaml) = lab_and_config();
+    let bad = yaml.replacen(
+        "    max_starts_per_run: 10\n",
+        "    max_starts_per_run: lots\n",
+        1,
+    );
+    let line = line_of(&bad, "max_starts_per_run: lots");
+    expect_rejected(
+        &lab,
+        &bad,
+        &format!("{line}:25"),
+        "device_pools.a55.max_starts_per_run",
+    );
+}
+
+#[test]
+fn a_duplicate_key_is_rejected_where_it_repeats() {
+    let (lab, yaml) = lab_and_config();
+    let bad = yaml.replacen("    retries: 1\n", "    retries: 1\n    retries: 2\n", 1);
+    let line = line_of(&bad, "retries: 2");
+    expect_rejected(&lab, &bad, &format!("{line}:"), "duplicate");
+}
+
+#[test]
+fn a_duplicate_pool_name_is_rejected() {
+    let (lab, yaml) = lab_and_config();
+    let bad = yaml.replace("  p9:\n", "  a55:\n");
+    let line = line_of(&bad, "  a55:");
+    let second = bad
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| *l == "  a55:")
+        .nth(1)
+        .unwrap()
+        .0
+        + 1;
+    assert!(second > line);
+    expect_rejected(&lab, &bad, &format!("{second}:"), "duplicate");
+}
+
+#[test]
+fn a_device_in_two_pools_is_rejected_at_the_second_listing() {
+    let (lab, yaml) = lab_and_config();
+    let bad = yaml.replace("devices: [P9-01, P9-02]", "devices: [P9-01, A55-02]");
+    let line = line_of(&bad, "[P9-01, A55-02]");
+    expect_rejected(
+        &lab,
+        &bad,
+        &format!("{line}:"),
+        "device A55-02 is already in pool a55",
+    );
+}
+
+#[test]
+fn a_missing_secret_names_the_variable_and_sends_nothing() {
+    let (lab, _) = lab_and_config();
+    let out = lab
+        .command(&["plan", lab.config_arg()])
+        .env_remove("TC_TOKEN_P9")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("environment variable TC_TOKEN_P9 is not set"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("device_pools.p9.access_token_env"),
+        "{stderr}"
+    );
+    assert!(lab.requests().is_empty());
+}
+
+#[test]
+fn the_shipped_plans_are_valid() {
+    for file in ["plans/demo.yaml", "plans/lambdatest-example.yaml"] {
+        let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+        assert_cmd::cargo::cargo_bin_cmd!("devicepool")
+            .args(["validate", &path])
+            .assert()
+            .success();
+    }
+}
+
+#[test]
+fn the_committed_schemas_match_the_code() {
+    for (kind, file) in [
+        ("desired", "schemas/devicepool.schema.json"),
+        ("plan", "schemas/plan.schema.json"),
+    ] {
+        let out = assert_cmd::cargo::cargo_bin_cmd!("devicepool")
+            .args(["schema", kind])
+            .output()
+            .unwrap();
+        let committed = std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_default();
+        assert!(
+            String::from_utf8_lossy(&out.stdout) == committed,
+            "{file} drifted from the code: run `cargo run -- schema {kind} > {file}` and commit it"
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! The test harness: a `Lab` is a simulated fleet, a temp directory holding a desired-state
+//! file that points at it, and a fake `hyperexecute`; `lab.run(..)` drives the real binary.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use devicepool::sim::{Fleet, LoggedRequest, SIM_ACCESS_KEY, SIM_USERNAME};
+
+/// One device pool of a lab: name, device count, pending tasks.
+pub(crate) struct PoolSpec {
+    pub(crate) name: &'static str,
+    pub(crate) devices: usize,
+    pub(crate) pending: u64,
+    pub(crate) max_starts: u32,
+}
+
+pub(crate) fn pool(name: &'static str, devices: usize, pending: u64) -> PoolSpec {
+    PoolSpec {
+        name,
+        devices,
+        pending,
+        max_starts: 10,
+    }
+}
+
+impl PoolSpec {
+    pub(crate) fn max_starts(mut self, n: u32) -> Self {
+        self.max_starts = n;
+        self
+    }
+}
+
+pub(crate) struct Lab {
+    pub(crate) fleet: Fleet,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) config: PathBuf,
+    pub(crate) cli: PathBuf,
+    /// Extra YAML appended under `sources.lambdatest`.
+    pub(crate) lambdatest_extra: String,
+    pools: Vec<PoolSpec>,
+}
+
+/// The fixed secret values the tests grep for.
+pub(crate) fn token_of(pool: &str) -> String {
+    format!("tc-secret-{pool}-Q8v3Zt")
+}
+
+pub(crate) fn token_env(pool: &str) -> String {
+    format!("TC_TOKEN_{}", pool.to_uppercase().replace('-', "_"))
+}
+
+pub(crate) fn udid(pool: &str, i: usize) -> String {
+    format!("{}-{i:02}", pool.to_uppercase())
+}
+
+pub(crate) fn queue_of(pool: &str) -> String {
+    format!("proj-autophone/gecko-t-{pool}")
+}
+
+impl Lab {
+    /// A fleet where every device of every pool is `active` and the queues hold the pending
+    /// counts; the desired state is written to `plans/devicepool.yaml`.
+    pub(crate) fn new(pools: Vec<PoolSpec>) -> Lab {
+        let fleet = Fleet::start().expect("fleet starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cli = fleet
+            .write_fake_cli(dir.path(), assert_cmd::cargo::cargo_bin!("devicepool"))
+            .expect("fake cli");
+        for spec in &pools {
+            fleet
+                .taskcluster
+                .set_counts(&queue_of(spec.name), spec.pending, 0);
+            for i in 1..=spec.devices {
+                fleet
+                    .lambdatest
+                    .add_device(&udid(spec.name, i), "Galaxy A55 5G", "active");
+            }
+        }
+        std::fs::create_dir_all(dir.path().join("plans")).unwrap();
+        let lab = Lab {
+            config: dir.path().join("plans/devicepool.yaml"),
+            fleet,
+            dir,
+            cli,
+            lambdatest_extra: String::new(),
+            pools,
+        };
+        lab.write_config();
+        lab
+    }
+
+    /// The desired-state YAML for this lab.
+    pub(crate) fn config_yaml(&self) -> String {
+        let mut yaml = format!(
+            "version: 1\nsettings:\n  http:\n    timeout: 2s\n    retries: 1\n    backoff: 10ms\n  launch:\n    stagger: 0ms\nsources:\n  taskcluster:\n    root_url: {}\n  lambdatest:\n    api_url: {lt}\n    devices_url: {lt}\n    cli: {}\n{}device_pools:\n",
+            self.fleet.taskcluster.url(),
+            self.cli.display(),
+            if self.lambdatest_extra.contains("max_initiated") {
+                self.lambdatest_extra.clone()
+            } else {
+                format!("    max_initiated: 100\n{}", self.lambdatest_extra)
+            },
+            lt = self.fleet.lambdatest.url(),
+        );
+        for spec in &self.pools {
+            let devices: Vec<String> = (1..=spec.devices).map(|i| udid(spec.name, i)).collect();
+            yaml.push_str(&format!(
+                "  {name}:\n    task_queue: {queue}\n    client_id: project/autophone/{name}\n    access_token_env: {env}\n    max_starts_per_run: {max}\n    devices: [{devices}]\n",
+                name = spec.name,
+                queue = queue_of(spec.name),
+                env = token_env(spec.name),
+                max = spec.max_starts,
+                devices = devices.join(", "),
+            ));
+        }
+        yaml
+    }
+
+    pub(crate) fn write_config(&self) {
+        std::fs::write(&self.config, self.config_yaml()).unwrap();
+    }
+
+    pub(crate) fn set_lambdatest_extra(&mut self, extra: &str) {
+        self.lambdatest_extra = extra.to_string();
+        self.write_config();
+    }
+
+    /// The binary with credentials in its environment, run in the lab directory.
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
+        cmd.current_dir(self.dir.path())
+            .env_remove("DEVICEPOOL_LOG")
+            .env("LT_USERNAME", SIM_USERNAME)
+            .env("LT_ACCESS_KEY", SIM_ACCESS_KEY)
+            .args(args);
+        for spec in &self.pools {
+            cmd.env(token_env(spec.name), token_of(spec.name));
+        }
+        cmd
+    }
+
+    /// Runs the binary; returns (exit code, stdout, stderr).
+    pub(crate) fn run(&self, args: &[&str]) -> Outcome {
+        let output = self.command(args).output().expect("binary runs");
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Every request both fakes received.
+    pub(crate) fn requests(&self) -> Vec<LoggedRequest> {
+        let mut all = self.fleet.taskcluster.server().requests();
+        all.extend(self.fleet.lambdatest.server().requests());
+        all
+    }
+
+    pub(crate) fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    pub(crate) fn config_arg(&self) -> &str {
+        self.config.to_str().unwrap()
+    }
+}
+
+/// What one run of the binary did.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Outcome {
+    pub(crate) fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// All files under `dir`, recursively.
+pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The pool entry of a JSON plan.
+pub(crate) fn pool_of<'a>(plan: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    plan["device_pools"]
+        .as_array()
+        .expect("device_pools array")
+        .iter()
+        .find(|p| p["pool"] == name)
+        .unwrap_or_else(|| panic!("pool {name} missing from plan"))
+}
