@@ -1,2 +1,143 @@
-//! Throughput benchmarks (printed figures, never asserted).
-fn main() {}
+//! Throughput benchmarks. They print figures and assert nothing about time (`cargo bench`).
+//!
+//! 1. snapshot + plan for 100 pools × 60 devices with 25 ms injected on every request: wall
+//!    time against the sum of all request latencies (what a one-request-at-a-time client pays).
+//! 2. apply of 60 launches through the real binary, with a fake `hyperexecute` that takes 1 s
+//!    each (the seed system needs about 6 minutes for such a burst).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use devicepool::load;
+use devicepool::plan::{Origin, plan};
+use devicepool::secret::{Redactor, Secret};
+use devicepool::sim::{Fault, Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
+use devicepool::sources::{ReadCredentials, snapshot};
+
+const LATENCY_MS: u64 = 25;
+
+fn main() {
+    snapshot_and_plan(100, 60);
+    for parallel in [10, 20] {
+        apply_burst(60, parallel);
+    }
+}
+
+fn config(
+    fleet: &Fleet,
+    pools: usize,
+    devices: usize,
+    pending: u64,
+    extra: &str,
+    cli: &Path,
+) -> String {
+    let mut yaml = format!(
+        "version: 1\nsettings:\n{extra}sources:\n  taskcluster: {{root_url: '{}'}}\n  lambdatest:\n    api_url: '{lt}'\n    devices_url: '{lt}'\n    cli: '{}'\n    max_initiated: 1000\ndevice_pools:\n",
+        fleet.taskcluster.url(),
+        cli.display(),
+        lt = fleet.lambdatest.url()
+    );
+    for p in 0..pools {
+        let queue = format!("proj-autophone/gecko-t-bench-{p:03}");
+        fleet.taskcluster.set_counts(&queue, pending, 0);
+        let udids: Vec<String> = (0..devices).map(|d| format!("P{p:03}-D{d:02}")).collect();
+        for udid in &udids {
+            fleet.lambdatest.add_device(udid, "Galaxy A55 5G", "active");
+        }
+        yaml.push_str(&format!(
+            "  bench-{p:03}:\n    task_queue: {queue}\n    client_id: c\n    access_token_env: TC_TOKEN\n    max_starts_per_run: {devices}\n    devices: [{}]\n",
+            udids.join(", ")
+        ));
+    }
+    yaml
+}
+
+fn snapshot_and_plan(pools: usize, devices: usize) {
+    let fleet = Fleet::start().expect("fleet");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.yaml");
+    std::fs::write(
+        &path,
+        config(
+            &fleet,
+            pools,
+            devices,
+            10,
+            "  http: {retries: 0}\n",
+            Path::new("hyperexecute"),
+        ),
+    )
+    .unwrap();
+    let loaded = load::load(&path).expect("valid config");
+    for server in [fleet.taskcluster.server(), fleet.lambdatest.server()] {
+        server.inject("*", "/", Fault::delay(LATENCY_MS));
+    }
+    let credentials = ReadCredentials {
+        lambdatest_username: Secret::new(SIM_USERNAME),
+        lambdatest_access_key: Secret::new(SIM_ACCESS_KEY),
+    };
+    let origin = Origin {
+        config_path: path.display().to_string(),
+        config_hash: loaded.hash.clone(),
+    };
+    let started = Instant::now();
+    let snap = snapshot(
+        &loaded.desired,
+        &credentials,
+        &Redactor::default(),
+        jiff::Timestamp::now(),
+    );
+    let read = started.elapsed();
+    let planned = plan(&loaded.desired, &snap, &origin);
+    let total = started.elapsed();
+    let requests =
+        fleet.taskcluster.server().requests().len() + fleet.lambdatest.server().requests().len();
+    let serial = Duration::from_millis(LATENCY_MS * requests as u64);
+    println!(
+        "snapshot+plan, {pools} pools x {devices} devices, {LATENCY_MS} ms per request: {requests} requests, \
+         sum of latencies {:.2} s, wall {:.3} s (snapshot {:.3} s, plan {:.1} ms), {:.1}x faster than serial; \
+         {} starts planned, {} pools held",
+        serial.as_secs_f64(),
+        total.as_secs_f64(),
+        read.as_secs_f64(),
+        (total - read).as_secs_f64() * 1000.0,
+        serial.as_secs_f64() / total.as_secs_f64(),
+        planned.start_count(),
+        planned.held_pools().count(),
+    );
+}
+
+fn apply_burst(launches: usize, parallel: usize) {
+    let fleet = Fleet::start().expect("fleet");
+    let dir = tempfile::tempdir().unwrap();
+    let exe = Path::new(env!("CARGO_BIN_EXE_devicepool"));
+    let cli = fleet.write_fake_cli(dir.path(), exe).unwrap();
+    let pools = 3;
+    let per_pool = launches / pools;
+    let settings = format!("  launch: {{parallel: {parallel}, stagger: 100ms}}\n");
+    let path = dir.path().join("bench.yaml");
+    std::fs::write(
+        &path,
+        config(&fleet, pools, per_pool, per_pool as u64, &settings, &cli),
+    )
+    .unwrap();
+    fleet
+        .lambdatest
+        .server()
+        .inject("POST", "/__sim/launch", Fault::delay(1000));
+    let started = Instant::now();
+    let output = std::process::Command::new(exe)
+        .args(["apply", path.to_str().unwrap(), "--yes"])
+        .env("LT_USERNAME", SIM_USERNAME)
+        .env("LT_ACCESS_KEY", SIM_ACCESS_KEY)
+        .env("TC_TOKEN", "bench-token")
+        .output()
+        .expect("apply runs");
+    let wall = started.elapsed();
+    let launched = fleet.lambdatest.launches().len();
+    println!(
+        "apply, {launches} launches of a 1 s CLI, parallel {parallel}, stagger 100 ms: wall {:.2} s, {launched} jobs registered, exit {:?} (seed system: ~360 s)",
+        wall.as_secs_f64(),
+        output.status.code()
+    );
+}

@@ -115,8 +115,8 @@ pub fn apply_text(report: &ApplyReport) -> String {
             skip.pool, skip.udid, skip.reason
         );
     }
-    for pool in report.plan.held_pools() {
-        let _ = writeln!(out, "  held   {}: {}", pool.pool, pool.reason);
+    for held in &report.held {
+        let _ = writeln!(out, "  held   {}: {}", held.pool, held.reason);
     }
     out
 }
@@ -126,4 +126,16 @@ pub fn json<T: serde::Serialize>(value: &T) -> String {
     let mut text = serde_json::to_string_pretty(value).expect("reports serialise");
     text.push('\n');
     text
+}
+
+/// Writes to stdout. A closed pipe (`devicepool plan | head`) ends the output quietly
+/// instead of panicking.
+pub fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        tracing::error!("cannot write to stdout: {e}");
+    }
 }

@@ -123,6 +123,15 @@ pub struct ApplyReport {
     pub launches: Vec<LaunchRecord>,
     /// Planned starts not attempted because their facts no longer held.
     pub skipped: Vec<Skipped>,
+    /// Pools held in the snapshot this apply read (a source failed).
+    pub held: Vec<Held>,
+}
+
+/// A pool that was not handled because a source it needs failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Held {
+    pub pool: String,
+    pub reason: String,
 }
 
 /// A planned start that was not attempted.

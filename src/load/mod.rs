@@ -34,9 +34,31 @@ impl Loaded {
     }
 
     /// Checks that every environment variable a run needs is set; names the variable,
-    /// never its value.
-    pub fn check_env(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        let problems = validate::check_env(&self.desired, lookup);
+    /// never its value. Reading needs the LambdaTest credentials; launching also needs each
+    /// enabled pool's Taskcluster token.
+    pub fn check_env(
+        &self,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        purpose: Purpose,
+    ) -> Result<(), ConfigError> {
+        let problems = validate::check_env(&self.desired, lookup, purpose == Purpose::Launch);
+        self.fail_if_any(problems)
+    }
+
+    /// Checks that every directory the file names for launching exists.
+    pub fn check_paths(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        for (name, pool) in &self.desired.device_pools {
+            if let Some(dir) = &pool.payload_dir
+                && !self.resolve(dir).is_dir()
+            {
+                problems.push(validate::Problem {
+                    pointer: format!("/device_pools/{}/payload_dir", tree::escape(name)),
+                    key_name: None,
+                    message: format!("{} is not a directory", self.resolve(dir).display()),
+                });
+            }
+        }
         self.fail_if_any(problems)
     }
 
@@ -49,6 +71,15 @@ impl Loaded {
             problems: locate(&self.document, problems),
         })
     }
+}
+
+/// What a run is about to do, which decides the secrets it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Read the APIs and plan.
+    Read,
+    /// Read, plan and launch jobs.
+    Launch,
 }
 
 /// One problem found in a desired-state file.
@@ -147,13 +178,20 @@ pub fn fingerprint(bytes: &[u8]) -> String {
 
 fn syntax_problem(error: &serde_saphyr::Error) -> Problem {
     let (line, column) = error.location().map_or((1, 1), |l| (l.line(), l.column()));
-    // The rendered message repeats the location and a snippet; keep the first line only.
+    // The rendered message repeats the location and a snippet; keep the first line only,
+    // without the location prefix and the library's advice about its own options.
     let rendered = error.to_string();
-    let message = rendered
-        .lines()
+    let mut message = rendered.lines().next().unwrap_or("invalid YAML").trim();
+    message = message.strip_prefix("error: ").unwrap_or(message);
+    if let Some(rest) = message.strip_prefix("line ")
+        && let Some((_, tail)) = rest.split_once(": ")
+    {
+        message = tail;
+    }
+    let message = message
+        .split(", set DuplicateKeyPolicy")
         .next()
-        .unwrap_or("invalid YAML")
-        .trim()
+        .unwrap_or(message)
         .to_string();
     Problem {
         line,

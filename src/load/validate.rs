@@ -37,21 +37,45 @@ pub(super) fn check_schema(value: &serde_json::Value) -> Vec<Problem> {
         .get_or_init(|| jsonschema::validator_for(&super::schema()).expect("schema compiles"));
     validator
         .iter_errors(value)
-        .flat_map(|error| {
-            let pointer = error.instance_path().to_string();
-            match error.kind() {
-                ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
-                    .iter()
-                    .map(|name| Problem {
-                        pointer: pointer.clone(),
-                        key_name: Some(name.clone()),
-                        message: "unknown key".to_string(),
-                    })
-                    .collect::<Vec<_>>(),
+        .flat_map(|e| explain(&e))
+        .collect()
+}
+
+/// Turns one schema error into problems. An `anyOf` (how an optional section is written)
+/// is explained by the errors of its non-null branch, which name the real key.
+fn explain(error: &jsonschema::ValidationError<'_>) -> Vec<Problem> {
+    let pointer = error.instance_path().to_string();
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+            .iter()
+            .map(|name| Problem {
+                pointer: pointer.clone(),
+                key_name: Some(name.clone()),
+                message: "unknown key".to_string(),
+            })
+            .collect(),
+        ValidationErrorKind::AnyOf { context } => {
+            let branches: Vec<&Vec<jsonschema::ValidationError<'static>>> = context
+                .iter()
+                .filter(|branch| !branch.iter().all(expects_null))
+                .collect();
+            match branches.as_slice() {
+                [only] => only.iter().flat_map(|e| explain(e)).collect(),
                 _ => vec![Problem::at(pointer, error.masked().to_string())],
             }
-        })
-        .collect()
+        }
+        _ => vec![Problem::at(pointer, error.masked().to_string())],
+    }
+}
+
+fn expects_null(error: &jsonschema::ValidationError<'_>) -> bool {
+    use jsonschema::error::TypeKind;
+    matches!(
+        error.kind(),
+        ValidationErrorKind::Type {
+            kind: TypeKind::Single(jsonschema::JsonType::Null)
+        }
+    )
 }
 
 /// Rules the schema cannot express.
@@ -121,6 +145,7 @@ pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
 pub(super) fn check_env(
     desired: &Desired,
     lookup: &dyn Fn(&str) -> Option<String>,
+    launching: bool,
 ) -> Vec<Problem> {
     let mut wanted: Vec<(String, &str)> = Vec::new();
     let active_pools: Vec<_> = desired
@@ -137,7 +162,7 @@ pub(super) fn check_env(
             &lt.access_key_env,
         ));
     }
-    for (name, pool) in active_pools {
+    for (name, pool) in active_pools.into_iter().filter(|_| launching) {
         let pointer = format!("/device_pools/{}/access_token_env", escape(name));
         wanted.push((pointer, &pool.access_token_env));
     }

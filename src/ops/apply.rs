@@ -3,14 +3,14 @@
 //! (drifted) and failed launches.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use jiff::Timestamp;
 
-use super::plan::{make_plan, plan_exit};
+use super::plan::make_plan;
 use super::prepare::Prepared;
-use crate::apply::{ApplyReport, Launchable, Launcher, Skipped};
+use crate::apply::{ApplyReport, Held, Launchable, Launcher, Skipped};
 use crate::cli::{ApplyArgs, Format};
 use crate::exit::Exit;
 use crate::lock::RunLock;
@@ -18,7 +18,7 @@ use crate::plan::{PLAN_FORMAT, Plan, Verdict, recheck};
 use crate::report;
 
 pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {
-    let prepared = super::prepare::prepare(&args.config.config, env)?;
+    let prepared = super::prepare::prepare(&args.config.config, env, crate::load::Purpose::Launch)?;
     let state_dir = prepared
         .loaded
         .resolve(&prepared.loaded.desired.settings.state_dir);
@@ -29,6 +29,7 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
         .map(|p| read_saved(p, &prepared))
         .transpose()?;
     let fresh = make_plan(&prepared);
+    let held = held_pools(&fresh);
     let (plan, verdicts) = match saved {
         Some(saved) => {
             let verdicts = recheck(&saved, &fresh);
@@ -43,14 +44,12 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
         eprintln!("Apply cancelled; nothing was started.");
         return Ok(Exit::Clean);
     }
-    let report = carry_out(&prepared, plan, verdicts, &state_dir);
-    print!(
-        "{}",
-        match args.format {
-            Format::Text => report::apply_text(&report),
-            Format::Json => report::json(&report),
-        }
-    );
+    let mut report = carry_out(&prepared, plan, verdicts, &state_dir);
+    report.held = held;
+    crate::report::emit(&match args.format {
+        Format::Text => report::apply_text(&report),
+        Format::Json => report::json(&report),
+    });
     Ok(apply_exit(&report))
 }
 
@@ -127,7 +126,7 @@ pub(super) fn carry_out(
     }
     let lt = desired.sources.lambdatest.as_ref();
     let cli = lt
-        .map(|lt| prepared.loaded.resolve(&lt.cli))
+        .map(|lt| resolve_program(prepared, &lt.cli))
         .unwrap_or_default();
     let launcher = Launcher {
         cli: &cli,
@@ -151,15 +150,39 @@ pub(super) fn carry_out(
         launcher.launch_all(jobs)
     };
     ApplyReport {
+        held: held_pools(&plan),
         plan,
         launches,
         skipped,
     }
 }
 
+/// The pools of `plan` that are held, with their reasons.
+pub(super) fn held_pools(plan: &Plan) -> Vec<Held> {
+    plan.held_pools()
+        .map(|p| Held {
+            pool: p.pool.clone(),
+            reason: p.reason.clone(),
+        })
+        .collect()
+}
+
+/// The CLI to run: a bare name is looked up on PATH; a path is taken relative to the
+/// desired-state file and made absolute (the CLI runs inside the job directory).
+fn resolve_program(prepared: &Prepared, cli: &Path) -> PathBuf {
+    if cli.components().count() == 1 && !cli.is_absolute() {
+        return cli.to_path_buf();
+    }
+    let resolved = prepared.loaded.resolve(cli);
+    std::path::absolute(&resolved).unwrap_or(resolved)
+}
+
 /// The exit code an apply calls for.
 pub(super) fn apply_exit(report: &ApplyReport) -> Exit {
-    let mut exit = plan_exit(&report.plan, false);
+    let mut exit = Exit::Clean;
+    if !report.held.is_empty() {
+        exit = Exit::Held;
+    }
     if report.failed() > 0 {
         exit = exit.worst(Exit::Partial);
     }

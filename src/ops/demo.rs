@@ -38,21 +38,18 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
         }
         _ => None,
     };
-    let prepared = prepare(&config, &env)?;
+    let prepared = prepare(&config, &env, crate::load::Purpose::Launch)?;
     let state_dir = work.path().join("state");
 
     let first = make_plan(&prepared);
     show("Plan 1: what the fleet needs now", &first, args.format);
     let verdicts = recheck(&first, &first);
     let applied = carry_out(&prepared, first, verdicts, &state_dir);
-    println!("\n== Apply ==");
-    print!(
-        "{}",
-        match args.format {
-            Format::Text => report::apply_text(&applied),
-            Format::Json => report::json(&applied),
-        }
-    );
+    crate::report::emit("\n== Apply ==\n");
+    crate::report::emit(&match args.format {
+        Format::Text => report::apply_text(&applied),
+        Format::Json => report::json(&applied),
+    });
     let second = make_plan(&prepared);
     show(
         "Plan 2: after the launches (their jobs are `initiated`)",
@@ -67,24 +64,21 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
             second.start_count()
         );
     }
-    println!(
-        "\nConverged: {} job(s) launched, the second plan starts nothing. Requests served: Taskcluster {}, LambdaTest {}.",
+    crate::report::emit(&format!(
+        "\nConverged: {} job(s) launched, the second plan starts nothing. Requests served: Taskcluster {}, LambdaTest {}.\n",
         applied.launches.iter().filter(|l| l.launched).count(),
         fleet.taskcluster.server().requests().len(),
         fleet.lambdatest.server().requests().len(),
-    );
+    ));
     Ok(exit)
 }
 
 fn show(title: &str, plan: &Plan, format: Format) {
-    println!("\n== {title} ==");
-    print!(
-        "{}",
-        match format {
-            Format::Text => report::plan_text(plan),
-            Format::Json => report::json(plan),
-        }
-    );
+    crate::report::emit(&format!("\n== {title} ==\n"));
+    crate::report::emit(&match format {
+        Format::Text => report::plan_text(plan),
+        Format::Json => report::json(plan),
+    });
 }
 
 /// Fills the fakes: every device active except a few busy ones, one quarantined worker,

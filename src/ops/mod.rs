@@ -25,7 +25,7 @@ pub fn run(cli: &Cli) -> Exit {
                 SchemaKind::Plan => serde_json::to_value(schemars::schema_for!(planner::Plan))
                     .expect("schema serialises"),
             };
-            print!("{}", crate::report::json(&schema));
+            crate::report::emit(&crate::report::json(&schema));
             Ok(Exit::Clean)
         }
         Command::Demo(args) => demo::run(args),
@@ -50,7 +50,10 @@ pub fn run(cli: &Cli) -> Exit {
 fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     let loaded = load::load(path)?;
     let pools = loaded.desired.device_pools.len();
-    println!("{}: valid ({pools} device pool(s))", path.display());
+    crate::report::emit(&format!(
+        "{}: valid ({pools} device pool(s))\n",
+        path.display()
+    ));
     Ok(Exit::Clean)
 }
 
@@ -76,8 +79,11 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
             anyhow::bail!("pool {}: {reason}", pool.pool);
         }
         for start in &pool.starts {
-            println!("# ---- pool {}, device {} ----", pool.pool, start.udid);
-            print!("{}", start.job_file);
+            crate::report::emit(&format!(
+                "# ---- pool {}, device {} ----\n",
+                pool.pool, start.udid
+            ));
+            crate::report::emit(&start.job_file);
         }
     }
     Ok(Exit::Clean)

@@ -47,18 +47,15 @@ pub(super) fn plan_exit(plan: &Plan, detailed: bool) -> Exit {
 }
 
 pub(super) fn run(args: &PlanArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {
-    let prepared = super::prepare::prepare(&args.config.config, env)?;
+    let prepared = super::prepare::prepare(&args.config.config, env, crate::load::Purpose::Read)?;
     let plan = make_plan(&prepared);
     if let Some(out) = &args.out {
         save(&plan, out)?;
     }
-    print!(
-        "{}",
-        match args.format {
-            Format::Text => report::plan_text(&plan),
-            Format::Json => report::json(&plan),
-        }
-    );
+    crate::report::emit(&match args.format {
+        Format::Text => report::plan_text(&plan),
+        Format::Json => report::json(&plan),
+    });
     Ok(plan_exit(&plan, args.detailed_exitcode))
 }
 

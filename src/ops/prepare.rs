@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 
-use crate::load::{self, Loaded};
+use crate::load::{self, Loaded, Purpose};
 use crate::render::Templates;
 use crate::secret::{Redactor, Secret};
 use crate::sources::ReadCredentials;
@@ -31,9 +31,11 @@ pub(super) struct Prepared {
 pub(super) fn prepare(
     path: &std::path::Path,
     env: &dyn Fn(&str) -> Option<String>,
+    purpose: Purpose,
 ) -> anyhow::Result<Prepared> {
     let loaded = load::load(path)?;
-    loaded.check_env(env)?;
+    loaded.check_env(env, purpose)?;
+    loaded.check_paths()?;
     let desired = &loaded.desired;
     let secret = |name: &str| Secret::new(env(name).unwrap_or_default());
     let (username, access_key) = match &desired.sources.lambdatest {

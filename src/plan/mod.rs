@@ -4,6 +4,8 @@
 mod device_pool;
 pub mod model;
 mod recheck;
+#[cfg(test)]
+mod tests;
 
 use jiff::{SignedDuration, Timestamp};
 

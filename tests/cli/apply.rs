@@ -186,3 +186,33 @@ fn a_second_apply_while_the_lock_is_held_exits_5_and_names_the_holder() {
     drop(lock);
     lab.run(&["apply", lab.config_arg()]).expect_code(0);
 }
+
+#[test]
+fn a_relative_cli_path_is_taken_from_the_desired_state_file() {
+    let lab = Lab::new(vec![pool("a55", 2, 2)]);
+    let yaml = lab
+        .config_yaml()
+        .replace(&lab.cli.display().to_string(), "../hyperexecute");
+    std::fs::write(&lab.config, yaml).unwrap();
+    lab.run(&["apply", "plans/devicepool.yaml"]).expect_code(0);
+    assert_eq!(lab.fleet.lambdatest.launches().len(), 2);
+}
+
+#[test]
+fn a_saved_plan_applied_while_a_source_fails_holds_and_exits_4() {
+    let lab = Lab::new(vec![pool("a55", 2, 2)]);
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(0);
+    lab.fleet
+        .taskcluster
+        .server()
+        .inject("GET", "/api/queue", Fault::status(500));
+    let out = lab.run(&["apply", lab.config_arg(), "--plan", "plan.json"]);
+    out.expect_code(4);
+    assert!(
+        out.stdout.contains("skipped a55 A55-01: pool is held now"),
+        "{}",
+        out.stdout
+    );
+    assert!(lab.fleet.lambdatest.launches().is_empty());
+}

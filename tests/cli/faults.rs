@@ -76,16 +76,10 @@ fn apply_with_a_held_pool_starts_only_the_healthy_pools() {
 #[test]
 fn a_lambdatest_401_holds_every_pool() {
     let lab = two_pools();
-    let out = lab
-        .command(&["plan", lab.config_arg(), "--format", "json"])
-        .env("LT_ACCESS_KEY", "wrong-key-123")
-        .output()
-        .unwrap();
-    let out = Outcome {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    };
+    let out = Outcome::of(
+        lab.command(&["plan", lab.config_arg(), "--format", "json"])
+            .env("LT_ACCESS_KEY", "wrong-key-123"),
+    );
     out.expect_code(4);
     for name in ["a55", "p9"] {
         let reason = held_reason(&out, name);

@@ -141,12 +141,7 @@ impl Lab {
 
     /// Runs the binary; returns (exit code, stdout, stderr).
     pub(crate) fn run(&self, args: &[&str]) -> Outcome {
-        let output = self.command(args).output().expect("binary runs");
-        Outcome {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        Outcome::of(&mut self.command(args))
     }
 
     /// Every request both fakes received.
@@ -174,6 +169,16 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
+    /// Runs a prepared command and keeps what it did.
+    pub(crate) fn of(command: &mut Command) -> Outcome {
+        let output = command.output().expect("binary runs");
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
     pub(crate) fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code, code,

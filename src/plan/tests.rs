@@ -1,0 +1,246 @@
+//! Planner unit tests: tiny builders for desired state and snapshot, table-style cases and
+//! insta snapshots of whole pool plans. No I/O.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+use crate::load::parse;
+use crate::snapshot::{Device, Job, LambdatestState, QueueState, Snapshot};
+
+const NOW: &str = "2026-11-25T12:00:00Z";
+
+fn now() -> Timestamp {
+    NOW.parse().unwrap()
+}
+
+/// A desired state with `pools` = (name, devices, max_starts) and optional extra LambdaTest keys.
+fn desired(pools: &[(&str, &[&str], u32)], lambdatest_extra: &str) -> Desired {
+    let mut yaml = format!(
+        "version: 1\nsources:\n  taskcluster: {{root_url: 'https://tc.example'}}\n  lambdatest:\n    max_initiated: 40\n{lambdatest_extra}device_pools:\n"
+    );
+    for (name, devices, max) in pools {
+        yaml.push_str(&format!(
+            "  {name}:\n    task_queue: proj-autophone/gecko-t-{name}\n    client_id: c\n    access_token_env: T\n    max_starts_per_run: {max}\n    devices: [{}]\n",
+            devices.join(", ")
+        ));
+    }
+    parse(std::path::Path::new("test.yaml"), &yaml)
+        .unwrap()
+        .desired
+}
+
+struct World {
+    snapshot: Snapshot,
+}
+
+impl World {
+    fn new() -> Self {
+        Self {
+            snapshot: Snapshot {
+                taken_at: now(),
+                queues: BTreeMap::new(),
+                lambdatest: Ok(LambdatestState::default()),
+            },
+        }
+    }
+    fn pending(mut self, pool: &str, pending: u64) -> Self {
+        self.snapshot.queues.insert(
+            format!("proj-autophone/gecko-t-{pool}"),
+            Ok(QueueState {
+                pending,
+                claimed: 0,
+                quarantined: BTreeMap::new(),
+            }),
+        );
+        self
+    }
+    fn quarantine(mut self, pool: &str, udid: &str, minutes_from_now: i64) -> Self {
+        let queue = self
+            .snapshot
+            .queues
+            .get_mut(&format!("proj-autophone/gecko-t-{pool}"))
+            .unwrap();
+        let until = now() + SignedDuration::from_mins(minutes_from_now);
+        queue
+            .as_mut()
+            .unwrap()
+            .quarantined
+            .insert(udid.into(), Some(until));
+        self
+    }
+    fn devices(mut self, status: &str, udids: &[&str]) -> Self {
+        let lt = self.snapshot.lambdatest.as_mut().unwrap();
+        for udid in udids {
+            lt.devices.insert(
+                udid.to_string(),
+                Device {
+                    name: "A55".into(),
+                    status: status.into(),
+                },
+            );
+        }
+        self
+    }
+    fn job(mut self, labels: &[&str], status: &str, minutes_ago: i64) -> Self {
+        let lt = self.snapshot.lambdatest.as_mut().unwrap();
+        let number = 1000 + lt.jobs.len() as u64;
+        lt.jobs.push(Job {
+            id: format!("job-{number}"),
+            job_number: number,
+            status: status.into(),
+            labels: Some(labels.iter().map(|s| s.to_string()).collect()),
+            created_at: Some(now() - SignedDuration::from_mins(minutes_ago)),
+        });
+        self
+    }
+    fn plan(&self, desired: &Desired) -> Plan {
+        let origin = Origin {
+            config_path: "test.yaml".into(),
+            config_hash: "h".into(),
+        };
+        plan(desired, &self.snapshot, &origin)
+    }
+}
+
+fn starts(plan: &Plan, pool: &str) -> Vec<String> {
+    let p = plan.device_pools.iter().find(|p| p.pool == pool).unwrap();
+    p.starts.iter().map(|s| s.udid.clone()).collect()
+}
+
+#[test]
+fn free_is_active_minus_quarantined_minus_in_flight() {
+    let d = desired(&[("a", &["A1", "A2", "A3", "A4", "A5"], 10)], "");
+    let world = World::new()
+        .pending("a", 10)
+        .devices("active", &["A1", "A2", "A3", "A4"])
+        .devices("cleanup", &["A5"])
+        .quarantine("a", "A1", 30)
+        .job(&["tcdp", "a", "A2"], "running", 5);
+    let plan = world.plan(&d);
+    assert_eq!(starts(&plan, "a"), vec!["A3", "A4"]);
+    let numbers = plan.device_pools[0].numbers.unwrap();
+    assert_eq!(
+        (
+            numbers.active,
+            numbers.quarantined,
+            numbers.in_flight,
+            numbers.free
+        ),
+        (4, 1, 1, 2)
+    );
+}
+
+#[test]
+fn an_expired_quarantine_does_not_count() {
+    let d = desired(&[("a", &["A1"], 10)], "");
+    let world = World::new()
+        .pending("a", 1)
+        .devices("active", &["A1"])
+        .quarantine("a", "A1", -1);
+    assert_eq!(starts(&world.plan(&d), "a"), vec!["A1"]);
+}
+
+#[test]
+fn demand_subtracts_only_our_initiated_jobs_and_labels_match_exactly() {
+    let d = desired(&[("a", &["A1", "A2", "A3", "A4"], 10)], "");
+    let world = World::new()
+        .pending("a", 3)
+        .devices("active", &["A1", "A2", "A3", "A4"])
+        .devices("busy", &["X"])
+        .job(&["tcdp", "a", "X"], "initiated", 2)
+        .job(&["tcdp", "ab", "X"], "initiated", 2)
+        .job(&["other", "a", "X"], "initiated", 2)
+        .job(&["tcdp", "a"], "initiated", 2);
+    let plan = world.plan(&d);
+    let numbers = plan.device_pools[0].numbers.unwrap();
+    assert_eq!(numbers.waiting, 1);
+    assert_eq!(numbers.demand, 2);
+    assert_eq!(numbers.org_initiated, 4);
+    assert_eq!(starts(&plan, "a").len(), 2);
+}
+
+#[test]
+fn a_fresh_job_of_unknown_status_holds_its_device_but_an_ended_one_does_not() {
+    let d = desired(&[("a", &["A1", "A2", "A3"], 10)], "    launch_grace: 5m\n");
+    let world = World::new()
+        .pending("a", 5)
+        .devices("active", &["A1", "A2", "A3"])
+        .job(&["tcdp", "a", "A1"], "created", 1)
+        .job(&["tcdp", "a", "A2"], "failed", 1)
+        .job(&["tcdp", "a", "A3"], "created", 10);
+    let plan = world.plan(&d);
+    assert_eq!(starts(&plan, "a"), vec!["A3", "A2"]);
+}
+
+#[test]
+fn least_recently_used_devices_go_first() {
+    let d = desired(&[("a", &["A1", "A2", "A3", "A4"], 2)], "");
+    let world = World::new()
+        .pending("a", 9)
+        .devices("active", &["A1", "A2", "A3", "A4"])
+        .job(&["tcdp", "a", "A1"], "completed", 10)
+        .job(&["tcdp", "a", "A2"], "completed", 50)
+        .job(&["tcdp", "a", "A4"], "completed", 30);
+    assert_eq!(starts(&world.plan(&d), "a"), vec!["A3", "A2"]);
+}
+
+#[test]
+fn exactly_max_initiated_starts_nothing_more() {
+    let d = desired(&[("a", &["A1"], 10)], "");
+    let mut world = World::new().pending("a", 1).devices("active", &["A1"]);
+    for _ in 0..40 {
+        world = world.job(&["other"], "initiated", 1);
+    }
+    let plan = world.plan(&d);
+    assert_eq!(
+        plan.device_pools[0].reason,
+        "clipped by max_initiated: wanted 1, starting 0"
+    );
+}
+
+#[test]
+fn a_failed_source_holds_only_the_pools_that_need_it() {
+    use crate::sources::http::{ApiError, Failure};
+    let d = desired(&[("a", &["A1"], 10), ("b", &["B1"], 10)], "");
+    let mut world = World::new()
+        .pending("a", 1)
+        .devices("active", &["A1", "B1"]);
+    world.snapshot.queues.insert(
+        "proj-autophone/gecko-t-b".into(),
+        Err(ApiError {
+            api: "taskcluster",
+            method: "GET",
+            url: "https://tc.example/x".into(),
+            failure: Failure::Status {
+                status: 500,
+                excerpt: "boom".into(),
+            },
+        }),
+    );
+    let plan = world.plan(&d);
+    assert_eq!(starts(&plan, "a"), vec!["A1"]);
+    assert_eq!(
+        plan.held_pools()
+            .map(|p| p.pool.as_str())
+            .collect::<Vec<_>>(),
+        vec!["b"]
+    );
+}
+
+#[test]
+fn the_plan_is_deterministic_and_snapshots_cleanly() {
+    let d = desired(
+        &[("b", &["B2", "B1", "B3"], 2), ("a", &["A1", "A2"], 10)],
+        "",
+    );
+    let world = World::new()
+        .pending("a", 0)
+        .pending("b", 7)
+        .devices("active", &["B1", "B2", "B3", "A1"])
+        .job(&["tcdp", "b", "B3"], "completed", 20);
+    let first = world.plan(&d);
+    assert_eq!(first, world.plan(&d));
+    insta::assert_yaml_snapshot!(first.device_pools);
+}
