@@ -6,6 +6,8 @@ pub mod fault;
 pub mod http;
 pub mod lambdatest;
 mod lambdatest_routes;
+pub mod maas;
+mod maas_routes;
 pub mod server;
 pub mod taskcluster;
 mod taskcluster_routes;

@@ -3,6 +3,7 @@
 
 pub mod http;
 pub mod lambdatest;
+pub mod maas;
 pub mod taskcluster;
 
 use std::collections::BTreeMap;
