@@ -11,6 +11,9 @@ mod maas_routes;
 pub mod server;
 pub mod taskcluster;
 mod taskcluster_routes;
+pub mod testflinger;
+mod testflinger_job;
+mod testflinger_routes;
 
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
