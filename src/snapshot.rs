@@ -83,3 +83,68 @@ impl Job {
         )
     }
 }
+
+/// A MAAS machine, as read for a rack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaasMachine {
+    pub hostname: String,
+    pub system_id: String,
+    /// MAAS's `status` number (4 = Ready, 6 = Deployed, ...).
+    pub status: u8,
+    /// MAAS's display label, e.g. `Ready`, `Failed deployment`.
+    pub status_name: String,
+    pub tags: Vec<String>,
+    pub zone: String,
+    pub pool: String,
+}
+
+/// A Testflinger agent record. Optional fields are `None` when the agent never sent them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestflingerAgent {
+    pub name: String,
+    /// `waiting` when idle; `offline`, `maintenance`, `restart`, or the phase of a running job.
+    pub state: String,
+    pub queues: Vec<String>,
+    pub location: String,
+    /// The job the agent runs; `None` when idle (the API sends `""`).
+    pub job_id: Option<String>,
+    pub updated_at: Option<Timestamp>,
+    /// `pass` or `fail` (undocumented, computed from provision logs).
+    pub provision_streak_type: Option<String>,
+    pub provision_streak_count: Option<u64>,
+}
+
+/// A Testflinger job found by a tag search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestflingerJob {
+    pub job_id: String,
+    pub job_state: String,
+    pub created_at: Option<Timestamp>,
+}
+
+impl TestflingerJob {
+    /// `complete` (what agents post), `completed` and `cancelled` are final.
+    pub fn has_ended(&self) -> bool {
+        is_final_job_state(&self.job_state)
+    }
+}
+
+/// True for the job states after which a Testflinger job never changes again.
+pub fn is_final_job_state(job_state: &str) -> bool {
+    matches!(job_state, "complete" | "completed" | "cancelled")
+}
+
+/// `GET /v1/result/<id>` once results exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestflingerResult {
+    pub job_state: String,
+    /// Exit code per reported phase (`provision_status` → `provision`), 0 = success.
+    pub phase_status: BTreeMap<String, i64>,
+}
+
+impl TestflingerResult {
+    /// The provision phase's exit code, once reported.
+    pub fn provision_status(&self) -> Option<i64> {
+        self.phase_status.get("provision").copied()
+    }
+}

@@ -3,6 +3,7 @@
 //! (redacted) output lands in the report. Decides nothing: what to launch comes in.
 
 mod hyperexecute;
+pub mod testflinger;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -188,7 +188,7 @@ pub(super) fn insert_job(
 }
 
 /// A random-looking v4 UUID from a splitmix64 stream.
-fn next_uuid(seed: &mut u64) -> String {
+pub(super) fn next_uuid(seed: &mut u64) -> String {
     let mut next = || {
         *seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = *seed;

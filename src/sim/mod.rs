@@ -1,4 +1,4 @@
-//! The simulated fleet: loopback fakes of Taskcluster and LambdaTest plus a fake `hyperexecute`
+//! The simulated fleet: loopback fakes of Taskcluster, LambdaTest, MAAS and Testflinger plus a fake `hyperexecute`
 //! CLI, used by `devicepool demo` and the integration tests. Nothing here talks to the internet.
 
 pub mod fake_cli;
@@ -6,9 +6,14 @@ pub mod fault;
 pub mod http;
 pub mod lambdatest;
 mod lambdatest_routes;
+pub mod maas;
+mod maas_routes;
 pub mod server;
 pub mod taskcluster;
 mod taskcluster_routes;
+pub mod testflinger;
+mod testflinger_job;
+mod testflinger_routes;
 
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
@@ -17,21 +22,27 @@ use std::path::{Path, PathBuf};
 pub use fault::{Fault, FaultKind};
 pub use http::{Api, LoggedRequest, Request, Response};
 pub use lambdatest::{LambdatestSim, SIM_ACCESS_KEY, SIM_USERNAME, SimJob};
+pub use maas::MaasSim;
 pub use server::SimServer;
 pub use taskcluster::TaskclusterSim;
+pub use testflinger::TestflingerSim;
 
-/// Both fake upstreams, each on its own loopback port.
+/// Every fake upstream, each on its own loopback port.
 pub struct Fleet {
     pub taskcluster: TaskclusterSim,
     pub lambdatest: LambdatestSim,
+    pub maas: MaasSim,
+    pub testflinger: TestflingerSim,
 }
 
 impl Fleet {
-    /// Starts both fakes, empty.
+    /// Starts every fake, empty (one listening socket and one thread each: cheap).
     pub fn start() -> std::io::Result<Fleet> {
         Ok(Fleet {
             taskcluster: TaskclusterSim::start()?,
             lambdatest: LambdatestSim::start()?,
+            maas: MaasSim::start()?,
+            testflinger: TestflingerSim::start()?,
         })
     }
 

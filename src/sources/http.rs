@@ -1,7 +1,8 @@
 //! The one HTTP layer every API client goes through: a global timeout, bounded retries with
 //! backoff for GETs (connect errors, 429, 502, 503, 504; `Retry-After` honoured), a body size
 //! cap, and errors that name the API, method, URL, status and a short body excerpt.
-//! It only reads: there is no way to send a mutating request through `Reader`.
+//! It only reads: there is no way to send a mutating request through `Reader`. The one POST,
+//! `post_for_token`, is an OAuth token exchange (it reads a credential, it changes nothing).
 
 use std::fmt;
 use std::time::Duration;
@@ -68,6 +69,10 @@ impl fmt::Display for ApiError {
     }
 }
 
+/// Whether a failed attempt is worth repeating: `None` = give up, `Some(None)` = after the
+/// usual backoff, `Some(Some(d))` = after `d`.
+type Retry = Option<Option<Duration>>;
+
 /// One request to make: which API, the URL, and an optional `Authorization` value.
 pub struct Get<'a> {
     pub api: &'static str,
@@ -95,6 +100,71 @@ impl Reader {
 
     /// GETs a JSON document, retrying what is worth retrying.
     pub fn get_json<T: DeserializeOwned>(&self, get: &Get<'_>) -> Result<T, ApiError> {
+        let (_, body) = self.get_text(get)?;
+        decode(get, &body)
+    }
+
+    /// Like `get_json`, but `204 No Content` is an answer: `Ok(None)` (APIs such as
+    /// Testflinger say "no such result yet" that way instead of 404).
+    pub fn get_json_or_no_content<T: DeserializeOwned>(
+        &self,
+        get: &Get<'_>,
+    ) -> Result<Option<T>, ApiError> {
+        match self.get_text(get)? {
+            (204, _) => Ok(None),
+            (_, body) => decode(get, &body).map(Some),
+        }
+    }
+
+    /// POSTs an empty body with `authorization` (e.g. HTTP Basic client credentials) to an
+    /// OAuth token endpoint and decodes the JSON answer. Only for token exchanges: retried
+    /// only when the connection failed before any request was sent.
+    pub fn post_for_token<T: DeserializeOwned>(
+        &self,
+        api: &'static str,
+        url: &str,
+        authorization: &str,
+    ) -> Result<T, ApiError> {
+        let fail = |failure| ApiError {
+            api,
+            method: "POST",
+            url: display_url(url, &[]),
+            failure,
+        };
+        let mut attempt = 0;
+        let mut response = loop {
+            let request = self
+                .agent
+                .post(url)
+                .header("accept", "application/json")
+                .header("authorization", authorization);
+            match request.send_empty() {
+                Ok(response) => break response,
+                Err(ureq::Error::ConnectionFailed) if attempt < self.retries => {
+                    attempt += 1;
+                    std::thread::sleep(self.backoff * 2u32.saturating_pow(attempt - 1));
+                }
+                Err(e) => return Err(fail(Failure::Transport(e.to_string()))),
+            }
+        };
+        let status = response.status().as_u16();
+        let body = read_body(&mut response, status, self.max_body).map_err(fail)?;
+        if !(200..300).contains(&status) {
+            return Err(fail(Failure::Status {
+                status,
+                excerpt: excerpt(&body),
+            }));
+        }
+        serde_json::from_str(&body).map_err(|e| {
+            fail(Failure::Decode(format!(
+                "{e} (body starts {:?})",
+                excerpt(&body)
+            )))
+        })
+    }
+
+    /// GETs with retries; returns the success status and body.
+    fn get_text(&self, get: &Get<'_>) -> Result<(u16, String), ApiError> {
         let shown_url = display_url(&get.url, &get.query);
         let fail = |failure| ApiError {
             api: get.api,
@@ -105,14 +175,7 @@ impl Reader {
         let mut attempt = 0;
         loop {
             let (failure, wait) = match self.try_once(get) {
-                Ok(body) => {
-                    return serde_json::from_str(&body).map_err(|e| {
-                        fail(Failure::Decode(format!(
-                            "{e} (body starts {:?})",
-                            excerpt(&body)
-                        )))
-                    });
-                }
+                Ok(answer) => return Ok(answer),
                 Err(outcome) => outcome,
             };
             let Some(wait) = wait.filter(|_| attempt < self.retries) else {
@@ -127,7 +190,7 @@ impl Reader {
 
     /// One attempt. On failure, also says whether to retry: `None` = give up,
     /// `Some(None)` = retry after the usual backoff, `Some(Some(d))` = retry after `d`.
-    fn try_once(&self, get: &Get<'_>) -> Result<String, (Failure, Option<Option<Duration>>)> {
+    fn try_once(&self, get: &Get<'_>) -> Result<(u16, String), (Failure, Retry)> {
         let mut request = self.agent.get(&get.url);
         for (key, value) in &get.query {
             request = request.query(*key, value);
@@ -154,23 +217,9 @@ impl Reader {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(self.max_body)
-            .read_to_string();
-        let body = match body {
-            Ok(body) => body,
-            Err(ureq::Error::BodyExceedsLimit(limit)) => {
-                return Err((Failure::TooLarge(limit), None));
-            }
-            Err(e) if (200..300).contains(&status) => {
-                return Err((Failure::Transport(format!("reading body: {e}")), None));
-            }
-            Err(_) => String::new(),
-        };
+        let body = read_body(&mut response, status, self.max_body).map_err(|f| (f, None))?;
         if (200..300).contains(&status) {
-            return Ok(body);
+            return Ok((status, body));
         }
         let failure = Failure::Status {
             status,
@@ -189,8 +238,40 @@ impl Reader {
     }
 }
 
+/// Decodes a success body, naming the request on failure.
+fn decode<T: DeserializeOwned>(get: &Get<'_>, body: &str) -> Result<T, ApiError> {
+    serde_json::from_str(body).map_err(|e| ApiError {
+        api: get.api,
+        method: "GET",
+        url: display_url(&get.url, &get.query),
+        failure: Failure::Decode(format!("{e} (body starts {:?})", excerpt(body))),
+    })
+}
+
+/// Reads a response body under the size cap. An unreadable error body reads as empty (the
+/// status says enough); an unreadable success body is a transport failure.
+pub(crate) fn read_body(
+    response: &mut ureq::http::Response<ureq::Body>,
+    status: u16,
+    max_body: u64,
+) -> Result<String, Failure> {
+    match response
+        .body_mut()
+        .with_config()
+        .limit(max_body)
+        .read_to_string()
+    {
+        Ok(body) => Ok(body),
+        Err(ureq::Error::BodyExceedsLimit(limit)) => Err(Failure::TooLarge(limit)),
+        Err(e) if (200..300).contains(&status) => {
+            Err(Failure::Transport(format!("reading body: {e}")))
+        }
+        Err(_) => Ok(String::new()),
+    }
+}
+
 /// The first characters of a body on one line, for messages.
-fn excerpt(body: &str) -> String {
+pub(crate) fn excerpt(body: &str) -> String {
     let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() > EXCERPT_CHARS {
         let cut: String = flat.chars().take(EXCERPT_CHARS).collect();
@@ -201,7 +282,7 @@ fn excerpt(body: &str) -> String {
 }
 
 /// The URL as shown in messages: query included, any `user:password@` removed.
-fn display_url(url: &str, query: &[(&str, String)]) -> String {
+pub(crate) fn display_url(url: &str, query: &[(&str, String)]) -> String {
     let mut shown = match (url.find("://"), url.find('@')) {
         (Some(scheme), Some(at)) if at > scheme && !url[scheme + 3..at].contains('/') => {
             format!("{}{}", &url[..scheme + 3], &url[at + 1..])

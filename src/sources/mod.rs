@@ -3,7 +3,9 @@
 
 pub mod http;
 pub mod lambdatest;
+pub mod maas;
 pub mod taskcluster;
+pub mod testflinger;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

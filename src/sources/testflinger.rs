@@ -1,0 +1,415 @@
+//! Testflinger reads: every agent record (one `GET /v1/agents/data` per run), our jobs by tag
+//! search, and a job's result (204 = none yet). Plus the OAuth2 client-credentials token
+//! exchange (`fetch_token`, the only POST here; it changes nothing). Read-only otherwise.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::http::{ApiError, Failure, Get, Reader, encode_component};
+use crate::secret::Secret;
+use crate::snapshot::{TestflingerAgent, TestflingerJob, TestflingerResult};
+
+const API: &str = "testflinger";
+/// A token this close to expiry is renewed before use.
+const RENEW_MARGIN: SignedDuration = SignedDuration::from_secs(60);
+
+#[derive(Deserialize)]
+struct WireAgent {
+    name: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    queues: Vec<String>,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    job_id: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
+    #[serde(default)]
+    provision_streak_type: Option<String>,
+    #[serde(default)]
+    provision_streak_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct WireJob {
+    job_id: String,
+    job_state: String,
+    #[serde(default)]
+    created_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireToken {
+    access_token: String,
+    expires_in: i64,
+}
+
+/// An access token and when it stops working.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub access_token: Secret,
+    pub expires_at: Timestamp,
+}
+
+impl Token {
+    /// True while the token has more than a minute left at `now`.
+    pub fn is_fresh(&self, now: Timestamp) -> bool {
+        now + RENEW_MARGIN < self.expires_at
+    }
+}
+
+/// Client credentials plus the current token, renewed when it is about to expire.
+#[derive(Debug)]
+pub struct TokenSource {
+    pub client_id: String,
+    pub client_secret: Secret,
+    token: Option<Token>,
+}
+
+impl TokenSource {
+    pub fn new(client_id: String, client_secret: Secret) -> TokenSource {
+        TokenSource {
+            client_id,
+            client_secret,
+            token: None,
+        }
+    }
+
+    /// A fresh access token, fetching a new one when there is none or it expires within a
+    /// minute of `now`.
+    pub fn access_token(
+        &mut self,
+        reader: &Reader,
+        base: &str,
+        now: Timestamp,
+    ) -> Result<Secret, ApiError> {
+        match &self.token {
+            Some(t) if t.is_fresh(now) => Ok(t.access_token.clone()),
+            _ => {
+                let token = fetch_token(reader, base, &self.client_id, &self.client_secret, now)?;
+                let access = token.access_token.clone();
+                self.token = Some(token);
+                Ok(access)
+            }
+        }
+    }
+}
+
+fn url(base: &str, path: &str) -> String {
+    format!("{}{path}", base.trim_end_matches('/'))
+}
+
+fn bearer_header(bearer: Option<&Secret>) -> Option<Secret> {
+    bearer.map(|t| Secret::new(format!("Bearer {}", t.expose())))
+}
+
+fn parse_time(raw: Option<&str>) -> Option<Timestamp> {
+    raw.and_then(|r| r.parse::<Timestamp>().ok())
+}
+
+/// `POST /v1/oauth2/token` with HTTP Basic `client_id:client_secret`. `now` is the caller's
+/// clock, used to turn `expires_in` into an instant.
+pub fn fetch_token(
+    reader: &Reader,
+    base: &str,
+    client_id: &str,
+    client_secret: &Secret,
+    now: Timestamp,
+) -> Result<Token, ApiError> {
+    use base64::Engine as _;
+    let pair = format!("{client_id}:{}", client_secret.expose());
+    let basic = Secret::new(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    ));
+    let wire: WireToken =
+        reader.post_for_token(API, &url(base, "/v1/oauth2/token"), basic.expose())?;
+    Ok(Token {
+        access_token: Secret::new(wire.access_token),
+        expires_at: now + SignedDuration::from_secs(wire.expires_in),
+    })
+}
+
+/// `GET /v1/agents/data`: every agent's raw record (no pagination).
+pub fn fetch_agents(
+    reader: &Reader,
+    base: &str,
+    bearer: Option<&Secret>,
+) -> Result<Vec<TestflingerAgent>, ApiError> {
+    let auth = bearer_header(bearer);
+    let wire: Vec<WireAgent> = reader.get_json(&Get {
+        api: API,
+        url: url(base, "/v1/agents/data"),
+        query: Vec::new(),
+        authorization: auth.as_ref().map(Secret::expose),
+    })?;
+    Ok(wire
+        .into_iter()
+        .map(|a| TestflingerAgent {
+            updated_at: parse_time(a.updated_at.as_deref()),
+            name: a.name,
+            state: a.state,
+            queues: a.queues,
+            location: a.location,
+            job_id: a.job_id.filter(|id| !id.is_empty()),
+            provision_streak_type: a.provision_streak_type,
+            provision_streak_count: a.provision_streak_count,
+        })
+        .collect())
+}
+
+/// `GET /v1/job/search?tags=..&match=all[&state=active]`: jobs carrying **all** `tags`;
+/// with `active_only`, only those not complete/completed/cancelled.
+pub fn search_jobs(
+    reader: &Reader,
+    base: &str,
+    bearer: Option<&Secret>,
+    tags: &[String],
+    active_only: bool,
+) -> Result<Vec<TestflingerJob>, ApiError> {
+    let endpoint = url(base, "/v1/job/search");
+    if tags.is_empty() {
+        // Without tags the server lists every job of every user: never what we mean.
+        return Err(ApiError {
+            api: API,
+            method: "GET",
+            url: endpoint,
+            failure: Failure::Protocol("a job search needs at least one tag".into()),
+        });
+    }
+    let mut query: Vec<(&str, String)> = tags.iter().map(|t| ("tags", t.clone())).collect();
+    query.push(("match", "all".into()));
+    if active_only {
+        query.push(("state", "active".into()));
+    }
+    let auth = bearer_header(bearer);
+    let wire: Vec<WireJob> = reader.get_json(&Get {
+        api: API,
+        url: endpoint,
+        query,
+        authorization: auth.as_ref().map(Secret::expose),
+    })?;
+    Ok(wire
+        .into_iter()
+        .map(|j| TestflingerJob {
+            created_at: parse_time(j.created_at.as_deref()),
+            job_id: j.job_id,
+            job_state: j.job_state,
+        })
+        .collect())
+}
+
+/// `GET /v1/result/<id>`: `Ok(None)` on 204 (no such job or no results yet).
+pub fn fetch_result(
+    reader: &Reader,
+    base: &str,
+    bearer: Option<&Secret>,
+    job_id: &str,
+) -> Result<Option<TestflingerResult>, ApiError> {
+    let endpoint = url(base, &format!("/v1/result/{}", encode_component(job_id)));
+    let auth = bearer_header(bearer);
+    let wire: Option<BTreeMap<String, Value>> = reader.get_json_or_no_content(&Get {
+        api: API,
+        url: endpoint.clone(),
+        query: Vec::new(),
+        authorization: auth.as_ref().map(Secret::expose),
+    })?;
+    let Some(wire) = wire else {
+        return Ok(None);
+    };
+    let Some(job_state) = wire.get("job_state").and_then(Value::as_str) else {
+        return Err(ApiError {
+            api: API,
+            method: "GET",
+            url: endpoint,
+            failure: Failure::Decode("result without a job_state".into()),
+        });
+    };
+    let phase_status = wire
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_suffix("_status")?.to_string(), v.as_i64()?)))
+        .collect();
+    Ok(Some(TestflingerResult {
+        job_state: job_state.to_string(),
+        phase_status,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::HttpSettings;
+    use crate::sim::testflinger::TestflingerSim;
+    use serde_json::json;
+
+    fn reader() -> Reader {
+        Reader::new(&HttpSettings {
+            retries: 0,
+            ..HttpSettings::default()
+        })
+    }
+
+    fn status(e: &ApiError) -> (u16, String) {
+        match &e.failure {
+            Failure::Status { status, excerpt } => (*status, excerpt.clone()),
+            other => panic!("not a status failure: {other:?}"),
+        }
+    }
+
+    fn tags(t: &[&str]) -> Vec<String> {
+        t.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Submits through the raw API (the apply side has its own tests).
+    fn submit(tf: &TestflingerSim, job: serde_json::Value) -> String {
+        let (code, _, body) = crate::sim::server::tests::fetch(
+            "POST",
+            &format!("{}/v1/job", tf.url()),
+            &[("Content-Type", "application/json")],
+            Some(&job.to_string()),
+        );
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str::<Value>(&body).expect("json")["job_id"]
+            .as_str()
+            .expect("id")
+            .to_string()
+    }
+
+    #[test]
+    fn agents_once_with_optional_streaks() {
+        let tf = TestflingerSim::start().expect("start");
+        tf.add_agent("tor3-a", "waiting", &["tor3-a"], "TOR3", Some(("fail", 21)));
+        tf.add_agent("tor3-b", "offline", &["tor3-b"], "TOR3", None);
+        let agents = fetch_agents(&reader(), &tf.url(), None).expect("agents");
+        assert_eq!(agents.len(), 2);
+        assert_eq!(
+            (
+                agents[0].provision_streak_type.as_deref(),
+                agents[0].provision_streak_count
+            ),
+            (Some("fail"), Some(21))
+        );
+        assert_eq!(agents[1].provision_streak_type, None);
+        assert_eq!(
+            (agents[1].state.as_str(), agents[1].job_id.as_deref()),
+            ("offline", None)
+        );
+        assert_eq!(agents[0].updated_at, Some(tf.now()));
+        assert_eq!(tf.server().requests().len(), 1);
+    }
+
+    #[test]
+    fn search_means_all_tags_and_active_and_result_204() {
+        let tf = TestflingerSim::start().expect("start");
+        tf.add_agent("a", "waiting", &["a"], "TOR3", None);
+        let ours = submit(
+            &tf,
+            json!({"job_queue": "a", "tags": ["devicepool", "rack:r1"]}),
+        );
+        let other = submit(
+            &tf,
+            json!({"job_queue": "a", "tags": ["devicepool", "rack:r2"]}),
+        );
+        let done = submit(
+            &tf,
+            json!({"job_queue": "a", "tags": ["devicepool", "rack:r1"]}),
+        );
+        assert!(tf.advance_job(&done, "provision"));
+        assert!(tf.complete_job(&done, &[("provision", 1)]));
+        let r = reader();
+        let found = search_jobs(
+            &r,
+            &tf.url(),
+            None,
+            &tags(&["devicepool", "rack:r1"]),
+            false,
+        )
+        .expect("search");
+        let ids: Vec<&str> = found.iter().map(|j| j.job_id.as_str()).collect();
+        assert_eq!(ids, [ours.as_str(), done.as_str()]);
+        assert!(!ids.contains(&other.as_str()));
+        let active = search_jobs(&r, &tf.url(), None, &tags(&["devicepool", "rack:r1"]), true)
+            .expect("search");
+        assert_eq!(active.len(), 1);
+        assert_eq!(
+            (active[0].job_state.as_str(), active[0].created_at),
+            ("waiting", Some(tf.now()))
+        );
+        assert!(search_jobs(&r, &tf.url(), None, &[], true).is_err());
+
+        let result = fetch_result(&r, &tf.url(), None, &done)
+            .expect("result")
+            .expect("200");
+        assert_eq!(
+            (result.job_state.as_str(), result.provision_status()),
+            ("complete", Some(1))
+        );
+        let unknown = "00000000-0000-4000-8000-000000000000";
+        assert_eq!(
+            fetch_result(&r, &tf.url(), None, unknown).expect("204"),
+            None
+        );
+        let e = fetch_result(&r, &tf.url(), None, "not-a-uuid").expect_err("400");
+        assert_eq!(status(&e).0, 400);
+        assert!(status(&e).1.contains("Invalid job_id specified"));
+    }
+
+    #[test]
+    fn auth_required_mode_and_token_renewal() {
+        let tf = TestflingerSim::start().expect("start");
+        tf.set_auth_required(true);
+        tf.add_client("devicepool", "s3cret", "contributor");
+        let r = reader();
+        let e = fetch_agents(&r, &tf.url(), None).expect_err("anonymous");
+        assert_eq!(
+            status(&e),
+            (
+                401,
+                r#"{"detail":{},"message":"Authentication is required for specified endpoint"}"#
+                    .into()
+            )
+        );
+        let garbage = Secret::new("garbage");
+        assert_eq!(
+            status(&fetch_agents(&r, &tf.url(), Some(&garbage)).expect_err("403")).0,
+            403
+        );
+        let wrong = fetch_token(&r, &tf.url(), "devicepool", &Secret::new("nope"), tf.now());
+        assert_eq!(
+            status(&wrong.expect_err("401")),
+            (401, "Invalid client id or client key".into())
+        );
+
+        let mut source = TokenSource::new("devicepool".into(), Secret::new("s3cret"));
+        let first = source.access_token(&r, &tf.url(), tf.now()).expect("token");
+        assert!(fetch_agents(&r, &tf.url(), Some(&first)).is_ok());
+        assert_eq!(
+            source
+                .access_token(&r, &tf.url(), tf.now())
+                .expect("cached"),
+            first
+        );
+        tf.advance_clock(601);
+        let e = fetch_agents(&r, &tf.url(), Some(&first)).expect_err("expired");
+        assert_eq!(status(&e).0, 401);
+        assert!(status(&e).1.contains("Token has expired"));
+        let second = source
+            .access_token(&r, &tf.url(), tf.now())
+            .expect("renewed");
+        assert_ne!(second, first);
+        assert!(fetch_agents(&r, &tf.url(), Some(&second)).is_ok());
+        let posts = tf
+            .server()
+            .requests()
+            .into_iter()
+            .filter(|q| q.method == "POST")
+            .count();
+        assert_eq!(posts, 3, "one failed exchange, two good ones");
+        assert!(!format!("{source:?}").contains("s3cret"));
+    }
+}
