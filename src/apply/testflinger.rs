@@ -192,7 +192,10 @@ mod tests {
         tf.add_client("agent-1", "k", "agent");
         let e = submit_job(&w, &tf.url(), None, &json!({"job_queue": "q"})).expect_err("401");
         assert_eq!(refusal(e).0, 401);
-        let reader = crate::sources::http::Reader::new(&HttpSettings::default());
+        let reader = crate::sources::http::Reader::new(
+            &HttpSettings::default(),
+            crate::secret::Redactor::default(),
+        );
         let token =
             fetch_token(&reader, &tf.url(), "agent-1", &Secret::new("k"), tf.now()).expect("token");
         let e = submit_job(

@@ -108,11 +108,14 @@ mod tests {
     use crate::sim::maas::MaasSim;
 
     fn reader() -> Reader {
-        Reader::new(&HttpSettings {
-            retries: 1,
-            backoff: std::time::Duration::from_millis(1),
-            ..HttpSettings::default()
-        })
+        Reader::new(
+            &HttpSettings {
+                retries: 1,
+                backoff: std::time::Duration::from_millis(1),
+                ..HttpSettings::default()
+            },
+            crate::secret::Redactor::default(),
+        )
     }
 
     fn tags(t: &[&str]) -> Vec<String> {

@@ -248,10 +248,13 @@ mod tests {
     use serde_json::json;
 
     fn reader() -> Reader {
-        Reader::new(&HttpSettings {
-            retries: 0,
-            ..HttpSettings::default()
-        })
+        Reader::new(
+            &HttpSettings {
+                retries: 0,
+                ..HttpSettings::default()
+            },
+            crate::secret::Redactor::default(),
+        )
     }
 
     fn status(e: &ApiError) -> (u16, String) {
