@@ -75,6 +75,8 @@ fn snapshot_and_plan(pools: usize, devices: usize) {
     let credentials = ReadCredentials {
         lambdatest_username: Secret::new(SIM_USERNAME),
         lambdatest_access_key: Secret::new(SIM_ACCESS_KEY),
+        maas_api_key: Secret::new(""),
+        testflinger_client: None,
     };
     let origin = Origin {
         config_path: path.display().to_string(),

@@ -12,10 +12,16 @@ use crate::plan::{Plan, PoolStatus};
 use crate::secret::{REDACTED, Secret};
 
 /// The built-in templates, used when `settings.templates_dir` has no file of that name.
-const BUILT_IN: &[(&str, &str)] = &[(
-    "hyperexecute.yaml.j2",
-    include_str!("../templates/hyperexecute.yaml.j2"),
-)];
+const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "hyperexecute.yaml.j2",
+        include_str!("../templates/hyperexecute.yaml.j2"),
+    ),
+    (
+        "testflinger-deploy.yaml.j2",
+        include_str!("../templates/testflinger-deploy.yaml.j2"),
+    ),
+];
 
 /// Loaded templates, ready to render.
 pub struct Templates {
@@ -50,6 +56,7 @@ impl Templates {
             .device_pools
             .values()
             .map(|p| p.template.as_str())
+            .chain(desired.racks.values().map(|r| r.template.as_str()))
             .collect();
         names.sort_unstable();
         names.dedup();
@@ -125,6 +132,45 @@ impl Templates {
                 };
                 pool_plan.reason = reason;
                 pool_plan.starts.clear();
+            }
+        }
+    }
+
+    /// Renders the deploy job of every planned rack deploy. A rack whose template fails is
+    /// held. Deploy jobs hold no secrets.
+    pub fn render_racks(&self, desired: &Desired, plan: &mut Plan) {
+        for rack_plan in &mut plan.racks {
+            let Some(rack) = desired.racks.get(&rack_plan.rack) else {
+                continue;
+            };
+            let mut failure = None;
+            for deploy in &mut rack_plan.deploys {
+                let ctx = context! {
+                    rack => &rack_plan.rack,
+                    agent => &deploy.agent,
+                    job_queue => &deploy.agent,
+                    tags => &deploy.tags,
+                    provision_data => Value::from(minijinja::value::Serde(&rack.provision_data)),
+                    reserve_data => Value::from(minijinja::value::Serde(&rack.reserve_data)),
+                    test_data => Value::from(minijinja::value::Serde(&rack.test_data)),
+                    global_timeout => rack.global_timeout.map(|d| d.as_secs()),
+                    output_timeout => rack.output_timeout.map(|d| d.as_secs()),
+                };
+                match self.render(&rack.template, ctx) {
+                    Ok(text) => deploy.job_file = text,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = failure {
+                let reason = format!("cannot render job file: {e}");
+                rack_plan.status = PoolStatus::Held {
+                    reason: reason.clone(),
+                };
+                rack_plan.reason = reason;
+                rack_plan.deploys.clear();
             }
         }
     }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::apply::ApplyReport;
-use crate::plan::{DevicePoolPlan, DeviceState, Plan, PoolStatus};
+use crate::plan::{DevicePoolPlan, DeviceState, MachineState, Plan, PoolStatus, RackPlan};
 
 /// The plan as text.
 pub fn plan_text(plan: &Plan) -> String {
@@ -17,10 +17,19 @@ pub fn plan_text(plan: &Plan) -> String {
         out.push('\n');
         pool_text(&mut out, pool);
     }
-    let held = plan.held_pools().count();
-    let _ = write!(out, "\nPlan: {} job(s) to start", plan.start_count());
+    for rack in &plan.racks {
+        out.push('\n');
+        rack_text(&mut out, rack);
+    }
+    let held = plan.held().len();
+    let starts: usize = plan.device_pools.iter().map(|p| p.starts.len()).sum();
+    let deploys: usize = plan.racks.iter().map(|r| r.deploys.len()).sum();
+    let _ = write!(
+        out,
+        "\nPlan: {starts} job(s) to start, {deploys} machine(s) to deploy"
+    );
     if held > 0 {
-        let _ = write!(out, ", {held} pool(s) held");
+        let _ = write!(out, ", {held} held");
     }
     out.push_str(".\n");
     out
@@ -77,10 +86,53 @@ fn pool_text(out: &mut String, pool: &DevicePoolPlan) {
     }
 }
 
+fn rack_text(out: &mut String, rack: &RackPlan) {
+    let _ = write!(out, "rack {}: ", rack.rack);
+    match &rack.status {
+        PoolStatus::Held { reason } => {
+            let _ = writeln!(out, "HELD, nothing planned\n  {reason}");
+            return;
+        }
+        PoolStatus::Disabled => {
+            let _ = writeln!(out, "disabled");
+            return;
+        }
+        PoolStatus::Planned => {
+            let _ = writeln!(out, "deploy {}", rack.deploys.len());
+        }
+    }
+    let _ = writeln!(out, "  {}", rack.reason);
+    for machine in &rack.machines {
+        let mark = match machine.state {
+            MachineState::Deploy => "+ deploy",
+            _ => "  skip  ",
+        };
+        let state = serde_json::to_value(machine.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "  {mark} {} ({state}: {})",
+            machine.hostname, machine.detail
+        );
+        if let Some(last) = &machine.last_deploy {
+            let outcome = match (last.failed, last.provision_status) {
+                (true, Some(code)) => format!("FAILED, provision exit {code}"),
+                (true, None) => format!("FAILED, {}", last.job_state),
+                (false, Some(_)) => "ok".to_string(),
+                (false, None) => format!("{}, no provision result", last.job_state),
+            };
+            let _ = write!(out, "; last deploy {}: {outcome}", last.job_id);
+        }
+        out.push('\n');
+    }
+}
+
 /// The apply report as text.
 pub fn apply_text(report: &ApplyReport) -> String {
     let mut out = String::new();
-    let launched = report.launches.len() - report.failed();
+    let launched = report.launches.iter().filter(|l| l.launched).count();
     let _ = writeln!(
         out,
         "Apply: launched {launched} of {} job(s)",
@@ -105,6 +157,25 @@ pub fn apply_text(report: &ApplyReport) -> String {
                 for line in launch.output.lines().take(10) {
                     let _ = writeln!(out, "         | {line}");
                 }
+            }
+        }
+    }
+    if !report.deploys.is_empty() {
+        let submitted = report.deploys.iter().filter(|d| d.submitted).count();
+        let _ = writeln!(
+            out,
+            "Deploys: submitted {submitted} of {}",
+            report.deploys.len()
+        );
+    }
+    for deploy in &report.deploys {
+        match (&deploy.job_id, &deploy.error) {
+            (Some(id), _) => {
+                let _ = writeln!(out, "  ok     {} {} (job {id})", deploy.rack, deploy.agent);
+            }
+            (None, error) => {
+                let error = error.as_deref().unwrap_or("unknown error");
+                let _ = writeln!(out, "  FAILED {} {}: {error}", deploy.rack, deploy.agent);
             }
         }
     }

@@ -18,6 +18,10 @@ pub struct Snapshot {
     pub queues: BTreeMap<String, Result<QueueState, ApiError>>,
     /// LambdaTest devices and recent jobs (one reading shared by all device pools).
     pub lambdatest: Result<LambdatestState, ApiError>,
+    /// Testflinger agents (one reading shared by all racks).
+    pub agents: Result<Vec<TestflingerAgent>, ApiError>,
+    /// Per rack: its machines and the histories of its deployable agents.
+    pub racks: BTreeMap<String, Result<RackState, ApiError>>,
 }
 
 /// One Taskcluster task queue.
@@ -147,4 +151,21 @@ impl TestflingerResult {
     pub fn provision_status(&self) -> Option<i64> {
         self.phase_status.get("provision").copied()
     }
+}
+
+/// One rack as read from MAAS and Testflinger.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RackState {
+    /// Machines carrying all the rack's tags.
+    pub machines: Vec<MaasMachine>,
+    /// Our deploy jobs per agent, read for the agents that could be deployed.
+    pub histories: BTreeMap<String, AgentHistory>,
+}
+
+/// Our jobs on one agent and the outcome of the latest finished one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentHistory {
+    pub jobs: Vec<TestflingerJob>,
+    /// The latest ended job and its result (`None` when the server has no result: 204).
+    pub last_result: Option<(String, Option<TestflingerResult>)>,
 }

@@ -117,11 +117,69 @@ fn wait_for_slot(next_start: &Mutex<Instant>, stagger: Duration) {
     std::thread::sleep(wait);
 }
 
+/// The result of one deploy submission.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployRecord {
+    pub rack: String,
+    pub agent: String,
+    pub submitted: bool,
+    pub job_id: Option<String>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// Submits deploy jobs in parallel (at most `parallel` at once); one refusal never stops
+/// the others.
+pub fn submit_deploys(
+    deploys: Vec<(String, crate::plan::Deploy)>,
+    writer: &testflinger::Writer,
+    base: &str,
+    bearer: Option<&Secret>,
+    parallel: usize,
+) -> Vec<DeployRecord> {
+    let records: Vec<Mutex<Option<DeployRecord>>> =
+        deploys.iter().map(|_| Mutex::new(None)).collect();
+    let tasks: Vec<Task<'_>> = deploys
+        .iter()
+        .zip(&records)
+        .map(|((rack, deploy), slot)| {
+            Box::new(move || {
+                let started = Instant::now();
+                let result = serde_saphyr::from_str::<serde_json::Value>(&deploy.job_file)
+                    .map_err(|e| format!("the rendered job is not YAML: {e}"))
+                    .and_then(|job| {
+                        testflinger::submit_job(writer, base, bearer, &job).map_err(|e| e.to_string())
+                    });
+                let record = DeployRecord {
+                    rack: rack.clone(),
+                    agent: deploy.agent.clone(),
+                    submitted: result.is_ok(),
+                    job_id: result.as_ref().ok().cloned(),
+                    error: result.err(),
+                    duration_ms: started.elapsed().as_millis() as u64,
+                };
+                match &record.error {
+                    None => tracing::info!(rack = %record.rack, agent = %record.agent, "deploy submitted"),
+                    Some(e) => tracing::warn!(rack = %record.rack, agent = %record.agent, "deploy refused: {e}"),
+                }
+                *slot.lock().unwrap() = Some(record);
+            }) as Task<'_>
+        })
+        .collect();
+    run_parallel(parallel, tasks);
+    records
+        .into_iter()
+        .map(|slot| slot.into_inner().unwrap().expect("every deploy ran"))
+        .collect()
+}
+
 /// What an apply did: the plan it worked from, each launch, and what it skipped.
 #[derive(Debug, Clone, Serialize)]
 pub struct ApplyReport {
     pub plan: crate::plan::Plan,
     pub launches: Vec<LaunchRecord>,
+    /// Deploy jobs submitted to Testflinger.
+    pub deploys: Vec<DeployRecord>,
     /// Planned starts not attempted because their facts no longer held.
     pub skipped: Vec<Skipped>,
     /// Pools held in the snapshot this apply read (a source failed).
@@ -145,6 +203,7 @@ pub struct Skipped {
 
 impl ApplyReport {
     pub fn failed(&self) -> usize {
-        self.launches.iter().filter(|l| !l.launched).count()
+        let launches = self.launches.iter().filter(|l| !l.launched).count();
+        launches + self.deploys.iter().filter(|d| !d.submitted).count()
     }
 }

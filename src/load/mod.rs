@@ -9,8 +9,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use model::{
-    Desired, DevicePool, HttpSettings, LambdatestSource, LaunchSettings, Settings, Sources,
-    TaskclusterSource,
+    Desired, DevicePool, HttpSettings, LambdatestSource, LaunchSettings, MaasSource, Rack,
+    Settings, Sources, TaskclusterSource, TestflingerSource,
 };
 use tree::{LocatedDocument, Position};
 

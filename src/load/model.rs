@@ -25,6 +25,9 @@ pub struct Desired {
     /// device while tasks are pending.
     #[serde(default)]
     pub device_pools: BTreeMap<String, DevicePool>,
+    /// Racks: MAAS machines redeployed through Testflinger on a cadence.
+    #[serde(default)]
+    pub racks: BTreeMap<String, Rack>,
 }
 
 /// Run-wide settings.
@@ -123,6 +126,79 @@ pub struct Sources {
     pub taskcluster: Option<TaskclusterSource>,
     /// LambdaTest HyperExecute: devices, jobs, and the `hyperexecute` CLI that starts jobs.
     pub lambdatest: Option<LambdatestSource>,
+    /// MAAS: the machines of each rack, by tag.
+    pub maas: Option<MaasSource>,
+    /// Testflinger: agents, our deploy jobs, and where deploys are submitted.
+    pub testflinger: Option<TestflingerSource>,
+}
+
+/// A MAAS region.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MaasSource {
+    /// MAAS URL, e.g. `https://maas.example/MAAS/`.
+    #[schemars(url)]
+    pub url: String,
+    /// Environment variable holding the API key `consumer_key:token_key:token_secret`.
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub api_key_env: String,
+}
+
+/// A Testflinger server.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestflingerSource {
+    /// Server URL, e.g. `https://testflinger.canonical.com`.
+    #[schemars(url)]
+    pub url: String,
+    /// Client id for `POST /v1/oauth2/token`; anonymous access when absent.
+    pub client_id: Option<String>,
+    /// Environment variable holding the client secret (needed with `client_id`).
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub client_secret_env: Option<String>,
+}
+
+/// A rack: the MAAS machines carrying all `maas_tags`, each deployed through its Testflinger
+/// agent (agent name = machine hostname) once per `every`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rack {
+    /// MAAS tags a machine must all carry to belong to the rack.
+    #[schemars(length(min = 1))]
+    pub maas_tags: Vec<String>,
+    /// Only agents whose `location` contains this text (e.g. `TOR3`).
+    pub agent_location: Option<String>,
+    /// Deploy cadence per agent, e.g. `6h`.
+    #[serde(default = "default_every", with = "friendly_duration")]
+    #[schemars(with = "String")]
+    pub every: Duration,
+    /// Agents whose provisioning failed more than this many times in a row are skipped.
+    #[serde(default = "default_fail_streak")]
+    pub max_fail_streak: u64,
+    /// Most deploys submitted for this rack in one run.
+    #[serde(default = "default_max_deploys")]
+    pub max_deploys_per_run: u32,
+    /// Job template name.
+    #[serde(default = "default_deploy_template")]
+    pub template: String,
+    /// `provision_data` of the job (MAAS provisioner: distro, kernel, user_data, ...).
+    #[serde(default = "default_provision_data")]
+    pub provision_data: serde_json::Map<String, serde_json::Value>,
+    /// `reserve_data` of the job, when the machine should be reserved after deploying.
+    pub reserve_data: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `test_data` of the job, when something should run after deploying.
+    pub test_data: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Job `global_timeout`, e.g. `4h`.
+    #[serde(default, with = "optional_duration")]
+    #[schemars(with = "Option<String>")]
+    pub global_timeout: Option<Duration>,
+    /// Job `output_timeout`, e.g. `15m`.
+    #[serde(default, with = "optional_duration")]
+    #[schemars(with = "Option<String>")]
+    pub output_timeout: Option<Duration>,
+    /// A disabled rack is reported but never deployed.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// Taskcluster deployment.
@@ -251,6 +327,31 @@ fn default_template() -> String {
 }
 fn default_max_starts() -> u32 {
     10
+}
+
+fn default_every() -> Duration {
+    Duration::from_secs(6 * 3600)
+}
+fn default_fail_streak() -> u64 {
+    20
+}
+fn default_max_deploys() -> u32 {
+    10
+}
+fn default_deploy_template() -> String {
+    "testflinger-deploy.yaml.j2".into()
+}
+fn default_provision_data() -> serde_json::Map<String, serde_json::Value> {
+    let mut data = serde_json::Map::new();
+    data.insert("distro".into(), "noble".into());
+    data
+}
+
+/// Optional friendly durations.
+mod optional_duration {
+    pub(super) use jiff::fmt::serde::unsigned_duration::friendly::compact::optional::{
+        deserialize, serialize,
+    };
 }
 
 /// Durations written the friendly way: `30s`, `5m`, `1h 30m`, `250ms`.

@@ -130,6 +130,45 @@ pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
             }
         }
     }
+    for (name, rack) in &desired.racks {
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            problems.push(Problem {
+                pointer: "/racks".into(),
+                key_name: Some(name.clone()),
+                message: "a rack name may hold only letters, digits, '-', '_' and '.' (it becomes a job tag)".into(),
+            });
+        }
+        if rack.every.is_zero() {
+            problems.push(Problem::at(
+                format!("/racks/{}/every", escape(name)),
+                "every must be longer than zero",
+            ));
+        }
+    }
+    if !desired.racks.is_empty() {
+        for (source, present) in [
+            ("maas", desired.sources.maas.is_some()),
+            ("testflinger", desired.sources.testflinger.is_some()),
+        ] {
+            if !present {
+                problems.push(Problem::at(
+                    "/sources",
+                    format!("racks need sources.{source}"),
+                ));
+            }
+        }
+    }
+    if let Some(tf) = &desired.sources.testflinger
+        && tf.client_id.is_some() != tf.client_secret_env.is_some()
+    {
+        problems.push(Problem::at(
+            "/sources/testflinger",
+            "client_id and client_secret_env go together (or neither, for anonymous access)",
+        ));
+    }
     if let Some(lt) = &desired.sources.lambdatest
         && lt.launch_grace > lt.job_window
     {
@@ -161,6 +200,16 @@ pub(super) fn check_env(
             "/sources/lambdatest/access_key_env".into(),
             &lt.access_key_env,
         ));
+    }
+    if desired.racks.values().any(|r| !r.disabled) {
+        if let Some(maas) = &desired.sources.maas {
+            wanted.push(("/sources/maas/api_key_env".into(), &maas.api_key_env));
+        }
+        if let Some(tf) = &desired.sources.testflinger
+            && let Some(env) = &tf.client_secret_env
+        {
+            wanted.push(("/sources/testflinger/client_secret_env".into(), env));
+        }
     }
     for (name, pool) in active_pools.into_iter().filter(|_| launching) {
         let pointer = format!("/device_pools/{}/access_token_env", escape(name));

@@ -6,16 +6,20 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use jiff::Timestamp;
 
 use super::plan::make_plan;
 use super::prepare::Prepared;
-use crate::apply::{ApplyReport, Held, Launchable, Launcher, Skipped};
+use crate::apply::testflinger::Writer;
+use crate::apply::{
+    ApplyReport, DeployRecord, Held, LaunchRecord, Launchable, Launcher, Skipped, submit_deploys,
+};
 use crate::cli::{ApplyArgs, Format};
 use crate::exit::Exit;
 use crate::lock::RunLock;
 use crate::plan::{PLAN_FORMAT, Plan, Verdict, recheck};
 use crate::report;
+use crate::sources::http::Reader;
+use crate::sources::testflinger_bearer;
 
 pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {
     let prepared = super::prepare::prepare(&args.config.config, env, crate::load::Purpose::Launch)?;
@@ -53,17 +57,17 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
     Ok(apply_exit(&report))
 }
 
-/// Launches the kept starts of `plan`; drifted ones become skips.
+/// Carries out the kept actions of `plan`; drifted ones become skips.
 pub(super) fn carry_out(
     prepared: &Prepared,
     plan: Plan,
     verdicts: Vec<Verdict>,
     state_dir: &Path,
 ) -> ApplyReport {
-    let desired = &prepared.loaded.desired;
     let mut skipped = Vec::new();
     let mut kept = plan.clone();
     kept.device_pools.iter_mut().for_each(|p| p.starts.clear());
+    kept.racks.iter_mut().for_each(|r| r.deploys.clear());
     for verdict in verdicts {
         match verdict {
             Verdict::Drifted { pool, udid, reason } => skipped.push(Skipped { pool, udid, reason }),
@@ -72,8 +76,95 @@ pub(super) fn carry_out(
                     p.starts.push(start);
                 }
             }
+            Verdict::KeepDeploy { rack, deploy } => {
+                if let Some(r) = kept.racks.iter_mut().find(|r| r.rack == rack) {
+                    r.deploys.push(deploy);
+                }
+            }
         }
     }
+    let launches = launch_starts(prepared, &kept, state_dir, &mut skipped);
+    let deploys = submit_rack_deploys(prepared, &kept, &mut skipped);
+    ApplyReport {
+        held: held_pools(&plan),
+        plan,
+        launches,
+        deploys,
+        skipped,
+    }
+}
+
+/// Re-renders the kept rack deploys (they must match the plan) and submits them.
+fn submit_rack_deploys(
+    prepared: &Prepared,
+    kept: &Plan,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<DeployRecord> {
+    let desired = &prepared.loaded.desired;
+    let Some(tf) = &desired.sources.testflinger else {
+        return Vec::new();
+    };
+    let mut rendered = kept.clone();
+    prepared.templates.render_racks(desired, &mut rendered);
+    let mut jobs = Vec::new();
+    for (planned, now) in kept.racks.iter().zip(&rendered.racks) {
+        for deploy in &planned.deploys {
+            let same = now
+                .deploys
+                .iter()
+                .any(|d| d.agent == deploy.agent && d.job_file == deploy.job_file);
+            if same {
+                jobs.push((planned.rack.clone(), deploy.clone()));
+            } else {
+                skipped.push(Skipped {
+                    pool: planned.rack.clone(),
+                    udid: deploy.agent.clone(),
+                    reason:
+                        "the job file renders differently now (template or desired state changed)"
+                            .into(),
+                });
+            }
+        }
+    }
+    if jobs.is_empty() {
+        return Vec::new();
+    }
+    let reader = Reader::new(&desired.settings.http, prepared.secrets.redactor.clone());
+    let bearer = match testflinger_bearer(desired, &reader, &prepared.secrets.read, super::clock())
+    {
+        Ok(bearer) => bearer,
+        Err(e) => {
+            return jobs
+                .into_iter()
+                .map(|(rack, deploy)| DeployRecord {
+                    rack,
+                    agent: deploy.agent,
+                    submitted: false,
+                    job_id: None,
+                    error: Some(format!("no Testflinger token: {e}")),
+                    duration_ms: 0,
+                })
+                .collect();
+        }
+    };
+    let writer = Writer::new(&desired.settings.http);
+    submit_deploys(
+        jobs,
+        &writer,
+        &tf.url,
+        bearer.as_ref(),
+        desired.settings.launch.parallel,
+    )
+}
+
+/// Launches the kept starts of `kept`, re-rendered with real secrets.
+fn launch_starts(
+    prepared: &Prepared,
+    kept: &Plan,
+    state_dir: &Path,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<LaunchRecord> {
+    let desired = &prepared.loaded.desired;
     // Render once redacted to prove the job file is the one the plan showed, then for real.
     let mut shown = kept.clone();
     prepared.templates.render_plan(desired, &mut shown, None);
@@ -144,26 +235,17 @@ pub(super) fn carry_out(
         work_dir: &state_dir.join("jobs"),
         redactor: &prepared.secrets.redactor,
     };
-    let launches = if jobs.is_empty() {
-        Vec::new()
-    } else {
-        launcher.launch_all(jobs)
-    };
-    ApplyReport {
-        held: held_pools(&plan),
-        plan,
-        launches,
-        skipped,
+    if jobs.is_empty() {
+        return Vec::new();
     }
+    launcher.launch_all(jobs)
 }
 
 /// The pools of `plan` that are held, with their reasons.
 pub(super) fn held_pools(plan: &Plan) -> Vec<Held> {
-    plan.held_pools()
-        .map(|p| Held {
-            pool: p.pool.clone(),
-            reason: p.reason.clone(),
-        })
+    plan.held()
+        .into_iter()
+        .map(|(pool, reason)| Held { pool, reason })
         .collect()
 }
 
@@ -211,7 +293,7 @@ fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
             prepared.loaded.hash
         );
     }
-    let now = Timestamp::now();
+    let now = super::clock();
     if now > plan.expires_at {
         bail!(
             "{} expired at {} (it is {} now). Make a new plan.",

@@ -11,6 +11,15 @@ use crate::exit::Exit;
 use crate::lock::LockError;
 use crate::{load, plan as planner, render};
 
+/// The time a run plans for: now, or `DEVICEPOOL_NOW` (RFC 3339) when set — for simulations
+/// and tests that need to step over a cadence.
+pub(crate) fn clock() -> jiff::Timestamp {
+    std::env::var("DEVICEPOOL_NOW")
+        .ok()
+        .and_then(|raw| raw.parse().ok())
+        .unwrap_or_else(jiff::Timestamp::now)
+}
+
 /// Runs one command; errors are printed here, once, with their cause chain.
 pub fn run(cli: &Cli) -> Exit {
     let env = |name: &str| std::env::var(name).ok();

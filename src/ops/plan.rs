@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use anyhow::Context;
-use jiff::Timestamp;
 
 use super::prepare::Prepared;
 use crate::cli::{Format, PlanArgs};
@@ -15,7 +14,7 @@ use crate::{report, sources};
 /// Reads the world now and plans from it.
 pub(super) fn make_plan(prepared: &Prepared) -> Plan {
     let desired = &prepared.loaded.desired;
-    let now = Timestamp::now();
+    let now = super::clock();
     let snapshot = sources::snapshot(
         desired,
         &prepared.secrets.read,
@@ -28,8 +27,9 @@ pub(super) fn make_plan(prepared: &Prepared) -> Plan {
     };
     let mut plan = plan::plan(desired, &snapshot, &origin);
     prepared.templates.render_plan(desired, &mut plan, None);
-    for pool in plan.held_pools() {
-        tracing::warn!(pool = %pool.pool, "held: {}", pool.reason);
+    prepared.templates.render_racks(desired, &mut plan);
+    for (name, reason) in plan.held() {
+        tracing::warn!(name = %name, "held: {reason}");
     }
     plan
 }
@@ -40,7 +40,7 @@ pub(super) fn plan_exit(plan: &Plan, detailed: bool) -> Exit {
     if detailed && plan.start_count() > 0 {
         exit = Exit::Changes;
     }
-    if plan.held_pools().next().is_some() {
+    if !plan.held().is_empty() {
         exit = exit.worst(Exit::Held);
     }
     exit

@@ -48,8 +48,25 @@ pub(super) fn prepare(
         .filter(|(_, pool)| !pool.disabled)
         .map(|(name, pool)| (name.clone(), secret(&pool.access_token_env)))
         .collect();
+    let maas_api_key = desired
+        .sources
+        .maas
+        .as_ref()
+        .map_or(Secret::new(""), |m| secret(&m.api_key_env));
+    let testflinger_client = desired.sources.testflinger.as_ref().and_then(|tf| {
+        let id = tf.client_id.clone()?;
+        Some((id, secret(tf.client_secret_env.as_deref()?)))
+    });
     let mut redactor = Redactor::default();
     redactor.add(&access_key);
+    redactor.add(&maas_api_key);
+    // The token secret alone is what signs MAAS requests; scrub it on its own too.
+    if let Some(token_secret) = maas_api_key.expose().rsplit(':').next() {
+        redactor.add(&Secret::new(token_secret));
+    }
+    if let Some((_, client_secret)) = &testflinger_client {
+        redactor.add(client_secret);
+    }
     tokens.values().for_each(|t| redactor.add(t));
     let templates_dir = loaded.resolve(&desired.settings.templates_dir);
     let templates = Templates::load(&templates_dir, desired).context("loading templates")?;
@@ -58,6 +75,8 @@ pub(super) fn prepare(
             read: ReadCredentials {
                 lambdatest_username: username,
                 lambdatest_access_key: access_key,
+                maas_api_key,
+                testflinger_client,
             },
             tokens,
             redactor,

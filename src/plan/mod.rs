@@ -2,6 +2,8 @@
 //! reads no clock, does no I/O and orders everything deterministically.
 
 mod device_pool;
+mod rack;
+pub use rack::gate as rack_gate;
 pub mod model;
 mod recheck;
 #[cfg(test)]
@@ -88,6 +90,42 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
         }
     }
     pools.sort_by(|a, b| a.pool.cmp(&b.pool));
+    let racks = desired
+        .racks
+        .iter()
+        .map(|(name, rack)| {
+            if rack.disabled {
+                return rack::held_rack(
+                    name,
+                    PoolStatus::Disabled,
+                    "disabled in the desired state".into(),
+                );
+            }
+            match (snapshot.racks.get(name), &snapshot.agents) {
+                (Some(Ok(state)), Ok(agents)) => rack::plan_rack(name, rack, state, agents, now),
+                (Some(Err(e)), _) | (_, Err(e)) => {
+                    let reason = format!("source failed: {e}");
+                    rack::held_rack(
+                        name,
+                        PoolStatus::Held {
+                            reason: reason.clone(),
+                        },
+                        reason,
+                    )
+                }
+                (None, _) => {
+                    let reason = "source not read".to_string();
+                    rack::held_rack(
+                        name,
+                        PoolStatus::Held {
+                            reason: reason.clone(),
+                        },
+                        reason,
+                    )
+                }
+            }
+        })
+        .collect();
     Plan {
         format: PLAN_FORMAT,
         devicepool: env!("CARGO_PKG_VERSION").to_string(),
@@ -96,6 +134,7 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
         snapshot_at: now,
         expires_at: now.checked_add(PLAN_LIFETIME).unwrap_or(now),
         device_pools: pools,
+        racks,
     }
 }
 
@@ -165,13 +204,28 @@ pub fn preview(
         snapshot_at: Timestamp::UNIX_EPOCH,
         expires_at: Timestamp::UNIX_EPOCH,
         device_pools,
+        racks: Vec::new(),
     }
 }
 
 impl Plan {
-    /// Total jobs to start.
+    /// Total actions: jobs to start plus machines to deploy.
     pub fn start_count(&self) -> usize {
-        self.device_pools.iter().map(|p| p.starts.len()).sum()
+        let starts: usize = self.device_pools.iter().map(|p| p.starts.len()).sum();
+        starts + self.racks.iter().map(|r| r.deploys.len()).sum::<usize>()
+    }
+
+    /// Names and reasons of everything held (pools and racks).
+    pub fn held(&self) -> Vec<(String, String)> {
+        let pools = self
+            .held_pools()
+            .map(|p| (p.pool.clone(), p.reason.clone()));
+        let racks = self
+            .racks
+            .iter()
+            .filter(|r| matches!(r.status, PoolStatus::Held { .. }))
+            .map(|r| (r.rack.clone(), r.reason.clone()));
+        pools.chain(racks).collect()
     }
 
     /// Pools that were not planned because a source failed.

@@ -28,6 +28,9 @@ pub struct Plan {
     pub expires_at: Timestamp,
     /// One entry per device pool, by name.
     pub device_pools: Vec<DevicePoolPlan>,
+    /// One entry per rack, by name.
+    #[serde(default)]
+    pub racks: Vec<RackPlan>,
 }
 
 /// The decision for one device pool.
@@ -157,4 +160,79 @@ pub enum DeviceState {
     InFlight,
     /// LambdaTest does not list it.
     Unknown,
+}
+
+/// The decision for one rack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RackPlan {
+    pub rack: String,
+    pub status: PoolStatus,
+    /// One line: how many deploys and what bound them.
+    pub reason: String,
+    /// Deploy jobs to submit, one per agent.
+    pub deploys: Vec<Deploy>,
+    /// Every machine of the rack and why it is or is not deployed.
+    pub machines: Vec<MachineDecision>,
+}
+
+/// A Testflinger deploy job to submit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Deploy {
+    pub agent: String,
+    /// Tags of the job: `devicepool`, `rack:<rack>`, `agent:<agent>`.
+    pub tags: Vec<String>,
+    /// The rendered job (YAML), submitted as JSON.
+    pub job_file: String,
+    /// What must still hold when the job is submitted.
+    pub preconditions: Vec<String>,
+}
+
+/// One machine of a rack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MachineDecision {
+    pub hostname: String,
+    pub state: MachineState,
+    /// A status, a job id, the time a deploy becomes due, a streak.
+    pub detail: String,
+    /// Our previous deploy of this agent, when known.
+    pub last_deploy: Option<LastDeploy>,
+}
+
+/// Why a machine is or is not deployed in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MachineState {
+    /// A deploy job will be submitted.
+    Deploy,
+    /// Due, but the rack's `max_deploys_per_run` is used up.
+    Capped,
+    /// No Testflinger agent has the machine's hostname.
+    AgentNotFound,
+    /// The agent's location does not match `agent_location`.
+    OtherLocation,
+    /// MAAS reports the machine as unusable (e.g. Broken).
+    MachineStatus,
+    /// The agent is not `waiting`.
+    NotWaiting,
+    /// Provisioning failed more than `max_fail_streak` times in a row.
+    FailStreak,
+    /// A job of ours for this agent is still active.
+    InFlight,
+    /// The last deploy is younger than `every`.
+    NotDue,
+}
+
+/// Our latest finished deploy of an agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LastDeploy {
+    pub job_id: String,
+    pub job_state: String,
+    /// Exit code of the provision phase (0 = deployed), when reported.
+    pub provision_status: Option<i64>,
+    /// True when the deploy did not succeed.
+    pub failed: bool,
 }

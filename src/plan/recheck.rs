@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{DeviceState, Plan, PoolStatus, StartJob};
+use super::model::{Deploy, DeviceState, MachineState, Plan, PoolStatus, StartJob};
 
 /// A saved start that still holds, or the reason it does not.
 #[derive(Debug, Clone, PartialEq)]
@@ -12,6 +12,10 @@ pub enum Verdict {
     Keep {
         pool: String,
         start: StartJob,
+    },
+    KeepDeploy {
+        rack: String,
+        deploy: Deploy,
     },
     Drifted {
         pool: String,
@@ -89,7 +93,47 @@ pub fn recheck(saved: &Plan, fresh: &Plan) -> Vec<Verdict> {
             });
         }
     }
+    recheck_racks(saved, fresh, &mut verdicts);
     verdicts
+}
+
+/// A saved deploy still holds when the fresh plan would deploy the agent too (or only the
+/// cap stopped it): agent waiting, no active job of ours, due.
+fn recheck_racks(saved: &Plan, fresh: &Plan, verdicts: &mut Vec<Verdict>) {
+    for saved_rack in &saved.racks {
+        let fresh_rack = fresh.racks.iter().find(|r| r.rack == saved_rack.rack);
+        for deploy in &saved_rack.deploys {
+            let drifted = |reason: String| Verdict::Drifted {
+                pool: saved_rack.rack.clone(),
+                udid: deploy.agent.clone(),
+                reason,
+            };
+            let verdict = match fresh_rack.map(|r| (&r.status, r)) {
+                None => drifted("rack no longer in the desired state".into()),
+                Some((PoolStatus::Held { reason }, _)) => {
+                    drifted(format!("rack is held now: {reason}"))
+                }
+                Some((PoolStatus::Disabled, _)) => drifted("rack is disabled now".into()),
+                Some((PoolStatus::Planned, rack)) => {
+                    match rack.machines.iter().find(|m| m.hostname == deploy.agent) {
+                        Some(m)
+                            if matches!(m.state, MachineState::Deploy | MachineState::Capped) =>
+                        {
+                            Verdict::KeepDeploy {
+                                rack: saved_rack.rack.clone(),
+                                deploy: deploy.clone(),
+                            }
+                        }
+                        Some(m) => {
+                            drifted(format!("{:?} now ({})", m.state, m.detail).to_lowercase())
+                        }
+                        None => drifted("machine no longer in the rack".into()),
+                    }
+                }
+            };
+            verdicts.push(verdict);
+        }
+    }
 }
 
 fn state_name(state: DeviceState) -> &'static str {

@@ -42,6 +42,8 @@ impl World {
                 taken_at: now(),
                 queues: BTreeMap::new(),
                 lambdatest: Ok(LambdatestState::default()),
+                agents: Ok(Vec::new()),
+                racks: BTreeMap::new(),
             },
         }
     }

@@ -4,6 +4,7 @@
 pub mod http;
 pub mod lambdatest;
 pub mod maas;
+pub mod racks;
 pub mod taskcluster;
 pub mod testflinger;
 
@@ -16,15 +17,18 @@ use crate::load::Desired;
 use crate::parallel::{Task, run_parallel};
 use crate::secret::{Redactor, Secret};
 use crate::snapshot::{LambdatestState, QueueState, Snapshot};
-use http::Reader;
+use http::{ApiError, Reader};
 
 /// Credentials the reads need, taken from the environment by the caller.
 pub struct ReadCredentials {
     pub lambdatest_username: Secret,
     pub lambdatest_access_key: Secret,
+    pub maas_api_key: Secret,
+    /// Testflinger client credentials, when the server wants a token.
+    pub testflinger_client: Option<(String, Secret)>,
 }
 
-/// Reads every API the enabled pools of `desired` depend on, in parallel.
+/// Reads every API the enabled pools and racks of `desired` depend on, in parallel.
 pub fn snapshot(
     desired: &Desired,
     credentials: &ReadCredentials,
@@ -32,6 +36,49 @@ pub fn snapshot(
     now: Timestamp,
 ) -> Snapshot {
     let reader = Reader::new(&desired.settings.http, redactor.clone());
+    let (pools, (agents, racks)) = std::thread::scope(|scope| {
+        let racks = scope.spawn(|| {
+            let bearer = testflinger_bearer(desired, &reader, credentials, now);
+            let rack_credentials = racks::RackCredentials {
+                maas_api_key: &credentials.maas_api_key,
+                bearer,
+            };
+            racks::snapshot_racks(desired, &reader, &rack_credentials, now)
+        });
+        let pools = snapshot_device_pools(desired, &reader, credentials, now);
+        (pools, racks.join().expect("rack reads do not panic"))
+    });
+    Snapshot {
+        agents,
+        racks,
+        ..pools
+    }
+}
+
+/// A Testflinger bearer token when client credentials are configured.
+pub fn testflinger_bearer(
+    desired: &Desired,
+    reader: &Reader,
+    credentials: &ReadCredentials,
+    now: Timestamp,
+) -> Result<Option<Secret>, ApiError> {
+    match (
+        &desired.sources.testflinger,
+        &credentials.testflinger_client,
+    ) {
+        (Some(tf), Some((id, secret))) => {
+            testflinger::fetch_token(reader, &tf.url, id, secret, now).map(|t| Some(t.access_token))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn snapshot_device_pools(
+    desired: &Desired,
+    reader: &Reader,
+    credentials: &ReadCredentials,
+    now: Timestamp,
+) -> Snapshot {
     let queues: Vec<&str> = desired
         .device_pools
         .values()
@@ -42,6 +89,8 @@ pub fn snapshot(
         taken_at: now,
         queues: BTreeMap::new(),
         lambdatest: Ok(LambdatestState::default()),
+        agents: Ok(Vec::new()),
+        racks: BTreeMap::new(),
     };
     let (Some(tc), Some(lt)) = (&desired.sources.taskcluster, &desired.sources.lambdatest) else {
         return snapshot;
@@ -67,10 +116,10 @@ pub fn snapshot(
     let mut tasks: Vec<Task<'_>> = Vec::new();
     // The job history is the one sequential read (cursor pages); start it first.
     tasks.push(Box::new(|| {
-        *jobs.lock().unwrap() = Some(lambdatest::fetch_jobs(&reader, &account, since));
+        *jobs.lock().unwrap() = Some(lambdatest::fetch_jobs(reader, &account, since));
     }));
     tasks.push(Box::new(|| {
-        *devices.lock().unwrap() = Some(lambdatest::fetch_devices(&reader, &account));
+        *devices.lock().unwrap() = Some(lambdatest::fetch_devices(reader, &account));
     }));
     for queue in &queues {
         let (reader, counts, quarantined) = (&reader, &counts, &quarantined);

@@ -5,6 +5,7 @@ mod apply;
 mod faults;
 mod inputs;
 mod plan;
+mod racks;
 mod secrets;
 mod support;
 

@@ -1,0 +1,362 @@
+//! Racks: MAAS machines deployed through Testflinger on a cadence, driven through the binary
+//! against the MAAS and Testflinger fakes.
+
+use std::collections::BTreeMap;
+
+use devicepool::sim::{Fault, Fleet};
+use serde_json::json;
+
+use crate::support::{Outcome, files_under};
+
+const RACK_TAG: &str = "rack-a";
+
+/// A rack of 40 machines in mixed states (see `new`), its desired state, and the binary.
+struct RackLab {
+    fleet: Fleet,
+    dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+}
+
+fn host(i: usize) -> String {
+    format!("host-{i:02}")
+}
+
+impl RackLab {
+    /// host-05 is busy with another job, host-06 offline, host-07 has a deploy of ours
+    /// queued, host-08 failed provisioning 25 times, host-09 has no agent, host-10 was
+    /// deployed by us an hour ago, host-11 is Broken in MAAS, host-12 sits in another
+    /// location. The other 32 machines are due.
+    fn new() -> RackLab {
+        let fleet = Fleet::start().unwrap();
+        let (maas, tf) = (&fleet.maas, &fleet.testflinger);
+        maas.add_tag("other");
+        for i in 1..=40 {
+            let status = if i == 11 { "Broken" } else { "Deployed" };
+            maas.add_machine(&host(i), &[RACK_TAG, "other"], status);
+            let (state, location, streak) = match i {
+                5 => ("provision", "TOR3", None),
+                6 => ("offline", "TOR3", None),
+                8 => ("waiting", "TOR3", Some(("fail", 25))),
+                9 => continue,
+                12 => ("waiting", "LON1", None),
+                _ => ("waiting", "TOR3", Some(("pass", 3))),
+            };
+            tf.add_agent(&host(i), state, &[&host(i)], location, streak);
+        }
+        maas.add_machine("elsewhere-01", &["other"], "Deployed");
+        let lab = RackLab {
+            dir: tempfile::tempdir().unwrap(),
+            config: std::path::PathBuf::new(),
+            fleet,
+        };
+        // host-10: deployed an hour ago; host-07: a deploy of ours still queued.
+        let tf = &lab.fleet.testflinger;
+        let old = lab.submit(&host(10));
+        tf.advance_job(&old, "provision");
+        tf.complete_job(&old, &[("provision", 0)]);
+        tf.advance_clock(3600);
+        lab.submit(&host(7));
+        let config = lab.dir.path().join("racks.yaml");
+        std::fs::write(&config, lab.yaml(40)).unwrap();
+        RackLab { config, ..lab }
+    }
+
+    fn yaml(&self, max_deploys: u32) -> String {
+        format!(
+            "version: 1\nsettings:\n  state_dir: state\n  http: {{timeout: 2s, retries: 1, backoff: 10ms}}\nsources:\n  maas:\n    url: {}\n    api_key_env: MAAS_API_KEY\n  testflinger:\n    url: {}\nracks:\n  rack-a:\n    maas_tags: [{RACK_TAG}]\n    agent_location: TOR3\n    every: 6h\n    max_deploys_per_run: {max_deploys}\n    provision_data: {{distro: noble}}\n    reserve_data: {{timeout: 120}}\n",
+            self.fleet.maas.url(),
+            self.fleet.testflinger.url()
+        )
+    }
+
+    /// Submits a deploy job of ours directly, as an earlier run would have.
+    fn submit(&self, agent: &str) -> String {
+        let body = json!({
+            "job_queue": agent,
+            "tags": ["devicepool", "rack:rack-a", format!("agent:{agent}")],
+            "provision_data": {"distro": "noble"},
+        });
+        let mut response = ureq::post(format!("{}/v1/job", self.fleet.testflinger.url()))
+            .send_json(&body)
+            .unwrap();
+        let reply: serde_json::Value = response.body_mut().read_json().unwrap();
+        reply["job_id"].as_str().unwrap().to_string()
+    }
+
+    fn run(&self, args: &[&str]) -> Outcome {
+        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
+        cmd.current_dir(self.dir.path())
+            .env_remove("DEVICEPOOL_LOG")
+            .env("MAAS_API_KEY", self.fleet.maas.api_key())
+            .env("DEVICEPOOL_NOW", self.fleet.testflinger.now().to_string())
+            .args(args);
+        Outcome::of(&mut cmd)
+    }
+
+    fn config_arg(&self) -> &str {
+        self.config.to_str().unwrap()
+    }
+
+    /// Agents that received a job from devicepool's apply (not the fixtures), in order.
+    fn submitted_agents(&self) -> Vec<String> {
+        self.fleet
+            .testflinger
+            .submissions()
+            .iter()
+            .filter(|s| {
+                s["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("devicepool deploy"))
+            })
+            .map(|s| s["job_queue"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Our active jobs per agent: never more than one.
+    fn assert_one_active_job_per_agent(&self) {
+        let mut active: BTreeMap<String, usize> = BTreeMap::new();
+        for job in self.fleet.testflinger.jobs() {
+            let ours = job.definition["tags"]
+                .as_array()
+                .is_some_and(|t| t.contains(&json!("devicepool")));
+            if ours
+                && !matches!(
+                    job.job_state.as_str(),
+                    "complete" | "completed" | "cancelled"
+                )
+            {
+                *active
+                    .entry(job.definition["job_queue"].as_str().unwrap().to_string())
+                    .or_default() += 1;
+            }
+        }
+        assert!(active.values().all(|n| *n == 1), "{active:?}");
+    }
+}
+
+fn due_hosts() -> Vec<String> {
+    (1..=40)
+        .filter(|i| ![5, 6, 7, 8, 9, 10, 11, 12].contains(i))
+        .map(host)
+        .collect()
+}
+
+#[test]
+fn three_runs_deploy_the_due_then_nothing_then_again_after_the_cadence() {
+    let lab = RackLab::new();
+
+    let plan = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    plan.expect_code(0);
+    let rack = &plan.json()["racks"][0];
+    let state_of = |h: usize| {
+        rack["machines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["hostname"] == host(h))
+            .unwrap()["state"]
+            .clone()
+    };
+    for (i, state) in [
+        (5, "not_waiting"),
+        (6, "not_waiting"),
+        (7, "in_flight"),
+        (8, "fail_streak"),
+        (9, "agent_not_found"),
+        (10, "not_due"),
+        (11, "machine_status"),
+        (12, "other_location"),
+        (1, "deploy"),
+    ] {
+        assert_eq!(state_of(i), state, "{}", host(i));
+    }
+    let host10 = rack["machines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["hostname"] == host(10))
+        .unwrap();
+    assert_eq!(host10["last_deploy"]["provision_status"], 0);
+    assert_eq!(host10["detail"], "due at 2026-11-25T16:00:00Z");
+
+    // Run 1: exactly the due machines.
+    let run1 = lab.run(&["apply", lab.config_arg()]);
+    run1.expect_code(0);
+    assert!(
+        run1.stdout.contains("Deploys: submitted 32 of 32"),
+        "{}",
+        run1.stdout
+    );
+    let mut first = lab.submitted_agents();
+    first.sort();
+    assert_eq!(first, due_hosts());
+    let submissions = lab.fleet.testflinger.submissions();
+    let job = submissions
+        .iter()
+        .find(|s| s["job_queue"] == host(1))
+        .unwrap();
+    assert_eq!(
+        job["tags"],
+        json!(["devicepool", "rack:rack-a", "agent:host-01"])
+    );
+    assert_eq!(job["provision_data"], json!({"distro": "noble"}));
+    assert_eq!(job["reserve_data"], json!({"timeout": 120}));
+    lab.assert_one_active_job_per_agent();
+
+    // Run 2: those jobs are still active: nothing new.
+    let run2 = lab.run(&["apply", lab.config_arg()]);
+    run2.expect_code(0);
+    assert_eq!(lab.submitted_agents().len(), 32);
+    lab.assert_one_active_job_per_agent();
+
+    // The jobs finish (one provision fails) and the cadence passes.
+    for job in lab.fleet.testflinger.jobs() {
+        if job.job_state == "waiting" && job.definition["job_queue"] != host(7) {
+            let code = if job.definition["job_queue"] == host(1) {
+                1
+            } else {
+                0
+            };
+            lab.fleet.testflinger.advance_job(&job.job_id, "provision");
+            lab.fleet
+                .testflinger
+                .complete_job(&job.job_id, &[("provision", code)]);
+        }
+    }
+    lab.fleet.testflinger.advance_clock(6 * 3600 + 60);
+    let plan3 = lab.run(&["plan", lab.config_arg()]);
+    assert!(
+        plan3.stdout.contains("FAILED, provision exit 1"),
+        "a failed deploy stands out:\n{}",
+        plan3.stdout
+    );
+
+    // Run 3: the same machines again, plus host-10 whose cadence has passed too.
+    lab.run(&["apply", lab.config_arg()]).expect_code(0);
+    let mut third: Vec<String> = lab.submitted_agents().split_off(32);
+    third.sort();
+    let mut expected = due_hosts();
+    expected.push(host(10));
+    expected.sort();
+    assert_eq!(third, expected);
+    lab.assert_one_active_job_per_agent();
+    assert!(files_under(&lab.dir.path().join("plans")).is_empty());
+}
+
+#[test]
+fn a_run_makes_the_minimal_set_of_requests() {
+    let lab = RackLab::new();
+    lab.fleet.maas.server().clear_requests();
+    lab.fleet.testflinger.server().clear_requests();
+    lab.run(&["plan", lab.config_arg()]).expect_code(0);
+    let maas = lab.fleet.maas.server().requests();
+    assert_eq!(maas.len(), 1, "one MAAS call per rack");
+    assert!(maas[0].query.contains("tags=rack-a"));
+    let tf = lab.fleet.testflinger.server().requests();
+    let count = |path: &str| tf.iter().filter(|r| r.path.starts_with(path)).count();
+    assert_eq!(count("/v1/agents/data"), 1, "one agent list per run");
+    // Searches only for agents that could be deployed (waiting, in TOR3, usable machine,
+    // fail streak within the limit): 34 of 40.
+    assert_eq!(count("/v1/job/search"), 34);
+    // Results only for agents with a finished job of ours: host-10.
+    assert_eq!(count("/v1/result/"), 1);
+    assert_eq!(tf.len(), 36);
+    assert!(tf.iter().all(|r| r.method == "GET"));
+}
+
+/// How a failure case prepares its lab.
+type Arrange = Box<dyn Fn(&RackLab)>;
+
+#[test]
+fn a_source_failure_holds_the_rack_and_submits_nothing() {
+    let cases: [(&str, Arrange, &str); 4] = [
+        ("maas 401", Box::new(|_| {}), "HTTP 401"),
+        (
+            "maas unknown tag",
+            Box::new(|lab| {
+                std::fs::write(
+                    &lab.config,
+                    lab.yaml(40)
+                        .replace("maas_tags: [rack-a]", "maas_tags: [no-such-tag]"),
+                )
+                .unwrap();
+            }),
+            "No such tag(s): 'no-such-tag'",
+        ),
+        (
+            "testflinger 503",
+            Box::new(|lab| {
+                lab.fleet
+                    .testflinger
+                    .server()
+                    .inject("GET", "/v1/agents/data", Fault::status(503));
+            }),
+            "testflinger: GET",
+        ),
+        (
+            "testflinger timeout",
+            Box::new(|lab| {
+                lab.fleet
+                    .testflinger
+                    .server()
+                    .inject("GET", "/v1/job/search", Fault::delay(3000));
+            }),
+            "no response",
+        ),
+    ];
+    for (name, arrange, needle) in cases {
+        let lab = RackLab::new();
+        arrange(&lab);
+        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
+        cmd.current_dir(lab.dir.path())
+            .env(
+                "MAAS_API_KEY",
+                if name == "maas 401" {
+                    "a:b:wrong".to_string()
+                } else {
+                    lab.fleet.maas.api_key()
+                },
+            )
+            .env("DEVICEPOOL_NOW", lab.fleet.testflinger.now().to_string())
+            .args(["apply", lab.config_arg()]);
+        let out = Outcome::of(&mut cmd);
+        assert_eq!(out.code, 4, "{name}: {out:?}");
+        assert!(
+            out.stdout.contains("held   rack-a"),
+            "{name}: {}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains(needle),
+            "{name}: want {needle:?} in {}",
+            out.stdout
+        );
+        assert!(
+            lab.submitted_agents().is_empty(),
+            "{name}: submitted on failed data"
+        );
+    }
+}
+
+#[test]
+fn a_refused_deploy_is_reported_and_the_others_go_ahead() {
+    let lab = RackLab::new();
+    lab.fleet.testflinger.server().inject(
+        "POST",
+        "/v1/job",
+        Fault::status(422)
+            .with_body(
+                r#"{"detail":{"json":{"provision_data":["bad"]}},"message":"Validation error"}"#,
+            )
+            .times(1),
+    );
+    let out = lab.run(&["apply", lab.config_arg()]);
+    out.expect_code(3);
+    assert!(
+        out.stdout.contains("Deploys: submitted 31 of 32"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("HTTP 422"), "{}", out.stdout);
+    assert!(out.stdout.contains("Validation error"), "{}", out.stdout);
+}
