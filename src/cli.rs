@@ -100,12 +100,15 @@ pub struct ApplyArgs {
 pub struct RenderArgs {
     #[command(flatten)]
     pub config: ConfigArg,
-    /// Only this pool.
+    /// Only this device pool or rack.
     #[arg(long)]
     pub pool: Option<String>,
     /// Render for this device (default: the pool's first device).
     #[arg(long)]
     pub udid: Option<String>,
+    /// Render rack deploys for this agent (default: `example-agent`).
+    #[arg(long)]
+    pub agent: Option<String>,
 }
 
 #[derive(Debug, Args)]

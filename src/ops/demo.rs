@@ -24,6 +24,8 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     let text = DEMO_PLAN
         .replace("http://taskcluster.sim.invalid", &fleet.taskcluster.url())
         .replace("http://lambdatest.sim.invalid", &fleet.lambdatest.url())
+        .replace("http://maas.sim.invalid/MAAS", &fleet.maas.url())
+        .replace("http://testflinger.sim.invalid", &fleet.testflinger.url())
         .replace("cli: hyperexecute", &format!("cli: {}", cli.display()));
     let config = work.path().join("demo.yaml");
     std::fs::write(&config, text)?;
@@ -33,6 +35,7 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     let env = |name: &str| match name {
         "LT_USERNAME" => Some(SIM_USERNAME.to_string()),
         "LT_ACCESS_KEY" => Some(SIM_ACCESS_KEY.to_string()),
+        "MAAS_API_KEY" => Some(fleet.maas.api_key()),
         other if other.starts_with("TC_TOKEN_") => {
             Some(format!("sim-token-{}", other.to_lowercase()))
         }
@@ -65,8 +68,9 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
         );
     }
     crate::report::emit(&format!(
-        "\nConverged: {} job(s) launched, the second plan starts nothing. Requests served: Taskcluster {}, LambdaTest {}.\n",
+        "\nConverged: {} job(s) launched and {} deploy(s) submitted; the second plan starts nothing. Requests served: Taskcluster {}, LambdaTest {}.\n",
         applied.launches.iter().filter(|l| l.launched).count(),
+        applied.deploys.iter().filter(|d| d.submitted).count(),
         fleet.taskcluster.server().requests().len(),
         fleet.lambdatest.server().requests().len(),
     ));
@@ -82,7 +86,8 @@ fn show(title: &str, plan: &Plan, format: Format) {
 }
 
 /// Fills the fakes: every device active except a few busy ones, one quarantined worker,
-/// pending tasks per queue, and jobs of another team in the org.
+/// pending tasks per queue, jobs of another team in the org, and a rack of eight machines
+/// (one agent offline, one machine without an agent).
 fn seed(fleet: &Fleet, desired: &load::Desired) {
     let pending = [("a55-perf", 25), ("p9-unit", 6), ("s24-alpha", 0)];
     for (name, pool) in &desired.device_pools {
@@ -105,6 +110,16 @@ fn seed(fleet: &Fleet, desired: &load::Desired) {
         fleet
             .taskcluster
             .add_worker(&pool.task_queue, &pool.devices[0], Some(until));
+    }
+    for i in 1..=8 {
+        let host = format!("rack-a-{i:02}");
+        fleet.maas.add_machine(&host, &["rack-a"], "Deployed");
+        let state = if i == 3 { "offline" } else { "waiting" };
+        if i != 8 {
+            fleet
+                .testflinger
+                .add_agent(&host, state, &[&host], "TOR3", Some(("pass", 4)));
+        }
     }
     let earlier = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(20);
     for status in ["initiated", "initiated", "completed"] {

@@ -59,8 +59,9 @@ pub fn run(cli: &Cli) -> Exit {
 fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     let loaded = load::load(path)?;
     let pools = loaded.desired.device_pools.len();
+    let racks = loaded.desired.racks.len();
     crate::report::emit(&format!(
-        "{}: valid ({pools} device pool(s))\n",
+        "{}: valid ({pools} device pool(s), {racks} rack(s))\n",
         path.display()
     ));
     Ok(Exit::Clean)
@@ -72,8 +73,12 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
     let desired = &loaded.desired;
     if let Some(pool) = &args.pool
         && !desired.device_pools.contains_key(pool)
+        && !desired.racks.contains_key(pool)
     {
-        anyhow::bail!("no device pool named {pool:?} in {}", loaded.path.display());
+        anyhow::bail!(
+            "no device pool or rack named {pool:?} in {}",
+            loaded.path.display()
+        );
     }
     let templates =
         render::Templates::load(&loaded.resolve(&desired.settings.templates_dir), desired)?;
@@ -81,8 +86,15 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
         config_path: loaded.path.display().to_string(),
         config_hash: loaded.hash.clone(),
     };
-    let mut plan = planner::preview(desired, &origin, args.pool.as_deref(), args.udid.as_deref());
+    let mut plan = planner::preview(
+        desired,
+        &origin,
+        args.pool.as_deref(),
+        args.udid.as_deref(),
+        args.agent.as_deref(),
+    );
     templates.render_plan(desired, &mut plan, None);
+    templates.render_racks(desired, &mut plan);
     for pool in &plan.device_pools {
         if let planner::PoolStatus::Held { reason } = &pool.status {
             anyhow::bail!("pool {}: {reason}", pool.pool);
@@ -93,6 +105,18 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
                 pool.pool, start.udid
             ));
             crate::report::emit(&start.job_file);
+        }
+    }
+    for rack in &plan.racks {
+        if let planner::PoolStatus::Held { reason } = &rack.status {
+            anyhow::bail!("rack {}: {reason}", rack.rack);
+        }
+        for deploy in &rack.deploys {
+            crate::report::emit(&format!(
+                "# ---- rack {}, agent {} ----\n",
+                rack.rack, deploy.agent
+            ));
+            crate::report::emit(&deploy.job_file);
         }
     }
     Ok(Exit::Clean)

@@ -165,7 +165,26 @@ pub fn preview(
     origin: &Origin,
     only_pool: Option<&str>,
     udid: Option<&str>,
+    agent: Option<&str>,
 ) -> Plan {
+    let agent = agent.unwrap_or("example-agent");
+    let racks = desired
+        .racks
+        .keys()
+        .filter(|name| only_pool.is_none_or(|p| p == name.as_str()))
+        .map(|name| RackPlan {
+            rack: name.clone(),
+            status: PoolStatus::Planned,
+            reason: "preview".into(),
+            deploys: vec![Deploy {
+                agent: agent.to_string(),
+                tags: crate::sources::racks::job_tags(name, agent),
+                job_file: String::new(),
+                preconditions: Vec::new(),
+            }],
+            machines: Vec::new(),
+        })
+        .collect();
     let program = desired
         .sources
         .lambdatest
@@ -204,7 +223,7 @@ pub fn preview(
         snapshot_at: Timestamp::UNIX_EPOCH,
         expires_at: Timestamp::UNIX_EPOCH,
         device_pools,
-        racks: Vec::new(),
+        racks,
     }
 }
 

@@ -175,7 +175,11 @@ fn a_missing_secret_names_the_variable_and_sends_nothing() {
 
 #[test]
 fn the_shipped_plans_are_valid() {
-    for file in ["plans/demo.yaml", "plans/lambdatest-example.yaml"] {
+    for file in [
+        "plans/demo.yaml",
+        "plans/lambdatest-example.yaml",
+        "plans/testflinger-example.yaml",
+    ] {
         let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
         assert_cmd::cargo::cargo_bin_cmd!("devicepool")
             .args(["validate", &path])
