@@ -74,7 +74,8 @@ impl Fault {
         Fault::of(FaultKind::Oversized(bytes))
     }
 
-    /// The cursor parameter is ignored: every page is the first page.
+    /// Paging parameters (`cursor`, `continuationToken`, `page`) are ignored: every page is
+    /// the first page.
     pub fn stale_cursor() -> Fault {
         Fault::of(FaultKind::StaleCursor)
     }

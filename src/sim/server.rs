@@ -161,7 +161,12 @@ fn serve(shared: &Shared, api: &dyn Api, mut req: Request) -> Response {
             let kept: Vec<&str> = req
                 .query
                 .split('&')
-                .filter(|p| p.split('=').next() != Some("cursor"))
+                .filter(|p| {
+                    let name = p.split('=').next();
+                    // Cursor paging (LambdaTest), continuation tokens (Taskcluster) and page
+                    // numbers (GitLab) all restart from the first page.
+                    !matches!(name, Some("cursor" | "continuationToken" | "page"))
+                })
                 .collect();
             req.query = kept.join("&");
             api.handle(&req)

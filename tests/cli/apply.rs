@@ -216,3 +216,54 @@ fn a_saved_plan_applied_while_a_source_fails_holds_and_exits_4() {
     );
     assert!(lab.fleet.lambdatest.launches().is_empty());
 }
+
+#[test]
+fn ten_concurrent_applies_start_each_job_once() {
+    let lab = Lab::new(vec![pool("a55", 6, 6), pool("p9", 6, 6)]);
+    // Slow launches keep the first apply inside its lock while the others arrive.
+    lab.fleet
+        .lambdatest
+        .server()
+        .inject("POST", "/__sim/launch", Fault::delay(300));
+    let children: Vec<std::process::Child> = (0..10)
+        .map(|_| {
+            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("devicepool"));
+            cmd.current_dir(lab.dir.path())
+                .args(["apply", lab.config_arg(), "--format", "json"])
+                .env("LT_USERNAME", devicepool::sim::SIM_USERNAME)
+                .env("LT_ACCESS_KEY", devicepool::sim::SIM_ACCESS_KEY)
+                .env(crate::support::token_env("a55"), "t-a55-secret")
+                .env(crate::support::token_env("p9"), "t-p9-secret")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    let mut launched_by = Vec::new();
+    let mut codes = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let code = out.status.code().unwrap();
+        codes.push(code);
+        if code == 0 {
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            launched_by.push(report["launches"].as_array().unwrap().len());
+        }
+    }
+    assert!(codes.iter().all(|c| *c == 0 || *c == 5), "{codes:?}");
+    assert!(
+        codes.contains(&5),
+        "some runs found the lock taken: {codes:?}"
+    );
+    assert_eq!(
+        launched_by.iter().filter(|n| **n > 0).count(),
+        1,
+        "{launched_by:?}"
+    );
+    let launches = lab.fleet.lambdatest.launches();
+    assert_eq!(launches.len(), 12);
+    let mut devices: Vec<String> = launches.iter().filter_map(|j| j.fixed_ip.clone()).collect();
+    devices.sort();
+    devices.dedup();
+    assert_eq!(devices.len(), 12, "no device got two jobs");
+}

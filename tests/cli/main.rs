@@ -2,6 +2,7 @@
 //! simulated fleet's loopback fakes.
 
 mod apply;
+mod fault_matrix;
 mod faults;
 mod inputs;
 mod plan;

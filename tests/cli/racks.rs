@@ -11,10 +11,10 @@ use crate::support::{Outcome, files_under};
 const RACK_TAG: &str = "rack-a";
 
 /// A rack of 40 machines in mixed states (see `new`), its desired state, and the binary.
-struct RackLab {
-    fleet: Fleet,
+pub(crate) struct RackLab {
+    pub(crate) fleet: Fleet,
     dir: tempfile::TempDir,
-    config: std::path::PathBuf,
+    pub(crate) config: std::path::PathBuf,
 }
 
 fn host(i: usize) -> String {
@@ -26,7 +26,7 @@ impl RackLab {
     /// queued, host-08 failed provisioning 25 times, host-09 has no agent, host-10 was
     /// deployed by us an hour ago, host-11 is Broken in MAAS, host-12 sits in another
     /// location. The other 32 machines are due.
-    fn new() -> RackLab {
+    pub(crate) fn new() -> RackLab {
         let fleet = Fleet::start().unwrap();
         let (maas, tf) = (&fleet.maas, &fleet.testflinger);
         maas.add_tag("other");
@@ -61,7 +61,7 @@ impl RackLab {
         RackLab { config, ..lab }
     }
 
-    fn yaml(&self, max_deploys: u32) -> String {
+    pub(crate) fn yaml(&self, max_deploys: u32) -> String {
         format!(
             "version: 1\nsettings:\n  state_dir: state\n  http: {{timeout: 2s, retries: 1, backoff: 10ms}}\nsources:\n  maas:\n    url: {}\n    api_key_env: MAAS_API_KEY\n  testflinger:\n    url: {}\nracks:\n  rack-a:\n    maas_tags: [{RACK_TAG}]\n    agent_location: TOR3\n    every: 6h\n    max_deploys_per_run: {max_deploys}\n    provision_data: {{distro: noble}}\n    reserve_data: {{timeout: 120}}\n",
             self.fleet.maas.url(),
@@ -83,7 +83,7 @@ impl RackLab {
         reply["job_id"].as_str().unwrap().to_string()
     }
 
-    fn run(&self, args: &[&str]) -> Outcome {
+    pub(crate) fn run(&self, args: &[&str]) -> Outcome {
         let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
         cmd.current_dir(self.dir.path())
             .env_remove("DEVICEPOOL_LOG")
@@ -93,12 +93,12 @@ impl RackLab {
         Outcome::of(&mut cmd)
     }
 
-    fn config_arg(&self) -> &str {
+    pub(crate) fn config_arg(&self) -> &str {
         self.config.to_str().unwrap()
     }
 
     /// Agents that received a job from devicepool's apply (not the fixtures), in order.
-    fn submitted_agents(&self) -> Vec<String> {
+    pub(crate) fn submitted_agents(&self) -> Vec<String> {
         self.fleet
             .testflinger
             .submissions()

@@ -1,0 +1,233 @@
+//! Every source × every fault: the pools or racks that depend on the source are held, the
+//! message names the source and what went wrong, nothing is started or deployed on the failed
+//! data, and the run exits 4. The README's fault table is this file.
+
+use devicepool::sim::{Fault, SimServer};
+
+use crate::racks::RackLab;
+use crate::support::{Lab, Outcome, pool};
+
+/// One fault and the words the hold reason must contain.
+struct Case {
+    name: &'static str,
+    fault: Option<Fault>,
+    needle: &'static str,
+}
+
+fn cases(paginated: bool) -> Vec<Case> {
+    let status = |code: u16, needle| Case {
+        name: needle,
+        fault: Some(Fault::status(code)),
+        needle,
+    };
+    let mut all = vec![
+        status(401, "HTTP 401"),
+        status(403, "HTTP 403"),
+        status(404, "HTTP 404"),
+        Case {
+            name: "429 with a long Retry-After",
+            fault: Some(Fault::status(429).with_header("Retry-After", "120")),
+            needle: "HTTP 429",
+        },
+        status(500, "HTTP 500"),
+        status(503, "HTTP 503"),
+        Case {
+            name: "timeout",
+            fault: Some(Fault::delay(2500)),
+            needle: "no response",
+        },
+        Case {
+            name: "malformed JSON",
+            fault: Some(Fault::malformed_json()),
+            needle: "unexpected response",
+        },
+        Case {
+            name: "truncated body",
+            fault: Some(Fault::truncated()),
+            needle: "unexpected response",
+        },
+        Case {
+            name: "oversized body",
+            fault: Some(Fault::oversized(300_000)),
+            needle: "response body over",
+        },
+        Case {
+            name: "connection refused",
+            fault: None,
+            needle: "no response",
+        },
+    ];
+    if paginated {
+        all.push(Case {
+            name: "non-advancing pagination",
+            fault: Some(Fault::stale_cursor()),
+            needle: "advance",
+        });
+    }
+    all
+}
+
+/// The address of a port nobody listens on.
+fn refused_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    url
+}
+
+fn held_reasons(out: &Outcome) -> Vec<String> {
+    out.stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("held"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Runs every case for a device-pool source reached under `prefix` on `server_of(lab)`.
+fn device_pool_source(
+    source: &str,
+    prefix: &str,
+    server_of: fn(&Lab) -> &SimServer,
+    paginated: bool,
+) {
+    for case in cases(paginated) {
+        let mut lab = Lab::new(vec![pool("a55", 3, 3), pool("p9", 3, 3)]);
+        lab.set_lambdatest_extra("    page_size: 2\n");
+        let now = jiff::Timestamp::now();
+        for udid in ["A55-01", "A55-02"] {
+            let until = now + jiff::SignedDuration::from_hours(1);
+            lab.fleet
+                .taskcluster
+                .add_worker("proj-autophone/gecko-t-a55", udid, Some(until));
+            lab.fleet
+                .taskcluster
+                .add_worker("proj-autophone/gecko-t-p9", udid, Some(until));
+        }
+        lab.fleet.taskcluster.set_page_size(1);
+        for _ in 0..5 {
+            lab.fleet.lambdatest.add_job(None, "completed", now);
+        }
+        let yaml = lab.config_yaml().replace(
+            "    retries: 1\n",
+            "    retries: 1\n    max_body_bytes: 100000\n",
+        );
+        let yaml = match &case.fault {
+            Some(fault) => {
+                server_of(&lab).inject("GET", prefix, fault.clone());
+                yaml
+            }
+            None => yaml.replace(&server_of(&lab).url(), &refused_url()),
+        };
+        std::fs::write(&lab.config, yaml).unwrap();
+        let out = lab.run(&["apply", lab.config_arg()]);
+        let context = format!("{source} × {}: {out:?}", case.name);
+        assert_eq!(out.code, 4, "{context}");
+        let held = held_reasons(&out);
+        assert_eq!(held.len(), 2, "both pools depend on {source}: {context}");
+        for line in &held {
+            assert!(line.contains(source), "{context}");
+            assert!(
+                line.contains(case.needle),
+                "want {:?}: {context}",
+                case.needle
+            );
+        }
+        assert!(
+            lab.fleet.lambdatest.launches().is_empty(),
+            "started on failed data: {context}"
+        );
+    }
+}
+
+fn rack_source(source: &str, prefix: &str, server_of: fn(&RackLab) -> &SimServer) {
+    for case in cases(false) {
+        let lab = RackLab::new();
+        let yaml = lab
+            .yaml(40)
+            .replace("backoff: 10ms}", "backoff: 10ms, max_body_bytes: 100000}");
+        let yaml = match &case.fault {
+            Some(fault) => {
+                server_of(&lab).inject("GET", prefix, fault.clone());
+                yaml
+            }
+            None => yaml.replace(&server_of(&lab).url(), &refused_url()),
+        };
+        std::fs::write(&lab.config, yaml).unwrap();
+        let out = lab.run(&["apply", lab.config_arg()]);
+        let context = format!("{source} × {}: {out:?}", case.name);
+        assert_eq!(out.code, 4, "{context}");
+        let held = held_reasons(&out);
+        assert_eq!(held.len(), 1, "{context}");
+        assert!(held[0].contains(source), "{context}");
+        assert!(
+            held[0].contains(case.needle),
+            "want {:?}: {context}",
+            case.needle
+        );
+        assert!(
+            lab.submitted_agents().is_empty(),
+            "deployed on failed data: {context}"
+        );
+    }
+}
+
+#[test]
+fn taskcluster_counts() {
+    device_pool_source(
+        "taskcluster",
+        "/api/queue/",
+        |lab| lab.fleet.taskcluster.server(),
+        false,
+    );
+}
+
+#[test]
+fn taskcluster_workers() {
+    device_pool_source(
+        "taskcluster",
+        "/api/worker-manager/",
+        |lab| lab.fleet.taskcluster.server(),
+        true,
+    );
+}
+
+#[test]
+fn lambdatest_devices() {
+    device_pool_source(
+        "lambdatest",
+        "/mobile-automation/",
+        |lab| lab.fleet.lambdatest.server(),
+        false,
+    );
+}
+
+#[test]
+fn lambdatest_jobs() {
+    device_pool_source(
+        "lambdatest",
+        "/v1.0/jobs",
+        |lab| lab.fleet.lambdatest.server(),
+        true,
+    );
+}
+
+#[test]
+fn maas_machines() {
+    rack_source("maas", "/MAAS/api/2.0/machines/", |lab| {
+        lab.fleet.maas.server()
+    });
+}
+
+#[test]
+fn testflinger_agents() {
+    rack_source("testflinger", "/v1/agents/data", |lab| {
+        lab.fleet.testflinger.server()
+    });
+}
+
+#[test]
+fn testflinger_job_search() {
+    rack_source("testflinger", "/v1/job/search", |lab| {
+        lab.fleet.testflinger.server()
+    });
+}
