@@ -1,6 +1,9 @@
 //! The run lock: one `apply` at a time per state directory. Uses the OS file lock
 //! (`File::try_lock`), so a lock left by a killed process is released by the kernel and never
 //! needs manual cleanup. The file names its holder (host, pid, start time) for the message.
+//! Launched CLIs get the locked file as their stdin, so the lock stays held until the last of
+//! them exits — even when devicepool itself was killed — and a new run never plans while a
+//! launch it cannot see yet is still on its way.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -9,7 +12,7 @@ use std::path::Path;
 /// A held lock; released when dropped.
 #[derive(Debug)]
 pub struct RunLock {
-    _file: File,
+    file: File,
 }
 
 /// Why the lock could not be taken.
@@ -25,6 +28,12 @@ pub enum LockError {
 }
 
 impl RunLock {
+    /// A handle on the same locked file for a child process: while any child holds it, the
+    /// lock stays taken.
+    pub fn share(&self) -> std::io::Result<File> {
+        self.file.try_clone()
+    }
+
     /// Takes `state_dir/lock` without waiting.
     pub fn acquire(state_dir: &Path) -> Result<Self, LockError> {
         let path = state_dir.join("lock");
@@ -71,6 +80,6 @@ impl RunLock {
         file.set_len(0).map_err(io)?;
         file.rewind().map_err(io)?;
         file.write_all(note.as_bytes()).map_err(io)?;
-        Ok(Self { _file: file })
+        Ok(Self { file })
     }
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::lock::RunLock;
 use crate::secret::{Redactor, Secret};
 
 /// Characters of CLI output kept in the report.
@@ -27,6 +28,8 @@ pub(super) struct Launch<'a> {
     /// `LT_USERNAME` and `LT_ACCESS_KEY` for the CLI.
     pub env: &'a [(&'static str, Secret)],
     pub timeout: Duration,
+    /// The run lock, handed to the CLI as stdin so the lock outlives a killed devicepool.
+    pub lock: Option<&'a RunLock>,
 }
 
 /// What the CLI did.
@@ -82,7 +85,10 @@ fn run_in(dir: &Path, job: &Launch<'_>, redactor: &Redactor) -> Outcome {
         .arg("--exclude-external-binaries")
         .current_dir(dir)
         .env("CI", "true")
-        .stdin(Stdio::null())
+        .stdin(match job.lock.map(RunLock::share) {
+            Some(Ok(file)) => Stdio::from(file),
+            _ => Stdio::null(),
+        })
         .stdout(stdout)
         .stderr(stderr);
     for (key, value) in job.env {

@@ -31,6 +31,8 @@ pub struct Launcher<'a> {
     pub settings: &'a LaunchSettings,
     pub work_dir: &'a Path,
     pub redactor: &'a Redactor,
+    /// The run lock, inherited by every launched CLI.
+    pub lock: Option<&'a crate::lock::RunLock>,
 }
 
 /// The result of one launch.
@@ -82,6 +84,7 @@ impl Launcher<'_> {
                 work_dir: self.work_dir,
                 env: &self.env,
                 timeout: self.settings.timeout,
+                lock: self.lock,
             },
             self.redactor,
         );

@@ -26,7 +26,7 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
     let state_dir = prepared
         .loaded
         .resolve(&prepared.loaded.desired.settings.state_dir);
-    let _lock = RunLock::acquire(&state_dir)?;
+    let lock = RunLock::acquire(&state_dir)?;
     let saved = args
         .plan
         .as_deref()
@@ -48,7 +48,7 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
         eprintln!("Apply cancelled; nothing was started.");
         return Ok(Exit::Clean);
     }
-    let mut report = carry_out(&prepared, plan, verdicts, &state_dir);
+    let mut report = carry_out(&prepared, plan, verdicts, &state_dir, Some(&lock));
     report.held = held;
     crate::report::emit(&match args.format {
         Format::Text => report::apply_text(&report),
@@ -63,6 +63,7 @@ pub(super) fn carry_out(
     plan: Plan,
     verdicts: Vec<Verdict>,
     state_dir: &Path,
+    lock: Option<&RunLock>,
 ) -> ApplyReport {
     let mut skipped = Vec::new();
     let mut kept = plan.clone();
@@ -83,7 +84,7 @@ pub(super) fn carry_out(
             }
         }
     }
-    let launches = launch_starts(prepared, &kept, state_dir, &mut skipped);
+    let launches = launch_starts(prepared, &kept, state_dir, lock, &mut skipped);
     let deploys = submit_rack_deploys(prepared, &kept, &mut skipped);
     ApplyReport {
         held: held_pools(&plan),
@@ -162,6 +163,7 @@ fn launch_starts(
     prepared: &Prepared,
     kept: &Plan,
     state_dir: &Path,
+    lock: Option<&RunLock>,
     skipped: &mut Vec<Skipped>,
 ) -> Vec<LaunchRecord> {
     let desired = &prepared.loaded.desired;
@@ -234,6 +236,7 @@ fn launch_starts(
         settings: &desired.settings.launch,
         work_dir: &state_dir.join("jobs"),
         redactor: &prepared.secrets.redactor,
+        lock,
     };
     if jobs.is_empty() {
         return Vec::new();

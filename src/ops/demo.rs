@@ -47,7 +47,7 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     let first = make_plan(&prepared);
     show("Plan 1: what the fleet needs now", &first, args.format);
     let verdicts = recheck(&first, &first);
-    let applied = carry_out(&prepared, first, verdicts, &state_dir);
+    let applied = carry_out(&prepared, first, verdicts, &state_dir, None);
     crate::report::emit("\n== Apply ==\n");
     crate::report::emit(&match args.format {
         Format::Text => report::apply_text(&applied),

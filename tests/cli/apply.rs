@@ -3,7 +3,7 @@
 
 use devicepool::sim::Fault;
 
-use crate::support::{Lab, files_under, pool, pool_of, udid};
+use crate::support::{Lab, SpawnChild, files_under, pool, pool_of, udid};
 
 #[test]
 fn apply_then_plan_converges_even_once_jobs_run() {
@@ -266,4 +266,53 @@ fn ten_concurrent_applies_start_each_job_once() {
     devices.sort();
     devices.dedup();
     assert_eq!(devices.len(), 12, "no device got two jobs");
+}
+
+#[test]
+fn an_apply_killed_mid_launch_converges_without_duplicates() {
+    let lab = Lab::new(vec![pool("a55", 6, 6), pool("p9", 6, 6)]);
+    lab.fleet
+        .lambdatest
+        .server()
+        .inject("POST", "/__sim/launch", Fault::delay(1500));
+    let mut first = lab.command(&["apply", lab.config_arg()]).spawn_child();
+    let in_flight = || {
+        lab.fleet
+            .lambdatest
+            .server()
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/__sim/launch")
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while in_flight() < 10 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    first.kill().unwrap(); // SIGKILL: no cleanup runs
+    first.wait().unwrap();
+    // Its launches are still on their way: they hold the lock, so nobody plans around them.
+    lab.run(&["apply", lab.config_arg()]).expect_code(5);
+    let mut attempts = 0;
+    let done = loop {
+        let out = lab.run(&["apply", lab.config_arg()]);
+        if out.code != 5 || attempts > 100 {
+            break out;
+        }
+        attempts += 1;
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    done.expect_code(0);
+    lab.run(&["plan", lab.config_arg(), "--detailed-exitcode"])
+        .expect_code(0);
+    let launches = lab.fleet.lambdatest.launches();
+    let mut devices: Vec<String> = launches.iter().filter_map(|j| j.fixed_ip.clone()).collect();
+    devices.sort();
+    let total = devices.len();
+    devices.dedup();
+    assert_eq!(
+        (total, devices.len()),
+        (12, 12),
+        "every device once, none twice"
+    );
 }

@@ -160,6 +160,32 @@ impl Lab {
     }
 }
 
+/// Starting a command without waiting for it.
+pub(crate) trait SpawnChild {
+    fn spawn_child(&mut self) -> std::process::Child;
+}
+
+impl SpawnChild for Command {
+    fn spawn_child(&mut self) -> std::process::Child {
+        let mut std_cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("devicepool"));
+        std_cmd
+            .current_dir(
+                self.get_current_dir()
+                    .expect("lab commands set a directory"),
+            )
+            .args(self.get_args())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (key, value) in self.get_envs() {
+            match value {
+                Some(v) => std_cmd.env(key, v),
+                None => std_cmd.env_remove(key),
+            };
+        }
+        std_cmd.spawn().expect("binary starts")
+    }
+}
+
 /// What one run of the binary did.
 #[derive(Debug)]
 pub(crate) struct Outcome {
