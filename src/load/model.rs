@@ -43,6 +43,9 @@ pub struct Settings {
     pub http: HttpSettings,
     /// How planned launches are carried out.
     pub launch: LaunchSettings,
+    /// Most actions (job starts plus deploys) in one run across all pools and racks; shared
+    /// out round-robin. No global cap when absent.
+    pub max_actions_per_run: Option<u32>,
 }
 
 impl Default for Settings {
@@ -52,6 +55,7 @@ impl Default for Settings {
             templates_dir: PathBuf::from("../templates"),
             http: HttpSettings::default(),
             launch: LaunchSettings::default(),
+            max_actions_per_run: None,
         }
     }
 }

@@ -246,3 +246,29 @@ fn the_plan_is_deterministic_and_snapshots_cleanly() {
     assert_eq!(first, world.plan(&d));
     insta::assert_yaml_snapshot!(first.device_pools);
 }
+
+#[test]
+fn the_global_cap_is_shared_round_robin_and_noted() {
+    let mut d = desired(
+        &[("a", &["A1", "A2", "A3"], 10), ("b", &["B1", "B2"], 10)],
+        "",
+    );
+    d.settings.max_actions_per_run = Some(3);
+    let world = World::new()
+        .pending("a", 3)
+        .pending("b", 2)
+        .devices("active", &["A1", "A2", "A3", "B1", "B2"]);
+    let plan = world.plan(&d);
+    assert_eq!(starts(&plan, "a"), vec!["A1", "A2"]);
+    assert_eq!(starts(&plan, "b"), vec!["B1"]);
+    assert_eq!(
+        plan.device_pools[1].reason,
+        "demand met: wanted 2, starting 2; clipped by settings.max_actions_per_run (3, 5 wanted in all): 1 of 2 kept"
+    );
+    let b2 = plan.device_pools[1]
+        .devices
+        .iter()
+        .find(|x| x.udid == "B2")
+        .unwrap();
+    assert_eq!(b2.state, DeviceState::Spare);
+}
