@@ -360,3 +360,44 @@ fn a_refused_deploy_is_reported_and_the_others_go_ahead() {
     assert!(out.stdout.contains("HTTP 422"), "{}", out.stdout);
     assert!(out.stdout.contains("Validation error"), "{}", out.stdout);
 }
+
+#[test]
+fn rack_secrets_stay_out_of_output_and_tokens_are_used_when_required() {
+    let lab = RackLab::new();
+    let tf = &lab.fleet.testflinger;
+    tf.set_auth_required(true);
+    tf.add_client("lab-deployer", "tf-client-secret-91Xq", "contributor");
+    let yaml = lab.yaml(40).replace(
+        &format!("    url: {}\n", tf.url()),
+        &format!(
+            "    url: {}\n    client_id: lab-deployer\n    client_secret_env: TF_SECRET\n",
+            tf.url()
+        ),
+    );
+    std::fs::write(&lab.config, yaml).unwrap();
+    let mut seen = String::new();
+    for args in [["-vvv", "plan"], ["-vvv", "apply"]] {
+        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
+        cmd.current_dir(lab.dir.path())
+            .env("DEVICEPOOL_LOG", "trace")
+            .env("MAAS_API_KEY", lab.fleet.maas.api_key())
+            .env("TF_SECRET", "tf-client-secret-91Xq")
+            .env("DEVICEPOOL_NOW", tf.now().to_string())
+            .args(args)
+            .arg(lab.config_arg());
+        let out = Outcome::of(&mut cmd);
+        assert_eq!(out.code, 0, "{out:?}");
+        seen.push_str(&out.stdout);
+        seen.push_str(&out.stderr);
+    }
+    assert_eq!(
+        lab.submitted_agents().len(),
+        32,
+        "deploys went through with a Bearer token"
+    );
+    let key = lab.fleet.maas.api_key();
+    let token_secret = key.rsplit(':').next().unwrap();
+    for secret in [key.as_str(), token_secret, "tf-client-secret-91Xq"] {
+        assert!(!seen.contains(secret), "{secret:?} leaked");
+    }
+}
