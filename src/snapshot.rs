@@ -22,6 +22,8 @@ pub struct Snapshot {
     pub agents: Result<Vec<TestflingerAgent>, ApiError>,
     /// Per rack: its machines and the histories of its deployable agents.
     pub racks: BTreeMap<String, Result<RackState, ApiError>>,
+    /// Per runner pool: runners, pending jobs and containers.
+    pub runner_pools: BTreeMap<String, Result<RunnerPoolState, ApiError>>,
 }
 
 /// One Taskcluster task queue.
@@ -168,4 +170,50 @@ pub struct AgentHistory {
     pub jobs: Vec<TestflingerJob>,
     /// The latest ended job and its result (`None` when the server has no result: 204).
     pub last_result: Option<(String, Option<TestflingerResult>)>,
+}
+
+/// One runner pool as the planner needs it: GitLab runners of ours, matching pending jobs,
+/// and containers carrying our labels.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunnerPoolState {
+    pub runners: Vec<RunnerView>,
+    /// Pending jobs of the pool's projects, with their tags.
+    pub pending_jobs: Vec<PendingJobView>,
+    /// Containers labelled `devicepool.pool=<pool>`.
+    pub containers: Vec<ContainerView>,
+}
+
+/// A GitLab runner of ours with what decides its fate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunnerView {
+    pub id: u64,
+    pub description: String,
+    /// GitLab's `status`: online, offline, stale, never_contacted, paused.
+    pub status: String,
+    pub created_at: Option<Timestamp>,
+    pub contacted_at: Option<Timestamp>,
+    /// Jobs running on it now.
+    pub running_jobs: u32,
+    /// When its latest finished job finished.
+    pub last_finished_at: Option<Timestamp>,
+}
+
+/// A pending GitLab job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingJobView {
+    pub id: u64,
+    pub project: String,
+    pub tags: Vec<String>,
+}
+
+/// A container with our labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerView {
+    pub id: String,
+    pub name: String,
+    /// Docker `State`: running, exited, created, dead, ...
+    pub state: String,
+    /// From the `devicepool.runner-id` label.
+    pub runner_id: Option<u64>,
+    pub created: Option<Timestamp>,
 }

@@ -9,8 +9,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use model::{
-    Desired, DevicePool, HttpSettings, LambdatestSource, LaunchSettings, MaasSource, Rack,
-    Settings, Sources, TaskclusterSource, TestflingerSource,
+    Desired, DevicePool, DockerSource, GitlabSource, HttpSettings, LambdatestSource,
+    LaunchSettings, MaasSource, Rack, RunnerPool, Settings, Sources, TaskclusterSource,
+    TestflingerSource,
 };
 use tree::{LocatedDocument, Position};
 

@@ -28,6 +28,10 @@ pub struct Desired {
     /// Racks: MAAS machines redeployed through Testflinger on a cadence.
     #[serde(default)]
     pub racks: BTreeMap<String, Rack>,
+    /// Runner pools: GitLab runners in containers, started for pending jobs and removed when
+    /// idle, offline or orphaned.
+    #[serde(default)]
+    pub runner_pools: BTreeMap<String, RunnerPool>,
 }
 
 /// Run-wide settings.
@@ -134,6 +138,86 @@ pub struct Sources {
     pub maas: Option<MaasSource>,
     /// Testflinger: agents, our deploy jobs, and where deploys are submitted.
     pub testflinger: Option<TestflingerSource>,
+    /// GitLab: runners and pending jobs.
+    pub gitlab: Option<GitlabSource>,
+    /// Docker Engine: the runner containers.
+    pub docker: Option<DockerSource>,
+}
+
+/// A GitLab instance.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GitlabSource {
+    /// GitLab URL, e.g. `https://gitlab.example`.
+    #[schemars(url)]
+    pub url: String,
+    /// Environment variable holding an admin token with the `create_runner` scope.
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub token_env: String,
+}
+
+/// A Docker Engine.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DockerSource {
+    /// `unix:///var/run/docker.sock` or `tcp://host:2375`. Default: `DOCKER_HOST`, else the
+    /// local socket.
+    pub host: Option<String>,
+}
+
+/// A pool of GitLab runners, one container each.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerPool {
+    /// Tags of the runners; a pending job is served when all its tags are among these.
+    #[schemars(length(min = 1))]
+    pub tags: Vec<String>,
+    /// Projects (numeric id or `group/project` path) whose pending jobs count as demand.
+    #[schemars(length(min = 1))]
+    pub projects: Vec<String>,
+    /// Runner container image.
+    #[serde(default = "default_runner_image")]
+    pub image: String,
+    /// CPUs per runner container.
+    #[serde(default = "default_cpus")]
+    pub cpus: f64,
+    /// Memory per runner container, e.g. `6g`, `512m`.
+    #[serde(default = "default_memory")]
+    #[schemars(regex(pattern = r"^[0-9]+[kmgKMG]?$"))]
+    pub memory: String,
+    /// Docker network of the containers.
+    #[serde(default = "default_network")]
+    pub network: String,
+    /// Idle runners kept ready.
+    #[serde(default)]
+    pub min_idle: u32,
+    /// Most runners of this pool at once.
+    #[serde(default = "default_max_runners")]
+    pub max_runners: u32,
+    /// Most runners started in one run.
+    #[serde(default = "default_max_starts")]
+    pub max_starts_per_run: u32,
+    /// A runner idle this long may be removed.
+    #[serde(default = "default_idle_cooldown", with = "friendly_duration")]
+    #[schemars(with = "String")]
+    pub idle_cooldown: Duration,
+    /// A runner offline, stale or without its container this long is removed.
+    #[serde(default = "default_offline_grace", with = "friendly_duration")]
+    #[schemars(with = "String")]
+    pub offline_grace: Duration,
+    /// Most removals in one run.
+    #[serde(default = "default_max_starts")]
+    pub max_removals_per_run: u32,
+    /// Largest fraction of the pool's runners removed in one run (0 to 1).
+    #[serde(default = "default_remove_fraction")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub max_remove_fraction: f64,
+    /// Container spec template.
+    #[serde(default = "default_runner_template")]
+    pub template: String,
+    /// A disabled pool is reported but never changed.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// A MAAS region.
@@ -333,6 +417,33 @@ fn default_max_starts() -> u32 {
     10
 }
 
+fn default_runner_image() -> String {
+    "gitlab/gitlab-runner:latest".into()
+}
+fn default_cpus() -> f64 {
+    4.0
+}
+fn default_memory() -> String {
+    "6g".into()
+}
+fn default_network() -> String {
+    "bridge".into()
+}
+fn default_max_runners() -> u32 {
+    10
+}
+fn default_idle_cooldown() -> Duration {
+    Duration::from_secs(300)
+}
+fn default_offline_grace() -> Duration {
+    Duration::from_secs(600)
+}
+fn default_remove_fraction() -> f64 {
+    0.5
+}
+fn default_runner_template() -> String {
+    "gitlab-runner.json.j2".into()
+}
 fn default_every() -> Duration {
     Duration::from_secs(6 * 3600)
 }

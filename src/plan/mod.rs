@@ -3,6 +3,9 @@
 
 mod device_pool;
 mod rack;
+mod runner_pool;
+#[cfg(test)]
+mod runner_pool_tests;
 pub use rack::gate as rack_gate;
 pub mod model;
 mod recheck;
@@ -126,6 +129,42 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
             }
         })
         .collect();
+    let runner_pools = desired
+        .runner_pools
+        .iter()
+        .map(|(name, pool)| {
+            if pool.disabled {
+                return runner_pool::held_runner_pool(
+                    name,
+                    PoolStatus::Disabled,
+                    "disabled in the desired state".into(),
+                );
+            }
+            match snapshot.runner_pools.get(name) {
+                Some(Ok(state)) => runner_pool::plan_runner_pool(name, pool, state, now),
+                Some(Err(e)) => {
+                    let reason = format!("source failed: {e}");
+                    runner_pool::held_runner_pool(
+                        name,
+                        PoolStatus::Held {
+                            reason: reason.clone(),
+                        },
+                        reason,
+                    )
+                }
+                None => {
+                    let reason = "source not read".to_string();
+                    runner_pool::held_runner_pool(
+                        name,
+                        PoolStatus::Held {
+                            reason: reason.clone(),
+                        },
+                        reason,
+                    )
+                }
+            }
+        })
+        .collect();
     let mut plan = Plan {
         format: PLAN_FORMAT,
         devicepool: env!("CARGO_PKG_VERSION").to_string(),
@@ -135,6 +174,7 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
         expires_at: now.checked_add(PLAN_LIFETIME).unwrap_or(now),
         device_pools: pools,
         racks,
+        runner_pools,
     };
     if let Some(cap) = desired.settings.max_actions_per_run {
         apply_global_cap(&mut plan, cap);
@@ -276,14 +316,21 @@ pub fn preview(
         expires_at: Timestamp::UNIX_EPOCH,
         device_pools,
         racks,
+        runner_pools: Vec::new(),
     }
 }
 
 impl Plan {
-    /// Total actions: jobs to start plus machines to deploy.
+    /// Total actions: jobs to start, machines to deploy, runners to start or remove.
     pub fn start_count(&self) -> usize {
         let starts: usize = self.device_pools.iter().map(|p| p.starts.len()).sum();
-        starts + self.racks.iter().map(|r| r.deploys.len()).sum::<usize>()
+        let deploys: usize = self.racks.iter().map(|r| r.deploys.len()).sum();
+        let runners: usize = self
+            .runner_pools
+            .iter()
+            .map(|p| p.starts.len() + p.removals.len())
+            .sum();
+        starts + deploys + runners
     }
 
     /// Names and reasons of everything held (pools and racks).
@@ -296,7 +343,12 @@ impl Plan {
             .iter()
             .filter(|r| matches!(r.status, PoolStatus::Held { .. }))
             .map(|r| (r.rack.clone(), r.reason.clone()));
-        pools.chain(racks).collect()
+        let runner_pools = self
+            .runner_pools
+            .iter()
+            .filter(|p| matches!(p.status, PoolStatus::Held { .. }))
+            .map(|p| (p.pool.clone(), p.reason.clone()));
+        pools.chain(racks).chain(runner_pools).collect()
     }
 
     /// Pools that were not planned because a source failed.

@@ -44,6 +44,7 @@ impl World {
                 lambdatest: Ok(LambdatestState::default()),
                 agents: Ok(Vec::new()),
                 racks: BTreeMap::new(),
+                runner_pools: BTreeMap::new(),
             },
         }
     }

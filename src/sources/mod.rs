@@ -91,6 +91,7 @@ fn snapshot_device_pools(
         lambdatest: Ok(LambdatestState::default()),
         agents: Ok(Vec::new()),
         racks: BTreeMap::new(),
+        runner_pools: BTreeMap::new(),
     };
     let (Some(tc), Some(lt)) = (&desired.sources.taskcluster, &desired.sources.lambdatest) else {
         return snapshot;

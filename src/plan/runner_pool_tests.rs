@@ -1,0 +1,231 @@
+//! Runner-pool planner tests: small builders, one rule per test. No I/O.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+use crate::load::parse;
+use crate::snapshot::{ContainerView, PendingJobView, RunnerPoolState, RunnerView, Snapshot};
+
+fn now() -> Timestamp {
+    "2026-11-25T12:00:00Z".parse().unwrap()
+}
+
+fn ago(minutes: i64) -> Option<Timestamp> {
+    Some(now() - SignedDuration::from_mins(minutes))
+}
+
+fn desired(extra: &str) -> Desired {
+    let yaml = format!(
+        "version: 1\nsources:\n  gitlab: {{url: 'https://gitlab.example', token_env: GL}}\n  docker: {{}}\nrunner_pools:\n  autogit:\n    tags: [autogit, docker]\n    projects: [group/app]\n    idle_cooldown: 5m\n    offline_grace: 10m\n{extra}"
+    );
+    parse(std::path::Path::new("t.yaml"), &yaml)
+        .unwrap()
+        .desired
+}
+
+fn runner(id: u64, status: &str, running: u32, finished_minutes_ago: Option<i64>) -> RunnerView {
+    RunnerView {
+        id,
+        description: format!("devicepool-autogit-{id}"),
+        status: status.into(),
+        created_at: ago(120),
+        contacted_at: if status == "online" { ago(0) } else { ago(60) },
+        running_jobs: running,
+        last_finished_at: finished_minutes_ago.and_then(ago),
+    }
+}
+
+fn container(id: u64, state: &str) -> ContainerView {
+    ContainerView {
+        id: format!("c{id}"),
+        name: format!("devicepool-autogit-{id}"),
+        state: state.into(),
+        runner_id: Some(id),
+        created: ago(120),
+    }
+}
+
+fn pending(n: u64, tags: &[&str]) -> Vec<PendingJobView> {
+    (0..n)
+        .map(|id| PendingJobView {
+            id,
+            project: "group/app".into(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+        })
+        .collect()
+}
+
+fn run(d: &Desired, state: RunnerPoolState) -> RunnerPoolPlan {
+    let mut pools = BTreeMap::new();
+    pools.insert("autogit".to_string(), Ok(state));
+    let snapshot = Snapshot {
+        taken_at: now(),
+        queues: BTreeMap::new(),
+        lambdatest: Ok(Default::default()),
+        agents: Ok(Vec::new()),
+        racks: BTreeMap::new(),
+        runner_pools: pools,
+    };
+    let origin = Origin {
+        config_path: "t.yaml".into(),
+        config_hash: "h".into(),
+    };
+    plan(d, &snapshot, &origin).runner_pools.remove(0)
+}
+
+fn removed(p: &RunnerPoolPlan) -> Vec<(Option<u64>, RemovalReason)> {
+    p.removals.iter().map(|r| (r.runner_id, r.why)).collect()
+}
+
+#[test]
+fn starts_one_runner_per_matching_pending_job_within_one_run() {
+    let mut jobs = pending(7, &["autogit"]);
+    jobs.extend(pending(2, &["gpu"]));
+    let p = run(
+        &desired(""),
+        RunnerPoolState {
+            pending_jobs: jobs,
+            ..Default::default()
+        },
+    );
+    assert_eq!(p.starts.len(), 7);
+    assert_eq!(p.numbers.unwrap().pending, 7);
+    assert_eq!(p.starts[0].name, "devicepool-autogit-1795608000-1");
+}
+
+#[test]
+fn idle_runners_absorb_pending_jobs_and_min_idle_adds_spares() {
+    let state = RunnerPoolState {
+        runners: vec![
+            runner(1, "online", 0, Some(1)),
+            runner(2, "online", 1, None),
+        ],
+        containers: vec![container(1, "running"), container(2, "running")],
+        pending_jobs: pending(3, &["docker"]),
+    };
+    let p = run(&desired("    min_idle: 1\n"), state);
+    assert_eq!(p.starts.len(), 3, "3 pending + 1 spare − 1 idle");
+}
+
+#[test]
+fn idle_runners_go_only_after_the_cooldown_and_busy_ones_never() {
+    let state = RunnerPoolState {
+        runners: vec![
+            runner(1, "online", 0, Some(3)),
+            runner(2, "online", 0, Some(30)),
+            runner(3, "online", 2, Some(300)),
+        ],
+        containers: vec![
+            container(1, "running"),
+            container(2, "running"),
+            container(3, "running"),
+        ],
+        pending_jobs: Vec::new(),
+    };
+    let p = run(&desired("    max_remove_fraction: 1.0\n"), state);
+    assert_eq!(removed(&p), vec![(Some(2), RemovalReason::Idle)]);
+    assert_eq!(p.runners[2].state, RunnerState::Busy);
+}
+
+#[test]
+fn min_idle_and_pending_jobs_keep_idle_runners() {
+    let state = RunnerPoolState {
+        runners: vec![
+            runner(1, "online", 0, Some(30)),
+            runner(2, "online", 0, Some(40)),
+        ],
+        containers: vec![container(1, "running"), container(2, "running")],
+        pending_jobs: pending(1, &["autogit"]),
+    };
+    let p = run(&desired("    max_remove_fraction: 1.0\n"), state);
+    assert_eq!(
+        removed(&p),
+        vec![(Some(2), RemovalReason::Idle)],
+        "one idle runner stays for the pending job"
+    );
+    assert!(p.starts.is_empty());
+}
+
+#[test]
+fn offline_runners_dead_containers_and_orphans_are_removed_after_the_grace() {
+    let mut fresh_offline = runner(4, "never_contacted", 0, None);
+    fresh_offline.created_at = ago(2);
+    fresh_offline.contacted_at = None;
+    let state = RunnerPoolState {
+        runners: vec![
+            runner(1, "offline", 0, None),
+            runner(2, "online", 0, Some(1)),
+            runner(3, "online", 0, Some(1)),
+            fresh_offline,
+        ],
+        containers: vec![
+            container(2, "exited"),
+            container(3, "running"),
+            container(9, "running"),
+        ],
+        pending_jobs: Vec::new(),
+    };
+    let p = run(&desired("    max_remove_fraction: 1.0\n"), state);
+    let mut got = removed(&p);
+    got.sort_by_key(|(id, _)| *id);
+    assert_eq!(
+        got,
+        vec![
+            (None, RemovalReason::Orphan),
+            (Some(1), RemovalReason::Offline)
+        ],
+        "runner 2's container exited but it contacted GitLab a minute ago; runner 4 is new"
+    );
+    assert_eq!(
+        p.removals
+            .iter()
+            .find(|r| r.why == RemovalReason::Orphan)
+            .unwrap()
+            .container_id
+            .as_deref(),
+        Some("c9")
+    );
+}
+
+#[test]
+fn removal_budgets_clip_and_say_so() {
+    let runners: Vec<RunnerView> = (1..=6).map(|i| runner(i, "offline", 0, None)).collect();
+    let p = run(
+        &desired("    max_remove_fraction: 0.5\n"),
+        RunnerPoolState {
+            runners,
+            ..Default::default()
+        },
+    );
+    assert_eq!(p.removals.len(), 3);
+    assert!(p.reason.contains("removals clipped"), "{}", p.reason);
+    assert_eq!(
+        p.runners
+            .iter()
+            .filter(|r| r.state == RunnerState::Kept)
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn max_runners_bounds_starts() {
+    let runners: Vec<RunnerView> = (1..=8).map(|i| runner(i, "online", 1, None)).collect();
+    let containers = (1..=8).map(|i| container(i, "running")).collect();
+    let p = run(
+        &desired("    max_runners: 10\n"),
+        RunnerPoolState {
+            runners,
+            containers,
+            pending_jobs: pending(5, &[]),
+        },
+    );
+    assert_eq!(p.starts.len(), 2);
+    assert!(
+        p.reason.contains("starts clipped by max_runners"),
+        "{}",
+        p.reason
+    );
+}
