@@ -1,5 +1,7 @@
 //! LambdaTest reads: private-cloud devices and HyperExecute jobs (cursor pagination, newest
-//! first, read back to a cutoff). Read-only; wire types stay private to this file.
+//! first, read back to a cutoff). Read-only; wire types stay private to this file. The body
+//! decoders (`decode_devices`, `decode_jobs_page`) are the very mapping the fetches use, so
+//! `sources::decode` can fuzz them without a server.
 
 use std::collections::BTreeMap;
 
@@ -71,13 +73,24 @@ pub fn fetch_devices(
         query: Vec::new(),
         authorization: Some(account.authorization),
     })?;
+    devices_from_wire(reply).map_err(|message| ApiError {
+        api: API,
+        method: "GET",
+        url,
+        failure: Failure::Decode(message),
+    })
+}
+
+/// Decodes a `privatecloud_devices` body exactly as `fetch_devices` does.
+pub(crate) fn decode_devices(body: &str) -> Result<BTreeMap<String, Device>, String> {
+    let reply: DevicesReply = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    devices_from_wire(reply)
+}
+
+/// The devices of a reply keyed by UDID; a reply whose `status` is not `success` is an error.
+fn devices_from_wire(reply: DevicesReply) -> Result<BTreeMap<String, Device>, String> {
     if reply.status != "success" {
-        return Err(ApiError {
-            api: API,
-            method: "GET",
-            url,
-            failure: Failure::Decode(format!("status {:?}, expected \"success\"", reply.status)),
-        });
+        return Err(format!("status {:?}, expected \"success\"", reply.status));
     }
     Ok(reply
         .data
@@ -124,20 +137,20 @@ pub fn fetch_jobs(
             query,
             authorization: Some(account.authorization),
         })?;
-        let Some(last) = reply.data.last().map(|j| j.job_number) else {
+        let page = jobs_from_wire(reply);
+        let Some(last) = page.last().map(|j| j.job_number) else {
             return Ok(jobs);
         };
         if let Some(previous) = cursor
-            && reply.data.iter().any(|j| j.job_number >= previous)
+            && page.iter().any(|j| j.job_number >= previous)
         {
             return Err(protocol_error(format!(
                 "cursor {previous} did not advance: the page holds job {} again",
-                reply.data[0].job_number
+                page[0].job_number
             )));
         }
         let mut reached_cutoff = false;
-        for wire in reply.data {
-            let job = decode_job(wire);
+        for job in page {
             if job.created_at.is_some_and(|at| at < since) {
                 reached_cutoff = true;
                 continue;
@@ -156,6 +169,19 @@ pub fn fetch_jobs(
     )))
 }
 
+/// Decodes one `/v1.0/jobs` page exactly as `fetch_jobs` does (labels parsed from the
+/// JSON-encoded `job_label`), in the server's order.
+pub(crate) fn decode_jobs_page(body: &str) -> Result<Vec<Job>, String> {
+    let reply: JobsReply = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok(jobs_from_wire(reply))
+}
+
+fn jobs_from_wire(reply: JobsReply) -> Vec<Job> {
+    reply.data.into_iter().map(decode_job).collect()
+}
+
+/// One job: `job_label` must be a JSON list of strings (else `None`), `created_at` an
+/// RFC 3339 instant (else `None`).
 fn decode_job(wire: WireJob) -> Job {
     let labels = wire
         .job_label

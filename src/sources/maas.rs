@@ -1,6 +1,8 @@
 //! MAAS reads: the machines carrying a rack's tags, signed with the API key as OAuth 1.0a
 //! PLAINTEXT. Read-only; wire types stay private here; the key never leaves a `Secret`.
-//! Nonce and timestamp come from the caller so the header is testable exactly.
+//! Nonce and timestamp come from the caller so the header is testable exactly. The body
+//! decoder (`decode_machines`) is the very mapping the fetch uses, so `sources::decode` can
+//! fuzz it without a server.
 
 use serde::Deserialize;
 
@@ -79,13 +81,24 @@ pub fn fetch_machines(
         query: tags.iter().map(|t| ("tags", t.clone())).collect(),
         authorization: Some(authorization.expose()),
     })?;
+    machines_from_wire(wire, tags).map_err(|message| fail(Failure::Protocol(message)))
+}
+
+/// Decodes a `machines/` body exactly as `fetch_machines` does for a request filtered by
+/// `tags`: a machine lacking one of them is an error (the filter was ignored).
+pub(crate) fn decode_machines(body: &str, tags: &[String]) -> Result<Vec<MaasMachine>, String> {
+    let wire: Vec<WireMachine> = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    machines_from_wire(wire, tags)
+}
+
+fn machines_from_wire(wire: Vec<WireMachine>, tags: &[String]) -> Result<Vec<MaasMachine>, String> {
     let mut machines = Vec::with_capacity(wire.len());
     for m in wire {
         if let Some(missing) = tags.iter().find(|t| !m.tag_names.contains(t)) {
-            return Err(fail(Failure::Protocol(format!(
+            return Err(format!(
                 "machine {} lacks tag {missing:?}: the tags filter was not applied",
                 m.hostname
-            ))));
+            ));
         }
         machines.push(MaasMachine {
             hostname: m.hostname,

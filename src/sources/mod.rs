@@ -1,6 +1,7 @@
 //! SOURCES: read-only clients, one per API, and `snapshot`, which reads everything a run
 //! needs in parallel (every page once) into a `Snapshot`. Nothing here can mutate anything.
 
+pub mod decode;
 pub mod http;
 pub mod lambdatest;
 pub mod maas;

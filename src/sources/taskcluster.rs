@@ -1,5 +1,7 @@
 //! Taskcluster reads: pending/claimed counts of a task queue and the quarantined workers of
-//! its worker type. Anonymous, read-only; wire types stay private to this file.
+//! its worker type. Anonymous, read-only; wire types stay private to this file. The body
+//! decoders (`decode_counts`, `decode_worker_page`) are the very mapping the fetches use, so
+//! `sources::decode` can fuzz them without a server.
 
 use std::collections::BTreeMap;
 
@@ -33,6 +35,42 @@ struct Worker {
     quarantine_until: Option<Timestamp>,
 }
 
+/// One page of quarantined workers, as decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedPage {
+    /// `(workerId, quarantineUntil)` in the server's order.
+    pub workers: Vec<(String, Option<Timestamp>)>,
+    /// Present when another page follows.
+    pub continuation_token: Option<String>,
+}
+
+/// Decodes a `task-queues/<tq>/counts` body exactly as `fetch_counts` does: (pending, claimed).
+pub(crate) fn decode_counts(body: &str) -> Result<(u64, u64), String> {
+    let counts: Counts = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok(counts_from_wire(counts))
+}
+
+/// Decodes a worker-manager `workers` page exactly as `fetch_quarantined` does.
+pub(crate) fn decode_worker_page(body: &str) -> Result<QuarantinedPage, String> {
+    let page: WorkerPage = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok(page_from_wire(page))
+}
+
+fn counts_from_wire(counts: Counts) -> (u64, u64) {
+    (counts.pending_tasks, counts.claimed_tasks)
+}
+
+fn page_from_wire(page: WorkerPage) -> QuarantinedPage {
+    QuarantinedPage {
+        workers: page
+            .workers
+            .into_iter()
+            .map(|w| (w.worker_id, w.quarantine_until))
+            .collect(),
+        continuation_token: page.continuation_token,
+    }
+}
+
 /// `GET /api/queue/v1/task-queues/<tq>/counts` → (pending, claimed).
 pub fn fetch_counts(
     reader: &Reader,
@@ -50,7 +88,7 @@ pub fn fetch_counts(
         query: Vec::new(),
         authorization: None,
     })?;
-    Ok((counts.pending_tasks, counts.claimed_tasks))
+    Ok(counts_from_wire(counts))
 }
 
 /// Quarantined workers of the queue's worker type, every page read once.
@@ -76,15 +114,14 @@ pub fn fetch_quarantined(
         if let Some(t) = &token {
             query.push(("continuationToken", t.clone()));
         }
-        let page: WorkerPage = reader.get_json(&Get {
+        let wire: WorkerPage = reader.get_json(&Get {
             api: API,
             url: url.clone(),
             query,
             authorization: None,
         })?;
-        for worker in page.workers {
-            quarantined.insert(worker.worker_id, worker.quarantine_until);
-        }
+        let page = page_from_wire(wire);
+        quarantined.extend(page.workers);
         match page.continuation_token {
             None => return Ok(quarantined),
             Some(next) if token.as_deref() == Some(next.as_str()) => {

@@ -1,6 +1,8 @@
 //! Testflinger reads: every agent record (one `GET /v1/agents/data` per run), our jobs by tag
 //! search, and a job's result (204 = none yet). Plus the OAuth2 client-credentials token
 //! exchange (`fetch_token`, the only POST here; it changes nothing). Read-only otherwise.
+//! The body decoders (`decode_agents`, `decode_jobs`, `decode_result`, `decode_token`) are the
+//! very mapping the fetches use, so `sources::decode` can fuzz them without a server.
 
 use std::collections::BTreeMap;
 
@@ -129,10 +131,20 @@ pub fn fetch_token(
     ));
     let wire: WireToken =
         reader.post_for_token(API, &url(base, "/v1/oauth2/token"), basic.expose())?;
-    Ok(Token {
+    Ok(token_from_wire(wire, now))
+}
+
+/// Decodes a token reply exactly as `fetch_token` does; `now` is the caller's clock.
+pub(crate) fn decode_token(body: &str, now: Timestamp) -> Result<Token, String> {
+    let wire: WireToken = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok(token_from_wire(wire, now))
+}
+
+fn token_from_wire(wire: WireToken, now: Timestamp) -> Token {
+    Token {
         access_token: Secret::new(wire.access_token),
         expires_at: now + SignedDuration::from_secs(wire.expires_in),
-    })
+    }
 }
 
 /// `GET /v1/agents/data`: every agent's raw record (no pagination).
@@ -148,8 +160,18 @@ pub fn fetch_agents(
         query: Vec::new(),
         authorization: auth.as_ref().map(Secret::expose),
     })?;
-    Ok(wire
-        .into_iter()
+    Ok(agents_from_wire(wire))
+}
+
+/// Decodes a `/v1/agents/data` body exactly as `fetch_agents` does.
+pub(crate) fn decode_agents(body: &str) -> Result<Vec<TestflingerAgent>, String> {
+    let wire: Vec<WireAgent> = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok(agents_from_wire(wire))
+}
+
+/// Agent records; an empty `job_id` (what an idle agent sends) is `None`.
+fn agents_from_wire(wire: Vec<WireAgent>) -> Vec<TestflingerAgent> {
+    wire.into_iter()
         .map(|a| TestflingerAgent {
             updated_at: parse_time(a.updated_at.as_deref()),
             name: a.name,
@@ -160,7 +182,7 @@ pub fn fetch_agents(
             provision_streak_type: a.provision_streak_type,
             provision_streak_count: a.provision_streak_count,
         })
-        .collect())
+        .collect()
 }
 
 /// `GET /v1/job/search?tags=..&match=all[&state=active]`: jobs carrying **all** `tags`;
@@ -194,14 +216,23 @@ pub fn search_jobs(
         query,
         authorization: auth.as_ref().map(Secret::expose),
     })?;
-    Ok(wire
-        .into_iter()
+    Ok(jobs_from_wire(wire))
+}
+
+/// Decodes a `/v1/job/search` body exactly as `search_jobs` does.
+pub(crate) fn decode_jobs(body: &str) -> Result<Vec<TestflingerJob>, String> {
+    let wire: Vec<WireJob> = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok(jobs_from_wire(wire))
+}
+
+fn jobs_from_wire(wire: Vec<WireJob>) -> Vec<TestflingerJob> {
+    wire.into_iter()
         .map(|j| TestflingerJob {
             created_at: parse_time(j.created_at.as_deref()),
             job_id: j.job_id,
             job_state: j.job_state,
         })
-        .collect())
+        .collect()
 }
 
 /// `GET /v1/result/<id>`: `Ok(None)` on 204 (no such job or no results yet).
@@ -222,22 +253,35 @@ pub fn fetch_result(
     let Some(wire) = wire else {
         return Ok(None);
     };
-    let Some(job_state) = wire.get("job_state").and_then(Value::as_str) else {
-        return Err(ApiError {
+    result_from_wire(wire)
+        .map(Some)
+        .map_err(|message| ApiError {
             api: API,
             method: "GET",
             url: endpoint,
-            failure: Failure::Decode("result without a job_state".into()),
-        });
+            failure: Failure::Decode(message),
+        })
+}
+
+/// Decodes a `200` body of `/v1/result/<id>` exactly as `fetch_result` does (a `204` never
+/// reaches a decoder): `job_state` is required, every integer `<phase>_status` is kept.
+pub(crate) fn decode_result(body: &str) -> Result<TestflingerResult, String> {
+    let wire: BTreeMap<String, Value> = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    result_from_wire(wire)
+}
+
+fn result_from_wire(wire: BTreeMap<String, Value>) -> Result<TestflingerResult, String> {
+    let Some(job_state) = wire.get("job_state").and_then(Value::as_str) else {
+        return Err("result without a job_state".into());
     };
     let phase_status = wire
         .iter()
         .filter_map(|(k, v)| Some((k.strip_suffix("_status")?.to_string(), v.as_i64()?)))
         .collect();
-    Ok(Some(TestflingerResult {
+    Ok(TestflingerResult {
         job_state: job_state.to_string(),
         phase_status,
-    }))
+    })
 }
 
 #[cfg(test)]
