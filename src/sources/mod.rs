@@ -6,6 +6,7 @@ pub mod lambdatest;
 pub mod maas;
 pub mod taskcluster;
 pub mod testflinger;
+pub mod unix_socket;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
