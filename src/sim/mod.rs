@@ -3,6 +3,10 @@
 
 pub mod fake_cli;
 pub mod fault;
+pub mod gitlab;
+mod gitlab_jobs;
+mod gitlab_paging;
+mod gitlab_routes;
 pub mod http;
 pub mod lambdatest;
 mod lambdatest_routes;
