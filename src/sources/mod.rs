@@ -1,6 +1,9 @@
 //! SOURCES: read-only clients, one per API, and `snapshot`, which reads everything a run
 //! needs in parallel (every page once) into a `Snapshot`. Nothing here can mutate anything.
 
+pub mod docker;
+#[cfg(test)]
+mod docker_tests;
 pub mod gitlab;
 #[cfg(test)]
 mod gitlab_tests;
