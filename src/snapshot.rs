@@ -217,3 +217,63 @@ pub struct ContainerView {
     pub runner_id: Option<u64>,
     pub created: Option<Timestamp>,
 }
+
+/// A GitLab runner as listed (`GET /runners/all`); the list has no tags or `contacted_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitlabRunner {
+    pub id: u64,
+    pub description: String,
+    /// `instance_type`, `group_type` or `project_type`.
+    pub runner_type: String,
+    pub paused: bool,
+    /// Contacted within the last 2 hours (paused or not).
+    pub online: bool,
+    /// `online`, `offline`, `stale`, `never_contacted` (or `paused`).
+    pub status: String,
+    pub created_at: Option<Timestamp>,
+}
+
+/// One runner's details (`GET /runners/:id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitlabRunnerDetails {
+    pub id: u64,
+    pub description: String,
+    pub paused: bool,
+    pub online: bool,
+    pub status: String,
+    pub tag_list: Vec<String>,
+    /// `None` when the runner never contacted GitLab.
+    pub contacted_at: Option<Timestamp>,
+    pub created_at: Option<Timestamp>,
+}
+
+/// A GitLab CI job (of a runner, or pending in a project).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitlabJob {
+    pub id: u64,
+    pub status: String,
+    pub project_id: Option<u64>,
+    /// Only sent by the project jobs listing; empty otherwise.
+    pub tag_list: Vec<String>,
+    /// The runner running it, when the listing says (project jobs).
+    pub runner_id: Option<u64>,
+    pub created_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// A Docker container as listed (`GET /containers/json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DockerContainer {
+    pub id: String,
+    /// The first name, without Docker's leading `/`.
+    pub name: String,
+    pub image: String,
+    /// `created`, `running`, `paused`, `restarting`, `removing`, `exited` or `dead`.
+    pub state: String,
+    /// Human text such as `Up 3 hours`.
+    pub status: String,
+    pub labels: BTreeMap<String, String>,
+    /// Unix seconds.
+    pub created: i64,
+}

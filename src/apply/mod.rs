@@ -2,6 +2,13 @@
 //! stagger; one failed launch never stops the others. Every exit status is checked and the
 //! (redacted) output lands in the report. Decides nothing: what to launch comes in.
 
+pub mod docker;
+#[cfg(test)]
+mod docker_tests;
+pub mod gitlab;
+#[cfg(test)]
+mod gitlab_tests;
+pub mod http;
 mod hyperexecute;
 pub mod testflinger;
 
@@ -135,7 +142,7 @@ pub struct DeployRecord {
 /// the others.
 pub fn submit_deploys(
     deploys: Vec<(String, crate::plan::Deploy)>,
-    writer: &testflinger::Writer,
+    writer: &http::Writer,
     base: &str,
     bearer: Option<&Secret>,
     parallel: usize,

@@ -2,43 +2,14 @@
 //! Retried only when the connection failed before any request went out; a refusal (401, 403,
 //! 422) comes back with the server's message. Decides nothing about what to submit.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::load::HttpSettings;
+use super::http::{Mutation, Payload, Writer};
 use crate::secret::Secret;
-use crate::sources::http::{ApiError, Failure, display_url, excerpt, read_body};
+use crate::sources::http::{ApiError, Failure, excerpt};
 
 const API: &str = "testflinger";
-
-/// An HTTP client for mutating calls: same timeout and body cap as the readers, no retries
-/// once a request may have reached the server.
-#[derive(Clone)]
-pub struct Writer {
-    agent: ureq::Agent,
-    retries: u32,
-    backoff: Duration,
-    max_body: u64,
-}
-
-impl Writer {
-    pub fn new(settings: &HttpSettings) -> Writer {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(settings.timeout))
-            .http_status_as_error(false)
-            .user_agent(concat!("devicepool/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
-        Writer {
-            agent,
-            retries: settings.retries,
-            backoff: settings.backoff,
-            max_body: settings.max_body_bytes,
-        }
-    }
-}
 
 #[derive(Deserialize)]
 struct JobId {
@@ -69,47 +40,25 @@ pub fn submit_job(
     bearer: Option<&Secret>,
     job_json: &Value,
 ) -> Result<String, ApiError> {
-    let url = format!("{}/v1/job", base.trim_end_matches('/'));
-    let fail = |failure| ApiError {
+    let auth = bearer.map(|t| Secret::new(format!("Bearer {}", t.expose())));
+    let m = Mutation {
         api: API,
         method: "POST",
-        url: display_url(&url, &[]),
-        failure,
+        url: format!("{}/v1/job", base.trim_end_matches('/')),
+        query: Vec::new(),
+        authorization: auth.as_ref().map(Secret::expose),
+        payload: Payload::Json(job_json.to_string()),
     };
-    let auth = bearer.map(|t| Secret::new(format!("Bearer {}", t.expose())));
-    let body = job_json.to_string();
-    let mut attempt = 0;
-    let mut response = loop {
-        let mut request = writer
-            .agent
-            .post(&url)
-            .header("accept", "application/json")
-            .header("content-type", "application/json");
-        if let Some(auth) = &auth {
-            request = request.header("authorization", auth.expose());
-        }
-        match request.send(body.as_str()) {
-            Ok(response) => break response,
-            // Nothing was sent: safe to try again.
-            Err(ureq::Error::ConnectionFailed) if attempt < writer.retries => {
-                attempt += 1;
-                std::thread::sleep(writer.backoff * 2u32.saturating_pow(attempt - 1));
-            }
-            Err(e) => return Err(fail(Failure::Transport(e.to_string()))),
-        }
-    };
-    let status = response.status().as_u16();
-    let text = read_body(&mut response, status, writer.max_body).map_err(fail)?;
-    if status != 200 {
-        return Err(fail(Failure::Status {
-            status,
-            excerpt: server_message(&text),
-        }));
+    let answer = writer.send(&m)?;
+    let text = answer.body.as_str();
+    if answer.status != 200 {
+        return Err(writer.refused(&m, &answer, server_message(text)));
     }
-    let answer: JobId = serde_json::from_str(&text).map_err(|e| {
+    let fail = |failure| writer.fail(&m, failure);
+    let answer: JobId = serde_json::from_str(text).map_err(|e| {
         fail(Failure::Decode(format!(
             "{e} (body starts {:?})",
-            excerpt(&text)
+            excerpt(text)
         )))
     })?;
     Ok(answer.job_id)
@@ -118,12 +67,14 @@ pub fn submit_job(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::HttpSettings;
     use crate::sim::testflinger::TestflingerSim;
     use crate::sources::testflinger::fetch_token;
     use serde_json::json;
+    use std::time::Duration;
 
     fn writer() -> Writer {
-        Writer::new(&HttpSettings::default())
+        Writer::new(&HttpSettings::default(), crate::secret::Redactor::default())
     }
 
     fn refusal(e: ApiError) -> (u16, String) {
@@ -227,7 +178,7 @@ mod tests {
             ..HttpSettings::default()
         };
         let e = submit_job(
-            &Writer::new(&settings),
+            &Writer::new(&settings, crate::secret::Redactor::default()),
             &url,
             None,
             &json!({"job_queue": "q"}),

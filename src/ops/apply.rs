@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 
 use super::plan::make_plan;
 use super::prepare::Prepared;
-use crate::apply::testflinger::Writer;
+use crate::apply::http::Writer;
 use crate::apply::{
     ApplyReport, DeployRecord, Held, LaunchRecord, Launchable, Launcher, Skipped, submit_deploys,
 };
@@ -148,7 +148,7 @@ fn submit_rack_deploys(
                 .collect();
         }
     };
-    let writer = Writer::new(&desired.settings.http);
+    let writer = Writer::new(&desired.settings.http, prepared.secrets.redactor.clone());
     submit_deploys(
         jobs,
         &writer,

@@ -1,8 +1,16 @@
-//! The simulated fleet: loopback fakes of Taskcluster, LambdaTest, MAAS and Testflinger plus a fake `hyperexecute`
-//! CLI, used by `devicepool demo` and the integration tests. Nothing here talks to the internet.
+//! The simulated fleet: loopback fakes of Taskcluster, LambdaTest, MAAS, Testflinger and GitLab,
+//! a fake Docker daemon on a unix socket, plus a fake `hyperexecute` CLI, used by
+//! `devicepool demo` and the integration tests. Nothing here talks to the internet.
 
+pub mod docker;
+mod docker_filters;
+mod docker_routes;
 pub mod fake_cli;
 pub mod fault;
+pub mod gitlab;
+mod gitlab_jobs;
+mod gitlab_paging;
+mod gitlab_routes;
 pub mod http;
 pub mod lambdatest;
 mod lambdatest_routes;
@@ -19,7 +27,9 @@ use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
+pub use docker::DockerSim;
 pub use fault::{Fault, FaultKind};
+pub use gitlab::GitlabSim;
 pub use http::{Api, LoggedRequest, Request, Response};
 pub use lambdatest::{LambdatestSim, SIM_ACCESS_KEY, SIM_USERNAME, SimJob};
 pub use maas::MaasSim;
@@ -33,16 +43,21 @@ pub struct Fleet {
     pub lambdatest: LambdatestSim,
     pub maas: MaasSim,
     pub testflinger: TestflingerSim,
+    pub gitlab: GitlabSim,
+    pub docker: DockerSim,
 }
 
 impl Fleet {
-    /// Starts every fake, empty (one listening socket and one thread each: cheap).
+    /// Starts every fake, empty (one listening socket and one thread each, plus a temp dir
+    /// for the Docker socket: cheap).
     pub fn start() -> std::io::Result<Fleet> {
         Ok(Fleet {
             taskcluster: TaskclusterSim::start()?,
             lambdatest: LambdatestSim::start()?,
             maas: MaasSim::start()?,
             testflinger: TestflingerSim::start()?,
+            gitlab: GitlabSim::start()?,
+            docker: DockerSim::start()?,
         })
     }
 

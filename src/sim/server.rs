@@ -1,5 +1,5 @@
-//! A loopback HTTP server for the simulated upstream APIs: binds `127.0.0.1:0`, serves every
-//! request on its own thread, logs each request before faults apply, and applies injected faults.
+//! A loopback HTTP server for the simulated upstream APIs: binds `127.0.0.1:0` (or a unix
+//! socket, for the Docker daemon), serves every request on its own thread, logs each request before faults apply, and applies injected faults.
 //! It knows nothing about any particular API: routes and error shapes come from an [`Api`].
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -33,6 +33,33 @@ impl SimServer {
             .server_addr()
             .to_ip()
             .ok_or_else(|| std::io::Error::other("server is not listening on TCP"))?;
+        SimServer::serve(
+            http,
+            format!("http://{addr}"),
+            format!("sim-accept-{}", addr.port()),
+            api,
+        )
+    }
+
+    /// Listens on a new unix socket at `path` (removed again when the server drops) and
+    /// starts serving `api`. `url()` is then `http://localhost`, as clients of such sockets
+    /// write it.
+    pub fn start_unix(api: Arc<dyn Api>, path: &std::path::Path) -> std::io::Result<SimServer> {
+        let http = tiny_http::Server::http_unix(path).map_err(std::io::Error::other)?;
+        SimServer::serve(
+            http,
+            "http://localhost".into(),
+            "sim-accept-unix".into(),
+            api,
+        )
+    }
+
+    fn serve(
+        http: tiny_http::Server,
+        url: String,
+        thread_name: String,
+        api: Arc<dyn Api>,
+    ) -> std::io::Result<SimServer> {
         let http = Arc::new(http);
         let shared = Arc::new(Shared {
             log: Mutex::new(Vec::new()),
@@ -40,17 +67,17 @@ impl SimServer {
         });
         let (h, s) = (Arc::clone(&http), Arc::clone(&shared));
         let acceptor = std::thread::Builder::new()
-            .name(format!("sim-accept-{}", addr.port()))
+            .name(thread_name)
             .spawn(move || accept(&h, &s, &api))?;
         Ok(SimServer {
-            url: format!("http://{addr}"),
+            url,
             http,
             shared,
             acceptor: Some(acceptor),
         })
     }
 
-    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    /// Base URL, e.g. `http://127.0.0.1:40123` (`http://localhost` on a unix socket).
     pub fn url(&self) -> String {
         self.url.clone()
     }

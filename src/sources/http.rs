@@ -1,7 +1,8 @@
 //! The one HTTP layer every API client goes through: a global timeout, bounded retries with
 //! backoff for GETs (connect errors, 429, 502, 503, 504; `Retry-After` honoured), a body size
 //! cap, and errors that name the API, method, URL, status and a short body excerpt.
-//! It only reads: there is no way to send a mutating request through `Reader`. The one POST,
+//! It only reads: there is no way to send a mutating request through `Reader`. A `Reader` speaks
+//! HTTP over TCP or, for the Docker daemon, over a unix socket (`unix_socket`). The one POST,
 //! `post_for_token`, is an OAuth token exchange (it reads a credential, it changes nothing).
 
 use std::fmt;
@@ -81,14 +82,57 @@ pub struct Get<'a> {
     pub authorization: Option<&'a str>,
 }
 
+/// A successful GET: the decoded body and the response headers (names lower-case).
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub body: T,
+    pub headers: Vec<(String, String)>,
+}
+
+impl<T> Page<T> {
+    /// The first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Status, headers and body of an answer.
+type Answer = (u16, Vec<(String, String)>, String);
+
+/// The agent configuration every client shares: one global timeout, statuses are answers.
+pub(crate) fn agent_config(
+    settings: &HttpSettings,
+) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(settings.timeout))
+        .http_status_as_error(false)
+        .user_agent(concat!("devicepool/", env!("CARGO_PKG_VERSION")))
+}
+
 impl Reader {
     pub fn new(settings: &HttpSettings, redactor: Redactor) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(settings.timeout))
-            .http_status_as_error(false)
-            .user_agent(concat!("devicepool/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+        Self::with_agent(
+            settings,
+            redactor,
+            agent_config(settings).build().new_agent(),
+        )
+    }
+
+    /// A reader whose every connection goes to the unix socket at `path` (the Docker
+    /// daemon's); URLs then look like `http://localhost/v1.41/containers/json`.
+    pub fn for_unix_socket(
+        settings: &HttpSettings,
+        redactor: Redactor,
+        path: &std::path::Path,
+    ) -> Self {
+        let agent = super::unix_socket::agent(agent_config(settings), path);
+        Self::with_agent(settings, redactor, agent)
+    }
+
+    fn with_agent(settings: &HttpSettings, redactor: Redactor, agent: ureq::Agent) -> Self {
         Self {
             agent,
             retries: settings.retries,
@@ -100,8 +144,17 @@ impl Reader {
 
     /// GETs a JSON document, retrying what is worth retrying.
     pub fn get_json<T: DeserializeOwned>(&self, get: &Get<'_>) -> Result<T, ApiError> {
-        let (_, body) = self.get_text(get)?;
+        let (_, _, body) = self.get_text(get)?;
         decode(get, &body)
+    }
+
+    /// Like `get_json`, also returning the response headers (pagination headers, for one).
+    pub fn get_json_page<T: DeserializeOwned>(&self, get: &Get<'_>) -> Result<Page<T>, ApiError> {
+        let (_, headers, body) = self.get_text(get)?;
+        Ok(Page {
+            body: decode(get, &body)?,
+            headers,
+        })
     }
 
     /// Like `get_json`, but `204 No Content` is an answer: `Ok(None)` (APIs such as
@@ -111,8 +164,8 @@ impl Reader {
         get: &Get<'_>,
     ) -> Result<Option<T>, ApiError> {
         match self.get_text(get)? {
-            (204, _) => Ok(None),
-            (_, body) => decode(get, &body).map(Some),
+            (204, _, _) => Ok(None),
+            (_, _, body) => decode(get, &body).map(Some),
         }
     }
 
@@ -163,8 +216,8 @@ impl Reader {
         })
     }
 
-    /// GETs with retries; returns the success status and body.
-    fn get_text(&self, get: &Get<'_>) -> Result<(u16, String), ApiError> {
+    /// GETs with retries; returns the success status, headers and body.
+    fn get_text(&self, get: &Get<'_>) -> Result<Answer, ApiError> {
         let shown_url = display_url(&get.url, &get.query);
         let fail = |failure| ApiError {
             api: get.api,
@@ -190,7 +243,7 @@ impl Reader {
 
     /// One attempt. On failure, also says whether to retry: `None` = give up,
     /// `Some(None)` = retry after the usual backoff, `Some(Some(d))` = retry after `d`.
-    fn try_once(&self, get: &Get<'_>) -> Result<(u16, String), (Failure, Retry)> {
+    fn try_once(&self, get: &Get<'_>) -> Result<Answer, (Failure, Retry)> {
         let mut request = self.agent.get(&get.url);
         for (key, value) in &get.query {
             request = request.query(*key, value);
@@ -219,7 +272,7 @@ impl Reader {
             .map(Duration::from_secs);
         let body = read_body(&mut response, status, self.max_body).map_err(|f| (f, None))?;
         if (200..300).contains(&status) {
-            return Ok((status, body));
+            return Ok((status, headers_of(&response), body));
         }
         let failure = Failure::Status {
             status,
@@ -236,6 +289,37 @@ impl Reader {
         };
         Err((failure, retry))
     }
+}
+
+/// True when `e` happened before any byte of the request could reach the server (nothing to
+/// connect to, refused, no such socket, connect timeout): the only failures after which a
+/// mutation may be sent again.
+pub(crate) fn failed_before_sending(e: &ureq::Error) -> bool {
+    use std::io::ErrorKind;
+    match e {
+        ureq::Error::ConnectionFailed
+        | ureq::Error::HostNotFound
+        | ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => true,
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            ErrorKind::ConnectionRefused
+                | ErrorKind::NotFound
+                | ErrorKind::AddrNotAvailable
+                | ErrorKind::HostUnreachable
+                | ErrorKind::NetworkUnreachable
+        ),
+        _ => false,
+    }
+}
+
+/// The response headers as (lower-case name, value) pairs; values that are not text are
+/// dropped.
+pub(crate) fn headers_of(response: &ureq::http::Response<ureq::Body>) -> Vec<(String, String)> {
+    response
+        .headers()
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect()
 }
 
 /// Decodes a success body, naming the request on failure.

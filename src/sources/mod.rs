@@ -2,12 +2,19 @@
 //! needs in parallel (every page once) into a `Snapshot`. Nothing here can mutate anything.
 
 pub mod decode;
+pub mod docker;
+#[cfg(test)]
+mod docker_tests;
+pub mod gitlab;
+#[cfg(test)]
+mod gitlab_tests;
 pub mod http;
 pub mod lambdatest;
 pub mod maas;
 pub mod racks;
 pub mod taskcluster;
 pub mod testflinger;
+pub mod unix_socket;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

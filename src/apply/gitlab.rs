@@ -1,0 +1,149 @@
+//! GitLab runner mutations: create a runner (`POST /user/runners`, whose answer holds the
+//! runner's authentication token, kept as a `Secret` and never shown), pause one and delete
+//! one (404 = already gone = success). Never retried once sent. Decides nothing.
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::http::{Answer, Mutation, Payload, Removal, Writer, server_message};
+use crate::secret::Secret;
+use crate::sources::http::{ApiError, Failure};
+
+const API: &str = "gitlab";
+
+/// A runner to create.
+#[derive(Debug, Clone, Default)]
+pub struct NewRunner<'a> {
+    /// `instance_type` (admin token), `group_type` (needs `group_id`) or `project_type`
+    /// (needs `project_id`).
+    pub runner_type: &'a str,
+    pub group_id: Option<u64>,
+    pub project_id: Option<u64>,
+    pub description: &'a str,
+    pub tag_list: &'a [String],
+    pub run_untagged: bool,
+    pub locked: bool,
+    pub paused: bool,
+}
+
+/// A created runner; `token` (`glrt-...`) is what `gitlab-runner register --token` needs.
+#[derive(Debug, Clone)]
+pub struct CreatedRunner {
+    pub id: u64,
+    pub token: Secret,
+    pub token_expires_at: Option<Timestamp>,
+}
+
+fn api_url(base: &str, path: &str) -> String {
+    format!("{}/api/v4{path}", base.trim_end_matches('/'))
+}
+
+fn bearer(token: &Secret) -> Secret {
+    Secret::new(format!("Bearer {}", token.expose()))
+}
+
+fn refusal(writer: &Writer, m: &Mutation<'_>, answer: &Answer) -> ApiError {
+    writer.refused(m, answer, server_message(&answer.body))
+}
+
+/// `POST /user/runners`: creates the runner record; returns its id and token.
+pub fn create_runner(
+    writer: &Writer,
+    base: &str,
+    token: &Secret,
+    runner: &NewRunner<'_>,
+) -> Result<CreatedRunner, ApiError> {
+    let auth = bearer(token);
+    let mut body = json!({
+        "runner_type": runner.runner_type,
+        "description": runner.description,
+        "tag_list": runner.tag_list.join(","),
+        "run_untagged": runner.run_untagged,
+        "locked": runner.locked,
+        "paused": runner.paused,
+    });
+    if let Some(id) = runner.group_id {
+        body["group_id"] = json!(id);
+    }
+    if let Some(id) = runner.project_id {
+        body["project_id"] = json!(id);
+    }
+    let m = Mutation {
+        api: API,
+        method: "POST",
+        url: api_url(base, "/user/runners"),
+        query: Vec::new(),
+        authorization: Some(auth.expose()),
+        payload: Payload::Json(body.to_string()),
+    };
+    let answer = writer.send(&m)?;
+    if answer.status != 201 {
+        return Err(refusal(writer, &m, &answer));
+    }
+    // The body holds a secret: never quote it, not even in a decode error (serde's messages
+    // can include the offending value).
+    let shape = |what: &str| writer.fail(&m, Failure::Decode(format!("201 answer without {what}")));
+    let v: Value = serde_json::from_str(&answer.body).map_err(|_| shape("a JSON object"))?;
+    let id = v["id"].as_u64().ok_or_else(|| shape("a numeric id"))?;
+    let token = v["token"].as_str().ok_or_else(|| shape("a token"))?;
+    let token_expires_at = match &v["token_expires_at"] {
+        Value::Null => None,
+        Value::String(t) => Some(t.parse().map_err(|_| shape("a valid token_expires_at"))?),
+        _ => return Err(shape("a valid token_expires_at")),
+    };
+    Ok(CreatedRunner {
+        id,
+        token: Secret::new(token),
+        token_expires_at,
+    })
+}
+
+/// `PUT /runners/:id` with `paused=true` (form-encoded, as GitLab's docs send it).
+pub fn pause_runner(
+    writer: &Writer,
+    base: &str,
+    token: &Secret,
+    runner_id: u64,
+) -> Result<(), ApiError> {
+    let auth = bearer(token);
+    let m = Mutation {
+        api: API,
+        method: "PUT",
+        url: api_url(base, &format!("/runners/{runner_id}")),
+        query: Vec::new(),
+        authorization: Some(auth.expose()),
+        payload: Payload::Form(vec![("paused".into(), "true".into())]),
+    };
+    let answer = writer.send(&m)?;
+    match answer.status {
+        200 => Ok(()),
+        _ => Err(refusal(writer, &m, &answer)),
+    }
+}
+
+/// `DELETE /runners/:id`: 204 = removed, 404 "Runner Not Found" = already gone; anything
+/// else is an error.
+pub fn delete_runner(
+    writer: &Writer,
+    base: &str,
+    token: &Secret,
+    runner_id: u64,
+) -> Result<Removal, ApiError> {
+    let auth = bearer(token);
+    let m = Mutation {
+        api: API,
+        method: "DELETE",
+        url: api_url(base, &format!("/runners/{runner_id}")),
+        query: Vec::new(),
+        authorization: Some(auth.expose()),
+        payload: Payload::Empty,
+    };
+    let answer = writer.send(&m)?;
+    match answer.status {
+        204 | 200 => Ok(Removal::Removed),
+        // Only GitLab's own "no such runner" counts: a 404 from a wrong base URL must not
+        // pass for a successful removal.
+        404 if server_message(&answer.body) == "404 Runner Not Found" => Ok(Removal::AlreadyGone),
+        _ => Err(refusal(writer, &m, &answer)),
+    }
+}

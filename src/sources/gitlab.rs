@@ -1,0 +1,282 @@
+//! GitLab reads (REST v4): runners (filtered, every page), one runner's details, a runner's
+//! running jobs and last finished job, and a project's pending jobs. Pages are followed by
+//! `X-Next-Page` until it is empty, never by counting rows. Read-only: nothing here mutates.
+
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::http::{ApiError, Failure, Get, Reader, display_url, encode_component};
+use crate::secret::Secret;
+use crate::snapshot::{GitlabJob, GitlabRunner, GitlabRunnerDetails};
+
+const API: &str = "gitlab";
+/// GitLab's largest page.
+const PER_PAGE: &str = "100";
+/// More pages than this is a server that never says "last page".
+const MAX_PAGES: u32 = 1000;
+
+/// Which runners to list. `all` = `/runners/all` (admin only), else `/runners` (own runners).
+#[derive(Debug, Clone, Default)]
+pub struct RunnerFilter<'a> {
+    pub all: bool,
+    /// `instance_type`, `group_type` or `project_type`.
+    pub runner_type: Option<&'a str>,
+    /// `online`, `offline`, `stale` or `never_contacted`.
+    pub status: Option<&'a str>,
+    pub paused: Option<bool>,
+    /// Runners carrying ALL of these tags.
+    pub tags: &'a [String],
+}
+
+#[derive(Deserialize)]
+struct WireRunner {
+    id: u64,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    runner_type: String,
+    #[serde(default)]
+    paused: bool,
+    #[serde(default)]
+    online: Option<bool>,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    tag_list: Vec<String>,
+    #[serde(default)]
+    contacted_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireProject {
+    id: u64,
+}
+
+#[derive(Deserialize)]
+struct WireJobRunner {
+    id: u64,
+}
+
+#[derive(Deserialize)]
+struct WireJob {
+    id: u64,
+    status: String,
+    #[serde(default)]
+    project: Option<WireProject>,
+    #[serde(default)]
+    tag_list: Vec<String>,
+    #[serde(default)]
+    runner: Option<WireJobRunner>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    started_at: Option<String>,
+    #[serde(default)]
+    finished_at: Option<String>,
+}
+
+fn time(raw: Option<&str>) -> Option<Timestamp> {
+    raw.and_then(|r| r.parse().ok())
+}
+
+fn bearer(token: &Secret) -> Secret {
+    Secret::new(format!("Bearer {}", token.expose()))
+}
+
+fn api_url(base: &str, path: &str) -> String {
+    format!("{}/api/v4{path}", base.trim_end_matches('/'))
+}
+
+impl From<WireJob> for GitlabJob {
+    fn from(j: WireJob) -> GitlabJob {
+        GitlabJob {
+            id: j.id,
+            status: j.status,
+            project_id: j.project.map(|p| p.id),
+            tag_list: j.tag_list,
+            runner_id: j.runner.map(|r| r.id),
+            created_at: time(j.created_at.as_deref()),
+            started_at: time(j.started_at.as_deref()),
+            finished_at: time(j.finished_at.as_deref()),
+        }
+    }
+}
+
+/// Every page of a listing: `page=1,2,...` as long as `X-Next-Page` names a new, later page.
+fn fetch_all<T: DeserializeOwned>(
+    reader: &Reader,
+    url: &str,
+    token: &Secret,
+    query: &[(&str, String)],
+) -> Result<Vec<T>, ApiError> {
+    let auth = bearer(token);
+    let mut rows = Vec::new();
+    let mut page: u32 = 1;
+    loop {
+        let mut q = query.to_vec();
+        q.push(("per_page", PER_PAGE.into()));
+        q.push(("page", page.to_string()));
+        let protocol = |m: String| ApiError {
+            api: API,
+            method: "GET",
+            url: display_url(url, &q),
+            failure: Failure::Protocol(m),
+        };
+        let got = reader.get_json_page::<Vec<T>>(&Get {
+            api: API,
+            url: url.to_string(),
+            query: q.clone(),
+            authorization: Some(auth.expose()),
+        })?;
+        let next_page = got.header("x-next-page").map(|n| n.trim().to_string());
+        rows.extend(got.body);
+        let next = match next_page.as_deref() {
+            None => {
+                return Err(protocol(
+                    "no X-Next-Page header: cannot tell the last page".into(),
+                ));
+            }
+            Some("") => return Ok(rows),
+            Some(n) => n
+                .parse::<u32>()
+                .map_err(|_| protocol(format!("X-Next-Page is {n:?}")))?,
+        };
+        if next <= page {
+            return Err(protocol(format!(
+                "X-Next-Page {next} after page {page}: paging does not advance"
+            )));
+        }
+        if next > MAX_PAGES {
+            return Err(protocol(format!("more than {MAX_PAGES} pages")));
+        }
+        page = next;
+    }
+}
+
+/// `GET /runners/all` or `/runners` with `filter`, every page.
+pub fn fetch_runners(
+    reader: &Reader,
+    base: &str,
+    token: &Secret,
+    filter: &RunnerFilter<'_>,
+) -> Result<Vec<GitlabRunner>, ApiError> {
+    let path = if filter.all {
+        "/runners/all"
+    } else {
+        "/runners"
+    };
+    let mut query: Vec<(&str, String)> = Vec::new();
+    if let Some(t) = filter.runner_type {
+        query.push(("type", t.into()));
+    }
+    if let Some(s) = filter.status {
+        query.push(("status", s.into()));
+    }
+    if let Some(p) = filter.paused {
+        query.push(("paused", p.to_string()));
+    }
+    if !filter.tags.is_empty() {
+        query.push(("tag_list", filter.tags.join(",")));
+    }
+    let wire: Vec<WireRunner> = fetch_all(reader, &api_url(base, path), token, &query)?;
+    Ok(wire
+        .into_iter()
+        .map(|r| GitlabRunner {
+            id: r.id,
+            description: r.description.unwrap_or_default(),
+            runner_type: r.runner_type,
+            paused: r.paused,
+            online: r.online.unwrap_or(false),
+            status: r.status,
+            created_at: time(r.created_at.as_deref()),
+        })
+        .collect())
+}
+
+/// `GET /runners/:id`: tags and `contacted_at`, which the listing lacks.
+pub fn fetch_runner(
+    reader: &Reader,
+    base: &str,
+    token: &Secret,
+    runner_id: u64,
+) -> Result<GitlabRunnerDetails, ApiError> {
+    let auth = bearer(token);
+    let r: WireRunner = reader.get_json(&Get {
+        api: API,
+        url: api_url(base, &format!("/runners/{runner_id}")),
+        query: Vec::new(),
+        authorization: Some(auth.expose()),
+    })?;
+    Ok(GitlabRunnerDetails {
+        id: r.id,
+        description: r.description.unwrap_or_default(),
+        paused: r.paused,
+        online: r.online.unwrap_or(false),
+        status: r.status,
+        tag_list: r.tag_list,
+        contacted_at: time(r.contacted_at.as_deref()),
+        created_at: time(r.created_at.as_deref()),
+    })
+}
+
+/// `GET /runners/:id/jobs?status=running`, every page.
+pub fn fetch_running_jobs(
+    reader: &Reader,
+    base: &str,
+    token: &Secret,
+    runner_id: u64,
+) -> Result<Vec<GitlabJob>, ApiError> {
+    let url = api_url(base, &format!("/runners/{runner_id}/jobs"));
+    let query = [
+        ("status", "running".to_string()),
+        ("order_by", "id".into()),
+        ("sort", "desc".into()),
+    ];
+    let wire: Vec<WireJob> = fetch_all(reader, &url, token, &query)?;
+    Ok(wire.into_iter().map(GitlabJob::from).collect())
+}
+
+/// The runner's most recently finished job among its newest 100 (one request, newest first),
+/// or `None` when none of them has finished.
+pub fn fetch_last_finished_job(
+    reader: &Reader,
+    base: &str,
+    token: &Secret,
+    runner_id: u64,
+) -> Result<Option<GitlabJob>, ApiError> {
+    let auth = bearer(token);
+    let wire: Vec<WireJob> = reader.get_json(&Get {
+        api: API,
+        url: api_url(base, &format!("/runners/{runner_id}/jobs")),
+        query: vec![
+            ("order_by", "id".into()),
+            ("sort", "desc".into()),
+            ("per_page", PER_PAGE.into()),
+        ],
+        authorization: Some(auth.expose()),
+    })?;
+    Ok(wire
+        .into_iter()
+        .map(GitlabJob::from)
+        .filter(|j| j.finished_at.is_some())
+        .max_by_key(|j| (j.finished_at, j.id)))
+}
+
+/// `GET /projects/:id/jobs?scope[]=pending`, every page; `project` is a numeric id or a path
+/// such as `group/app` (sent URL-encoded).
+pub fn fetch_pending_jobs(
+    reader: &Reader,
+    base: &str,
+    token: &Secret,
+    project: &str,
+) -> Result<Vec<GitlabJob>, ApiError> {
+    let url = api_url(
+        base,
+        &format!("/projects/{}/jobs", encode_component(project)),
+    );
+    let wire: Vec<WireJob> = fetch_all(reader, &url, token, &[("scope[]", "pending".into())])?;
+    Ok(wire.into_iter().map(GitlabJob::from).collect())
+}
