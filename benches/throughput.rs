@@ -77,6 +77,8 @@ fn snapshot_and_plan(pools: usize, devices: usize) {
         lambdatest_access_key: Secret::new(SIM_ACCESS_KEY),
         maas_api_key: Secret::new(""),
         testflinger_client: None,
+        gitlab_token: Secret::new(""),
+        docker_host: String::new(),
     };
     let origin = Origin {
         config_path: path.display().to_string(),

@@ -21,6 +21,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "testflinger-deploy.yaml.j2",
         include_str!("../templates/testflinger-deploy.yaml.j2"),
     ),
+    (
+        "gitlab-runner.json.j2",
+        include_str!("../templates/gitlab-runner.json.j2"),
+    ),
 ];
 
 /// Loaded templates, ready to render.
@@ -57,6 +61,7 @@ impl Templates {
             .values()
             .map(|p| p.template.as_str())
             .chain(desired.racks.values().map(|r| r.template.as_str()))
+            .chain(desired.runner_pools.values().map(|p| p.template.as_str()))
             .collect();
         names.sort_unstable();
         names.dedup();
@@ -175,6 +180,72 @@ impl Templates {
         }
     }
 
+    /// Renders every planned runner's container spec with the token redacted and the runner
+    /// id not yet known. A pool whose template fails is held.
+    pub fn render_runner_pools(&self, desired: &Desired, plan: &mut Plan) {
+        for pool_plan in &mut plan.runner_pools {
+            let mut failure = None;
+            for start in &mut pool_plan.starts {
+                match self.render_runner_spec(
+                    desired,
+                    &pool_plan.pool,
+                    &start.name,
+                    "<new>",
+                    REDACTED,
+                ) {
+                    Ok(text) => start.container_spec = text,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = failure {
+                let reason = format!("cannot render container spec: {e}");
+                pool_plan.status = PoolStatus::Held {
+                    reason: reason.clone(),
+                };
+                pool_plan.reason = reason;
+                pool_plan.starts.clear();
+                pool_plan.removals.clear();
+            }
+        }
+    }
+
+    /// One runner's container spec (JSON) for `pool`, with the given runner id and token.
+    pub fn render_runner_spec(
+        &self,
+        desired: &Desired,
+        pool_name: &str,
+        name: &str,
+        runner_id: &str,
+        token: &str,
+    ) -> Result<String, RenderError> {
+        let missing = || RenderError {
+            name: pool_name.to_string(),
+            message: "no such runner pool".into(),
+        };
+        let pool = desired.runner_pools.get(pool_name).ok_or_else(missing)?;
+        let gitlab_url = desired
+            .sources
+            .gitlab
+            .as_ref()
+            .map_or("", |g| g.url.as_str());
+        let ctx = context! {
+            pool => pool_name,
+            name,
+            image => &pool.image,
+            gitlab_url,
+            runner_token => token,
+            runner_id,
+            nano_cpus => (pool.cpus * 1e9).round() as i64,
+            memory_bytes => memory_bytes(&pool.memory),
+            network => &pool.network,
+            tags => &pool.tags,
+        };
+        self.render(&pool.template, ctx)
+    }
+
     fn render(&self, name: &str, ctx: Value) -> Result<String, RenderError> {
         let fail = |e: minijinja::Error| RenderError {
             name: name.to_string(),
@@ -185,5 +256,20 @@ impl Templates {
             .map_err(fail)?
             .render(ctx)
             .map_err(fail)
+    }
+}
+
+/// `6g` → bytes (k, m, g are powers of 1024; no suffix means bytes).
+fn memory_bytes(text: &str) -> i64 {
+    let (digits, unit) = text.split_at(
+        text.trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .len(),
+    );
+    let n: i64 = digits.parse().unwrap_or(0);
+    match unit.to_ascii_lowercase().as_str() {
+        "k" => n << 10,
+        "m" => n << 20,
+        "g" => n << 30,
+        _ => n,
     }
 }

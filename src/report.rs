@@ -3,7 +3,9 @@
 use std::fmt::Write;
 
 use crate::apply::ApplyReport;
-use crate::plan::{DevicePoolPlan, DeviceState, MachineState, Plan, PoolStatus, RackPlan};
+use crate::plan::{
+    DevicePoolPlan, DeviceState, MachineState, Plan, PoolStatus, RackPlan, RunnerPoolPlan,
+};
 
 /// The plan as text.
 pub fn plan_text(plan: &Plan) -> String {
@@ -20,6 +22,10 @@ pub fn plan_text(plan: &Plan) -> String {
     for rack in &plan.racks {
         out.push('\n');
         rack_text(&mut out, rack);
+    }
+    for pool in &plan.runner_pools {
+        out.push('\n');
+        runner_pool_text(&mut out, pool);
     }
     let held = plan.held().len();
     let starts: usize = plan.device_pools.iter().map(|p| p.starts.len()).sum();
@@ -129,6 +135,56 @@ fn rack_text(out: &mut String, rack: &RackPlan) {
     }
 }
 
+fn runner_pool_text(out: &mut String, pool: &RunnerPoolPlan) {
+    let _ = write!(out, "runner pool {}: ", pool.pool);
+    match &pool.status {
+        PoolStatus::Held { reason } => {
+            let _ = writeln!(out, "HELD, nothing planned\n  {reason}");
+            return;
+        }
+        PoolStatus::Disabled => {
+            let _ = writeln!(out, "disabled");
+            return;
+        }
+        PoolStatus::Planned => {
+            let _ = writeln!(
+                out,
+                "start {}, remove {}",
+                pool.starts.len(),
+                pool.removals.len()
+            );
+        }
+    }
+    let _ = writeln!(out, "  {}", pool.reason);
+    if let Some(n) = &pool.numbers {
+        let _ = writeln!(
+            out,
+            "  runners {}: busy {}, idle {}, gone {} | pending jobs {} | min_idle {}, max_runners {}",
+            n.runners, n.busy, n.idle, n.gone, n.pending, n.min_idle, n.max_runners
+        );
+    }
+    for start in &pool.starts {
+        let _ = writeln!(
+            out,
+            "  + start {} (tags {})",
+            start.name,
+            start.tags.join(",")
+        );
+    }
+    for removal in &pool.removals {
+        let what = match (removal.runner_id, &removal.container_id) {
+            (Some(id), _) => format!("runner {id}"),
+            (None, Some(c)) => format!("container {}", &c[..c.len().min(12)]),
+            (None, None) => "nothing".to_string(),
+        };
+        let why = serde_json::to_value(removal.why)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  - remove {what} ({why}: {})", removal.detail);
+    }
+}
+
 /// The apply report as text.
 pub fn apply_text(report: &ApplyReport) -> String {
     let mut out = String::new();
@@ -178,6 +234,30 @@ pub fn apply_text(report: &ApplyReport) -> String {
                 let _ = writeln!(out, "  FAILED {} {}: {error}", deploy.rack, deploy.agent);
             }
         }
+    }
+    for record in &report.runners {
+        let what = match (record.action.as_str(), record.runner_id) {
+            ("start", Some(id)) => format!("started runner {id} {}", record.name),
+            ("start", None) => format!("start {}", record.name),
+            (_, Some(id)) => format!("remove runner {id}"),
+            (_, None) => format!(
+                "remove orphan container {}",
+                record.container_id.as_deref().unwrap_or("?")
+            ),
+        };
+        let status = match (&record.error, record.done) {
+            (Some(_), _) => "FAILED",
+            (None, true) => "ok    ",
+            (None, false) => "kept  ",
+        };
+        let _ = write!(out, "  {status} {} {what}", record.pool);
+        if let Some(e) = &record.error {
+            let _ = write!(out, ": {e}");
+        }
+        if let Some(note) = &record.note {
+            let _ = write!(out, " ({note})");
+        }
+        out.push('\n');
     }
     for skip in &report.skipped {
         let _ = writeln!(

@@ -105,6 +105,26 @@ pub fn pause_runner(
     token: &Secret,
     runner_id: u64,
 ) -> Result<(), ApiError> {
+    set_paused(writer, base, token, runner_id, true)
+}
+
+/// `PUT /runners/:id` with `paused=false`: undoes `pause_runner` when a removal is called off.
+pub fn resume_runner(
+    writer: &Writer,
+    base: &str,
+    token: &Secret,
+    runner_id: u64,
+) -> Result<(), ApiError> {
+    set_paused(writer, base, token, runner_id, false)
+}
+
+fn set_paused(
+    writer: &Writer,
+    base: &str,
+    token: &Secret,
+    runner_id: u64,
+    paused: bool,
+) -> Result<(), ApiError> {
     let auth = bearer(token);
     let m = Mutation {
         api: API,
@@ -112,7 +132,7 @@ pub fn pause_runner(
         url: api_url(base, &format!("/runners/{runner_id}")),
         query: Vec::new(),
         authorization: Some(auth.expose()),
-        payload: Payload::Form(vec![("paused".into(), "true".into())]),
+        payload: Payload::Form(vec![("paused".into(), paused.to_string())]),
     };
     let answer = writer.send(&m)?;
     match answer.status {

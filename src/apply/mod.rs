@@ -10,6 +10,7 @@ pub mod gitlab;
 mod gitlab_tests;
 pub mod http;
 mod hyperexecute;
+pub mod runners;
 pub mod testflinger;
 
 use std::path::{Path, PathBuf};
@@ -190,6 +191,8 @@ pub struct ApplyReport {
     pub launches: Vec<LaunchRecord>,
     /// Deploy jobs submitted to Testflinger.
     pub deploys: Vec<DeployRecord>,
+    /// Runners started and removed.
+    pub runners: Vec<runners::RunnerRecord>,
     /// Planned starts not attempted because their facts no longer held.
     pub skipped: Vec<Skipped>,
     /// Pools held in the snapshot this apply read (a source failed).
@@ -214,6 +217,8 @@ pub struct Skipped {
 impl ApplyReport {
     pub fn failed(&self) -> usize {
         let launches = self.launches.iter().filter(|l| !l.launched).count();
-        launches + self.deploys.iter().filter(|d| !d.submitted).count()
+        launches
+            + self.deploys.iter().filter(|d| !d.submitted).count()
+            + self.runners.iter().filter(|r| r.error.is_some()).count()
     }
 }

@@ -148,6 +148,27 @@ pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
             ));
         }
     }
+    if !desired.runner_pools.is_empty() && desired.sources.gitlab.is_none() {
+        problems.push(Problem::at("/sources", "runner_pools need sources.gitlab"));
+    }
+    for (name, pool) in &desired.runner_pools {
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            problems.push(Problem {
+                pointer: "/runner_pools".into(),
+                key_name: Some(name.clone()),
+                message: "a runner pool name may hold only letters, digits, '-', '_' and '.' (it names runners and containers)".into(),
+            });
+        }
+        if pool.min_idle > pool.max_runners {
+            problems.push(Problem::at(
+                format!("/runner_pools/{}/min_idle", escape(name)),
+                "min_idle must not exceed max_runners",
+            ));
+        }
+    }
     if !desired.racks.is_empty() {
         for (source, present) in [
             ("maas", desired.sources.maas.is_some()),
@@ -210,6 +231,11 @@ pub(super) fn check_env(
         {
             wanted.push(("/sources/testflinger/client_secret_env".into(), env));
         }
+    }
+    if desired.runner_pools.values().any(|p| !p.disabled)
+        && let Some(gl) = &desired.sources.gitlab
+    {
+        wanted.push(("/sources/gitlab/token_env".into(), &gl.token_env));
     }
     for (name, pool) in active_pools.into_iter().filter(|_| launching) {
         let pointer = format!("/device_pools/{}/access_token_env", escape(name));

@@ -69,6 +69,10 @@ pub(super) fn carry_out(
     let mut kept = plan.clone();
     kept.device_pools.iter_mut().for_each(|p| p.starts.clear());
     kept.racks.iter_mut().for_each(|r| r.deploys.clear());
+    kept.runner_pools.iter_mut().for_each(|p| {
+        p.starts.clear();
+        p.removals.clear();
+    });
     for verdict in verdicts {
         match verdict {
             Verdict::Drifted { pool, udid, reason } => skipped.push(Skipped { pool, udid, reason }),
@@ -82,15 +86,27 @@ pub(super) fn carry_out(
                     r.deploys.push(deploy);
                 }
             }
+            Verdict::KeepRunnerStart { pool, start } => {
+                if let Some(p) = kept.runner_pools.iter_mut().find(|p| p.pool == pool) {
+                    p.starts.push(start);
+                }
+            }
+            Verdict::KeepRemoval { pool, removal } => {
+                if let Some(p) = kept.runner_pools.iter_mut().find(|p| p.pool == pool) {
+                    p.removals.push(removal);
+                }
+            }
         }
     }
     let launches = launch_starts(prepared, &kept, state_dir, lock, &mut skipped);
     let deploys = submit_rack_deploys(prepared, &kept, &mut skipped);
+    let runners = super::runners::carry_out_runner_pools(prepared, &kept);
     ApplyReport {
         held: held_pools(&plan),
         plan,
         launches,
         deploys,
+        runners,
         skipped,
     }
 }

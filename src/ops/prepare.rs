@@ -57,8 +57,21 @@ pub(super) fn prepare(
         let id = tf.client_id.clone()?;
         Some((id, secret(tf.client_secret_env.as_deref()?)))
     });
+    let gitlab_token = desired
+        .sources
+        .gitlab
+        .as_ref()
+        .map_or(Secret::new(""), |g| secret(&g.token_env));
+    let docker_host = desired
+        .sources
+        .docker
+        .as_ref()
+        .and_then(|d| d.host.clone())
+        .or_else(|| env("DOCKER_HOST"))
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
     let mut redactor = Redactor::default();
     redactor.add(&access_key);
+    redactor.add(&gitlab_token);
     redactor.add(&maas_api_key);
     // The token secret alone is what signs MAAS requests; scrub it on its own too.
     if let Some(token_secret) = maas_api_key.expose().rsplit(':').next() {
@@ -77,6 +90,8 @@ pub(super) fn prepare(
                 lambdatest_access_key: access_key,
                 maas_api_key,
                 testflinger_client,
+                gitlab_token,
+                docker_host,
             },
             tokens,
             redactor,

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{Deploy, DeviceState, MachineState, Plan, PoolStatus, StartJob};
+use super::model::{
+    Deploy, DeviceState, MachineState, Plan, PoolStatus, RunnerRemoval, RunnerStart, StartJob,
+};
 
 /// A saved start that still holds, or the reason it does not.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +18,14 @@ pub enum Verdict {
     KeepDeploy {
         rack: String,
         deploy: Deploy,
+    },
+    KeepRunnerStart {
+        pool: String,
+        start: RunnerStart,
+    },
+    KeepRemoval {
+        pool: String,
+        removal: RunnerRemoval,
     },
     Drifted {
         pool: String,
@@ -94,7 +104,66 @@ pub fn recheck(saved: &Plan, fresh: &Plan) -> Vec<Verdict> {
         }
     }
     recheck_racks(saved, fresh, &mut verdicts);
+    recheck_runner_pools(saved, fresh, &mut verdicts);
     verdicts
+}
+
+/// Saved runner starts hold up to the number the fresh plan would start; a saved removal
+/// holds when the fresh plan removes the same runner or container.
+fn recheck_runner_pools(saved: &Plan, fresh: &Plan, verdicts: &mut Vec<Verdict>) {
+    for saved_pool in &saved.runner_pools {
+        let fresh_pool = fresh
+            .runner_pools
+            .iter()
+            .find(|p| p.pool == saved_pool.pool);
+        let held = match fresh_pool.map(|p| &p.status) {
+            None => Some("runner pool no longer in the desired state".to_string()),
+            Some(PoolStatus::Held { reason }) => Some(format!("runner pool is held now: {reason}")),
+            Some(PoolStatus::Disabled) => Some("runner pool is disabled now".to_string()),
+            Some(PoolStatus::Planned) => None,
+        };
+        let drifted = |what: String, reason: String| Verdict::Drifted {
+            pool: saved_pool.pool.clone(),
+            udid: what,
+            reason,
+        };
+        let room = fresh_pool.map_or(0, |p| p.starts.len());
+        for (i, start) in saved_pool.starts.iter().enumerate() {
+            verdicts.push(match &held {
+                Some(reason) => drifted(start.name.clone(), reason.clone()),
+                None if i >= room => drifted(
+                    start.name.clone(),
+                    format!("only {room} start(s) still needed"),
+                ),
+                None => Verdict::KeepRunnerStart {
+                    pool: saved_pool.pool.clone(),
+                    start: start.clone(),
+                },
+            });
+        }
+        for removal in &saved_pool.removals {
+            let what = removal.runner_id.map_or_else(
+                || removal.container_id.clone().unwrap_or_default(),
+                |id| format!("runner {id}"),
+            );
+            let still = fresh_pool.is_some_and(|p| {
+                p.removals.iter().any(|r| {
+                    r.runner_id == removal.runner_id && r.container_id == removal.container_id
+                })
+            });
+            verdicts.push(match (&held, still) {
+                (Some(reason), _) => drifted(what, reason.clone()),
+                (None, false) => drifted(
+                    what,
+                    "no longer to be removed (busy, contacted, or gone)".into(),
+                ),
+                (None, true) => Verdict::KeepRemoval {
+                    pool: saved_pool.pool.clone(),
+                    removal: removal.clone(),
+                },
+            });
+        }
+    }
 }
 
 /// A saved deploy still holds when the fresh plan would deploy the agent too (or only the

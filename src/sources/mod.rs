@@ -12,6 +12,7 @@ pub mod http;
 pub mod lambdatest;
 pub mod maas;
 pub mod racks;
+pub mod runner_pools;
 pub mod taskcluster;
 pub mod testflinger;
 pub mod unix_socket;
@@ -34,6 +35,10 @@ pub struct ReadCredentials {
     pub maas_api_key: Secret,
     /// Testflinger client credentials, when the server wants a token.
     pub testflinger_client: Option<(String, Secret)>,
+    /// GitLab token (admin, `create_runner` scope).
+    pub gitlab_token: Secret,
+    /// Docker host, resolved at the edge (`sources.docker.host`, `DOCKER_HOST`, the socket).
+    pub docker_host: String,
 }
 
 /// Reads every API the enabled pools and racks of `desired` depend on, in parallel.
@@ -44,7 +49,7 @@ pub fn snapshot(
     now: Timestamp,
 ) -> Snapshot {
     let reader = Reader::new(&desired.settings.http, redactor.clone());
-    let (pools, (agents, racks)) = std::thread::scope(|scope| {
+    let (pools, (agents, racks), runner_pools) = std::thread::scope(|scope| {
         let racks = scope.spawn(|| {
             let bearer = testflinger_bearer(desired, &reader, credentials, now);
             let rack_credentials = racks::RackCredentials {
@@ -53,12 +58,26 @@ pub fn snapshot(
             };
             racks::snapshot_racks(desired, &reader, &rack_credentials, now)
         });
+        let runner_pools = scope.spawn(|| {
+            runner_pools::snapshot_runner_pools(
+                desired,
+                &reader,
+                &credentials.gitlab_token,
+                &credentials.docker_host,
+                redactor,
+            )
+        });
         let pools = snapshot_device_pools(desired, &reader, credentials, now);
-        (pools, racks.join().expect("rack reads do not panic"))
+        (
+            pools,
+            racks.join().expect("rack reads do not panic"),
+            runner_pools.join().expect("runner pool reads do not panic"),
+        )
     });
     Snapshot {
         agents,
         racks,
+        runner_pools,
         ..pools
     }
 }

@@ -7,6 +7,7 @@ mod faults;
 mod inputs;
 mod plan;
 mod racks;
+mod runners;
 mod secrets;
 mod support;
 

@@ -1,0 +1,241 @@
+//! Carrying out runner-pool actions. Start: register the runner (`POST /user/runners`), render
+//! its container spec with the new token, create and start the container; a failure after
+//! registering deletes the runner again. Remove: pause the runner, check again that no job
+//! landed on it (if one did, resume it and say so), delete it, remove its container; a 404 on
+//! either means already gone. Orphans: remove the container. Decides nothing.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::docker::{self, ContainerSpec};
+use super::gitlab::{self, NewRunner};
+use super::http::{Removal, Writer};
+use crate::load::Desired;
+use crate::plan::{RunnerRemoval, RunnerStart};
+use crate::render::Templates;
+use crate::secret::Secret;
+use crate::sources::gitlab::fetch_running_jobs;
+use crate::sources::http::Reader;
+
+/// What happened to one runner-pool action.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunnerRecord {
+    pub pool: String,
+    /// `start`, `remove` or `remove-orphan`.
+    pub action: String,
+    pub name: String,
+    pub runner_id: Option<u64>,
+    pub container_id: Option<String>,
+    pub done: bool,
+    /// Why it did not happen, or what was noticed (e.g. "already gone").
+    pub note: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Everything the runner actions talk to.
+pub struct RunnerExecutor<'a> {
+    pub desired: &'a Desired,
+    pub templates: &'a Templates,
+    pub gitlab_reader: &'a Reader,
+    pub gitlab_writer: &'a Writer,
+    pub gitlab_base: &'a str,
+    pub token: &'a Secret,
+    pub docker_writer: &'a Writer,
+    pub docker_base: &'a str,
+}
+
+impl RunnerExecutor<'_> {
+    /// Registers a runner and starts its container.
+    pub fn start(&self, pool: &str, start: &RunnerStart) -> RunnerRecord {
+        let mut record = RunnerRecord {
+            pool: pool.to_string(),
+            action: "start".into(),
+            name: start.name.clone(),
+            runner_id: None,
+            container_id: None,
+            done: false,
+            note: None,
+            error: None,
+        };
+        let new = NewRunner {
+            runner_type: "instance_type",
+            group_id: None,
+            project_id: None,
+            description: &start.name,
+            tag_list: &start.tags,
+            run_untagged: false,
+            locked: false,
+            paused: false,
+        };
+        let created =
+            match gitlab::create_runner(self.gitlab_writer, self.gitlab_base, self.token, &new) {
+                Ok(created) => created,
+                Err(e) => {
+                    record.error = Some(e.to_string());
+                    return record;
+                }
+            };
+        record.runner_id = Some(created.id);
+        let result = self
+            .start_container(pool, start, created.id, &created.token)
+            .map(|id| record.container_id = Some(id));
+        match result {
+            Ok(()) => record.done = true,
+            Err(e) => {
+                // Do not leave a registered runner without a container behind.
+                let cleanup = gitlab::delete_runner(
+                    self.gitlab_writer,
+                    self.gitlab_base,
+                    self.token,
+                    created.id,
+                );
+                record.error = Some(match cleanup {
+                    Ok(_) => format!("{e}; the runner was deleted again"),
+                    Err(c) => format!("{e}; deleting the runner again failed too: {c}"),
+                });
+            }
+        }
+        record
+    }
+
+    fn start_container(
+        &self,
+        pool: &str,
+        start: &RunnerStart,
+        runner_id: u64,
+        token: &Secret,
+    ) -> Result<String, String> {
+        let text = self
+            .templates
+            .render_runner_spec(
+                self.desired,
+                pool,
+                &start.name,
+                &runner_id.to_string(),
+                token.expose(),
+            )
+            .map_err(|e| e.to_string())?;
+        let spec = parse_spec(&text)
+            .map_err(|e| format!("the rendered container spec is not usable: {e}"))?;
+        // Named after the runner id, which GitLab never hands out twice.
+        let container_name = format!(
+            "{}r{runner_id}",
+            crate::sources::runner_pools::runner_prefix(pool)
+        );
+        let id =
+            docker::create_container(self.docker_writer, self.docker_base, &container_name, &spec)
+                .map_err(|e| e.to_string())?;
+        docker::start_container(self.docker_writer, self.docker_base, &id)
+            .map_err(|e| e.to_string())?;
+        Ok(id)
+    }
+
+    /// Removes a runner (unless a job landed on it) and its container, or an orphan container.
+    pub fn remove(&self, pool: &str, removal: &RunnerRemoval) -> RunnerRecord {
+        let mut record = RunnerRecord {
+            pool: pool.to_string(),
+            action: if removal.runner_id.is_some() {
+                "remove"
+            } else {
+                "remove-orphan"
+            }
+            .into(),
+            name: removal.detail.clone(),
+            runner_id: removal.runner_id,
+            container_id: removal.container_id.clone(),
+            done: false,
+            note: None,
+            error: None,
+        };
+        if let Some(id) = removal.runner_id {
+            match self.remove_runner(id) {
+                Ok(Some(note)) if note.starts_with("kept") => {
+                    record.note = Some(note);
+                    return record;
+                }
+                Ok(note) => record.note = note,
+                Err(e) => {
+                    record.error = Some(e);
+                    return record;
+                }
+            }
+        }
+        if let Some(container) = &removal.container_id {
+            match docker::remove_container(self.docker_writer, self.docker_base, container, true) {
+                Ok(Removal::Removed) => {}
+                Ok(Removal::AlreadyGone) => record.note = Some("container already gone".into()),
+                Err(e) => {
+                    record.error = Some(e.to_string());
+                    return record;
+                }
+            }
+        }
+        record.done = true;
+        record
+    }
+
+    /// Pause, re-check, delete. `Ok(Some("kept …"))` when a job landed meanwhile.
+    fn remove_runner(&self, id: u64) -> Result<Option<String>, String> {
+        gitlab::pause_runner(self.gitlab_writer, self.gitlab_base, self.token, id)
+            .map_err(|e| e.to_string())?;
+        let running = fetch_running_jobs(self.gitlab_reader, self.gitlab_base, self.token, id)
+            .map_err(|e| e.to_string())?;
+        if let Some(job) = running.first() {
+            let resumed =
+                gitlab::resume_runner(self.gitlab_writer, self.gitlab_base, self.token, id);
+            let tail = match resumed {
+                Ok(()) => "resumed".to_string(),
+                Err(e) => format!("resuming it failed: {e}"),
+            };
+            return Ok(Some(format!(
+                "kept: job {} landed on runner {id} between plan and delete; {tail}",
+                job.id
+            )));
+        }
+        match gitlab::delete_runner(self.gitlab_writer, self.gitlab_base, self.token, id)
+            .map_err(|e| e.to_string())?
+        {
+            Removal::Removed => Ok(None),
+            Removal::AlreadyGone => Ok(Some("runner already gone".into())),
+        }
+    }
+}
+
+/// The rendered JSON container spec → the Docker executor's spec.
+fn parse_spec(text: &str) -> Result<ContainerSpec, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let map = |v: &Value| -> Vec<(String, String)> {
+        v.as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let host = &v["HostConfig"];
+    Ok(ContainerSpec {
+        image: v["Image"].as_str().ok_or("Image is missing")?.to_string(),
+        cmd: strings(&v["Cmd"]),
+        env: map(&v["Env"])
+            .into_iter()
+            .map(|(k, val)| (k, Secret::new(val)))
+            .collect(),
+        labels: map(&v["Labels"]).into_iter().collect(),
+        nano_cpus: host["NanoCpus"].as_i64().unwrap_or(0),
+        memory: host["Memory"].as_i64().unwrap_or(0),
+        network_mode: host["NetworkMode"].as_str().map(str::to_string),
+        cap_drop: strings(&host["CapDrop"]),
+        cap_add: strings(&host["CapAdd"]),
+        security_opt: strings(&host["SecurityOpt"]),
+    })
+}

@@ -1,0 +1,144 @@
+//! Reading what runner pools need: our runners (one paged list per pool, filtered by tags,
+//! then details, running jobs and the last finished job per runner of ours), the pending
+//! jobs of the pool's projects (paged), and the containers carrying our labels. Read-only.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use super::docker::{self, DockerHost};
+use super::gitlab::{self, RunnerFilter};
+use super::http::{ApiError, Reader};
+use crate::load::{Desired, RunnerPool};
+use crate::parallel::{Task, run_parallel};
+use crate::secret::{Redactor, Secret};
+use crate::snapshot::{ContainerView, PendingJobView, RunnerPoolState, RunnerView};
+
+/// Label on every container devicepool creates: the pool's name.
+pub const POOL_LABEL: &str = "devicepool.pool";
+/// Label holding the GitLab runner id of the container.
+pub const RUNNER_LABEL: &str = "devicepool.runner-id";
+/// Label marking a container as ours.
+pub const MANAGED_LABEL: &str = "devicepool.managed";
+
+/// Runner description (and container name) prefix of a pool.
+pub fn runner_prefix(pool: &str) -> String {
+    format!("devicepool-{pool}-")
+}
+
+/// Reads every enabled runner pool.
+pub fn snapshot_runner_pools(
+    desired: &Desired,
+    reader: &Reader,
+    gitlab_token: &Secret,
+    docker_host: &str,
+    redactor: &Redactor,
+) -> BTreeMap<String, Result<RunnerPoolState, ApiError>> {
+    let pools: Vec<(&String, &RunnerPool)> = desired
+        .runner_pools
+        .iter()
+        .filter(|(_, p)| !p.disabled)
+        .collect();
+    let (Some(gl), false) = (&desired.sources.gitlab, pools.is_empty()) else {
+        return BTreeMap::new();
+    };
+    let docker = DockerHost::parse(docker_host).map(|host| {
+        (
+            host.reader(&desired.settings.http, redactor.clone()),
+            host.base_url(),
+        )
+    });
+    let results = Mutex::new(BTreeMap::new());
+    let tasks: Vec<Task<'_>> = pools
+        .iter()
+        .map(|(name, pool)| {
+            let (results, docker) = (&results, &docker);
+            Box::new(move || {
+                let state = match docker {
+                    Ok((docker_reader, docker_base)) => read_pool(
+                        reader,
+                        &gl.url,
+                        gitlab_token,
+                        docker_reader,
+                        docker_base,
+                        name,
+                        pool,
+                    ),
+                    Err(e) => Err(ApiError {
+                        api: "docker",
+                        method: "GET",
+                        url: docker_host.to_string(),
+                        failure: super::http::Failure::Protocol(format!("bad Docker host: {e}")),
+                    }),
+                };
+                results.lock().unwrap().insert((*name).clone(), state);
+            }) as Task<'_>
+        })
+        .collect();
+    run_parallel(desired.settings.http.parallel_requests, tasks);
+    results.into_inner().unwrap()
+}
+
+fn read_pool(
+    reader: &Reader,
+    base: &str,
+    token: &Secret,
+    docker_reader: &Reader,
+    docker_base: &str,
+    name: &str,
+    pool: &RunnerPool,
+) -> Result<RunnerPoolState, ApiError> {
+    let prefix = runner_prefix(name);
+    let filter = RunnerFilter {
+        all: true,
+        tags: &pool.tags,
+        ..RunnerFilter::default()
+    };
+    let listed = gitlab::fetch_runners(reader, base, token, &filter)?;
+    let mut runners = Vec::new();
+    for runner in listed
+        .into_iter()
+        .filter(|r| r.description.starts_with(&prefix))
+    {
+        let details = gitlab::fetch_runner(reader, base, token, runner.id)?;
+        let running = gitlab::fetch_running_jobs(reader, base, token, runner.id)?;
+        let last = gitlab::fetch_last_finished_job(reader, base, token, runner.id)?;
+        runners.push(RunnerView {
+            id: runner.id,
+            description: runner.description,
+            status: details.status,
+            created_at: details.created_at.or(runner.created_at),
+            contacted_at: details.contacted_at,
+            running_jobs: running.len() as u32,
+            last_finished_at: last.and_then(|j| j.finished_at),
+        });
+    }
+    let mut pending_jobs = Vec::new();
+    for project in &pool.projects {
+        for job in gitlab::fetch_pending_jobs(reader, base, token, project)? {
+            pending_jobs.push(PendingJobView {
+                id: job.id,
+                project: project.clone(),
+                tags: job.tag_list,
+            });
+        }
+    }
+    let containers = docker::fetch_containers(
+        docker_reader,
+        docker_base,
+        &[(POOL_LABEL, name), (MANAGED_LABEL, "true")],
+    )?
+    .into_iter()
+    .map(|c| ContainerView {
+        runner_id: c.labels.get(RUNNER_LABEL).and_then(|v| v.parse().ok()),
+        created: jiff::Timestamp::from_second(c.created).ok(),
+        id: c.id,
+        name: c.name,
+        state: c.state,
+    })
+    .collect();
+    Ok(RunnerPoolState {
+        runners,
+        pending_jobs,
+        containers,
+    })
+}

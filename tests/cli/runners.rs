@@ -1,0 +1,324 @@
+//! Runner pools: GitLab runners in containers, started for pending jobs and removed when idle,
+//! offline or orphaned — driven through the binary against the GitLab and Docker fakes.
+
+use std::collections::BTreeSet;
+
+use devicepool::sim::{Fault, Fleet};
+
+use crate::support::Outcome;
+
+const IMAGE: &str = "gitlab/gitlab-runner:latest";
+
+struct RunnerLab {
+    fleet: Fleet,
+    dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+}
+
+impl RunnerLab {
+    fn new(extra: &str) -> RunnerLab {
+        let fleet = Fleet::start().unwrap();
+        fleet.docker.add_image(IMAGE);
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("runners.yaml");
+        let yaml = format!(
+            "version: 1\nsettings:\n  state_dir: state\n  http: {{timeout: 3s, retries: 1, backoff: 10ms}}\nsources:\n  gitlab:\n    url: {}\n    token_env: GITLAB_TOKEN\n  docker:\n    host: {}\nrunner_pools:\n  autogit:\n    tags: [autogit, docker]\n    projects: [group/app]\n    image: {IMAGE}\n    cpus: 4\n    memory: 6g\n    idle_cooldown: 5m\n    offline_grace: 10m\n    min_idle: 0\n    max_runners: 10\n    max_remove_fraction: 1.0\n{extra}",
+            fleet.gitlab.url(),
+            fleet.docker.host()
+        );
+        std::fs::write(&config, yaml).unwrap();
+        RunnerLab { fleet, dir, config }
+    }
+
+    fn run(&self, args: &[&str]) -> Outcome {
+        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
+        cmd.current_dir(self.dir.path())
+            .env_remove("DOCKER_HOST")
+            .env("GITLAB_TOKEN", self.fleet.gitlab.admin_token())
+            .env("DEVICEPOOL_NOW", self.fleet.gitlab.now().to_string())
+            .args(args)
+            .arg(self.config.to_str().unwrap());
+        Outcome::of(&mut cmd)
+    }
+
+    fn apply(&self) -> Outcome {
+        let out = self.run(&["apply", "--format", "json"]);
+        assert!(out.code == 0, "apply failed: {out:?}");
+        out
+    }
+
+    /// Ids of our runners GitLab knows.
+    fn runner_ids(&self) -> BTreeSet<u64> {
+        self.fleet.gitlab.runners().iter().map(|r| r.id).collect()
+    }
+
+    /// Runner ids deleted so far, from the request log.
+    fn deleted(&self) -> BTreeSet<u64> {
+        self.fleet
+            .gitlab
+            .server()
+            .requests()
+            .iter()
+            .filter(|r| r.method == "DELETE")
+            .filter_map(|r| r.path.rsplit('/').next().and_then(|id| id.parse().ok()))
+            .collect()
+    }
+
+    /// The runner processes of every running container contact GitLab.
+    fn heartbeat(&self) {
+        for container in self.fleet.docker.containers() {
+            let id = container
+                .labels
+                .get("devicepool.runner-id")
+                .and_then(|v| v.parse().ok());
+            if let (true, Some(id)) = (container.is_running(), id)
+                && self.runner_ids().contains(&id)
+            {
+                self.fleet.gitlab.contact(id);
+            }
+        }
+    }
+
+    fn running_job_runners(&self) -> BTreeSet<u64> {
+        self.fleet
+            .gitlab
+            .jobs()
+            .iter()
+            .filter(|j| j.status == "running")
+            .filter_map(|j| j.runner_id)
+            .collect()
+    }
+}
+
+#[test]
+fn a_simulated_day_starts_for_every_pending_job_and_removes_only_what_is_done() {
+    let lab = RunnerLab::new("");
+    let gl = &lab.fleet.gitlab;
+    let jobs: Vec<u64> = (0..4)
+        .map(|_| gl.add_pending_job("group/app", &["autogit"]))
+        .collect();
+    gl.add_pending_job("group/app", &["gpu"]);
+
+    // Morning burst: one run starts a runner per matching pending job.
+    let out = lab.apply();
+    assert_eq!(
+        out.json()["runners"].as_array().unwrap().len(),
+        4,
+        "{}",
+        out.stdout
+    );
+    let first: Vec<u64> = lab.runner_ids().into_iter().collect();
+    assert_eq!(first.len(), 4);
+    assert_eq!(
+        lab.fleet
+            .docker
+            .containers()
+            .iter()
+            .filter(|c| c.is_running())
+            .count(),
+        4
+    );
+    let spec = &lab.fleet.docker.containers()[0];
+    assert_eq!(spec.labels["devicepool.pool"], "autogit");
+    assert_eq!(spec.host_config["NanoCpus"], 4_000_000_000i64);
+    assert_eq!(spec.host_config["Memory"], 6i64 << 30);
+    assert_eq!(spec.host_config["SecurityOpt"][0], "no-new-privileges:true");
+    lab.heartbeat();
+    for (job, runner) in jobs.iter().zip(&first) {
+        gl.pick_up(*job, *runner);
+    }
+    lab.apply();
+    assert!(lab.deleted().is_empty(), "busy runners are never removed");
+
+    // More work arrives while all four are busy.
+    for _ in 0..3 {
+        gl.add_pending_job("group/app", &["docker"]);
+    }
+    lab.apply();
+    assert_eq!(lab.runner_ids().len(), 7);
+    lab.heartbeat();
+
+    // Two jobs finish; two minutes later nothing is removed (cooldown 5 m).
+    let running: Vec<_> = gl
+        .jobs()
+        .into_iter()
+        .filter(|j| j.status == "running")
+        .collect();
+    gl.finish_job(running[0].id, "success");
+    gl.finish_job(running[1].id, "success");
+    gl.advance_clock(120);
+    lab.heartbeat();
+    let before = lab.deleted();
+    lab.apply();
+    assert_eq!(lab.deleted(), before);
+
+    // Runner 3's container dies after its job; an orphan container appears.
+    gl.finish_job(running[2].id, "success");
+    let dead = first[2];
+    let dead_container = lab
+        .fleet
+        .docker
+        .containers()
+        .into_iter()
+        .find(|c| c.labels.get("devicepool.runner-id") == Some(&dead.to_string()))
+        .unwrap();
+    lab.fleet.docker.kill(&dead_container.id);
+    let orphan = lab.fleet.docker.add_container(
+        "devicepool-autogit-stray",
+        IMAGE,
+        &[
+            ("devicepool.pool", "autogit"),
+            ("devicepool.managed", "true"),
+            ("devicepool.runner-id", "99999"),
+        ],
+        "running",
+    );
+    let foreign = lab
+        .fleet
+        .docker
+        .add_container("someone-elses", IMAGE, &[], "exited");
+
+    // Past the cooldown: the idle runners go, with the orphan; the busy ones stay.
+    gl.advance_clock(240);
+    lab.heartbeat();
+    let busy = lab.running_job_runners();
+    lab.apply();
+    let removed = lab.deleted();
+    assert!(
+        removed.contains(&first[0]) && removed.contains(&first[1]),
+        "{removed:?}"
+    );
+    assert!(removed.is_disjoint(&busy), "a busy runner was removed");
+    assert!(
+        !removed.contains(&dead),
+        "the dead container's runner is still within its grace"
+    );
+    let names: Vec<String> = lab
+        .fleet
+        .docker
+        .containers()
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    assert!(!names.contains(&orphan), "the orphan container is removed");
+    assert!(
+        names.contains(&foreign),
+        "a container without our labels is never touched"
+    );
+
+    // Past the grace: the runner whose container died goes too.
+    gl.advance_clock(11 * 60);
+    lab.heartbeat();
+    let busy = lab.running_job_runners();
+    lab.apply();
+    let removed = lab.deleted();
+    assert!(removed.contains(&dead), "{removed:?}");
+    assert!(removed.is_disjoint(&busy), "a busy runner was removed");
+    // Over the whole day, every DELETE hit a runner of ours, and no running job lost its runner.
+    for job in gl.jobs().iter().filter(|j| j.status == "running") {
+        assert!(lab.runner_ids().contains(&job.runner_id.unwrap()));
+    }
+}
+
+#[test]
+fn a_job_landing_between_plan_and_delete_keeps_the_runner_and_says_why() {
+    let lab = RunnerLab::new("");
+    let gl = &lab.fleet.gitlab;
+    let id = gl.add_runner("devicepool-autogit-old-1", &["autogit", "docker"], false);
+    gl.contact(id);
+    lab.fleet.docker.add_container(
+        "devicepool-autogit-old-1",
+        IMAGE,
+        &[
+            ("devicepool.pool", "autogit"),
+            ("devicepool.managed", "true"),
+            ("devicepool.runner-id", &id.to_string()),
+        ],
+        "running",
+    );
+    gl.add_pending_job("group/app", &["gpu"]);
+    gl.advance_clock(600);
+    gl.contact(id);
+    // The pause is slow; a job lands on the runner meanwhile.
+    gl.server()
+        .inject("PUT", "/api/v4/runners/", Fault::delay(1500).times(1));
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("devicepool"))
+        .current_dir(lab.dir.path())
+        .env("GITLAB_TOKEN", gl.admin_token())
+        .env("DEVICEPOOL_NOW", gl.now().to_string())
+        .args(["apply", lab.config.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    gl.start_job(id, 1);
+    let out = {
+        let status = child.wait().unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut text).unwrap();
+        (status.code(), text)
+    };
+    assert_eq!(out.0, Some(0), "{}", out.1);
+    assert!(
+        out.1.contains("landed on runner"),
+        "the report says why: {}",
+        out.1
+    );
+    assert!(lab.deleted().is_empty(), "the runner was deleted");
+    let runner = gl.runners().into_iter().find(|r| r.id == id).unwrap();
+    assert!(!runner.paused, "the runner was resumed");
+}
+
+#[test]
+fn gitlab_or_docker_failing_holds_the_pool_and_removes_nothing() {
+    for (name, arrange) in [
+        (
+            "gitlab 500",
+            Box::new(|lab: &RunnerLab| {
+                lab.fleet
+                    .gitlab
+                    .server()
+                    .inject("GET", "/api/v4/runners", Fault::status(500))
+            }) as Box<dyn Fn(&RunnerLab)>,
+        ),
+        (
+            "gitlab 429",
+            Box::new(|lab: &RunnerLab| {
+                lab.fleet.gitlab.server().inject(
+                    "GET",
+                    "/api/v4/projects",
+                    Fault::status(429).with_header("Retry-After", "90"),
+                )
+            }),
+        ),
+        (
+            "docker down",
+            Box::new(|lab: &RunnerLab| {
+                std::fs::remove_file(lab.fleet.docker.socket_path()).unwrap()
+            }),
+        ),
+    ] {
+        let lab = RunnerLab::new("");
+        let gl = &lab.fleet.gitlab;
+        let id = gl.add_runner("devicepool-autogit-idle-1", &["autogit", "docker"], false);
+        gl.advance_clock(3600);
+        gl.add_pending_job("group/app", &["autogit"]);
+        arrange(&lab);
+        let out = lab.run(&["apply"]);
+        assert_eq!(out.code, 4, "{name}: {out:?}");
+        assert!(
+            out.stdout.contains("held   autogit"),
+            "{name}: {}",
+            out.stdout
+        );
+        assert!(lab.deleted().is_empty(), "{name}: removed on failed data");
+        assert!(lab.runner_ids().contains(&id));
+        let created = gl
+            .server()
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count();
+        assert_eq!(created, 0, "{name}: started on failed data");
+    }
+}
