@@ -26,6 +26,8 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
         .replace("http://lambdatest.sim.invalid", &fleet.lambdatest.url())
         .replace("http://maas.sim.invalid/MAAS", &fleet.maas.url())
         .replace("http://testflinger.sim.invalid", &fleet.testflinger.url())
+        .replace("http://gitlab.sim.invalid", &fleet.gitlab.url())
+        .replace("unix:///docker.sim.invalid.sock", &fleet.docker.host())
         .replace("cli: hyperexecute", &format!("cli: {}", cli.display()));
     let config = work.path().join("demo.yaml");
     std::fs::write(&config, text)?;
@@ -36,6 +38,7 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
         "LT_USERNAME" => Some(SIM_USERNAME.to_string()),
         "LT_ACCESS_KEY" => Some(SIM_ACCESS_KEY.to_string()),
         "MAAS_API_KEY" => Some(fleet.maas.api_key()),
+        "GITLAB_TOKEN" => Some(fleet.gitlab.admin_token()),
         other if other.starts_with("TC_TOKEN_") => {
             Some(format!("sim-token-{}", other.to_lowercase()))
         }
@@ -53,6 +56,10 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
         Format::Text => report::apply_text(&applied),
         Format::Json => report::json(&applied),
     });
+    // The new runners' processes start and contact GitLab, as real ones would.
+    for runner in fleet.gitlab.runners() {
+        fleet.gitlab.contact(runner.id);
+    }
     let second = make_plan(&prepared);
     show(
         "Plan 2: after the launches (their jobs are `initiated`)",
@@ -68,9 +75,10 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
         );
     }
     crate::report::emit(&format!(
-        "\nConverged: {} job(s) launched and {} deploy(s) submitted; the second plan starts nothing. Requests served: Taskcluster {}, LambdaTest {}.\n",
+        "\nConverged: {} job(s) launched, {} deploy(s) submitted, {} runner action(s) done; the second plan changes nothing. Requests served: Taskcluster {}, LambdaTest {}.\n",
         applied.launches.iter().filter(|l| l.launched).count(),
         applied.deploys.iter().filter(|d| d.submitted).count(),
+        applied.runners.iter().filter(|r| r.done).count(),
         fleet.taskcluster.server().requests().len(),
         fleet.lambdatest.server().requests().len(),
     ));
@@ -86,8 +94,9 @@ fn show(title: &str, plan: &Plan, format: Format) {
 }
 
 /// Fills the fakes: every device active except a few busy ones, one quarantined worker,
-/// pending tasks per queue, jobs of another team in the org, and a rack of eight machines
-/// (one agent offline, one machine without an agent).
+/// pending tasks per queue, jobs of another team in the org, a rack of eight machines (one
+/// agent offline, one machine without an agent), and a runner pool with three pending jobs,
+/// a runner that never came up and a container left behind by an earlier run.
 fn seed(fleet: &Fleet, desired: &load::Desired) {
     let pending = [("a55-perf", 25), ("p9-unit", 6), ("s24-alpha", 0)];
     for (name, pool) in &desired.device_pools {
@@ -121,6 +130,28 @@ fn seed(fleet: &Fleet, desired: &load::Desired) {
                 .add_agent(&host, state, &[&host], "TOR3", Some(("pass", 4)));
         }
     }
+    fleet.docker.add_image("gitlab/gitlab-runner:latest");
+    for tags in [
+        &["autogit"][..],
+        &["autogit", "docker"],
+        &["docker"],
+        &["gpu"],
+    ] {
+        fleet.gitlab.add_pending_job("group/app", tags);
+    }
+    fleet
+        .gitlab
+        .add_runner("devicepool-autogit-lost-1", &["autogit", "docker"], false);
+    fleet.docker.add_container(
+        "devicepool-autogit-r999",
+        "gitlab/gitlab-runner:latest",
+        &[
+            ("devicepool.pool", "autogit"),
+            ("devicepool.managed", "true"),
+            ("devicepool.runner-id", "999"),
+        ],
+        "exited",
+    );
     let earlier = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(20);
     for status in ["initiated", "initiated", "completed"] {
         fleet.lambdatest.add_job(

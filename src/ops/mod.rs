@@ -61,8 +61,9 @@ fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     let loaded = load::load(path)?;
     let pools = loaded.desired.device_pools.len();
     let racks = loaded.desired.racks.len();
+    let runner_pools = loaded.desired.runner_pools.len();
     crate::report::emit(&format!(
-        "{}: valid ({pools} device pool(s), {racks} rack(s))\n",
+        "{}: valid ({pools} device pool(s), {racks} rack(s), {runner_pools} runner pool(s))\n",
         path.display()
     ));
     Ok(Exit::Clean)

@@ -179,6 +179,7 @@ fn the_shipped_plans_are_valid() {
         "plans/demo.yaml",
         "plans/lambdatest-example.yaml",
         "plans/testflinger-example.yaml",
+        "plans/gitlab-runners-example.yaml",
     ] {
         let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
         assert_cmd::cargo::cargo_bin_cmd!("devicepool")

@@ -322,3 +322,42 @@ fn gitlab_or_docker_failing_holds_the_pool_and_removes_nothing() {
         assert_eq!(created, 0, "{name}: started on failed data");
     }
 }
+
+#[test]
+fn gitlab_and_runner_tokens_stay_out_of_output_and_disk() {
+    let lab = RunnerLab::new("");
+    let gl = &lab.fleet.gitlab;
+    for _ in 0..2 {
+        gl.add_pending_job("group/app", &["autogit"]);
+    }
+    let mut seen = String::new();
+    for verb in ["plan", "apply"] {
+        // JSON output carries the rendered container specs.
+        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
+        cmd.current_dir(lab.dir.path())
+            .env("DEVICEPOOL_LOG", "trace")
+            .env("GITLAB_TOKEN", gl.admin_token())
+            .env("DEVICEPOOL_NOW", gl.now().to_string())
+            .args([
+                "-vvv",
+                verb,
+                "--format",
+                "json",
+                lab.config.to_str().unwrap(),
+            ]);
+        let out = Outcome::of(&mut cmd);
+        assert_eq!(out.code, 0, "{out:?}");
+        seen.push_str(&out.stdout);
+        seen.push_str(&out.stderr);
+    }
+    for file in crate::support::files_under(lab.dir.path()) {
+        seen.push_str(&String::from_utf8_lossy(&std::fs::read(file).unwrap()));
+    }
+    let runners = gl.runners();
+    assert_eq!(runners.len(), 2);
+    assert!(seen.contains("<redacted>"));
+    assert!(!seen.contains(&gl.admin_token()), "the GitLab token leaked");
+    for runner in runners {
+        assert!(!seen.contains(&runner.token), "a runner token leaked");
+    }
+}
