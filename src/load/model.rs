@@ -50,6 +50,11 @@ pub struct Settings {
     /// Most actions (job starts plus deploys) in one run across all pools and racks; shared
     /// out round-robin. No global cap when absent.
     pub max_actions_per_run: Option<u32>,
+    /// How long a saved plan (`plan --out`) may be applied after its snapshot: the maximum
+    /// age of the data an apply acts on.
+    #[serde(with = "friendly_duration")]
+    #[schemars(with = "String")]
+    pub plan_lifetime: Duration,
 }
 
 impl Default for Settings {
@@ -60,6 +65,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             launch: LaunchSettings::default(),
             max_actions_per_run: None,
+            plan_lifetime: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -154,6 +160,10 @@ pub struct GitlabSource {
     /// Environment variable holding an admin token with the `create_runner` scope.
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
     pub token_env: String,
+    /// Per-request timeout for this API, overriding `settings.http.timeout`.
+    #[serde(default, with = "optional_duration")]
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Duration>,
 }
 
 /// A Docker Engine.
@@ -163,6 +173,10 @@ pub struct DockerSource {
     /// `unix:///var/run/docker.sock` or `tcp://host:2375`. Default: `DOCKER_HOST`, else the
     /// local socket.
     pub host: Option<String>,
+    /// Per-request timeout for this API, overriding `settings.http.timeout`.
+    #[serde(default, with = "optional_duration")]
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Duration>,
 }
 
 /// A pool of GitLab runners, one container each.
@@ -230,6 +244,10 @@ pub struct MaasSource {
     /// Environment variable holding the API key `consumer_key:token_key:token_secret`.
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
     pub api_key_env: String,
+    /// Per-request timeout for this API, overriding `settings.http.timeout`.
+    #[serde(default, with = "optional_duration")]
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Duration>,
 }
 
 /// A Testflinger server.
@@ -244,6 +262,10 @@ pub struct TestflingerSource {
     /// Environment variable holding the client secret (needed with `client_id`).
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
     pub client_secret_env: Option<String>,
+    /// Per-request timeout for this API, overriding `settings.http.timeout`.
+    #[serde(default, with = "optional_duration")]
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Duration>,
 }
 
 /// A rack: the MAAS machines carrying all `maas_tags`, each deployed through its Testflinger
@@ -296,6 +318,10 @@ pub struct TaskclusterSource {
     /// Root URL, e.g. `https://firefox-ci-tc.services.mozilla.com`.
     #[schemars(url)]
     pub root_url: String,
+    /// Per-request timeout for this API, overriding `settings.http.timeout`.
+    #[serde(default, with = "optional_duration")]
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Duration>,
 }
 
 /// LambdaTest HyperExecute account and behaviour.
@@ -344,6 +370,10 @@ pub struct LambdatestSource {
     #[serde(default = "default_max_pages")]
     #[schemars(range(min = 1))]
     pub max_pages: u32,
+    /// Per-request timeout for this API, overriding `settings.http.timeout`.
+    #[serde(default, with = "optional_duration")]
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Duration>,
 }
 
 /// A pool of real devices serving one Taskcluster task queue.

@@ -19,9 +19,6 @@ use crate::snapshot::Snapshot;
 pub use model::*;
 pub use recheck::{Verdict, recheck};
 
-/// How long a saved plan stays applicable.
-pub const PLAN_LIFETIME: SignedDuration = SignedDuration::from_mins(15);
-
 /// Where the desired state came from, recorded in the plan.
 #[derive(Debug, Clone)]
 pub struct Origin {
@@ -171,7 +168,10 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
         config_path: origin.config_path.clone(),
         config_hash: origin.config_hash.clone(),
         snapshot_at: now,
-        expires_at: now.checked_add(PLAN_LIFETIME).unwrap_or(now),
+        expires_at: SignedDuration::try_from(desired.settings.plan_lifetime)
+            .ok()
+            .and_then(|lifetime| now.checked_add(lifetime).ok())
+            .unwrap_or(now),
         device_pools: pools,
         racks,
         runner_pools,

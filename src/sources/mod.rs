@@ -48,26 +48,32 @@ pub fn snapshot(
     redactor: &Redactor,
     now: Timestamp,
 ) -> Snapshot {
-    let reader = Reader::new(&desired.settings.http, redactor.clone());
+    let readers = Readers::new(desired, redactor);
     let (pools, (agents, racks), runner_pools) = std::thread::scope(|scope| {
         let racks = scope.spawn(|| {
-            let bearer = testflinger_bearer(desired, &reader, credentials, now);
+            let bearer = testflinger_bearer(desired, &readers.testflinger, credentials, now);
             let rack_credentials = racks::RackCredentials {
                 maas_api_key: &credentials.maas_api_key,
                 bearer,
             };
-            racks::snapshot_racks(desired, &reader, &rack_credentials, now)
+            racks::snapshot_racks(
+                desired,
+                &readers.maas,
+                &readers.testflinger,
+                &rack_credentials,
+                now,
+            )
         });
         let runner_pools = scope.spawn(|| {
             runner_pools::snapshot_runner_pools(
                 desired,
-                &reader,
+                &readers.gitlab,
                 &credentials.gitlab_token,
                 &credentials.docker_host,
                 redactor,
             )
         });
-        let pools = snapshot_device_pools(desired, &reader, credentials, now);
+        let pools = snapshot_device_pools(desired, &readers, credentials, now);
         (
             pools,
             racks.join().expect("rack reads do not panic"),
@@ -79,6 +85,33 @@ pub fn snapshot(
         racks,
         runner_pools,
         ..pools
+    }
+}
+
+/// One reader per API, each with that source's timeout (or `settings.http.timeout`).
+pub struct Readers {
+    pub taskcluster: Reader,
+    pub lambdatest: Reader,
+    pub maas: Reader,
+    pub testflinger: Reader,
+    pub gitlab: Reader,
+}
+
+impl Readers {
+    pub fn new(desired: &Desired, redactor: &Redactor) -> Readers {
+        let sources = &desired.sources;
+        let reader = |timeout: Option<std::time::Duration>| {
+            let mut settings = desired.settings.http.clone();
+            settings.timeout = timeout.unwrap_or(settings.timeout);
+            Reader::new(&settings, redactor.clone())
+        };
+        Readers {
+            taskcluster: reader(sources.taskcluster.as_ref().and_then(|s| s.timeout)),
+            lambdatest: reader(sources.lambdatest.as_ref().and_then(|s| s.timeout)),
+            maas: reader(sources.maas.as_ref().and_then(|s| s.timeout)),
+            testflinger: reader(sources.testflinger.as_ref().and_then(|s| s.timeout)),
+            gitlab: reader(sources.gitlab.as_ref().and_then(|s| s.timeout)),
+        }
     }
 }
 
@@ -102,7 +135,7 @@ pub fn testflinger_bearer(
 
 fn snapshot_device_pools(
     desired: &Desired,
-    reader: &Reader,
+    readers: &Readers,
     credentials: &ReadCredentials,
     now: Timestamp,
 ) -> Snapshot {
@@ -144,13 +177,13 @@ fn snapshot_device_pools(
     let mut tasks: Vec<Task<'_>> = Vec::new();
     // The job history is the one sequential read (cursor pages); start it first.
     tasks.push(Box::new(|| {
-        *jobs.lock().unwrap() = Some(lambdatest::fetch_jobs(reader, &account, since));
+        *jobs.lock().unwrap() = Some(lambdatest::fetch_jobs(&readers.lambdatest, &account, since));
     }));
     tasks.push(Box::new(|| {
-        *devices.lock().unwrap() = Some(lambdatest::fetch_devices(reader, &account));
+        *devices.lock().unwrap() = Some(lambdatest::fetch_devices(&readers.lambdatest, &account));
     }));
     for queue in &queues {
-        let (reader, counts, quarantined) = (&reader, &counts, &quarantined);
+        let (reader, counts, quarantined) = (&readers.taskcluster, &counts, &quarantined);
         tasks.push(Box::new(move || {
             let got = taskcluster::fetch_counts(reader, &tc.root_url, queue);
             counts.lock().unwrap().insert(*queue, got);

@@ -38,6 +38,7 @@ pub struct RackCredentials<'a> {
 #[allow(clippy::type_complexity)]
 pub fn snapshot_racks(
     desired: &Desired,
+    maas_reader: &Reader,
     reader: &Reader,
     credentials: &RackCredentials<'_>,
     now: Timestamp,
@@ -77,7 +78,7 @@ pub fn snapshot_racks(
         tasks.push(Box::new(move || {
             let nonce = format!("{:x}", now.as_nanosecond() ^ (name.len() as i128) << 7);
             let got = maas::fetch_machines(
-                reader,
+                maas_reader,
                 &maas_source.url,
                 credentials.maas_api_key,
                 &rack.maas_tags,

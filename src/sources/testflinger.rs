@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::http::{ApiError, Failure, Get, Reader, encode_component};
+use super::http::{ApiError, Failure, Get, Reader, display_url, encode_component};
 use crate::secret::Secret;
 use crate::snapshot::{TestflingerAgent, TestflingerJob, TestflingerResult};
 
@@ -129,22 +129,32 @@ pub fn fetch_token(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(pair)
     ));
-    let wire: WireToken =
-        reader.post_for_token(API, &url(base, "/v1/oauth2/token"), basic.expose())?;
-    Ok(token_from_wire(wire, now))
+    let endpoint = url(base, "/v1/oauth2/token");
+    let wire: WireToken = reader.post_for_token(API, &endpoint, basic.expose())?;
+    token_from_wire(wire, now).map_err(|message| ApiError {
+        api: API,
+        method: "POST",
+        url: display_url(&endpoint, &[]),
+        failure: Failure::Decode(message),
+    })
 }
 
 /// Decodes a token reply exactly as `fetch_token` does; `now` is the caller's clock.
 pub(crate) fn decode_token(body: &str, now: Timestamp) -> Result<Token, String> {
     let wire: WireToken = serde_json::from_str(body).map_err(|e| e.to_string())?;
-    Ok(token_from_wire(wire, now))
+    token_from_wire(wire, now)
 }
 
-fn token_from_wire(wire: WireToken, now: Timestamp) -> Token {
-    Token {
+/// The token and its expiry instant; an `expires_in` that puts the expiry outside the
+/// representable range of instants (the server's number, not ours) is a decode error.
+fn token_from_wire(wire: WireToken, now: Timestamp) -> Result<Token, String> {
+    let expires_at = now
+        .checked_add(SignedDuration::from_secs(wire.expires_in))
+        .map_err(|_| format!("expires_in {} is out of range", wire.expires_in))?;
+    Ok(Token {
         access_token: Secret::new(wire.access_token),
-        expires_at: now + SignedDuration::from_secs(wire.expires_in),
-    }
+        expires_at,
+    })
 }
 
 /// `GET /v1/agents/data`: every agent's raw record (no pagination).
@@ -325,6 +335,20 @@ mod tests {
             .as_str()
             .expect("id")
             .to_string()
+    }
+
+    #[test]
+    fn an_out_of_range_expires_in_is_an_error_not_a_panic() {
+        // Reproduced through the `api_responses` fuzz target: `now + expires_in` overflowed and
+        // panicked.
+        let now: Timestamp = "2026-11-25T10:00:00Z".parse().expect("now");
+        for expires_in in [i64::MAX, i64::MIN, 1_000_000_000_000] {
+            let body = format!(r#"{{"access_token":"t","expires_in":{expires_in}}}"#);
+            let e = decode_token(&body, now).expect_err("out of range");
+            assert_eq!(e, format!("expires_in {expires_in} is out of range"));
+        }
+        let token = decode_token(r#"{"access_token":"t","expires_in":-5}"#, now).expect("past");
+        assert!(!token.is_fresh(now));
     }
 
     #[test]

@@ -174,3 +174,31 @@ fn an_unreachable_api_holds_with_no_response() {
     out.expect_code(4);
     assert!(held_reason(&out, "a55").contains("no response"));
 }
+
+#[test]
+fn a_per_source_timeout_holds_only_the_slow_source() {
+    let lab = two_pools();
+    let yaml = lab.config_yaml().replace(
+        &format!("    root_url: {}\n", lab.fleet.taskcluster.url()),
+        &format!(
+            "    root_url: {}\n    timeout: 300ms\n",
+            lab.fleet.taskcluster.url()
+        ),
+    );
+    std::fs::write(&lab.config, yaml).unwrap();
+    lab.fleet
+        .taskcluster
+        .server()
+        .inject("GET", "/api/queue", Fault::delay(800));
+    lab.fleet
+        .lambdatest
+        .server()
+        .inject("GET", "/", Fault::delay(800));
+    let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    out.expect_code(4);
+    for name in ["a55", "p9"] {
+        let reason = held_reason(&out, name);
+        assert!(reason.starts_with("source failed: taskcluster"), "{reason}");
+        assert!(reason.contains("no response"), "{reason}");
+    }
+}
