@@ -43,20 +43,34 @@ pub fn plan_text(plan: &Plan) -> String {
     out
 }
 
-fn pool_text(out: &mut String, pool: &DevicePoolPlan) {
-    let _ = write!(out, "device pool {} ({}): ", pool.pool, pool.task_queue);
-    match &pool.status {
+/// The first line of a pool or rack; false when there is nothing more to say (held or
+/// disabled).
+fn status_line(out: &mut String, head: &str, status: &PoolStatus, summary: &str) -> bool {
+    match status {
         PoolStatus::Held { reason } => {
-            let _ = writeln!(out, "HELD, nothing planned\n  {reason}");
-            return;
+            let _ = writeln!(out, "{head}: HELD, nothing planned\n  {reason}");
+            false
         }
         PoolStatus::Disabled => {
-            let _ = writeln!(out, "disabled");
-            return;
+            let _ = writeln!(out, "{head}: disabled");
+            false
         }
         PoolStatus::Planned => {
-            let _ = writeln!(out, "start {}", pool.starts.len());
+            let _ = writeln!(out, "{head}: {summary}");
+            true
         }
+    }
+}
+
+fn pool_text(out: &mut String, pool: &DevicePoolPlan) {
+    let head = format!("device pool {} ({})", pool.pool, pool.task_queue);
+    if !status_line(
+        out,
+        &head,
+        &pool.status,
+        &format!("start {}", pool.starts.len()),
+    ) {
+        return;
     }
     let _ = writeln!(out, "  {}", pool.reason);
     if let Some(n) = &pool.numbers {
@@ -95,19 +109,14 @@ fn pool_text(out: &mut String, pool: &DevicePoolPlan) {
 }
 
 fn rack_text(out: &mut String, rack: &RackPlan) {
-    let _ = write!(out, "rack {}: ", rack.rack);
-    match &rack.status {
-        PoolStatus::Held { reason } => {
-            let _ = writeln!(out, "HELD, nothing planned\n  {reason}");
-            return;
-        }
-        PoolStatus::Disabled => {
-            let _ = writeln!(out, "disabled");
-            return;
-        }
-        PoolStatus::Planned => {
-            let _ = writeln!(out, "deploy {}", rack.deploys.len());
-        }
+    let head = format!("rack {}", rack.rack);
+    if !status_line(
+        out,
+        &head,
+        &rack.status,
+        &format!("deploy {}", rack.deploys.len()),
+    ) {
+        return;
     }
     let _ = writeln!(out, "  {}", rack.reason);
     for machine in &rack.machines {
@@ -138,24 +147,14 @@ fn rack_text(out: &mut String, rack: &RackPlan) {
 }
 
 fn runner_pool_text(out: &mut String, pool: &RunnerPoolPlan) {
-    let _ = write!(out, "runner pool {}: ", pool.pool);
-    match &pool.status {
-        PoolStatus::Held { reason } => {
-            let _ = writeln!(out, "HELD, nothing planned\n  {reason}");
-            return;
-        }
-        PoolStatus::Disabled => {
-            let _ = writeln!(out, "disabled");
-            return;
-        }
-        PoolStatus::Planned => {
-            let _ = writeln!(
-                out,
-                "start {}, remove {}",
-                pool.starts.len(),
-                pool.removals.len()
-            );
-        }
+    let head = format!("runner pool {}", pool.pool);
+    let summary = format!(
+        "start {}, remove {}",
+        pool.starts.len(),
+        pool.removals.len()
+    );
+    if !status_line(out, &head, &pool.status, &summary) {
+        return;
     }
     let _ = writeln!(out, "  {}", pool.reason);
     if let Some(n) = &pool.numbers {
