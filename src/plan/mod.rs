@@ -1,7 +1,9 @@
 //! PLAN: the pure planner. `plan` turns (desired state, snapshot, now) into a `Plan`; it
 //! reads no clock, does no I/O and orders everything deterministically.
 
+mod budget;
 mod device_pool;
+mod preview;
 mod rack;
 mod runner_pool;
 #[cfg(test)]
@@ -12,11 +14,12 @@ mod recheck;
 #[cfg(test)]
 mod tests;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 
 use crate::load::Desired;
 use crate::snapshot::Snapshot;
 pub use model::*;
+pub use preview::preview;
 pub use recheck::{Verdict, recheck};
 
 /// Where the desired state came from, recorded in the plan.
@@ -76,7 +79,7 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
             .count() as u32;
         let headroom = lt_config.max_initiated.saturating_sub(org_initiated);
         let wants: Vec<u32> = assessed.iter().map(|a| a.want).collect();
-        let grants = share_round_robin(headroom, &wants);
+        let grants = budget::share_round_robin(headroom, &wants);
         for (mut assessment, granted) in assessed.into_iter().zip(grants) {
             if let Some(numbers) = assessment.plan.numbers.as_mut() {
                 numbers.org_initiated = org_initiated;
@@ -177,147 +180,9 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
         runner_pools,
     };
     if let Some(cap) = desired.settings.max_actions_per_run {
-        apply_global_cap(&mut plan, cap);
+        budget::apply_global_cap(&mut plan, cap);
     }
     plan
-}
-
-/// Trims the plan to `cap` actions, shared round-robin over pools then racks (name order);
-/// every trimmed pool or rack says so in its reason.
-fn apply_global_cap(plan: &mut Plan, cap: u32) {
-    let wants: Vec<u32> = plan
-        .device_pools
-        .iter()
-        .map(|p| p.starts.len() as u32)
-        .chain(plan.racks.iter().map(|r| r.deploys.len() as u32))
-        .collect();
-    let grants = share_round_robin(cap, &wants);
-    let total: u32 = wants.iter().sum();
-    let note = |wanted: u32, kept: u32| {
-        format!(
-            "; clipped by settings.max_actions_per_run ({cap}, {total} wanted in all): {kept} of {wanted} kept"
-        )
-    };
-    let (pool_grants, rack_grants) = grants.split_at(plan.device_pools.len());
-    for (pool, grant) in plan.device_pools.iter_mut().zip(pool_grants) {
-        let wanted = pool.starts.len() as u32;
-        if *grant < wanted {
-            for dropped in pool.starts.split_off(*grant as usize) {
-                if let Some(d) = pool.devices.iter_mut().find(|d| d.udid == dropped.udid) {
-                    d.state = DeviceState::Spare;
-                }
-            }
-            if let Some(n) = pool.numbers.as_mut() {
-                n.starts = *grant;
-            }
-            pool.reason.push_str(&note(wanted, *grant));
-        }
-    }
-    for (rack, grant) in plan.racks.iter_mut().zip(rack_grants) {
-        let wanted = rack.deploys.len() as u32;
-        if *grant < wanted {
-            for dropped in rack.deploys.split_off(*grant as usize) {
-                if let Some(m) = rack
-                    .machines
-                    .iter_mut()
-                    .find(|m| m.hostname == dropped.agent)
-                {
-                    m.state = MachineState::Capped;
-                }
-            }
-            rack.reason.push_str(&note(wanted, *grant));
-        }
-    }
-}
-
-/// Hands out `total` one at a time to each still-wanting entry in turn.
-fn share_round_robin(total: u32, wants: &[u32]) -> Vec<u32> {
-    let mut grants = vec![0; wants.len()];
-    let mut left = total;
-    while left > 0 {
-        let mut gave = false;
-        for (grant, want) in grants.iter_mut().zip(wants) {
-            if left > 0 && *grant < *want {
-                *grant += 1;
-                left -= 1;
-                gave = true;
-            }
-        }
-        if !gave {
-            break;
-        }
-    }
-    grants
-}
-
-/// A plan that starts one job per pool on `udid` (or the pool's first device), made without
-/// reading any API: what `devicepool render` shows.
-pub fn preview(
-    desired: &Desired,
-    origin: &Origin,
-    only_pool: Option<&str>,
-    udid: Option<&str>,
-    agent: Option<&str>,
-) -> Plan {
-    let agent = agent.unwrap_or("example-agent");
-    let racks = desired
-        .racks
-        .keys()
-        .filter(|name| only_pool.is_none_or(|p| p == name.as_str()))
-        .map(|name| RackPlan {
-            rack: name.clone(),
-            status: PoolStatus::Planned,
-            reason: "preview".into(),
-            deploys: vec![Deploy {
-                agent: agent.to_string(),
-                tags: crate::sources::racks::job_tags(name, agent),
-                job_file: String::new(),
-                preconditions: Vec::new(),
-            }],
-            machines: Vec::new(),
-        })
-        .collect();
-    let program = desired
-        .sources
-        .lambdatest
-        .as_ref()
-        .map_or("tcdp", |lt| lt.program_label.as_str());
-    let device_pools = desired
-        .device_pools
-        .iter()
-        .filter(|(name, _)| only_pool.is_none_or(|p| p == name.as_str()))
-        .map(|(name, pool)| {
-            let udid = udid
-                .or(pool.devices.first().map(String::as_str))
-                .unwrap_or_default();
-            DevicePoolPlan {
-                pool: name.clone(),
-                task_queue: pool.task_queue.clone(),
-                status: PoolStatus::Planned,
-                reason: "preview".into(),
-                numbers: None,
-                bound: None,
-                starts: vec![StartJob {
-                    udid: udid.to_string(),
-                    labels: vec![program.to_string(), name.clone(), udid.to_string()],
-                    job_file: String::new(),
-                    preconditions: Vec::new(),
-                }],
-                devices: Vec::new(),
-            }
-        })
-        .collect();
-    Plan {
-        format: PLAN_FORMAT,
-        devicepool: env!("CARGO_PKG_VERSION").to_string(),
-        config_path: origin.config_path.clone(),
-        config_hash: origin.config_hash.clone(),
-        snapshot_at: Timestamp::UNIX_EPOCH,
-        expires_at: Timestamp::UNIX_EPOCH,
-        device_pools,
-        racks,
-        runner_pools: Vec::new(),
-    }
 }
 
 impl Plan {
