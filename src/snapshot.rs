@@ -181,6 +181,9 @@ pub struct RunnerPoolState {
     pub pending_jobs: Vec<PendingJobView>,
     /// Containers labelled `devicepool.pool=<pool>`.
     pub containers: Vec<ContainerView>,
+    /// Every runner id GitLab listed (ours or not): a container is an orphan only when its
+    /// runner id is not among them.
+    pub known_runner_ids: std::collections::BTreeSet<u64>,
 }
 
 /// A GitLab runner of ours with what decides its fate.
@@ -190,6 +193,7 @@ pub struct RunnerView {
     pub description: String,
     /// GitLab's `status`: online, offline, stale, never_contacted, paused.
     pub status: String,
+    pub paused: bool,
     pub created_at: Option<Timestamp>,
     pub contacted_at: Option<Timestamp>,
     /// Jobs running on it now.

@@ -141,7 +141,7 @@ fn seed(fleet: &Fleet, desired: &load::Desired) {
     }
     fleet
         .gitlab
-        .add_runner("devicepool-autogit-lost-1", &["autogit", "docker"], false);
+        .add_runner("devicepool-autogit-100-1", &["autogit", "docker"], false);
     fleet.docker.add_container(
         "devicepool-autogit-r999",
         "gitlab/gitlab-runner:latest",

@@ -129,6 +129,7 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
             }
         })
         .collect();
+    let racks = claim_each_agent_once(racks);
     let runner_pools = desired
         .runner_pools
         .iter()
@@ -183,6 +184,35 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
         budget::apply_global_cap(&mut plan, cap);
     }
     plan
+}
+
+/// A machine in two racks is deployed once per run: by the first rack in name order; the
+/// other rack reports it in flight.
+fn claim_each_agent_once(mut racks: Vec<RackPlan>) -> Vec<RackPlan> {
+    let mut claimed: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for rack in &mut racks {
+        let mut kept = Vec::new();
+        for deploy in std::mem::take(&mut rack.deploys) {
+            match claimed.get(&deploy.agent) {
+                Some(first) => {
+                    if let Some(m) = rack
+                        .machines
+                        .iter_mut()
+                        .find(|m| m.hostname == deploy.agent)
+                    {
+                        m.state = MachineState::InFlight;
+                        m.detail = format!("deployed by rack {first} in this run");
+                    }
+                }
+                None => {
+                    claimed.insert(deploy.agent.clone(), rack.rack.clone());
+                    kept.push(deploy);
+                }
+            }
+        }
+        rack.deploys = kept;
+    }
+    racks
 }
 
 impl Plan {

@@ -49,6 +49,16 @@ pub(super) fn plan_runner_pool(
                 RunnerState::Busy,
                 format!("{} job(s) running", runner.running_jobs),
             )
+        } else if runner.paused {
+            // Only we pause runners of ours, and only on the way to removing them: an earlier
+            // removal was cut short. A paused runner takes no job, so it is no capacity.
+            gone.push(removal(
+                runner,
+                container.map(|c| c.id.clone()),
+                RemovalReason::Offline,
+                "paused by an earlier, unfinished removal".into(),
+            ));
+            (RunnerState::Remove, "paused".to_string())
         } else if matches!(
             runner.status.as_str(),
             "offline" | "stale" | "never_contacted"
@@ -90,11 +100,13 @@ pub(super) fn plan_runner_pool(
             detail,
         });
     }
-    let known: Vec<u64> = runners.iter().map(|r| r.id).collect();
     let orphans: Vec<RunnerRemoval> = state
         .containers
         .iter()
-        .filter(|c| c.runner_id.is_none_or(|id| !known.contains(&id)))
+        .filter(|c| {
+            c.runner_id
+                .is_none_or(|id| !state.known_runner_ids.contains(&id))
+        })
         .map(|c| RunnerRemoval {
             runner_id: None,
             container_id: Some(c.id.clone()),
@@ -104,9 +116,10 @@ pub(super) fn plan_runner_pool(
         })
         .collect();
 
-    // Idle runners past the cooldown go, oldest first, while more than needed stay idle.
+    // Idle runners past the cooldown go, oldest first, while more than needed stay idle:
+    // one per matching pending job plus `min_idle` (the same sum the starts aim for).
     idle.sort_by_key(|(r, since)| (*since, r.id));
-    let keep_idle = pool.min_idle.max(pending) as usize;
+    let keep_idle = (pending + pool.min_idle) as usize;
     let surplus = idle.len().saturating_sub(keep_idle);
     let idle_removals: Vec<RunnerRemoval> = idle
         .iter()

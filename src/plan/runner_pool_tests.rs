@@ -30,6 +30,7 @@ fn runner(id: u64, status: &str, running: u32, finished_minutes_ago: Option<i64>
         id,
         description: format!("devicepool-autogit-{id}"),
         status: status.into(),
+        paused: false,
         created_at: ago(120),
         contacted_at: if status == "online" { ago(0) } else { ago(60) },
         running_jobs: running,
@@ -57,7 +58,8 @@ fn pending(n: u64, tags: &[&str]) -> Vec<PendingJobView> {
         .collect()
 }
 
-fn run(d: &Desired, state: RunnerPoolState) -> RunnerPoolPlan {
+fn run(d: &Desired, mut state: RunnerPoolState) -> RunnerPoolPlan {
+    state.known_runner_ids = state.runners.iter().map(|r| r.id).collect();
     let mut pools = BTreeMap::new();
     pools.insert("autogit".to_string(), Ok(state));
     let snapshot = Snapshot {
@@ -104,6 +106,7 @@ fn idle_runners_absorb_pending_jobs_and_min_idle_adds_spares() {
         ],
         containers: vec![container(1, "running"), container(2, "running")],
         pending_jobs: pending(3, &["docker"]),
+        ..Default::default()
     };
     let p = run(&desired("    min_idle: 1\n"), state);
     assert_eq!(p.starts.len(), 3, "3 pending + 1 spare − 1 idle");
@@ -123,6 +126,7 @@ fn idle_runners_go_only_after_the_cooldown_and_busy_ones_never() {
             container(3, "running"),
         ],
         pending_jobs: Vec::new(),
+        ..Default::default()
     };
     let p = run(&desired("    max_remove_fraction: 1.0\n"), state);
     assert_eq!(removed(&p), vec![(Some(2), RemovalReason::Idle)]);
@@ -138,6 +142,7 @@ fn min_idle_and_pending_jobs_keep_idle_runners() {
         ],
         containers: vec![container(1, "running"), container(2, "running")],
         pending_jobs: pending(1, &["autogit"]),
+        ..Default::default()
     };
     let p = run(&desired("    max_remove_fraction: 1.0\n"), state);
     assert_eq!(
@@ -166,6 +171,7 @@ fn offline_runners_dead_containers_and_orphans_are_removed_after_the_grace() {
             container(9, "running"),
         ],
         pending_jobs: Vec::new(),
+        ..Default::default()
     };
     let p = run(&desired("    max_remove_fraction: 1.0\n"), state);
     let mut got = removed(&p);
@@ -220,6 +226,7 @@ fn max_runners_bounds_starts() {
             runners,
             containers,
             pending_jobs: pending(5, &[]),
+            ..Default::default()
         },
     );
     assert_eq!(p.starts.len(), 2);
@@ -228,4 +235,62 @@ fn max_runners_bounds_starts() {
         "{}",
         p.reason
     );
+}
+
+#[test]
+fn keeping_and_starting_agree_so_nothing_churns() {
+    let runners: Vec<RunnerView> = (1..=7).map(|i| runner(i, "online", 0, Some(30))).collect();
+    let containers = (1..=7).map(|i| container(i, "running")).collect();
+    let state = RunnerPoolState {
+        runners,
+        containers,
+        pending_jobs: pending(5, &[]),
+        ..Default::default()
+    };
+    let p = run(
+        &desired("    min_idle: 2\n    max_remove_fraction: 1.0\n"),
+        state,
+    );
+    assert_eq!((p.starts.len(), p.removals.len()), (0, 0), "{}", p.reason);
+}
+
+#[test]
+fn a_paused_runner_is_no_capacity_and_goes() {
+    let mut stuck = runner(1, "paused", 0, Some(1));
+    stuck.paused = true;
+    let state = RunnerPoolState {
+        runners: vec![stuck],
+        containers: vec![container(1, "running")],
+        pending_jobs: pending(1, &["autogit"]),
+        ..Default::default()
+    };
+    let p = run(&desired("    max_remove_fraction: 1.0\n"), state);
+    assert_eq!(p.starts.len(), 1, "{}", p.reason);
+    assert_eq!(removed(&p), vec![(Some(1), RemovalReason::Offline)]);
+}
+
+#[test]
+fn a_container_whose_runner_exists_elsewhere_is_not_an_orphan() {
+    let mut state = RunnerPoolState {
+        containers: vec![container(42, "running")],
+        ..Default::default()
+    };
+    let d = desired("");
+    state.known_runner_ids.insert(42);
+    let mut pools = BTreeMap::new();
+    pools.insert("autogit".to_string(), Ok(state));
+    let snapshot = Snapshot {
+        taken_at: now(),
+        queues: BTreeMap::new(),
+        lambdatest: Ok(Default::default()),
+        agents: Ok(Vec::new()),
+        racks: BTreeMap::new(),
+        runner_pools: pools,
+    };
+    let origin = Origin {
+        config_path: "t.yaml".into(),
+        config_hash: "h".into(),
+    };
+    let p = plan(&d, &snapshot, &origin).runner_pools.remove(0);
+    assert!(p.removals.is_empty());
 }

@@ -273,3 +273,46 @@ fn the_global_cap_is_shared_round_robin_and_noted() {
         .unwrap();
     assert_eq!(b2.state, DeviceState::Spare);
 }
+
+#[test]
+fn a_machine_in_two_racks_is_deployed_once_per_run() {
+    use crate::snapshot::{AgentHistory, MaasMachine, RackState, TestflingerAgent};
+    let yaml = "version: 1\nsources:\n  maas: {url: 'https://maas.example/MAAS', api_key_env: K}\n  testflinger: {url: 'https://tf.example'}\nracks:\n  ra: {maas_tags: [a]}\n  rb: {maas_tags: [b]}\n";
+    let d = parse(std::path::Path::new("t.yaml"), yaml).unwrap().desired;
+    let machine = MaasMachine {
+        hostname: "host-01".into(),
+        system_id: "abc".into(),
+        status: 6,
+        status_name: "Deployed".into(),
+        tags: vec!["a".into(), "b".into()],
+        zone: "default".into(),
+        pool: "default".into(),
+    };
+    let agent = TestflingerAgent {
+        name: "host-01".into(),
+        state: "waiting".into(),
+        queues: vec!["host-01".into()],
+        location: "TOR3".into(),
+        job_id: None,
+        updated_at: None,
+        provision_streak_type: None,
+        provision_streak_count: None,
+    };
+    let state = RackState {
+        machines: vec![machine],
+        histories: [("host-01".to_string(), AgentHistory::default())]
+            .into_iter()
+            .collect(),
+    };
+    let mut world = World::new();
+    world.snapshot.agents = Ok(vec![agent]);
+    world.snapshot.racks.insert("ra".into(), Ok(state.clone()));
+    world.snapshot.racks.insert("rb".into(), Ok(state));
+    let plan = world.plan(&d);
+    assert_eq!(plan.racks[0].deploys.len(), 1);
+    assert!(plan.racks[1].deploys.is_empty());
+    assert_eq!(
+        plan.racks[1].machines[0].detail,
+        "deployed by rack ra in this run"
+    );
+}

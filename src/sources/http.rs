@@ -145,14 +145,14 @@ impl Reader {
     /// GETs a JSON document, retrying what is worth retrying.
     pub fn get_json<T: DeserializeOwned>(&self, get: &Get<'_>) -> Result<T, ApiError> {
         let (_, _, body) = self.get_text(get)?;
-        decode(get, &body)
+        self.decode(get, &body)
     }
 
     /// Like `get_json`, also returning the response headers (pagination headers, for one).
     pub fn get_json_page<T: DeserializeOwned>(&self, get: &Get<'_>) -> Result<Page<T>, ApiError> {
         let (_, headers, body) = self.get_text(get)?;
         Ok(Page {
-            body: decode(get, &body)?,
+            body: self.decode(get, &body)?,
             headers,
         })
     }
@@ -165,7 +165,7 @@ impl Reader {
     ) -> Result<Option<T>, ApiError> {
         match self.get_text(get)? {
             (204, _, _) => Ok(None),
-            (_, _, body) => decode(get, &body).map(Some),
+            (_, _, body) => self.decode(get, &body).map(Some),
         }
     }
 
@@ -205,13 +205,13 @@ impl Reader {
         if !(200..300).contains(&status) {
             return Err(fail(Failure::Status {
                 status,
-                excerpt: excerpt(&body),
+                excerpt: self.redactor.redact(&excerpt(&body)),
             }));
         }
+        // A token reply is a secret from end to end: never quote it, not even in part.
         serde_json::from_str(&body).map_err(|e| {
             fail(Failure::Decode(format!(
-                "{e} (body starts {:?})",
-                excerpt(&body)
+                "{e} (the token reply is not quoted)"
             )))
         })
     }
@@ -256,9 +256,14 @@ impl Reader {
         let mut response = match request.call() {
             Ok(response) => response,
             Err(e) => {
+                // A GET is idempotent: a connection that failed or stalled is retried on a
+                // fresh one (each attempt has the full timeout).
                 let retry = matches!(
                     e,
-                    ureq::Error::ConnectionFailed | ureq::Error::Io(_) | ureq::Error::HostNotFound
+                    ureq::Error::ConnectionFailed
+                        | ureq::Error::Io(_)
+                        | ureq::Error::HostNotFound
+                        | ureq::Error::Timeout(_)
                 );
                 return Err((Failure::Transport(e.to_string()), retry.then_some(None)));
             }
@@ -284,7 +289,10 @@ impl Reader {
                 Some(wait) => Some(Some(wait)),
                 None => Some(None),
             },
-            502..=504 => Some(retry_after.filter(|w| *w <= MAX_RETRY_AFTER)),
+            502..=504 => match retry_after {
+                Some(wait) if wait > MAX_RETRY_AFTER => None,
+                wait => Some(wait),
+            },
             _ => None,
         };
         Err((failure, retry))
@@ -323,13 +331,19 @@ pub(crate) fn headers_of(response: &ureq::http::Response<ureq::Body>) -> Vec<(St
 }
 
 /// Decodes a success body, naming the request on failure.
-fn decode<T: DeserializeOwned>(get: &Get<'_>, body: &str) -> Result<T, ApiError> {
-    serde_json::from_str(body).map_err(|e| ApiError {
-        api: get.api,
-        method: "GET",
-        url: display_url(&get.url, &get.query),
-        failure: Failure::Decode(format!("{e} (body starts {:?})", excerpt(body))),
-    })
+impl Reader {
+    /// Parses a success body; a failure quotes its start, secrets redacted.
+    fn decode<T: DeserializeOwned>(&self, get: &Get<'_>, body: &str) -> Result<T, ApiError> {
+        serde_json::from_str(body).map_err(|e| ApiError {
+            api: get.api,
+            method: "GET",
+            url: display_url(&get.url, &get.query),
+            failure: Failure::Decode(format!(
+                "{e} (body starts {:?})",
+                self.redactor.redact(&excerpt(body))
+            )),
+        })
+    }
 }
 
 /// Reads a response body under the size cap. An unreadable error body reads as empty (the

@@ -9,6 +9,7 @@ use super::docker::{self, DockerHost};
 use super::gitlab::{self, RunnerFilter};
 use super::http::{ApiError, Reader};
 use crate::load::{Desired, RunnerPool};
+
 use crate::parallel::{Task, run_parallel};
 use crate::secret::{Redactor, Secret};
 use crate::snapshot::{ContainerView, PendingJobView, RunnerPoolState, RunnerView};
@@ -23,6 +24,18 @@ pub const MANAGED_LABEL: &str = "devicepool.managed";
 /// Runner description (and container name) prefix of a pool.
 pub fn runner_prefix(pool: &str) -> String {
     format!("devicepool-{pool}-")
+}
+
+/// True for descriptions devicepool gives the runners of `pool`:
+/// `devicepool-<pool>-<stamp>-<n>` exactly, so pool `ci` never claims `ci-big`'s runners.
+pub fn is_ours(description: &str, pool: &str) -> bool {
+    let Some(rest) = description.strip_prefix(&runner_prefix(pool)) else {
+        return false;
+    };
+    let mut parts = rest.split('-');
+    let numeric =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    numeric(parts.next()) && numeric(parts.next()) && parts.next().is_none()
 }
 
 /// Reads every enabled runner pool.
@@ -87,18 +100,16 @@ fn read_pool(
     name: &str,
     pool: &RunnerPool,
 ) -> Result<RunnerPoolState, ApiError> {
-    let prefix = runner_prefix(name);
+    // Every runner, not only those with the pool's current tags: a runner started before a
+    // tag edit is still ours, and a container is an orphan only if no runner has its id.
     let filter = RunnerFilter {
         all: true,
-        tags: &pool.tags,
         ..RunnerFilter::default()
     };
     let listed = gitlab::fetch_runners(reader, base, token, &filter)?;
+    let known_runner_ids = listed.iter().map(|r| r.id).collect();
     let mut runners = Vec::new();
-    for runner in listed
-        .into_iter()
-        .filter(|r| r.description.starts_with(&prefix))
-    {
+    for runner in listed.into_iter().filter(|r| is_ours(&r.description, name)) {
         let details = gitlab::fetch_runner(reader, base, token, runner.id)?;
         let running = gitlab::fetch_running_jobs(reader, base, token, runner.id)?;
         let last = gitlab::fetch_last_finished_job(reader, base, token, runner.id)?;
@@ -106,6 +117,7 @@ fn read_pool(
             id: runner.id,
             description: runner.description,
             status: details.status,
+            paused: details.paused,
             created_at: details.created_at.or(runner.created_at),
             contacted_at: details.contacted_at,
             running_jobs: running.len() as u32,
@@ -140,5 +152,20 @@ fn read_pool(
         runners,
         pending_jobs,
         containers,
+        known_runner_ids,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ours;
+
+    #[test]
+    fn claims_exactly_its_own_runner_names() {
+        assert!(is_ours("devicepool-ci-1795608000-3", "ci"));
+        assert!(!is_ours("devicepool-ci-big-1795608000-3", "ci"));
+        assert!(is_ours("devicepool-ci-big-1795608000-3", "ci-big"));
+        assert!(!is_ours("devicepool-ci-1795608000", "ci"));
+        assert!(!is_ours("devicepool-ci-old-1", "ci"));
+    }
 }

@@ -22,7 +22,7 @@ impl RunnerLab {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("runners.yaml");
         let yaml = format!(
-            "version: 1\nsettings:\n  state_dir: state\n  http: {{timeout: 3s, retries: 1, backoff: 10ms}}\nsources:\n  gitlab:\n    url: {}\n    token_env: GITLAB_TOKEN\n  docker:\n    host: {}\nrunner_pools:\n  autogit:\n    tags: [autogit, docker]\n    projects: [group/app]\n    image: {IMAGE}\n    cpus: 4\n    memory: 6g\n    idle_cooldown: 5m\n    offline_grace: 10m\n    min_idle: 0\n    max_runners: 10\n    max_remove_fraction: 1.0\n{extra}",
+            "version: 1\nsettings:\n  state_dir: state\n  http: {{timeout: 10s, retries: 1, backoff: 10ms}}\nsources:\n  gitlab:\n    url: {}\n    token_env: GITLAB_TOKEN\n  docker:\n    host: {}\nrunner_pools:\n  autogit:\n    tags: [autogit, docker]\n    projects: [group/app]\n    image: {IMAGE}\n    cpus: 4\n    memory: 6g\n    idle_cooldown: 5m\n    offline_grace: 10m\n    min_idle: 0\n    max_runners: 10\n    max_remove_fraction: 1.0\n{extra}",
             fleet.gitlab.url(),
             fleet.docker.host()
         );
@@ -224,10 +224,10 @@ fn a_simulated_day_starts_for_every_pending_job_and_removes_only_what_is_done() 
 fn a_job_landing_between_plan_and_delete_keeps_the_runner_and_says_why() {
     let lab = RunnerLab::new("");
     let gl = &lab.fleet.gitlab;
-    let id = gl.add_runner("devicepool-autogit-old-1", &["autogit", "docker"], false);
+    let id = gl.add_runner("devicepool-autogit-100-1", &["autogit", "docker"], false);
     gl.contact(id);
     lab.fleet.docker.add_container(
-        "devicepool-autogit-old-1",
+        "devicepool-autogit-100-1",
         IMAGE,
         &[
             ("devicepool.pool", "autogit"),
@@ -300,7 +300,7 @@ fn gitlab_or_docker_failing_holds_the_pool_and_removes_nothing() {
     ] {
         let lab = RunnerLab::new("");
         let gl = &lab.fleet.gitlab;
-        let id = gl.add_runner("devicepool-autogit-idle-1", &["autogit", "docker"], false);
+        let id = gl.add_runner("devicepool-autogit-100-1", &["autogit", "docker"], false);
         gl.advance_clock(3600);
         gl.add_pending_job("group/app", &["autogit"]);
         arrange(&lab);
