@@ -5,6 +5,7 @@
 use devicepool::sim::{Fault, SimServer};
 
 use crate::racks::RackLab;
+use crate::runners::RunnerLab;
 use crate::support::{Lab, Outcome, pool};
 
 /// One fault and the words the hold reason must contain.
@@ -230,4 +231,91 @@ fn testflinger_job_search() {
     rack_source("testflinger", "/v1/job/search", |lab| {
         lab.fleet.testflinger.server()
     });
+}
+
+/// Runs every case for a runner-pool source; an idle runner past every grace and a pending
+/// job make sure a healthy run would both start and remove something.
+fn runner_source(
+    source: &str,
+    prefix: &str,
+    server_of: fn(&RunnerLab) -> &SimServer,
+    paginated: bool,
+) {
+    for case in cases(paginated) {
+        let lab = RunnerLab::new("");
+        let gl = &lab.fleet.gitlab;
+        let id = gl.add_runner("devicepool-autogit-100-1", &["autogit", "docker"], false);
+        // Over one page (100) of runners, so paging faults have a second page to spoil.
+        for i in 0..120 {
+            gl.add_runner(&format!("someone-else-{i}"), &["x"], false);
+        }
+        gl.advance_clock(3600);
+        gl.add_pending_job("group/app", &["autogit"]);
+        let yaml = std::fs::read_to_string(&lab.config)
+            .unwrap()
+            .replace(
+                "retries: 1, backoff: 10ms}",
+                "retries: 1, backoff: 10ms, max_body_bytes: 100000}",
+            )
+            .replace("timeout: 10s,", "timeout: 2s,");
+        let yaml = match (&case.fault, source) {
+            (Some(fault), _) => {
+                server_of(&lab).inject("GET", prefix, fault.clone());
+                yaml
+            }
+            (None, "docker") => {
+                yaml.replace(&lab.fleet.docker.host(), "unix:///nonexistent/docker.sock")
+            }
+            (None, _) => yaml.replace(&server_of(&lab).url(), &refused_url()),
+        };
+        std::fs::write(&lab.config, yaml).unwrap();
+        let out = lab.run(&["apply"]);
+        let context = format!("{source} × {}: {out:?}", case.name);
+        assert_eq!(out.code, 4, "{context}");
+        let held = held_reasons(&out);
+        assert_eq!(held.len(), 1, "{context}");
+        assert!(held[0].contains(source), "{context}");
+        assert!(
+            held[0].contains(case.needle),
+            "want {:?}: {context}",
+            case.needle
+        );
+        assert!(
+            lab.deleted().is_empty(),
+            "removed on failed data: {context}"
+        );
+        assert!(lab.runner_ids().contains(&id));
+        let posts = gl
+            .server()
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count();
+        assert_eq!(posts, 0, "started on failed data: {context}");
+    }
+}
+
+#[test]
+fn gitlab_runners() {
+    runner_source(
+        "gitlab",
+        "/api/v4/runners",
+        |lab| lab.fleet.gitlab.server(),
+        true,
+    );
+}
+
+#[test]
+fn gitlab_pending_jobs() {
+    runner_source(
+        "gitlab",
+        "/api/v4/projects",
+        |lab| lab.fleet.gitlab.server(),
+        false,
+    );
+}
+
+#[test]
+fn docker_containers() {
+    runner_source("docker", "/", |lab| lab.fleet.docker.server(), false);
 }

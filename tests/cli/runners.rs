@@ -9,14 +9,14 @@ use crate::support::Outcome;
 
 const IMAGE: &str = "gitlab/gitlab-runner:latest";
 
-struct RunnerLab {
-    fleet: Fleet,
+pub(crate) struct RunnerLab {
+    pub(crate) fleet: Fleet,
     dir: tempfile::TempDir,
-    config: std::path::PathBuf,
+    pub(crate) config: std::path::PathBuf,
 }
 
 impl RunnerLab {
-    fn new(extra: &str) -> RunnerLab {
+    pub(crate) fn new(extra: &str) -> RunnerLab {
         let fleet = Fleet::start().unwrap();
         fleet.docker.add_image(IMAGE);
         let dir = tempfile::tempdir().unwrap();
@@ -30,7 +30,7 @@ impl RunnerLab {
         RunnerLab { fleet, dir, config }
     }
 
-    fn run(&self, args: &[&str]) -> Outcome {
+    pub(crate) fn run(&self, args: &[&str]) -> Outcome {
         let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
         cmd.current_dir(self.dir.path())
             .env_remove("DOCKER_HOST")
@@ -48,12 +48,12 @@ impl RunnerLab {
     }
 
     /// Ids of our runners GitLab knows.
-    fn runner_ids(&self) -> BTreeSet<u64> {
+    pub(crate) fn runner_ids(&self) -> BTreeSet<u64> {
         self.fleet.gitlab.runners().iter().map(|r| r.id).collect()
     }
 
     /// Runner ids deleted so far, from the request log.
-    fn deleted(&self) -> BTreeSet<u64> {
+    pub(crate) fn deleted(&self) -> BTreeSet<u64> {
         self.fleet
             .gitlab
             .server()

@@ -74,3 +74,40 @@ fn no_secret_reaches_output_plan_files_or_disk() {
         assert!(!seen.contains(secret.as_str()), "secret {secret:?} leaked");
     }
 }
+
+/// The whole product at once: the demo drives all three reconcilers (device pools, racks,
+/// runner pools) through plan → apply → plan. At trace level, in text and JSON, no secret
+/// it was given or was handed by an API may appear.
+#[test]
+fn the_demo_at_trace_level_prints_no_secret_of_any_reconciler() {
+    use devicepool::sim::gitlab::SIM_ADMIN_TOKEN;
+    use devicepool::sim::maas::SIM_MAAS_API_KEY;
+    let mut seen = String::new();
+    for format in ["text", "json"] {
+        let out = assert_cmd::cargo::cargo_bin_cmd!("devicepool")
+            .env("DEVICEPOOL_LOG", "trace")
+            .args(["-vvv", "--log-format", "json", "demo", "--format", format])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        seen.push_str(&String::from_utf8_lossy(&out.stdout));
+        seen.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(seen.contains("\"level\":\"TRACE\""), "trace logging was on");
+    assert!(seen.contains("runner(s) to start") || seen.contains("runner_pools"));
+    let token_secret = SIM_MAAS_API_KEY.rsplit(':').next().unwrap();
+    for secret in [
+        SIM_ACCESS_KEY,
+        SIM_MAAS_API_KEY,
+        token_secret,
+        SIM_ADMIN_TOKEN,
+        "sim-token-tc_token",
+        "glrt-",
+    ] {
+        assert!(!seen.contains(secret), "{secret:?} leaked");
+    }
+}
