@@ -1,0 +1,33 @@
+//! Fuzz target: every API response decoder in `devicepool::sources::decode`. The first byte
+//! picks the decoder (modulo their count), the rest is the body, as UTF-8 text (a body that
+//! is not UTF-8 fails in the HTTP layer before any decoder). Decoders must return `Err` on bad
+//! input and never panic. No network, no clock: the token decoder gets a fixed `now`.
+
+#![no_main]
+
+use devicepool::sources::decode;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(body) = std::str::from_utf8(rest) else {
+        return;
+    };
+    match selector % 10 {
+        0 => drop(decode::taskcluster_counts(body)),
+        1 => drop(decode::taskcluster_worker_page(body)),
+        2 => drop(decode::lambdatest_devices(body)),
+        3 => drop(decode::lambdatest_jobs_page(body)),
+        4 => drop(decode::maas_machines(body, &[])),
+        5 => drop(decode::maas_machines(body, &["rack-a".to_string()])),
+        6 => drop(decode::testflinger_agents(body)),
+        7 => drop(decode::testflinger_jobs(body)),
+        8 => drop(decode::testflinger_result(body)),
+        _ => {
+            let now: jiff::Timestamp = "2026-11-25T10:00:00Z".parse().expect("fixed instant");
+            drop(decode::testflinger_token(body, now));
+        }
+    }
+});
