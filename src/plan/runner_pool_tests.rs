@@ -59,7 +59,9 @@ fn pending(n: u64, tags: &[&str]) -> Vec<PendingJobView> {
 }
 
 fn run(d: &Desired, mut state: RunnerPoolState) -> RunnerPoolPlan {
-    state.known_runner_ids = state.runners.iter().map(|r| r.id).collect();
+    state
+        .known_runner_ids
+        .extend(state.runners.iter().map(|r| r.id));
     let mut pools = BTreeMap::new();
     pools.insert("autogit".to_string(), Ok(state));
     let snapshot = Snapshot {
@@ -275,22 +277,7 @@ fn a_container_whose_runner_exists_elsewhere_is_not_an_orphan() {
         containers: vec![container(42, "running")],
         ..Default::default()
     };
-    let d = desired("");
     state.known_runner_ids.insert(42);
-    let mut pools = BTreeMap::new();
-    pools.insert("autogit".to_string(), Ok(state));
-    let snapshot = Snapshot {
-        taken_at: now(),
-        queues: BTreeMap::new(),
-        lambdatest: Ok(Default::default()),
-        agents: Ok(Vec::new()),
-        racks: BTreeMap::new(),
-        runner_pools: pools,
-    };
-    let origin = Origin {
-        config_path: "t.yaml".into(),
-        config_hash: "h".into(),
-    };
-    let p = plan(&d, &snapshot, &origin).runner_pools.remove(0);
+    let p = run(&desired(""), state);
     assert!(p.removals.is_empty());
 }

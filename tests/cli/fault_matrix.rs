@@ -76,6 +76,35 @@ fn refused_url() -> String {
     url
 }
 
+/// Injects the case's fault under `prefix`, or (for "connection refused") points the
+/// source's URL in `yaml` at a closed port.
+fn arrange(case: &Case, server: &SimServer, prefix: &str, yaml: String) -> String {
+    match &case.fault {
+        Some(fault) => {
+            server.inject("GET", prefix, fault.clone());
+            yaml
+        }
+        None => yaml.replace(&server.url(), &refused_url()),
+    }
+}
+
+/// The run exited 4 and holds exactly `count` pools, each naming the source and the fault.
+fn assert_held(out: &Outcome, source: &str, case: &Case, count: usize) -> String {
+    let context = format!("{source} × {}: {out:?}", case.name);
+    assert_eq!(out.code, 4, "{context}");
+    let held = held_reasons(out);
+    assert_eq!(held.len(), count, "{context}");
+    for line in &held {
+        assert!(line.contains(source), "{context}");
+        assert!(
+            line.contains(case.needle),
+            "want {:?}: {context}",
+            case.needle
+        );
+    }
+    context
+}
+
 fn held_reasons(out: &Outcome) -> Vec<String> {
     out.stdout
         .lines()
@@ -112,27 +141,11 @@ fn device_pool_source(
             "    retries: 1\n",
             "    retries: 1\n    max_body_bytes: 100000\n",
         );
-        let yaml = match &case.fault {
-            Some(fault) => {
-                server_of(&lab).inject("GET", prefix, fault.clone());
-                yaml
-            }
-            None => yaml.replace(&server_of(&lab).url(), &refused_url()),
-        };
+        let yaml = arrange(&case, server_of(&lab), prefix, yaml);
         std::fs::write(&lab.config, yaml).unwrap();
         let out = lab.run(&["apply", lab.config_arg()]);
-        let context = format!("{source} × {}: {out:?}", case.name);
-        assert_eq!(out.code, 4, "{context}");
-        let held = held_reasons(&out);
-        assert_eq!(held.len(), 2, "both pools depend on {source}: {context}");
-        for line in &held {
-            assert!(line.contains(source), "{context}");
-            assert!(
-                line.contains(case.needle),
-                "want {:?}: {context}",
-                case.needle
-            );
-        }
+        // Both pools depend on every device-pool source.
+        let context = assert_held(&out, source, &case, 2);
         assert!(
             lab.fleet.lambdatest.launches().is_empty(),
             "started on failed data: {context}"
@@ -146,25 +159,10 @@ fn rack_source(source: &str, prefix: &str, server_of: fn(&RackLab) -> &SimServer
         let yaml = lab
             .yaml(40)
             .replace("backoff: 10ms}", "backoff: 10ms, max_body_bytes: 100000}");
-        let yaml = match &case.fault {
-            Some(fault) => {
-                server_of(&lab).inject("GET", prefix, fault.clone());
-                yaml
-            }
-            None => yaml.replace(&server_of(&lab).url(), &refused_url()),
-        };
+        let yaml = arrange(&case, server_of(&lab), prefix, yaml);
         std::fs::write(&lab.config, yaml).unwrap();
         let out = lab.run(&["apply", lab.config_arg()]);
-        let context = format!("{source} × {}: {out:?}", case.name);
-        assert_eq!(out.code, 4, "{context}");
-        let held = held_reasons(&out);
-        assert_eq!(held.len(), 1, "{context}");
-        assert!(held[0].contains(source), "{context}");
-        assert!(
-            held[0].contains(case.needle),
-            "want {:?}: {context}",
-            case.needle
-        );
+        let context = assert_held(&out, source, &case, 1);
         assert!(
             lab.submitted_agents().is_empty(),
             "deployed on failed data: {context}"
@@ -259,27 +257,15 @@ fn runner_source(
             )
             .replace("timeout: 10s,", "timeout: 2s,");
         let yaml = match (&case.fault, source) {
-            (Some(fault), _) => {
-                server_of(&lab).inject("GET", prefix, fault.clone());
-                yaml
-            }
+            // Docker lives on a unix socket: "refused" is a socket that is not there.
             (None, "docker") => {
                 yaml.replace(&lab.fleet.docker.host(), "unix:///nonexistent/docker.sock")
             }
-            (None, _) => yaml.replace(&server_of(&lab).url(), &refused_url()),
+            _ => arrange(&case, server_of(&lab), prefix, yaml),
         };
         std::fs::write(&lab.config, yaml).unwrap();
         let out = lab.run(&["apply"]);
-        let context = format!("{source} × {}: {out:?}", case.name);
-        assert_eq!(out.code, 4, "{context}");
-        let held = held_reasons(&out);
-        assert_eq!(held.len(), 1, "{context}");
-        assert!(held[0].contains(source), "{context}");
-        assert!(
-            held[0].contains(case.needle),
-            "want {:?}: {context}",
-            case.needle
-        );
+        let context = assert_held(&out, source, &case, 1);
         assert!(
             lab.deleted().is_empty(),
             "removed on failed data: {context}"
