@@ -2,16 +2,18 @@
 //! hand back typed data. Every problem carries file:line:col and the key. Sends no request.
 
 mod model;
+mod pool_model;
+mod source_model;
 mod tree;
 mod validate;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use model::{
-    Desired, DevicePool, DockerSource, GitlabSource, HttpSettings, LambdatestSource,
-    LaunchSettings, MaasSource, Rack, RunnerPool, Settings, Sources, TaskclusterSource,
-    TestflingerSource,
+pub use model::{Desired, HttpSettings, LaunchSettings, Settings, Sources};
+pub use pool_model::{DevicePool, Rack, RunnerPool};
+pub use source_model::{
+    DockerSource, GitlabSource, LambdatestSource, MaasSource, TaskclusterSource, TestflingerSource,
 };
 use tree::{LocatedDocument, Position};
 
