@@ -110,32 +110,26 @@ impl Templates {
                 .and_then(|t| t.get(&pool_plan.pool))
                 .map_or(REDACTED, Secret::expose);
             let (provisioner_id, worker_type) = pool.task_queue.split_once('/').unwrap_or_default();
-            let mut failure = None;
-            for start in &mut pool_plan.starts {
-                let ctx = context! {
-                    pool => &pool_plan.pool,
-                    task_queue => &pool.task_queue,
-                    provisioner_id,
-                    worker_type,
-                    udid => &start.udid,
-                    labels => &start.labels,
-                    taskcluster => context! { root_url, client_id => &pool.client_id, access_token => token },
-                    vars => Value::from(minijinja::value::Serde(&pool.vars)),
-                };
-                match self.render(&pool.template, ctx) {
-                    Ok(text) => start.job_file = text,
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                }
-            }
-            if let Some(e) = failure {
-                let reason = format!("cannot render job file: {e}");
-                pool_plan.status = PoolStatus::Held {
-                    reason: reason.clone(),
-                };
-                pool_plan.reason = reason;
+            let pool_name = &pool_plan.pool;
+            let rendered = render_all(
+                &mut pool_plan.starts,
+                |start| {
+                    let ctx = context! {
+                        pool => pool_name,
+                        task_queue => &pool.task_queue,
+                        provisioner_id,
+                        worker_type,
+                        udid => &start.udid,
+                        labels => &start.labels,
+                        taskcluster => context! { root_url, client_id => &pool.client_id, access_token => token },
+                        vars => Value::from(minijinja::value::Serde(&pool.vars)),
+                    };
+                    self.render(&pool.template, ctx)
+                },
+                |start, text| start.job_file = text,
+            );
+            if let Err(e) = rendered {
+                hold(&mut pool_plan.status, &mut pool_plan.reason, "job file", &e);
                 pool_plan.starts.clear();
             }
         }
@@ -148,33 +142,27 @@ impl Templates {
             let Some(rack) = desired.racks.get(&rack_plan.rack) else {
                 continue;
             };
-            let mut failure = None;
-            for deploy in &mut rack_plan.deploys {
-                let ctx = context! {
-                    rack => &rack_plan.rack,
-                    agent => &deploy.agent,
-                    job_queue => &deploy.agent,
-                    tags => &deploy.tags,
-                    provision_data => Value::from(minijinja::value::Serde(&rack.provision_data)),
-                    reserve_data => Value::from(minijinja::value::Serde(&rack.reserve_data)),
-                    test_data => Value::from(minijinja::value::Serde(&rack.test_data)),
-                    global_timeout => rack.global_timeout.map(|d| d.as_secs()),
-                    output_timeout => rack.output_timeout.map(|d| d.as_secs()),
-                };
-                match self.render(&rack.template, ctx) {
-                    Ok(text) => deploy.job_file = text,
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                }
-            }
-            if let Some(e) = failure {
-                let reason = format!("cannot render job file: {e}");
-                rack_plan.status = PoolStatus::Held {
-                    reason: reason.clone(),
-                };
-                rack_plan.reason = reason;
+            let rack_name = &rack_plan.rack;
+            let rendered = render_all(
+                &mut rack_plan.deploys,
+                |deploy| {
+                    let ctx = context! {
+                        rack => rack_name,
+                        agent => &deploy.agent,
+                        job_queue => &deploy.agent,
+                        tags => &deploy.tags,
+                        provision_data => Value::from(minijinja::value::Serde(&rack.provision_data)),
+                        reserve_data => Value::from(minijinja::value::Serde(&rack.reserve_data)),
+                        test_data => Value::from(minijinja::value::Serde(&rack.test_data)),
+                        global_timeout => rack.global_timeout.map(|d| d.as_secs()),
+                        output_timeout => rack.output_timeout.map(|d| d.as_secs()),
+                    };
+                    self.render(&rack.template, ctx)
+                },
+                |deploy, text| deploy.job_file = text,
+            );
+            if let Err(e) = rendered {
+                hold(&mut rack_plan.status, &mut rack_plan.reason, "job file", &e);
                 rack_plan.deploys.clear();
             }
         }
@@ -184,28 +172,19 @@ impl Templates {
     /// id not yet known. A pool whose template fails is held.
     pub fn render_runner_pools(&self, desired: &Desired, plan: &mut Plan) {
         for pool_plan in &mut plan.runner_pools {
-            let mut failure = None;
-            for start in &mut pool_plan.starts {
-                match self.render_runner_spec(
-                    desired,
-                    &pool_plan.pool,
-                    &start.name,
-                    "<new>",
-                    REDACTED,
-                ) {
-                    Ok(text) => start.container_spec = text,
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                }
-            }
-            if let Some(e) = failure {
-                let reason = format!("cannot render container spec: {e}");
-                pool_plan.status = PoolStatus::Held {
-                    reason: reason.clone(),
-                };
-                pool_plan.reason = reason;
+            let pool_name = &pool_plan.pool;
+            let rendered = render_all(
+                &mut pool_plan.starts,
+                |start| self.render_runner_spec(desired, pool_name, &start.name, "<new>", REDACTED),
+                |start, text| start.container_spec = text,
+            );
+            if let Err(e) = rendered {
+                hold(
+                    &mut pool_plan.status,
+                    &mut pool_plan.reason,
+                    "container spec",
+                    &e,
+                );
                 pool_plan.starts.clear();
                 pool_plan.removals.clear();
             }
@@ -257,6 +236,27 @@ impl Templates {
             .render(ctx)
             .map_err(fail)
     }
+}
+
+/// Renders every item; the first failure stops and is returned.
+fn render_all<T>(
+    items: &mut [T],
+    mut render: impl FnMut(&T) -> Result<String, RenderError>,
+    store: impl Fn(&mut T, String),
+) -> Result<(), RenderError> {
+    for item in items {
+        let text = render(item)?;
+        store(item, text);
+    }
+    Ok(())
+}
+
+/// Holds a pool or rack whose `what` could not be rendered.
+fn hold(status: &mut PoolStatus, reason: &mut String, what: &str, error: &RenderError) {
+    *reason = format!("cannot render {what}: {error}");
+    *status = PoolStatus::Held {
+        reason: reason.clone(),
+    };
 }
 
 /// `6g` → bytes (k, m, g are powers of 1024; no suffix means bytes).

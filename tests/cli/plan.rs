@@ -181,3 +181,35 @@ fn render_shows_the_job_file_with_secrets_redacted() {
     assert!(out.stdout.contains("runson: android"));
     assert!(lab.requests().is_empty(), "render must not read any API");
 }
+
+#[test]
+fn a_template_that_fails_strict_rendering_holds_only_its_pool() {
+    let lab = Lab::new(vec![pool("a55", 2, 2), pool("p9", 2, 2)]);
+    std::fs::create_dir_all(lab.path("templates")).unwrap();
+    std::fs::write(
+        lab.path("templates/broken.yaml.j2"),
+        "fixedIP: {{ udid }}\nmissing: {{ no_such_value }}\n",
+    )
+    .unwrap();
+    let yaml = lab.config_yaml().replacen(
+        "    client_id: project/autophone/a55\n",
+        "    client_id: project/autophone/a55\n    template: broken.yaml.j2\n",
+        1,
+    );
+    std::fs::write(&lab.config, yaml).unwrap();
+    let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    out.expect_code(4);
+    let plan = out.json();
+    let a55 = pool_of(&plan, "a55");
+    assert_eq!(a55["status"]["state"], "held");
+    let reason = a55["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("cannot render job file: template broken.yaml.j2"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("no_such_value") || reason.contains("undefined"),
+        "{reason}"
+    );
+    assert_eq!(pool_of(&plan, "p9")["starts"].as_array().unwrap().len(), 2);
+}
