@@ -4,12 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Keeps fleets of test devices busy: reads the desired state, snapshots Taskcluster and
-/// LambdaTest, plans which HyperExecute jobs to start, and starts them.
+/// Keeps fleets of test devices and CI runners busy and tidy: reads the desired state,
+/// snapshots the APIs (Taskcluster, LambdaTest, MAAS, Testflinger, GitLab, Docker), plans the
+/// HyperExecute jobs to start, the machines to deploy and the runners to start or remove, and
+/// carries the plan out.
 ///
-/// Exit codes: 0 success / no changes, 1 error, 2 changes present (plan
-/// --detailed-exitcode), 3 apply partly failed, 4 some pools held (a source failed),
-/// 5 another run holds the lock.
+/// Exit codes: 0 success / no changes, 1 error (nothing done), 2 changes present (plan
+/// --detailed-exitcode), 3 apply partly failed, 4 some pools or racks held (a source failed;
+/// the others were handled), 5 another run holds the lock.
 #[derive(Debug, Parser)]
 #[command(name = "devicepool", version, propagate_version = true)]
 pub struct Cli {
@@ -38,9 +40,11 @@ pub enum Command {
     /// Check a desired-state file: schema and semantic rules, with file:line:col errors.
     /// Sends no request and needs no credentials.
     Validate(ConfigArg),
-    /// Read the fleet and print what a run would do. Never starts anything.
+    /// Read the fleet and print what a run would do, with the reason for every decision.
+    /// Sends only reads; never starts, deploys or removes anything.
     Plan(PlanArgs),
-    /// Read the fleet, plan, and start the planned jobs (or apply a saved plan).
+    /// Read the fleet, plan, and carry the plan out (or apply a saved plan). Takes the lock
+    /// `<state_dir>/lock` first and exits 5 when another run holds it.
     Apply(ApplyArgs),
     /// Print the job files a run would submit, secrets redacted. Sends no request.
     Render(RenderArgs),
