@@ -15,7 +15,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(body) = std::str::from_utf8(rest) else {
         return;
     };
-    match selector % 10 {
+    // 0..=9 keep the meaning they had before the GitLab and Docker decoders (10..=14) came.
+    match selector % 15 {
         0 => drop(decode::taskcluster_counts(body)),
         1 => drop(decode::taskcluster_worker_page(body)),
         2 => drop(decode::lambdatest_devices(body)),
@@ -25,9 +26,14 @@ fuzz_target!(|data: &[u8]| {
         6 => drop(decode::testflinger_agents(body)),
         7 => drop(decode::testflinger_jobs(body)),
         8 => drop(decode::testflinger_result(body)),
-        _ => {
+        9 => {
             let now: jiff::Timestamp = "2026-11-25T10:00:00Z".parse().expect("fixed instant");
             drop(decode::testflinger_token(body, now));
         }
+        10 => drop(decode::gitlab_runners_page(body)),
+        11 => drop(decode::gitlab_runner(body)),
+        12 => drop(decode::gitlab_jobs_page(body)),
+        13 => drop(decode::gitlab_last_finished_job(body)),
+        _ => drop(decode::docker_containers(body)),
     }
 });

@@ -11,9 +11,10 @@ use jiff::Timestamp;
 
 use super::taskcluster::QuarantinedPage;
 use super::testflinger::Token;
-use super::{lambdatest, maas, taskcluster, testflinger};
+use super::{docker, gitlab, lambdatest, maas, taskcluster, testflinger};
 use crate::snapshot::{
-    Device, Job, MaasMachine, TestflingerAgent, TestflingerJob, TestflingerResult,
+    Device, DockerContainer, GitlabJob, GitlabRunner, GitlabRunnerDetails, Job, MaasMachine,
+    TestflingerAgent, TestflingerJob, TestflingerResult,
 };
 
 /// Taskcluster `GET /api/queue/v1/task-queues/<tq>/counts` → (pending, claimed).
@@ -61,6 +62,33 @@ pub fn testflinger_result(body: &str) -> Result<TestflingerResult, String> {
 /// Testflinger `POST /v1/oauth2/token` → a token expiring `expires_in` seconds after `now`.
 pub fn testflinger_token(body: &str, now: Timestamp) -> Result<Token, String> {
     testflinger::decode_token(body, now)
+}
+
+/// GitLab `GET /api/v4/runners/all` or `/runners` → one page of runners (no tags or
+/// `contacted_at`: the listing lacks them).
+pub fn gitlab_runners_page(body: &str) -> Result<Vec<GitlabRunner>, String> {
+    gitlab::decode_runners_page(body)
+}
+
+/// GitLab `GET /api/v4/runners/:id` → the runner's details.
+pub fn gitlab_runner(body: &str) -> Result<GitlabRunnerDetails, String> {
+    gitlab::decode_runner(body)
+}
+
+/// GitLab `GET /api/v4/runners/:id/jobs` or `/projects/:id/jobs?scope[]=pending` → one page
+/// of jobs.
+pub fn gitlab_jobs_page(body: &str) -> Result<Vec<GitlabJob>, String> {
+    gitlab::decode_jobs_page(body)
+}
+
+/// GitLab `GET /api/v4/runners/:id/jobs` (newest 100) → the most recently finished job.
+pub fn gitlab_last_finished_job(body: &str) -> Result<Option<GitlabJob>, String> {
+    gitlab::decode_last_finished_job(body)
+}
+
+/// Docker `GET /v1.41/containers/json` → containers.
+pub fn docker_containers(body: &str) -> Result<Vec<DockerContainer>, String> {
+    docker::decode_containers(body)
 }
 
 #[cfg(test)]
@@ -119,5 +147,41 @@ mod tests {
         let token =
             testflinger_token(r#"{"access_token":"t","expires_in":600}"#, now).expect("token");
         assert!(token.is_fresh(now));
+
+        let runners = gitlab_runners_page(
+            r#"[{"id":6,"description":"a55-01","ip_address":null,"active":true,"paused":false,"is_shared":false,"runner_type":"project_type","name":null,"online":true,"status":"online","created_at":"2026-11-01T10:00:00.000Z"}]"#,
+        )
+        .expect("runners");
+        assert_eq!(runners[0].id, 6);
+        assert!(runners[0].online && !runners[0].paused);
+        assert!(runners[0].created_at.is_some());
+        let runner = gitlab_runner(
+            r#"{"id":6,"description":null,"paused":true,"online":null,"status":"paused","tag_list":["a55"],"contacted_at":null}"#,
+        )
+        .expect("runner");
+        assert_eq!(runner.description, "");
+        assert!(!runner.online && runner.contacted_at.is_none());
+        assert_eq!(runner.tag_list, ["a55"]);
+        let jobs = gitlab_jobs_page(
+            r#"[{"id":9,"status":"pending","tag_list":["a55"],"runner":null,"project":{"id":3}},{"id":8,"status":"running","runner":{"id":6}}]"#,
+        )
+        .expect("jobs");
+        assert_eq!((jobs[0].project_id, jobs[0].runner_id), (Some(3), None));
+        assert_eq!((jobs[1].project_id, jobs[1].runner_id), (None, Some(6)));
+        assert!(gitlab_jobs_page(r#"[{"status":"running"}]"#).is_err());
+        let last = gitlab_last_finished_job(
+            r#"[{"id":9,"status":"running"},{"id":8,"status":"success","finished_at":"2026-11-25T09:00:00.000Z"},{"id":7,"status":"failed","finished_at":"2026-11-25T10:00:00.000Z"}]"#,
+        )
+        .expect("last");
+        assert_eq!(last.map(|j| j.id), Some(7));
+        assert_eq!(gitlab_last_finished_job("[]"), Ok(None));
+
+        let containers = docker_containers(
+            r#"[{"Id":"abc","Names":["/worker-1"],"Image":"img","State":"running","Status":"Up 3 hours","Labels":null,"Created":1764064800}]"#,
+        )
+        .expect("containers");
+        assert_eq!(containers[0].name, "worker-1");
+        assert!(containers[0].labels.is_empty());
+        assert!(docker_containers(r#"[{"Names":["/x"]}]"#).is_err());
     }
 }

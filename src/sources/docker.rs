@@ -1,6 +1,8 @@
 //! Docker Engine reads: where the daemon is (`DOCKER_HOST` as `unix:///path` or
 //! `tcp://host:port`), a `Reader` that reaches it, and our containers by label
 //! (`GET /v1.41/containers/json?all=true&filters=...`). Read-only: nothing here mutates.
+//! The body decoder (`decode_containers`) is the very mapping the fetch uses, so
+//! `sources::decode` can fuzz it without a server.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -118,8 +120,19 @@ pub fn fetch_containers(
         query,
         authorization: None,
     })?;
-    Ok(wire
-        .into_iter()
+    Ok(containers_from_wire(wire))
+}
+
+/// Decodes a `/containers/json` body exactly as `fetch_containers` does.
+pub(crate) fn decode_containers(body: &str) -> Result<Vec<DockerContainer>, String> {
+    let wire: Vec<WireContainer> = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok(containers_from_wire(wire))
+}
+
+/// Containers as listed; `name` is the first name without Docker's leading `/` (empty when
+/// the daemon sends none), missing `Labels` are no labels.
+fn containers_from_wire(wire: Vec<WireContainer>) -> Vec<DockerContainer> {
+    wire.into_iter()
         .map(|c| DockerContainer {
             name: c
                 .names
@@ -133,5 +146,5 @@ pub fn fetch_containers(
             labels: c.labels.unwrap_or_default(),
             created: c.created,
         })
-        .collect())
+        .collect()
 }

@@ -1,6 +1,9 @@
 //! GitLab reads (REST v4): runners (filtered, every page), one runner's details, a runner's
 //! running jobs and last finished job, and a project's pending jobs. Pages are followed by
 //! `X-Next-Page` until it is empty, never by counting rows. Read-only: nothing here mutates.
+//! The body decoders (`decode_runners_page`, `decode_runner`, `decode_jobs_page`,
+//! `decode_last_finished_job`) are the very mapping the fetches use, so `sources::decode` can
+//! fuzz them without a server.
 
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -90,19 +93,83 @@ fn api_url(base: &str, path: &str) -> String {
     format!("{}/api/v4{path}", base.trim_end_matches('/'))
 }
 
-impl From<WireJob> for GitlabJob {
-    fn from(j: WireJob) -> GitlabJob {
-        GitlabJob {
-            id: j.id,
-            status: j.status,
-            project_id: j.project.map(|p| p.id),
-            tag_list: j.tag_list,
-            runner_id: j.runner.map(|r| r.id),
-            created_at: time(j.created_at.as_deref()),
-            started_at: time(j.started_at.as_deref()),
-            finished_at: time(j.finished_at.as_deref()),
-        }
+fn decode_body<T: DeserializeOwned>(body: &str) -> Result<T, String> {
+    serde_json::from_str(body).map_err(|e| e.to_string())
+}
+
+/// A runner as listed; the listing has no tags or `contacted_at`.
+fn runners_from_wire(wire: Vec<WireRunner>) -> Vec<GitlabRunner> {
+    wire.into_iter()
+        .map(|r| GitlabRunner {
+            id: r.id,
+            description: r.description.unwrap_or_default(),
+            runner_type: r.runner_type,
+            paused: r.paused,
+            online: r.online.unwrap_or(false),
+            status: r.status,
+            created_at: time(r.created_at.as_deref()),
+        })
+        .collect()
+}
+
+fn runner_details_from_wire(r: WireRunner) -> GitlabRunnerDetails {
+    GitlabRunnerDetails {
+        id: r.id,
+        description: r.description.unwrap_or_default(),
+        paused: r.paused,
+        online: r.online.unwrap_or(false),
+        status: r.status,
+        tag_list: r.tag_list,
+        contacted_at: time(r.contacted_at.as_deref()),
+        created_at: time(r.created_at.as_deref()),
     }
+}
+
+fn job_from_wire(j: WireJob) -> GitlabJob {
+    GitlabJob {
+        id: j.id,
+        status: j.status,
+        project_id: j.project.map(|p| p.id),
+        tag_list: j.tag_list,
+        runner_id: j.runner.map(|r| r.id),
+        created_at: time(j.created_at.as_deref()),
+        started_at: time(j.started_at.as_deref()),
+        finished_at: time(j.finished_at.as_deref()),
+    }
+}
+
+/// Jobs of a listing page (a runner's jobs or a project's pending jobs).
+fn jobs_from_wire(wire: Vec<WireJob>) -> Vec<GitlabJob> {
+    wire.into_iter().map(job_from_wire).collect()
+}
+
+/// The most recently finished job (ties broken by the higher id), `None` when none finished.
+fn last_finished_from_wire(wire: Vec<WireJob>) -> Option<GitlabJob> {
+    jobs_from_wire(wire)
+        .into_iter()
+        .filter(|j| j.finished_at.is_some())
+        .max_by_key(|j| (j.finished_at, j.id))
+}
+
+/// Decodes one page of `/runners/all` or `/runners` exactly as `fetch_runners` does.
+pub(crate) fn decode_runners_page(body: &str) -> Result<Vec<GitlabRunner>, String> {
+    decode_body(body).map(runners_from_wire)
+}
+
+/// Decodes a `/runners/:id` body exactly as `fetch_runner` does.
+pub(crate) fn decode_runner(body: &str) -> Result<GitlabRunnerDetails, String> {
+    decode_body(body).map(runner_details_from_wire)
+}
+
+/// Decodes one page of `/runners/:id/jobs` or `/projects/:id/jobs` exactly as
+/// `fetch_running_jobs` and `fetch_pending_jobs` do.
+pub(crate) fn decode_jobs_page(body: &str) -> Result<Vec<GitlabJob>, String> {
+    decode_body(body).map(jobs_from_wire)
+}
+
+/// Decodes a `/runners/:id/jobs` body exactly as `fetch_last_finished_job` does.
+pub(crate) fn decode_last_finished_job(body: &str) -> Result<Option<GitlabJob>, String> {
+    decode_body(body).map(last_finished_from_wire)
 }
 
 /// Every page of a listing: `page=1,2,...` as long as `X-Next-Page` names a new, later page.
@@ -182,18 +249,7 @@ pub fn fetch_runners(
         query.push(("tag_list", filter.tags.join(",")));
     }
     let wire: Vec<WireRunner> = fetch_all(reader, &api_url(base, path), token, &query)?;
-    Ok(wire
-        .into_iter()
-        .map(|r| GitlabRunner {
-            id: r.id,
-            description: r.description.unwrap_or_default(),
-            runner_type: r.runner_type,
-            paused: r.paused,
-            online: r.online.unwrap_or(false),
-            status: r.status,
-            created_at: time(r.created_at.as_deref()),
-        })
-        .collect())
+    Ok(runners_from_wire(wire))
 }
 
 /// `GET /runners/:id`: tags and `contacted_at`, which the listing lacks.
@@ -210,16 +266,7 @@ pub fn fetch_runner(
         query: Vec::new(),
         authorization: Some(auth.expose()),
     })?;
-    Ok(GitlabRunnerDetails {
-        id: r.id,
-        description: r.description.unwrap_or_default(),
-        paused: r.paused,
-        online: r.online.unwrap_or(false),
-        status: r.status,
-        tag_list: r.tag_list,
-        contacted_at: time(r.contacted_at.as_deref()),
-        created_at: time(r.created_at.as_deref()),
-    })
+    Ok(runner_details_from_wire(r))
 }
 
 /// `GET /runners/:id/jobs?status=running`, every page.
@@ -236,7 +283,7 @@ pub fn fetch_running_jobs(
         ("sort", "desc".into()),
     ];
     let wire: Vec<WireJob> = fetch_all(reader, &url, token, &query)?;
-    Ok(wire.into_iter().map(GitlabJob::from).collect())
+    Ok(jobs_from_wire(wire))
 }
 
 /// The runner's most recently finished job among its newest 100 (one request, newest first),
@@ -258,11 +305,7 @@ pub fn fetch_last_finished_job(
         ],
         authorization: Some(auth.expose()),
     })?;
-    Ok(wire
-        .into_iter()
-        .map(GitlabJob::from)
-        .filter(|j| j.finished_at.is_some())
-        .max_by_key(|j| (j.finished_at, j.id)))
+    Ok(last_finished_from_wire(wire))
 }
 
 /// `GET /projects/:id/jobs?scope[]=pending`, every page; `project` is a numeric id or a path
@@ -278,5 +321,5 @@ pub fn fetch_pending_jobs(
         &format!("/projects/{}/jobs", encode_component(project)),
     );
     let wire: Vec<WireJob> = fetch_all(reader, &url, token, &[("scope[]", "pending".into())])?;
-    Ok(wire.into_iter().map(GitlabJob::from).collect())
+    Ok(jobs_from_wire(wire))
 }
