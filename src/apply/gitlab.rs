@@ -99,13 +99,23 @@ pub fn create_runner(
 }
 
 /// `PUT /runners/:id` with `paused=true` (form-encoded, as GitLab's docs send it).
+/// GitLab's own 404 "Runner Not Found" means the runner is already gone.
 pub fn pause_runner(
     writer: &Writer,
     base: &str,
     token: &Secret,
     runner_id: u64,
-) -> Result<(), ApiError> {
-    set_paused(writer, base, token, runner_id, true)
+) -> Result<Removal, ApiError> {
+    match set_paused(writer, base, token, runner_id, true) {
+        Ok(()) => Ok(Removal::Removed),
+        Err(e) if is_runner_not_found(&e) => Ok(Removal::AlreadyGone),
+        Err(e) => Err(e),
+    }
+}
+
+/// The error GitLab gives for a runner that does not exist (not a 404 from a wrong URL).
+fn is_runner_not_found(error: &ApiError) -> bool {
+    matches!(&error.failure, Failure::Status { status: 404, excerpt } if excerpt == "404 Runner Not Found")
 }
 
 /// `PUT /runners/:id` with `paused=false`: undoes `pause_runner` when a removal is called off.

@@ -125,8 +125,14 @@ impl RunnerExecutor<'_> {
         let id =
             docker::create_container(self.docker_writer, self.docker_base, &container_name, &spec)
                 .map_err(|e| e.to_string())?;
-        docker::start_container(self.docker_writer, self.docker_base, &id)
-            .map_err(|e| e.to_string())?;
+        if let Err(e) = docker::start_container(self.docker_writer, self.docker_base, &id) {
+            // The created container holds the runner token: do not leave it behind.
+            let removed = docker::remove_container(self.docker_writer, self.docker_base, &id, true);
+            return Err(match removed {
+                Ok(_) => format!("{e}; the container was removed again"),
+                Err(r) => format!("{e}; removing the container again failed too: {r}"),
+            });
+        }
         Ok(id)
     }
 
@@ -176,8 +182,13 @@ impl RunnerExecutor<'_> {
 
     /// Pause, re-check, delete. `Ok(Some("kept …"))` when a job landed meanwhile.
     fn remove_runner(&self, id: u64) -> Result<Option<String>, String> {
-        gitlab::pause_runner(self.gitlab_writer, self.gitlab_base, self.token, id)
+        let paused = gitlab::pause_runner(self.gitlab_writer, self.gitlab_base, self.token, id)
             .map_err(|e| e.to_string())?;
+        if paused == Removal::AlreadyGone {
+            // Deleted since the plan was made: nothing to pause or delete; the container
+            // still goes.
+            return Ok(Some("runner already gone".into()));
+        }
         let running = fetch_running_jobs(self.gitlab_reader, self.gitlab_base, self.token, id)
             .map_err(|e| e.to_string())?;
         if let Some(job) = running.first() {

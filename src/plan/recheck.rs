@@ -127,7 +127,21 @@ fn recheck_runner_pools(saved: &Plan, fresh: &Plan, verdicts: &mut Vec<Verdict>)
             udid: what,
             reason,
         };
-        let room = fresh_pool.map_or(0, |p| p.starts.len());
+        // The fresh plan's starts count on the fresh removals; only those the saved plan also
+        // holds will happen, so every other fresh removal takes one start's room away.
+        let same = |a: &RunnerRemoval, b: &RunnerRemoval| {
+            a.runner_id == b.runner_id && a.container_id == b.container_id
+        };
+        let room = fresh_pool.map_or(0, |p| {
+            let not_done = p
+                .removals
+                .iter()
+                .filter(|r| {
+                    r.runner_id.is_some() && !saved_pool.removals.iter().any(|s| same(s, r))
+                })
+                .count();
+            p.starts.len().saturating_sub(not_done)
+        });
         for (i, start) in saved_pool.starts.iter().enumerate() {
             verdicts.push(match &held {
                 Some(reason) => drifted(start.name.clone(), reason.clone()),
@@ -146,11 +160,7 @@ fn recheck_runner_pools(saved: &Plan, fresh: &Plan, verdicts: &mut Vec<Verdict>)
                 || removal.container_id.clone().unwrap_or_default(),
                 |id| format!("runner {id}"),
             );
-            let still = fresh_pool.is_some_and(|p| {
-                p.removals.iter().any(|r| {
-                    r.runner_id == removal.runner_id && r.container_id == removal.container_id
-                })
-            });
+            let still = fresh_pool.is_some_and(|p| p.removals.iter().any(|r| same(r, removal)));
             verdicts.push(match (&held, still) {
                 (Some(reason), _) => drifted(what, reason.clone()),
                 (None, false) => drifted(

@@ -28,7 +28,8 @@ pub(super) fn plan_runner_pool(
     let pending = state
         .pending_jobs
         .iter()
-        .filter(|job| job.tags.iter().all(|t| pool.tags.contains(t)))
+        // Our runners are registered with run_untagged off, so an untagged job is not theirs.
+        .filter(|job| !job.tags.is_empty() && job.tags.iter().all(|t| pool.tags.contains(t)))
         .count() as u32;
 
     let mut decisions = Vec::new();

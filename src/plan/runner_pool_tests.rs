@@ -227,7 +227,7 @@ fn max_runners_bounds_starts() {
         RunnerPoolState {
             runners,
             containers,
-            pending_jobs: pending(5, &[]),
+            pending_jobs: pending(5, &["docker"]),
             ..Default::default()
         },
     );
@@ -246,7 +246,7 @@ fn keeping_and_starting_agree_so_nothing_churns() {
     let state = RunnerPoolState {
         runners,
         containers,
-        pending_jobs: pending(5, &[]),
+        pending_jobs: pending(5, &["docker"]),
         ..Default::default()
     };
     let p = run(
@@ -280,4 +280,70 @@ fn a_container_whose_runner_exists_elsewhere_is_not_an_orphan() {
     state.known_runner_ids.insert(42);
     let p = run(&desired(""), state);
     assert!(p.removals.is_empty());
+}
+
+#[test]
+fn untagged_pending_jobs_are_not_ours() {
+    let p = run(
+        &desired(""),
+        RunnerPoolState {
+            pending_jobs: pending(3, &[]),
+            ..Default::default()
+        },
+    );
+    assert!(p.starts.is_empty(), "{}", p.reason);
+}
+
+#[test]
+fn a_saved_start_is_dropped_when_its_room_came_from_a_removal_the_saved_plan_lacks() {
+    use crate::plan::{Verdict, recheck};
+    let d = desired("    max_runners: 2\n    max_remove_fraction: 1.0\n");
+    // Saved: runner 2 gone, so one start.
+    let mut gone = runner(2, "never_contacted", 0, None);
+    gone.contacted_at = None;
+    let saved_state = RunnerPoolState {
+        runners: vec![runner(1, "online", 0, Some(1)), gone],
+        containers: vec![container(1, "running"), container(2, "running")],
+        pending_jobs: pending(2, &["autogit"]),
+        ..Default::default()
+    };
+    // Fresh: runner 2 took a job; runner 1 lost its container instead.
+    let fresh_state = RunnerPoolState {
+        runners: vec![
+            runner(1, "online", 0, Some(1)),
+            runner(2, "online", 1, None),
+        ],
+        containers: vec![container(1, "exited"), container(2, "running")],
+        pending_jobs: pending(2, &["autogit"]),
+        ..Default::default()
+    };
+    let wrap = |p: RunnerPoolPlan| Plan {
+        format: PLAN_FORMAT,
+        devicepool: "t".into(),
+        config_path: "t".into(),
+        config_hash: "h".into(),
+        snapshot_at: now(),
+        expires_at: now(),
+        device_pools: Vec::new(),
+        racks: Vec::new(),
+        runner_pools: vec![p],
+    };
+    let mut fresh_state = fresh_state;
+    fresh_state.runners[0].contacted_at = ago(60);
+    let saved = wrap(run(&d, saved_state));
+    let fresh = wrap(run(&d, fresh_state));
+    assert_eq!(saved.runner_pools[0].starts.len(), 1);
+    assert_eq!(
+        fresh.runner_pools[0].starts.len(),
+        1,
+        "{}",
+        fresh.runner_pools[0].reason
+    );
+    let verdicts = recheck(&saved, &fresh);
+    assert!(
+        verdicts
+            .iter()
+            .all(|v| !matches!(v, Verdict::KeepRunnerStart { .. })),
+        "{verdicts:#?}"
+    );
 }

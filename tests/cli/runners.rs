@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use devicepool::sim::{Fault, Fleet};
 
-use crate::support::Outcome;
+use crate::support::{Outcome, SpawnChild};
 
 const IMAGE: &str = "gitlab/gitlab-runner:latest";
 
@@ -360,4 +360,80 @@ fn gitlab_and_runner_tokens_stay_out_of_output_and_disk() {
     for runner in runners {
         assert!(!seen.contains(&runner.token), "a runner token leaked");
     }
+}
+
+#[test]
+fn a_runner_deleted_since_the_plan_still_has_its_container_removed() {
+    let lab = RunnerLab::new("");
+    let gl = &lab.fleet.gitlab;
+    let id = gl.add_runner("devicepool-autogit-100-1", &["autogit", "docker"], false);
+    let container = lab.fleet.docker.add_container(
+        "devicepool-autogit-r1",
+        IMAGE,
+        &[
+            ("devicepool.pool", "autogit"),
+            ("devicepool.managed", "true"),
+            ("devicepool.runner-id", &id.to_string()),
+        ],
+        "exited",
+    );
+    gl.add_pending_job("group/app", &["gpu"]);
+    gl.advance_clock(3600);
+    gl.server().inject(
+        "PUT",
+        "/api/v4/runners/",
+        Fault::status(404).with_body(r#"{"message":"404 Runner Not Found"}"#),
+    );
+    let out = lab.run(&["apply"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("runner already gone"), "{}", out.stdout);
+    assert!(
+        !lab.fleet
+            .docker
+            .containers()
+            .iter()
+            .any(|c| c.id == container),
+        "the container stays behind"
+    );
+}
+
+#[test]
+fn a_container_that_cannot_start_is_removed_with_its_runner() {
+    let lab = RunnerLab::new("");
+    let gl = &lab.fleet.gitlab;
+    gl.add_pending_job("group/app", &["autogit"]);
+    let docker = lab.fleet.docker.server();
+    // The create is slow; meanwhile every later container POST (the start) is made to fail.
+    docker.inject(
+        "POST",
+        "/v1.41/containers/create",
+        Fault::delay(1200).times(1),
+    );
+    let child = lab_command(&lab).spawn_child();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    docker.inject(
+        "POST",
+        "/v1.41/containers/",
+        Fault::status(500).with_body(r#"{"message":"start boom"}"#),
+    );
+    let status = wait(child);
+    assert_eq!(status, Some(3));
+    assert!(lab.runner_ids().is_empty(), "the runner is deleted again");
+    assert!(
+        lab.fleet.docker.containers().is_empty(),
+        "no container (holding the token) is left"
+    );
+}
+
+fn lab_command(lab: &RunnerLab) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
+    cmd.current_dir(lab.dir.path())
+        .env("GITLAB_TOKEN", lab.fleet.gitlab.admin_token())
+        .env("DEVICEPOOL_NOW", lab.fleet.gitlab.now().to_string())
+        .args(["apply", lab.config.to_str().unwrap()]);
+    cmd
+}
+
+fn wait(mut child: std::process::Child) -> Option<i32> {
+    child.wait().unwrap().code()
 }
