@@ -250,7 +250,8 @@ fn a_job_landing_between_plan_and_delete_keeps_the_runner_and_says_why() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // The pause has arrived (logged on arrival, before its delay): now the job lands.
+    wait_for_request(gl.server(), "PUT", "/api/v4/runners/");
     gl.start_job(id, 1);
     let out = {
         let status = child.wait().unwrap();
@@ -410,7 +411,7 @@ fn a_container_that_cannot_start_is_removed_with_its_runner() {
         Fault::delay(1200).times(1),
     );
     let child = lab_command(&lab).spawn_child();
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    wait_for_request(docker, "POST", "/v1.41/containers/create");
     docker.inject(
         "POST",
         "/v1.41/containers/",
@@ -436,4 +437,20 @@ fn lab_command(lab: &RunnerLab) -> assert_cmd::Command {
 
 fn wait(mut child: std::process::Child) -> Option<i32> {
     child.wait().unwrap().code()
+}
+
+/// Waits (up to 20 s) until the fake has received a `method` request under `prefix`.
+fn wait_for_request(server: &devicepool::sim::SimServer, method: &str, prefix: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !server
+        .requests()
+        .iter()
+        .any(|r| r.method == method && r.path.starts_with(prefix))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {method} {prefix} arrived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
