@@ -19,6 +19,11 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// This token as an `Authorization: Bearer` value, still secret.
+    pub fn bearer(&self) -> Secret {
+        Secret(format!("Bearer {}", self.0))
+    }
 }
 
 impl fmt::Debug for Secret {

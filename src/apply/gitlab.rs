@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::http::{Answer, Mutation, Payload, Removal, Writer, server_message};
 use crate::secret::Secret;
+use crate::sources::gitlab::api_url;
 use crate::sources::http::{ApiError, Failure};
 
 const API: &str = "gitlab";
@@ -34,14 +35,6 @@ pub struct CreatedRunner {
     pub token_expires_at: Option<Timestamp>,
 }
 
-fn api_url(base: &str, path: &str) -> String {
-    format!("{}/api/v4{path}", base.trim_end_matches('/'))
-}
-
-fn bearer(token: &Secret) -> Secret {
-    Secret::new(format!("Bearer {}", token.expose()))
-}
-
 fn refusal(writer: &Writer, m: &Mutation<'_>, answer: &Answer) -> ApiError {
     writer.refused(m, answer, server_message(&answer.body))
 }
@@ -53,7 +46,7 @@ pub fn create_runner(
     token: &Secret,
     runner: &NewRunner<'_>,
 ) -> Result<CreatedRunner, ApiError> {
-    let auth = bearer(token);
+    let auth = token.bearer();
     let mut body = json!({
         "runner_type": runner.runner_type,
         "description": runner.description,
@@ -135,7 +128,7 @@ fn set_paused(
     runner_id: u64,
     paused: bool,
 ) -> Result<(), ApiError> {
-    let auth = bearer(token);
+    let auth = token.bearer();
     let m = Mutation {
         api: API,
         method: "PUT",
@@ -159,7 +152,7 @@ pub fn delete_runner(
     token: &Secret,
     runner_id: u64,
 ) -> Result<Removal, ApiError> {
-    let auth = bearer(token);
+    let auth = token.bearer();
     let m = Mutation {
         api: API,
         method: "DELETE",

@@ -40,7 +40,7 @@ pub fn submit_job(
     bearer: Option<&Secret>,
     job_json: &Value,
 ) -> Result<String, ApiError> {
-    let auth = bearer.map(|t| Secret::new(format!("Bearer {}", t.expose())));
+    let auth = bearer.map(Secret::bearer);
     let m = Mutation {
         api: API,
         method: "POST",

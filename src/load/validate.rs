@@ -78,6 +78,32 @@ fn expects_null(error: &jsonschema::ValidationError<'_>) -> bool {
     )
 }
 
+/// Names end up in labels, tags, runner descriptions and container names: keep them plain.
+fn check_name(problems: &mut Vec<Problem>, section: &str, name: &str, what: &str, why: &str) {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        problems.push(Problem {
+            pointer: format!("/{section}"),
+            key_name: Some(name.to_string()),
+            message: format!("{what} may hold only letters, digits, '-', '_' and '.' ({why})"),
+        });
+    }
+}
+
+/// A section that has entries needs every source named in `present` to be configured.
+fn require_sources(problems: &mut Vec<Problem>, section: &str, present: &[(&str, bool)]) {
+    for (source, is_present) in present {
+        if !is_present {
+            problems.push(Problem::at(
+                "/sources",
+                format!("{section} need sources.{source}"),
+            ));
+        }
+    }
+}
+
 /// Rules the schema cannot express.
 pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -85,16 +111,13 @@ pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
     let mut owner_of_queue: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, pool) in &desired.device_pools {
         let base = format!("/device_pools/{}", escape(name));
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
-            problems.push(Problem {
-                pointer: "/device_pools".into(),
-                key_name: Some(name.clone()),
-                message: "a pool name may hold only letters, digits, '-', '_' and '.' (it becomes a job label)".into(),
-            });
-        }
+        check_name(
+            &mut problems,
+            "device_pools",
+            name,
+            "a pool name",
+            "it becomes a job label",
+        );
         if let Some(other) = owner_of_queue.insert(&pool.task_queue, name) {
             problems.push(Problem::at(
                 format!("{base}/task_queue"),
@@ -117,30 +140,25 @@ pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
             }
         }
     }
+    let sources = &desired.sources;
     if !desired.device_pools.is_empty() {
-        for (source, present) in [
-            ("taskcluster", desired.sources.taskcluster.is_some()),
-            ("lambdatest", desired.sources.lambdatest.is_some()),
-        ] {
-            if !present {
-                problems.push(Problem::at(
-                    "/sources",
-                    format!("device_pools need sources.{source}"),
-                ));
-            }
-        }
+        require_sources(
+            &mut problems,
+            "device_pools",
+            &[
+                ("taskcluster", sources.taskcluster.is_some()),
+                ("lambdatest", sources.lambdatest.is_some()),
+            ],
+        );
     }
     for (name, rack) in &desired.racks {
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
-            problems.push(Problem {
-                pointer: "/racks".into(),
-                key_name: Some(name.clone()),
-                message: "a rack name may hold only letters, digits, '-', '_' and '.' (it becomes a job tag)".into(),
-            });
-        }
+        check_name(
+            &mut problems,
+            "racks",
+            name,
+            "a rack name",
+            "it becomes a job tag",
+        );
         if rack.every.is_zero() {
             problems.push(Problem::at(
                 format!("/racks/{}/every", escape(name)),
@@ -148,20 +166,21 @@ pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
             ));
         }
     }
-    if !desired.runner_pools.is_empty() && desired.sources.gitlab.is_none() {
-        problems.push(Problem::at("/sources", "runner_pools need sources.gitlab"));
+    if !desired.runner_pools.is_empty() {
+        require_sources(
+            &mut problems,
+            "runner_pools",
+            &[("gitlab", sources.gitlab.is_some())],
+        );
     }
     for (name, pool) in &desired.runner_pools {
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
-            problems.push(Problem {
-                pointer: "/runner_pools".into(),
-                key_name: Some(name.clone()),
-                message: "a runner pool name may hold only letters, digits, '-', '_' and '.' (it names runners and containers)".into(),
-            });
-        }
+        check_name(
+            &mut problems,
+            "runner_pools",
+            name,
+            "a runner pool name",
+            "it names runners and containers",
+        );
         if pool.min_idle > pool.max_runners {
             problems.push(Problem::at(
                 format!("/runner_pools/{}/min_idle", escape(name)),
@@ -170,17 +189,14 @@ pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
         }
     }
     if !desired.racks.is_empty() {
-        for (source, present) in [
-            ("maas", desired.sources.maas.is_some()),
-            ("testflinger", desired.sources.testflinger.is_some()),
-        ] {
-            if !present {
-                problems.push(Problem::at(
-                    "/sources",
-                    format!("racks need sources.{source}"),
-                ));
-            }
-        }
+        require_sources(
+            &mut problems,
+            "racks",
+            &[
+                ("maas", sources.maas.is_some()),
+                ("testflinger", sources.testflinger.is_some()),
+            ],
+        );
     }
     if let Some(tf) = &desired.sources.testflinger
         && tf.client_id.is_some() != tf.client_secret_env.is_some()

@@ -18,6 +18,7 @@ use jiff::SignedDuration;
 
 use crate::load::Desired;
 use crate::snapshot::Snapshot;
+use crate::sources::http::ApiError;
 pub use model::*;
 pub use preview::preview;
 pub use recheck::{Verdict, recheck};
@@ -37,12 +38,10 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
     let mut assessed = Vec::new();
     let lt_config = desired.sources.lambdatest.as_ref();
     for (name, pool) in &desired.device_pools {
-        let held = |reason: String| DevicePoolPlan {
+        let unplanned_pool = |(status, reason): (PoolStatus, String)| DevicePoolPlan {
             pool: name.clone(),
             task_queue: pool.task_queue.clone(),
-            status: PoolStatus::Held {
-                reason: reason.clone(),
-            },
+            status,
             reason,
             numbers: None,
             bound: None,
@@ -50,11 +49,7 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
             devices: Vec::new(),
         };
         if pool.disabled {
-            pools.push(DevicePoolPlan {
-                status: PoolStatus::Disabled,
-                reason: "disabled in the desired state".into(),
-                ..held(String::new())
-            });
+            pools.push(unplanned_pool(disabled()));
             continue;
         }
         let queue = snapshot.queues.get(&pool.task_queue);
@@ -64,10 +59,8 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
                     name, pool, lt_config, queue, lambdatest, now,
                 ));
             }
-            (_, Some(Err(e)), _) | (_, _, Err(e)) => {
-                pools.push(held(format!("source failed: {e}")))
-            }
-            _ => pools.push(held("source not read".into())),
+            (_, Some(Err(e)), _) | (_, _, Err(e)) => pools.push(unplanned_pool(unplanned(Some(e)))),
+            _ => pools.push(unplanned_pool(unplanned(None))),
         }
     }
 
@@ -98,34 +91,12 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
         .iter()
         .map(|(name, rack)| {
             if rack.disabled {
-                return rack::held_rack(
-                    name,
-                    PoolStatus::Disabled,
-                    "disabled in the desired state".into(),
-                );
+                return rack::held_rack(name, disabled());
             }
             match (snapshot.racks.get(name), &snapshot.agents) {
                 (Some(Ok(state)), Ok(agents)) => rack::plan_rack(name, rack, state, agents, now),
-                (Some(Err(e)), _) | (_, Err(e)) => {
-                    let reason = format!("source failed: {e}");
-                    rack::held_rack(
-                        name,
-                        PoolStatus::Held {
-                            reason: reason.clone(),
-                        },
-                        reason,
-                    )
-                }
-                (None, _) => {
-                    let reason = "source not read".to_string();
-                    rack::held_rack(
-                        name,
-                        PoolStatus::Held {
-                            reason: reason.clone(),
-                        },
-                        reason,
-                    )
-                }
+                (Some(Err(e)), _) | (_, Err(e)) => rack::held_rack(name, unplanned(Some(e))),
+                (None, _) => rack::held_rack(name, unplanned(None)),
             }
         })
         .collect();
@@ -135,34 +106,12 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
         .iter()
         .map(|(name, pool)| {
             if pool.disabled {
-                return runner_pool::held_runner_pool(
-                    name,
-                    PoolStatus::Disabled,
-                    "disabled in the desired state".into(),
-                );
+                return runner_pool::held_runner_pool(name, disabled());
             }
             match snapshot.runner_pools.get(name) {
                 Some(Ok(state)) => runner_pool::plan_runner_pool(name, pool, state, now),
-                Some(Err(e)) => {
-                    let reason = format!("source failed: {e}");
-                    runner_pool::held_runner_pool(
-                        name,
-                        PoolStatus::Held {
-                            reason: reason.clone(),
-                        },
-                        reason,
-                    )
-                }
-                None => {
-                    let reason = "source not read".to_string();
-                    runner_pool::held_runner_pool(
-                        name,
-                        PoolStatus::Held {
-                            reason: reason.clone(),
-                        },
-                        reason,
-                    )
-                }
+                Some(Err(e)) => runner_pool::held_runner_pool(name, unplanned(Some(e))),
+                None => runner_pool::held_runner_pool(name, unplanned(None)),
             }
         })
         .collect();
@@ -184,6 +133,25 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
         budget::apply_global_cap(&mut plan, cap);
     }
     plan
+}
+
+/// A pool or rack not planned because its data is missing: held, with the failure.
+fn unplanned(failure: Option<&ApiError>) -> (PoolStatus, String) {
+    let reason = failure.map_or_else(
+        || "source not read".to_string(),
+        |e| format!("source failed: {e}"),
+    );
+    (
+        PoolStatus::Held {
+            reason: reason.clone(),
+        },
+        reason,
+    )
+}
+
+/// A pool or rack switched off in the desired state.
+fn disabled() -> (PoolStatus, String) {
+    (PoolStatus::Disabled, "disabled in the desired state".into())
 }
 
 /// A machine in two racks is deployed once per run: by the first rack in name order; the

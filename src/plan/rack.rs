@@ -186,7 +186,7 @@ fn last_deploy(history: &AgentHistory) -> Option<LastDeploy> {
 }
 
 /// A rack not planned: its reason in both places.
-pub(super) fn held_rack(name: &str, status: PoolStatus, reason: String) -> RackPlan {
+pub(super) fn held_rack(name: &str, (status, reason): (PoolStatus, String)) -> RackPlan {
     RackPlan {
         rack: name.to_string(),
         status,

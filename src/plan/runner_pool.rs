@@ -247,7 +247,10 @@ fn show(at: Option<Timestamp>) -> String {
 }
 
 /// A runner pool not planned.
-pub(super) fn held_runner_pool(name: &str, status: PoolStatus, reason: String) -> RunnerPoolPlan {
+pub(super) fn held_runner_pool(
+    name: &str,
+    (status, reason): (PoolStatus, String),
+) -> RunnerPoolPlan {
     RunnerPoolPlan {
         pool: name.to_string(),
         status,

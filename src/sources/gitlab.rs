@@ -85,11 +85,8 @@ fn time(raw: Option<&str>) -> Option<Timestamp> {
     raw.and_then(|r| r.parse().ok())
 }
 
-fn bearer(token: &Secret) -> Secret {
-    Secret::new(format!("Bearer {}", token.expose()))
-}
-
-fn api_url(base: &str, path: &str) -> String {
+/// `<base>/api/v4<path>`: every GitLab REST URL, for reads and writes alike.
+pub(crate) fn api_url(base: &str, path: &str) -> String {
     format!("{}/api/v4{path}", base.trim_end_matches('/'))
 }
 
@@ -179,7 +176,7 @@ fn fetch_all<T: DeserializeOwned>(
     token: &Secret,
     query: &[(&str, String)],
 ) -> Result<Vec<T>, ApiError> {
-    let auth = bearer(token);
+    let auth = token.bearer();
     let mut rows = Vec::new();
     let mut page: u32 = 1;
     loop {
@@ -259,7 +256,7 @@ pub fn fetch_runner(
     token: &Secret,
     runner_id: u64,
 ) -> Result<GitlabRunnerDetails, ApiError> {
-    let auth = bearer(token);
+    let auth = token.bearer();
     let r: WireRunner = reader.get_json(&Get {
         api: API,
         url: api_url(base, &format!("/runners/{runner_id}")),
@@ -294,7 +291,7 @@ pub fn fetch_last_finished_job(
     token: &Secret,
     runner_id: u64,
 ) -> Result<Option<GitlabJob>, ApiError> {
-    let auth = bearer(token);
+    let auth = token.bearer();
     let wire: Vec<WireJob> = reader.get_json(&Get {
         api: API,
         url: api_url(base, &format!("/runners/{runner_id}/jobs")),

@@ -106,10 +106,6 @@ fn url(base: &str, path: &str) -> String {
     format!("{}{path}", base.trim_end_matches('/'))
 }
 
-fn bearer_header(bearer: Option<&Secret>) -> Option<Secret> {
-    bearer.map(|t| Secret::new(format!("Bearer {}", t.expose())))
-}
-
 fn parse_time(raw: Option<&str>) -> Option<Timestamp> {
     raw.and_then(|r| r.parse::<Timestamp>().ok())
 }
@@ -163,7 +159,7 @@ pub fn fetch_agents(
     base: &str,
     bearer: Option<&Secret>,
 ) -> Result<Vec<TestflingerAgent>, ApiError> {
-    let auth = bearer_header(bearer);
+    let auth = bearer.map(Secret::bearer);
     let wire: Vec<WireAgent> = reader.get_json(&Get {
         api: API,
         url: url(base, "/v1/agents/data"),
@@ -219,7 +215,7 @@ pub fn search_jobs(
     if active_only {
         query.push(("state", "active".into()));
     }
-    let auth = bearer_header(bearer);
+    let auth = bearer.map(Secret::bearer);
     let wire: Vec<WireJob> = reader.get_json(&Get {
         api: API,
         url: endpoint,
@@ -253,7 +249,7 @@ pub fn fetch_result(
     job_id: &str,
 ) -> Result<Option<TestflingerResult>, ApiError> {
     let endpoint = url(base, &format!("/v1/result/{}", encode_component(job_id)));
-    let auth = bearer_header(bearer);
+    let auth = bearer.map(Secret::bearer);
     let wire: Option<BTreeMap<String, Value>> = reader.get_json_or_no_content(&Get {
         api: API,
         url: endpoint.clone(),
