@@ -7,7 +7,7 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::LogFormat;
 
 /// Directives appended to every filter: third-party crates that could log request details.
-const QUIET_DEPENDENCIES: &str = "ureq=warn,ureq_proto=warn,rustls=warn,tiny_http=warn";
+const QUIET_DEPENDENCIES: &str = "ureq=warn,ureq_proto=warn,rustls=warn";
 
 /// Installs the global subscriber once.
 pub fn init(format: LogFormat, verbosity: i8) {

@@ -22,6 +22,7 @@ mod taskcluster_routes;
 pub mod testflinger;
 mod testflinger_job;
 mod testflinger_routes;
+mod wire;
 
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;

@@ -1,24 +1,24 @@
-//! A loopback HTTP server for the simulated upstream APIs: binds `127.0.0.1:0` (or a unix
-//! socket, for the Docker daemon), serves every request on its own thread, logs each request before faults apply, and applies injected faults.
-//! It knows nothing about any particular API: routes and error shapes come from an [`Api`].
+//! A simulated upstream on loopback: serves an [`Api`] over the transport in `wire.rs`
+//! (TCP on `127.0.0.1:0`, or a unix socket for the Docker daemon), logs each request before
+//! faults apply, and applies injected faults. It knows nothing about any particular API:
+//! routes and error shapes come from the [`Api`].
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
 
 use super::fault::{Fault, FaultKind};
 use super::http::{Api, LoggedRequest, Request, Response};
+use super::wire::{Handler, Wire};
 
 struct Shared {
     log: Mutex<Vec<LoggedRequest>>,
     faults: Mutex<Vec<(String, String, Fault)>>,
 }
 
-/// A running loopback server; stops accepting when dropped.
+/// A running loopback server; stops accepting and closes its connections when dropped.
 pub struct SimServer {
     url: String,
-    http: Arc<tiny_http::Server>,
     shared: Arc<Shared>,
-    acceptor: Option<JoinHandle<()>>,
+    _wire: Wire,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -28,52 +28,24 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl SimServer {
     /// Binds `127.0.0.1:0` and starts serving `api`.
     pub fn start(api: Arc<dyn Api>) -> std::io::Result<SimServer> {
-        let http = tiny_http::Server::http("127.0.0.1:0").map_err(std::io::Error::other)?;
-        let addr = http
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| std::io::Error::other("server is not listening on TCP"))?;
-        SimServer::serve(
-            http,
-            format!("http://{addr}"),
-            format!("sim-accept-{}", addr.port()),
-            api,
-        )
+        let (shared, handler) = handler(api);
+        let (wire, addr) = Wire::tcp(handler)?;
+        Ok(SimServer {
+            url: format!("http://{addr}"),
+            shared,
+            _wire: wire,
+        })
     }
 
     /// Listens on a new unix socket at `path` (removed again when the server drops) and
     /// starts serving `api`. `url()` is then `http://localhost`, as clients of such sockets
     /// write it.
     pub fn start_unix(api: Arc<dyn Api>, path: &std::path::Path) -> std::io::Result<SimServer> {
-        let http = tiny_http::Server::http_unix(path).map_err(std::io::Error::other)?;
-        SimServer::serve(
-            http,
-            "http://localhost".into(),
-            "sim-accept-unix".into(),
-            api,
-        )
-    }
-
-    fn serve(
-        http: tiny_http::Server,
-        url: String,
-        thread_name: String,
-        api: Arc<dyn Api>,
-    ) -> std::io::Result<SimServer> {
-        let http = Arc::new(http);
-        let shared = Arc::new(Shared {
-            log: Mutex::new(Vec::new()),
-            faults: Mutex::new(Vec::new()),
-        });
-        let (h, s) = (Arc::clone(&http), Arc::clone(&shared));
-        let acceptor = std::thread::Builder::new()
-            .name(thread_name)
-            .spawn(move || accept(&h, &s, &api))?;
+        let (shared, handler) = handler(api);
         Ok(SimServer {
-            url,
-            http,
+            url: "http://localhost".into(),
             shared,
-            acceptor: Some(acceptor),
+            _wire: Wire::unix(path, handler)?,
         })
     }
 
@@ -104,53 +76,14 @@ impl SimServer {
     }
 }
 
-impl Drop for SimServer {
-    fn drop(&mut self) {
-        self.http.unblock();
-        if let Some(t) = self.acceptor.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn accept(http: &tiny_http::Server, shared: &Arc<Shared>, api: &Arc<dyn Api>) {
-    while let Ok(mut raw) = http.recv() {
-        let (shared, api) = (Arc::clone(shared), Arc::clone(api));
-        let spawned = std::thread::Builder::new()
-            .name("sim-request".into())
-            .spawn(move || {
-                let req = convert(&mut raw);
-                let resp = serve(&shared, api.as_ref(), req);
-                let mut out =
-                    tiny_http::Response::from_data(resp.body).with_status_code(resp.status);
-                for (n, v) in &resp.headers {
-                    if let Ok(h) = tiny_http::Header::from_bytes(n.as_bytes(), v.as_bytes()) {
-                        out.add_header(h);
-                    }
-                }
-                // The client may have given up (timeout); nothing to do about it.
-                let _ = raw.respond(out);
-            });
-        if spawned.is_err() {
-            tracing::warn!("sim server could not spawn a request thread");
-        }
-    }
-}
-
-fn convert(raw: &mut tiny_http::Request) -> Request {
-    let mut req = Request::new(raw.method().as_str(), raw.url());
-    req.headers = raw
-        .headers()
-        .iter()
-        .map(|h| {
-            (
-                h.field.as_str().as_str().to_string(),
-                h.value.as_str().to_string(),
-            )
-        })
-        .collect();
-    let _ = raw.as_reader().read_to_end(&mut req.body);
-    req
+/// The request log and fault list, and the handler that serves `api` through them.
+fn handler(api: Arc<dyn Api>) -> (Arc<Shared>, Handler) {
+    let shared = Arc::new(Shared {
+        log: Mutex::new(Vec::new()),
+        faults: Mutex::new(Vec::new()),
+    });
+    let s = Arc::clone(&shared);
+    (shared, Arc::new(move |req| serve(&s, api.as_ref(), req)))
 }
 
 /// Logs the request, picks the first active matching fault and produces the response.
