@@ -256,14 +256,15 @@ impl Reader {
         let mut response = match request.call() {
             Ok(response) => response,
             Err(e) => {
-                // A GET is idempotent: a connection that failed or stalled is retried on a
-                // fresh one (each attempt has the full timeout).
+                // A GET is idempotent: a connection that failed or was reset (a kept-alive
+                // one the server closed, say) is retried on a fresh one. A timeout is not:
+                // a source that stalls is held after one timeout instead of several.
                 let retry = matches!(
                     e,
                     ureq::Error::ConnectionFailed
                         | ureq::Error::Io(_)
                         | ureq::Error::HostNotFound
-                        | ureq::Error::Timeout(_)
+                        | ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)
                 );
                 return Err((Failure::Transport(e.to_string()), retry.then_some(None)));
             }
@@ -430,6 +431,50 @@ mod tests {
         let shown = excerpt(&long);
         assert!(shown.chars().count() <= EXCERPT_CHARS + 1);
         assert!(!shown.contains('\n'));
+    }
+
+    /// Answers every request with `{}`.
+    struct Empty;
+    impl crate::sim::http::Api for Empty {
+        fn handle(&self, _: &crate::sim::http::Request) -> crate::sim::http::Response {
+            crate::sim::http::Response::json(200, &serde_json::json!({}))
+        }
+        fn error(&self, status: u16, _: &crate::sim::http::Request) -> crate::sim::http::Response {
+            crate::sim::http::Response::text(status, "error")
+        }
+    }
+
+    #[test]
+    fn a_stalled_get_is_held_after_one_timeout_and_a_503_is_retried() {
+        use crate::sim::fault::Fault;
+        let server = crate::sim::server::SimServer::start(std::sync::Arc::new(Empty)).unwrap();
+        let settings = HttpSettings {
+            timeout: Duration::from_millis(200),
+            retries: 2,
+            backoff: Duration::from_millis(1),
+            ..HttpSettings::default()
+        };
+        let reader = Reader::new(&settings, Redactor::default());
+        let get = |path: &str| Get {
+            api: "test",
+            url: format!("{}{path}", server.url()),
+            query: Vec::new(),
+            authorization: None,
+        };
+        server.inject("GET", "/slow", Fault::delay(1000));
+        server.inject("GET", "/busy", Fault::status(503).times(1));
+        let stalled = reader.get_json::<serde_json::Value>(&get("/slow"));
+        assert!(matches!(
+            stalled,
+            Err(ApiError {
+                failure: Failure::Transport(_),
+                ..
+            })
+        ));
+        let busy = reader.get_json::<serde_json::Value>(&get("/busy"));
+        assert_eq!(busy, Ok(serde_json::json!({})));
+        let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+        assert_eq!(paths, ["/slow", "/busy", "/busy"]);
     }
 
     #[test]
