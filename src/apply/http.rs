@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::load::HttpSettings;
+use crate::lock::SendLog;
 use crate::secret::Redactor;
 use crate::sources::http::{
     ApiError, Failure, agent_config, display_url, encode_component, excerpt, failed_before_sending,
@@ -22,6 +23,8 @@ pub struct Writer {
     max_body: u64,
     /// Scrubs known secrets out of error excerpts.
     redactor: Redactor,
+    /// Where requests on their way are recorded (see `lock::SendLog`); none in the demo.
+    sends: Option<SendLog>,
 }
 
 /// A request body.
@@ -84,7 +87,14 @@ impl Writer {
             backoff: settings.backoff,
             max_body: settings.max_body_bytes,
             redactor,
+            sends: None,
         }
+    }
+
+    /// The same writer, recording every request it sends in `sends`.
+    pub fn recording_sends(mut self, sends: Option<SendLog>) -> Writer {
+        self.sends = sends;
+        self
     }
 
     /// Sends `m` once; again only if the connection failed before anything was sent.
@@ -115,6 +125,9 @@ impl Writer {
                 .body(body.clone())
                 .map_err(|e| self.fail(m, Failure::Transport(format!("bad request: {e}"))))?;
             tracing::trace!(api = m.api, method = m.method, url = %display_url(&m.url, &m.query), "send");
+            if let Some(sends) = &self.sends {
+                sends.note();
+            }
             match self.agent.run(request) {
                 Ok(response) => break response,
                 Err(e) if attempt < self.retries && failed_before_sending(&e) => {

@@ -15,7 +15,7 @@ use crate::apply::{
 };
 use crate::cli::{ApplyArgs, Format};
 use crate::exit::Exit;
-use crate::lock::RunLock;
+use crate::lock::{RunLock, SendLog};
 use crate::plan::{PLAN_FORMAT, Plan, Verdict, recheck};
 use crate::report;
 use crate::sources::http::Reader;
@@ -27,6 +27,7 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
         .loaded
         .resolve(&prepared.loaded.desired.settings.state_dir);
     let lock = RunLock::acquire(&state_dir)?;
+    lock.settle(longest_timeout(&prepared.loaded.desired));
     let saved = args
         .plan
         .as_deref()
@@ -55,6 +56,23 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
         Format::Json => report::json(&report),
     });
     Ok(apply_exit(&report))
+}
+
+/// The longest any request of this configuration may take: how long a killed run's last
+/// request may still be on its way.
+fn longest_timeout(desired: &crate::load::Desired) -> std::time::Duration {
+    let s = &desired.sources;
+    [
+        s.taskcluster.as_ref().and_then(|s| s.timeout),
+        s.lambdatest.as_ref().and_then(|s| s.timeout),
+        s.maas.as_ref().and_then(|s| s.timeout),
+        s.testflinger.as_ref().and_then(|s| s.timeout),
+        s.gitlab.as_ref().and_then(|s| s.timeout),
+        s.docker.as_ref().and_then(|s| s.timeout),
+    ]
+    .into_iter()
+    .flatten()
+    .fold(desired.settings.http.timeout, std::cmp::max)
 }
 
 /// Carries out the kept actions of `plan`; drifted ones become skips.
@@ -98,9 +116,14 @@ pub(super) fn carry_out(
             }
         }
     }
+    let sends = lock.map(RunLock::send_log);
     let launches = launch_starts(prepared, &kept, state_dir, lock, &mut skipped);
-    let deploys = submit_rack_deploys(prepared, &kept, &mut skipped);
-    let runners = super::runners::carry_out_runner_pools(prepared, &kept);
+    let deploys = submit_rack_deploys(prepared, &kept, sends.clone(), &mut skipped);
+    let runners = super::runners::carry_out_runner_pools(prepared, &kept, sends.clone());
+    // Every request has been answered or has failed: none is on its way any more.
+    if let Some(sends) = sends {
+        sends.finish();
+    }
     ApplyReport {
         held: held_pools(&plan),
         plan,
@@ -115,6 +138,7 @@ pub(super) fn carry_out(
 fn submit_rack_deploys(
     prepared: &Prepared,
     kept: &Plan,
+    sends: Option<SendLog>,
     skipped: &mut Vec<Skipped>,
 ) -> Vec<DeployRecord> {
     let desired = &prepared.loaded.desired;
@@ -164,7 +188,8 @@ fn submit_rack_deploys(
                 .collect();
         }
     };
-    let writer = Writer::new(&desired.settings.http, prepared.secrets.redactor.clone());
+    let writer = Writer::new(&desired.settings.http, prepared.secrets.redactor.clone())
+        .recording_sends(sends);
     submit_deploys(
         jobs,
         &writer,

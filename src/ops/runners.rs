@@ -7,13 +7,19 @@ use super::prepare::Prepared;
 use crate::apply::docker::writer_for;
 use crate::apply::http::Writer;
 use crate::apply::runners::{RunnerExecutor, RunnerRecord};
+use crate::lock::SendLog;
 use crate::parallel::{Task, run_parallel};
 use crate::plan::Plan;
 use crate::sources::docker::DockerHost;
 use crate::sources::http::Reader;
 
 /// Carries out the kept runner starts and removals of `kept`.
-pub(super) fn carry_out_runner_pools(prepared: &Prepared, kept: &Plan) -> Vec<RunnerRecord> {
+/// Every request sent is recorded in `sends`.
+pub(super) fn carry_out_runner_pools(
+    prepared: &Prepared,
+    kept: &Plan,
+    sends: Option<SendLog>,
+) -> Vec<RunnerRecord> {
     let desired = &prepared.loaded.desired;
     let actions = kept
         .runner_pools
@@ -35,8 +41,10 @@ pub(super) fn carry_out_runner_pools(prepared: &Prepared, kept: &Plan) -> Vec<Ru
         }
     };
     let gitlab_reader = Reader::new(&desired.settings.http, redactor.clone());
-    let gitlab_writer = Writer::new(&desired.settings.http, redactor.clone());
-    let docker_writer = writer_for(&host, &desired.settings.http, redactor.clone());
+    let gitlab_writer =
+        Writer::new(&desired.settings.http, redactor.clone()).recording_sends(sends.clone());
+    let docker_writer =
+        writer_for(&host, &desired.settings.http, redactor.clone()).recording_sends(sends);
     let docker_base = host.base_url();
     let executor = RunnerExecutor {
         desired,

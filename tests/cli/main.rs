@@ -5,6 +5,7 @@ mod apply;
 mod fault_matrix;
 mod faults;
 mod inputs;
+mod kill;
 mod plan;
 mod racks;
 mod runners;

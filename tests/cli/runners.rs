@@ -65,7 +65,7 @@ impl RunnerLab {
     }
 
     /// The runner processes of every running container contact GitLab.
-    fn heartbeat(&self) {
+    pub(crate) fn heartbeat(&self) {
         for container in self.fleet.docker.containers() {
             let id = container
                 .labels
