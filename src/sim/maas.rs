@@ -71,6 +71,8 @@ pub(super) struct State {
     pub(super) machines: Vec<SimMachine>,
     /// Tags defined in MAAS (a tag can exist with no machine).
     pub(super) tags: BTreeSet<String>,
+    /// `(token, nonce)` pairs already used: MAAS refuses a nonce twice.
+    pub(super) nonces: BTreeSet<(String, String)>,
 }
 
 pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -89,6 +91,7 @@ impl MaasSim {
         let state = Arc::new(Mutex::new(State {
             machines: Vec::new(),
             tags: BTreeSet::new(),
+            nonces: BTreeSet::new(),
         }));
         let handler = super::maas_routes::Handler(Arc::clone(&state));
         let server = SimServer::start(Arc::new(handler))?;
@@ -176,8 +179,19 @@ mod tests {
     use crate::sources::maas::authorization;
     use serde_json::Value;
 
+    /// A header as a client signs it now, with a nonce not used before.
+    fn signed(maas: &MaasSim) -> Secret {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let nonce = format!(
+            "n{}",
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let now = jiff::Timestamp::now().as_second();
+        authorization(&Secret::new(maas.api_key()), now, &nonce).expect("key")
+    }
+
     fn get(maas: &MaasSim, path: &str) -> (u16, String) {
-        let auth = authorization(&Secret::new(maas.api_key()), 1_780_000_000, "n").expect("key");
+        let auth = signed(maas);
         let url = format!("{}/api/2.0/{path}", maas.url());
         let (status, _, body) = fetch("GET", &url, &[("Authorization", auth.expose())], None);
         (status, body)
@@ -269,8 +283,14 @@ mod tests {
             Some("OAuth realm=\"OAuth\"")
         );
         let auth = |h: &str| fetch("GET", &url, &[("Authorization", h)], None);
-        let full = authorization(&Secret::new(maas.api_key()), 5, "n").expect("key");
-        let no_nonce = full.expose().replace(", oauth_nonce=\"n\"", "");
+        let full = signed(&maas);
+        let nonce_param = full
+            .expose()
+            .split(", ")
+            .find(|p| p.starts_with("oauth_nonce="))
+            .expect("nonce")
+            .to_string();
+        let no_nonce = full.expose().replace(&format!(", {nonce_param}"), "");
         let (status, _, body) = auth(&no_nonce);
         assert_eq!(
             (status, body.as_str()),
@@ -280,6 +300,17 @@ mod tests {
         assert_eq!(auth(&hmac).0, 401);
         let raw_amp = full.expose().replace("%26", "&");
         assert_eq!(auth(&raw_amp).0, 200, "an unencoded & decodes the same");
+        let (status, _, body) = auth(&raw_amp);
+        assert_eq!(status, 401, "a nonce is accepted once");
+        assert!(
+            body.starts_with("Authorization Error: 'Nonce already used: n"),
+            "{body}"
+        );
+        let stale = jiff::Timestamp::now().as_second() - 301;
+        let old = authorization(&Secret::new(maas.api_key()), stale, "fresh").expect("key");
+        let (status, _, body) = auth(old.expose());
+        assert_eq!(status, 401);
+        assert!(body.contains("Expired timestamp"), "{body}");
         let basic = auth("Basic dTpw");
         assert_eq!(basic.0, 401);
         let (status, _, body) = fetch(

@@ -50,10 +50,10 @@ impl Api for Handler {
                     "version": "3.5.0", "subversion": ""}),
             );
         }
-        if let Err(denied) = authenticate(req) {
+        let mut state = lock(&self.0);
+        if let Err(denied) = authenticate(req, &mut state) {
             return denied;
         }
-        let state = lock(&self.0);
         match (req.method.as_str(), route) {
             ("GET", "machines/") => list_machines(&state, req),
             ("GET", r) if r.starts_with("machines/") && r.ends_with('/') => {
@@ -72,8 +72,13 @@ fn unauthorized(body: &str) -> Response {
     Response::text(401, body).with_header("WWW-Authenticate", "OAuth realm=\"OAuth\"")
 }
 
-/// Checks the `Authorization: OAuth ...` header the way MAAS does for a PLAINTEXT key.
-fn authenticate(req: &Request) -> Result<(), Response> {
+/// How far `oauth_timestamp` may be from the server's clock, in seconds (python-oauth's
+/// `timestamp_threshold`, which MAAS's piston uses).
+const TIMESTAMP_THRESHOLD: i64 = 300;
+
+/// Checks the `Authorization: OAuth ...` header the way MAAS does for a PLAINTEXT key,
+/// including the timestamp window and nonce reuse (each nonce once per token).
+fn authenticate(req: &Request, state: &mut State) -> Result<(), Response> {
     let Some(params) = req
         .header("authorization")
         .and_then(|h| h.strip_prefix("OAuth "))
@@ -103,13 +108,29 @@ fn authenticate(req: &Request) -> Result<(), Response> {
             "Authorization Error: 'Signature method {method} not supported.'"
         )));
     }
-    if get("oauth_timestamp").is_none_or(|t| t.parse::<u64>().is_err()) {
+    let Some(timestamp) = get("oauth_timestamp").and_then(|t| t.parse::<i64>().ok()) else {
         return Err(unauthorized("Authorization Error: 'Invalid timestamp.'"));
+    };
+    // The wall clock, never a simulated one: OAuth timestamps are real time.
+    let now = jiff::Timestamp::now().as_second();
+    if (now - timestamp).abs() > TIMESTAMP_THRESHOLD {
+        return Err(unauthorized(&format!(
+            "Authorization Error: 'Expired timestamp: given {timestamp} and now {now} has a greater difference than threshold {TIMESTAMP_THRESHOLD}'"
+        )));
     }
     // PLAINTEXT: `encode(consumer_secret) & encode(token_secret)`, the consumer secret empty.
     let expected = format!("&{}", encode_component(secret.unwrap_or_default()));
     if get("oauth_signature") != Some(expected.as_str()) {
         return Err(unauthorized("Authorization Error: 'Invalid signature.'"));
+    }
+    let nonce = get("oauth_nonce").unwrap_or_default().to_string();
+    if !state
+        .nonces
+        .insert((token.unwrap_or_default().to_string(), nonce.clone()))
+    {
+        return Err(unauthorized(&format!(
+            "Authorization Error: 'Nonce already used: {nonce}'"
+        )));
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::load::HttpSettings;
-use crate::secret::Redactor;
+use crate::secret::{Redactor, Secret};
 
 /// Longest `Retry-After` wait honoured; a longer one fails the request instead of stalling
 /// the run.
@@ -148,6 +148,18 @@ impl Reader {
         self.decode(get, &body)
     }
 
+    /// Like `get_json`, with the `Authorization` value made afresh by `sign` for every
+    /// attempt: OAuth 1.0a wants a new nonce and timestamp each time, so a retry must not
+    /// replay the first attempt's header.
+    pub fn get_json_signed<T: DeserializeOwned>(
+        &self,
+        get: &Get<'_>,
+        sign: &dyn Fn() -> Secret,
+    ) -> Result<T, ApiError> {
+        let (_, _, body) = self.get_text_signed(get, Some(sign))?;
+        self.decode(get, &body)
+    }
+
     /// Like `get_json`, also returning the response headers (pagination headers, for one).
     pub fn get_json_page<T: DeserializeOwned>(&self, get: &Get<'_>) -> Result<Page<T>, ApiError> {
         let (_, headers, body) = self.get_text(get)?;
@@ -218,6 +230,15 @@ impl Reader {
 
     /// GETs with retries; returns the success status, headers and body.
     fn get_text(&self, get: &Get<'_>) -> Result<Answer, ApiError> {
+        self.get_text_signed(get, None)
+    }
+
+    /// `get_text`, with `sign` (when given) making the `Authorization` value of each attempt.
+    fn get_text_signed(
+        &self,
+        get: &Get<'_>,
+        sign: Option<&dyn Fn() -> Secret>,
+    ) -> Result<Answer, ApiError> {
         let shown_url = display_url(&get.url, &get.query);
         let fail = |failure| ApiError {
             api: get.api,
@@ -227,7 +248,9 @@ impl Reader {
         };
         let mut attempt = 0;
         loop {
-            let (failure, wait) = match self.try_once(get) {
+            let signed = sign.map(|sign| sign());
+            let authorization = signed.as_ref().map(Secret::expose).or(get.authorization);
+            let (failure, wait) = match self.try_once(get, authorization) {
                 Ok(answer) => return Ok(answer),
                 Err(outcome) => outcome,
             };
@@ -243,13 +266,17 @@ impl Reader {
 
     /// One attempt. On failure, also says whether to retry: `None` = give up,
     /// `Some(None)` = retry after the usual backoff, `Some(Some(d))` = retry after `d`.
-    fn try_once(&self, get: &Get<'_>) -> Result<Answer, (Failure, Retry)> {
+    fn try_once(
+        &self,
+        get: &Get<'_>,
+        authorization: Option<&str>,
+    ) -> Result<Answer, (Failure, Retry)> {
         let mut request = self.agent.get(&get.url);
         for (key, value) in &get.query {
             request = request.query(*key, value);
         }
         request = request.header("accept", "application/json");
-        if let Some(auth) = get.authorization {
+        if let Some(auth) = authorization {
             request = request.header("authorization", auth);
         }
         tracing::trace!(api = get.api, url = %display_url(&get.url, &get.query), "GET");

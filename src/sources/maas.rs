@@ -1,6 +1,8 @@
 //! MAAS reads: the machines carrying a rack's tags, signed with the API key as OAuth 1.0a
 //! PLAINTEXT. Read-only; wire types stay private here; the key never leaves a `Secret`.
-//! Nonce and timestamp come from the caller so the header is testable exactly. The body
+//! Every attempt is signed afresh: a random nonce and the wall-clock timestamp (MAAS refuses a
+//! nonce twice and a timestamp more than 300 s off). `authorization` takes both as arguments
+//! so the header is testable exactly. The body
 //! decoder (`decode_machines`) is the very mapping the fetch uses, so `sources::decode` can
 //! fuzz it without a server.
 
@@ -60,8 +62,6 @@ pub fn fetch_machines(
     base_url: &str,
     api_key: &Secret,
     tags: &[String],
-    now_seconds: i64,
-    nonce: &str,
 ) -> Result<Vec<MaasMachine>, ApiError> {
     let url = format!("{}/api/2.0/machines/", base_url.trim_end_matches('/'));
     let fail = |failure| ApiError {
@@ -70,18 +70,36 @@ pub fn fetch_machines(
         url: url.clone(),
         failure,
     };
-    let Some(authorization) = authorization(api_key, now_seconds, nonce) else {
+    if authorization(api_key, 0, "").is_none() {
         return Err(fail(Failure::Protocol(
             "the MAAS API key is not consumer_key:token_key:token_secret".into(),
         )));
+    }
+    let sign = || {
+        let now = jiff::Timestamp::now().as_second();
+        authorization(api_key, now, &fresh_nonce()).expect("the key was checked above")
     };
-    let wire: Vec<WireMachine> = reader.get_json(&Get {
+    let get = Get {
         api: API,
         url: url.clone(),
         query: tags.iter().map(|t| ("tags", t.clone())).collect(),
-        authorization: Some(authorization.expose()),
-    })?;
+        authorization: None,
+    };
+    let wire: Vec<WireMachine> = reader.get_json_signed(&get, &sign)?;
     machines_from_wire(wire, tags).map_err(|message| fail(Failure::Protocol(message)))
+}
+
+/// 128 bits no other request of this process (or, with overwhelming odds, of any other) has
+/// used: std's randomly keyed SipHash over a process-wide counter and the clock.
+fn fresh_nonce() -> String {
+    use std::hash::BuildHasher;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let state = std::collections::hash_map::RandomState::new();
+    let high = state.hash_one((count, std::process::id()));
+    let low = state.hash_one((count, std::time::SystemTime::now()));
+    format!("{high:016x}{low:016x}")
 }
 
 /// Decodes a `machines/` body exactly as `fetch_machines` does for a request filtered by
@@ -163,15 +181,7 @@ mod tests {
         maas.add_machine("tor4-c", &["rack-b"], "Deployed");
         let key = Secret::new(maas.api_key());
         let base = format!("{}/", maas.url());
-        let got = fetch_machines(
-            &reader(),
-            &base,
-            &key,
-            &tags(&["rack-a"]),
-            1_780_000_000,
-            "abc",
-        )
-        .expect("machines");
+        let got = fetch_machines(&reader(), &base, &key, &tags(&["rack-a"])).expect("machines");
         let names: Vec<(&str, u8, &str)> = got
             .iter()
             .map(|m| (m.hostname.as_str(), m.status, m.status_name.as_str()))
@@ -184,22 +194,49 @@ mod tests {
             (got[0].zone.as_str(), got[0].pool.as_str()),
             ("default", "default")
         );
-        let both = fetch_machines(
-            &reader(),
-            &maas.url(),
-            &key,
-            &tags(&["rack-a", "gpu"]),
-            1,
-            "n",
-        )
-        .expect("machines");
+        let both = fetch_machines(&reader(), &maas.url(), &key, &tags(&["rack-a", "gpu"]))
+            .expect("machines");
         assert_eq!(both.len(), 1);
         let log = maas.server().requests();
         assert_eq!(log[0].path, "/MAAS/api/2.0/machines/");
         assert_eq!(log[1].query, "tags=rack-a&tags=gpu");
-        let sent = log[0].header("authorization").expect("auth");
-        let expected = authorization(&key, 1_780_000_000, "abc").expect("key");
-        assert_eq!(sent, expected.expose());
+        // Each request is signed afresh: its own nonce, the wall-clock time, the same key.
+        let param = |i: usize, name: &str| {
+            let header = log[i].header("authorization").expect("auth").to_string();
+            let start = header.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
+            header[start..]
+                .split('"')
+                .next()
+                .expect("value")
+                .to_string()
+        };
+        assert_ne!(param(0, "oauth_nonce"), param(1, "oauth_nonce"));
+        assert!(param(0, "oauth_nonce").len() >= 32, "at least 128 bits");
+        let now = jiff::Timestamp::now().as_second();
+        let sent: i64 = param(0, "oauth_timestamp").parse().expect("number");
+        assert!((now - sent).abs() < 300, "wall-clock timestamp");
+        let expected = authorization(&key, sent, &param(0, "oauth_nonce")).expect("key");
+        assert_eq!(log[0].header("authorization"), Some(expected.expose()));
+    }
+
+    #[test]
+    fn a_retry_is_signed_with_a_new_nonce_so_maas_accepts_it() {
+        let maas = MaasSim::start().expect("start");
+        maas.add_machine("tor3-a", &["rack-a"], "Ready");
+        maas.server().inject(
+            "GET",
+            "/MAAS/api/2.0/machines/",
+            Fault::status(503).times(1),
+        );
+        let key = Secret::new(maas.api_key());
+        let got = fetch_machines(&reader(), &maas.url(), &key, &tags(&["rack-a"]));
+        assert_eq!(got.expect("the retry is accepted").len(), 1);
+        let log = maas.server().requests();
+        assert_eq!(log.len(), 2);
+        assert_ne!(
+            log[0].header("authorization"),
+            log[1].header("authorization")
+        );
     }
 
     #[test]
@@ -208,7 +245,7 @@ mod tests {
         maas.add_machine("tor3-a", &["rack-a"], "Ready");
         let r = reader();
         let wrong = Secret::new("SimConsumerKey0001:nope:SimTokenSecret000000000000000001");
-        let e = fetch_machines(&r, &maas.url(), &wrong, &[], 1, "n").expect_err("401");
+        let e = fetch_machines(&r, &maas.url(), &wrong, &[]).expect_err("401");
         assert_eq!(
             status_of(&e),
             Some((401, "Authorization Error: Invalid API key."))
@@ -217,10 +254,9 @@ mod tests {
         let (ck, rest) = key.split_once(':').expect("key");
         let (tk, _) = rest.split_once(':').expect("key");
         let bad_sig = Secret::new(format!("{ck}:{tk}:not-the-secret"));
-        let e = fetch_machines(&r, &maas.url(), &bad_sig, &[], 1, "n").expect_err("401");
+        let e = fetch_machines(&r, &maas.url(), &bad_sig, &[]).expect_err("401");
         assert_eq!(status_of(&e).map(|s| s.0), Some(401));
-        let e = fetch_machines(&r, &maas.url(), &Secret::new(key), &tags(&["x"]), 1, "n")
-            .expect_err("400");
+        let e = fetch_machines(&r, &maas.url(), &Secret::new(key), &tags(&["x"])).expect_err("400");
         assert_eq!(
             status_of(&e),
             Some((400, r#"{"tags":["No such tag(s): 'x'."]}"#))
@@ -240,8 +276,8 @@ mod tests {
             Fault::status(200).with_body(body),
         );
         let key = Secret::new(maas.api_key());
-        let e = fetch_machines(&reader(), &maas.url(), &key, &tags(&["rack-a"]), 1, "n")
-            .expect_err("protocol");
+        let e =
+            fetch_machines(&reader(), &maas.url(), &key, &tags(&["rack-a"])).expect_err("protocol");
         assert!(matches!(e.failure, Failure::Protocol(_)), "{e}");
     }
 }

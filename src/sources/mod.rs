@@ -61,7 +61,6 @@ pub fn snapshot(
                 &readers.maas,
                 &readers.testflinger,
                 &rack_credentials,
-                now,
             )
         });
         let runner_pools = scope.spawn(|| {

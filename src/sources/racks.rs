@@ -6,8 +6,6 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use jiff::Timestamp;
-
 use super::http::{ApiError, Reader};
 use super::{maas, testflinger};
 use crate::load::{Desired, Rack};
@@ -41,7 +39,6 @@ pub fn snapshot_racks(
     maas_reader: &Reader,
     reader: &Reader,
     credentials: &RackCredentials<'_>,
-    now: Timestamp,
 ) -> (
     Result<Vec<TestflingerAgent>, ApiError>,
     BTreeMap<String, Result<RackState, ApiError>>,
@@ -76,14 +73,11 @@ pub fn snapshot_racks(
     for (name, rack) in &racks {
         let machines = &machines;
         tasks.push(Box::new(move || {
-            let nonce = format!("{:x}", now.as_nanosecond() ^ (name.len() as i128) << 7);
             let got = maas::fetch_machines(
                 maas_reader,
                 &maas_source.url,
                 credentials.maas_api_key,
                 &rack.maas_tags,
-                now.as_second(),
-                &nonce,
             );
             machines.lock().unwrap().insert(name.as_str(), got);
         }));

@@ -401,3 +401,32 @@ fn rack_secrets_stay_out_of_output_and_tokens_are_used_when_required() {
         assert!(!seen.contains(secret), "{secret:?} leaked");
     }
 }
+
+/// MAAS refuses a nonce it has seen: two racks read in the same run must each be signed with
+/// their own (racks with equal-length names once shared one).
+#[test]
+fn two_racks_read_in_one_run_are_both_accepted_by_maas() {
+    let lab = RackLab::new();
+    let yaml = format!(
+        "{}  rack-b:\n    maas_tags: [other]\n    agent_location: TOR3\n    provision_data: {{distro: noble}}\n",
+        lab.yaml(40)
+    );
+    let config = lab.config.with_file_name("two-racks.yaml");
+    std::fs::write(&config, yaml).unwrap();
+    let out = lab.run(&["plan", config.to_str().unwrap(), "--format", "json"]);
+    out.expect_code(0);
+    let racks = out.json()["racks"].as_array().unwrap().clone();
+    assert_eq!(racks.len(), 2);
+    for rack in &racks {
+        assert_eq!(rack["status"]["state"], "planned", "{rack}");
+    }
+    let nonces: std::collections::BTreeSet<String> = lab
+        .fleet
+        .maas
+        .server()
+        .requests()
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_string())
+        .collect();
+    assert_eq!(nonces.len(), 2, "two requests, two distinct signatures");
+}
