@@ -1,6 +1,8 @@
 //! Launching one HyperExecute job: a private job directory (0700, files 0600) holding the job
 //! file and the payload, the `hyperexecute` CLI run in it with a timeout and its output
 //! captured, then the directory removed. Knows nothing about plans or pools.
+//! The CLI is closed source: it gets a cleared environment plus the few variables it needs
+//! to run (`PASSED_ENV`) and the LambdaTest credentials, never devicepool's other secrets.
 
 use std::fs;
 use std::io::Write;
@@ -11,6 +13,32 @@ use std::time::{Duration, Instant};
 
 use crate::lock::RunLock;
 use crate::secret::{Redactor, Secret};
+
+/// The variables of devicepool's own environment the CLI inherits: where to find programs
+/// and a home, locale and time zone, proxies and CA certificates. Nothing else: devicepool's
+/// environment holds GitLab, MAAS, Testflinger and Taskcluster credentials.
+const PASSED_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "TMPDIR",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "all_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "NODE_EXTRA_CA_CERTS",
+];
 
 /// Characters of CLI output kept in the report.
 const OUTPUT_CHARS: usize = 2000;
@@ -84,6 +112,12 @@ fn run_in(dir: &Path, job: &Launch<'_>, redactor: &Redactor) -> Outcome {
         .arg(&config)
         .arg("--exclude-external-binaries")
         .current_dir(dir)
+        .env_clear()
+        .envs(
+            PASSED_ENV
+                .iter()
+                .filter_map(|n| Some((n, std::env::var_os(n)?))),
+        )
         .env("CI", "true")
         .stdin(match job.lock.map(RunLock::share) {
             Some(Ok(file)) => Stdio::from(file),
@@ -210,6 +244,45 @@ fn find_job_id(output: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The CLI sees the passed variables and its credentials, nothing else of devicepool's
+    /// environment (which, under `cargo test`, holds dozens of `CARGO_*` variables).
+    #[test]
+    fn the_cli_gets_only_the_passed_variables_and_its_credentials() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = dir.path().join("print-env");
+        fs::write(&cli, "#!/bin/sh\nenv\n").unwrap();
+        fs::set_permissions(&cli, fs::Permissions::from_mode(0o755)).unwrap();
+        let env = [("LT_USERNAME", Secret::new("sim-user"))];
+        let job = Launch {
+            cli: &cli,
+            labels: &["tcdp".into()],
+            job_file: "version: 0.2\n",
+            payload_dir: None,
+            work_dir: dir.path(),
+            env: &env,
+            timeout: Duration::from_secs(30),
+            lock: None,
+        };
+        let out = launch(&job, &Redactor::default());
+        assert_eq!(out.exit_code, Some(0), "{out:?}");
+        let names: Vec<&str> = out
+            .output
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(n, _)| n))
+            .collect();
+        assert!(
+            names.contains(&"LT_USERNAME") && names.contains(&"CI"),
+            "{names:?}"
+        );
+        // `sh` itself adds PWD, SHLVL and `_`.
+        let unexpected: Vec<&&str> = names
+            .iter()
+            .filter(|n| !PASSED_ENV.contains(n))
+            .filter(|n| !["LT_USERNAME", "CI", "PWD", "SHLVL", "_"].contains(n))
+            .collect();
+        assert!(unexpected.is_empty(), "leaked into the CLI: {unexpected:?}");
+    }
 
     #[test]
     fn finds_the_job_id_in_the_link() {
