@@ -3,7 +3,7 @@
 
 use devicepool::sim::Fault;
 
-use crate::support::{Lab, SpawnChild, files_under, pool, pool_of, udid};
+use crate::support::{Lab, Running, files_under, pool, pool_of, udid};
 
 #[test]
 fn apply_then_plan_converges_even_once_jobs_run() {
@@ -225,29 +225,19 @@ fn ten_concurrent_applies_start_each_job_once() {
         .lambdatest
         .server()
         .inject("POST", "/__sim/launch", Fault::delay(300));
-    let children: Vec<std::process::Child> = (0..10)
+    let children: Vec<Running> = (0..10)
         .map(|_| {
-            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("devicepool"));
-            cmd.current_dir(lab.dir.path())
-                .args(["apply", lab.config_arg(), "--format", "json"])
-                .env("LT_USERNAME", devicepool::sim::SIM_USERNAME)
-                .env("LT_ACCESS_KEY", devicepool::sim::SIM_ACCESS_KEY)
-                .env(crate::support::token_env("a55"), "t-a55-secret")
-                .env(crate::support::token_env("p9"), "t-p9-secret")
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            cmd.spawn().unwrap()
+            lab.command(&["apply", lab.config_arg(), "--format", "json"])
+                .spawn()
         })
         .collect();
     let mut launched_by = Vec::new();
     let mut codes = Vec::new();
     for child in children {
-        let out = child.wait_with_output().unwrap();
-        let code = out.status.code().unwrap();
-        codes.push(code);
-        if code == 0 {
-            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-            launched_by.push(report["launches"].as_array().unwrap().len());
+        let out = child.wait();
+        codes.push(out.code);
+        if out.code == 0 {
+            launched_by.push(out.json()["launches"].as_array().unwrap().len());
         }
     }
     assert!(codes.iter().all(|c| *c == 0 || *c == 5), "{codes:?}");
@@ -270,12 +260,12 @@ fn ten_concurrent_applies_start_each_job_once() {
 
 #[test]
 fn an_apply_killed_mid_launch_converges_without_duplicates() {
-    let lab = Lab::new(vec![pool("a55", 6, 6), pool("p9", 6, 6)]);
+    let mut lab = Lab::new(vec![pool("a55", 6, 6), pool("p9", 6, 6)]);
     lab.fleet
         .lambdatest
         .server()
         .inject("POST", "/__sim/launch", Fault::delay(1500));
-    let mut first = lab.command(&["apply", lab.config_arg()]).spawn_child();
+    let mut first = lab.command(&["apply", lab.config_arg()]).spawn();
     let in_flight = || {
         lab.fleet
             .lambdatest
@@ -289,8 +279,13 @@ fn an_apply_killed_mid_launch_converges_without_duplicates() {
     while in_flight() < 10 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    first.kill().unwrap(); // SIGKILL: no cleanup runs
-    first.wait().unwrap();
+    first.kill(); // SIGKILL: no cleanup runs
+    first.wait();
+    lab.dir.tolerate(
+        ".devicepool/jobs",
+        "a SIGKILLed apply leaves its private job directories, job files with real tokens \
+         included, and no later run removes them",
+    );
     // Its launches are still on their way: they hold the lock, so nobody plans around them.
     lab.run(&["apply", lab.config_arg()]).expect_code(5);
     let mut attempts = 0;

@@ -3,7 +3,7 @@
 
 use devicepool::sim::Fault;
 
-use crate::support::{Lab, Outcome, pool, pool_of};
+use crate::support::{Lab, Outcome, WRONG_LT_ACCESS_KEY, pool, pool_of};
 
 fn two_pools() -> Lab {
     Lab::new(vec![pool("a55", 3, 3), pool("p9", 3, 3)])
@@ -76,10 +76,10 @@ fn apply_with_a_held_pool_starts_only_the_healthy_pools() {
 #[test]
 fn a_lambdatest_401_holds_every_pool() {
     let lab = two_pools();
-    let out = Outcome::of(
-        lab.command(&["plan", lab.config_arg(), "--format", "json"])
-            .env("LT_ACCESS_KEY", "wrong-key-123"),
-    );
+    let out = lab
+        .command(&["plan", lab.config_arg(), "--format", "json"])
+        .env("LT_ACCESS_KEY", WRONG_LT_ACCESS_KEY)
+        .run();
     out.expect_code(4);
     for name in ["a55", "p9"] {
         let reason = held_reason(&out, name);

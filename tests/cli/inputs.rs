@@ -1,7 +1,7 @@
 //! Bad desired state: each mistake gives file:line:col and the key, exits 1, and no request
 //! is sent. Also the committed schemas must match the code.
 
-use crate::support::{Lab, pool};
+use crate::support::{Lab, devicepool, pool};
 
 /// Writes `yaml` as the lab's config, runs `plan`, and checks the error and silence.
 fn expect_rejected(lab: &Lab, yaml: &str, location: &str, needle: &str) {
@@ -146,10 +146,9 @@ fn a_missing_secret_names_the_variable_and_sends_nothing() {
     let out = lab
         .command(&["apply", lab.config_arg()])
         .env_remove("TC_TOKEN_P9")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        .run();
+    assert_eq!(out.code, 1);
+    let stderr = &out.stderr;
     assert!(
         stderr.contains("environment variable TC_TOKEN_P9 is not set"),
         "{stderr}"
@@ -160,17 +159,10 @@ fn a_missing_secret_names_the_variable_and_sends_nothing() {
     );
     assert!(lab.requests().is_empty());
     // Planning only reads, so it needs no Taskcluster token.
-    let plan = lab
-        .command(&["plan", lab.config_arg()])
+    lab.command(&["plan", lab.config_arg()])
         .env_remove("TC_TOKEN_P9")
-        .output()
-        .unwrap();
-    assert_eq!(
-        plan.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&plan.stderr)
-    );
+        .run()
+        .expect_code(0);
 }
 
 #[test]
@@ -182,10 +174,7 @@ fn the_shipped_plans_are_valid() {
         "plans/gitlab-runners-example.yaml",
     ] {
         let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
-        assert_cmd::cargo::cargo_bin_cmd!("devicepool")
-            .args(["validate", &path])
-            .assert()
-            .success();
+        devicepool(&["validate", &path]).run().expect_code(0);
     }
 }
 
@@ -195,14 +184,11 @@ fn the_committed_schemas_match_the_code() {
         ("desired", "schemas/devicepool.schema.json"),
         ("plan", "schemas/plan.schema.json"),
     ] {
-        let out = assert_cmd::cargo::cargo_bin_cmd!("devicepool")
-            .args(["schema", kind])
-            .output()
-            .unwrap();
+        let out = devicepool(&["schema", kind]).run();
         let committed = std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR")))
             .unwrap_or_default();
         assert!(
-            String::from_utf8_lossy(&out.stdout) == committed,
+            out.stdout == committed,
             "{file} drifted from the code: run `cargo run -- schema {kind} > {file}` and commit it"
         );
     }

@@ -14,11 +14,9 @@ mod support;
 
 #[test]
 fn help_lists_every_verb_and_the_exit_codes() {
-    let out = assert_cmd::cargo::cargo_bin_cmd!("devicepool")
-        .arg("--help")
-        .assert()
-        .success();
-    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let out = support::devicepool(&["--help"]).run();
+    out.expect_code(0);
+    let text = out.stdout;
     for verb in ["validate", "plan", "apply", "render", "schema", "demo"] {
         assert!(text.contains(verb), "{verb} missing from --help:\n{text}");
     }

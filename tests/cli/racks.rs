@@ -6,14 +6,16 @@ use std::collections::BTreeMap;
 use devicepool::sim::{Fault, Fleet};
 use serde_json::json;
 
-use crate::support::{Outcome, files_under};
+use crate::support::{
+    Invocation, LabDir, Outcome, TF_CLIENT_SECRET, WRONG_MAAS_API_KEY, devicepool, files_under,
+};
 
 const RACK_TAG: &str = "rack-a";
 
 /// A rack of 40 machines in mixed states (see `new`), its desired state, and the binary.
 pub(crate) struct RackLab {
     pub(crate) fleet: Fleet,
-    dir: tempfile::TempDir,
+    dir: LabDir,
     pub(crate) config: std::path::PathBuf,
 }
 
@@ -45,7 +47,7 @@ impl RackLab {
         }
         maas.add_machine("elsewhere-01", &["other"], "Deployed");
         let lab = RackLab {
-            dir: tempfile::tempdir().unwrap(),
+            dir: LabDir::new(&["racks.yaml"]),
             config: std::path::PathBuf::new(),
             fleet,
         };
@@ -83,14 +85,16 @@ impl RackLab {
         reply["job_id"].as_str().unwrap().to_string()
     }
 
-    pub(crate) fn run(&self, args: &[&str]) -> Outcome {
-        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
-        cmd.current_dir(self.dir.path())
-            .env_remove("DEVICEPOOL_LOG")
+    /// The binary with the MAAS key and the fake's clock, run in the lab directory.
+    pub(crate) fn command(&self, args: &[&str]) -> Invocation {
+        devicepool(args)
+            .current_dir(self.dir.path())
             .env("MAAS_API_KEY", self.fleet.maas.api_key())
             .env("DEVICEPOOL_NOW", self.fleet.testflinger.now().to_string())
-            .args(args);
-        Outcome::of(&mut cmd)
+    }
+
+    pub(crate) fn run(&self, args: &[&str]) -> Outcome {
+        self.command(args).run()
     }
 
     pub(crate) fn config_arg(&self) -> &str {
@@ -307,19 +311,11 @@ fn a_source_failure_holds_the_rack_and_submits_nothing() {
     for (name, arrange, needle) in cases {
         let lab = RackLab::new();
         arrange(&lab);
-        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
-        cmd.current_dir(lab.dir.path())
-            .env(
-                "MAAS_API_KEY",
-                if name == "maas 401" {
-                    "a:b:wrong".to_string()
-                } else {
-                    lab.fleet.maas.api_key()
-                },
-            )
-            .env("DEVICEPOOL_NOW", lab.fleet.testflinger.now().to_string())
-            .args(["apply", lab.config_arg()]);
-        let out = Outcome::of(&mut cmd);
+        let mut cmd = lab.command(&["apply", lab.config_arg()]);
+        if name == "maas 401" {
+            cmd = cmd.env("MAAS_API_KEY", WRONG_MAAS_API_KEY);
+        }
+        let out = cmd.run();
         assert_eq!(out.code, 4, "{name}: {out:?}");
         assert!(
             out.stdout.contains("held   rack-a"),
@@ -366,7 +362,7 @@ fn rack_secrets_stay_out_of_output_and_tokens_are_used_when_required() {
     let lab = RackLab::new();
     let tf = &lab.fleet.testflinger;
     tf.set_auth_required(true);
-    tf.add_client("lab-deployer", "tf-client-secret-91Xq", "contributor");
+    tf.add_client("lab-deployer", TF_CLIENT_SECRET, "contributor");
     let yaml = lab.yaml(40).replace(
         &format!("    url: {}\n", tf.url()),
         &format!(
@@ -375,31 +371,21 @@ fn rack_secrets_stay_out_of_output_and_tokens_are_used_when_required() {
         ),
     );
     std::fs::write(&lab.config, yaml).unwrap();
-    let mut seen = String::new();
-    for args in [["-vvv", "plan"], ["-vvv", "apply"]] {
-        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
-        cmd.current_dir(lab.dir.path())
+    // The secret guard checks both runs' output, trace logs included, and the lab's files.
+    for verb in ["plan", "apply"] {
+        let out = lab
+            .command(&["-vvv", verb, lab.config_arg()])
             .env("DEVICEPOOL_LOG", "trace")
-            .env("MAAS_API_KEY", lab.fleet.maas.api_key())
-            .env("TF_SECRET", "tf-client-secret-91Xq")
-            .env("DEVICEPOOL_NOW", tf.now().to_string())
-            .args(args)
-            .arg(lab.config_arg());
-        let out = Outcome::of(&mut cmd);
+            .env("TF_SECRET", TF_CLIENT_SECRET)
+            .run();
         assert_eq!(out.code, 0, "{out:?}");
-        seen.push_str(&out.stdout);
-        seen.push_str(&out.stderr);
+        assert!(out.stderr.contains("TRACE"), "trace logging was on");
     }
     assert_eq!(
         lab.submitted_agents().len(),
         32,
         "deploys went through with a Bearer token"
     );
-    let key = lab.fleet.maas.api_key();
-    let token_secret = key.rsplit(':').next().unwrap();
-    for secret in [key.as_str(), token_secret, "tf-client-secret-91Xq"] {
-        assert!(!seen.contains(secret), "{secret:?} leaked");
-    }
 }
 
 /// MAAS refuses a nonce it has seen: two racks read in the same run must each be signed with

@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 
 use devicepool::sim::{Fault, Fleet};
 
-use crate::support::{Outcome, SpawnChild};
+use crate::support::{Invocation, LabDir, Outcome, devicepool};
 
 const IMAGE: &str = "gitlab/gitlab-runner:latest";
 
 pub(crate) struct RunnerLab {
     pub(crate) fleet: Fleet,
-    dir: tempfile::TempDir,
+    dir: LabDir,
     pub(crate) config: std::path::PathBuf,
 }
 
@@ -19,7 +19,7 @@ impl RunnerLab {
     pub(crate) fn new(extra: &str) -> RunnerLab {
         let fleet = Fleet::start().unwrap();
         fleet.docker.add_image(IMAGE);
-        let dir = tempfile::tempdir().unwrap();
+        let dir = LabDir::new(&["runners.yaml"]);
         let config = dir.path().join("runners.yaml");
         let yaml = format!(
             "version: 1\nsettings:\n  state_dir: state\n  http: {{timeout: 10s, retries: 1, backoff: 10ms}}\nsources:\n  gitlab:\n    url: {}\n    token_env: GITLAB_TOKEN\n  docker:\n    host: {}\nrunner_pools:\n  autogit:\n    tags: [autogit, docker]\n    projects: [group/app]\n    image: {IMAGE}\n    cpus: 4\n    memory: 6g\n    idle_cooldown: 5m\n    offline_grace: 10m\n    min_idle: 0\n    max_runners: 10\n    max_remove_fraction: 1.0\n{extra}",
@@ -30,15 +30,18 @@ impl RunnerLab {
         RunnerLab { fleet, dir, config }
     }
 
-    pub(crate) fn run(&self, args: &[&str]) -> Outcome {
-        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
-        cmd.current_dir(self.dir.path())
+    /// The binary with `args` then the config, the GitLab token and the fake's clock.
+    pub(crate) fn command(&self, args: &[&str]) -> Invocation {
+        devicepool(args)
+            .args(&[self.config.to_str().unwrap()])
+            .current_dir(self.dir.path())
             .env_remove("DOCKER_HOST")
             .env("GITLAB_TOKEN", self.fleet.gitlab.admin_token())
             .env("DEVICEPOOL_NOW", self.fleet.gitlab.now().to_string())
-            .args(args)
-            .arg(self.config.to_str().unwrap());
-        Outcome::of(&mut cmd)
+    }
+
+    pub(crate) fn run(&self, args: &[&str]) -> Outcome {
+        self.command(args).run()
     }
 
     fn apply(&self) -> Outcome {
@@ -242,28 +245,16 @@ fn a_job_landing_between_plan_and_delete_keeps_the_runner_and_says_why() {
     // The pause is slow; a job lands on the runner meanwhile.
     gl.server()
         .inject("PUT", "/api/v4/runners/", Fault::delay(1500).times(1));
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("devicepool"))
-        .current_dir(lab.dir.path())
-        .env("GITLAB_TOKEN", gl.admin_token())
-        .env("DEVICEPOOL_NOW", gl.now().to_string())
-        .args(["apply", lab.config.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = lab.command(&["apply"]).spawn();
     // The pause has arrived (logged on arrival, before its delay): now the job lands.
     wait_for_request(gl.server(), "PUT", "/api/v4/runners/");
     gl.start_job(id, 1);
-    let out = {
-        let status = child.wait().unwrap();
-        let mut text = String::new();
-        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut text).unwrap();
-        (status.code(), text)
-    };
-    assert_eq!(out.0, Some(0), "{}", out.1);
+    let out = child.wait();
+    assert_eq!(out.code, 0, "{out:?}");
     assert!(
-        out.1.contains("landed on runner"),
+        out.stdout.contains("landed on runner"),
         "the report says why: {}",
-        out.1
+        out.stdout
     );
     assert!(lab.deleted().is_empty(), "the runner was deleted");
     let runner = gl.runners().into_iter().find(|r| r.id == id).unwrap();
@@ -331,36 +322,23 @@ fn gitlab_and_runner_tokens_stay_out_of_output_and_disk() {
     for _ in 0..2 {
         gl.add_pending_job("group/app", &["autogit"]);
     }
+    // The secret guard checks both runs' output (the admin token and every `glrt-` runner
+    // token) and, when the lab goes, the files it leaves.
     let mut seen = String::new();
     for verb in ["plan", "apply"] {
         // JSON output carries the rendered container specs.
-        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
-        cmd.current_dir(lab.dir.path())
+        let out = lab
+            .command(&["-vvv", verb, "--format", "json"])
             .env("DEVICEPOOL_LOG", "trace")
-            .env("GITLAB_TOKEN", gl.admin_token())
-            .env("DEVICEPOOL_NOW", gl.now().to_string())
-            .args([
-                "-vvv",
-                verb,
-                "--format",
-                "json",
-                lab.config.to_str().unwrap(),
-            ]);
-        let out = Outcome::of(&mut cmd);
+            .run();
         assert_eq!(out.code, 0, "{out:?}");
         seen.push_str(&out.stdout);
         seen.push_str(&out.stderr);
     }
-    for file in crate::support::files_under(lab.dir.path()) {
-        seen.push_str(&String::from_utf8_lossy(&std::fs::read(file).unwrap()));
-    }
     let runners = gl.runners();
     assert_eq!(runners.len(), 2);
+    assert!(runners.iter().all(|r| r.token.starts_with("glrt-")));
     assert!(seen.contains("<redacted>"));
-    assert!(!seen.contains(&gl.admin_token()), "the GitLab token leaked");
-    for runner in runners {
-        assert!(!seen.contains(&runner.token), "a runner token leaked");
-    }
 }
 
 #[test]
@@ -410,33 +388,19 @@ fn a_container_that_cannot_start_is_removed_with_its_runner() {
         "/v1.41/containers/create",
         Fault::delay(1200).times(1),
     );
-    let child = lab_command(&lab).spawn_child();
+    let child = lab.command(&["apply"]).spawn();
     wait_for_request(docker, "POST", "/v1.41/containers/create");
     docker.inject(
         "POST",
         "/v1.41/containers/",
         Fault::status(500).with_body(r#"{"message":"start boom"}"#),
     );
-    let status = wait(child);
-    assert_eq!(status, Some(3));
+    assert_eq!(child.wait().code, 3);
     assert!(lab.runner_ids().is_empty(), "the runner is deleted again");
     assert!(
         lab.fleet.docker.containers().is_empty(),
         "no container (holding the token) is left"
     );
-}
-
-fn lab_command(lab: &RunnerLab) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
-    cmd.current_dir(lab.dir.path())
-        .env("GITLAB_TOKEN", lab.fleet.gitlab.admin_token())
-        .env("DEVICEPOOL_NOW", lab.fleet.gitlab.now().to_string())
-        .args(["apply", lab.config.to_str().unwrap()]);
-    cmd
-}
-
-fn wait(mut child: std::process::Child) -> Option<i32> {
-    child.wait().unwrap().code()
 }
 
 /// Waits (up to 20 s) until the fake has received a `method` request under `prefix`.

@@ -1,10 +1,20 @@
 //! The test harness: a `Lab` is a simulated fleet, a temp directory holding a desired-state
 //! file that points at it, and a fake `hyperexecute`; `lab.run(..)` drives the real binary.
+//! Every run's output and every lab's files pass the secret guard (`secret_guard`).
+
+mod invocation;
+mod lab_dir;
+mod secret_guard;
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use devicepool::sim::{Fleet, LoggedRequest, SIM_ACCESS_KEY, SIM_USERNAME};
+
+pub(crate) use invocation::{Invocation, Running, devicepool};
+pub(crate) use lab_dir::LabDir;
+pub(crate) use secret_guard::{
+    TC_TOKEN_PREFIX, TF_CLIENT_SECRET, WRONG_LT_ACCESS_KEY, WRONG_MAAS_API_KEY,
+};
 
 /// One device pool of a lab: name, device count, pending tasks.
 pub(crate) struct PoolSpec {
@@ -32,7 +42,7 @@ impl PoolSpec {
 
 pub(crate) struct Lab {
     pub(crate) fleet: Fleet,
-    pub(crate) dir: tempfile::TempDir,
+    pub(crate) dir: LabDir,
     pub(crate) config: PathBuf,
     pub(crate) cli: PathBuf,
     /// Extra YAML appended under `sources.lambdatest`.
@@ -40,9 +50,9 @@ pub(crate) struct Lab {
     pools: Vec<PoolSpec>,
 }
 
-/// The fixed secret values the tests grep for.
+/// The Taskcluster token a lab hands a pool (the guard knows the prefix).
 pub(crate) fn token_of(pool: &str) -> String {
-    format!("tc-secret-{pool}-Q8v3Zt")
+    format!("{TC_TOKEN_PREFIX}{pool}-Q8v3Zt")
 }
 
 pub(crate) fn token_env(pool: &str) -> String {
@@ -62,9 +72,9 @@ impl Lab {
     /// counts; the desired state is written to `plans/devicepool.yaml`.
     pub(crate) fn new(pools: Vec<PoolSpec>) -> Lab {
         let fleet = Fleet::start().expect("fleet starts");
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = LabDir::new(&["plans/devicepool.yaml", "hyperexecute"]);
         let cli = fleet
-            .write_fake_cli(dir.path(), assert_cmd::cargo::cargo_bin!("devicepool"))
+            .write_fake_cli(dir.path(), invocation::binary())
             .expect("fake cli");
         for spec in &pools {
             fleet
@@ -126,22 +136,20 @@ impl Lab {
     }
 
     /// The binary with credentials in its environment, run in the lab directory.
-    pub(crate) fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("devicepool");
-        cmd.current_dir(self.dir.path())
-            .env_remove("DEVICEPOOL_LOG")
+    pub(crate) fn command(&self, args: &[&str]) -> Invocation {
+        let mut cmd = devicepool(args)
+            .current_dir(self.dir.path())
             .env("LT_USERNAME", SIM_USERNAME)
-            .env("LT_ACCESS_KEY", SIM_ACCESS_KEY)
-            .args(args);
+            .env("LT_ACCESS_KEY", SIM_ACCESS_KEY);
         for spec in &self.pools {
-            cmd.env(token_env(spec.name), token_of(spec.name));
+            cmd = cmd.env(&token_env(spec.name), token_of(spec.name));
         }
         cmd
     }
 
     /// Runs the binary; returns (exit code, stdout, stderr).
     pub(crate) fn run(&self, args: &[&str]) -> Outcome {
-        Outcome::of(&mut self.command(args))
+        self.command(args).run()
     }
 
     /// Every request both fakes received.
@@ -160,33 +168,7 @@ impl Lab {
     }
 }
 
-/// Starting a command without waiting for it.
-pub(crate) trait SpawnChild {
-    fn spawn_child(&mut self) -> std::process::Child;
-}
-
-impl SpawnChild for Command {
-    fn spawn_child(&mut self) -> std::process::Child {
-        let mut std_cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("devicepool"));
-        std_cmd
-            .current_dir(
-                self.get_current_dir()
-                    .expect("lab commands set a directory"),
-            )
-            .args(self.get_args())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        for (key, value) in self.get_envs() {
-            match value {
-                Some(v) => std_cmd.env(key, v),
-                None => std_cmd.env_remove(key),
-            };
-        }
-        std_cmd.spawn().expect("binary starts")
-    }
-}
-
-/// What one run of the binary did.
+/// What one run of the binary did; its stdout and stderr already passed the secret guard.
 #[derive(Debug)]
 pub(crate) struct Outcome {
     pub(crate) code: i32,
@@ -195,16 +177,6 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    /// Runs a prepared command and keeps what it did.
-    pub(crate) fn of(command: &mut Command) -> Outcome {
-        let output = command.output().expect("binary runs");
-        Outcome {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
     pub(crate) fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code, code,

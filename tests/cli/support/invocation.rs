@@ -1,0 +1,174 @@
+//! Every run of the devicepool binary the tests make starts here: an `Invocation` is built,
+//! then run to an `Outcome` or spawned as a `Running` child, and either way its stdout and
+//! stderr pass the secret guard before a test sees them.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use super::{Outcome, secret_guard};
+
+/// A devicepool command being prepared.
+pub(crate) struct Invocation {
+    command: Command,
+    /// `devicepool <args>`, for failure messages.
+    shown: String,
+}
+
+/// The devicepool binary under test (a fake CLI script may `exec` it, too).
+pub(crate) fn binary() -> &'static Path {
+    assert_cmd::cargo::cargo_bin!("devicepool")
+}
+
+/// The binary with `args`, its log filter cleared (a test that wants logs sets it).
+pub(crate) fn devicepool(args: &[&str]) -> Invocation {
+    let mut command = Command::new(binary());
+    command.env_remove("DEVICEPOOL_LOG");
+    Invocation {
+        command,
+        shown: "devicepool".to_string(),
+    }
+    .args(args)
+}
+
+impl Invocation {
+    pub(crate) fn args(mut self, args: &[&str]) -> Self {
+        for arg in args {
+            self.command.arg(arg);
+            self.shown.push(' ');
+            self.shown.push_str(arg);
+        }
+        self
+    }
+
+    pub(crate) fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    pub(crate) fn env_remove(mut self, key: &str) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
+    pub(crate) fn current_dir(mut self, dir: &Path) -> Self {
+        self.command.current_dir(dir);
+        self
+    }
+
+    /// Runs to the end; panics if its output holds a secret.
+    pub(crate) fn run(mut self) -> Outcome {
+        let output = self.command.output().expect("binary runs");
+        guarded(&self.shown, output)
+    }
+
+    /// Starts without waiting; the output is checked when the child is waited for or dropped.
+    pub(crate) fn spawn(mut self) -> Running {
+        let child = self
+            .command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("binary starts");
+        Running {
+            child: Some(child),
+            shown: self.shown,
+        }
+    }
+}
+
+/// A devicepool child still running.
+pub(crate) struct Running {
+    child: Option<Child>,
+    shown: String,
+}
+
+impl Running {
+    /// SIGKILL: no cleanup runs in the child.
+    pub(crate) fn kill(&mut self) {
+        if let Some(child) = &mut self.child {
+            child.kill().expect("kill");
+        }
+    }
+
+    /// Waits for the end; panics if its output holds a secret.
+    pub(crate) fn wait(mut self) -> Outcome {
+        let child = self.child.take().expect("not waited for yet");
+        guarded(&self.shown, child.wait_with_output().expect("child ends"))
+    }
+}
+
+impl Drop for Running {
+    /// A child never waited for is killed, and what it printed so far still checked.
+    fn drop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let _ = child.kill();
+        let output = child.wait_with_output();
+        if let (Ok(output), false) = (output, std::thread::panicking()) {
+            guarded(&self.shown, output);
+        }
+    }
+}
+
+/// The outcome of a finished run, after its stdout and stderr passed the guard.
+fn guarded(shown: &str, output: Output) -> Outcome {
+    let outcome = Outcome {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    let checks = [
+        secret_guard::check(&format!("stdout of `{shown}`"), &outcome.stdout),
+        secret_guard::check(&format!("stderr of `{shown}`"), &outcome.stderr),
+    ];
+    let leaks: Vec<String> = checks.into_iter().filter_map(Result::err).collect();
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+    outcome
+}
+
+#[test]
+fn a_run_that_prints_a_secret_fails_naming_it_and_the_command() {
+    // The binary echoes the path it cannot read: a secret in it must trip the guard.
+    let path = format!("/nonexistent/{}.yaml", devicepool::sim::SIM_ACCESS_KEY);
+    let run = std::panic::catch_unwind(|| devicepool(&["validate", &path]).run());
+    let message = *run
+        .expect_err("the guard panics")
+        .downcast::<String>()
+        .unwrap();
+    assert!(
+        message.contains("LambdaTest access key (sim-…)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("of `devicepool validate /nonexistent/"),
+        "{message}"
+    );
+}
+
+#[test]
+fn every_run_of_the_binary_in_the_tests_goes_through_here() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli");
+    let this = root.join("support/invocation.rs");
+    let ways_around = [
+        "cargo_bin",
+        "process::Command",
+        "Command::new",
+        "assert_cmd",
+    ];
+    for file in super::files_under(&root) {
+        if file == this || file.extension() != Some(OsStr::new("rs")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for way in ways_around {
+            assert!(
+                !text.contains(way),
+                "{} uses {way}: run the binary through support::devicepool or a lab",
+                file.display()
+            );
+        }
+    }
+}
