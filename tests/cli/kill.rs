@@ -4,7 +4,6 @@
 //! real server does; that request lands after the kill.
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use devicepool::sim::Fault;
@@ -13,24 +12,10 @@ use serde_json::json;
 
 use crate::racks::RackLab;
 use crate::runners::RunnerLab;
-
-/// Starts `devicepool apply <config>` with `envs`, without waiting for it.
-fn spawn_apply(config: &std::path::Path, envs: &[(&str, String)]) -> Child {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("devicepool"));
-    cmd.current_dir(config.parent().unwrap())
-        .env_remove("DEVICEPOOL_LOG")
-        .env_remove("DOCKER_HOST")
-        .args(["apply", config.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    for (key, value) in envs {
-        cmd.env(key, value);
-    }
-    cmd.spawn().expect("binary starts")
-}
+use crate::support::Running;
 
 /// Kills `child` with SIGKILL once `server` has received `count` requests `method path*`.
-fn kill_after(mut child: Child, server: &SimServer, method: &str, path: &str, count: usize) {
+fn kill_after(mut child: Running, server: &SimServer, method: &str, path: &str, count: usize) {
     let seen = || {
         server
             .requests()
@@ -46,8 +31,8 @@ fn kill_after(mut child: Child, server: &SimServer, method: &str, path: &str, co
         seen() >= count,
         "the apply never sent {count} {method} {path}"
     );
-    child.kill().unwrap(); // SIGKILL: no cleanup runs
-    child.wait().unwrap();
+    child.kill(); // SIGKILL: no cleanup runs
+    child.wait();
 }
 
 /// Our active deploy jobs per agent.
@@ -74,12 +59,8 @@ fn racks_killed_at_any_point_of_submitting_converge_without_a_second_deploy() {
         let tf = lab.fleet.testflinger.server();
         tf.inject("POST", "/v1/job", Fault::delay(700));
         let before = active_deploys(&lab);
-        let envs = [
-            ("MAAS_API_KEY", lab.fleet.maas.api_key()),
-            ("DEVICEPOOL_NOW", lab.fleet.testflinger.now().to_string()),
-        ];
         kill_after(
-            spawn_apply(&lab.config, &envs),
+            lab.command(&["apply", lab.config_arg()]).spawn(),
             tf,
             "POST",
             "/v1/job",
@@ -126,17 +107,13 @@ fn runner_pools_killed_at_any_point_of_starting_converge_without_extra_runners()
             .docker
             .server()
             .inject("POST", "/v1.41/containers/", Fault::delay(300));
-        let envs = [
-            ("GITLAB_TOKEN", gl.admin_token()),
-            ("DEVICEPOOL_NOW", gl.now().to_string()),
-        ];
         let server = if path.starts_with("/api") {
             gl.server()
         } else {
             lab.fleet.docker.server()
         };
         kill_after(
-            spawn_apply(&lab.config, &envs),
+            lab.command(&["apply"]).spawn(),
             server,
             method,
             path,
