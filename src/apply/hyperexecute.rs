@@ -184,6 +184,26 @@ fn failed(message: String) -> Outcome {
 }
 
 /// A fresh directory only we can read (tempfile creates it 0700), removed on drop.
+/// Removes the `job-*` directories a killed run left in `work_dir` (their job files hold real
+/// secrets); returns how many. The caller must hold the run lock: a CLI still running from
+/// that run would hold it too, so none of these directories is in use.
+pub(super) fn remove_leftover_job_dirs(work_dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(work_dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("job-"))
+        .filter(|e| {
+            let removed = fs::remove_dir_all(e.path());
+            if let Err(err) = &removed {
+                tracing::warn!(path = %e.path().display(), "cannot remove a leftover job directory: {err}");
+            }
+            removed.is_ok()
+        })
+        .count()
+}
+
 fn private_dir(parent: &Path) -> std::io::Result<tempfile::TempDir> {
     fs::create_dir_all(parent)?;
     let dir = tempfile::Builder::new().prefix("job-").tempdir_in(parent)?;
@@ -282,6 +302,22 @@ mod tests {
             .filter(|n| !["LT_USERNAME", "CI", "PWD", "SHLVL", "_"].contains(n))
             .collect();
         assert!(unexpected.is_empty(), "leaked into the CLI: {unexpected:?}");
+    }
+
+    #[test]
+    fn leftover_job_directories_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["job-a1", "job-b2/user_script", "keep-me"] {
+            fs::create_dir_all(dir.path().join(name)).unwrap();
+        }
+        fs::write(dir.path().join("job-a1/hyperexecute.yaml"), "token").unwrap();
+        assert_eq!(remove_leftover_job_dirs(dir.path()), 2);
+        let left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, ["keep-me"]);
+        assert_eq!(remove_leftover_job_dirs(&dir.path().join("missing")), 0);
     }
 
     #[test]

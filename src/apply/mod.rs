@@ -23,6 +23,12 @@ use crate::load::LaunchSettings;
 use crate::parallel::{Task, run_parallel};
 use crate::secret::{Redactor, Secret};
 
+/// Removes the job directories (job files with real secrets) a killed run left under
+/// `work_dir`. Holding `_lock` proves no launch of that run is still using them.
+pub fn remove_leftover_job_dirs(work_dir: &Path, _lock: &crate::lock::RunLock) -> usize {
+    hyperexecute::remove_leftover_job_dirs(work_dir)
+}
+
 /// One job to launch, with its real job file.
 pub struct Launchable {
     pub pool: String,

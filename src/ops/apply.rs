@@ -28,6 +28,13 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
         .resolve(&prepared.loaded.desired.settings.state_dir);
     let lock = RunLock::acquire(&state_dir)?;
     lock.settle(longest_timeout(&prepared.loaded.desired));
+    let leftovers = crate::apply::remove_leftover_job_dirs(&state_dir.join("jobs"), &lock);
+    if leftovers > 0 {
+        tracing::warn!(
+            count = leftovers,
+            "removed job directories left by a killed run (their job files held secrets)"
+        );
+    }
     let saved = args
         .plan
         .as_deref()

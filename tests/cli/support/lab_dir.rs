@@ -11,8 +11,6 @@ pub(crate) struct LabDir {
     dir: tempfile::TempDir,
     /// Files the test wrote (desired state, fake CLI): they name variables, and are not output.
     written_by_test: Vec<PathBuf>,
-    /// Directories whose leftovers a test knowingly accepts, with why.
-    tolerated: Vec<(PathBuf, &'static str)>,
 }
 
 impl LabDir {
@@ -23,21 +21,14 @@ impl LabDir {
         LabDir {
             dir,
             written_by_test,
-            tolerated: Vec::new(),
         }
-    }
-
-    /// Leaves files under `relative` out of the scan, for a known leak the test cannot avoid;
-    /// `why` says what it is. Each use is a gap in the product, not in the test.
-    pub(crate) fn tolerate(&mut self, relative: &str, why: &'static str) {
-        self.tolerated.push((self.path().join(relative), why));
     }
 
     pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    /// `Err` naming every file left here that holds a secret; a tolerated one is only noted.
+    /// `Err` naming every file left here that holds a secret.
     pub(crate) fn scan(&self) -> Result<(), String> {
         let mut leaks = Vec::new();
         for file in files_under(self.path()) {
@@ -48,12 +39,8 @@ impl LabDir {
                 continue;
             };
             let place = format!("file {}", file.display());
-            let Err(leak) = secret_guard::check(&place, &String::from_utf8_lossy(&bytes)) else {
-                continue;
-            };
-            match self.tolerated.iter().find(|(dir, _)| file.starts_with(dir)) {
-                Some((_, why)) => eprintln!("known leak, tolerated ({why}): {leak}"),
-                None => leaks.push(leak),
+            if let Err(leak) = secret_guard::check(&place, &String::from_utf8_lossy(&bytes)) {
+                leaks.push(leak);
             }
         }
         if leaks.is_empty() {
