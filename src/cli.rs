@@ -46,7 +46,8 @@ pub enum Command {
     /// Read the fleet, plan, and carry the plan out (or apply a saved plan). Takes the lock
     /// `<state_dir>/lock` first and exits 5 when another run holds it.
     Apply(ApplyArgs),
-    /// Print the job files a run would submit, secrets redacted. Sends no request.
+    /// Print the job files and container specs a run would submit, secrets redacted. Sends no
+    /// request.
     Render(RenderArgs),
     /// Print a JSON schema: the desired state (default) or the saved plan.
     Schema(SchemaArgs),
@@ -104,7 +105,7 @@ pub struct ApplyArgs {
 pub struct RenderArgs {
     #[command(flatten)]
     pub config: ConfigArg,
-    /// Only this device pool or rack.
+    /// Only this device pool, rack or runner pool.
     #[arg(long)]
     pub pool: Option<String>,
     /// Render for this device (default: the pool's first device).

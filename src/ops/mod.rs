@@ -69,16 +69,19 @@ fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     Ok(Exit::Clean)
 }
 
-/// Renders job files without reading any API: one per pool, for `--udid` or its first device.
+/// Renders job files without reading any API: one per device pool (for `--udid` or its first
+/// device), one per rack (for `--agent`) and one container spec per runner pool (runner token
+/// redacted, runner id `<new>`: both are only known when applying).
 fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
     let loaded = load::load(&args.config.config)?;
     let desired = &loaded.desired;
     if let Some(pool) = &args.pool
         && !desired.device_pools.contains_key(pool)
         && !desired.racks.contains_key(pool)
+        && !desired.runner_pools.contains_key(pool)
     {
         anyhow::bail!(
-            "no device pool or rack named {pool:?} in {}",
+            "no device pool, rack or runner pool named {pool:?} in {}",
             loaded.path.display()
         );
     }
@@ -97,6 +100,7 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
     );
     templates.render_plan(desired, &mut plan, None);
     templates.render_racks(desired, &mut plan);
+    templates.render_runner_pools(desired, &mut plan);
     for pool in &plan.device_pools {
         if let planner::PoolStatus::Held { reason } = &pool.status {
             anyhow::bail!("pool {}: {reason}", pool.pool);
@@ -119,6 +123,18 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
                 rack.rack, deploy.agent
             ));
             crate::report::emit(&deploy.job_file);
+        }
+    }
+    for pool in &plan.runner_pools {
+        if let planner::PoolStatus::Held { reason } = &pool.status {
+            anyhow::bail!("runner pool {}: {reason}", pool.pool);
+        }
+        for start in &pool.starts {
+            crate::report::emit(&format!(
+                "# ---- runner pool {}, runner {} ----\n",
+                pool.pool, start.name
+            ));
+            crate::report::emit(&start.container_spec);
         }
     }
     Ok(Exit::Clean)

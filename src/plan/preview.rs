@@ -1,14 +1,18 @@
-//! The plan `devicepool render` shows: one start per pool and one deploy per rack, made
-//! without reading any API. Pure.
+//! The plan `devicepool render` shows: one start per device pool, one deploy per rack and one
+//! runner start per runner pool, made without reading any API. Pure.
 
 use jiff::Timestamp;
 
 use super::Origin;
-use super::model::{Deploy, DevicePoolPlan, PLAN_FORMAT, Plan, PoolStatus, RackPlan, StartJob};
+use super::model::{
+    Deploy, DevicePoolPlan, PLAN_FORMAT, Plan, PoolStatus, RackPlan, RunnerPoolPlan, RunnerStart,
+    StartJob,
+};
 use crate::load::Desired;
 
-/// A plan that starts one job per pool on `udid` (or the pool's first device), made without
-/// reading any API: what `devicepool render` shows.
+/// A plan that starts one job per device pool on `udid` (or the pool's first device), deploys
+/// `agent` once per rack and starts one runner per runner pool, made without reading any API:
+/// what `devicepool render` shows.
 pub fn preview(
     desired: &Desired,
     origin: &Origin,
@@ -64,6 +68,26 @@ pub fn preview(
             }
         })
         .collect();
+    // No clock here: the runner's name carries the preview's time, the epoch (stamp 0).
+    let stamp = Timestamp::UNIX_EPOCH.as_second();
+    let runner_pools = desired
+        .runner_pools
+        .iter()
+        .filter(|(name, _)| only_pool.is_none_or(|p| p == name.as_str()))
+        .map(|(name, pool)| RunnerPoolPlan {
+            pool: name.clone(),
+            status: PoolStatus::Planned,
+            reason: "preview".into(),
+            numbers: None,
+            starts: vec![RunnerStart {
+                name: format!("devicepool-{name}-{stamp}-1"),
+                tags: pool.tags.clone(),
+                container_spec: String::new(),
+            }],
+            removals: Vec::new(),
+            runners: Vec::new(),
+        })
+        .collect();
     Plan {
         format: PLAN_FORMAT,
         devicepool: env!("CARGO_PKG_VERSION").to_string(),
@@ -73,6 +97,6 @@ pub fn preview(
         expires_at: Timestamp::UNIX_EPOCH,
         device_pools,
         racks,
-        runner_pools: Vec::new(),
+        runner_pools,
     }
 }

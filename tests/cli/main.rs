@@ -8,6 +8,7 @@ mod inputs;
 mod kill;
 mod plan;
 mod racks;
+mod render;
 mod runners;
 mod secrets;
 mod support;
