@@ -108,7 +108,7 @@ pub struct RenderArgs {
     /// Only this device pool, rack or runner pool.
     #[arg(long)]
     pub pool: Option<String>,
-    /// Render for this device (default: the pool's first device).
+    /// Render for this device, which the pool must list (default: the pool's first device).
     #[arg(long)]
     pub udid: Option<String>,
     /// Render rack deploys for this agent (default: `example-agent`).

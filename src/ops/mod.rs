@@ -85,6 +85,9 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
             loaded.path.display()
         );
     }
+    if let Some(udid) = &args.udid {
+        check_udid(desired, args.pool.as_deref(), udid)?;
+    }
     let templates =
         render::Templates::load(&loaded.resolve(&desired.settings.templates_dir), desired)?;
     let origin = planner::Origin {
@@ -138,4 +141,44 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
         }
     }
     Ok(Exit::Clean)
+}
+
+/// Refuses a `--udid` that a device pool being rendered does not list: render never makes up
+/// a job for a device the pool does not own.
+fn check_udid(desired: &load::Desired, only_pool: Option<&str>, udid: &str) -> anyhow::Result<()> {
+    let mut pools = desired
+        .device_pools
+        .iter()
+        .filter(|(name, _)| only_pool.is_none_or(|p| p == name.as_str()))
+        .peekable();
+    if pools.peek().is_none() {
+        match only_pool {
+            Some(pool) => {
+                anyhow::bail!("--udid picks a device of a device pool; {pool:?} is not one")
+            }
+            None => anyhow::bail!("--udid picks a device of a device pool; there is none"),
+        }
+    }
+    for (name, pool) in pools {
+        if pool.devices.iter().any(|d| d == udid) {
+            continue;
+        }
+        const SHOWN: usize = 3;
+        let mut listed = pool.devices[..pool.devices.len().min(SHOWN)].join(", ");
+        if pool.devices.len() > SHOWN {
+            listed.push_str(", …");
+        }
+        let owner = desired
+            .device_pools
+            .iter()
+            .find(|(_, other)| other.devices.iter().any(|d| d == udid))
+            .map_or(String::new(), |(other, _)| {
+                format!("; it belongs to pool {other}: pass --pool {other}")
+            });
+        anyhow::bail!(
+            "pool {name} has no device {udid:?} (it lists {} device(s): {listed}){owner}",
+            pool.devices.len()
+        );
+    }
+    Ok(())
 }

@@ -63,3 +63,65 @@ fn an_unknown_pool_name_is_refused_naming_every_kind() {
         out.stderr
     );
 }
+
+#[test]
+fn a_udid_the_pool_does_not_list_is_refused() {
+    let out = render_shipped(
+        "lambdatest-example.yaml",
+        &["--pool", "a55-perf", "--udid", "NOPE"],
+    );
+    out.expect_code(1);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "pool a55-perf has no device \"NOPE\" (it lists 6 device(s): R5CX1A2B3C, R5CX1A2B3D, R5CX1A2B4F, …)"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_udid_of_another_pool_is_refused_naming_its_pool() {
+    let out = render_shipped(
+        "lambdatest-example.yaml",
+        &["--pool", "p9-perf", "--udid", "R5CX1A2B3D"],
+    );
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("it belongs to pool a55-perf: pass --pool a55-perf"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_udid_the_pool_lists_is_rendered() {
+    let out = render_shipped(
+        "lambdatest-example.yaml",
+        &["--pool", "a55-perf", "--udid", "R5CX1A2B3D"],
+    );
+    out.expect_code(0);
+    assert!(
+        out.stdout
+            .starts_with("# ---- pool a55-perf, device R5CX1A2B3D ----\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_udid_for_a_pool_without_devices_is_refused() {
+    let out = render_shipped(
+        "gitlab-runners-example.yaml",
+        &["--pool", "autogit", "--udid", "R5CX1A2B3D"],
+    );
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("--udid picks a device of a device pool; \"autogit\" is not one"),
+        "{}",
+        out.stderr
+    );
+}
