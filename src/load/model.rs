@@ -53,8 +53,8 @@ pub struct Settings {
     pub http: HttpSettings,
     /// How planned launches are carried out.
     pub launch: LaunchSettings,
-    /// Most actions (job starts plus deploys) in one run across all pools and racks; shared
-    /// out round-robin. No global cap when absent.
+    /// Most actions (job starts, deploys, runner starts and removals) in one run across all
+    /// pools, racks and runner pools; shared out round-robin. No global cap when absent.
     pub max_actions_per_run: Option<u32>,
     /// How long a saved plan (`plan --out`) may be applied after its snapshot: the maximum
     /// age of the data an apply acts on.

@@ -2,6 +2,8 @@
 //! reads no clock, does no I/O and orders everything deterministically.
 
 mod budget;
+#[cfg(test)]
+mod budget_tests;
 mod device_pool;
 mod preview;
 mod rack;

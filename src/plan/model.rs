@@ -111,6 +111,8 @@ pub enum Bound {
     MaxStartsPerRun,
     /// Org-wide `max_initiated` left no room.
     MaxInitiated,
+    /// `settings.max_actions_per_run`, shared with every other pool, rack and runner pool.
+    MaxActionsPerRun,
 }
 
 impl Bound {
@@ -120,6 +122,7 @@ impl Bound {
             Self::FreeDevices => "free devices",
             Self::MaxStartsPerRun => "max_starts_per_run",
             Self::MaxInitiated => "max_initiated",
+            Self::MaxActionsPerRun => "max_actions_per_run",
         }
     }
 }
