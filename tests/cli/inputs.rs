@@ -1,7 +1,7 @@
 //! Bad desired state: each mistake gives file:line:col and the key, exits 1, and no request
 //! is sent. Also the committed schemas must match the code.
 
-use crate::support::{Lab, pool};
+use crate::support::{Lab, Outcome, pool};
 
 /// Writes `yaml` as the lab's config, runs `plan`, and checks the error and silence.
 fn expect_rejected(lab: &Lab, yaml: &str, location: &str, needle: &str) {
@@ -206,4 +206,20 @@ fn the_committed_schemas_match_the_code() {
             "{file} drifted from the code: run `cargo run -- schema {kind} > {file}` and commit it"
         );
     }
+}
+
+#[test]
+fn a_bad_devicepool_now_is_refused_before_any_request() {
+    let (lab, _) = lab_and_config();
+    for bad in ["garbage", "2025-06-01T12:00:00"] {
+        let out = Outcome::of(
+            lab.command(&["plan", lab.config_arg()])
+                .env("DEVICEPOOL_NOW", bad),
+        );
+        out.expect_code(1);
+        assert!(out.stderr.contains("DEVICEPOOL_NOW"), "{}", out.stderr);
+        assert!(out.stderr.contains("RFC 3339"), "{}", out.stderr);
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+    }
+    assert!(lab.requests().is_empty(), "a request was sent");
 }
