@@ -223,3 +223,40 @@ fn a_bad_devicepool_now_is_refused_before_any_request() {
     }
     assert!(lab.requests().is_empty(), "a request was sent");
 }
+
+#[test]
+fn a_zero_timeout_is_rejected_where_it_is_written() {
+    let (lab, yaml) = lab_and_config();
+    let http = yaml.replacen("    timeout: 2s\n", "    timeout: 0s\n", 1);
+    let line = line_of(&http, "timeout: 0s");
+    expect_rejected(
+        &lab,
+        &http,
+        &format!("{line}:14"),
+        "settings.http.timeout: a timeout must be longer than zero",
+    );
+    let launch = yaml.replacen(
+        "    stagger: 0ms\n",
+        "    stagger: 0ms\n    timeout: 0ms\n",
+        1,
+    );
+    let line = line_of(&launch, "timeout: 0ms");
+    expect_rejected(
+        &lab,
+        &launch,
+        &format!("{line}:14"),
+        "settings.launch.timeout: a timeout must be longer than zero",
+    );
+    let source = yaml.replacen("  lambdatest:\n", "  lambdatest:\n    timeout: 0s\n", 1);
+    let line = source
+        .lines()
+        .position(|l| l == "    timeout: 0s")
+        .expect("source timeout")
+        + 1;
+    expect_rejected(
+        &lab,
+        &source,
+        &format!("{line}:14"),
+        "sources.lambdatest.timeout: a timeout must be longer than zero",
+    );
+}
