@@ -300,9 +300,17 @@ pub(super) fn check_env(
     }
     wanted
         .into_iter()
-        .filter(|(_, var)| lookup(var).is_none_or(|v| v.is_empty()))
-        .map(|(pointer, var)| {
-            Problem::at(pointer, format!("environment variable {var} is not set"))
+        .filter_map(|(pointer, var)| {
+            // Only whether the variable is set and empty is told, never its value.
+            let why = match lookup(var) {
+                None => "is not set",
+                Some(value) if value.is_empty() => "is set but empty",
+                Some(_) => return None,
+            };
+            Some(Problem::at(
+                pointer,
+                format!("environment variable {var} {why}"),
+            ))
         })
         .collect()
 }

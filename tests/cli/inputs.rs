@@ -260,3 +260,26 @@ fn a_zero_timeout_is_rejected_where_it_is_written() {
         "sources.lambdatest.timeout: a timeout must be longer than zero",
     );
 }
+
+#[test]
+fn an_empty_secret_is_told_apart_from_a_missing_one() {
+    let (lab, _) = lab_and_config();
+    let out = Outcome::of(
+        lab.command(&["plan", lab.config_arg()])
+            .env("LT_ACCESS_KEY", ""),
+    );
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("environment variable LT_ACCESS_KEY is set but empty"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("sources.lambdatest.access_key_env"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("is not set"), "{}", out.stderr);
+    assert!(lab.requests().is_empty());
+}
