@@ -283,3 +283,23 @@ fn an_empty_secret_is_told_apart_from_a_missing_one() {
     assert!(!out.stderr.contains("is not set"), "{}", out.stderr);
     assert!(lab.requests().is_empty());
 }
+
+#[test]
+fn an_unwritable_plan_out_is_refused_before_any_request() {
+    let (lab, _) = lab_and_config();
+    let missing = lab.path("no-such-dir/plan.json");
+    let directory = lab.path("plans");
+    for out in [&missing, &directory] {
+        let out = out.to_str().unwrap();
+        let run = lab.run(&["plan", lab.config_arg(), "--out", out]);
+        run.expect_code(1);
+        assert!(
+            run.stderr
+                .contains(&format!("cannot write the plan to {out}")),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+    assert!(lab.requests().is_empty(), "a request was sent");
+}
