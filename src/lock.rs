@@ -72,12 +72,19 @@ impl RunLock {
     /// Takes `state_dir/lock` without waiting.
     pub fn acquire(state_dir: &Path) -> Result<Self, LockError> {
         let path = state_dir.join("lock");
-        let shown = path.display().to_string();
+        std::fs::create_dir_all(state_dir).map_err(|source| LockError::Io {
+            path: shown_path(&path),
+            source,
+        })?;
+        // Now that the directory exists, `..` and symlinks can be resolved away.
+        let shown = std::fs::canonicalize(state_dir).map_or_else(
+            |_| shown_path(&path),
+            |dir| dir.join("lock").display().to_string(),
+        );
         let io = |source| LockError::Io {
             path: shown.clone(),
             source,
         };
-        std::fs::create_dir_all(state_dir).map_err(io)?;
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -90,21 +97,16 @@ impl RunLock {
             Err(std::fs::TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
                 return Err(LockError::Busy {
                     path: shown,
-                    holder: if holder.is_empty() {
-                        "holder unknown".into()
-                    } else {
-                        holder.to_string()
-                    },
+                    holder: describe_holder(holder.trim(), &this_host(), |pid| {
+                        Path::new(&format!("/proc/{pid}")).exists()
+                    }),
                 });
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
         }
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_string())
-            .unwrap_or_else(|_| "unknown-host".into());
+        let host = this_host();
         let note = format!(
             "host {host}, pid {}, since {}\n",
             std::process::id(),
@@ -151,6 +153,47 @@ impl RunLock {
     }
 }
 
+/// The lock path as the message shows it: absolute, since the state directory is resolved
+/// against the desired-state file's directory, not the operator's.
+fn shown_path(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// This machine's host name, as the lock note records it.
+fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown-host".into())
+}
+
+/// The holder as the busy message names it: the lock note, and — when the note names a
+/// process of this host that is gone — that a job it launched holds the lock (launched CLIs
+/// inherit the locked file as their stdin).
+fn describe_holder(note: &str, host: &str, is_alive: impl Fn(u32) -> bool) -> String {
+    if note.is_empty() {
+        return "holder unknown".into();
+    }
+    match holder_pid(note, host) {
+        Some(pid) if !is_alive(pid) => {
+            format!("{note}; pid {pid} has exited; a job it launched still holds the lock")
+        }
+        _ => note.to_string(),
+    }
+}
+
+/// The pid in a lock note (`host H, pid N, since T`), when H is `host`: a pid of another
+/// host cannot be looked up here.
+fn holder_pid(note: &str, host: &str) -> Option<u32> {
+    let mut fields = note.split(", ");
+    let noted_host = fields.next()?.strip_prefix("host ")?;
+    let pid = fields.next()?.strip_prefix("pid ")?;
+    (noted_host == host).then_some(())?;
+    pid.parse().ok()
+}
+
 /// How much of `timeout` is left at `now` for a request sent at `sent`. A send time in the
 /// future (a clock that jumped back) counts as just sent.
 fn remaining(sent: SystemTime, now: SystemTime, timeout: Duration) -> Duration {
@@ -173,6 +216,73 @@ mod tests {
         );
         drop(held);
         assert!(RunLock::acquire(dir.path()).is_ok());
+    }
+
+    #[test]
+    fn the_busy_message_shows_an_absolute_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let _held = RunLock::acquire(dir.path()).unwrap();
+        // `<dir>/sub/..` is `<dir>`, written the long way round.
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let roundabout = dir.path().join("sub").join("..");
+        let Err(LockError::Busy { path, .. }) = RunLock::acquire(&roundabout) else {
+            panic!("the lock is held");
+        };
+        let expected = std::fs::canonicalize(dir.path()).unwrap().join("lock");
+        assert_eq!(path, expected.display().to_string());
+        assert!(Path::new(&path).is_absolute());
+        assert_eq!(
+            shown_path(Path::new("state/lock")),
+            std::env::current_dir()
+                .unwrap()
+                .join("state/lock")
+                .display()
+                .to_string()
+        );
+    }
+
+    #[test]
+    fn a_holder_that_exited_is_told_apart_from_a_running_one() {
+        let note = "host box1, pid 4242, since 2026-11-25T10:00:00Z";
+        let exited = describe_holder(note, "box1", |_| false);
+        assert!(
+            exited.ends_with("pid 4242 has exited; a job it launched still holds the lock"),
+            "{exited}"
+        );
+        assert!(exited.starts_with(note), "{exited}");
+        assert_eq!(describe_holder(note, "box1", |_| true), note);
+        assert_eq!(
+            describe_holder(note, "box2", |_| false),
+            note,
+            "a pid of another host is not looked up"
+        );
+        assert_eq!(describe_holder("", "box1", |_| false), "holder unknown");
+        assert_eq!(describe_holder("garbled", "box1", |_| false), "garbled");
+    }
+
+    #[test]
+    fn a_lock_kept_by_a_launched_job_names_its_exited_launcher() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = RunLock::acquire(dir.path()).unwrap();
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        let pid = gone.id();
+        gone.wait().unwrap();
+        std::fs::write(
+            dir.path().join("lock"),
+            format!(
+                "host {}, pid {pid}, since 2026-11-25T10:00:00Z\n",
+                this_host()
+            ),
+        )
+        .unwrap();
+        let busy = RunLock::acquire(dir.path()).unwrap_err().to_string();
+        assert!(
+            busy.contains(&format!(
+                "pid {pid} has exited; a job it launched still holds the lock"
+            )),
+            "{busy}"
+        );
+        drop(held);
     }
 
     #[test]

@@ -104,9 +104,50 @@ fn require_sources(problems: &mut Vec<Problem>, section: &str, present: &[(&str,
     }
 }
 
+/// A zero timeout fails every request (or launch) at once, so every source would be held
+/// with `no response: timeout`: refuse it where it is written.
+fn check_timeouts(problems: &mut Vec<Problem>, desired: &Desired) {
+    let settings = &desired.settings;
+    let s = &desired.sources;
+    let timeouts = [
+        ("/settings/http/timeout", Some(settings.http.timeout)),
+        ("/settings/launch/timeout", Some(settings.launch.timeout)),
+        (
+            "/sources/taskcluster/timeout",
+            s.taskcluster.as_ref().and_then(|x| x.timeout),
+        ),
+        (
+            "/sources/lambdatest/timeout",
+            s.lambdatest.as_ref().and_then(|x| x.timeout),
+        ),
+        (
+            "/sources/maas/timeout",
+            s.maas.as_ref().and_then(|x| x.timeout),
+        ),
+        (
+            "/sources/testflinger/timeout",
+            s.testflinger.as_ref().and_then(|x| x.timeout),
+        ),
+        (
+            "/sources/gitlab/timeout",
+            s.gitlab.as_ref().and_then(|x| x.timeout),
+        ),
+        (
+            "/sources/docker/timeout",
+            s.docker.as_ref().and_then(|x| x.timeout),
+        ),
+    ];
+    for (pointer, timeout) in timeouts {
+        if timeout.is_some_and(|t| t.is_zero()) {
+            problems.push(Problem::at(pointer, "a timeout must be longer than zero"));
+        }
+    }
+}
+
 /// Rules the schema cannot express.
 pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
     let mut problems = Vec::new();
+    check_timeouts(&mut problems, desired);
     let mut owner_of_udid: BTreeMap<&str, &str> = BTreeMap::new();
     let mut owner_of_queue: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, pool) in &desired.device_pools {
@@ -259,9 +300,17 @@ pub(super) fn check_env(
     }
     wanted
         .into_iter()
-        .filter(|(_, var)| lookup(var).is_none_or(|v| v.is_empty()))
-        .map(|(pointer, var)| {
-            Problem::at(pointer, format!("environment variable {var} is not set"))
+        .filter_map(|(pointer, var)| {
+            // Only whether the variable is set and empty is told, never its value.
+            let why = match lookup(var) {
+                None => "is not set",
+                Some(value) if value.is_empty() => "is set but empty",
+                Some(_) => return None,
+            };
+            Some(Problem::at(
+                pointer,
+                format!("environment variable {var} {why}"),
+            ))
         })
         .collect()
 }

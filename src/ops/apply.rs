@@ -356,13 +356,83 @@ fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
     Ok(plan)
 }
 
+/// Shows the plan and asks for `yes` on the terminal.
 fn confirm(plan: &Plan) -> anyhow::Result<bool> {
     eprint!("{}", report::plan_text(plan));
-    eprint!(
-        "Start {} job(s)? Only 'yes' is accepted: ",
-        plan.start_count()
-    );
+    eprint!("{}", phrase_question(&count_actions(plan)));
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     Ok(answer.trim() == "yes")
+}
+
+/// What a plan would do, by kind of action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ActionCounts {
+    jobs: usize,
+    deploys: usize,
+    runner_starts: usize,
+    runner_removals: usize,
+}
+
+/// Counts the actions of `plan` by kind.
+fn count_actions(plan: &Plan) -> ActionCounts {
+    ActionCounts {
+        jobs: plan.device_pools.iter().map(|p| p.starts.len()).sum(),
+        deploys: plan.racks.iter().map(|r| r.deploys.len()).sum(),
+        runner_starts: plan.runner_pools.iter().map(|p| p.starts.len()).sum(),
+        runner_removals: plan.runner_pools.iter().map(|p| p.removals.len()).sum(),
+    }
+}
+
+/// The confirmation question: every kind of action that would happen, with its count.
+fn phrase_question(counts: &ActionCounts) -> String {
+    let kinds = [
+        (counts.jobs, "job(s) to start"),
+        (counts.deploys, "deploy(s) to submit"),
+        (counts.runner_starts, "runner(s) to start"),
+        (counts.runner_removals, "runner(s) to remove"),
+    ];
+    let listed: Vec<String> = kinds
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    let actions = if listed.is_empty() {
+        "nothing to start, submit or remove".to_string()
+    } else {
+        listed.join(", ")
+    };
+    format!("Apply this plan ({actions})? Only 'yes' is accepted: ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ActionCounts, phrase_question};
+
+    #[test]
+    fn the_question_counts_each_kind_of_action() {
+        let all = ActionCounts {
+            jobs: 3,
+            deploys: 2,
+            runner_starts: 1,
+            runner_removals: 4,
+        };
+        assert_eq!(
+            phrase_question(&all),
+            "Apply this plan (3 job(s) to start, 2 deploy(s) to submit, 1 runner(s) to start, \
+             4 runner(s) to remove)? Only 'yes' is accepted: "
+        );
+        let deploys_only = ActionCounts {
+            deploys: 5,
+            ..ActionCounts::default()
+        };
+        assert_eq!(
+            phrase_question(&deploys_only),
+            "Apply this plan (5 deploy(s) to submit)? Only 'yes' is accepted: "
+        );
+        assert_eq!(
+            phrase_question(&ActionCounts::default()),
+            "Apply this plan (nothing to start, submit or remove)? Only 'yes' is accepted: "
+        );
+    }
 }

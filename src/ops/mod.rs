@@ -12,18 +12,44 @@ use crate::exit::Exit;
 use crate::lock::LockError;
 use crate::{load, plan as planner, render};
 
+/// The variable that sets the time a run plans for.
+const NOW_VAR: &str = "DEVICEPOOL_NOW";
+
 /// The time a run plans for: now, or `DEVICEPOOL_NOW` (RFC 3339) when set — for simulations
-/// and tests that need to step over a cadence.
+/// and tests that need to step over a cadence. [`run`] refuses a value that does not parse
+/// before any command that reads the clock starts.
 pub(crate) fn clock() -> jiff::Timestamp {
-    std::env::var("DEVICEPOOL_NOW")
+    parse_now(std::env::var(NOW_VAR).ok().as_deref())
         .ok()
-        .and_then(|raw| raw.parse().ok())
+        .flatten()
         .unwrap_or_else(jiff::Timestamp::now)
+}
+
+/// Reads a `DEVICEPOOL_NOW` value: `None` when unset, an error naming the variable and the
+/// accepted format when it is set but is not an RFC 3339 timestamp (empty included).
+fn parse_now(raw: Option<&str>) -> anyhow::Result<Option<jiff::Timestamp>> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    raw.trim().parse().map(Some).map_err(|_| {
+        anyhow::anyhow!(
+            "{NOW_VAR}={raw:?} is not an RFC 3339 timestamp with an offset \
+             (e.g. 2025-06-01T12:00:00Z); unset it to plan for the current time"
+        )
+    })
 }
 
 /// Runs one command; errors are printed here, once, with their cause chain.
 pub fn run(cli: &Cli) -> Exit {
     let env = |name: &str| std::env::var(name).ok();
+    let reads_clock = matches!(
+        cli.command,
+        Command::Plan(_) | Command::Apply(_) | Command::Demo(_)
+    );
+    if reads_clock && let Err(error) = parse_now(env(NOW_VAR).as_deref()) {
+        eprintln!("devicepool: error: {error:#}");
+        return Exit::Error;
+    }
     let result = match &cli.command {
         Command::Validate(args) => validate(&args.config),
         Command::Plan(args) => plan::run(args, &env),
@@ -181,4 +207,21 @@ fn check_udid(desired: &load::Desired, only_pool: Option<&str>, udid: &str) -> a
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_now;
+
+    #[test]
+    fn devicepool_now_is_unset_a_timestamp_or_refused() {
+        assert!(parse_now(None).unwrap().is_none());
+        let at = parse_now(Some("2025-06-01T12:00:00Z")).unwrap().unwrap();
+        assert_eq!(at.to_string(), "2025-06-01T12:00:00Z");
+        for bad in ["garbage", "", "2025-06-01T12:00:00", "2025-06-01"] {
+            let message = parse_now(Some(bad)).unwrap_err().to_string();
+            assert!(message.contains("DEVICEPOOL_NOW"), "{message}");
+            assert!(message.contains("RFC 3339"), "{message}");
+        }
+    }
 }

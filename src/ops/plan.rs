@@ -49,6 +49,9 @@ pub(super) fn plan_exit(plan: &Plan, detailed: bool) -> Exit {
 
 pub(super) fn run(args: &PlanArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {
     let prepared = super::prepare::prepare(&args.config.config, env, crate::load::Purpose::Read)?;
+    if let Some(out) = &args.out {
+        check_writable(out)?;
+    }
     let plan = make_plan(&prepared);
     if let Some(out) = &args.out {
         save(&plan, out)?;
@@ -60,16 +63,57 @@ pub(super) fn run(args: &PlanArgs, env: &dyn Fn(&str) -> Option<String>) -> anyh
     Ok(plan_exit(&plan, args.detailed_exitcode))
 }
 
+/// The directory `out` is written in (the temp file goes there too).
+fn resolve_dir(out: &Path) -> &Path {
+    out.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Fails, naming `out`, unless the plan can be saved there: checked before any request, so
+/// a typo in `--out` does not cost a whole snapshot. Creates and removes a temp file in the
+/// directory, as [`save`] will.
+fn check_writable(out: &Path) -> anyhow::Result<()> {
+    let cannot = || format!("cannot write the plan to {}", out.display());
+    let dir = resolve_dir(out);
+    if out.is_dir() {
+        anyhow::bail!("{}: it is a directory", cannot());
+    }
+    if !dir.is_dir() {
+        anyhow::bail!("{}: no directory {}", cannot(), dir.display());
+    }
+    tempfile::NamedTempFile::new_in(dir)
+        .and_then(|probe| probe.close())
+        .with_context(cannot)
+}
+
 /// Writes the plan as JSON (atomically: temp file, then rename).
 fn save(plan: &Plan, out: &Path) -> anyhow::Result<()> {
-    let dir = out
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir)
+    let mut file = tempfile::NamedTempFile::new_in(resolve_dir(out))
         .with_context(|| format!("writing {}", out.display()))?;
     std::io::Write::write_all(&mut file, report::json(plan).as_bytes())?;
     file.persist(out)
         .with_context(|| format!("writing {}", out.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_writable;
+
+    #[test]
+    fn an_out_path_is_checked_without_leaving_anything_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        check_writable(&dir.path().join("plan.json")).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let missing = dir.path().join("missing/plan.json");
+        let error = format!("{:#}", check_writable(&missing).unwrap_err());
+        assert!(
+            error.contains(&format!("cannot write the plan to {}", missing.display())),
+            "{error}"
+        );
+        assert!(error.contains("no directory"), "{error}");
+        let error = format!("{:#}", check_writable(dir.path()).unwrap_err());
+        assert!(error.contains("it is a directory"), "{error}");
+    }
 }

@@ -10,11 +10,30 @@ use crate::load::Rack;
 use crate::snapshot::{AgentHistory, MaasMachine, RackState, TestflingerAgent};
 use crate::sources::racks::job_tags;
 
-/// MAAS statuses in which a machine must not be deployed.
+/// MAAS statuses in which a machine must not be deployed: out of service, in or around rescue
+/// mode, on its way between states, or stuck after a failed step that needs an operator.
+/// `Failed deployment` is not among them: a failed provision is what redeploying retries, and
+/// `max_fail_streak` bounds how often.
 fn is_unusable(status_name: &str) -> bool {
     matches!(
         status_name,
-        "Broken" | "Missing" | "Retired" | "Rescue mode" | "Entering rescue mode"
+        "Broken"
+            | "Missing"
+            | "Retired"
+            | "Rescue mode"
+            | "Entering rescue mode"
+            | "Exiting rescue mode"
+            | "Failed to enter rescue mode"
+            | "Failed to exit rescue mode"
+            | "Commissioning"
+            | "Failed commissioning"
+            | "Deploying"
+            | "Releasing"
+            | "Releasing failed"
+            | "Disk erasing"
+            | "Failed disk erasing"
+            | "Testing"
+            | "Failed testing"
     )
 }
 
@@ -193,5 +212,48 @@ pub(super) fn held_rack(name: &str, (status, reason): (PoolStatus, String)) -> R
         reason,
         deploys: Vec::new(),
         machines: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_unusable;
+
+    /// Every `status_name` MAAS has (its `NODE_STATUS` table), and whether a deploy may go.
+    const EVERY_STATUS: [(&str, bool); 23] = [
+        ("New", true),
+        ("Commissioning", false),
+        ("Failed commissioning", false),
+        ("Missing", false),
+        ("Ready", true),
+        ("Reserved", true),
+        ("Deployed", true),
+        ("Retired", false),
+        ("Broken", false),
+        ("Deploying", false),
+        ("Allocated", true),
+        ("Failed deployment", true),
+        ("Releasing", false),
+        ("Releasing failed", false),
+        ("Disk erasing", false),
+        ("Failed disk erasing", false),
+        ("Rescue mode", false),
+        ("Entering rescue mode", false),
+        ("Failed to enter rescue mode", false),
+        ("Exiting rescue mode", false),
+        ("Failed to exit rescue mode", false),
+        ("Testing", false),
+        ("Failed testing", false),
+    ];
+
+    #[test]
+    fn every_maas_status_is_classed_and_transitions_and_failures_are_unusable() {
+        for (name, usable) in EVERY_STATUS {
+            assert!(
+                crate::sim::maas::status_code(name).is_some(),
+                "{name:?} is not a MAAS status_name"
+            );
+            assert_eq!(!is_unusable(name), usable, "{name}");
+        }
     }
 }

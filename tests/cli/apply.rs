@@ -179,9 +179,17 @@ fn a_second_apply_while_the_lock_is_held_exits_5_and_names_the_holder() {
         "host testbox, pid 4242, since 2026-11-25T10:00:00Z\n",
     )
     .unwrap();
-    let out = lab.run(&["apply", lab.config_arg()]);
+    // A relative config path: the lock is still shown as an absolute path.
+    let out = lab.run(&["apply", "plans/devicepool.yaml"]);
     out.expect_code(5);
     assert!(out.stderr.contains("pid 4242"), "{}", out.stderr);
+    let absolute = std::fs::canonicalize(&state).unwrap().join("lock");
+    assert!(
+        out.stderr
+            .contains(&format!("holds the lock {}:", absolute.display())),
+        "{}",
+        out.stderr
+    );
     assert!(lab.fleet.lambdatest.launches().is_empty());
     drop(lock);
     lab.run(&["apply", lab.config_arg()]).expect_code(0);
@@ -279,10 +287,19 @@ fn an_apply_killed_mid_launch_converges_without_duplicates() {
     while in_flight() < 10 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    let first_pid = first.id();
     first.kill(); // SIGKILL: no cleanup runs
     first.wait();
     // Its launches are still on their way: they hold the lock, so nobody plans around them.
-    lab.run(&["apply", lab.config_arg()]).expect_code(5);
+    let locked = lab.run(&["apply", lab.config_arg()]);
+    locked.expect_code(5);
+    assert!(
+        locked.stderr.contains(&format!(
+            "pid {first_pid} has exited; a job it launched still holds the lock"
+        )),
+        "{}",
+        locked.stderr
+    );
     let mut attempts = 0;
     let done = loop {
         let out = lab.run(&["apply", lab.config_arg()]);

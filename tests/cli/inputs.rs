@@ -193,3 +193,99 @@ fn the_committed_schemas_match_the_code() {
         );
     }
 }
+
+#[test]
+fn a_bad_devicepool_now_is_refused_before_any_request() {
+    let (lab, _) = lab_and_config();
+    for bad in ["garbage", "2025-06-01T12:00:00"] {
+        let out = lab
+            .command(&["plan", lab.config_arg()])
+            .env("DEVICEPOOL_NOW", bad)
+            .run();
+        out.expect_code(1);
+        assert!(out.stderr.contains("DEVICEPOOL_NOW"), "{}", out.stderr);
+        assert!(out.stderr.contains("RFC 3339"), "{}", out.stderr);
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+    }
+    assert!(lab.requests().is_empty(), "a request was sent");
+}
+
+#[test]
+fn a_zero_timeout_is_rejected_where_it_is_written() {
+    let (lab, yaml) = lab_and_config();
+    let http = yaml.replacen("    timeout: 2s\n", "    timeout: 0s\n", 1);
+    let line = line_of(&http, "timeout: 0s");
+    expect_rejected(
+        &lab,
+        &http,
+        &format!("{line}:14"),
+        "settings.http.timeout: a timeout must be longer than zero",
+    );
+    let launch = yaml.replacen(
+        "    stagger: 0ms\n",
+        "    stagger: 0ms\n    timeout: 0ms\n",
+        1,
+    );
+    let line = line_of(&launch, "timeout: 0ms");
+    expect_rejected(
+        &lab,
+        &launch,
+        &format!("{line}:14"),
+        "settings.launch.timeout: a timeout must be longer than zero",
+    );
+    let source = yaml.replacen("  lambdatest:\n", "  lambdatest:\n    timeout: 0s\n", 1);
+    let line = source
+        .lines()
+        .position(|l| l == "    timeout: 0s")
+        .expect("source timeout")
+        + 1;
+    expect_rejected(
+        &lab,
+        &source,
+        &format!("{line}:14"),
+        "sources.lambdatest.timeout: a timeout must be longer than zero",
+    );
+}
+
+#[test]
+fn an_empty_secret_is_told_apart_from_a_missing_one() {
+    let (lab, _) = lab_and_config();
+    let out = lab
+        .command(&["plan", lab.config_arg()])
+        .env("LT_ACCESS_KEY", "")
+        .run();
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("environment variable LT_ACCESS_KEY is set but empty"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("sources.lambdatest.access_key_env"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("is not set"), "{}", out.stderr);
+    assert!(lab.requests().is_empty());
+}
+
+#[test]
+fn an_unwritable_plan_out_is_refused_before_any_request() {
+    let (lab, _) = lab_and_config();
+    let missing = lab.path("no-such-dir/plan.json");
+    let directory = lab.path("plans");
+    for out in [&missing, &directory] {
+        let out = out.to_str().unwrap();
+        let run = lab.run(&["plan", lab.config_arg(), "--out", out]);
+        run.expect_code(1);
+        assert!(
+            run.stderr
+                .contains(&format!("cannot write the plan to {out}")),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+    assert!(lab.requests().is_empty(), "a request was sent");
+}

@@ -85,6 +85,11 @@ pub(crate) struct Running {
 }
 
 impl Running {
+    /// The child's process id.
+    pub(crate) fn id(&self) -> u32 {
+        self.child.as_ref().expect("not waited for yet").id()
+    }
+
     /// SIGKILL: no cleanup runs in the child.
     pub(crate) fn kill(&mut self) {
         if let Some(child) = &mut self.child {
