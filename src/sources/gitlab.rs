@@ -266,6 +266,12 @@ pub fn fetch_runner(
     Ok(runner_details_from_wire(r))
 }
 
+/// GitLab's own "no such runner" answer to a read (a 404 from a wrong base URL is not it):
+/// the runner was deleted after it was listed.
+pub fn is_runner_not_found(error: &ApiError) -> bool {
+    matches!(&error.failure, Failure::Status { status: 404, excerpt } if excerpt.contains("404 Runner Not Found"))
+}
+
 /// `GET /runners/:id/jobs?status=running`, every page.
 pub fn fetch_running_jobs(
     reader: &Reader,

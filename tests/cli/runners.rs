@@ -454,3 +454,40 @@ fn wait_for_request(server: &devicepool::sim::SimServer, method: &str, prefix: &
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+#[test]
+fn a_runner_deleted_between_list_and_details_is_skipped_but_other_errors_hold() {
+    for (status, body, held) in [
+        (404, r#"{"message":"404 Runner Not Found"}"#, false),
+        (500, r#"{"message":"500 Internal Server Error"}"#, true),
+    ] {
+        let lab = RunnerLab::new("");
+        let gl = &lab.fleet.gitlab;
+        let gone = gl.add_runner("devicepool-autogit-100-1", &["autogit", "docker"], false);
+        let kept = gl.add_runner("devicepool-autogit-100-2", &["autogit", "docker"], false);
+        gl.contact(kept);
+        gl.add_pending_job("group/app", &["autogit"]);
+        gl.add_pending_job("group/app", &["autogit"]);
+        gl.server().inject(
+            "GET",
+            &format!("/api/v4/runners/{gone}"),
+            Fault::status(status).with_body(body).times(1),
+        );
+        let out = lab.run(&["plan", "--format", "json"]);
+        let pool = &out.json()["runner_pools"][0];
+        if held {
+            assert_eq!(out.code, 4, "{status}: {out:?}");
+            assert_eq!(pool["status"]["state"], "held", "{}", out.stdout);
+        } else {
+            assert_eq!(out.code, 0, "{status}: {out:?}");
+            assert_eq!(pool["status"]["state"], "planned", "{}", out.stdout);
+            let seen: Vec<u64> = pool["runners"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_u64().unwrap())
+                .collect();
+            assert_eq!(seen, [kept], "{}", out.stdout);
+        }
+    }
+}
