@@ -1,5 +1,7 @@
 //! Carrying out runner-pool actions. Start: register the runner (`POST /user/runners`), render
-//! its container spec with the new token, create and start the container; a failure after
+//! its container spec with the new token, set the ownership labels (`devicepool.managed`,
+//! `devicepool.pool`, `devicepool.runner-id`) whatever the template says, create and start the
+//! container; a failure after
 //! registering deletes the runner again. Remove: pause the runner, check again that no job
 //! landed on it (if one did, resume it and say so), delete it, remove its container; a 404 on
 //! either means already gone. Orphans: remove the container. Decides nothing.
@@ -16,6 +18,7 @@ use crate::render::Templates;
 use crate::secret::Secret;
 use crate::sources::gitlab::fetch_running_jobs;
 use crate::sources::http::Reader;
+use crate::sources::runner_pools::{MANAGED_LABEL, POOL_LABEL, RUNNER_LABEL};
 
 /// What happened to one runner-pool action.
 #[derive(Debug, Clone, Serialize)]
@@ -115,8 +118,14 @@ impl RunnerExecutor<'_> {
                 token.expose(),
             )
             .map_err(|e| e.to_string())?;
-        let spec = parse_spec(&text)
+        let mut spec = parse_spec(&text)
             .map_err(|e| format!("the rendered container spec is not usable: {e}"))?;
+        // The labels later runs find the container by: set here, whatever the template says,
+        // so a custom template cannot leave a container (and its runner token) unowned.
+        spec.labels.insert(MANAGED_LABEL.into(), "true".into());
+        spec.labels.insert(POOL_LABEL.into(), pool.into());
+        spec.labels
+            .insert(RUNNER_LABEL.into(), runner_id.to_string());
         // Named after the runner id, which GitLab never hands out twice.
         let container_name = format!(
             "{}r{runner_id}",

@@ -22,7 +22,7 @@ impl RunnerLab {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("runners.yaml");
         let yaml = format!(
-            "version: 1\nsettings:\n  state_dir: state\n  http: {{timeout: 10s, retries: 1, backoff: 10ms}}\nsources:\n  gitlab:\n    url: {}\n    token_env: GITLAB_TOKEN\n  docker:\n    host: {}\nrunner_pools:\n  autogit:\n    tags: [autogit, docker]\n    projects: [group/app]\n    image: {IMAGE}\n    cpus: 4\n    memory: 6g\n    idle_cooldown: 5m\n    offline_grace: 10m\n    min_idle: 0\n    max_runners: 10\n    max_remove_fraction: 1.0\n{extra}",
+            "version: 1\nsettings:\n  state_dir: state\n  templates_dir: templates\n  http: {{timeout: 10s, retries: 1, backoff: 10ms}}\nsources:\n  gitlab:\n    url: {}\n    token_env: GITLAB_TOKEN\n  docker:\n    host: {}\nrunner_pools:\n  autogit:\n    tags: [autogit, docker]\n    projects: [group/app]\n    image: {IMAGE}\n    cpus: 4\n    memory: 6g\n    idle_cooldown: 5m\n    offline_grace: 10m\n    min_idle: 0\n    max_runners: 10\n    max_remove_fraction: 1.0\n{extra}",
             fleet.gitlab.url(),
             fleet.docker.host()
         );
@@ -39,6 +39,13 @@ impl RunnerLab {
             .args(args)
             .arg(self.config.to_str().unwrap());
         Outcome::of(&mut cmd)
+    }
+
+    /// A template of that name in the lab's `templates_dir` (built-ins are used otherwise).
+    pub(crate) fn write_template(&self, name: &str, text: &str) {
+        let dir = self.dir.path().join("templates");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), text).unwrap();
     }
 
     fn apply(&self) -> Outcome {
@@ -490,4 +497,39 @@ fn a_runner_deleted_between_list_and_details_is_skipped_but_other_errors_hold() 
             assert_eq!(seen, [kept], "{}", out.stdout);
         }
     }
+}
+
+#[test]
+fn a_custom_template_without_our_labels_still_gives_containers_their_owner_labels() {
+    let lab = RunnerLab::new("    template: custom.json.j2\n");
+    lab.write_template(
+        "custom.json.j2",
+        r#"{"Image": {{ image | quote }}, "Cmd": ["run"], "Env": {"RUNNER_TOKEN": {{ runner_token | quote }}},
+  "Labels": {"team": "ci", "devicepool.pool": "someone-else", "devicepool.runner-id": "7"},
+  "HostConfig": {"NetworkMode": {{ network | quote }}}}"#,
+    );
+    let gl = &lab.fleet.gitlab;
+    gl.add_pending_job("group/app", &["autogit"]);
+    lab.apply();
+    let id = lab
+        .runner_ids()
+        .into_iter()
+        .next()
+        .expect("a runner was started");
+    let container = lab.fleet.docker.containers().pop().expect("a container");
+    assert_eq!(container.labels["devicepool.managed"], "true");
+    assert_eq!(container.labels["devicepool.pool"], "autogit");
+    assert_eq!(container.labels["devicepool.runner-id"], id.to_string());
+    assert_eq!(container.labels["team"], "ci", "other labels are kept");
+    // Past the grace, a later run still finds the runner's container: nothing to remove.
+    gl.advance_clock(11 * 60);
+    lab.heartbeat();
+    let out = lab.run(&["plan", "--format", "json"]);
+    let pool = &out.json()["runner_pools"][0];
+    assert_eq!(
+        pool["removals"].as_array().unwrap().len(),
+        0,
+        "{}",
+        out.stdout
+    );
 }
