@@ -7,7 +7,6 @@
 //! either means already gone. Orphans: remove the container. Decides nothing.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::docker::{self, ContainerSpec};
 use super::gitlab::{self, NewRunner};
@@ -118,7 +117,7 @@ impl RunnerExecutor<'_> {
                 token.expose(),
             )
             .map_err(|e| e.to_string())?;
-        let mut spec = parse_spec(&text)
+        let mut spec = ContainerSpec::from_json(&text)
             .map_err(|e| format!("the rendered container spec is not usable: {e}"))?;
         // The labels later runs find the container by: set here, whatever the template says,
         // so a custom template cannot leave a container (and its runner token) unowned.
@@ -219,43 +218,4 @@ impl RunnerExecutor<'_> {
             Removal::AlreadyGone => Ok(Some("runner already gone".into())),
         }
     }
-}
-
-/// The rendered JSON container spec → the Docker executor's spec.
-fn parse_spec(text: &str) -> Result<ContainerSpec, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let strings = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let map = |v: &Value| -> Vec<(String, String)> {
-        v.as_object()
-            .map(|o| {
-                o.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let host = &v["HostConfig"];
-    Ok(ContainerSpec {
-        image: v["Image"].as_str().ok_or("Image is missing")?.to_string(),
-        cmd: strings(&v["Cmd"]),
-        env: map(&v["Env"])
-            .into_iter()
-            .map(|(k, val)| (k, Secret::new(val)))
-            .collect(),
-        labels: map(&v["Labels"]).into_iter().collect(),
-        nano_cpus: host["NanoCpus"].as_i64().unwrap_or(0),
-        memory: host["Memory"].as_i64().unwrap_or(0),
-        network_mode: host["NetworkMode"].as_str().map(str::to_string),
-        cap_drop: strings(&host["CapDrop"]),
-        cap_add: strings(&host["CapAdd"]),
-        security_opt: strings(&host["SecurityOpt"]),
-    })
 }

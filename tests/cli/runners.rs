@@ -533,3 +533,49 @@ fn a_custom_template_without_our_labels_still_gives_containers_their_owner_label
         out.stdout
     );
 }
+
+#[test]
+fn a_template_with_a_key_docker_would_ignore_holds_the_pool_at_plan_time() {
+    let lab = RunnerLab::new("    template: custom.json.j2\n");
+    // `Binds` belongs in HostConfig; at the top level dockerd would silently ignore it.
+    lab.write_template(
+        "custom.json.j2",
+        r#"{"Image": {{ image | quote }}, "Env": {"RUNNER_TOKEN": {{ runner_token | quote }}},
+  "Binds": ["/var/run/docker.sock:/var/run/docker.sock"], "HostConfig": {}}"#,
+    );
+    lab.fleet.gitlab.add_pending_job("group/app", &["autogit"]);
+    let out = lab.run(&["plan", "--format", "json"]);
+    let pool = &out.json()["runner_pools"][0];
+    assert_eq!(pool["status"]["state"], "held", "{}", out.stdout);
+    let why = pool["status"]["reason"].as_str().unwrap();
+    assert!(why.contains("Binds") && why.contains("HostConfig"), "{why}");
+    let out = lab.run(&["apply"]);
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(
+        lab.runner_ids().is_empty(),
+        "no runner registered for a bad spec"
+    );
+    assert!(lab.fleet.docker.containers().is_empty());
+}
+
+#[test]
+fn binds_devices_gpus_and_restart_policy_reach_the_container() {
+    let lab = RunnerLab::new("    template: custom.json.j2\n");
+    lab.write_template(
+        "custom.json.j2",
+        r#"{"Image": {{ image | quote }}, "Cmd": ["run"], "Env": {"RUNNER_TOKEN": {{ runner_token | quote }}},
+  "HostConfig": {"NanoCpus": {{ nano_cpus }}, "Binds": ["/var/run/docker.sock:/var/run/docker.sock"],
+    "Devices": [{"PathOnHost": "/dev/kfd", "PathInContainer": "/dev/kfd", "CgroupPermissions": "rwm"}],
+    "DeviceRequests": [{"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}],
+    "RestartPolicy": {"Name": "unless-stopped"}}}"#,
+    );
+    lab.fleet.gitlab.add_pending_job("group/app", &["autogit"]);
+    lab.apply();
+    let c = lab.fleet.docker.containers().pop().expect("a container");
+    let h = &c.host_config;
+    assert_eq!(h["Binds"][0], "/var/run/docker.sock:/var/run/docker.sock");
+    assert_eq!(h["Devices"][0]["PathOnHost"], "/dev/kfd");
+    assert_eq!(h["DeviceRequests"][0]["Driver"], "nvidia");
+    assert_eq!(h["RestartPolicy"]["Name"], "unless-stopped");
+    assert_eq!(h["NanoCpus"], 4_000_000_000i64);
+}
