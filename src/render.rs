@@ -222,6 +222,7 @@ impl Templates {
             nano_cpus => (pool.cpus * 1e9).round() as i64,
             memory_bytes => memory_bytes(&pool.memory),
             network => &pool.network,
+            docker_socket => &pool.docker_socket,
             tags => &pool.tags,
         };
         let text = self.render(&pool.template, ctx)?;

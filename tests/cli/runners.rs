@@ -579,3 +579,33 @@ fn binds_devices_gpus_and_restart_policy_reach_the_container() {
     assert_eq!(h["RestartPolicy"]["Name"], "unless-stopped");
     assert_eq!(h["NanoCpus"], 4_000_000_000i64);
 }
+
+#[test]
+fn the_default_template_mounts_the_docker_socket_for_the_docker_executor() {
+    for (extra, bind) in [
+        ("", Some("/var/run/docker.sock:/var/run/docker.sock")),
+        (
+            "    docker_socket: /run/user/1000/docker.sock\n",
+            Some("/run/user/1000/docker.sock:/var/run/docker.sock"),
+        ),
+        ("    docker_socket: \"\"\n", None),
+    ] {
+        let lab = RunnerLab::new(extra);
+        lab.fleet.gitlab.add_pending_job("group/app", &["autogit"]);
+        lab.apply();
+        let c = lab.fleet.docker.containers().pop().expect("a container");
+        let h = &c.host_config;
+        assert_eq!(h["Binds"][0].as_str(), bind, "{extra:?}: {h}");
+        assert!(c.cmd.join(" ").contains("--executor docker"));
+        // The hardening stays.
+        assert_eq!(h["CapDrop"], serde_json::json!(["ALL"]), "{extra:?}");
+        assert_eq!(h["SecurityOpt"][0], "no-new-privileges:true", "{extra:?}");
+    }
+    let lab = RunnerLab::new("    docker_socket: docker.sock\n");
+    let out = lab.run(&["plan"]);
+    assert_ne!(out.code, 0, "a relative socket path is refused: {out:?}");
+    assert!(
+        out.stderr.contains("docker_socket") || out.stdout.contains("docker_socket"),
+        "{out:?}"
+    );
+}
