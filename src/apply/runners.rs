@@ -2,7 +2,8 @@
 //! its container spec with the new token, set the ownership labels (`devicepool.managed`,
 //! `devicepool.pool`, `devicepool.runner-id`) whatever the template says, create and start the
 //! container; a failure after
-//! registering deletes the runner again. Remove: pause the runner, check again that no job
+//! registering deletes the runner again. Remove: pause the runner (its maintenance note marking
+//! the pause as devicepool's removal), check again that no job
 //! landed on it (if one did, resume it and say so), delete it, remove its container; a 404 on
 //! either means already gone. Orphans: remove the container. Decides nothing.
 
@@ -17,7 +18,7 @@ use crate::render::Templates;
 use crate::secret::Secret;
 use crate::sources::gitlab::fetch_running_jobs;
 use crate::sources::http::Reader;
-use crate::sources::runner_pools::{MANAGED_LABEL, POOL_LABEL, RUNNER_LABEL};
+use crate::sources::runner_pools::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, RUNNER_LABEL};
 
 /// What happened to one runner-pool action.
 #[derive(Debug, Clone, Serialize)]
@@ -190,8 +191,14 @@ impl RunnerExecutor<'_> {
 
     /// Pause, re-check, delete. `Ok(Some("kept …"))` when a job landed meanwhile.
     fn remove_runner(&self, id: u64) -> Result<Option<String>, String> {
-        let paused = gitlab::pause_runner(self.gitlab_writer, self.gitlab_base, self.token, id)
-            .map_err(|e| e.to_string())?;
+        let paused = gitlab::pause_runner(
+            self.gitlab_writer,
+            self.gitlab_base,
+            self.token,
+            id,
+            REMOVAL_NOTE,
+        )
+        .map_err(|e| e.to_string())?;
         if paused == Removal::AlreadyGone {
             // Deleted since the plan was made: nothing to pause or delete; the container
             // still goes.

@@ -51,6 +51,8 @@ struct WireRunner {
     tag_list: Vec<String>,
     #[serde(default)]
     contacted_at: Option<String>,
+    #[serde(default)]
+    maintenance_note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +121,7 @@ fn runner_details_from_wire(r: WireRunner) -> GitlabRunnerDetails {
         tag_list: r.tag_list,
         contacted_at: time(r.contacted_at.as_deref()),
         created_at: time(r.created_at.as_deref()),
+        maintenance_note: r.maintenance_note,
     }
 }
 

@@ -22,6 +22,10 @@ pub const RUNNER_LABEL: &str = "devicepool.runner-id";
 /// Label marking a container as ours.
 pub const MANAGED_LABEL: &str = "devicepool.managed";
 
+/// The maintenance note devicepool sets when it pauses a runner to remove it. A paused runner
+/// of ours with this note is a removal cut short; paused without it, a person paused it.
+pub const REMOVAL_NOTE: &str = "devicepool: paused for removal";
+
 /// Runner description (and container name) prefix of a pool.
 pub fn runner_prefix(pool: &str) -> String {
     format!("devicepool-{pool}-")
@@ -165,6 +169,8 @@ fn read_runner(
         description: runner.description,
         status: details.status,
         paused: details.paused,
+        paused_for_removal: details.paused
+            && details.maintenance_note.as_deref() == Some(REMOVAL_NOTE),
         created_at: details.created_at.or(runner.created_at),
         contacted_at: details.contacted_at,
         running_jobs: running.len() as u32,

@@ -609,3 +609,79 @@ fn the_default_template_mounts_the_docker_socket_for_the_docker_executor() {
         "{out:?}"
     );
 }
+
+#[test]
+fn a_runner_a_person_paused_is_left_alone_but_our_cut_short_removal_is_finished() {
+    let lab = RunnerLab::new("");
+    let gl = &lab.fleet.gitlab;
+    let mut ids = Vec::new();
+    for n in 1..=2 {
+        let id = gl.add_runner(
+            &format!("devicepool-autogit-100-{n}"),
+            &["autogit", "docker"],
+            false,
+        );
+        lab.fleet.docker.add_container(
+            &format!("devicepool-autogit-r{id}"),
+            IMAGE,
+            &[
+                ("devicepool.pool", "autogit"),
+                ("devicepool.managed", "true"),
+                ("devicepool.runner-id", &id.to_string()),
+            ],
+            "running",
+        );
+        ids.push(id);
+    }
+    let (debugged, idle) = (ids[0], ids[1]);
+    gl.add_pending_job("group/app", &["gpu"]);
+    gl.advance_clock(600);
+    lab.heartbeat();
+    gl.pause_by_hand(debugged, Some("debugging a flaky job, do not touch"));
+    // The idle runner's removal is cut short after its pause.
+    gl.server()
+        .inject("DELETE", "/api/v4/runners/", Fault::status(500).times(1));
+    let out = lab.run(&["apply"]);
+    assert_ne!(out.code, 0, "{out:?}");
+    let paused = gl.runners().into_iter().find(|r| r.id == idle).unwrap();
+    assert!(paused.paused, "{out:?}");
+    assert_eq!(
+        paused.maintenance_note.as_deref(),
+        Some("devicepool: paused for removal")
+    );
+
+    let out = lab.run(&["plan", "--format", "json"]);
+    let pool = &out.json()["runner_pools"][0];
+    let decision = |id: u64| {
+        pool["runners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(decision(debugged)["state"], "left_alone", "{}", out.stdout);
+    assert_eq!(
+        decision(debugged)["detail"],
+        "paused by someone else; left alone"
+    );
+    assert_eq!(decision(idle)["state"], "remove", "{}", out.stdout);
+
+    lab.apply();
+    assert_eq!(lab.runner_ids(), BTreeSet::from([debugged]));
+    let kept = &gl.runners()[0];
+    assert!(kept.paused, "still paused, as its person left it");
+    assert_eq!(
+        kept.maintenance_note.as_deref(),
+        Some("debugging a flaky job, do not touch")
+    );
+    assert!(
+        lab.fleet
+            .docker
+            .containers()
+            .iter()
+            .any(|c| c.labels["devicepool.runner-id"] == debugged.to_string()),
+        "its container stays"
+    );
+}
