@@ -79,6 +79,13 @@ fn create_pause_delete_and_delete_again() {
         .find(|r| r.method == "PUT")
         .expect("put");
     assert_eq!(put.body, b"paused=true&maintenance_note=why%3A%20because");
+    let long = "x".repeat(1025);
+    let e = pause_runner(&writer(), &gl.url(), &admin(&gl), created.id, &long)
+        .expect_err("GitLab caps the note at 1024 characters");
+    assert!(
+        matches!(e.failure, Failure::Status { status: 400, .. }),
+        "{e}"
+    );
     assert_eq!(
         delete_runner(&writer(), &gl.url(), &admin(&gl), created.id).expect("gone"),
         Removal::Removed
