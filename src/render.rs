@@ -7,6 +7,7 @@ use std::path::Path;
 
 use minijinja::{Environment, UndefinedBehavior, context, value::Value};
 
+use crate::apply::docker::ContainerSpec;
 use crate::load::Desired;
 use crate::plan::{Plan, PoolStatus};
 use crate::secret::{REDACTED, Secret};
@@ -191,7 +192,8 @@ impl Templates {
         }
     }
 
-    /// One runner's container spec (JSON) for `pool`, with the given runner id and token.
+    /// One runner's container spec (JSON) for `pool`, with the given runner id and token;
+    /// an error if it is not a container spec devicepool can pass on whole.
     pub fn render_runner_spec(
         &self,
         desired: &Desired,
@@ -220,9 +222,16 @@ impl Templates {
             nano_cpus => (pool.cpus * 1e9).round() as i64,
             memory_bytes => memory_bytes(&pool.memory),
             network => &pool.network,
+            docker_socket => &pool.docker_socket,
             tags => &pool.tags,
         };
-        self.render(&pool.template, ctx)
+        let text = self.render(&pool.template, ctx)?;
+        // Refused here, so `plan` already holds the pool, rather than a key silently lost.
+        ContainerSpec::from_json(&text).map_err(|e| RenderError {
+            name: pool.template.clone(),
+            message: format!("not a usable container spec: {e}"),
+        })?;
+        Ok(text)
     }
 
     fn render(&self, name: &str, ctx: Value) -> Result<String, RenderError> {

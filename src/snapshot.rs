@@ -194,6 +194,8 @@ pub struct RunnerView {
     /// GitLab's `status`: online, offline, stale, never_contacted, paused.
     pub status: String,
     pub paused: bool,
+    /// Paused by devicepool on the way to removing it (its maintenance note says so).
+    pub paused_for_removal: bool,
     pub created_at: Option<Timestamp>,
     pub contacted_at: Option<Timestamp>,
     /// Jobs running on it now.
@@ -249,6 +251,9 @@ pub struct GitlabRunnerDetails {
     /// `None` when the runner never contacted GitLab.
     pub contacted_at: Option<Timestamp>,
     pub created_at: Option<Timestamp>,
+    /// Free text set with `PUT /runners/:id`; devicepool marks its own removal pauses here.
+    #[serde(default)]
+    pub maintenance_note: Option<String>,
 }
 
 /// A GitLab CI job (of a runner, or pending in a project).

@@ -39,12 +39,15 @@ fn spec() -> ContainerSpec {
             Secret::new("glrt-EnvSecret000000001"),
         )],
         labels: [("devicepool.managed".to_string(), "true".to_string())].into(),
-        nano_cpus: 4_000_000_000,
-        memory: 6 << 30,
-        network_mode: Some("autogit-network".into()),
-        cap_drop: vec!["ALL".into()],
-        cap_add: vec!["CHOWN".into(), "SETGID".into(), "SETUID".into()],
-        security_opt: vec!["no-new-privileges".into()],
+        config: serde_json::Map::new(),
+        host_config: serde_json::json!({
+            "NanoCpus": 4_000_000_000_i64, "Memory": 6_i64 << 30, "NetworkMode": "autogit-network",
+            "CapDrop": ["ALL"], "CapAdd": ["CHOWN", "SETGID", "SETUID"],
+            "SecurityOpt": ["no-new-privileges"],
+        })
+        .as_object()
+        .unwrap()
+        .clone(),
     }
 }
 
@@ -142,4 +145,73 @@ fn removal_of_stopped_containers_and_no_retry_once_sent() {
     // A 404 route (not "No such container") is not success.
     let e = remove_container(&w, "http://localhost/nope", &id, true).expect_err("route");
     assert_eq!(status(e).0, 404);
+}
+
+/// The seed's runner container: socket bind, GPUs, DRI devices, restart policy, a user.
+const SEED_LIKE: &str = r#"{
+  "Image": "gitlab/gitlab-runner:alpine", "Cmd": ["run"], "User": "root",
+  "Env": {"RUNNER_TOKEN": "glrt-EnvSecret000000001"},
+  "Labels": {"devicepool.managed": "true"},
+  "HostConfig": {
+    "NanoCpus": 4000000000, "CapDrop": ["ALL"], "SecurityOpt": ["no-new-privileges:true"],
+    "Binds": ["/var/run/docker.sock:/var/run/docker.sock"],
+    "Devices": [{"PathOnHost": "/dev/dri", "PathInContainer": "/dev/dri", "CgroupPermissions": "rwm"}],
+    "DeviceRequests": [{"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}],
+    "RestartPolicy": {"Name": "unless-stopped"}, "UsernsMode": "host"
+  }
+}"#;
+
+#[test]
+fn every_field_of_the_rendered_spec_reaches_the_daemon() {
+    let d = DockerSim::start().expect("start");
+    d.add_image("gitlab/gitlab-runner:alpine");
+    let spec = ContainerSpec::from_json(SEED_LIKE).expect("a usable spec");
+    create_container(&writer(&d), BASE, "runner-1", &spec).expect("created");
+    let c = d.containers().pop().expect("one");
+    let h = &c.host_config;
+    assert_eq!(h["Binds"][0], "/var/run/docker.sock:/var/run/docker.sock");
+    assert_eq!(h["Devices"][0]["PathOnHost"], "/dev/dri");
+    assert_eq!(h["DeviceRequests"][0]["Capabilities"][0][0], "gpu");
+    assert_eq!(h["RestartPolicy"]["Name"], "unless-stopped");
+    assert_eq!(h["UsernsMode"], "host");
+    assert_eq!(h["CapDrop"][0], "ALL");
+    assert_eq!(c.env, ["RUNNER_TOKEN=glrt-EnvSecret000000001"]);
+    let create = d.server().requests().pop().expect("the create");
+    let body: serde_json::Value = serde_json::from_slice(&create.body).expect("JSON");
+    assert_eq!(body["User"], "root", "top-level fields pass too");
+}
+
+#[test]
+fn keys_docker_would_ignore_are_refused_not_dropped() {
+    use serde_json::json;
+    // (expected in the error, section ("" = top level), key, value)
+    let cases = [
+        ("Binds", "", "Binds", json!(["/a:/a"])),
+        ("HostConfig.Gpus", "HostConfig", "Gpus", json!("all")),
+        (
+            "HostConfig.ContainerIDFile",
+            "HostConfig",
+            "ContainerIDFile",
+            json!("/id"),
+        ),
+        ("Name", "", "Name", json!("mine")),
+        ("Env X", "Env", "X", json!(1)),
+        ("label n", "Labels", "n", json!(true)),
+    ];
+    for (needle, section, key, value) in cases {
+        let mut v: serde_json::Value = serde_json::from_str(SEED_LIKE).unwrap();
+        let target = if section.is_empty() {
+            &mut v
+        } else {
+            &mut v[section]
+        };
+        target[key] = value;
+        let e = ContainerSpec::from_json(&v.to_string()).expect_err(needle);
+        assert!(e.contains(needle), "{needle}: {e}");
+    }
+    assert!(ContainerSpec::from_json(SEED_LIKE).is_ok());
+    assert!(
+        ContainerSpec::from_json(r#"{"Cmd": ["x"]}"#).is_err(),
+        "no Image"
+    );
 }

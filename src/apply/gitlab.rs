@@ -1,6 +1,6 @@
 //! GitLab runner mutations: create a runner (`POST /user/runners`, whose answer holds the
-//! runner's authentication token, kept as a `Secret` and never shown), pause one and delete
-//! one (404 = already gone = success). Never retried once sent. Decides nothing.
+//! runner's authentication token, kept as a `Secret` and never shown), pause one (with a
+//! maintenance note saying why) or resume it, and delete one (404 = already gone = success). Never retried once sent. Decides nothing.
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -91,15 +91,17 @@ pub fn create_runner(
     })
 }
 
-/// `PUT /runners/:id` with `paused=true` (form-encoded, as GitLab's docs send it).
-/// GitLab's own 404 "Runner Not Found" means the runner is already gone.
+/// `PUT /runners/:id` with `paused=true` and `maintenance_note=note` (form-encoded, as
+/// GitLab's docs send it). GitLab's own 404 "Runner Not Found" means the runner is already
+/// gone.
 pub fn pause_runner(
     writer: &Writer,
     base: &str,
     token: &Secret,
     runner_id: u64,
+    note: &str,
 ) -> Result<Removal, ApiError> {
-    match set_paused(writer, base, token, runner_id, true) {
+    match set_paused(writer, base, token, runner_id, true, note) {
         Ok(()) => Ok(Removal::Removed),
         Err(e) if is_runner_not_found(&e) => Ok(Removal::AlreadyGone),
         Err(e) => Err(e),
@@ -111,14 +113,15 @@ fn is_runner_not_found(error: &ApiError) -> bool {
     matches!(&error.failure, Failure::Status { status: 404, excerpt } if excerpt == "404 Runner Not Found")
 }
 
-/// `PUT /runners/:id` with `paused=false`: undoes `pause_runner` when a removal is called off.
+/// `PUT /runners/:id` with `paused=false` and an empty maintenance note: undoes
+/// `pause_runner` when a removal is called off.
 pub fn resume_runner(
     writer: &Writer,
     base: &str,
     token: &Secret,
     runner_id: u64,
 ) -> Result<(), ApiError> {
-    set_paused(writer, base, token, runner_id, false)
+    set_paused(writer, base, token, runner_id, false, "")
 }
 
 fn set_paused(
@@ -127,6 +130,7 @@ fn set_paused(
     token: &Secret,
     runner_id: u64,
     paused: bool,
+    note: &str,
 ) -> Result<(), ApiError> {
     let auth = token.bearer();
     let m = Mutation {
@@ -135,7 +139,10 @@ fn set_paused(
         url: api_url(base, &format!("/runners/{runner_id}")),
         query: Vec::new(),
         authorization: Some(auth.expose()),
-        payload: Payload::Form(vec![("paused".into(), paused.to_string())]),
+        payload: Payload::Form(vec![
+            ("paused".into(), paused.to_string()),
+            ("maintenance_note".into(), note.to_string()),
+        ]),
     };
     let answer = writer.send(&m)?;
     match answer.status {

@@ -61,15 +61,31 @@ fn create_pause_delete_and_delete_again() {
         !format!("{created:?}").contains(&sim.token),
         "Debug hides the token"
     );
-    pause_runner(&writer(), &gl.url(), &admin(&gl), created.id).expect("paused");
-    assert!(gl.runners().iter().any(|r| r.id == created.id && r.paused));
+    pause_runner(
+        &writer(),
+        &gl.url(),
+        &admin(&gl),
+        created.id,
+        "why: because",
+    )
+    .expect("paused");
+    assert!(gl.runners().iter().any(|r| r.id == created.id
+        && r.paused
+        && r.maintenance_note.as_deref() == Some("why: because")));
     let put = gl
         .server()
         .requests()
         .into_iter()
         .find(|r| r.method == "PUT")
         .expect("put");
-    assert_eq!(put.body, b"paused=true");
+    assert_eq!(put.body, b"paused=true&maintenance_note=why%3A%20because");
+    let long = "x".repeat(1025);
+    let e = pause_runner(&writer(), &gl.url(), &admin(&gl), created.id, &long)
+        .expect_err("GitLab caps the note at 1024 characters");
+    assert!(
+        matches!(e.failure, Failure::Status { status: 400, .. }),
+        "{e}"
+    );
     assert_eq!(
         delete_runner(&writer(), &gl.url(), &admin(&gl), created.id).expect("gone"),
         Removal::Removed

@@ -1,11 +1,13 @@
 //! Carrying out runner-pool actions. Start: register the runner (`POST /user/runners`), render
-//! its container spec with the new token, create and start the container; a failure after
-//! registering deletes the runner again. Remove: pause the runner, check again that no job
+//! its container spec with the new token, set the ownership labels (`devicepool.managed`,
+//! `devicepool.pool`, `devicepool.runner-id`) whatever the template says, create and start the
+//! container; a failure after
+//! registering deletes the runner again. Remove: pause the runner (its maintenance note marking
+//! the pause as devicepool's removal), check again that no job
 //! landed on it (if one did, resume it and say so), delete it, remove its container; a 404 on
 //! either means already gone. Orphans: remove the container. Decides nothing.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::docker::{self, ContainerSpec};
 use super::gitlab::{self, NewRunner};
@@ -16,6 +18,7 @@ use crate::render::Templates;
 use crate::secret::Secret;
 use crate::sources::gitlab::fetch_running_jobs;
 use crate::sources::http::Reader;
+use crate::sources::runner_pools::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, RUNNER_LABEL};
 
 /// What happened to one runner-pool action.
 #[derive(Debug, Clone, Serialize)]
@@ -115,8 +118,14 @@ impl RunnerExecutor<'_> {
                 token.expose(),
             )
             .map_err(|e| e.to_string())?;
-        let spec = parse_spec(&text)
+        let mut spec = ContainerSpec::from_json(&text)
             .map_err(|e| format!("the rendered container spec is not usable: {e}"))?;
+        // The labels later runs find the container by: set here, whatever the template says,
+        // so a custom template cannot leave a container (and its runner token) unowned.
+        spec.labels.insert(MANAGED_LABEL.into(), "true".into());
+        spec.labels.insert(POOL_LABEL.into(), pool.into());
+        spec.labels
+            .insert(RUNNER_LABEL.into(), runner_id.to_string());
         // Named after the runner id, which GitLab never hands out twice.
         let container_name = format!(
             "{}r{runner_id}",
@@ -182,8 +191,14 @@ impl RunnerExecutor<'_> {
 
     /// Pause, re-check, delete. `Ok(Some("kept …"))` when a job landed meanwhile.
     fn remove_runner(&self, id: u64) -> Result<Option<String>, String> {
-        let paused = gitlab::pause_runner(self.gitlab_writer, self.gitlab_base, self.token, id)
-            .map_err(|e| e.to_string())?;
+        let paused = gitlab::pause_runner(
+            self.gitlab_writer,
+            self.gitlab_base,
+            self.token,
+            id,
+            REMOVAL_NOTE,
+        )
+        .map_err(|e| e.to_string())?;
         if paused == Removal::AlreadyGone {
             // Deleted since the plan was made: nothing to pause or delete; the container
             // still goes.
@@ -210,43 +225,4 @@ impl RunnerExecutor<'_> {
             Removal::AlreadyGone => Ok(Some("runner already gone".into())),
         }
     }
-}
-
-/// The rendered JSON container spec → the Docker executor's spec.
-fn parse_spec(text: &str) -> Result<ContainerSpec, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let strings = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let map = |v: &Value| -> Vec<(String, String)> {
-        v.as_object()
-            .map(|o| {
-                o.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let host = &v["HostConfig"];
-    Ok(ContainerSpec {
-        image: v["Image"].as_str().ok_or("Image is missing")?.to_string(),
-        cmd: strings(&v["Cmd"]),
-        env: map(&v["Env"])
-            .into_iter()
-            .map(|(k, val)| (k, Secret::new(val)))
-            .collect(),
-        labels: map(&v["Labels"]).into_iter().collect(),
-        nano_cpus: host["NanoCpus"].as_i64().unwrap_or(0),
-        memory: host["Memory"].as_i64().unwrap_or(0),
-        network_mode: host["NetworkMode"].as_str().map(str::to_string),
-        cap_drop: strings(&host["CapDrop"]),
-        cap_add: strings(&host["CapAdd"]),
-        security_opt: strings(&host["SecurityOpt"]),
-    })
 }

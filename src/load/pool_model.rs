@@ -107,6 +107,12 @@ pub struct RunnerPool {
     /// Docker network of the containers.
     #[serde(default = "default_network")]
     pub network: String,
+    /// Host Docker socket the default template bind-mounts at `/var/run/docker.sock` in each
+    /// runner container, so its docker executor can start job containers (the runner then
+    /// controls the host's Docker: root-equivalent on the host). Empty: no socket.
+    #[serde(default = "default_docker_socket")]
+    #[schemars(regex(pattern = r"^(/.*)?$"))]
+    pub docker_socket: String,
     /// Idle runners kept ready.
     #[serde(default)]
     pub min_idle: u32,
@@ -156,6 +162,9 @@ fn default_memory() -> String {
 }
 fn default_network() -> String {
     "bridge".into()
+}
+fn default_docker_socket() -> String {
+    "/var/run/docker.sock".into()
 }
 fn default_max_runners() -> u32 {
     10

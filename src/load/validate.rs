@@ -228,6 +228,12 @@ pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
                 "min_idle must not exceed max_runners",
             ));
         }
+        if !(pool.docker_socket.is_empty() || pool.docker_socket.starts_with('/')) {
+            problems.push(Problem::at(
+                format!("/runner_pools/{}/docker_socket", escape(name)),
+                "docker_socket must be an absolute path on the Docker host, or empty for none",
+            ));
+        }
     }
     if !desired.racks.is_empty() {
         require_sources(

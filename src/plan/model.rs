@@ -336,4 +336,6 @@ pub enum RunnerState {
     Remove,
     /// Would be removed, but a budget kept it.
     Kept,
+    /// Paused by someone other than devicepool: neither removed nor counted as capacity.
+    LeftAlone,
 }

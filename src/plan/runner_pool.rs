@@ -1,8 +1,9 @@
 //! The runner-pool rules: start runners for pending jobs the pool's tags satisfy (minus idle
 //! runners, plus `min_idle`, within `max_runners` and the per-run cap); remove runners idle
 //! past the cooldown while more than needed are idle, runners offline or without a running
-//! container past the grace period, and containers of ours with no runner. Never a runner
-//! with a running job. Pure: data in, data out, `now` passed in.
+//! container past the grace period, runners paused by an earlier removal (the note says so),
+//! and containers of ours with no runner. Never a runner with a running job, nor one a person
+//! paused. Pure: data in, data out, `now` passed in.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -50,9 +51,15 @@ pub(super) fn plan_runner_pool(
                 RunnerState::Busy,
                 format!("{} job(s) running", runner.running_jobs),
             )
+        } else if runner.paused && !runner.paused_for_removal {
+            // Someone paused it (to debug it, say): theirs to resume or delete. It takes no
+            // job, so it is no capacity either.
+            (
+                RunnerState::LeftAlone,
+                "paused by someone else; left alone".to_string(),
+            )
         } else if runner.paused {
-            // Only we pause runners of ours, and only on the way to removing them: an earlier
-            // removal was cut short. A paused runner takes no job, so it is no capacity.
+            // Paused with our maintenance note: an earlier removal was cut short.
             gone.push(removal(
                 runner,
                 container.map(|c| c.id.clone()),

@@ -31,6 +31,7 @@ fn runner(id: u64, status: &str, running: u32, finished_minutes_ago: Option<i64>
         description: format!("devicepool-autogit-{id}"),
         status: status.into(),
         paused: false,
+        paused_for_removal: false,
         created_at: ago(120),
         contacted_at: if status == "online" { ago(0) } else { ago(60) },
         running_jobs: running,
@@ -257,9 +258,10 @@ fn keeping_and_starting_agree_so_nothing_churns() {
 }
 
 #[test]
-fn a_paused_runner_is_no_capacity_and_goes() {
+fn a_runner_paused_by_an_earlier_removal_is_no_capacity_and_goes() {
     let mut stuck = runner(1, "paused", 0, Some(1));
     stuck.paused = true;
+    stuck.paused_for_removal = true;
     let state = RunnerPoolState {
         runners: vec![stuck],
         containers: vec![container(1, "running")],
@@ -269,6 +271,25 @@ fn a_paused_runner_is_no_capacity_and_goes() {
     let p = run(&desired("    max_remove_fraction: 1.0\n"), state);
     assert_eq!(p.starts.len(), 1, "{}", p.reason);
     assert_eq!(removed(&p), vec![(Some(1), RemovalReason::Offline)]);
+}
+
+#[test]
+fn a_runner_a_person_paused_is_left_alone_and_is_no_capacity() {
+    for status in ["paused", "offline", "stale"] {
+        let mut held = runner(1, status, 0, Some(600));
+        held.paused = true;
+        let state = RunnerPoolState {
+            runners: vec![held],
+            containers: vec![container(1, "exited")],
+            pending_jobs: pending(1, &["autogit"]),
+            ..Default::default()
+        };
+        let p = run(&desired("    max_remove_fraction: 1.0\n"), state);
+        assert!(p.removals.is_empty(), "{status}: {:?}", p.removals);
+        assert_eq!(p.starts.len(), 1, "{status}: {}", p.reason);
+        assert_eq!(p.runners[0].state, RunnerState::LeftAlone);
+        assert_eq!(p.runners[0].detail, "paused by someone else; left alone");
+    }
 }
 
 #[test]

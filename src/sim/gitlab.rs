@@ -39,6 +39,8 @@ pub struct SimRunner {
     pub locked: bool,
     pub created_at: Timestamp,
     pub contacted_at: Option<Timestamp>,
+    /// Free text set with `PUT /runners/:id` (up to 1024 characters); `None` until set.
+    pub maintenance_note: Option<String>,
     /// The runner authentication token (`glrt-...`).
     pub token: String,
     pub(super) owner: User,
@@ -170,6 +172,7 @@ impl GitlabSim {
             locked: false,
             created_at: state.now,
             contacted_at: None,
+            maintenance_note: None,
             token: runner_token(id),
             owner: User::Admin,
         };
@@ -182,6 +185,15 @@ impl GitlabSim {
         let mut state = lock(&self.state);
         let now = state.now;
         runner_mut(&mut state, runner_id).contacted_at = Some(now);
+    }
+
+    /// A person pauses the runner (in the UI, say), leaving `note` as its maintenance note.
+    /// Panics on an unknown id.
+    pub fn pause_by_hand(&self, runner_id: u64, note: Option<&str>) {
+        let mut state = lock(&self.state);
+        let runner = runner_mut(&mut state, runner_id);
+        runner.paused = true;
+        runner.maintenance_note = note.map(str::to_string);
     }
 
     /// Every runner, in id order.

@@ -149,7 +149,7 @@ fn runner_details(r: &SimRunner, now: Timestamp) -> Value {
         "maximum_timeout": null, "access_level": "not_protected",
         "version": r.contacted_at.map(|_| "17.6.0"), "revision": r.contacted_at.map(|_| "d1f2c3a4"),
         "platform": r.contacted_at.map(|_| "linux"), "architecture": r.contacted_at.map(|_| "amd64"),
-        "contacted_at": opt_time(r.contacted_at), "maintenance_note": null,
+        "contacted_at": opt_time(r.contacted_at), "maintenance_note": r.maintenance_note,
         "projects": [], "groups": [],
     });
     if let (Value::Object(v), Value::Object(extra)) = (&mut v, extra) {
@@ -214,7 +214,17 @@ fn update_runner(state: &mut State, index: usize, params: &Params) -> Response {
         Ok(p) => p,
         Err(resp) => return resp,
     };
+    let note = params.one("maintenance_note");
+    if note.is_some_and(|n| n.chars().count() > 1024) {
+        return Response::json(
+            400,
+            &json!({"message": {"maintenance_note": ["is too long (maximum is 1024 characters)"]}}),
+        );
+    }
     let runner = &mut state.runners[index];
+    if let Some(n) = note {
+        runner.maintenance_note = Some(n.into());
+    }
     if let Some(p) = paused {
         runner.paused = p;
     }
@@ -260,6 +270,7 @@ fn create_runner(state: &mut State, params: &Params, user: User) -> Response {
         locked: locked.unwrap_or(false),
         created_at: state.now,
         contacted_at: None,
+        maintenance_note: None,
         token: runner_token(id),
         owner: user,
     };

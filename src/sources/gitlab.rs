@@ -51,6 +51,8 @@ struct WireRunner {
     tag_list: Vec<String>,
     #[serde(default)]
     contacted_at: Option<String>,
+    #[serde(default)]
+    maintenance_note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +121,7 @@ fn runner_details_from_wire(r: WireRunner) -> GitlabRunnerDetails {
         tag_list: r.tag_list,
         contacted_at: time(r.contacted_at.as_deref()),
         created_at: time(r.created_at.as_deref()),
+        maintenance_note: r.maintenance_note,
     }
 }
 
@@ -264,6 +267,12 @@ pub fn fetch_runner(
         authorization: Some(auth.expose()),
     })?;
     Ok(runner_details_from_wire(r))
+}
+
+/// GitLab's own "no such runner" answer to a read (a 404 from a wrong base URL is not it):
+/// the runner was deleted after it was listed.
+pub fn is_runner_not_found(error: &ApiError) -> bool {
+    matches!(&error.failure, Failure::Status { status: 404, excerpt } if excerpt.contains("404 Runner Not Found"))
 }
 
 /// `GET /runners/:id/jobs?status=running`, every page.

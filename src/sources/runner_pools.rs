@@ -1,6 +1,7 @@
 //! Reading what runner pools need: our runners (one paged list per pool, filtered by tags,
-//! then details, running jobs and the last finished job per runner of ours), the pending
-//! jobs of the pool's projects (paged), and the containers carrying our labels. Read-only.
+//! then details, running jobs and the last finished job per runner of ours; a runner GitLab no
+//! longer knows by then is skipped as gone), the pending jobs of the pool's projects (paged),
+//! and the containers carrying our labels. Read-only.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -12,7 +13,7 @@ use crate::load::{Desired, RunnerPool};
 
 use crate::parallel::{Task, run_parallel};
 use crate::secret::{Redactor, Secret};
-use crate::snapshot::{ContainerView, PendingJobView, RunnerPoolState, RunnerView};
+use crate::snapshot::{ContainerView, GitlabRunner, PendingJobView, RunnerPoolState, RunnerView};
 
 /// Label on every container devicepool creates: the pool's name.
 pub const POOL_LABEL: &str = "devicepool.pool";
@@ -20,6 +21,10 @@ pub const POOL_LABEL: &str = "devicepool.pool";
 pub const RUNNER_LABEL: &str = "devicepool.runner-id";
 /// Label marking a container as ours.
 pub const MANAGED_LABEL: &str = "devicepool.managed";
+
+/// The maintenance note devicepool sets when it pauses a runner to remove it. A paused runner
+/// of ours with this note is a removal cut short; paused without it, a person paused it.
+pub const REMOVAL_NOTE: &str = "devicepool: paused for removal";
 
 /// Runner description (and container name) prefix of a pool.
 pub fn runner_prefix(pool: &str) -> String {
@@ -110,19 +115,12 @@ fn read_pool(
     let known_runner_ids = listed.iter().map(|r| r.id).collect();
     let mut runners = Vec::new();
     for runner in listed.into_iter().filter(|r| is_ours(&r.description, name)) {
-        let details = gitlab::fetch_runner(reader, base, token, runner.id)?;
-        let running = gitlab::fetch_running_jobs(reader, base, token, runner.id)?;
-        let last = gitlab::fetch_last_finished_job(reader, base, token, runner.id)?;
-        runners.push(RunnerView {
-            id: runner.id,
-            description: runner.description,
-            status: details.status,
-            paused: details.paused,
-            created_at: details.created_at.or(runner.created_at),
-            contacted_at: details.contacted_at,
-            running_jobs: running.len() as u32,
-            last_finished_at: last.and_then(|j| j.finished_at),
-        });
+        match read_runner(reader, base, token, runner) {
+            Ok(view) => runners.push(view),
+            // Deleted between the list and now: gone, not a reason to hold the pool.
+            Err(e) if gitlab::is_runner_not_found(&e) => {}
+            Err(e) => return Err(e),
+        }
     }
     let mut pending_jobs = Vec::new();
     for project in &pool.projects {
@@ -153,6 +151,30 @@ fn read_pool(
         pending_jobs,
         containers,
         known_runner_ids,
+    })
+}
+
+/// Details, running jobs and last finished job of one listed runner.
+fn read_runner(
+    reader: &Reader,
+    base: &str,
+    token: &Secret,
+    runner: GitlabRunner,
+) -> Result<RunnerView, ApiError> {
+    let details = gitlab::fetch_runner(reader, base, token, runner.id)?;
+    let running = gitlab::fetch_running_jobs(reader, base, token, runner.id)?;
+    let last = gitlab::fetch_last_finished_job(reader, base, token, runner.id)?;
+    Ok(RunnerView {
+        id: runner.id,
+        description: runner.description,
+        status: details.status,
+        paused: details.paused,
+        paused_for_removal: details.paused
+            && details.maintenance_note.as_deref() == Some(REMOVAL_NOTE),
+        created_at: details.created_at.or(runner.created_at),
+        contacted_at: details.contacted_at,
+        running_jobs: running.len() as u32,
+        last_finished_at: last.and_then(|j| j.finished_at),
     })
 }
 

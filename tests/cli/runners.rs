@@ -22,7 +22,7 @@ impl RunnerLab {
         let dir = LabDir::new(&["runners.yaml"]);
         let config = dir.path().join("runners.yaml");
         let yaml = format!(
-            "version: 1\nsettings:\n  state_dir: state\n  http: {{timeout: 10s, retries: 1, backoff: 10ms}}\nsources:\n  gitlab:\n    url: {}\n    token_env: GITLAB_TOKEN\n  docker:\n    host: {}\nrunner_pools:\n  autogit:\n    tags: [autogit, docker]\n    projects: [group/app]\n    image: {IMAGE}\n    cpus: 4\n    memory: 6g\n    idle_cooldown: 5m\n    offline_grace: 10m\n    min_idle: 0\n    max_runners: 10\n    max_remove_fraction: 1.0\n{extra}",
+            "version: 1\nsettings:\n  state_dir: state\n  templates_dir: templates\n  http: {{timeout: 10s, retries: 1, backoff: 10ms}}\nsources:\n  gitlab:\n    url: {}\n    token_env: GITLAB_TOKEN\n  docker:\n    host: {}\nrunner_pools:\n  autogit:\n    tags: [autogit, docker]\n    projects: [group/app]\n    image: {IMAGE}\n    cpus: 4\n    memory: 6g\n    idle_cooldown: 5m\n    offline_grace: 10m\n    min_idle: 0\n    max_runners: 10\n    max_remove_fraction: 1.0\n{extra}",
             fleet.gitlab.url(),
             fleet.docker.host()
         );
@@ -42,6 +42,13 @@ impl RunnerLab {
 
     pub(crate) fn run(&self, args: &[&str]) -> Outcome {
         self.command(args).run()
+    }
+
+    /// A template of that name in the lab's `templates_dir` (built-ins are used otherwise).
+    pub(crate) fn write_template(&self, name: &str, text: &str) {
+        let dir = self.dir.path().join("templates");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), text).unwrap();
     }
 
     fn apply(&self) -> Outcome {
@@ -417,4 +424,228 @@ fn wait_for_request(server: &devicepool::sim::SimServer, method: &str, prefix: &
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+}
+
+#[test]
+fn a_runner_deleted_between_list_and_details_is_skipped_but_other_errors_hold() {
+    for (status, body, held) in [
+        (404, r#"{"message":"404 Runner Not Found"}"#, false),
+        (500, r#"{"message":"500 Internal Server Error"}"#, true),
+    ] {
+        let lab = RunnerLab::new("");
+        let gl = &lab.fleet.gitlab;
+        let gone = gl.add_runner("devicepool-autogit-100-1", &["autogit", "docker"], false);
+        let kept = gl.add_runner("devicepool-autogit-100-2", &["autogit", "docker"], false);
+        gl.contact(kept);
+        gl.add_pending_job("group/app", &["autogit"]);
+        gl.add_pending_job("group/app", &["autogit"]);
+        gl.server().inject(
+            "GET",
+            &format!("/api/v4/runners/{gone}"),
+            Fault::status(status).with_body(body).times(1),
+        );
+        let out = lab.run(&["plan", "--format", "json"]);
+        let pool = &out.json()["runner_pools"][0];
+        if held {
+            assert_eq!(out.code, 4, "{status}: {out:?}");
+            assert_eq!(pool["status"]["state"], "held", "{}", out.stdout);
+        } else {
+            assert_eq!(out.code, 0, "{status}: {out:?}");
+            assert_eq!(pool["status"]["state"], "planned", "{}", out.stdout);
+            let seen: Vec<u64> = pool["runners"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_u64().unwrap())
+                .collect();
+            assert_eq!(seen, [kept], "{}", out.stdout);
+        }
+    }
+}
+
+#[test]
+fn a_custom_template_without_our_labels_still_gives_containers_their_owner_labels() {
+    let lab = RunnerLab::new("    template: custom.json.j2\n");
+    lab.write_template(
+        "custom.json.j2",
+        r#"{"Image": {{ image | quote }}, "Cmd": ["run"], "Env": {"RUNNER_TOKEN": {{ runner_token | quote }}},
+  "Labels": {"team": "ci", "devicepool.pool": "someone-else", "devicepool.runner-id": "7"},
+  "HostConfig": {"NetworkMode": {{ network | quote }}}}"#,
+    );
+    let gl = &lab.fleet.gitlab;
+    gl.add_pending_job("group/app", &["autogit"]);
+    lab.apply();
+    let id = lab
+        .runner_ids()
+        .into_iter()
+        .next()
+        .expect("a runner was started");
+    let container = lab.fleet.docker.containers().pop().expect("a container");
+    assert_eq!(container.labels["devicepool.managed"], "true");
+    assert_eq!(container.labels["devicepool.pool"], "autogit");
+    assert_eq!(container.labels["devicepool.runner-id"], id.to_string());
+    assert_eq!(container.labels["team"], "ci", "other labels are kept");
+    // Past the grace, a later run still finds the runner's container: nothing to remove.
+    gl.advance_clock(11 * 60);
+    lab.heartbeat();
+    let out = lab.run(&["plan", "--format", "json"]);
+    let pool = &out.json()["runner_pools"][0];
+    assert_eq!(
+        pool["removals"].as_array().unwrap().len(),
+        0,
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_template_with_a_key_docker_would_ignore_holds_the_pool_at_plan_time() {
+    let lab = RunnerLab::new("    template: custom.json.j2\n");
+    // `Binds` belongs in HostConfig; at the top level dockerd would silently ignore it.
+    lab.write_template(
+        "custom.json.j2",
+        r#"{"Image": {{ image | quote }}, "Env": {"RUNNER_TOKEN": {{ runner_token | quote }}},
+  "Binds": ["/var/run/docker.sock:/var/run/docker.sock"], "HostConfig": {}}"#,
+    );
+    lab.fleet.gitlab.add_pending_job("group/app", &["autogit"]);
+    let out = lab.run(&["plan", "--format", "json"]);
+    let pool = &out.json()["runner_pools"][0];
+    assert_eq!(pool["status"]["state"], "held", "{}", out.stdout);
+    let why = pool["status"]["reason"].as_str().unwrap();
+    assert!(why.contains("Binds") && why.contains("HostConfig"), "{why}");
+    let out = lab.run(&["apply"]);
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(
+        lab.runner_ids().is_empty(),
+        "no runner registered for a bad spec"
+    );
+    assert!(lab.fleet.docker.containers().is_empty());
+}
+
+#[test]
+fn binds_devices_gpus_and_restart_policy_reach_the_container() {
+    let lab = RunnerLab::new("    template: custom.json.j2\n");
+    lab.write_template(
+        "custom.json.j2",
+        r#"{"Image": {{ image | quote }}, "Cmd": ["run"], "Env": {"RUNNER_TOKEN": {{ runner_token | quote }}},
+  "HostConfig": {"NanoCpus": {{ nano_cpus }}, "Binds": ["/var/run/docker.sock:/var/run/docker.sock"],
+    "Devices": [{"PathOnHost": "/dev/kfd", "PathInContainer": "/dev/kfd", "CgroupPermissions": "rwm"}],
+    "DeviceRequests": [{"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}],
+    "RestartPolicy": {"Name": "unless-stopped"}}}"#,
+    );
+    lab.fleet.gitlab.add_pending_job("group/app", &["autogit"]);
+    lab.apply();
+    let c = lab.fleet.docker.containers().pop().expect("a container");
+    let h = &c.host_config;
+    assert_eq!(h["Binds"][0], "/var/run/docker.sock:/var/run/docker.sock");
+    assert_eq!(h["Devices"][0]["PathOnHost"], "/dev/kfd");
+    assert_eq!(h["DeviceRequests"][0]["Driver"], "nvidia");
+    assert_eq!(h["RestartPolicy"]["Name"], "unless-stopped");
+    assert_eq!(h["NanoCpus"], 4_000_000_000i64);
+}
+
+#[test]
+fn the_default_template_mounts_the_docker_socket_for_the_docker_executor() {
+    for (extra, bind) in [
+        ("", Some("/var/run/docker.sock:/var/run/docker.sock")),
+        (
+            "    docker_socket: /run/user/1000/docker.sock\n",
+            Some("/run/user/1000/docker.sock:/var/run/docker.sock"),
+        ),
+        ("    docker_socket: \"\"\n", None),
+    ] {
+        let lab = RunnerLab::new(extra);
+        lab.fleet.gitlab.add_pending_job("group/app", &["autogit"]);
+        lab.apply();
+        let c = lab.fleet.docker.containers().pop().expect("a container");
+        let h = &c.host_config;
+        assert_eq!(h["Binds"][0].as_str(), bind, "{extra:?}: {h}");
+        assert!(c.cmd.join(" ").contains("--executor docker"));
+        // The hardening stays.
+        assert_eq!(h["CapDrop"], serde_json::json!(["ALL"]), "{extra:?}");
+        assert_eq!(h["SecurityOpt"][0], "no-new-privileges:true", "{extra:?}");
+    }
+    let lab = RunnerLab::new("    docker_socket: docker.sock\n");
+    let out = lab.run(&["plan"]);
+    assert_ne!(out.code, 0, "a relative socket path is refused: {out:?}");
+    assert!(
+        out.stderr.contains("docker_socket") || out.stdout.contains("docker_socket"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_runner_a_person_paused_is_left_alone_but_our_cut_short_removal_is_finished() {
+    let lab = RunnerLab::new("");
+    let gl = &lab.fleet.gitlab;
+    let mut ids = Vec::new();
+    for n in 1..=2 {
+        let id = gl.add_runner(
+            &format!("devicepool-autogit-100-{n}"),
+            &["autogit", "docker"],
+            false,
+        );
+        lab.fleet.docker.add_container(
+            &format!("devicepool-autogit-r{id}"),
+            IMAGE,
+            &[
+                ("devicepool.pool", "autogit"),
+                ("devicepool.managed", "true"),
+                ("devicepool.runner-id", &id.to_string()),
+            ],
+            "running",
+        );
+        ids.push(id);
+    }
+    let (debugged, idle) = (ids[0], ids[1]);
+    gl.add_pending_job("group/app", &["gpu"]);
+    gl.advance_clock(600);
+    lab.heartbeat();
+    gl.pause_by_hand(debugged, Some("debugging a flaky job, do not touch"));
+    // The idle runner's removal is cut short after its pause.
+    gl.server()
+        .inject("DELETE", "/api/v4/runners/", Fault::status(500).times(1));
+    let out = lab.run(&["apply"]);
+    assert_ne!(out.code, 0, "{out:?}");
+    let paused = gl.runners().into_iter().find(|r| r.id == idle).unwrap();
+    assert!(paused.paused, "{out:?}");
+    assert_eq!(
+        paused.maintenance_note.as_deref(),
+        Some("devicepool: paused for removal")
+    );
+
+    let out = lab.run(&["plan", "--format", "json"]);
+    let pool = &out.json()["runner_pools"][0];
+    let decision = |id: u64| {
+        pool["runners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(decision(debugged)["state"], "left_alone", "{}", out.stdout);
+    assert_eq!(
+        decision(debugged)["detail"],
+        "paused by someone else; left alone"
+    );
+    assert_eq!(decision(idle)["state"], "remove", "{}", out.stdout);
+
+    lab.apply();
+    assert_eq!(lab.runner_ids(), BTreeSet::from([debugged]));
+    let kept = &gl.runners()[0];
+    assert!(kept.paused, "still paused, as its person left it");
+    assert_eq!(
+        kept.maintenance_note.as_deref(),
+        Some("debugging a flaky job, do not touch")
+    );
+    assert!(
+        lab.fleet
+            .docker
+            .containers()
+            .iter()
+            .any(|c| c.labels["devicepool.runner-id"] == debugged.to_string()),
+        "its container stays"
+    );
 }
