@@ -49,6 +49,7 @@ fn snapshot(offline: u64, pending: u64) -> Snapshot {
             description: format!("devicepool-ci-{id}"),
             status: "offline".into(),
             paused: false,
+            paused_for_removal: false,
             created_at: hour_ago,
             contacted_at: hour_ago,
             running_jobs: 0,
