@@ -156,6 +156,30 @@ pub struct Sources {
     pub docker: Option<DockerSource>,
 }
 
+impl Sources {
+    /// Each API's own request timeout, by its key under `sources` (`None`: not configured,
+    /// or `settings.http.timeout` applies).
+    pub fn timeouts(&self) -> [(&'static str, Option<Duration>); 6] {
+        [
+            (
+                "taskcluster",
+                self.taskcluster.as_ref().and_then(|s| s.timeout),
+            ),
+            (
+                "lambdatest",
+                self.lambdatest.as_ref().and_then(|s| s.timeout),
+            ),
+            ("maas", self.maas.as_ref().and_then(|s| s.timeout)),
+            (
+                "testflinger",
+                self.testflinger.as_ref().and_then(|s| s.timeout),
+            ),
+            ("gitlab", self.gitlab.as_ref().and_then(|s| s.timeout)),
+            ("docker", self.docker.as_ref().and_then(|s| s.timeout)),
+        ]
+    }
+}
+
 /// Optional friendly durations.
 pub(super) mod optional_duration {
     pub(in crate::load) use jiff::fmt::serde::unsigned_duration::friendly::compact::optional::{

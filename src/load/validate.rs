@@ -108,38 +108,25 @@ fn require_sources(problems: &mut Vec<Problem>, section: &str, present: &[(&str,
 /// with `no response: timeout`: refuse it where it is written.
 fn check_timeouts(problems: &mut Vec<Problem>, desired: &Desired) {
     let settings = &desired.settings;
-    let s = &desired.sources;
+    let sources = desired
+        .sources
+        .timeouts()
+        .map(|(name, timeout)| (format!("/sources/{name}/timeout"), timeout));
     let timeouts = [
-        ("/settings/http/timeout", Some(settings.http.timeout)),
-        ("/settings/launch/timeout", Some(settings.launch.timeout)),
         (
-            "/sources/taskcluster/timeout",
-            s.taskcluster.as_ref().and_then(|x| x.timeout),
+            "/settings/http/timeout".to_string(),
+            Some(settings.http.timeout),
         ),
         (
-            "/sources/lambdatest/timeout",
-            s.lambdatest.as_ref().and_then(|x| x.timeout),
+            "/settings/launch/timeout".to_string(),
+            Some(settings.launch.timeout),
         ),
-        (
-            "/sources/maas/timeout",
-            s.maas.as_ref().and_then(|x| x.timeout),
-        ),
-        (
-            "/sources/testflinger/timeout",
-            s.testflinger.as_ref().and_then(|x| x.timeout),
-        ),
-        (
-            "/sources/gitlab/timeout",
-            s.gitlab.as_ref().and_then(|x| x.timeout),
-        ),
-        (
-            "/sources/docker/timeout",
-            s.docker.as_ref().and_then(|x| x.timeout),
-        ),
-    ];
+    ]
+    .into_iter()
+    .chain(sources);
     for (pointer, timeout) in timeouts {
         if timeout.is_some_and(|t| t.is_zero()) {
-            problems.push(Problem::at(pointer, "a timeout must be longer than zero"));
+            problems.push(Problem::at(&pointer, "a timeout must be longer than zero"));
         }
     }
 }

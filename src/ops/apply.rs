@@ -68,18 +68,12 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
 /// The longest any request of this configuration may take: how long a killed run's last
 /// request may still be on its way.
 fn longest_timeout(desired: &crate::load::Desired) -> std::time::Duration {
-    let s = &desired.sources;
-    [
-        s.taskcluster.as_ref().and_then(|s| s.timeout),
-        s.lambdatest.as_ref().and_then(|s| s.timeout),
-        s.maas.as_ref().and_then(|s| s.timeout),
-        s.testflinger.as_ref().and_then(|s| s.timeout),
-        s.gitlab.as_ref().and_then(|s| s.timeout),
-        s.docker.as_ref().and_then(|s| s.timeout),
-    ]
-    .into_iter()
-    .flatten()
-    .fold(desired.settings.http.timeout, std::cmp::max)
+    desired
+        .sources
+        .timeouts()
+        .into_iter()
+        .filter_map(|(_, timeout)| timeout)
+        .fold(desired.settings.http.timeout, std::cmp::max)
 }
 
 /// Carries out the kept actions of `plan`; drifted ones become skips.
