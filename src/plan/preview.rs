@@ -80,7 +80,7 @@ pub fn preview(
             reason: "preview".into(),
             numbers: None,
             starts: vec![RunnerStart {
-                name: format!("devicepool-{name}-{stamp}-1"),
+                name: crate::sources::runner_pools::runner_name(name, stamp, 1),
                 tags: pool.tags.clone(),
                 container_spec: String::new(),
             }],

@@ -184,7 +184,7 @@ pub(super) fn plan_runner_pool(
     let stamp = now.as_second();
     let starts: Vec<RunnerStart> = (1..=starts_n)
         .map(|i| RunnerStart {
-            name: format!("devicepool-{name}-{stamp}-{i}"),
+            name: crate::sources::runner_pools::runner_name(name, stamp, i),
             tags: pool.tags.clone(),
             container_spec: String::new(),
         })

@@ -31,6 +31,12 @@ pub fn runner_prefix(pool: &str) -> String {
     format!("devicepool-{pool}-")
 }
 
+/// The description (and container name) of the `n`th runner a run started at `stamp` (unix
+/// seconds) starts in `pool`: `devicepool-<pool>-<stamp>-<n>`, the shape `is_ours` claims.
+pub fn runner_name(pool: &str, stamp: i64, n: u32) -> String {
+    format!("{}{stamp}-{n}", runner_prefix(pool))
+}
+
 /// True for descriptions devicepool gives the runners of `pool`:
 /// `devicepool-<pool>-<stamp>-<n>` exactly, so pool `ci` never claims `ci-big`'s runners.
 pub fn is_ours(description: &str, pool: &str) -> bool {
@@ -180,11 +186,13 @@ fn read_runner(
 
 #[cfg(test)]
 mod tests {
-    use super::is_ours;
+    use super::{is_ours, runner_name};
 
     #[test]
     fn claims_exactly_its_own_runner_names() {
         assert!(is_ours("devicepool-ci-1795608000-3", "ci"));
+        assert!(is_ours(&runner_name("ci", 1795608000, 3), "ci"));
+        assert!(is_ours(&runner_name("ci-big", 1, 1), "ci-big"));
         assert!(!is_ours("devicepool-ci-big-1795608000-3", "ci"));
         assert!(is_ours("devicepool-ci-big-1795608000-3", "ci-big"));
         assert!(!is_ours("devicepool-ci-1795608000", "ci"));
