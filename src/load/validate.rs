@@ -105,7 +105,8 @@ fn require_sources(problems: &mut Vec<Problem>, section: &str, present: &[(&str,
 }
 
 /// A zero timeout fails every request (or launch) at once, so every source would be held
-/// with `no response: timeout`: refuse it where it is written.
+/// with `no response: timeout`; a zero plan lifetime expires every saved plan. Refuse them
+/// where they are written.
 fn check_timeouts(problems: &mut Vec<Problem>, desired: &Desired) {
     let settings = &desired.settings;
     let sources = desired
@@ -121,12 +122,17 @@ fn check_timeouts(problems: &mut Vec<Problem>, desired: &Desired) {
             "/settings/launch/timeout".to_string(),
             Some(settings.launch.timeout),
         ),
+        // A saved plan that expires as it is written could never be applied.
+        (
+            "/settings/plan_lifetime".to_string(),
+            Some(settings.plan_lifetime),
+        ),
     ]
     .into_iter()
     .chain(sources);
     for (pointer, timeout) in timeouts {
         if timeout.is_some_and(|t| t.is_zero()) {
-            problems.push(Problem::at(&pointer, "a timeout must be longer than zero"));
+            problems.push(Problem::at(&pointer, "must be longer than zero"));
         }
     }
 }

@@ -219,7 +219,7 @@ fn a_zero_timeout_is_rejected_where_it_is_written() {
         &lab,
         &http,
         &format!("{line}:14"),
-        "settings.http.timeout: a timeout must be longer than zero",
+        "settings.http.timeout: must be longer than zero",
     );
     let launch = yaml.replacen(
         "    stagger: 0ms\n",
@@ -231,7 +231,7 @@ fn a_zero_timeout_is_rejected_where_it_is_written() {
         &lab,
         &launch,
         &format!("{line}:14"),
-        "settings.launch.timeout: a timeout must be longer than zero",
+        "settings.launch.timeout: must be longer than zero",
     );
     let source = yaml.replacen("  lambdatest:\n", "  lambdatest:\n    timeout: 0s\n", 1);
     let line = source
@@ -243,7 +243,15 @@ fn a_zero_timeout_is_rejected_where_it_is_written() {
         &lab,
         &source,
         &format!("{line}:14"),
-        "sources.lambdatest.timeout: a timeout must be longer than zero",
+        "sources.lambdatest.timeout: must be longer than zero",
+    );
+    let lifetime = yaml.replacen("settings:\n", "settings:\n  plan_lifetime: 0s\n", 1);
+    let line = line_of(&lifetime, "plan_lifetime: 0s");
+    expect_rejected(
+        &lab,
+        &lifetime,
+        &format!("{line}:18"),
+        "settings.plan_lifetime: must be longer than zero",
     );
 }
 
