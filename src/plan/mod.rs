@@ -61,8 +61,11 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
                     name, pool, lt_config, queue, lambdatest, now,
                 ));
             }
-            (_, Some(Err(e)), _) | (_, _, Err(e)) => pools.push(unplanned_pool(unplanned(Some(e)))),
-            _ => pools.push(unplanned_pool(unplanned(None))),
+            _ => {
+                let queue_failure = queue.and_then(|q| q.as_ref().err());
+                let failures = [queue_failure, snapshot.lambdatest.as_ref().err()];
+                pools.push(unplanned_pool(unplanned(&failures)));
+            }
         }
     }
 
@@ -97,8 +100,11 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
             }
             match (snapshot.racks.get(name), &snapshot.agents) {
                 (Some(Ok(state)), Ok(agents)) => rack::plan_rack(name, rack, state, agents, now),
-                (Some(Err(e)), _) | (_, Err(e)) => rack::held_rack(name, unplanned(Some(e))),
-                (None, _) => rack::held_rack(name, unplanned(None)),
+                (state, agents) => {
+                    let state_failure = state.and_then(|s| s.as_ref().err());
+                    let failures = [state_failure, agents.as_ref().err()];
+                    rack::held_rack(name, unplanned(&failures))
+                }
             }
         })
         .collect();
@@ -112,8 +118,8 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
             }
             match snapshot.runner_pools.get(name) {
                 Some(Ok(state)) => runner_pool::plan_runner_pool(name, pool, state, now),
-                Some(Err(e)) => runner_pool::held_runner_pool(name, unplanned(Some(e))),
-                None => runner_pool::held_runner_pool(name, unplanned(None)),
+                Some(Err(e)) => runner_pool::held_runner_pool(name, unplanned(&[Some(e)])),
+                None => runner_pool::held_runner_pool(name, unplanned(&[])),
             }
         })
         .collect();
@@ -137,12 +143,21 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
     plan
 }
 
-/// A pool or rack not planned because its data is missing: held, with the failure.
-fn unplanned(failure: Option<&ApiError>) -> (PoolStatus, String) {
-    let reason = failure.map_or_else(
-        || "source not read".to_string(),
-        |e| format!("source failed: {e}"),
-    );
+/// A pool or rack not planned because its data is missing: held, naming every source that
+/// failed (each once), so one failure does not hide another until the next run.
+fn unplanned(failures: &[Option<&ApiError>]) -> (PoolStatus, String) {
+    let mut distinct: Vec<&ApiError> = Vec::new();
+    for failure in failures.iter().flatten() {
+        if !distinct.contains(failure) {
+            distinct.push(failure);
+        }
+    }
+    let shown: Vec<String> = distinct.iter().map(ToString::to_string).collect();
+    let reason = match shown.as_slice() {
+        [] => "source not read".to_string(),
+        [one] => format!("source failed: {one}"),
+        many => format!("{} sources failed: {}", many.len(), many.join("; ")),
+    };
     (
         PoolStatus::Held {
             reason: reason.clone(),

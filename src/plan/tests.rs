@@ -233,6 +233,38 @@ fn a_failed_source_holds_only_the_pools_that_need_it() {
 }
 
 #[test]
+fn a_pool_held_by_two_failed_sources_names_both() {
+    use crate::sources::http::{ApiError, Failure};
+    let d = desired(&[("a", &["A1"], 10)], "");
+    let mut world = World::new().pending("a", 1).devices("active", &["A1"]);
+    let failure = |api: &'static str, status: u16| ApiError {
+        api,
+        method: "GET",
+        url: format!("https://{api}.example/x"),
+        failure: Failure::Status {
+            status,
+            excerpt: String::new(),
+        },
+    };
+    world.snapshot.queues.insert(
+        "proj-autophone/gecko-t-a".into(),
+        Err(failure("taskcluster", 500)),
+    );
+    world.snapshot.lambdatest = Err(failure("lambdatest", 401));
+    let plan = world.plan(&d);
+    let reason = &plan.device_pools[0].reason;
+    assert!(reason.starts_with("2 sources failed: "), "{reason}");
+    assert!(
+        reason.contains("taskcluster: GET https://taskcluster.example/x: HTTP 500"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("lambdatest: GET https://lambdatest.example/x: HTTP 401"),
+        "{reason}"
+    );
+}
+
+#[test]
 fn the_plan_is_deterministic_and_snapshots_cleanly() {
     let d = desired(
         &[("b", &["B2", "B1", "B3"], 2), ("a", &["A1", "A2"], 10)],
