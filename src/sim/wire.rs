@@ -12,9 +12,10 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::http::{Request, Response};
 
@@ -74,46 +75,79 @@ impl Write for Stream {
     }
 }
 
-/// Where the listener is, so that `Drop` can wake its blocking `accept`.
-enum Endpoint {
-    Tcp(SocketAddr),
-    Unix(PathBuf),
-}
-
 /// Connections still open, so that dropping the listener closes them too (a stopped fake
 /// must look stopped, even to a client holding a kept-alive connection).
 #[derive(Default)]
 struct Open {
-    next: AtomicU64,
-    streams: Mutex<HashMap<u64, Stream>>,
+    state: Mutex<OpenState>,
+}
+
+#[derive(Default)]
+struct OpenState {
+    next: u64,
+    streams: HashMap<u64, Stream>,
+    /// Set by `close_all`: no connection is registered (or served) after it.
+    closed: bool,
 }
 
 impl Open {
-    fn add(&self, stream: &Stream) -> Option<u64> {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let clone = stream.try_clone().ok()?;
-        self.lock().insert(id, clone);
-        Some(id)
-    }
-
-    fn remove(&self, id: u64) {
-        self.lock().remove(&id);
+    /// Registers a handle on `stream`; `None`, with the stream shut, once the listener is
+    /// closed (or when the handle cannot be made: such a connection could not be closed).
+    fn register(self: &Arc<Self>, stream: &Stream) -> Option<Registration> {
+        let mut state = self.lock();
+        let handle = match stream.try_clone() {
+            Ok(handle) if !state.closed => handle,
+            _ => {
+                stream.shutdown();
+                return None;
+            }
+        };
+        let id = state.next;
+        state.next += 1;
+        state.streams.insert(id, handle);
+        Some(Registration {
+            open: Arc::clone(self),
+            id,
+        })
     }
 
     fn close_all(&self) {
-        for (_, stream) in self.lock().drain() {
+        let mut state = self.lock();
+        state.closed = true;
+        for (_, stream) in state.streams.drain() {
             stream.shutdown();
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Stream>> {
-        self.streams.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, OpenState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
+/// A connection's entry in [`Open`]. Dropping it, also when its thread panics, shuts the
+/// socket, so a client is never left waiting on a connection nobody serves.
+struct Registration {
+    open: Arc<Open>,
+    id: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Some(stream) = self.open.lock().streams.remove(&self.id) {
+            stream.shutdown();
+        }
+    }
+}
+
+/// How often an idle acceptor looks for a new connection or a stop request. The listener is
+/// non-blocking so that stopping never depends on reaching it (a test may have removed the
+/// socket file to simulate a missing daemon).
+const ACCEPT_POLL: Duration = Duration::from_millis(2);
+
 /// A running listener; stops accepting and closes its connections when dropped.
 pub(crate) struct Wire {
-    endpoint: Endpoint,
+    /// The unix socket file, removed on drop.
+    socket_path: Option<PathBuf>,
     stopping: Arc<AtomicBool>,
     open: Arc<Open>,
     acceptor: Option<JoinHandle<()>>,
@@ -123,25 +157,32 @@ impl Wire {
     /// Listens on `127.0.0.1:0`; returns the listener and its address.
     pub(crate) fn tcp(handler: Handler) -> io::Result<(Wire, SocketAddr)> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let accept = move || listener.accept().map(|(s, _)| Stream::Tcp(s));
+        let accept = move || {
+            let (stream, _) = listener.accept()?;
+            stream.set_nonblocking(false)?;
+            Ok(Stream::Tcp(stream))
+        };
         let name = format!("sim-accept-{}", addr.port());
-        Ok((
-            Wire::spawn(Endpoint::Tcp(addr), name, accept, handler)?,
-            addr,
-        ))
+        Ok((Wire::spawn(None, name, accept, handler)?, addr))
     }
 
     /// Listens on a new unix socket at `path`, which is removed again on drop.
     pub(crate) fn unix(path: &Path, handler: Handler) -> io::Result<Wire> {
         let listener = UnixListener::bind(path)?;
-        let accept = move || listener.accept().map(|(s, _)| Stream::Unix(s));
-        let endpoint = Endpoint::Unix(path.to_path_buf());
-        Wire::spawn(endpoint, "sim-accept-unix".into(), accept, handler)
+        listener.set_nonblocking(true)?;
+        let accept = move || {
+            let (stream, _) = listener.accept()?;
+            stream.set_nonblocking(false)?;
+            Ok(Stream::Unix(stream))
+        };
+        let name = "sim-accept-unix".to_string();
+        Wire::spawn(Some(path.to_path_buf()), name, accept, handler)
     }
 
     fn spawn(
-        endpoint: Endpoint,
+        socket_path: Option<PathBuf>,
         name: String,
         accept: impl Fn() -> io::Result<Stream> + Send + 'static,
         handler: Handler,
@@ -151,25 +192,29 @@ impl Wire {
         let (stop, conns) = (Arc::clone(&stopping), Arc::clone(&open));
         let acceptor = std::thread::Builder::new().name(name).spawn(move || {
             while !stop.load(Ordering::SeqCst) {
-                let Ok(stream) = accept() else {
-                    // Out of file descriptors, say: wait a little rather than spin.
-                    std::thread::sleep(std::time::Duration::from_millis(10));
+                let stream = match accept() {
+                    Ok(stream) => stream,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(ACCEPT_POLL);
+                        continue;
+                    }
+                    Err(_) => {
+                        // Out of file descriptors, say: wait a little rather than spin.
+                        std::thread::sleep(10 * ACCEPT_POLL);
+                        continue;
+                    }
+                };
+                let Some(registration) = conns.register(&stream) else {
                     continue;
                 };
-                if stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                let (handler, conns) = (Arc::clone(&handler), Arc::clone(&conns));
+                let handler = Arc::clone(&handler);
                 let spawned =
                     std::thread::Builder::new()
                         .name("sim-conn".into())
                         .spawn(move || {
-                            let id = conns.add(&stream);
+                            let _registration = registration;
                             // The client hung up or sent garbage: the connection just ends.
                             let _ = converse(stream, handler.as_ref());
-                            if let Some(id) = id {
-                                conns.remove(id);
-                            }
                         });
                 if spawned.is_err() {
                     tracing::warn!("sim server could not spawn a connection thread");
@@ -177,7 +222,7 @@ impl Wire {
             }
         })?;
         Ok(Wire {
-            endpoint,
+            socket_path,
             stopping,
             open,
             acceptor: Some(acceptor),
@@ -188,18 +233,12 @@ impl Wire {
 impl Drop for Wire {
     fn drop(&mut self) {
         self.stopping.store(true, Ordering::SeqCst);
-        // Wake the blocking accept with a connection of our own. When that cannot work (a
-        // test removed the socket file to simulate a missing daemon), the acceptor is left
-        // blocked: nobody can reach it any more, and it must not hang the drop.
-        let woke = match &self.endpoint {
-            Endpoint::Tcp(addr) => TcpStream::connect(addr).is_ok(),
-            Endpoint::Unix(path) => UnixStream::connect(path).is_ok(),
-        };
-        if let Some(t) = self.acceptor.take().filter(|_| woke) {
+        // The acceptor sees the flag within one poll and drops the listener.
+        if let Some(t) = self.acceptor.take() {
             let _ = t.join();
         }
         self.open.close_all();
-        if let Endpoint::Unix(path) = &self.endpoint {
+        if let Some(path) = &self.socket_path {
             let _ = std::fs::remove_file(path);
         }
     }
@@ -241,7 +280,9 @@ fn converse(
         let mut request = Request::new(&head.method, &head.target);
         request.headers = head.headers;
         request.body = body;
-        let answer = handler(request);
+        // A handler that panics answers 500; its connection still ends cleanly below.
+        let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(request)))
+            .unwrap_or_else(|_| Response::text(500, "the simulated server failed on this request"));
         write_response(&mut writer, &answer, is_head, keep_alive)?;
         if !keep_alive {
             return Ok(());
@@ -369,7 +410,7 @@ fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
             while read_line(reader)?.is_some_and(|l| !l.is_empty()) {}
             return Ok(body);
         }
-        if body.len() as u64 + size > MAX_BODY {
+        if size > MAX_BODY - body.len() as u64 {
             return Err(invalid("chunked body is too large"));
         }
         let start = body.len();

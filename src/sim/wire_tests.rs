@@ -213,3 +213,43 @@ fn a_unix_socket_listener_serves_and_removes_its_socket() {
     drop(wire);
     assert!(!path.exists());
 }
+
+#[test]
+fn a_handler_that_panics_answers_500_instead_of_leaving_the_client_waiting() {
+    let handler: Handler = Arc::new(|req: Request| {
+        assert!(req.path != "/boom", "the route fails");
+        Response::text(200, "fine")
+    });
+    let (_wire, addr) = Wire::tcp(handler).expect("listen");
+    let mut stream = connect(addr);
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    stream
+        .write_all(b"GET /boom HTTP/1.1\r\n\r\nGET /ok HTTP/1.1\r\n\r\n")
+        .expect("send");
+    assert_eq!(read_answer(&mut reader).0, 500);
+    assert_eq!(read_answer(&mut reader).2, "fine", "the connection goes on");
+}
+
+#[test]
+fn a_chunk_size_near_u64_max_is_a_bad_request_not_a_panic() {
+    let (_wire, addr) = echo();
+    let mut stream = connect(addr);
+    stream
+        .write_all(
+            b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\nffffffffffffffff\r\n",
+        )
+        .expect("send");
+    let (status, _, body) = read_answer(&mut BufReader::new(&stream));
+    assert_eq!(status, 400, "{body}");
+}
+
+#[test]
+fn a_unix_listener_whose_socket_file_was_removed_still_stops() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("gone.sock");
+    let handler: Handler = Arc::new(|_: Request| Response::text(200, "ok"));
+    let wire = Wire::unix(&path, handler).expect("listen");
+    std::fs::remove_file(&path).expect("remove");
+    // Returns only once the acceptor thread has ended.
+    drop(wire);
+}
