@@ -183,7 +183,6 @@ fn failed(message: String) -> Outcome {
     }
 }
 
-/// A fresh directory only we can read (tempfile creates it 0700), removed on drop.
 /// Removes the `job-*` directories a killed run left in `work_dir` (their job files hold real
 /// secrets); returns how many. The caller must hold the run lock: a CLI still running from
 /// that run would hold it too, so none of these directories is in use.
@@ -204,6 +203,7 @@ pub(super) fn remove_leftover_job_dirs(work_dir: &Path) -> usize {
         .count()
 }
 
+/// A fresh directory only we can read (tempfile creates it 0700), removed on drop.
 fn private_dir(parent: &Path) -> std::io::Result<tempfile::TempDir> {
     fs::create_dir_all(parent)?;
     let dir = tempfile::Builder::new().prefix("job-").tempdir_in(parent)?;

@@ -284,14 +284,12 @@ impl Reader {
             Ok(response) => response,
             Err(e) => {
                 // A GET is idempotent: a connection that failed or was reset (a kept-alive
-                // one the server closed, say) is retried on a fresh one. A timeout is not:
-                // a source that stalls is held after one timeout instead of several.
+                // one the server closed, say) is retried on a fresh one. A timeout is not
+                // (with only a global timeout set, ureq reports every one as `Global`): a
+                // source that stalls is held after one timeout instead of several.
                 let retry = matches!(
                     e,
-                    ureq::Error::ConnectionFailed
-                        | ureq::Error::Io(_)
-                        | ureq::Error::HostNotFound
-                        | ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)
+                    ureq::Error::ConnectionFailed | ureq::Error::Io(_) | ureq::Error::HostNotFound
                 );
                 return Err((Failure::Transport(e.to_string()), retry.then_some(None)));
             }
