@@ -254,6 +254,10 @@ pub struct GitlabRunnerDetails {
     /// Free text set with `PUT /runners/:id`; devicepool marks its own removal pauses here.
     #[serde(default)]
     pub maintenance_note: Option<String>,
+    /// GitLab left `maintenance_note` out (it shows the note only to tokens allowed to see it),
+    /// so whether devicepool paused the runner cannot be told from it.
+    #[serde(default)]
+    pub maintenance_note_hidden: bool,
 }
 
 /// A GitLab CI job (of a runner, or pending in a project).

@@ -51,8 +51,20 @@ struct WireRunner {
     tag_list: Vec<String>,
     #[serde(default)]
     contacted_at: Option<String>,
-    #[serde(default)]
-    maintenance_note: Option<String>,
+    /// Outer `None`: the field is missing (GitLab shows it only to tokens allowed to see it);
+    /// `Some(None)`: present and `null`.
+    #[serde(default, deserialize_with = "present")]
+    maintenance_note: Option<Option<String>>,
+}
+
+/// Deserializes a field that is there (even as `null`) into `Some`, so that a missing field
+/// (serde's `default`, `None`) can be told apart from a `null` one.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -121,7 +133,8 @@ fn runner_details_from_wire(r: WireRunner) -> GitlabRunnerDetails {
         tag_list: r.tag_list,
         contacted_at: time(r.contacted_at.as_deref()),
         created_at: time(r.created_at.as_deref()),
-        maintenance_note: r.maintenance_note,
+        maintenance_note_hidden: r.maintenance_note.is_none(),
+        maintenance_note: r.maintenance_note.flatten(),
     }
 }
 

@@ -326,3 +326,23 @@ fn rate_limits_are_retried_after_retry_after() {
         1
     );
 }
+
+#[test]
+fn a_missing_maintenance_note_is_told_apart_from_a_null_one() {
+    use super::gitlab::decode_runner;
+    let base = r#"{"id": 7, "paused": true, "status": "online""#;
+    let missing = decode_runner(&format!("{base}}}")).unwrap();
+    assert!(missing.maintenance_note_hidden);
+    let null = decode_runner(&format!(r#"{base}, "maintenance_note": null}}"#)).unwrap();
+    assert!(!null.maintenance_note_hidden);
+    assert_eq!(null.maintenance_note, None);
+    let ours = decode_runner(&format!(
+        r#"{base}, "maintenance_note": "devicepool: paused for removal"}}"#
+    ))
+    .unwrap();
+    assert_eq!(
+        ours.maintenance_note.as_deref(),
+        Some("devicepool: paused for removal")
+    );
+    assert!(!ours.maintenance_note_hidden);
+}

@@ -170,13 +170,22 @@ fn read_runner(
     let details = gitlab::fetch_runner(reader, base, token, runner.id)?;
     let running = gitlab::fetch_running_jobs(reader, base, token, runner.id)?;
     let last = gitlab::fetch_last_finished_job(reader, base, token, runner.id)?;
+    if details.paused && details.maintenance_note_hidden {
+        tracing::warn!(
+            runner = runner.id,
+            "GitLab does not show this token runner maintenance notes: a paused runner of ours is taken for a removal devicepool began"
+        );
+    }
     Ok(RunnerView {
         id: runner.id,
         description: runner.description,
         status: details.status,
         paused: details.paused,
+        // Without the note nothing tells our pause from a person's: finishing the removal
+        // is what devicepool did before it marked its pauses.
         paused_for_removal: details.paused
-            && details.maintenance_note.as_deref() == Some(REMOVAL_NOTE),
+            && (details.maintenance_note_hidden
+                || details.maintenance_note.as_deref() == Some(REMOVAL_NOTE)),
         created_at: details.created_at.or(runner.created_at),
         contacted_at: details.contacted_at,
         running_jobs: running.len() as u32,
