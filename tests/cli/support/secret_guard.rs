@@ -2,9 +2,10 @@
 //! list, and the check that names any of them found in a run's output or a file left on disk.
 //! `Invocation` applies it to every run's stdout and stderr, `LabDir` to every lab's files.
 
-use devicepool::sim::SIM_ACCESS_KEY;
+use base64::Engine as _;
 use devicepool::sim::gitlab::{SIM_ADMIN_TOKEN, SIM_USER_TOKEN};
 use devicepool::sim::maas::SIM_MAAS_API_KEY;
+use devicepool::sim::{SIM_ACCESS_KEY, SIM_USERNAME};
 
 /// Every Taskcluster token the labs set (`token_of`) starts with this.
 pub(crate) const TC_TOKEN_PREFIX: &str = "tc-secret-";
@@ -34,6 +35,12 @@ fn token_secret(key: &str) -> String {
     key.rsplit(':').next().unwrap_or_default().to_string()
 }
 
+/// What an HTTP Basic header carries for `user:password`: a leaked header shows no secret
+/// in the clear, only this.
+fn basic(user: &str, password: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+}
+
 /// Every credential value the simulated fleet accepts or issues and every one the tests hand
 /// the binary, right or wrong. A prefix stands for values minted at run time.
 pub(crate) fn secrets() -> Vec<Secret> {
@@ -56,6 +63,14 @@ pub(crate) fn secrets() -> Vec<Secret> {
         // What `devicepool demo` hands its pools (`sim-token-tc_token_…`).
         secret("demo Taskcluster access token", "sim-token-"),
         secret("Testflinger client secret", TF_CLIENT_SECRET),
+        secret(
+            "LambdaTest Basic credentials",
+            &basic(SIM_USERNAME, SIM_ACCESS_KEY),
+        ),
+        secret(
+            "Testflinger Basic client credentials",
+            &basic("lab-deployer", TF_CLIENT_SECRET),
+        ),
         // Every access token the Testflinger fake issues is a JWT with this header.
         secret(
             "Testflinger access token",
