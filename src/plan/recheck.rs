@@ -161,12 +161,18 @@ fn recheck_runner_pools(saved: &Plan, fresh: &Plan, verdicts: &mut Vec<Verdict>)
                 |id| format!("runner {id}"),
             );
             let still = fresh_pool.is_some_and(|p| p.removals.iter().any(|r| same(r, removal)));
+            // Why not, as the fresh plan says it of that runner (busy, contacted, kept by a
+            // cap); a runner it no longer lists is gone.
+            let decision = removal
+                .runner_id
+                .and_then(|id| fresh_pool?.runners.iter().find(|r| r.id == id));
+            let why_not = decision.map_or_else(
+                || "no longer to be removed: gone".to_string(),
+                |d| format!("no longer to be removed: {}", d.detail),
+            );
             verdicts.push(match (&held, still) {
                 (Some(reason), _) => drifted(what, reason.clone()),
-                (None, false) => drifted(
-                    what,
-                    "no longer to be removed (busy, contacted, or gone)".into(),
-                ),
+                (None, false) => drifted(what, why_not),
                 (None, true) => Verdict::KeepRemoval {
                     pool: saved_pool.pool.clone(),
                     removal: removal.clone(),

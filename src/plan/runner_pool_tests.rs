@@ -367,4 +367,19 @@ fn a_saved_start_is_dropped_when_its_room_came_from_a_removal_the_saved_plan_lac
             .all(|v| !matches!(v, Verdict::KeepRunnerStart { .. })),
         "{verdicts:#?}"
     );
+    // The saved removal of runner 2 drifted: the reason is what the fresh plan says of it.
+    let busy = &fresh.runner_pools[0]
+        .runners
+        .iter()
+        .find(|r| r.id == 2)
+        .expect("runner 2")
+        .detail;
+    let reason = verdicts
+        .iter()
+        .find_map(|v| match v {
+            Verdict::Drifted { udid, reason, .. } if udid == "runner 2" => Some(reason.clone()),
+            _ => None,
+        })
+        .expect("the removal of runner 2 drifted");
+    assert_eq!(reason, format!("no longer to be removed: {busy}"));
 }
