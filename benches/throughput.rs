@@ -76,7 +76,7 @@ fn snapshot_and_plan(pools: usize, devices: usize) {
         lambdatest_username: Secret::new(SIM_USERNAME),
         lambdatest_access_key: Secret::new(SIM_ACCESS_KEY),
         maas_api_key: Secret::new(""),
-        testflinger_client: None,
+        testflinger_tokens: None,
         gitlab_token: Secret::new(""),
         docker_host: String::new(),
     };

@@ -10,6 +10,7 @@ use crate::load::{self, Loaded, Purpose};
 use crate::render::Templates;
 use crate::secret::{Redactor, Secret};
 use crate::sources::ReadCredentials;
+use crate::sources::testflinger::TokenSource;
 
 /// The secrets a run uses; never printed.
 pub(super) struct Secrets {
@@ -80,6 +81,8 @@ pub(super) fn prepare(
     if let Some((_, client_secret)) = &testflinger_client {
         redactor.add(client_secret);
     }
+    let testflinger_tokens =
+        testflinger_client.map(|(id, secret)| std::sync::Mutex::new(TokenSource::new(id, secret)));
     tokens.values().for_each(|t| redactor.add(t));
     let templates_dir = loaded.resolve(&desired.settings.templates_dir);
     let templates = Templates::load(&templates_dir, desired).context("loading templates")?;
@@ -89,7 +92,7 @@ pub(super) fn prepare(
                 lambdatest_username: username,
                 lambdatest_access_key: access_key,
                 maas_api_key,
-                testflinger_client,
+                testflinger_tokens,
                 gitlab_token,
                 docker_host,
             },

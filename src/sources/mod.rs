@@ -33,8 +33,9 @@ pub struct ReadCredentials {
     pub lambdatest_username: Secret,
     pub lambdatest_access_key: Secret,
     pub maas_api_key: Secret,
-    /// Testflinger client credentials, when the server wants a token.
-    pub testflinger_client: Option<(String, Secret)>,
+    /// Testflinger client credentials and the token they got, when the server wants one:
+    /// one token serves the snapshot and the deploys, renewed only near its expiry.
+    pub testflinger_tokens: Option<std::sync::Mutex<testflinger::TokenSource>>,
     /// GitLab token (admin, `create_runner` scope).
     pub gitlab_token: Secret,
     /// Docker host, resolved at the edge (`sources.docker.host`, `DOCKER_HOST`, the socket).
@@ -123,11 +124,13 @@ pub fn testflinger_bearer(
 ) -> Result<Option<Secret>, ApiError> {
     match (
         &desired.sources.testflinger,
-        &credentials.testflinger_client,
+        &credentials.testflinger_tokens,
     ) {
-        (Some(tf), Some((id, secret))) => {
-            testflinger::fetch_token(reader, &tf.url, id, secret, now).map(|t| Some(t.access_token))
-        }
+        (Some(tf), Some(tokens)) => tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .access_token(reader, &tf.url, now)
+            .map(Some),
         _ => Ok(None),
     }
 }

@@ -373,6 +373,7 @@ fn rack_secrets_stay_out_of_output_and_tokens_are_used_when_required() {
     std::fs::write(&lab.config, yaml).unwrap();
     // The secret guard checks both runs' output, trace logs included, and the lab's files.
     for verb in ["plan", "apply"] {
+        tf.server().clear_requests();
         let out = lab
             .command(&["-vvv", verb, lab.config_arg()])
             .env("DEVICEPOOL_LOG", "trace")
@@ -380,6 +381,16 @@ fn rack_secrets_stay_out_of_output_and_tokens_are_used_when_required() {
             .run();
         assert_eq!(out.code, 0, "{out:?}");
         assert!(out.stderr.contains("TRACE"), "trace logging was on");
+        let token_requests = tf
+            .server()
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/v1/oauth2/token")
+            .count();
+        assert_eq!(
+            token_requests, 1,
+            "{verb}: one token serves reads and deploys"
+        );
     }
     assert_eq!(
         lab.submitted_agents().len(),
