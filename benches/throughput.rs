@@ -4,6 +4,8 @@
 //!    time against the sum of all request latencies (what a one-request-at-a-time client pays).
 //! 2. apply of 60 launches through the real binary, with a fake `hyperexecute` that takes 1 s
 //!    each (the seed system needs about 6 minutes for such a burst).
+//! 3. the snapshot of one runner pool of 40 runners (three GitLab reads each) with 25 ms
+//!    injected on every GitLab and Docker request.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -21,6 +23,57 @@ fn main() {
     for parallel in [10, 20] {
         apply_burst(60, parallel);
     }
+    runner_pool_snapshot(40);
+}
+
+fn runner_pool_snapshot(runners: usize) {
+    let fleet = Fleet::start().expect("fleet");
+    let gitlab = &fleet.gitlab;
+    for i in 1..=runners {
+        gitlab.add_runner(&format!("devicepool-ci-1-{i}"), &["ci"], false);
+    }
+    gitlab.add_pending_job("group/app", &["ci"]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runners.yaml");
+    let yaml = format!(
+        "version: 1\nsettings:\n  http: {{retries: 0}}\nsources:\n  gitlab: {{url: '{}', token_env: GITLAB_TOKEN}}\n  docker: {{host: '{}'}}\nrunner_pools:\n  ci:\n    tags: [ci]\n    projects: [group/app]\n    image: gitlab/gitlab-runner:latest\n    max_runners: {runners}\n",
+        gitlab.url(),
+        fleet.docker.host()
+    );
+    std::fs::write(&path, yaml).unwrap();
+    let loaded = load::load(&path).expect("valid config");
+    for server in [gitlab.server(), fleet.docker.server()] {
+        server.inject("*", "/", Fault::delay(LATENCY_MS));
+    }
+    let credentials = ReadCredentials {
+        lambdatest_username: Secret::new(""),
+        lambdatest_access_key: Secret::new(""),
+        maas_api_key: Secret::new(""),
+        testflinger_tokens: None,
+        gitlab_token: Secret::new(gitlab.admin_token()),
+        docker_host: fleet.docker.host(),
+    };
+    let started = Instant::now();
+    let snap = snapshot(
+        &loaded.desired,
+        &credentials,
+        &Redactor::default(),
+        jiff::Timestamp::now(),
+    );
+    let wall = started.elapsed();
+    let requests = gitlab.server().requests().len() + fleet.docker.server().requests().len();
+    let serial = Duration::from_millis(LATENCY_MS * requests as u64);
+    let read = snap
+        .runner_pools
+        .get("ci")
+        .map(|r| r.as_ref().map(|s| s.runners.len()));
+    println!(
+        "runner pool snapshot, {runners} runners, {LATENCY_MS} ms per request: {requests} requests, \
+         sum of latencies {:.2} s, wall {:.3} s, {:.1}x faster than serial; runners read: {read:?}",
+        serial.as_secs_f64(),
+        wall.as_secs_f64(),
+        serial.as_secs_f64() / wall.as_secs_f64(),
+    );
 }
 
 fn config(

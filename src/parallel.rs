@@ -28,6 +28,29 @@ pub fn run_parallel(limit: usize, tasks: Vec<Task<'_>>) {
     });
 }
 
+/// `f` applied to every item on at most `limit` threads; the results in the items' order.
+pub fn map_parallel<T, R, F>(limit: usize, items: Vec<T>, f: F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(T) -> R + Sync,
+{
+    let results: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let tasks: Vec<Task<'_>> = items
+        .into_iter()
+        .zip(&results)
+        .map(|(item, slot)| {
+            let f = &f;
+            Box::new(move || *slot.lock().unwrap() = Some(f(item))) as Task<'_>
+        })
+        .collect();
+    run_parallel(limit, tasks);
+    results
+        .into_iter()
+        .map(|slot| slot.into_inner().unwrap().expect("every task ran"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +74,15 @@ mod tests {
         run_parallel(3, tasks);
         assert_eq!(done.load(Ordering::SeqCst), 20);
         assert!(peak.load(Ordering::SeqCst) <= 3);
+    }
+
+    #[test]
+    fn map_keeps_the_order_of_the_items() {
+        let squares = map_parallel(3, (1..=10).collect(), |n: u64| {
+            std::thread::sleep(std::time::Duration::from_millis(10 - n));
+            n * n
+        });
+        assert_eq!(squares, (1..=10).map(|n| n * n).collect::<Vec<u64>>());
+        assert!(map_parallel(4, Vec::<u8>::new(), |n| n).is_empty());
     }
 }

@@ -11,7 +11,7 @@ use super::gitlab::{self, RunnerFilter};
 use super::http::{ApiError, Reader};
 use crate::load::{Desired, RunnerPool};
 
-use crate::parallel::{Task, run_parallel};
+use crate::parallel::{Task, map_parallel, run_parallel};
 use crate::secret::{Redactor, Secret};
 use crate::snapshot::{ContainerView, GitlabRunner, PendingJobView, RunnerPoolState, RunnerView};
 
@@ -71,23 +71,37 @@ pub fn snapshot_runner_pools(
             host.base_url(),
         )
     });
+    // Every runner, not only those with a pool's current tags: a runner started before a tag
+    // edit is still ours, and a container is an orphan only if no runner has its id. One
+    // listing serves every pool.
+    let filter = RunnerFilter {
+        all: true,
+        ..RunnerFilter::default()
+    };
+    let listed = gitlab::fetch_runners(reader, &gl.url, gitlab_token, &filter);
+    let parallel = desired.settings.http.parallel_requests;
     let results = Mutex::new(BTreeMap::new());
     let tasks: Vec<Task<'_>> = pools
         .iter()
         .map(|(name, pool)| {
-            let (results, docker) = (&results, &docker);
+            let (results, docker, listed) = (&results, &docker, &listed);
             Box::new(move || {
-                let state = match docker {
-                    Ok((docker_reader, docker_base)) => read_pool(
-                        reader,
-                        &gl.url,
-                        gitlab_token,
+                let state = match (docker, listed) {
+                    (_, Err(e)) => Err(e.clone()),
+                    (Ok((docker_reader, docker_base)), Ok(listed)) => read_pool(
+                        Gitlab {
+                            reader,
+                            base: &gl.url,
+                            token: gitlab_token,
+                            parallel,
+                        },
+                        listed,
                         docker_reader,
                         docker_base,
                         name,
                         pool,
                     ),
-                    Err(e) => Err(ApiError {
+                    (Err(e), _) => Err(ApiError {
                         api: "docker",
                         method: "GET",
                         url: docker_host.to_string(),
@@ -98,30 +112,46 @@ pub fn snapshot_runner_pools(
             }) as Task<'_>
         })
         .collect();
-    run_parallel(desired.settings.http.parallel_requests, tasks);
+    run_parallel(parallel, tasks);
     results.into_inner().unwrap()
 }
 
+/// How to reach GitLab, and how many of one pool's runner reads may run at once.
+#[derive(Clone, Copy)]
+struct Gitlab<'a> {
+    reader: &'a Reader,
+    base: &'a str,
+    token: &'a Secret,
+    parallel: usize,
+}
+
 fn read_pool(
-    reader: &Reader,
-    base: &str,
-    token: &Secret,
+    gitlab: Gitlab<'_>,
+    listed: &[GitlabRunner],
     docker_reader: &Reader,
     docker_base: &str,
     name: &str,
     pool: &RunnerPool,
 ) -> Result<RunnerPoolState, ApiError> {
-    // Every runner, not only those with the pool's current tags: a runner started before a
-    // tag edit is still ours, and a container is an orphan only if no runner has its id.
-    let filter = RunnerFilter {
-        all: true,
-        ..RunnerFilter::default()
-    };
-    let listed = gitlab::fetch_runners(reader, base, token, &filter)?;
+    let Gitlab {
+        reader,
+        base,
+        token,
+        parallel,
+    } = gitlab;
     let known_runner_ids = listed.iter().map(|r| r.id).collect();
+    let ours: Vec<GitlabRunner> = listed
+        .iter()
+        .filter(|r| is_ours(&r.description, name))
+        .cloned()
+        .collect();
+    // Three reads per runner, so the runners are read in parallel (in list order).
+    let views = map_parallel(parallel, ours, |runner| {
+        read_runner(reader, base, token, runner)
+    });
     let mut runners = Vec::new();
-    for runner in listed.into_iter().filter(|r| is_ours(&r.description, name)) {
-        match read_runner(reader, base, token, runner) {
+    for view in views {
+        match view {
             Ok(view) => runners.push(view),
             // Deleted between the list and now: gone, not a reason to hold the pool.
             Err(e) if gitlab::is_runner_not_found(&e) => {}
