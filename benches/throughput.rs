@@ -26,6 +26,21 @@ fn main() {
     runner_pool_snapshot(40);
 }
 
+/// A snapshot of `desired`'s sources, and how long it took.
+fn timed_snapshot(
+    desired: &load::Desired,
+    credentials: &ReadCredentials,
+) -> (devicepool::snapshot::Snapshot, Duration) {
+    let started = Instant::now();
+    let snap = snapshot(
+        desired,
+        credentials,
+        &Redactor::default(),
+        jiff::Timestamp::now(),
+    );
+    (snap, started.elapsed())
+}
+
 fn runner_pool_snapshot(runners: usize) {
     let fleet = Fleet::start().expect("fleet");
     let gitlab = &fleet.gitlab;
@@ -53,14 +68,7 @@ fn runner_pool_snapshot(runners: usize) {
         gitlab_token: Secret::new(gitlab.admin_token()),
         docker_host: fleet.docker.host(),
     };
-    let started = Instant::now();
-    let snap = snapshot(
-        &loaded.desired,
-        &credentials,
-        &Redactor::default(),
-        jiff::Timestamp::now(),
-    );
-    let wall = started.elapsed();
+    let (snap, wall) = timed_snapshot(&loaded.desired, &credentials);
     let requests = gitlab.server().requests().len() + fleet.docker.server().requests().len();
     let serial = Duration::from_millis(LATENCY_MS * requests as u64);
     let read = snap
@@ -137,16 +145,10 @@ fn snapshot_and_plan(pools: usize, devices: usize) {
         config_path: path.display().to_string(),
         config_hash: loaded.hash.clone(),
     };
+    let (snap, read) = timed_snapshot(&loaded.desired, &credentials);
     let started = Instant::now();
-    let snap = snapshot(
-        &loaded.desired,
-        &credentials,
-        &Redactor::default(),
-        jiff::Timestamp::now(),
-    );
-    let read = started.elapsed();
     let planned = plan(&loaded.desired, &snap, &origin);
-    let total = started.elapsed();
+    let total = read + started.elapsed();
     let requests =
         fleet.taskcluster.server().requests().len() + fleet.lambdatest.server().requests().len();
     let serial = Duration::from_millis(LATENCY_MS * requests as u64);
