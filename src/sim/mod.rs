@@ -20,6 +20,7 @@ pub mod server;
 pub mod taskcluster;
 mod taskcluster_routes;
 pub mod testflinger;
+mod testflinger_agents;
 mod testflinger_job;
 mod testflinger_routes;
 mod wire;

@@ -1,6 +1,7 @@
 //! A fake Testflinger server (v1 API: jobs, results, agents, search, cancel, OAuth2 client
-//! credentials) on a loopback server, with a deterministic clock and test hooks that play the
-//! agents' part. It must not be kinder than the real server: see `testflinger_routes`.
+//! credentials) on a loopback server, with a deterministic clock, the server's 7-day job
+//! retention, and test hooks that play the agents' part (`testflinger_agents`). It must not be
+//! kinder than the real server: see `testflinger_routes`. It uses none of devicepool's clients.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -13,6 +14,10 @@ use super::server::SimServer;
 /// Lifetime of an access token, as on the real server.
 pub const TOKEN_LIFETIME_SECONDS: i64 = 600;
 
+/// The server's TTL index deletes a job this long after `created_at`
+/// (`DEFAULT_EXPIRATION` in `server/src/testflinger/database.py`).
+pub const JOB_RETENTION_SECONDS: i64 = 7 * 24 * 60 * 60;
+
 /// A job as the fake stores it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimTestflingerJob {
@@ -24,6 +29,10 @@ pub struct SimTestflingerJob {
     pub definition: Value,
     /// Exit code per reported phase (`provision` → `provision_status`).
     pub phase_status: BTreeMap<String, i64>,
+    /// Log per phase, as the agent streamed it (`provision` → `provision_output`).
+    pub phase_output: BTreeMap<String, String>,
+    /// What the agent posted as `device_info` (e.g. `device_ip`), once it did.
+    pub device_info: Option<Value>,
 }
 
 impl SimTestflingerJob {
@@ -94,7 +103,7 @@ pub(super) const JOB_STATES: [&str; 14] = [
 /// The fake Testflinger: control methods here, HTTP on `url()`.
 pub struct TestflingerSim {
     server: SimServer,
-    state: Arc<Mutex<State>>,
+    pub(super) state: Arc<Mutex<State>>,
 }
 
 impl TestflingerSim {
@@ -131,13 +140,19 @@ impl TestflingerSim {
         lock(&self.state).now
     }
 
-    /// Moves the clock forward (e.g. past a token's 600 s lifetime).
+    /// Moves the clock forward (e.g. past a token's 600 s lifetime). Jobs created more than
+    /// 7 days before the new time are deleted, as the server's TTL index does.
     pub fn advance_clock(&self, seconds: i64) {
         let mut state = lock(&self.state);
-        state.now = state
+        let now = state
             .now
             .checked_add(SignedDuration::from_secs(seconds))
             .expect("clock in range");
+        state.now = now;
+        let retention = SignedDuration::from_secs(JOB_RETENTION_SECONDS);
+        state
+            .jobs
+            .retain(|j| now.duration_since(j.created_at) < retention);
     }
 
     /// "OIDC on": anonymous requests get 401; a bearer token is needed everywhere.
@@ -197,80 +212,6 @@ impl TestflingerSim {
         agent.insert("updated_at".into(), json!(now));
     }
 
-    /// Moves a job to `job_state` as the server/agent would: leaving `waiting` binds it to
-    /// the first waiting agent on its queue; a final state frees that agent. Returns false
-    /// (and changes nothing) for an unknown job, an unknown state or a job already final.
-    pub fn advance_job(&self, job_id: &str, job_state: &str) -> bool {
-        let mut st = lock(&self.state);
-        let valid = JOB_STATES[..13].contains(&job_state) && job_state != "waiting";
-        let Some(i) = st.jobs.iter().position(|j| j.job_id == job_id) else {
-            return false;
-        };
-        if !valid || is_final(&st.jobs[i].job_state) {
-            return false;
-        }
-        st.jobs[i].job_state = job_state.into();
-        let queue = st.jobs[i].queue().to_string();
-        let now = json!(tf_time(st.now));
-        let bound = st.agents.iter().position(|a| a["job_id"] == job_id);
-        let free = || {
-            st.agents.iter().position(|a| {
-                a["state"] == "waiting"
-                    && a["job_id"] == ""
-                    && a["queues"]
-                        .as_array()
-                        .is_some_and(|q| q.iter().any(|x| x == queue.as_str()))
-            })
-        };
-        let Some(a) = bound.or_else(free) else {
-            return true;
-        };
-        let agent = &mut st.agents[a];
-        let (agent_state, agent_job) = match job_state {
-            s if is_final(s) => ("waiting", ""),
-            "running" => ("setup", job_id),
-            s => (s, job_id),
-        };
-        agent.insert("state".into(), json!(agent_state));
-        agent.insert("job_id".into(), json!(agent_job));
-        agent.insert("updated_at".into(), now);
-        true
-    }
-
-    /// Finishes a job as an agent does: reports each `(phase, exit code)` (e.g.
-    /// `("provision", 1)`), posts `complete`, and updates the agent's provision streak.
-    pub fn complete_job(&self, job_id: &str, phase_status: &[(&str, i64)]) -> bool {
-        let agent = {
-            let mut st = lock(&self.state);
-            let Some(job) = st.jobs.iter_mut().find(|j| j.job_id == job_id) else {
-                return false;
-            };
-            if is_final(&job.job_state) {
-                return false;
-            }
-            for (phase, code) in phase_status {
-                job.phase_status.insert((*phase).to_string(), *code);
-            }
-            st.agents
-                .iter()
-                .position(|a| a["job_id"] == job_id)
-                .map(|i| (i, phase_status.iter().find(|(p, _)| *p == "provision")))
-        };
-        self.advance_job(job_id, "complete");
-        if let Some((i, Some((_, code)))) = agent {
-            let mut st = lock(&self.state);
-            let record = &mut st.agents[i];
-            let kind = if *code == 0 { "pass" } else { "fail" };
-            let count = match record.get("provision_streak_type") {
-                Some(t) if t == kind => record["provision_streak_count"].as_u64().unwrap_or(0) + 1,
-                _ => 1,
-            };
-            record.insert("provision_streak_type".into(), json!(kind));
-            record.insert("provision_streak_count".into(), json!(count));
-        }
-        true
-    }
-
     /// Every job, in submission order.
     pub fn jobs(&self) -> Vec<SimTestflingerJob> {
         lock(&self.state).jobs.clone()
@@ -290,3 +231,7 @@ impl TestflingerSim {
 #[cfg(test)]
 #[path = "testflinger_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "testflinger_schema_tests.rs"]
+mod schema_tests;

@@ -286,6 +286,8 @@ pub(super) fn submit(st: &mut State, caller: &Caller, req: &Request) -> Response
         job_state: "waiting".into(),
         definition: Value::Object(job),
         phase_status: Default::default(),
+        phase_output: Default::default(),
+        device_info: None,
     });
     Response::json(200, &json!({ "job_id": job_id }))
 }

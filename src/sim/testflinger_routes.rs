@@ -80,20 +80,12 @@ impl Api for Handler {
             ("POST", ["v1", "job", id, "action"]) => cancel(&mut st, id, req),
             ("GET", ["v1", "result", id]) => result(&st, id),
             ("GET", ["v1", "agents", "data"]) => {
-                let agents: Vec<Value> = st
-                    .agents
-                    .iter()
-                    .map(|a| {
-                        let mut a = a.clone();
-                        a.insert("restricted_to".into(), json!({}));
-                        Value::Object(a)
-                    })
-                    .collect();
+                let agents: Vec<Value> = st.agents.iter().map(agent_record).collect();
                 Response::json(200, &Value::Array(agents))
             }
             ("GET", ["v1", "agents", "data", name]) => {
                 match st.agents.iter().find(|a| a["name"] == *name) {
-                    Some(a) => Response::json(200, &Value::Object(a.clone())),
+                    Some(a) => Response::json(200, &agent_record(a)),
                     None => Response::json(404, &json!({})),
                 }
             }
@@ -116,6 +108,14 @@ impl Api for Handler {
             _ => html(404, &format!("Not found: {path}")),
         }
     }
+}
+
+/// A raw agent record as `jsonify` sends it (not through `AgentOut`), with the `restricted_to`
+/// the server adds (the fake has no restricted queues).
+fn agent_record(agent: &serde_json::Map<String, Value>) -> Value {
+    let mut a = agent.clone();
+    a.insert("restricted_to".into(), json!({}));
+    Value::Object(a)
 }
 
 /// `authenticate` + `require_role`: a present token is always decoded; no token means an
@@ -219,11 +219,18 @@ fn result(st: &State, id: &str) -> Response {
         Ok(None) => return html(204, ""),
         Ok(Some(i)) => i,
     };
+    // `format_logs_as_results`, then the `ResultGet` schema: the state, each phase's exit code
+    // and log, and `device_info` once posted.
     let job = &st.jobs[i];
     let mut body = json!({"job_state": job.job_state});
     for (phase, code) in &job.phase_status {
         body[format!("{phase}_status")] = json!(code);
-        body[format!("{phase}_output")] = json!("");
+    }
+    for (phase, log) in &job.phase_output {
+        body[format!("{phase}_output")] = json!(log);
+    }
+    if let Some(info) = &job.device_info {
+        body["device_info"] = info.clone();
     }
     Response::json(200, &body)
 }
