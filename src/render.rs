@@ -150,7 +150,7 @@ impl Templates {
                     let ctx = context! {
                         rack => rack_name,
                         agent => &deploy.agent,
-                        job_queue => &deploy.agent,
+                        job_queue => &deploy.queue,
                         tags => &deploy.tags,
                         provision_data => Value::from(minijinja::value::Serde(&rack.provision_data)),
                         reserve_data => Value::from(minijinja::value::Serde(&rack.reserve_data)),

@@ -4,7 +4,8 @@ use std::fmt::Write;
 
 use crate::apply::ApplyReport;
 use crate::plan::{
-    DevicePoolPlan, DeviceState, MachineState, Plan, PoolStatus, RackPlan, RunnerPoolPlan,
+    DeployOutcome, DevicePoolPlan, DeviceState, MachineState, Plan, PoolStatus, RackPlan,
+    RunnerPoolPlan,
 };
 
 /// The plan as text.
@@ -134,11 +135,10 @@ fn rack_text(out: &mut String, rack: &RackPlan) {
             machine.hostname, machine.detail
         );
         if let Some(last) = &machine.last_deploy {
-            let outcome = match (last.failed, last.provision_status) {
-                (true, Some(code)) => format!("FAILED, provision exit {code}"),
-                (true, None) => format!("FAILED, {}", last.job_state),
-                (false, Some(_)) => "ok".to_string(),
-                (false, None) => format!("{}, no provision result", last.job_state),
+            let outcome = match last.outcome {
+                DeployOutcome::Ok => "ok".to_string(),
+                DeployOutcome::Failed => format!("FAILED, {}", last.note),
+                DeployOutcome::Unknown => format!("unknown ({})", last.note),
             };
             let _ = write!(out, "; last deploy {}: {outcome}", last.job_id);
         }

@@ -155,6 +155,23 @@ impl TestflingerResult {
     }
 }
 
+/// What `GET /v1/result/<id>` gave for a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResultRead {
+    Found(TestflingerResult),
+    /// 204: the server has no result for the job.
+    NoResult,
+    /// Too large, undecodable or an error: this job's outcome is unknown, nothing more.
+    Unreadable(String),
+}
+
+/// Our latest ended job on an agent and what its result said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastResult {
+    pub job_id: String,
+    pub read: ResultRead,
+}
+
 /// One rack as read from MAAS and Testflinger.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RackState {
@@ -168,8 +185,8 @@ pub struct RackState {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AgentHistory {
     pub jobs: Vec<TestflingerJob>,
-    /// The latest ended job and its result (`None` when the server has no result: 204).
-    pub last_result: Option<(String, Option<TestflingerResult>)>,
+    /// The latest ended job and its result, when there is an ended job.
+    pub last_result: Option<LastResult>,
 }
 
 /// One runner pool as the planner needs it: GitLab runners of ours, matching pending jobs,

@@ -10,7 +10,7 @@ mod rack;
 mod runner_pool;
 #[cfg(test)]
 mod runner_pool_tests;
-pub use rack::gate as rack_gate;
+pub use rack::{QueueServers, gate as rack_gate};
 pub mod model;
 mod recheck;
 #[cfg(test)]

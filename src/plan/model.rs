@@ -1,12 +1,14 @@
 //! The plan as data: versioned, serialisable (`plan --out`), with every action and every
 //! decision not to act carrying its reason and the numbers behind it. No logic here.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Version of the plan file format; `apply --plan` refuses any other.
-pub const PLAN_FORMAT: u32 = 1;
+pub const PLAN_FORMAT: u32 = 2;
 
 /// What a run would do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -187,6 +189,8 @@ pub struct RackPlan {
 #[serde(deny_unknown_fields)]
 pub struct Deploy {
     pub agent: String,
+    /// The queue only this agent serves (the first such in its own `queues` order).
+    pub queue: String,
     /// Tags of the job: `devicepool`, `rack:<rack>`, `agent:<agent>`.
     pub tags: Vec<String>,
     /// The rendered job (YAML), submitted as JSON.
@@ -221,8 +225,11 @@ pub enum MachineState {
     OtherLocation,
     /// MAAS reports the machine as unusable (e.g. Broken).
     MachineStatus,
-    /// The agent is not `waiting`.
+    /// The agent is not `waiting`, or has just taken a job (`job_id` set).
     NotWaiting,
+    /// Every queue the agent lists is served by another agent too (or it lists none): a job
+    /// could run elsewhere or, on a queue nobody serves, wait forever.
+    NoPrivateQueue,
     /// Provisioning failed more than `max_fail_streak` times in a row.
     FailStreak,
     /// A job of ours for this agent is still active.
@@ -237,10 +244,24 @@ pub enum MachineState {
 pub struct LastDeploy {
     pub job_id: String,
     pub job_state: String,
-    /// Exit code of the provision phase (0 = deployed), when reported.
-    pub provision_status: Option<i64>,
-    /// True when the deploy did not succeed.
-    pub failed: bool,
+    /// Exit code per phase the agent reported (`setup`, `provision`, `test`, ...), 0 = success.
+    pub phase_status: BTreeMap<String, i64>,
+    pub outcome: DeployOutcome,
+    /// Why: the first failed phase and its exit code, or why the outcome is unknown.
+    pub note: String,
+}
+
+/// How our previous deploy of an agent ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployOutcome {
+    /// Every reported phase exited 0.
+    Ok,
+    /// A phase exited non-zero, or the job was cancelled.
+    Failed,
+    /// The result could not be read (too large, undecodable, an error), the server has none,
+    /// or it reports no phase.
+    Unknown,
 }
 
 /// The decision for one runner pool.

@@ -31,6 +31,8 @@ pub fn preview(
             reason: "preview".into(),
             deploys: vec![Deploy {
                 agent: agent.to_string(),
+                // No agent list is read: the agent's name stands in for its own queue.
+                queue: agent.to_string(),
                 tags: crate::sources::racks::job_tags(name, agent),
                 job_file: String::new(),
                 preconditions: Vec::new(),

@@ -1,14 +1,66 @@
 //! The rack rules: deploy agent A of rack R when A's name is the hostname of one of R's MAAS
-//! machines, the machine is usable, A is `waiting` in the right location, has no active job of
-//! ours, its last deploy is older than `every`, its provisioning fail streak is within the
-//! limit, and the per-run cap allows it. Pure: data in, data out, `now` passed in.
+//! machines, the machine is usable, A is in the right location, serves a queue no other agent
+//! serves, is `waiting` without a job, has no active job of ours, its last deploy is older
+//! than `every`, its provisioning fail streak is within the limit, and the per-run cap allows
+//! it. Also how our last deploy ended. Pure: data in, data out, `now` passed in.
+
+use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::model::{Deploy, LastDeploy, MachineDecision, MachineState, PoolStatus, RackPlan};
+use super::model::{
+    Deploy, DeployOutcome, LastDeploy, MachineDecision, MachineState, PoolStatus, RackPlan,
+};
 use crate::load::Rack;
-use crate::snapshot::{AgentHistory, MaasMachine, RackState, TestflingerAgent};
+use crate::snapshot::{
+    AgentHistory, MaasMachine, RackState, ResultRead, TestflingerAgent, TestflingerResult,
+};
 use crate::sources::racks::job_tags;
+
+/// Phases in the order an agent runs them: the first one that failed is the one named. (The
+/// fake has its own copy: the simulated fleet shares no code with devicepool's clients.)
+const PHASE_ORDER: [&str; 7] = [
+    "setup",
+    "provision",
+    "firmware_update",
+    "test",
+    "allocate",
+    "reserve",
+    "cleanup",
+];
+
+/// How many agents list each queue, over every agent of `/v1/agents/data`.
+pub struct QueueServers<'a>(BTreeMap<&'a str, usize>);
+
+impl<'a> QueueServers<'a> {
+    pub fn count(agents: &'a [TestflingerAgent]) -> QueueServers<'a> {
+        let mut servers = BTreeMap::new();
+        for agent in agents {
+            let mut own: Vec<&str> = agent.queues.iter().map(String::as_str).collect();
+            own.sort_unstable();
+            own.dedup();
+            for queue in own {
+                *servers.entry(queue).or_default() += 1;
+            }
+        }
+        QueueServers(servers)
+    }
+
+    /// The queue only `agent` serves; when it has several, the first in its own `queues`
+    /// order. A job on a shared queue could run on another machine; on a queue nobody serves
+    /// it would wait forever (the server accepts any queue name).
+    pub fn private_queue<'b>(&self, agent: &'b TestflingerAgent) -> Result<&'b str, String> {
+        let only_this = |q: &&String| self.0.get(q.as_str()) == Some(&1);
+        match agent.queues.iter().find(only_this) {
+            Some(queue) => Ok(queue),
+            None if agent.queues.is_empty() => Err("the agent lists no queue".into()),
+            None => Err(format!(
+                "every queue it lists is served by another agent too: {}",
+                agent.queues.join(", ")
+            )),
+        }
+    }
+}
 
 /// MAAS statuses in which a machine must not be deployed: out of service, in or around rescue
 /// mode, on its way between states, or stuck after a failed step that needs an operator.
@@ -46,6 +98,7 @@ pub(super) fn plan_rack(
     now: Timestamp,
 ) -> RackPlan {
     let every = SignedDuration::try_from(rack.every).unwrap_or(SignedDuration::MAX);
+    let servers = QueueServers::count(agents);
     let mut machines = Vec::new();
     let mut deploys = Vec::new();
     let mut due = 0u32;
@@ -56,23 +109,22 @@ pub(super) fn plan_rack(
         let agent = agents.iter().find(|a| a.name == host);
         let history = state.histories.get(host);
         let last_deploy = history.and_then(last_deploy);
-        let (state, detail) = match (agent, gate(rack, machine, agent)) {
-            (_, Err(refusal)) => refusal,
-            (Some(_), Ok(())) => match history {
-                None => (MachineState::NotWaiting, "job history not read".to_string()),
-                Some(history) => decide_due(history, every, now),
-            },
-            (None, Ok(())) => unreachable!("the gate refuses machines without an agent"),
+        let gated = gate(rack, machine, agent, &servers);
+        let (state, detail) = match (&gated, history) {
+            (Err(refusal), _) => refusal.clone(),
+            (Ok(_), None) => (MachineState::NotWaiting, "job history not read".to_string()),
+            (Ok(_), Some(history)) => decide_due(history, every, now),
         };
         let state = if state == MachineState::Deploy {
             due += 1;
             if deploys.len() < rack.max_deploys_per_run as usize {
                 deploys.push(Deploy {
                     agent: host.to_string(),
+                    queue: gated.unwrap_or_default().to_string(),
                     tags: job_tags(name, host),
                     job_file: String::new(),
                     preconditions: vec![
-                        format!("agent {host} is waiting"),
+                        format!("agent {host} is waiting without a job"),
                         format!("no active job of ours targets {host}"),
                     ],
                 });
@@ -113,13 +165,15 @@ pub(super) fn plan_rack(
 }
 
 /// The checks that need no job history: an agent exists, the machine is usable, the agent
-/// is in the right location, `waiting`, and within the fail-streak limit. Sources read
-/// histories only for agents that pass.
-pub fn gate(
+/// is in the right location, serves a queue of its own, is `waiting` without a job, and is
+/// within the fail-streak limit. Gives the agent's queue. Sources read histories only for
+/// agents that pass.
+pub fn gate<'a>(
     rack: &Rack,
     machine: &MaasMachine,
-    agent: Option<&TestflingerAgent>,
-) -> Result<(), (MachineState, String)> {
+    agent: Option<&'a TestflingerAgent>,
+    servers: &QueueServers<'_>,
+) -> Result<&'a str, (MachineState, String)> {
     let Some(a) = agent else {
         return Err((
             MachineState::AgentNotFound,
@@ -140,8 +194,19 @@ pub fn gate(
             format!("location {:?}", a.location),
         ));
     }
+    let queue = servers
+        .private_queue(a)
+        .map_err(|why| (MachineState::NoPrivateQueue, why))?;
     if a.state != "waiting" {
         return Err((MachineState::NotWaiting, format!("agent is {}", a.state)));
+    }
+    // Agents post `job_id` before they change `state`: one that has just taken a job still
+    // says `waiting`.
+    if let Some(job) = &a.job_id {
+        return Err((
+            MachineState::NotWaiting,
+            format!("agent is waiting but has taken job {job}"),
+        ));
     }
     let streak = a.provision_streak_count.unwrap_or(0);
     if a.provision_streak_type.as_deref() == Some("fail") && streak > rack.max_fail_streak {
@@ -153,7 +218,7 @@ pub fn gate(
             ),
         ));
     }
-    Ok(())
+    Ok(queue)
 }
 
 /// In flight, not yet due, or due — from our job history on the agent.
@@ -182,26 +247,64 @@ fn decide_due(
     }
 }
 
+/// Our latest ended deploy and how it went, from its result when that could be read.
 fn last_deploy(history: &AgentHistory) -> Option<LastDeploy> {
-    let (job_id, result) = history.last_result.as_ref()?;
-    let job_state = result
-        .as_ref()
-        .map(|r| r.job_state.clone())
-        .or_else(|| {
-            history
-                .jobs
-                .iter()
-                .find(|j| &j.job_id == job_id)
-                .map(|j| j.job_state.clone())
-        })
-        .unwrap_or_default();
-    let provision_status = result.as_ref().and_then(|r| r.provision_status());
+    let last = history.last_result.as_ref()?;
+    let listed_state = || {
+        history
+            .jobs
+            .iter()
+            .find(|j| j.job_id == last.job_id)
+            .map(|j| j.job_state.clone())
+            .unwrap_or_default()
+    };
+    let (job_state, phase_status, (outcome, note)) = match &last.read {
+        ResultRead::Found(result) => (
+            result.job_state.clone(),
+            result.phase_status.clone(),
+            judge(result),
+        ),
+        ResultRead::NoResult => (
+            listed_state(),
+            BTreeMap::new(),
+            (DeployOutcome::Unknown, "the server has no result".into()),
+        ),
+        ResultRead::Unreadable(why) => (
+            listed_state(),
+            BTreeMap::new(),
+            (
+                DeployOutcome::Unknown,
+                format!("result not readable: {why}"),
+            ),
+        ),
+    };
     Some(LastDeploy {
-        failed: job_state == "cancelled" || provision_status.is_some_and(|s| s != 0),
-        job_id: job_id.clone(),
+        job_id: last.job_id.clone(),
         job_state,
-        provision_status,
+        phase_status,
+        outcome,
+        note,
     })
+}
+
+/// Failed when any phase exited non-zero (the first such is named) or the job was cancelled;
+/// ok when every reported phase exited 0; unknown when none reported.
+fn judge(result: &TestflingerResult) -> (DeployOutcome, String) {
+    let rank = |phase: &str| PHASE_ORDER.iter().position(|p| *p == phase);
+    let failed = result
+        .phase_status
+        .iter()
+        .filter(|(_, code)| **code != 0)
+        .min_by_key(|(phase, _)| (rank(phase).unwrap_or(PHASE_ORDER.len()), phase.as_str()));
+    match failed {
+        Some((phase, code)) => (DeployOutcome::Failed, format!("{phase} exit {code}")),
+        None if result.job_state == "cancelled" => (DeployOutcome::Failed, "cancelled".into()),
+        None if result.phase_status.is_empty() => (
+            DeployOutcome::Unknown,
+            format!("{}, no phase reported", result.job_state),
+        ),
+        None => (DeployOutcome::Ok, String::new()),
+    }
 }
 
 /// A rack not planned: its reason in both places.

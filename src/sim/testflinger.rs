@@ -36,8 +36,17 @@ pub struct SimTestflingerJob {
 }
 
 impl SimTestflingerJob {
-    pub(super) fn queue(&self) -> &str {
+    /// The queue it was submitted to.
+    pub fn queue(&self) -> &str {
         self.definition["job_queue"].as_str().unwrap_or_default()
+    }
+
+    /// The tags it was submitted with.
+    pub fn tags(&self) -> Vec<&str> {
+        self.definition["tags"]
+            .as_array()
+            .map(|t| t.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
     }
 }
 

@@ -260,10 +260,7 @@ fn search(st: &State, req: &Request) -> Response {
         .jobs
         .iter()
         .filter(|j| {
-            let have: Vec<&str> = j.definition["tags"]
-                .as_array()
-                .map(|t| t.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
+            let have = j.tags();
             tags.is_empty()
                 || match matching.as_str() {
                     "all" => tags.iter().all(|t| have.contains(&t.as_str())),

@@ -1,7 +1,7 @@
 //! Reading what racks need: one MAAS machine list per rack, one Testflinger agent list per
 //! run, then — only for agents that could be deployed (in the rack, right location,
-//! `waiting`) — one job search each and the result of their latest finished job.
-//! Read-only.
+//! free, with a queue of their own) — one job search each and the result of their latest
+//! finished job. A result that cannot be read is recorded as such, never held. Read-only.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -11,7 +11,9 @@ use super::{maas, testflinger};
 use crate::load::{Desired, Rack};
 use crate::parallel::{Task, run_parallel};
 use crate::secret::Secret;
-use crate::snapshot::{AgentHistory, MaasMachine, RackState, TestflingerAgent};
+use crate::snapshot::{
+    AgentHistory, LastResult, MaasMachine, RackState, ResultRead, TestflingerAgent,
+};
 
 /// Tag carried by every job devicepool submits.
 pub const OWNER_TAG: &str = "devicepool";
@@ -96,11 +98,12 @@ pub fn snapshot_racks(
 
     // Phase 2: histories of the agents that could be deployed.
     let mut wanted: Vec<(&str, String)> = Vec::new();
+    let servers = crate::plan::QueueServers::count(agent_list);
     for (name, rack) in &racks {
         if let Some(Ok(list)) = machines.get(name.as_str()) {
             for machine in list {
                 let agent = agent_list.iter().find(|a| a.name == machine.hostname);
-                if crate::plan::rack_gate(rack, machine, agent).is_ok() {
+                if crate::plan::rack_gate(rack, machine, agent, &servers).is_ok() {
                     wanted.push((name.as_str(), machine.hostname.clone()));
                 }
             }
@@ -159,12 +162,15 @@ fn read_history(
         .filter(|j| j.has_ended())
         .max_by_key(|j| j.created_at)
         .map(|j| j.job_id.clone());
-    let last_result = match last_ended {
-        Some(id) => {
-            let result = testflinger::fetch_result(reader, base, bearer, &id)?;
-            Some((id, result))
-        }
-        None => None,
-    };
+    // A result that cannot be read (9.7 MB of logs, an error, nonsense) makes this one
+    // outcome unknown; it never fails the history, so it never holds the rack.
+    let last_result = last_ended.map(|job_id| {
+        let read = match testflinger::fetch_result(reader, base, bearer, &job_id) {
+            Ok(Some(result)) => ResultRead::Found(result),
+            Ok(None) => ResultRead::NoResult,
+            Err(e) => ResultRead::Unreadable(e.to_string()),
+        };
+        LastResult { job_id, read }
+    });
     Ok(AgentHistory { jobs, last_result })
 }

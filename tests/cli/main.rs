@@ -8,6 +8,7 @@ mod inputs;
 mod kill;
 mod plan;
 mod racks;
+mod racks_fidelity;
 mod render;
 mod runners;
 mod secrets;

@@ -72,7 +72,7 @@ impl RackLab {
     }
 
     /// Submits a deploy job of ours directly, as an earlier run would have.
-    fn submit(&self, agent: &str) -> String {
+    pub(crate) fn submit(&self, agent: &str) -> String {
         let body = json!({
             "job_queue": agent,
             "tags": ["devicepool", "rack:rack-a", format!("agent:{agent}")],
@@ -180,7 +180,8 @@ fn three_runs_deploy_the_due_then_nothing_then_again_after_the_cadence() {
         .iter()
         .find(|m| m["hostname"] == host(10))
         .unwrap();
-    assert_eq!(host10["last_deploy"]["provision_status"], 0);
+    assert_eq!(host10["last_deploy"]["phase_status"]["provision"], 0);
+    assert_eq!(host10["last_deploy"]["outcome"], "ok");
     assert_eq!(host10["detail"], "due at 2026-11-25T16:00:00Z");
 
     // Run 1: exactly the due machines.
@@ -269,7 +270,7 @@ fn a_run_makes_the_minimal_set_of_requests() {
 }
 
 /// How a failure case prepares its lab.
-type Arrange = Box<dyn Fn(&RackLab)>;
+pub(crate) type Arrange = Box<dyn Fn(&RackLab)>;
 
 #[test]
 fn a_source_failure_holds_the_rack_and_submits_nothing() {

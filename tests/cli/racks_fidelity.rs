@@ -1,0 +1,205 @@
+//! Racks against the Testflinger behaviours that once fooled devicepool (issue 8): huge or
+//! unreadable results, agents that serve other queues than their name, agents that have just
+//! taken a job, failures outside provisioning, and cadences longer than job retention.
+//! Driven through the binary against the MAAS and Testflinger fakes.
+
+use devicepool::sim::Fault;
+use serde_json::{Value, json};
+
+use crate::racks::{Arrange, RackLab};
+
+fn machine<'a>(plan: &'a Value, host: &str) -> &'a Value {
+    plan["racks"][0]["machines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["hostname"] == host)
+        .unwrap_or_else(|| panic!("{host} not in the plan"))
+}
+
+/// The job our fixture completed on host-10 an hour ago.
+fn host10_job(lab: &RackLab) -> String {
+    let jobs = lab.fleet.testflinger.jobs();
+    let job = jobs.iter().find(|j| j.queue() == "host-10").unwrap();
+    job.job_id.clone()
+}
+
+#[test]
+fn an_unreadable_result_makes_one_outcome_unknown_and_never_holds_the_rack() {
+    let too_large = |lab: &RackLab| {
+        // 9.7 MB of provision log, as seen on the real server: over max_body_bytes (8 MiB).
+        let log = "2026-11-25 09:00:01,000 host-10 INFO: DEVICE CONNECTOR: line\n".repeat(160_000);
+        assert!(log.len() > 9_600_000);
+        lab.fleet
+            .testflinger
+            .set_phase_output(&host10_job(lab), "provision", &log);
+    };
+    let fault_on_result = |fault: Fault| -> Arrange {
+        Box::new(move |lab: &RackLab| {
+            let server = lab.fleet.testflinger.server();
+            server.inject("GET", "/v1/result/", fault.clone());
+        })
+    };
+    let cases: [(&str, Arrange, &str); 3] = [
+        ("too large", Box::new(too_large), "over 8388608 bytes"),
+        (
+            "server error",
+            fault_on_result(Fault::status(500)),
+            "HTTP 500",
+        ),
+        (
+            "undecodable",
+            fault_on_result(Fault::malformed_json()),
+            "unexpected response",
+        ),
+    ];
+    for (name, arrange, why) in cases {
+        let lab = RackLab::new();
+        arrange(&lab);
+        let plan = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+        assert_eq!(plan.code, 0, "{name}: the rack was held: {}", plan.stdout);
+        let json = plan.json();
+        assert_eq!(json["racks"][0]["status"]["state"], "planned", "{name}");
+        let host10 = machine(&json, "host-10");
+        assert_eq!(
+            host10["last_deploy"]["outcome"], "unknown",
+            "{name}: {host10}"
+        );
+        let note = host10["last_deploy"]["note"].as_str().unwrap();
+        assert!(note.contains(why), "{name}: {note}");
+        assert_eq!(
+            host10["state"], "not_due",
+            "{name}: the history still counts"
+        );
+        let text = lab.run(&["plan", lab.config_arg()]);
+        assert!(text.stdout.contains("unknown ("), "{name}: {}", text.stdout);
+        let out = lab.run(&["apply", lab.config_arg()]);
+        out.expect_code(0);
+        assert_eq!(
+            lab.submitted_agents().len(),
+            32,
+            "{name}: the others deploy"
+        );
+    }
+}
+
+#[test]
+fn deploys_go_to_the_queue_only_that_agent_serves_and_are_taken() {
+    let lab = RackLab::new();
+    let tf = &lab.fleet.testflinger;
+    let streak = Some(("pass", 3));
+    tf.add_agent(
+        "host-01",
+        "waiting",
+        &["rack-a-amd64", "cid-0001"],
+        "TOR3",
+        streak,
+    );
+    tf.add_agent("host-02", "waiting", &["rack-a-amd64"], "TOR3", streak);
+    tf.add_agent(
+        "host-03",
+        "waiting",
+        &["cid-0003", "cid-0003b", "rack-a-amd64"],
+        "TOR3",
+        streak,
+    );
+    let plan = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    plan.expect_code(0);
+    let json = plan.json();
+    let host02 = machine(&json, "host-02");
+    assert_eq!(host02["state"], "no_private_queue", "{host02}");
+    assert!(host02["detail"].as_str().unwrap().contains("rack-a-amd64"));
+
+    lab.run(&["apply", lab.config_arg()]).expect_code(0);
+    let queue_of = |agent: &str| {
+        let subs = tf.submissions();
+        let tag = json!(format!("agent:{agent}"));
+        let job = subs
+            .iter()
+            .find(|s| s["tags"].as_array().unwrap().contains(&tag));
+        job.map(|j| j["job_queue"].as_str().unwrap().to_string())
+    };
+    assert_eq!(queue_of("host-01").as_deref(), Some("cid-0001"));
+    assert_eq!(queue_of("host-02"), None, "no queue of its own: skipped");
+    assert_eq!(
+        queue_of("host-03").as_deref(),
+        Some("cid-0003"),
+        "first private queue"
+    );
+    assert_eq!(queue_of("host-04").as_deref(), Some("host-04"));
+    // The agents poll their queues: every deploy of ours is taken by the agent it names.
+    let taken = tf.poll_agents();
+    for job in tf.jobs() {
+        let Some(agent) = job.tags().iter().find_map(|t| t.strip_prefix("agent:")) else {
+            continue;
+        };
+        let agent = agent.to_string();
+        if agent == "host-07" || agent == "host-10" {
+            continue; // the fixture's own jobs
+        }
+        assert!(
+            taken.contains(&(agent.clone(), job.job_id.clone())),
+            "the deploy of {agent} on queue {} was not taken: {taken:?}",
+            job.queue()
+        );
+    }
+}
+
+#[test]
+fn an_agent_that_has_just_taken_a_job_is_not_free() {
+    let lab = RackLab::new();
+    let tf = &lab.fleet.testflinger;
+    let url = format!("{}/v1/job", tf.url());
+    let theirs = json!({"job_queue": "host-01", "tags": ["someone-else"]});
+    let reply: Value = ureq::post(&url)
+        .send_json(&theirs)
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    let job_id = reply["job_id"].as_str().unwrap();
+    tf.poll_agents();
+    let agent = tf
+        .agents()
+        .into_iter()
+        .find(|a| a["name"] == "host-01")
+        .unwrap();
+    assert_eq!(
+        (agent["state"].as_str(), agent["job_id"].as_str()),
+        (Some("waiting"), Some(job_id))
+    );
+
+    let plan = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    let host01 = machine(&plan.json(), "host-01").clone();
+    assert_eq!(host01["state"], "not_waiting", "{host01}");
+    assert!(
+        host01["detail"].as_str().unwrap().contains(job_id),
+        "{host01}"
+    );
+    lab.run(&["apply", lab.config_arg()]).expect_code(0);
+    assert!(!lab.submitted_agents().contains(&"host-01".to_string()));
+}
+
+#[test]
+fn a_deploy_that_failed_in_any_phase_is_shown_failed() {
+    let lab = RackLab::new();
+    let tf = &lab.fleet.testflinger;
+    for (host, phases) in [
+        ("host-01", vec![("setup", 1)]),
+        ("host-02", vec![("setup", 0), ("provision", 0), ("test", 2)]),
+        ("host-03", vec![("setup", 0), ("provision", 0)]),
+    ] {
+        let id = lab.submit(host);
+        assert!(tf.complete_job(&id, &phases));
+    }
+    tf.advance_clock(7 * 3600);
+    let plan = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    let json = plan.json();
+    let outcome = |h: &str| machine(&json, h)["last_deploy"]["outcome"].clone();
+    assert_eq!(outcome("host-01"), "failed");
+    assert_eq!(outcome("host-02"), "failed");
+    assert_eq!(outcome("host-03"), "ok");
+    let text = lab.run(&["plan", lab.config_arg()]).stdout;
+    assert!(text.contains("FAILED, setup exit 1"), "{text}");
+    assert!(text.contains("FAILED, test exit 2"), "{text}");
+}
