@@ -1,6 +1,7 @@
 //! LOAD: read a desired-state file, check it against the schema and the semantic rules, and
 //! hand back typed data. Every problem carries file:line:col and the key. Sends no request.
 
+mod duration;
 mod model;
 mod pool_model;
 mod source_model;

@@ -180,16 +180,5 @@ impl Sources {
     }
 }
 
-/// Optional friendly durations.
-pub(super) mod optional_duration {
-    pub(in crate::load) use jiff::fmt::serde::unsigned_duration::friendly::compact::optional::{
-        deserialize, serialize,
-    };
-}
-
-/// Durations written the friendly way: `30s`, `5m`, `1h 30m`, `250ms`.
-pub(super) mod friendly_duration {
-    pub(in crate::load) use jiff::fmt::serde::unsigned_duration::friendly::compact::required::{
-        deserialize, serialize,
-    };
-}
+/// Friendly durations (`30s`, `5m`, `1h 30m`, `250ms`, `7d`), required and optional.
+pub(super) use super::duration::{optional as optional_duration, required as friendly_duration};

@@ -51,7 +51,7 @@ pub struct Rack {
     pub maas_tags: Vec<String>,
     /// Only agents whose `location` contains this text (e.g. `TOR3`).
     pub agent_location: Option<String>,
-    /// Deploy cadence per agent, e.g. `6h`.
+    /// Deploy cadence per agent, e.g. `6h`; at most `7d` (Testflinger keeps jobs 7 days).
     #[serde(default = "default_every", with = "friendly_duration")]
     #[schemars(with = "String")]
     pub every: Duration,

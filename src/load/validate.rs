@@ -10,6 +10,10 @@ use jsonschema::error::ValidationErrorKind;
 use super::model::Desired;
 use super::tree::escape;
 
+/// How long the Testflinger server keeps a job (its TTL index on `created_at`): a rack's
+/// `every` longer than this could not be honoured from job history.
+const TESTFLINGER_JOB_RETENTION: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
+
 /// A problem before it is given a line and column.
 #[derive(Debug, Clone)]
 pub(super) struct Problem {
@@ -193,10 +197,14 @@ pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
             "a rack name",
             "it becomes a job tag",
         );
+        let every = format!("/racks/{}/every", escape(name));
         if rack.every.is_zero() {
+            problems.push(Problem::at(every, "every must be longer than zero"));
+        } else if rack.every > TESTFLINGER_JOB_RETENTION {
             problems.push(Problem::at(
-                format!("/racks/{}/every", escape(name)),
-                "every must be longer than zero",
+                every,
+                "must be at most 7 days (168h): the Testflinger server deletes jobs 7 days \
+                 after they are created, and the last deploy is read from job history",
             ));
         }
     }

@@ -7,6 +7,7 @@ use devicepool::sim::Fault;
 use serde_json::{Value, json};
 
 use crate::racks::{Arrange, RackLab};
+use crate::support::devicepool;
 
 fn machine<'a>(plan: &'a Value, host: &str) -> &'a Value {
     plan["racks"][0]["machines"]
@@ -202,4 +203,40 @@ fn a_deploy_that_failed_in_any_phase_is_shown_failed() {
     let text = lab.run(&["plan", lab.config_arg()]).stdout;
     assert!(text.contains("FAILED, setup exit 1"), "{text}");
     assert!(text.contains("FAILED, test exit 2"), "{text}");
+}
+#[test]
+fn a_cadence_longer_than_job_retention_is_refused_where_it_is_written() {
+    let lab = RackLab::new();
+    for (every, words) in [
+        ("169h", vec!["racks.yaml:15:12:", "7 days", "Testflinger"]),
+        ("8d", vec!["racks.yaml:15:12:", "7 days"]),
+        ("14d", vec!["racks.yaml:15:12:", "7 days"]),
+        ("6x", vec!["racks.yaml:15:12:", "not a duration"]),
+    ] {
+        let yaml = lab
+            .yaml(40)
+            .replace("every: 6h", &format!("every: {every}"));
+        std::fs::write(&lab.config, yaml).unwrap();
+        let out = devicepool(&["validate", lab.config_arg()]).run();
+        assert_eq!(out.code, 1, "every: {every}: {out:?}");
+        for word in words {
+            assert!(
+                out.stderr.contains(word),
+                "every: {every}: want {word:?} in {}",
+                out.stderr
+            );
+        }
+        for internal in ["jiff", "Span", "friendly"] {
+            assert!(
+                !out.stderr.contains(internal),
+                "every: {every}: {}",
+                out.stderr
+            );
+        }
+    }
+    let yaml = lab.yaml(40).replace("every: 6h", "every: 7d");
+    std::fs::write(&lab.config, yaml).unwrap();
+    devicepool(&["validate", lab.config_arg()])
+        .run()
+        .expect_code(0);
 }
