@@ -24,7 +24,7 @@ pub struct Loaded {
     pub path: PathBuf,
     /// The typed desired state.
     pub desired: Desired,
-    /// Fingerprint of the file's bytes; a saved plan remembers it.
+    /// SHA-256 digest of the file's bytes (`sha256:<hex>`); a saved plan remembers it.
     pub hash: String,
     document: LocatedDocument,
 }
@@ -156,7 +156,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, ConfigError> {
         serde_saphyr::from_str(text).map_err(|e| invalid(vec![syntax_problem(&e)]))?;
     let loaded = Loaded {
         path: path.to_path_buf(),
-        hash: fingerprint(text.as_bytes()),
+        hash: digest(text.as_bytes()),
         desired,
         document,
     };
@@ -169,14 +169,13 @@ pub fn schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Desired)).expect("schema serialises")
 }
 
-/// FNV-1a 64 of the file: stable across builds and platforms, enough to spot another file.
-pub fn fingerprint(bytes: &[u8]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in bytes {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("fnv1a64:{hash:016x}")
+/// SHA-256 of the file as `sha256:<hex>`: a saved plan may come from anyone, so telling its
+/// desired state apart from another must not rest on a hash that can be steered to collide.
+pub fn digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let sum = sha2::Sha256::digest(bytes);
+    let hex: String = sum.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 fn syntax_problem(error: &serde_saphyr::Error) -> Problem {
