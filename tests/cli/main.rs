@@ -10,6 +10,7 @@ mod plan;
 mod racks;
 mod render;
 mod runners;
+mod saved_plans;
 mod secrets;
 mod support;
 
