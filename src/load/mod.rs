@@ -1,6 +1,7 @@
 //! LOAD: read a desired-state file, check it against the schema and the semantic rules, and
 //! hand back typed data. Every problem carries file:line:col and the key. Sends no request.
 
+mod input;
 mod model;
 mod pool_model;
 mod source_model;
@@ -10,6 +11,7 @@ mod validate;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use input::{MAX_INPUT_BYTES, read_input};
 pub use model::{Desired, HttpSettings, LaunchSettings, Settings, Sources};
 pub use pool_model::{DevicePool, Rack, RunnerPool};
 pub use source_model::{
@@ -132,9 +134,9 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// Reads and checks a desired-state file.
+/// Reads and checks a desired-state file (a regular file of at most [`MAX_INPUT_BYTES`]).
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let text = read_input(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;

@@ -26,6 +26,12 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
     let state_dir = prepared
         .loaded
         .resolve(&prepared.loaded.desired.settings.state_dir);
+    // A saved plan is refused before the lock is even taken.
+    let saved = args
+        .plan
+        .as_deref()
+        .map(|p| read_saved(p, &prepared))
+        .transpose()?;
     let lock = RunLock::acquire(&state_dir)?;
     lock.settle(longest_timeout(&prepared.loaded.desired));
     let leftovers = crate::apply::remove_leftover_job_dirs(&state_dir.join("jobs"), &lock);
@@ -35,11 +41,6 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
             "removed job directories left by a killed run (their job files held secrets)"
         );
     }
-    let saved = args
-        .plan
-        .as_deref()
-        .map(|p| read_saved(p, &prepared))
-        .transpose()?;
     let fresh = make_plan(&prepared);
     // Without a saved plan, the fresh plan selects itself.
     let Recheck { kept, drifted } = recheck(saved.as_ref().unwrap_or(&fresh), &fresh);
@@ -246,8 +247,8 @@ pub(super) fn apply_exit(report: &ApplyReport) -> Exit {
 }
 
 fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading saved plan {}", path.display()))?;
+    let text = crate::load::read_input(path)
+        .with_context(|| format!("cannot read the saved plan {}", path.display()))?;
     let plan: Plan = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a devicepool plan", path.display()))?;
     if plan.format != PLAN_FORMAT {
