@@ -4,6 +4,7 @@
 mod apply;
 mod fault_matrix;
 mod faults;
+mod hostile_files;
 mod inputs;
 mod kill;
 mod plan;
