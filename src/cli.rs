@@ -142,8 +142,9 @@ pub struct PlanArgs {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub config: ConfigArg,
-    /// Apply this saved plan instead of planning afresh. Actions whose facts no longer hold
-    /// are skipped and reported; an expired plan or one made from another file is refused.
+    /// Apply only the actions of a fresh plan that this saved plan selects unchanged (labels,
+    /// tags, names and job files always come from the fresh plan); the other saved actions are
+    /// skipped and reported. An expired plan or one made from another file is refused.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// Output format on stdout.

@@ -24,4 +24,5 @@ fn help_lists_every_verb_and_the_exit_codes() {
         assert!(text.contains(verb), "{verb} missing from --help:\n{text}");
     }
     assert!(text.contains("5 another run holds the lock"), "{text}");
+    assert!(text.contains("usage errors too"), "{text}");
 }
