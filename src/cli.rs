@@ -1,17 +1,70 @@
-//! Command-line arguments (clap derive only). Nothing past `ops` sees these types.
+//! Command-line arguments (clap derive) and how a usage error ends: exit 1, never clap's 2,
+//! which `plan --detailed-exitcode` uses for "changes present". Nothing past `ops` sees these
+//! types.
 
 use std::path::PathBuf;
 
+use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::Exit;
+
+/// An environment variable that stands in for an argument.
+struct ArgVar {
+    name: &'static str,
+    /// What it gives, for the message.
+    gives: &'static str,
+    /// The values clap takes.
+    takes: fn(&str) -> bool,
+}
+
+const ARG_VARS: [ArgVar; 2] = [
+    ArgVar {
+        name: "DEVICEPOOL_CONFIG",
+        gives: "the desired-state file",
+        takes: |v| !v.is_empty(),
+    },
+    ArgVar {
+        name: "DEVICEPOOL_LOG_FORMAT",
+        gives: "text or json",
+        takes: |v| matches!(v, "text" | "json"),
+    },
+];
+
+/// Parses the command line; a usage error is printed and ends the run with exit 1 (help and
+/// version with 0). A usage error that an environment variable may have caused names it.
+pub fn parse() -> Result<Cli, Exit> {
+    Cli::try_parse().map_err(|error| {
+        let _ = error.print();
+        if matches!(
+            error.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+        ) {
+            return Exit::Clean;
+        }
+        for ArgVar { name, gives, takes } in ARG_VARS {
+            match std::env::var(name) {
+                Ok(value) if value.is_empty() => {
+                    eprintln!("note: {name} is set but empty; unset it or set it to {gives}")
+                }
+                Ok(value) if !takes(&value) => eprintln!("note: {name}={value:?} is not {gives}"),
+                _ => {}
+            }
+        }
+        Exit::Error
+    })
+}
 
 /// Keeps fleets of test devices and CI runners busy and tidy: reads the desired state,
 /// snapshots the APIs (Taskcluster, LambdaTest, MAAS, Testflinger, GitLab, Docker), plans the
 /// HyperExecute jobs to start, the machines to deploy and the runners to start or remove, and
 /// carries the plan out.
 ///
-/// Exit codes: 0 success / no changes, 1 error (nothing done), 2 changes present (plan
-/// --detailed-exitcode), 3 apply partly failed, 4 some pools or racks held (a source failed;
-/// the others were handled), 5 another run holds the lock.
+/// Exit codes: 0 success / no changes (and --help, --version), 1 error (nothing done; usage
+/// errors too: an unknown flag, a bad value, an empty or bad DEVICEPOOL_CONFIG or
+/// DEVICEPOOL_LOG_FORMAT), 2 changes present (plan --detailed-exitcode), 3 apply partly
+/// failed, 4 some pools or racks held (a source failed; the others were handled), 5 another
+/// run holds the lock.
 #[derive(Debug, Parser)]
 #[command(name = "devicepool", version, propagate_version = true)]
 pub struct Cli {
@@ -89,8 +142,9 @@ pub struct PlanArgs {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub config: ConfigArg,
-    /// Apply this saved plan instead of planning afresh. Actions whose facts no longer hold
-    /// are skipped and reported; an expired plan or one made from another file is refused.
+    /// Apply only the actions of a fresh plan that this saved plan selects unchanged (labels,
+    /// tags, names and job files always come from the fresh plan); the other saved actions are
+    /// skipped and reported. An expired plan or one made from another file is refused.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// Output format on stdout.

@@ -23,8 +23,10 @@ pub mod sources;
 
 /// Entry point used by the binary: parse, set up logging, run, map to an exit code.
 pub fn main_entry() -> std::process::ExitCode {
-    use clap::Parser;
-    let cli = cli::Cli::parse();
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(exit) => return exit.into(),
+    };
     let verbosity = if cli.global.quiet {
         -1
     } else {

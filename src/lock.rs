@@ -1,4 +1,5 @@
-//! The run lock: one `apply` at a time per state directory. Uses the OS file lock
+//! The run lock: one `apply` at a time per state directory (created 0700; the lock file is
+//! 0600). Uses the OS file lock
 //! (`File::try_lock`), so a lock left by a killed process is released by the kernel and never
 //! needs manual cleanup. The file names its holder (host, pid, start time) for the message.
 //! Launched CLIs get the locked file as their stdin, so the lock stays held until the last of
@@ -55,12 +56,18 @@ impl SendLog {
 pub enum LockError {
     #[error("another devicepool run holds the lock {path}: {holder}")]
     Busy { path: String, holder: String },
-    #[error("cannot open the lock file {path}: {source}")]
+    #[error("cannot open the lock file {path}")]
     Io {
         path: String,
         source: std::io::Error,
     },
+    #[error("settings.state_dir {state_dir} cannot be used: {blocker} is a file, not a directory")]
+    NotADirectory { state_dir: String, blocker: String },
 }
+
+/// How long a run that finds the lock taken waits for its holder to write its record: the
+/// holder writes it right after taking the lock.
+const RECORD_WAIT: Duration = Duration::from_secs(2);
 
 impl RunLock {
     /// A handle on the same locked file for a child process: while any child holds it, the
@@ -69,13 +76,26 @@ impl RunLock {
         self.file.try_clone()
     }
 
-    /// Takes `state_dir/lock` without waiting.
+    /// Takes `state_dir/lock` without waiting (creating the directory 0700 and the file
+    /// 0600).
     pub fn acquire(state_dir: &Path) -> Result<Self, LockError> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
         let path = state_dir.join("lock");
-        std::fs::create_dir_all(state_dir).map_err(|source| LockError::Io {
-            path: shown_path(&path),
-            source,
-        })?;
+        if let Some(blocker) = file_in_the_way(state_dir) {
+            return Err(LockError::NotADirectory {
+                state_dir: shown_path(state_dir),
+                blocker: std::fs::canonicalize(&blocker)
+                    .map_or_else(|_| shown_path(&blocker), |b| b.display().to_string()),
+            });
+        }
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(state_dir)
+            .map_err(|source| LockError::Io {
+                path: shown_path(&path),
+                source,
+            })?;
         // Now that the directory exists, `..` and symlinks can be resolved away.
         let shown = std::fs::canonicalize(state_dir).map_or_else(
             |_| shown_path(&path),
@@ -90,22 +110,25 @@ impl RunLock {
             .write(true)
             .create(true)
             .truncate(false)
+            .mode(0o600)
             .open(&path)
             .map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
+                let note = read_record(&mut file, RECORD_WAIT);
                 return Err(LockError::Busy {
                     path: shown,
-                    holder: describe_holder(holder.trim(), &this_host(), |pid| {
+                    holder: describe_holder(note.trim(), &this_host(), |pid| {
                         Path::new(&format!("/proc/{pid}")).exists()
                     }),
                 });
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
         }
+        // A lock file made by an older version, or with a wider umask, is narrowed.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(io)?;
         let host = this_host();
         let note = format!(
             "host {host}, pid {}, since {}\n",
@@ -114,6 +137,7 @@ impl RunLock {
                 .round(jiff::Unit::Second)
                 .unwrap_or(jiff::Timestamp::now())
         );
+        // One write: a run that finds the file empty meanwhile waits for it (`read_record`).
         file.set_len(0).map_err(io)?;
         file.rewind().map_err(io)?;
         file.write_all(note.as_bytes()).map_err(io)?;
@@ -153,6 +177,26 @@ impl RunLock {
     }
 }
 
+/// The nearest existing ancestor of `dir` (or `dir` itself) when it is not a directory.
+fn file_in_the_way(dir: &Path) -> Option<PathBuf> {
+    let existing = dir.ancestors().find(|a| a.symlink_metadata().is_ok())?;
+    (!existing.is_dir()).then(|| existing.to_path_buf())
+}
+
+/// The holder's record in the lock file. Empty while the holder has taken the lock but not
+/// written its record yet: read again until it is there, or `wait` has passed.
+fn read_record(file: &mut File, wait: Duration) -> String {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let mut note = String::new();
+        let read = file.rewind().and_then(|()| file.read_to_string(&mut note));
+        if read.is_err() || !note.trim().is_empty() || std::time::Instant::now() >= deadline {
+            return note;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The lock path as the message shows it: absolute, since the state directory is resolved
 /// against the desired-state file's directory, not the operator's.
 fn shown_path(path: &Path) -> String {
@@ -174,7 +218,10 @@ fn this_host() -> String {
 /// inherit the locked file as their stdin).
 fn describe_holder(note: &str, host: &str, is_alive: impl Fn(u32) -> bool) -> String {
     if note.is_empty() {
-        return "holder unknown".into();
+        return format!(
+            "its holder has not written its record (host, pid) within {}s",
+            RECORD_WAIT.as_secs()
+        );
     }
     match holder_pid(note, host) {
         Some(pid) if !is_alive(pid) => {
@@ -265,7 +312,7 @@ mod tests {
             note,
             "a pid of another host is not looked up"
         );
-        assert_eq!(describe_holder("", "box1", |_| false), "holder unknown");
+        assert!(describe_holder("", "box1", |_| false).contains("has not written its record"));
         assert_eq!(describe_holder("garbled", "box1", |_| false), "garbled");
     }
 

@@ -2,6 +2,7 @@
 //! hand back typed data. Every problem carries file:line:col and the key. Sends no request.
 
 mod duration;
+mod input;
 mod model;
 mod pool_model;
 mod source_model;
@@ -11,6 +12,7 @@ mod validate;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use input::{MAX_INPUT_BYTES, read_input};
 pub use model::{Desired, HttpSettings, LaunchSettings, Settings, Sources};
 pub use pool_model::{DevicePool, Rack, RunnerPool};
 pub use source_model::{
@@ -25,7 +27,7 @@ pub struct Loaded {
     pub path: PathBuf,
     /// The typed desired state.
     pub desired: Desired,
-    /// Fingerprint of the file's bytes; a saved plan remembers it.
+    /// SHA-256 digest of the file's bytes (`sha256:<hex>`); a saved plan remembers it.
     pub hash: String,
     document: LocatedDocument,
 }
@@ -133,9 +135,9 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// Reads and checks a desired-state file.
+/// Reads and checks a desired-state file (a regular file of at most [`MAX_INPUT_BYTES`]).
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let text = read_input(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
@@ -157,7 +159,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, ConfigError> {
         serde_saphyr::from_str(text).map_err(|e| invalid(vec![syntax_problem(&e)]))?;
     let loaded = Loaded {
         path: path.to_path_buf(),
-        hash: fingerprint(text.as_bytes()),
+        hash: digest(text.as_bytes()),
         desired,
         document,
     };
@@ -170,14 +172,13 @@ pub fn schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Desired)).expect("schema serialises")
 }
 
-/// FNV-1a 64 of the file: stable across builds and platforms, enough to spot another file.
-pub fn fingerprint(bytes: &[u8]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in bytes {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("fnv1a64:{hash:016x}")
+/// SHA-256 of the file as `sha256:<hex>`: a saved plan may come from anyone, so telling its
+/// desired state apart from another must not rest on a hash that can be steered to collide.
+pub fn digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let sum = sha2::Sha256::digest(bytes);
+    let hex: String = sum.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 fn syntax_problem(error: &serde_saphyr::Error) -> Problem {

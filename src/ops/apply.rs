@@ -16,7 +16,7 @@ use crate::apply::{
 use crate::cli::{ApplyArgs, Format};
 use crate::exit::Exit;
 use crate::lock::{RunLock, SendLog};
-use crate::plan::{PLAN_FORMAT, Plan, Verdict, recheck};
+use crate::plan::{Deploy, Drift, PLAN_FORMAT, Plan, Recheck, recheck};
 use crate::report;
 use crate::sources::http::Reader;
 use crate::sources::testflinger_bearer;
@@ -26,6 +26,12 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
     let state_dir = prepared
         .loaded
         .resolve(&prepared.loaded.desired.settings.state_dir);
+    // A saved plan is refused before the lock is even taken.
+    let saved = args
+        .plan
+        .as_deref()
+        .map(|p| read_saved(p, &prepared))
+        .transpose()?;
     let lock = RunLock::acquire(&state_dir)?;
     lock.settle(longest_timeout(&prepared.loaded.desired));
     let leftovers = crate::apply::remove_leftover_job_dirs(&state_dir.join("jobs"), &lock);
@@ -35,29 +41,14 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
             "removed job directories left by a killed run (their job files held secrets)"
         );
     }
-    let saved = args
-        .plan
-        .as_deref()
-        .map(|p| read_saved(p, &prepared))
-        .transpose()?;
     let fresh = make_plan(&prepared);
-    let held = held_pools(&fresh);
-    let (plan, verdicts) = match saved {
-        Some(saved) => {
-            let verdicts = recheck(&saved, &fresh);
-            (saved, verdicts)
-        }
-        None => {
-            let verdicts = recheck(&fresh, &fresh);
-            (fresh, verdicts)
-        }
-    };
-    if !args.yes && std::io::stdin().is_terminal() && !confirm(&plan)? {
+    // Without a saved plan, the fresh plan selects itself.
+    let Recheck { kept, drifted } = recheck(saved.as_ref().unwrap_or(&fresh), &fresh);
+    if !args.yes && std::io::stdin().is_terminal() && !confirm(&kept, &drifted)? {
         eprintln!("Apply cancelled; nothing was started.");
         return Ok(Exit::Clean);
     }
-    let mut report = carry_out(&prepared, plan, verdicts, &state_dir, Some(&lock));
-    report.held = held;
+    let report = carry_out(&prepared, kept, drifted, &state_dir, Some(&lock));
     crate::report::emit(&match args.format {
         Format::Text => report::apply_text(&report),
         Format::Json => report::json(&report),
@@ -76,58 +67,34 @@ fn longest_timeout(desired: &crate::load::Desired) -> std::time::Duration {
         .fold(desired.settings.http.timeout, std::cmp::max)
 }
 
-/// Carries out the kept actions of `plan`; drifted ones become skips.
+/// Carries out every action of `kept` (a re-checked plan); the drifted ones are reported as
+/// skipped.
 pub(super) fn carry_out(
     prepared: &Prepared,
-    plan: Plan,
-    verdicts: Vec<Verdict>,
+    kept: Plan,
+    drifted: Vec<Drift>,
     state_dir: &Path,
     lock: Option<&RunLock>,
 ) -> ApplyReport {
-    let mut skipped = Vec::new();
-    let mut kept = plan.clone();
-    kept.device_pools.iter_mut().for_each(|p| p.starts.clear());
-    kept.racks.iter_mut().for_each(|r| r.deploys.clear());
-    kept.runner_pools.iter_mut().for_each(|p| {
-        p.starts.clear();
-        p.removals.clear();
-    });
-    for verdict in verdicts {
-        match verdict {
-            Verdict::Drifted { pool, udid, reason } => skipped.push(Skipped { pool, udid, reason }),
-            Verdict::Keep { pool, start } => {
-                if let Some(p) = kept.device_pools.iter_mut().find(|p| p.pool == pool) {
-                    p.starts.push(start);
-                }
-            }
-            Verdict::KeepDeploy { rack, deploy } => {
-                if let Some(r) = kept.racks.iter_mut().find(|r| r.rack == rack) {
-                    r.deploys.push(deploy);
-                }
-            }
-            Verdict::KeepRunnerStart { pool, start } => {
-                if let Some(p) = kept.runner_pools.iter_mut().find(|p| p.pool == pool) {
-                    p.starts.push(start);
-                }
-            }
-            Verdict::KeepRemoval { pool, removal } => {
-                if let Some(p) = kept.runner_pools.iter_mut().find(|p| p.pool == pool) {
-                    p.removals.push(removal);
-                }
-            }
-        }
-    }
+    let mut skipped: Vec<Skipped> = drifted
+        .into_iter()
+        .map(|d| Skipped {
+            pool: d.pool,
+            udid: d.what,
+            reason: d.reason,
+        })
+        .collect();
     let sends = lock.map(RunLock::send_log);
     let launches = launch_starts(prepared, &kept, state_dir, lock, &mut skipped);
-    let deploys = submit_rack_deploys(prepared, &kept, sends.clone(), &mut skipped);
+    let deploys = submit_rack_deploys(prepared, &kept, sends.clone());
     let runners = super::runners::carry_out_runner_pools(prepared, &kept, sends.clone());
     // Every request has been answered or has failed: none is on its way any more.
     if let Some(sends) = sends {
         sends.finish();
     }
     ApplyReport {
-        held: held_pools(&plan),
-        plan,
+        held: held_pools(&kept),
+        plan: kept,
         launches,
         deploys,
         runners,
@@ -135,39 +102,21 @@ pub(super) fn carry_out(
     }
 }
 
-/// Re-renders the kept rack deploys (they must match the plan) and submits them.
+/// Submits the kept rack deploys.
 fn submit_rack_deploys(
     prepared: &Prepared,
     kept: &Plan,
     sends: Option<SendLog>,
-    skipped: &mut Vec<Skipped>,
 ) -> Vec<DeployRecord> {
     let desired = &prepared.loaded.desired;
     let Some(tf) = &desired.sources.testflinger else {
         return Vec::new();
     };
-    let mut rendered = kept.clone();
-    prepared.templates.render_racks(desired, &mut rendered);
-    let mut jobs = Vec::new();
-    for (planned, now) in kept.racks.iter().zip(&rendered.racks) {
-        for deploy in &planned.deploys {
-            let same = now
-                .deploys
-                .iter()
-                .any(|d| d.agent == deploy.agent && d.job_file == deploy.job_file);
-            if same {
-                jobs.push((planned.rack.clone(), deploy.clone()));
-            } else {
-                skipped.push(Skipped {
-                    pool: planned.rack.clone(),
-                    udid: deploy.agent.clone(),
-                    reason:
-                        "the job file renders differently now (template or desired state changed)"
-                            .into(),
-                });
-            }
-        }
-    }
+    let jobs: Vec<(String, Deploy)> = kept
+        .racks
+        .iter()
+        .flat_map(|r| r.deploys.iter().map(|d| (r.rack.clone(), d.clone())))
+        .collect();
     if jobs.is_empty() {
         return Vec::new();
     }
@@ -209,33 +158,14 @@ fn launch_starts(
     skipped: &mut Vec<Skipped>,
 ) -> Vec<LaunchRecord> {
     let desired = &prepared.loaded.desired;
-    // Render once redacted to prove the job file is the one the plan showed, then for real.
-    let mut shown = kept.clone();
-    prepared.templates.render_plan(desired, &mut shown, None);
+    // The kept job files are redacted: render them again with the real secrets.
     let mut real = kept.clone();
     prepared
         .templates
         .render_plan(desired, &mut real, Some(&prepared.secrets.tokens));
     let mut jobs = Vec::new();
-    for ((planned, shown), real) in kept
-        .device_pools
-        .iter()
-        .zip(&shown.device_pools)
-        .zip(&real.device_pools)
-    {
-        for ((start, shown_start), real_start) in
-            planned.starts.iter().zip(&shown.starts).zip(&real.starts)
-        {
-            if shown_start.job_file != start.job_file {
-                skipped.push(Skipped {
-                    pool: planned.pool.clone(),
-                    udid: start.udid.clone(),
-                    reason:
-                        "the job file renders differently now (template or desired state changed)"
-                            .into(),
-                });
-                continue;
-            }
+    for (planned, real) in kept.device_pools.iter().zip(&real.device_pools) {
+        for (start, real_start) in planned.starts.iter().zip(&real.starts) {
             let payload_dir = desired
                 .device_pools
                 .get(&planned.pool)
@@ -317,8 +247,8 @@ pub(super) fn apply_exit(report: &ApplyReport) -> Exit {
 }
 
 fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading saved plan {}", path.display()))?;
+    let text = crate::load::read_input(path)
+        .with_context(|| format!("cannot read the saved plan {}", path.display()))?;
     let plan: Plan = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a devicepool plan", path.display()))?;
     if plan.format != PLAN_FORMAT {
@@ -338,22 +268,48 @@ fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
             prepared.loaded.hash
         );
     }
-    let now = super::clock();
-    if now > plan.expires_at {
-        bail!(
-            "{} expired at {} (it is {} now). Make a new plan.",
-            path.display(),
-            plan.expires_at,
-            now.round(jiff::Unit::Second).unwrap_or(now)
-        );
-    }
+    check_fresh(&plan, path, &prepared.loaded.desired, super::clock())?;
     Ok(plan)
 }
 
-/// Shows the plan and asks for `yes` on the terminal.
-fn confirm(plan: &Plan) -> anyhow::Result<bool> {
-    eprint!("{}", report::plan_text(plan));
-    eprint!("{}", phrase_question(&count_actions(plan)));
+/// Refuses a saved plan whose snapshot is older than the current desired state's
+/// `settings.plan_lifetime`, or in the future. The file's own `expires_at` is not trusted.
+fn check_fresh(
+    plan: &Plan,
+    path: &Path,
+    desired: &crate::load::Desired,
+    now: jiff::Timestamp,
+) -> anyhow::Result<()> {
+    let shown_now = now.round(jiff::Unit::Second).unwrap_or(now);
+    if plan.snapshot_at > now {
+        bail!(
+            "{}: its snapshot is dated {}, after now ({shown_now}). Make a new plan.",
+            path.display(),
+            plan.snapshot_at
+        );
+    }
+    let expires_at = jiff::SignedDuration::try_from(desired.settings.plan_lifetime)
+        .ok()
+        .and_then(|lifetime| plan.snapshot_at.checked_add(lifetime).ok())
+        .unwrap_or(plan.snapshot_at);
+    if now > expires_at {
+        bail!(
+            "{} expired at {expires_at} (snapshot {} + settings.plan_lifetime; it is {shown_now} now). Make a new plan.",
+            path.display(),
+            plan.snapshot_at
+        );
+    }
+    Ok(())
+}
+
+/// Shows what will run after the re-check, and what will not, and asks for `yes` on the
+/// terminal.
+fn confirm(kept: &Plan, drifted: &[Drift]) -> anyhow::Result<bool> {
+    eprint!("{}", report::plan_text(kept));
+    for drift in drifted {
+        eprintln!("  skipped {} {}: {}", drift.pool, drift.what, drift.reason);
+    }
+    eprint!("{}", phrase_question(&count_actions(kept)));
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     Ok(answer.trim() == "yes")

@@ -9,7 +9,7 @@ use super::plan::make_plan;
 use super::prepare::prepare;
 use crate::cli::{DemoArgs, Format};
 use crate::exit::Exit;
-use crate::plan::{Plan, recheck};
+use crate::plan::{Plan, Recheck, recheck};
 use crate::sim::{Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
 use crate::{load, report};
 
@@ -49,8 +49,8 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
 
     let first = make_plan(&prepared);
     show("Plan 1: what the fleet needs now", &first, args.format);
-    let verdicts = recheck(&first, &first);
-    let applied = carry_out(&prepared, first, verdicts, &state_dir, None);
+    let Recheck { kept, drifted } = recheck(&first, &first);
+    let applied = carry_out(&prepared, kept, drifted, &state_dir, None);
     crate::report::emit("\n== Apply ==\n");
     crate::report::emit(&match args.format {
         Format::Text => report::apply_text(&applied),

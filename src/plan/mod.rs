@@ -13,6 +13,7 @@ mod runner_pool_tests;
 pub use rack::{QueueServers, gate as rack_gate};
 pub mod model;
 mod recheck;
+mod recheck_runners;
 #[cfg(test)]
 mod tests;
 
@@ -23,7 +24,7 @@ use crate::snapshot::Snapshot;
 use crate::sources::http::ApiError;
 pub use model::*;
 pub use preview::preview;
-pub use recheck::{Verdict, recheck};
+pub use recheck::{Drift, Recheck, recheck};
 
 /// Where the desired state came from, recorded in the plan.
 #[derive(Debug, Clone)]

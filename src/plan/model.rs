@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 /// Version of the plan file format; `apply --plan` refuses any other.
 pub const PLAN_FORMAT: u32 = 2;
 
-/// What a run would do.
+/// What a run would do. Saved with `plan --out`, it only selects which of a fresh plan's
+/// actions `apply --plan` may carry out: every value sent comes from the fresh plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
@@ -20,12 +21,14 @@ pub struct Plan {
     pub devicepool: String,
     /// The desired-state file the plan was made from.
     pub config_path: String,
-    /// Fingerprint of that file; `apply --plan` refuses a plan made from another file.
+    /// SHA-256 digest of that file (`sha256:<hex>`); `apply --plan` refuses a plan made from
+    /// another file.
     pub config_hash: String,
     /// When the world was read.
     #[schemars(with = "String")]
     pub snapshot_at: Timestamp,
-    /// After this, `apply --plan` refuses the plan.
+    /// `snapshot_at` + `settings.plan_lifetime`, for the reader. `apply --plan` does not trust
+    /// it: it works the expiry out again from the current desired state.
     #[schemars(with = "String")]
     pub expires_at: Timestamp,
     /// One entry per device pool, by name.

@@ -1,224 +1,278 @@
-//! Re-checking a saved plan against a fresh one: which planned starts still rest on true
-//! facts (device still free, pool not held, demand still there, org headroom left) and which
-//! drifted. Pure: two plans in, a verdict out.
+//! Re-checking a saved plan: the fresh plan cut down to the actions the saved plan selected.
+//! The saved plan only selects, by (kind, pool, device / agent / runner); every value an
+//! action sends (labels, tags, names, job files, container specs) comes from the fresh plan,
+//! so an edited plan file can never make devicepool act beyond what the desired state allows.
+//! Pure: two plans in, a verdict out.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use super::model::{
-    Deploy, DeviceState, MachineState, Plan, PoolStatus, RunnerRemoval, RunnerStart, StartJob,
+    Bound, Deploy, DevicePoolPlan, DeviceState, Plan, PoolStatus, RackPlan, RunnerPoolPlan,
+    StartJob,
 };
+use super::recheck_runners::{removal_name, select_runner_pool};
 
-/// A saved start that still holds, or the reason it does not.
+/// What a re-check leaves: the fresh plan holding only the selected actions that still hold,
+/// and why each other saved action will not run.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
-    Keep {
-        pool: String,
-        start: StartJob,
-    },
-    KeepDeploy {
-        rack: String,
-        deploy: Deploy,
-    },
-    KeepRunnerStart {
-        pool: String,
-        start: RunnerStart,
-    },
-    KeepRemoval {
-        pool: String,
-        removal: RunnerRemoval,
-    },
-    Drifted {
-        pool: String,
-        udid: String,
-        reason: String,
-    },
+pub struct Recheck {
+    /// The fresh plan with only the kept actions: exactly what the apply carries out.
+    pub kept: Plan,
+    /// Saved actions that will not run, pool by pool.
+    pub drifted: Vec<Drift>,
 }
 
-/// Checks every start of `saved` against `fresh`, in the saved plan's order.
-pub fn recheck(saved: &Plan, fresh: &Plan) -> Vec<Verdict> {
-    let fresh_pools: BTreeMap<&str, _> = fresh
-        .device_pools
-        .iter()
-        .map(|p| (p.pool.as_str(), p))
-        .collect();
-    let mut headroom: Option<u32> = fresh
-        .device_pools
-        .iter()
-        .find_map(|p| p.numbers)
-        .map(|n| n.max_initiated.saturating_sub(n.org_initiated));
-    let mut verdicts = Vec::new();
-    for saved_pool in &saved.device_pools {
-        let pool = saved_pool.pool.clone();
-        let fresh_pool = fresh_pools.get(pool.as_str());
-        let mut demand_left = fresh_pool.and_then(|p| p.numbers).map_or(0, |n| n.demand);
-        for start in &saved_pool.starts {
-            let drifted = |reason: String| Verdict::Drifted {
-                pool: pool.clone(),
-                udid: start.udid.clone(),
-                reason,
-            };
-            let Some(fresh_pool) = fresh_pool else {
-                verdicts.push(drifted("pool no longer in the desired state".into()));
-                continue;
-            };
-            match &fresh_pool.status {
-                PoolStatus::Held { reason } => {
-                    verdicts.push(drifted(format!("pool is held now: {reason}")));
-                    continue;
-                }
-                PoolStatus::Disabled => {
-                    verdicts.push(drifted("pool is disabled now".into()));
-                    continue;
-                }
-                PoolStatus::Planned => {}
-            }
-            let device = fresh_pool.devices.iter().find(|d| d.udid == start.udid);
-            match device.map(|d| (d.state, d.detail.as_str())) {
-                Some((DeviceState::Start | DeviceState::Spare, _)) => {}
-                Some((state, detail)) => {
-                    verdicts.push(drifted(format!(
-                        "device is {} now ({detail})",
-                        state_name(state)
-                    )));
-                    continue;
-                }
-                None => {
-                    verdicts.push(drifted("device no longer in the pool".into()));
-                    continue;
-                }
-            }
-            if demand_left == 0 {
-                verdicts.push(drifted("no uncovered pending task left for it".into()));
-                continue;
-            }
-            if headroom == Some(0) {
-                verdicts.push(drifted("org-wide max_initiated reached".into()));
-                continue;
-            }
-            demand_left -= 1;
-            headroom = headroom.map(|h| h - 1);
-            verdicts.push(Verdict::Keep {
-                pool: pool.clone(),
-                start: start.clone(),
-            });
-        }
+/// A saved action that will not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    /// Device pool, rack or runner pool.
+    pub pool: String,
+    /// The device, agent, runner or container.
+    pub what: String,
+    pub reason: String,
+}
+
+/// Said of a saved action listed again under the same identity.
+pub(super) const LISTED_TWICE: &str = "listed more than once in the saved plan; done at most once";
+
+/// Keeps the actions of `fresh` that `saved` selects and whose sent values it shows unchanged.
+/// Re-checking a plan against itself keeps all of it.
+pub fn recheck(saved: &Plan, fresh: &Plan) -> Recheck {
+    let mut kept = fresh.clone();
+    let mut drifted = Vec::new();
+    for pool in &mut kept.device_pools {
+        let starts = select_device_pool(saved, pool, &mut drifted);
+        note_selection(&mut pool.reason, pool.starts.len(), starts.len());
+        pool.starts = starts;
     }
-    recheck_racks(saved, fresh, &mut verdicts);
-    recheck_runner_pools(saved, fresh, &mut verdicts);
-    verdicts
-}
-
-/// Saved runner starts hold up to the number the fresh plan would start; a saved removal
-/// holds when the fresh plan removes the same runner or container.
-fn recheck_runner_pools(saved: &Plan, fresh: &Plan, verdicts: &mut Vec<Verdict>) {
-    for saved_pool in &saved.runner_pools {
-        let fresh_pool = fresh
+    let starts = saved.device_pools.iter().map(|p| {
+        let udids = p.starts.iter().map(|s| s.udid.clone());
+        (&p.pool, udids.collect())
+    });
+    let fresh_pools = fresh.device_pools.iter().map(|p| &p.pool);
+    drifted.extend(orphans(starts, fresh_pools, "pool"));
+    for rack in &mut kept.racks {
+        let deploys = select_rack(saved, rack, &mut drifted);
+        note_selection(&mut rack.reason, rack.deploys.len(), deploys.len());
+        rack.deploys = deploys;
+    }
+    let deploys = saved.racks.iter().map(|r| {
+        let agents = r.deploys.iter().map(|d| d.agent.clone());
+        (&r.rack, agents.collect())
+    });
+    drifted.extend(orphans(
+        deploys,
+        fresh.racks.iter().map(|r| &r.rack),
+        "rack",
+    ));
+    for pool in &mut kept.runner_pools {
+        let entries: Vec<&RunnerPoolPlan> = saved
             .runner_pools
             .iter()
-            .find(|p| p.pool == saved_pool.pool);
-        let held = match fresh_pool.map(|p| &p.status) {
-            None => Some("runner pool no longer in the desired state".to_string()),
-            Some(PoolStatus::Held { reason }) => Some(format!("runner pool is held now: {reason}")),
-            Some(PoolStatus::Disabled) => Some("runner pool is disabled now".to_string()),
-            Some(PoolStatus::Planned) => None,
-        };
-        let drifted = |what: String, reason: String| Verdict::Drifted {
-            pool: saved_pool.pool.clone(),
-            udid: what,
-            reason,
-        };
-        // The fresh plan's starts count on the fresh removals; only those the saved plan also
-        // holds will happen, so every other fresh removal takes one start's room away.
-        let same = |a: &RunnerRemoval, b: &RunnerRemoval| {
-            a.runner_id == b.runner_id && a.container_id == b.container_id
-        };
-        let room = fresh_pool.map_or(0, |p| {
-            let not_done = p
-                .removals
-                .iter()
-                .filter(|r| {
-                    r.runner_id.is_some() && !saved_pool.removals.iter().any(|s| same(s, r))
-                })
-                .count();
-            p.starts.len().saturating_sub(not_done)
-        });
-        for (i, start) in saved_pool.starts.iter().enumerate() {
-            verdicts.push(match &held {
-                Some(reason) => drifted(start.name.clone(), reason.clone()),
-                None if i >= room => drifted(
-                    start.name.clone(),
-                    format!("only {room} start(s) still needed"),
-                ),
-                None => Verdict::KeepRunnerStart {
-                    pool: saved_pool.pool.clone(),
-                    start: start.clone(),
-                },
-            });
-        }
-        for removal in &saved_pool.removals {
-            let what = removal.runner_id.map_or_else(
-                || removal.container_id.clone().unwrap_or_default(),
-                |id| format!("runner {id}"),
-            );
-            let still = fresh_pool.is_some_and(|p| p.removals.iter().any(|r| same(r, removal)));
-            // Why not, as the fresh plan says it of that runner (busy, contacted, kept by a
-            // cap); a runner it no longer lists is gone.
-            let decision = removal
-                .runner_id
-                .and_then(|id| fresh_pool?.runners.iter().find(|r| r.id == id));
-            let why_not = decision.map_or_else(
-                || "no longer to be removed: gone".to_string(),
-                |d| format!("no longer to be removed: {}", d.detail),
-            );
-            verdicts.push(match (&held, still) {
-                (Some(reason), _) => drifted(what, reason.clone()),
-                (None, false) => drifted(what, why_not),
-                (None, true) => Verdict::KeepRemoval {
-                    pool: saved_pool.pool.clone(),
-                    removal: removal.clone(),
-                },
-            });
-        }
+            .filter(|s| s.pool == pool.pool)
+            .collect();
+        let (starts, removals) = select_runner_pool(
+            (saved.snapshot_at, fresh.snapshot_at),
+            &entries,
+            pool,
+            &mut drifted,
+        );
+        let fresh_count = pool.starts.len() + pool.removals.len();
+        note_selection(&mut pool.reason, fresh_count, starts.len() + removals.len());
+        pool.starts = starts;
+        pool.removals = removals;
+    }
+    let runner_actions = saved.runner_pools.iter().map(|p| {
+        let starts = p.starts.iter().map(|s| s.name.clone());
+        (
+            &p.pool,
+            starts.chain(p.removals.iter().map(removal_name)).collect(),
+        )
+    });
+    let fresh_pools = fresh.runner_pools.iter().map(|p| &p.pool);
+    drifted.extend(orphans(runner_actions, fresh_pools, "runner pool"));
+    Recheck { kept, drifted }
+}
+
+/// Adds to a fresh reason how many of its actions the saved plan kept, when not all.
+fn note_selection(reason: &mut String, fresh: usize, kept: usize) {
+    if kept != fresh {
+        reason.push_str(&format!(
+            "; the saved plan keeps {kept} of these {fresh} action(s)"
+        ));
     }
 }
 
-/// A saved deploy still holds when the fresh plan would deploy the agent too (or only the
-/// cap stopped it): agent waiting, no active job of ours, due.
-fn recheck_racks(saved: &Plan, fresh: &Plan, verdicts: &mut Vec<Verdict>) {
-    for saved_rack in &saved.racks {
-        let fresh_rack = fresh.racks.iter().find(|r| r.rack == saved_rack.rack);
-        for deploy in &saved_rack.deploys {
-            let drifted = |reason: String| Verdict::Drifted {
-                pool: saved_rack.rack.clone(),
-                udid: deploy.agent.clone(),
-                reason,
-            };
-            let verdict = match fresh_rack.map(|r| (&r.status, r)) {
-                None => drifted("rack no longer in the desired state".into()),
-                Some((PoolStatus::Held { reason }, _)) => {
-                    drifted(format!("rack is held now: {reason}"))
-                }
-                Some((PoolStatus::Disabled, _)) => drifted("rack is disabled now".into()),
-                Some((PoolStatus::Planned, rack)) => {
-                    match rack.machines.iter().find(|m| m.hostname == deploy.agent) {
-                        Some(m)
-                            if matches!(m.state, MachineState::Deploy | MachineState::Capped) =>
-                        {
-                            Verdict::KeepDeploy {
-                                rack: saved_rack.rack.clone(),
-                                deploy: deploy.clone(),
-                            }
-                        }
-                        Some(m) => {
-                            drifted(format!("{:?} now ({})", m.state, m.detail).to_lowercase())
-                        }
-                        None => drifted("machine no longer in the rack".into()),
-                    }
-                }
-            };
-            verdicts.push(verdict);
-        }
+/// Why nothing of a pool, rack or runner pool runs, when it is not planned now.
+pub(super) fn unplanned(kind: &str, status: &PoolStatus) -> Option<String> {
+    match status {
+        PoolStatus::Planned => None,
+        PoolStatus::Held { reason } => Some(format!("{kind} is held now: {reason}")),
+        PoolStatus::Disabled => Some(format!("{kind} is disabled now")),
     }
+}
+
+/// One kind of action a saved plan selects: what it acts on, and what it sends.
+trait Selectable: Clone {
+    /// The device or agent: one action per target.
+    fn target(&self) -> &str;
+    /// Why the saved action is not the fresh one, when a value it sends differs.
+    fn differs_from(&self, fresh: &Self) -> Option<String>;
+}
+
+impl Selectable for StartJob {
+    fn target(&self) -> &str {
+        &self.udid
+    }
+
+    fn differs_from(&self, fresh: &Self) -> Option<String> {
+        differs("labels", &self.labels, &fresh.labels)
+            .or_else(|| renders_differently(&self.job_file, &fresh.job_file))
+    }
+}
+
+impl Selectable for Deploy {
+    fn target(&self) -> &str {
+        &self.agent
+    }
+
+    fn differs_from(&self, fresh: &Self) -> Option<String> {
+        differs("tags", &self.tags, &fresh.tags)
+            .or_else(|| renders_differently(&self.job_file, &fresh.job_file))
+    }
+}
+
+/// Why a saved list of labels or tags is refused, when it is not the fresh one.
+pub(super) fn differs(what: &str, saved: &[String], fresh: &[String]) -> Option<String> {
+    (saved != fresh).then(|| {
+        format!(
+            "the saved plan's {what} {} are not the ones the desired state gives ({})",
+            saved.join(","),
+            fresh.join(",")
+        )
+    })
+}
+
+fn renders_differently(saved: &str, fresh: &str) -> Option<String> {
+    (saved != fresh)
+        .then(|| "the job file renders differently now (template or desired state changed)".into())
+}
+
+/// The saved actions of one pool, and the fresh plan's for it.
+struct Selection<'a, A> {
+    pool: &'a str,
+    saved: Vec<&'a A>,
+    fresh: &'a [A],
+    /// Why none runs: the pool is not planned now.
+    not_planned: Option<String>,
+}
+
+impl<A: Selectable> Selection<'_, A> {
+    /// The fresh actions the saved ones select unchanged, in the fresh plan's order; every
+    /// other saved action is drifted, with `why_not` saying why the fresh plan skips its target.
+    fn select(self, why_not: impl Fn(&str) -> String, drifted: &mut Vec<Drift>) -> Vec<A> {
+        let mut selected = BTreeSet::new();
+        for action in self.saved {
+            let target = action.target();
+            let fresh = self.fresh.iter().find(|a| a.target() == target);
+            let reason = match (&self.not_planned, fresh) {
+                (Some(reason), _) => reason.clone(),
+                _ if selected.contains(target) => LISTED_TWICE.to_string(),
+                (None, Some(now)) => match action.differs_from(now) {
+                    Some(reason) => reason,
+                    None => {
+                        selected.insert(target);
+                        continue;
+                    }
+                },
+                (None, None) => why_not(target),
+            };
+            drifted.push(Drift {
+                pool: self.pool.to_string(),
+                what: target.to_string(),
+                reason,
+            });
+        }
+        self.fresh
+            .iter()
+            .filter(|a| selected.contains(a.target()))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The fresh starts of `fresh` that the saved plan selects.
+fn select_device_pool(
+    saved: &Plan,
+    fresh: &DevicePoolPlan,
+    drifted: &mut Vec<Drift>,
+) -> Vec<StartJob> {
+    let selection = Selection {
+        pool: &fresh.pool,
+        saved: saved
+            .device_pools
+            .iter()
+            .filter(|p| p.pool == fresh.pool)
+            .flat_map(|p| &p.starts)
+            .collect(),
+        fresh: &fresh.starts,
+        not_planned: unplanned("pool", &fresh.status),
+    };
+    selection.select(|udid| why_not_started(fresh, udid), drifted)
+}
+
+/// Why the fresh plan starts nothing on `udid`.
+fn why_not_started(fresh: &DevicePoolPlan, udid: &str) -> String {
+    let Some(device) = fresh.devices.iter().find(|d| d.udid == udid) else {
+        return "device no longer in the pool".into();
+    };
+    match (device.state, fresh.bound) {
+        (DeviceState::Spare, Some(Bound::Demand)) => "no uncovered pending task left for it".into(),
+        (DeviceState::Spare, Some(Bound::MaxInitiated)) => "org-wide max_initiated reached".into(),
+        (DeviceState::Spare | DeviceState::Start, _) => {
+            format!("not among the fresh plan's starts: {}", fresh.reason)
+        }
+        (state, _) => format!("device is {} now ({})", state_name(state), device.detail),
+    }
+}
+
+/// The fresh deploys of `fresh` that the saved plan selects.
+fn select_rack(saved: &Plan, fresh: &RackPlan, drifted: &mut Vec<Drift>) -> Vec<Deploy> {
+    let selection = Selection {
+        pool: &fresh.rack,
+        saved: saved
+            .racks
+            .iter()
+            .filter(|r| r.rack == fresh.rack)
+            .flat_map(|r| &r.deploys)
+            .collect(),
+        fresh: &fresh.deploys,
+        not_planned: unplanned("rack", &fresh.status),
+    };
+    let why_not = |agent: &str| match fresh.machines.iter().find(|m| m.hostname == agent) {
+        Some(m) => format!("{:?} now ({})", m.state, m.detail).to_lowercase(),
+        None => "machine no longer in the rack".into(),
+    };
+    selection.select(why_not, drifted)
+}
+
+/// Saved actions, by pool, of pools the fresh plan does not have at all.
+fn orphans<'a>(
+    saved: impl Iterator<Item = (&'a String, Vec<String>)>,
+    fresh: impl Iterator<Item = &'a String>,
+    kind: &str,
+) -> Vec<Drift> {
+    let known: BTreeSet<&String> = fresh.collect();
+    saved
+        .filter(|(pool, _)| !known.contains(pool))
+        .flat_map(|(pool, actions)| {
+            actions.into_iter().map(move |what| Drift {
+                pool: pool.clone(),
+                what,
+                reason: format!("{kind} no longer in the desired state"),
+            })
+        })
+        .collect()
 }
 
 fn state_name(state: DeviceState) -> &'static str {

@@ -317,7 +317,7 @@ fn untagged_pending_jobs_are_not_ours() {
 
 #[test]
 fn a_saved_start_is_dropped_when_its_room_came_from_a_removal_the_saved_plan_lacks() {
-    use crate::plan::{Verdict, recheck};
+    use crate::plan::recheck;
     let d = desired("    max_runners: 2\n    max_remove_fraction: 1.0\n");
     // Saved: runner 2 gone, so one start.
     let mut gone = runner(2, "never_contacted", 0, None);
@@ -360,12 +360,10 @@ fn a_saved_start_is_dropped_when_its_room_came_from_a_removal_the_saved_plan_lac
         "{}",
         fresh.runner_pools[0].reason
     );
-    let verdicts = recheck(&saved, &fresh);
+    let checked = recheck(&saved, &fresh);
     assert!(
-        verdicts
-            .iter()
-            .all(|v| !matches!(v, Verdict::KeepRunnerStart { .. })),
-        "{verdicts:#?}"
+        checked.kept.runner_pools[0].starts.is_empty(),
+        "{checked:#?}"
     );
     // The saved removal of runner 2 drifted: the reason is what the fresh plan says of it.
     let busy = &fresh.runner_pools[0]
@@ -374,12 +372,11 @@ fn a_saved_start_is_dropped_when_its_room_came_from_a_removal_the_saved_plan_lac
         .find(|r| r.id == 2)
         .expect("runner 2")
         .detail;
-    let reason = verdicts
+    let reason = checked
+        .drifted
         .iter()
-        .find_map(|v| match v {
-            Verdict::Drifted { udid, reason, .. } if udid == "runner 2" => Some(reason.clone()),
-            _ => None,
-        })
+        .find(|d| d.what == "runner 2")
+        .map(|d| d.reason.clone())
         .expect("the removal of runner 2 drifted");
     assert_eq!(reason, format!("no longer to be removed: {busy}"));
 }

@@ -141,12 +141,12 @@ fn a_saved_plan_from_another_config_or_expired_is_refused() {
         .expect_code(0);
     let text = std::fs::read_to_string(lab.path("plan.json")).unwrap();
     let mut plan: serde_json::Value = serde_json::from_str(&text).unwrap();
-    plan["expires_at"] = "2020-01-01T00:00:00Z".into();
+    plan["snapshot_at"] = "2020-01-01T00:00:00Z".into();
     std::fs::write(lab.path("old.json"), plan.to_string()).unwrap();
     let out = lab.run(&["apply", lab.config_arg(), "--plan", "old.json"]);
     out.expect_code(1);
     assert!(
-        out.stderr.contains("expired at 2020-01-01T00:00:00Z"),
+        out.stderr.contains("expired at 2020-01-01T00:15:00Z"),
         "{}",
         out.stderr
     );

@@ -4,6 +4,7 @@
 mod apply;
 mod fault_matrix;
 mod faults;
+mod hostile_files;
 mod inputs;
 mod kill;
 mod plan;
@@ -11,6 +12,7 @@ mod racks;
 mod racks_fidelity;
 mod render;
 mod runners;
+mod saved_plans;
 mod secrets;
 mod support;
 
@@ -23,4 +25,5 @@ fn help_lists_every_verb_and_the_exit_codes() {
         assert!(text.contains(verb), "{verb} missing from --help:\n{text}");
     }
     assert!(text.contains("5 another run holds the lock"), "{text}");
+    assert!(text.contains("usage errors too"), "{text}");
 }

@@ -62,6 +62,38 @@ impl Invocation {
         guarded(&self.shown, output)
     }
 
+    /// Runs to the end under `script`, so its stdin, stdout and stderr are a terminal, with
+    /// `typed` typed in. The terminal's output (both streams, as shown) lands in `stdout`.
+    pub(crate) fn run_in_terminal(self, typed: &str) -> Outcome {
+        let quote = |s: &OsStr| format!("'{}'", s.to_string_lossy().replace('\'', r"'\''"));
+        let mut line = quote(self.command.get_program());
+        for arg in self.command.get_args() {
+            line.push(' ');
+            line.push_str(&quote(arg));
+        }
+        let mut script = Command::new("script");
+        script.args(["--quiet", "--return", "--command", &line, "/dev/null"]);
+        for (key, value) in self.command.get_envs() {
+            match value {
+                Some(value) => script.env(key, value),
+                None => script.env_remove(key),
+            };
+        }
+        if let Some(dir) = self.command.get_current_dir() {
+            script.current_dir(dir);
+        }
+        let mut child = script
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        std::io::Write::write_all(&mut stdin, typed.as_bytes()).expect("typed in");
+        drop(stdin);
+        guarded(&self.shown, child.wait_with_output().expect("script ends"))
+    }
+
     /// Starts without waiting; the output is checked when the child is waited for or dropped.
     pub(crate) fn spawn(mut self) -> Running {
         let child = self

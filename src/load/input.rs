@@ -1,0 +1,90 @@
+//! Reading the files devicepool is handed (the desired state, a saved plan): regular files of
+//! at most [`MAX_INPUT_BYTES`], checked before a byte is read, so `/dev/zero` is not read
+//! forever and a FIFO does not hang the run. Reads only; never follows up with a request.
+
+use std::io::Read;
+use std::path::Path;
+
+/// The largest desired-state or saved-plan file devicepool reads: 16 MiB.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The text of `path`, refused (with the reason as an I/O error) unless it is a regular file
+/// (a symlink to one counts) of at most [`MAX_INPUT_BYTES`] holding UTF-8.
+pub fn read_input(path: &Path) -> std::io::Result<String> {
+    // The type is checked before opening: opening a FIFO for reading blocks until a writer
+    // comes, and a device has no end.
+    check_regular(&std::fs::metadata(path)?)?;
+    let file = std::fs::File::open(path)?;
+    // Checked again on the opened file, in case the path was swapped in between.
+    let meta = file.metadata()?;
+    check_regular(&meta)?;
+    let mut text = String::new();
+    file.take(MAX_INPUT_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large());
+    }
+    Ok(text)
+}
+
+fn check_regular(meta: &std::fs::Metadata) -> std::io::Result<()> {
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("it is {}, not a regular file", describe(&meta.file_type())),
+        ));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(too_large());
+    }
+    Ok(())
+}
+
+fn too_large() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!(
+            "it is larger than {} MiB, the most devicepool reads",
+            MAX_INPUT_BYTES / (1024 * 1024)
+        ),
+    )
+}
+
+/// What kind of file it is, for the message.
+fn describe(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_under_the_cap_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small.yaml");
+        std::fs::write(&small, "version: 1\n").unwrap();
+        assert_eq!(read_input(&small).unwrap(), "version: 1\n");
+        let big = dir.path().join("big.yaml");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(MAX_INPUT_BYTES + 1).unwrap();
+        let error = read_input(&big).unwrap_err().to_string();
+        assert!(error.contains("larger than 16 MiB"), "{error}");
+        let error = read_input(dir.path()).unwrap_err().to_string();
+        assert_eq!(error, "it is a directory, not a regular file");
+        let error = read_input(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert_eq!(error, "it is a character device, not a regular file");
+    }
+}

@@ -1,0 +1,265 @@
+//! Edited and careless saved plans (`apply --plan`): the saved plan only selects among the
+//! actions a fresh plan of the current desired state would take. Duplicates run once; edited
+//! labels, tags and runner names never reach an API; expiry comes from the desired state.
+
+use serde_json::{Value, json};
+
+use crate::racks::RackLab;
+use crate::runners::RunnerLab;
+use crate::support::{Lab, Outcome, pool, udid};
+
+/// Reads the saved plan at `path`, lets `edit` change it, writes it back.
+fn edit_plan(path: &std::path::Path, edit: impl FnOnce(&mut Value)) {
+    let mut plan: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut plan);
+    std::fs::write(path, plan.to_string()).unwrap();
+}
+
+/// `apply --plan <file> --format json` in a device-pool lab.
+fn apply_saved(lab: &Lab, file: &str) -> Outcome {
+    lab.run(&[
+        "apply",
+        lab.config_arg(),
+        "--plan",
+        file,
+        "--format",
+        "json",
+    ])
+}
+
+/// The `skipped` reasons of an apply report.
+fn skip_reasons(report: &Value) -> Vec<String> {
+    report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let field = |key: &str| s[key].as_str().unwrap().to_string();
+            format!("{} {}: {}", field("pool"), field("udid"), field("reason"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_start_or_pool_listed_again_launches_each_device_once() {
+    let lab = Lab::new(vec![pool("a55", 5, 5)]);
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(0);
+    edit_plan(&lab.path("plan.json"), |plan| {
+        let entry = plan["device_pools"][0].clone();
+        let first = entry["starts"][0].clone();
+        let starts = plan["device_pools"][0]["starts"].as_array_mut().unwrap();
+        starts.extend([first.clone(), first.clone(), first]);
+        plan["device_pools"].as_array_mut().unwrap().push(entry);
+    });
+    let out = apply_saved(&lab, "plan.json");
+    out.expect_code(0);
+    let mut devices: Vec<String> = lab
+        .fleet
+        .lambdatest
+        .launches()
+        .iter()
+        .filter_map(|j| j.fixed_ip.clone())
+        .collect();
+    devices.sort();
+    let expected: Vec<String> = (1..=5).map(|i| udid("a55", i)).collect();
+    assert_eq!(devices, expected, "every device once, none twice");
+    let reasons = skip_reasons(&out.json());
+    assert_eq!(reasons.len(), 8, "{reasons:#?}");
+    assert!(
+        reasons
+            .iter()
+            .all(|r| r.contains("listed more than once in the saved plan")),
+        "{reasons:#?}"
+    );
+}
+
+#[test]
+fn edited_job_labels_are_never_launched() {
+    let lab = Lab::new(vec![pool("a55", 2, 2)]);
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(0);
+    let victim = udid("a55", 1);
+    edit_plan(&lab.path("plan.json"), |plan| {
+        plan["device_pools"][0]["starts"][0]["labels"] = json!(["other-team", "suite-x", victim]);
+    });
+    let out = apply_saved(&lab, "plan.json");
+    out.expect_code(0);
+    let launches = lab.fleet.lambdatest.launches();
+    let labels: Vec<Option<Vec<String>>> = launches.iter().map(|j| j.labels.clone()).collect();
+    assert_eq!(
+        labels,
+        vec![Some(vec!["tcdp".into(), "a55".into(), udid("a55", 2)])],
+        "only the unedited start ran, with the desired state's labels"
+    );
+    let reasons = skip_reasons(&out.json());
+    assert_eq!(
+        reasons,
+        vec![format!(
+            "a55 {victim}: the saved plan's labels other-team,suite-x,{victim} are not the ones the desired state gives (tcdp,a55,{victim})"
+        )]
+    );
+    // The device was left free: a fresh apply starts it once, as ours.
+    lab.run(&["apply", lab.config_arg()]).expect_code(0);
+    lab.run(&["apply", lab.config_arg()]).expect_code(0);
+    let on_victim = lab
+        .fleet
+        .lambdatest
+        .launches()
+        .into_iter()
+        .filter(|j| j.fixed_ip.as_deref() == Some(victim.as_str()))
+        .count();
+    assert_eq!(on_victim, 1);
+}
+
+#[test]
+fn an_edited_runner_name_or_tags_registers_nothing() {
+    let lab = RunnerLab::new("");
+    let gl = &lab.fleet.gitlab;
+    for _ in 0..3 {
+        gl.add_pending_job("group/app", &["autogit"]);
+    }
+    lab.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    let path = lab.config.with_file_name("plan.json");
+    edit_plan(&path, |plan| {
+        let starts = plan["runner_pools"][0]["starts"].as_array_mut().unwrap();
+        assert_eq!(starts.len(), 3, "{starts:#?}");
+        starts[0]["name"] = json!("totally-unmanaged-runner");
+        starts[1]["tags"] = json!(["prod-deploy", "gpu"]);
+        let third = starts[2].clone();
+        starts.push(third);
+    });
+    let out = lab.run(&["apply", "--plan", "plan.json", "--format", "json"]);
+    out.expect_code(0);
+    let runners = gl.runners();
+    assert_eq!(
+        runners.len(),
+        1,
+        "only the untouched start ran: {runners:#?}"
+    );
+    assert!(runners[0].description.ends_with("-3"), "{runners:#?}");
+    assert_eq!(runners[0].tags, vec!["autogit", "docker"]);
+    let containers = lab.fleet.docker.containers();
+    assert_eq!(containers.len(), 1, "{containers:#?}");
+    let reasons = skip_reasons(&out.json()).join("\n");
+    assert!(
+        reasons.contains("totally-unmanaged-runner: not a runner name devicepool gives"),
+        "{reasons}"
+    );
+    assert!(
+        reasons.contains("tags prod-deploy,gpu are not the ones the desired state gives"),
+        "{reasons}"
+    );
+    assert!(
+        reasons.contains("listed more than once in the saved plan"),
+        "{reasons}"
+    );
+}
+
+#[test]
+fn edited_deploy_tags_are_never_submitted() {
+    let lab = RackLab::new();
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(0);
+    let path = lab.config.with_file_name("plan.json");
+    let (edited, doubled) = ("host-01", "host-02");
+    edit_plan(&path, |plan| {
+        let deploys = plan["racks"][0]["deploys"].as_array_mut().unwrap();
+        assert_eq!(deploys[0]["agent"], edited);
+        assert_eq!(deploys[1]["agent"], doubled);
+        deploys[0]["tags"] = json!(["other-team", "prod-deploy"]);
+        let again = deploys[1].clone();
+        deploys.push(again);
+    });
+    let out = lab.run(&["apply", lab.config_arg(), "--plan", "plan.json"]);
+    out.expect_code(0);
+    let submitted = lab.submitted_agents();
+    assert!(!submitted.iter().any(|a| a == edited), "{submitted:?}");
+    assert_eq!(
+        submitted.iter().filter(|a| *a == doubled).count(),
+        1,
+        "{submitted:?}"
+    );
+    let foreign = lab.fleet.testflinger.submissions().into_iter().any(|s| {
+        s["tags"]
+            .as_array()
+            .is_some_and(|t| t.contains(&json!("other-team")))
+    });
+    assert!(!foreign, "a job with the edited tags was submitted");
+    assert!(
+        out.stdout
+            .contains("tags other-team,prod-deploy are not the ones the desired state gives"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn expiry_is_the_snapshot_time_plus_the_current_plan_lifetime() {
+    let lab = Lab::new(vec![pool("a55", 2, 2)]);
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(0);
+    let saved = std::fs::read_to_string(lab.path("plan.json")).unwrap();
+    std::fs::write(lab.path("old.json"), &saved).unwrap();
+    edit_plan(&lab.path("old.json"), |plan| {
+        plan["snapshot_at"] = json!("2020-01-01T00:00:00Z");
+        plan["expires_at"] = json!("2999-01-01T00:00:00Z");
+    });
+    let out = apply_saved(&lab, "old.json");
+    out.expect_code(1);
+    let expected = "old.json expired at 2020-01-01T00:15:00Z (snapshot 2020-01-01T00:00:00Z";
+    assert!(out.stderr.contains(expected), "{}", out.stderr);
+    std::fs::write(lab.path("future.json"), &saved).unwrap();
+    edit_plan(&lab.path("future.json"), |plan| {
+        plan["snapshot_at"] = json!("2999-01-01T00:00:00Z");
+        plan["expires_at"] = json!("2999-01-01T00:15:00Z");
+    });
+    let out = apply_saved(&lab, "future.json");
+    out.expect_code(1);
+    let expected = "its snapshot is dated 2999-01-01T00:00:00Z, after now";
+    assert!(out.stderr.contains(expected), "{}", out.stderr);
+    assert!(lab.fleet.lambdatest.launches().is_empty());
+}
+
+#[test]
+fn a_saved_plan_names_its_desired_state_by_sha256() {
+    use sha2::Digest;
+    let lab = Lab::new(vec![pool("a55", 1, 1)]);
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(0);
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(lab.path("plan.json")).unwrap()).unwrap();
+    let bytes = std::fs::read(&lab.config).unwrap();
+    let hex: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(plan["config_hash"], format!("sha256:{hex}"));
+}
+
+#[test]
+fn the_confirmation_shows_what_runs_after_the_recheck() {
+    let lab = Lab::new(vec![pool("a55", 2, 2)]);
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(0);
+    let (edited, kept) = (udid("a55", 1), udid("a55", 2));
+    edit_plan(&lab.path("plan.json"), |plan| {
+        plan["device_pools"][0]["starts"][0]["labels"] = json!(["other-team", "suite-x", edited]);
+    });
+    let out = lab
+        .command(&["apply", lab.config_arg(), "--plan", "plan.json"])
+        .run_in_terminal("no\n");
+    out.expect_code(0);
+    let shown = out.stdout.replace('\r', "");
+    for expected in [
+        format!("+ start on {kept} (labels tcdp,a55,{kept})"),
+        "the saved plan keeps 1 of these 2 action(s)".to_string(),
+        format!("skipped a55 {edited}: the saved plan's labels other-team,suite-x,{edited}"),
+        "Apply this plan (1 job(s) to start)? Only 'yes' is accepted:".to_string(),
+        "Apply cancelled; nothing was started.".to_string(),
+    ] {
+        assert!(shown.contains(&expected), "{expected:?} missing:\n{shown}");
+    }
+    assert!(!shown.contains(&format!("+ start on {edited}")), "{shown}");
+    assert!(lab.fleet.lambdatest.launches().is_empty());
+}
