@@ -4,6 +4,7 @@
 mod apply;
 mod fault_matrix;
 mod faults;
+mod fidelity;
 mod inputs;
 mod kill;
 mod plan;
