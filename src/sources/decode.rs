@@ -86,7 +86,7 @@ pub fn gitlab_last_finished_job(body: &str) -> Result<Option<GitlabJob>, String>
     gitlab::decode_last_finished_job(body)
 }
 
-/// Docker `GET /v1.41/containers/json` → containers.
+/// Docker `GET /v1.NN/containers/json` → containers.
 pub fn docker_containers(body: &str) -> Result<Vec<DockerContainer>, String> {
     docker::decode_containers(body)
 }

@@ -65,3 +65,51 @@ fn an_old_job_on_the_first_page_does_not_hide_our_queued_job_on_the_next() {
     assert_eq!(starts, [second.as_str()], "{a55:#}");
     assert_eq!(a55["numbers"]["in_flight"], 1, "{a55:#}");
 }
+
+/// Docker Engine 29.0 refuses clients below API 1.44 (`client version 1.41 is too old`).
+/// devicepool asks `/_ping` for the daemon's version and speaks it, so runners start.
+#[test]
+fn a_docker_29_daemon_is_spoken_to_in_a_version_it_accepts() {
+    let lab = RunnerLab::new("");
+    lab.fleet.gitlab.add_pending_job("group/app", &["autogit"]);
+    let out = lab.run(&["apply", "--format", "json"]);
+    out.expect_code(0);
+    let docker = lab.fleet.docker.server().requests();
+    assert_eq!(docker[0].path, "/_ping", "negotiated before anything else");
+    let create = docker
+        .iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/containers/create"))
+        .unwrap_or_else(|| panic!("no container created: {}", out.stdout));
+    assert_eq!(create.path, "/v1.52/containers/create");
+    assert_eq!(lab.fleet.docker.containers().len(), 1);
+    assert_eq!(lab.runner_ids().len(), 1);
+}
+
+/// A daemon newer than devicepool is spoken to in devicepool's newest version; one older
+/// than devicepool's oldest holds the pools that need it, saying so, and touches nothing.
+#[test]
+fn a_daemon_too_old_holds_the_runner_pool_and_a_newer_one_gets_our_newest() {
+    let lab = RunnerLab::new("");
+    lab.fleet.gitlab.add_pending_job("group/app", &["autogit"]);
+    lab.fleet.docker.set_api_versions("1.40", "1.56");
+    let out = lab.run(&["plan", "--format", "json"]);
+    out.expect_code(0);
+    let listed = lab.fleet.docker.server().requests();
+    assert!(
+        listed.iter().any(|r| r.path == "/v1.52/containers/json"),
+        "{listed:?}"
+    );
+
+    lab.fleet.docker.set_api_versions("1.24", "1.43");
+    let out = lab.run(&["apply", "--format", "json"]);
+    out.expect_code(4);
+    let pool = &out.json()["held"][0];
+    let why = pool["reason"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("1.43") && why.contains("1.44") && why.contains("upgrade Docker"),
+        "{}",
+        out.stdout
+    );
+    assert!(lab.runner_ids().is_empty(), "no runner registered");
+    assert!(lab.fleet.docker.containers().is_empty());
+}
