@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::model::{
     Deploy, DeviceState, MachineState, Plan, PoolStatus, RunnerRemoval, RunnerStart, StartJob,
+    word_of,
 };
 
 /// A saved start that still holds, or the reason it does not.
@@ -209,9 +210,7 @@ fn recheck_racks(saved: &Plan, fresh: &Plan, verdicts: &mut Vec<Verdict>) {
                                 deploy: deploy.clone(),
                             }
                         }
-                        Some(m) => {
-                            drifted(format!("{:?} now ({})", m.state, m.detail).to_lowercase())
-                        }
+                        Some(m) => drifted(format!("{} now ({})", word_of(&m.state), m.detail)),
                         None => drifted("machine no longer in the rack".into()),
                     }
                 }

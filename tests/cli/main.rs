@@ -13,6 +13,7 @@ mod render;
 mod runners;
 mod secrets;
 mod support;
+mod wording;
 
 #[test]
 fn help_lists_every_verb_and_the_exit_codes() {

@@ -72,7 +72,7 @@ impl RackLab {
     }
 
     /// Submits a deploy job of ours directly, as an earlier run would have.
-    fn submit(&self, agent: &str) -> String {
+    pub(crate) fn submit(&self, agent: &str) -> String {
         let body = json!({
             "job_queue": agent,
             "tags": ["devicepool", "rack:rack-a", format!("agent:{agent}")],
