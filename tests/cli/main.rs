@@ -13,6 +13,7 @@ mod render;
 mod runners;
 mod secrets;
 mod support;
+mod upstream;
 mod wording;
 
 #[test]
