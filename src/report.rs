@@ -5,7 +5,7 @@ use std::fmt::Write;
 use crate::apply::ApplyReport;
 use crate::plan::{
     DeployOutcome, DevicePoolPlan, DeviceState, MachineState, Plan, PoolStatus, RackPlan,
-    RunnerPoolPlan,
+    RunnerPoolPlan, RunnerState, word_of,
 };
 
 /// The plan as text.
@@ -125,10 +125,7 @@ fn rack_text(out: &mut String, rack: &RackPlan) {
             MachineState::Deploy => "+ deploy",
             _ => "  skip  ",
         };
-        let state = serde_json::to_value(machine.state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let state = word_of(&machine.state);
         let _ = write!(
             out,
             "  {mark} {} ({state}: {})",
@@ -178,11 +175,21 @@ fn runner_pool_text(out: &mut String, pool: &RunnerPoolPlan) {
             (None, Some(c)) => format!("container {}", &c[..c.len().min(12)]),
             (None, None) => "nothing".to_string(),
         };
-        let why = serde_json::to_value(removal.why)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let why = word_of(&removal.why);
         let _ = writeln!(out, "  - remove {what} ({why}: {})", removal.detail);
+    }
+    // Decisions not to act on a runner that would otherwise be acted on, as the JSON has them.
+    for runner in &pool.runners {
+        if matches!(runner.state, RunnerState::LeftAlone | RunnerState::Kept) {
+            let _ = writeln!(
+                out,
+                "  = {} runner {} {} ({})",
+                word_of(&runner.state),
+                runner.id,
+                runner.description,
+                runner.detail
+            );
+        }
     }
 }
 
@@ -190,11 +197,15 @@ fn runner_pool_text(out: &mut String, pool: &RunnerPoolPlan) {
 pub fn apply_text(report: &ApplyReport) -> String {
     let mut out = String::new();
     let launched = report.launches.iter().filter(|l| l.launched).count();
-    let _ = writeln!(
-        out,
-        "Apply: launched {launched} of {} job(s)",
-        report.launches.len()
-    );
+    if !report.launches.is_empty() {
+        let _ = writeln!(
+            out,
+            "Apply: launched {launched} of {} job(s)",
+            report.launches.len()
+        );
+    } else if report.deploys.is_empty() && report.runners.is_empty() {
+        out.push_str("Apply: nothing carried out\n");
+    }
     for launch in &report.launches {
         match &launch.error {
             None => {
@@ -235,6 +246,14 @@ pub fn apply_text(report: &ApplyReport) -> String {
                 let _ = writeln!(out, "  FAILED {} {}: {error}", deploy.rack, deploy.agent);
             }
         }
+    }
+    if !report.runners.is_empty() {
+        let done = report.runners.iter().filter(|r| r.done).count();
+        let _ = writeln!(
+            out,
+            "Runners: {done} of {} action(s) done",
+            report.runners.len()
+        );
     }
     for record in &report.runners {
         let what = match (record.action.as_str(), record.runner_id) {

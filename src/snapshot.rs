@@ -282,13 +282,8 @@ pub struct GitlabRunnerDetails {
 pub struct GitlabJob {
     pub id: u64,
     pub status: String,
-    pub project_id: Option<u64>,
     /// Only sent by the project jobs listing; empty otherwise.
     pub tag_list: Vec<String>,
-    /// The runner running it, when the listing says (project jobs).
-    pub runner_id: Option<u64>,
-    pub created_at: Option<Timestamp>,
-    pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
 }
 

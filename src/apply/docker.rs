@@ -38,7 +38,7 @@ pub struct ContainerSpec {
 }
 
 /// Top-level keys of Docker's create body (`ContainerConfig` plus `HostConfig` and
-/// `NetworkingConfig`), API 1.41–1.56. Anything else would be ignored by dockerd.
+/// `NetworkingConfig`), API 1.44–1.52. Anything else would be ignored by dockerd.
 const CONFIG_KEYS: &[&str] = &[
     "Hostname",
     "Domainname",
@@ -69,7 +69,7 @@ const CONFIG_KEYS: &[&str] = &[
     "NetworkingConfig",
 ];
 
-/// Keys of Docker's `HostConfig`, API 1.41–1.56, except `ContainerIDFile` (a `docker` CLI
+/// Keys of Docker's `HostConfig`, API 1.44–1.52, except `ContainerIDFile` (a `docker` CLI
 /// file, not a daemon setting).
 const HOST_CONFIG_KEYS: &[&str] = &[
     "CpuShares",

@@ -15,7 +15,8 @@ use crate::sim::docker::DockerSim;
 use crate::sources::docker::DockerHost;
 use crate::sources::http::Failure;
 
-const BASE: &str = "http://localhost";
+/// The base `docker_version::negotiate` gives for the fake (a Docker 29.0 daemon).
+const BASE: &str = "http://localhost/v1.52";
 
 fn writer(d: &DockerSim) -> Writer {
     let settings = HttpSettings {
@@ -108,7 +109,7 @@ fn create_start_and_remove_a_runner_container() {
     );
     assert!(d.containers().is_empty());
     let log = d.server().requests();
-    assert!(log.iter().all(|r| r.path.starts_with("/v1.41/")));
+    assert!(log.iter().all(|r| r.path.starts_with("/v1.52/")));
     let delete = log.iter().rfind(|r| r.method == "DELETE").expect("delete");
     assert_eq!(delete.query, format!("force=true&v=true"));
 }
@@ -132,7 +133,7 @@ fn removal_of_stopped_containers_and_no_retry_once_sent() {
     let id = d.add_container("x", "busybox", &[], "exited");
     d.server().clear_requests();
     d.server()
-        .inject("DELETE", "/v1.41/containers", Fault::status(500).times(1));
+        .inject("DELETE", "/v1.52/containers", Fault::status(500).times(1));
     assert_eq!(
         status(remove_container(&w, BASE, &id, true).expect_err("500")).0,
         500

@@ -1,5 +1,6 @@
 //! The runner-pool part of `apply`: builds the GitLab and Docker clients from the prepared
-//! settings and runs every kept start and removal in parallel under the launch cap.
+//! settings (negotiating the Docker API version first) and runs every kept start and removal
+//! in parallel under the launch cap.
 
 use std::sync::Mutex;
 
@@ -11,6 +12,7 @@ use crate::lock::SendLog;
 use crate::parallel::{Task, run_parallel};
 use crate::plan::Plan;
 use crate::sources::docker::DockerHost;
+use crate::sources::docker_version::negotiate;
 use crate::sources::http::Reader;
 
 /// Carries out the kept runner starts and removals of `kept`.
@@ -45,7 +47,11 @@ pub(super) fn carry_out_runner_pools(
         Writer::new(&desired.settings.http, redactor.clone()).recording_sends(sends.clone());
     let docker_writer =
         writer_for(&host, &desired.settings.http, redactor.clone()).recording_sends(sends);
-    let docker_base = host.base_url();
+    let docker_reader = host.reader(&desired.settings.http, redactor.clone());
+    let docker_base = match negotiate(&docker_reader, &host.base_url()) {
+        Ok(base) => base,
+        Err(e) => return refuse_every_action(kept, &e.to_string()),
+    };
     let executor = RunnerExecutor {
         desired,
         templates: &prepared.templates,
@@ -84,6 +90,42 @@ pub(super) fn carry_out_runner_pools(
             Some(e) => {
                 tracing::warn!(pool = %record.pool, action = %record.action, "{} failed: {e}", record.name)
             }
+        }
+    }
+    records
+}
+
+/// A failed record for every kept action, none of them tried: the daemon cannot be spoken to.
+fn refuse_every_action(kept: &Plan, error: &str) -> Vec<RunnerRecord> {
+    tracing::error!("Docker: {error}");
+    let record = |pool: &str, action: &str, name: &str, runner_id, container_id| RunnerRecord {
+        pool: pool.to_string(),
+        action: action.to_string(),
+        name: name.to_string(),
+        runner_id,
+        container_id,
+        done: false,
+        note: None,
+        error: Some(format!("not tried: {error}")),
+    };
+    let mut records = Vec::new();
+    for pool in &kept.runner_pools {
+        for removal in &pool.removals {
+            let action = match removal.runner_id {
+                Some(_) => "remove",
+                None => "remove-orphan",
+            };
+            let container = removal.container_id.clone();
+            records.push(record(
+                &pool.pool,
+                action,
+                &removal.detail,
+                removal.runner_id,
+                container,
+            ));
+        }
+        for start in &pool.starts {
+            records.push(record(&pool.pool, "start", &start.name, None, None));
         }
     }
     records

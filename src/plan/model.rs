@@ -1,11 +1,21 @@
 //! The plan as data: versioned, serialisable (`plan --out`), with every action and every
-//! decision not to act carrying its reason and the numbers behind it. No logic here.
+//! decision not to act carrying its reason and the numbers behind it. No logic here beyond
+//! naming a state in the plan's own words.
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+/// The word the plan file uses for a state or reason (`not_waiting`, `left_alone`, …), so
+/// that text output says what the JSON says.
+pub fn word_of<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
 
 /// Version of the plan file format; `apply --plan` refuses any other.
 pub const PLAN_FORMAT: u32 = 2;

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use super::model::{
     Bound, Deploy, DevicePoolPlan, DeviceState, Plan, PoolStatus, RackPlan, RunnerPoolPlan,
-    StartJob,
+    StartJob, word_of,
 };
 use super::recheck_runners::{removal_name, select_runner_pool};
 
@@ -250,7 +250,7 @@ fn select_rack(saved: &Plan, fresh: &RackPlan, drifted: &mut Vec<Drift>) -> Vec<
         not_planned: unplanned("rack", &fresh.status),
     };
     let why_not = |agent: &str| match fresh.machines.iter().find(|m| m.hostname == agent) {
-        Some(m) => format!("{:?} now ({})", m.state, m.detail).to_lowercase(),
+        Some(m) => format!("{} now ({})", word_of(&m.state), m.detail),
         None => "machine no longer in the rack".into(),
     };
     selection.select(why_not, drifted)

@@ -1,6 +1,7 @@
 //! A fake Docker Engine daemon on a unix socket in its own temp dir: containers (list with
 //! filters, create, start, remove) and the images it knows. Tests and the demo steer it
-//! through the methods here; it must not be kinder than dockerd (version checks, 409s, 404s).
+//! through the methods here; it must not be kinder than dockerd (version checks against a
+//! configurable range, 409s, 404s).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -9,6 +10,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde_json::Value;
 
 use super::server::SimServer;
+
+/// The API versions a Docker Engine 29.0 daemon accepts by default: 1.44 (its raised minimum)
+/// to 1.52 (its own).
+pub const DEFAULT_MIN_API_VERSION: &str = "1.44";
+pub const DEFAULT_API_VERSION: &str = "1.52";
 
 /// The fake daemon's clock start (unix seconds); each container is created one second later.
 const EPOCH: i64 = 1_788_264_000;
@@ -40,6 +46,9 @@ impl SimContainer {
 }
 
 pub(super) struct State {
+    /// The API versions the daemon accepts: its minimum and its newest (the default for
+    /// unversioned paths), `major.minor`.
+    pub(super) api_versions: (String, String),
     pub(super) containers: Vec<SimContainer>,
     /// Normalised references (`name:tag`) of pulled images.
     pub(super) images: BTreeSet<String>,
@@ -98,6 +107,10 @@ impl DockerSim {
             .tempdir()?;
         let socket = dir.path().join("docker.sock");
         let state = Arc::new(Mutex::new(State {
+            api_versions: (
+                DEFAULT_MIN_API_VERSION.to_string(),
+                DEFAULT_API_VERSION.to_string(),
+            ),
             containers: Vec::new(),
             images: BTreeSet::new(),
             serial: 0,
@@ -124,6 +137,12 @@ impl DockerSim {
     /// The underlying server (request log, fault injection).
     pub fn server(&self) -> &SimServer {
         &self.server
+    }
+
+    /// The daemon now accepts API versions `min` to `newest` (`major.minor`), as a daemon of
+    /// another release (or one started with `DOCKER_MIN_API_VERSION`) would.
+    pub fn set_api_versions(&self, min: &str, newest: &str) {
+        lock(&self.state).api_versions = (min.to_string(), newest.to_string());
     }
 
     /// Every container, in creation order.

@@ -1,7 +1,8 @@
-//! The HTTP side of the fake Docker daemon: `/v1.NN/` version prefixes (1.24..=1.56) or none,
-//! `/_ping`, `/version`, and containers (list, create, start, remove) with dockerd's status
-//! codes and JSON `{"message"}` errors.
+//! The HTTP side of the fake Docker daemon: `/v1.NN/` version prefixes checked against the
+//! daemon's configured range (or none: its newest), `/_ping`, `/version`, and containers
+//! (list, create, start, remove) with dockerd's status codes and JSON `{"message"}` errors.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -10,10 +11,6 @@ use serde_json::{Value, json};
 use super::docker::{SimContainer, State, lock, normalise_image};
 use super::docker_filters::Filters;
 use super::http::{Api, Request, Response};
-
-/// API versions the fake daemon accepts, as (major, minor).
-const MIN_VERSION: (u32, u32) = (1, 24);
-const MAX_VERSION: (u32, u32) = (1, 56);
 
 pub(super) struct Handler(pub(super) Arc<Mutex<State>>);
 
@@ -43,6 +40,31 @@ fn truthy(v: Option<String>) -> bool {
     })
 }
 
+/// The routes the fake serves, each with and without a `/v{version}` prefix.
+enum Route<'a> {
+    Ping,
+    Version,
+    List,
+    Create,
+    Start(&'a str),
+    Remove(&'a str),
+}
+
+impl<'a> Route<'a> {
+    fn of(method: &str, path: &'a str) -> Option<Route<'a>> {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        Some(match (method, segments.as_slice()) {
+            ("GET" | "HEAD", ["_ping"]) => Route::Ping,
+            ("GET", ["version"]) => Route::Version,
+            ("GET", ["containers", "json"]) => Route::List,
+            ("POST", ["containers", "create"]) => Route::Create,
+            ("POST", ["containers", id, "start"]) => Route::Start(id),
+            ("DELETE", ["containers", id]) => Route::Remove(id),
+            _ => return None,
+        })
+    }
+}
+
 impl Api for Handler {
     fn error(&self, status: u16, _req: &Request) -> Response {
         let text = match status {
@@ -55,88 +77,123 @@ impl Api for Handler {
     }
 
     fn handle(&self, req: &Request) -> Response {
-        let path = match strip_version(&req.path) {
-            Ok(path) => path,
-            Err(resp) => return resp,
-        };
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let mut state = lock(&self.0);
-        match (req.method.as_str(), segments.as_slice()) {
-            ("GET" | "HEAD", ["_ping"]) => Response::text(200, "OK")
-                .with_header("Api-Version", "1.56")
-                .with_header("OSType", "linux")
-                .with_header("Docker-Experimental", "false")
-                .with_header("Builder-Version", "2")
-                .with_header("Cache-Control", "no-cache, no-store, must-revalidate"),
-            ("GET", ["version"]) => Response::json(
-                200,
-                &json!({"Version": "29.0.0-sim", "ApiVersion": "1.56", "MinAPIVersion": "1.24",
-                    "Os": "linux", "Arch": "amd64", "KernelVersion": "6.8.0"}),
-            ),
-            ("GET", ["containers", "json"]) => list(&state, req),
-            ("POST", ["containers", "create"]) => create(&mut state, req),
-            ("POST", ["containers", id, "start"]) => match find(&state, id) {
-                Err(resp) => resp,
-                Ok(i) if state.containers[i].is_running() => empty(304),
-                Ok(i) => {
-                    state.containers[i].state = "running".into();
-                    empty(204)
-                }
-            },
-            ("DELETE", ["containers", id]) => match find(&state, id) {
-                Err(resp) => resp,
-                Ok(i) if state.containers[i].is_running() && !truthy(req.query_param("force")) => {
-                    let c = &state.containers[i];
-                    message(
-                        409,
-                        &format!(
-                            "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
-                            c.name
-                        ),
-                    )
-                }
-                Ok(i) => {
-                    state.containers.remove(i);
-                    empty(204)
-                }
-            },
-            _ => message(404, "page not found"),
-        }
+        let (min, newest) = state.api_versions.clone();
+        let (version, path) = split_version(&req.path);
+        // Unknown routes are answered by the router's not-found handler, before (and
+        // without) the version middleware.
+        let Some(route) = Route::of(&req.method, path) else {
+            return message(404, "page not found");
+        };
+        // daemon/server/middleware/version.go: an unversioned path means the daemon's own
+        // (newest) version; outside [min, newest] is a 400 naming the bound.
+        let requested = version.unwrap_or(&newest);
+        let refusal = if compare(requested, &min) == Ordering::Less {
+            Some(format!(
+                "client version {requested} is too old. Minimum supported API version is {min}, please upgrade your client to a newer version"
+            ))
+        } else if compare(requested, &newest) == Ordering::Greater {
+            Some(format!(
+                "client version {requested} is too new. Maximum supported API version is {newest}"
+            ))
+        } else {
+            None
+        };
+        let response = match refusal {
+            // daemon/server/server.go: below 1.24 the error is plain text, not JSON.
+            Some(text) if compare(requested, "1.24") == Ordering::Less => {
+                Response::text(400, &format!("{text}\n"))
+                    .with_header("X-Content-Type-Options", "nosniff")
+            }
+            Some(text) => message(400, &text),
+            None => serve(&mut state, req, route, &newest, &min),
+        };
+        response
+            .with_header("Server", &format!("Docker/{ENGINE_VERSION} (linux)"))
+            .with_header("Api-Version", &newest)
+            .with_header("Ostype", "linux")
     }
 }
 
-/// `/v1.45/x` → `/x` when 1.45 is supported; unversioned paths pass as they are.
-fn strip_version(path: &str) -> Result<&str, Response> {
-    let Some(rest) = path
-        .strip_prefix("/v")
-        .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
-    else {
-        return Ok(path); // unversioned (`/version` included)
-    };
-    let (version, tail) = rest.split_once('/').map_or((rest, ""), |(v, t)| (v, t));
-    let parsed = version
-        .split_once('.')
-        .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)));
-    let Some(v) = parsed else {
-        // Not a version segment: no such route.
-        return Err(message(404, "page not found"));
-    };
-    if v > MAX_VERSION {
-        let text =
-            format!("client version {version} is too new. Maximum supported API version is 1.56");
-        return Err(message(400, &text));
+/// The Docker Engine release the fake claims to be.
+const ENGINE_VERSION: &str = "29.0.0-sim";
+
+fn serve(state: &mut State, req: &Request, route: Route<'_>, newest: &str, min: &str) -> Response {
+    match route {
+        Route::Ping => Response::text(200, "OK")
+            .with_header("Builder-Version", "2")
+            .with_header("Docker-Experimental", "false")
+            .with_header("Swarm", "inactive")
+            .with_header("Cache-Control", "no-cache, no-store, must-revalidate")
+            .with_header("Pragma", "no-cache"),
+        Route::Version => Response::json(
+            200,
+            &json!({
+                "Platform": {"Name": "Docker Engine - Community"},
+                "Components": [{"Name": "Engine", "Version": ENGINE_VERSION,
+                    "Details": {"ApiVersion": newest, "MinAPIVersion": min, "Os": "linux", "Arch": "amd64"}}],
+                "Version": ENGINE_VERSION, "ApiVersion": newest, "MinAPIVersion": min,
+                "GitCommit": "0000000", "GoVersion": "go1.24.9", "Os": "linux", "Arch": "amd64",
+                "KernelVersion": "6.8.0", "BuildTime": "2025-11-01T00:00:00.000000000+00:00",
+            }),
+        ),
+        Route::List => list(state, req),
+        Route::Create => create(state, req),
+        Route::Start(id) => match find(state, id) {
+            Err(resp) => resp,
+            Ok(i) if state.containers[i].is_running() => empty(304),
+            Ok(i) => {
+                state.containers[i].state = "running".into();
+                empty(204)
+            }
+        },
+        Route::Remove(id) => match find(state, id) {
+            Err(resp) => resp,
+            Ok(i) if state.containers[i].is_running() && !truthy(req.query_param("force")) => {
+                let c = &state.containers[i];
+                message(
+                    409,
+                    &format!(
+                        "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
+                        c.name
+                    ),
+                )
+            }
+            Ok(i) => {
+                state.containers.remove(i);
+                empty(204)
+            }
+        },
     }
-    if v < MIN_VERSION {
-        let text = format!(
-            "client version {version} is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version"
+}
+
+/// `/v1.45/x` → (`Some("1.45")`, `/x`); paths without a `/v[0-9.]+/` prefix pass whole.
+fn split_version(path: &str) -> (Option<&str>, &str) {
+    let Some(rest) = path.strip_prefix("/v") else {
+        return (None, path);
+    };
+    match rest.split_once('/') {
+        Some((v, _)) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b == b'.') => {
+            (Some(v), &rest[v.len()..])
+        }
+        _ => (None, path),
+    }
+}
+
+/// moby's `versions.compare`: dot-separated numbers, a missing or unparsable part is 0.
+fn compare(a: &str, b: &str) -> Ordering {
+    let parts = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    let (a, b) = (parts(a), parts(b));
+    for i in 0..a.len().max(b.len()) {
+        let (x, y) = (
+            a.get(i).copied().unwrap_or(0),
+            b.get(i).copied().unwrap_or(0),
         );
-        return Err(message(400, &text));
+        if x != y {
+            return x.cmp(&y);
+        }
     }
-    Ok(if tail.is_empty() {
-        "/"
-    } else {
-        &path[path.len() - tail.len() - 1..]
-    })
+    Ordering::Equal
 }
 
 /// Finds a container by full id, exact name (with or without `/`) or unique id prefix.

@@ -99,7 +99,10 @@ impl Api for Handler {
                     return message(403, "403 Forbidden - No access granted");
                 }
                 match (method, rest) {
-                    ("GET", []) => Response::json(200, &runner_details(runner, state.now)),
+                    ("GET", []) => {
+                        let busy = runner_busy(&state, runner.id);
+                        Response::json(200, &runner_details(runner, state.now, busy))
+                    }
                     ("GET", ["jobs"]) => runner_jobs(&state, req, &params, runner.id),
                     ("PUT", []) => update_runner(&mut state, index, &params),
                     ("DELETE", []) => {
@@ -142,21 +145,30 @@ pub(super) fn runner_json(r: &SimRunner, now: Timestamp, busy: bool) -> Value {
     })
 }
 
-fn runner_details(r: &SimRunner, now: Timestamp) -> Value {
-    let mut v = runner_json(r, now, false);
+/// `Entities::Ci::RunnerDetails`: the list entity plus details. `projects` is left out, as
+/// `GET /runners/:id` does not ask for it (`include_projects`).
+fn runner_details(r: &SimRunner, now: Timestamp, busy: bool) -> Value {
+    let mut v = runner_json(r, now, busy);
     let extra = json!({
         "tag_list": r.tags, "run_untagged": r.run_untagged, "locked": r.locked,
         "maximum_timeout": null, "access_level": "not_protected",
         "version": r.contacted_at.map(|_| "17.6.0"), "revision": r.contacted_at.map(|_| "d1f2c3a4"),
         "platform": r.contacted_at.map(|_| "linux"), "architecture": r.contacted_at.map(|_| "amd64"),
         "contacted_at": opt_time(r.contacted_at), "maintenance_note": r.maintenance_note,
-        "projects": [], "groups": [],
+        "groups": [],
     });
     if let (Value::Object(v), Value::Object(extra)) = (&mut v, extra) {
-        v.remove("job_execution_status");
         v.extend(extra);
     }
     v
+}
+
+/// `job_execution_status` is `active` while the runner runs a job.
+fn runner_busy(state: &State, id: u64) -> bool {
+    state
+        .jobs
+        .iter()
+        .any(|j| j.runner_id == Some(id) && j.status == "running")
 }
 
 fn list_runners(state: &State, req: &Request, params: &Params, owner: Option<User>) -> Response {
@@ -198,13 +210,7 @@ fn list_runners(state: &State, req: &Request, params: &Params, owner: Option<Use
             Some(s) => runner_status(r, state.now) == s,
         })
         .filter(|r| tags.iter().all(|t| r.tags.contains(t)))
-        .map(|r| {
-            let busy = state
-                .jobs
-                .iter()
-                .any(|j| j.runner_id == Some(r.id) && j.status == "running");
-            runner_json(r, state.now, busy)
-        })
+        .map(|r| runner_json(r, state.now, runner_busy(state, r.id)))
         .collect();
     paginate(req, params, listed, true)
 }
@@ -234,7 +240,8 @@ fn update_runner(state: &mut State, index: usize, params: &Params) -> Response {
     if params.has("tag_list") {
         runner.tags = params.list("tag_list");
     }
-    Response::json(200, &runner_details(runner, state.now))
+    let busy = runner_busy(state, state.runners[index].id);
+    Response::json(200, &runner_details(&state.runners[index], state.now, busy))
 }
 
 fn create_runner(state: &mut State, params: &Params, user: User) -> Response {

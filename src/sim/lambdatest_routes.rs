@@ -30,7 +30,7 @@ fn job_json(j: &SimJob) -> Value {
     let secs = j
         .end_time
         .map_or(0, |e| e.as_second() - j.created_at.as_second());
-    json!({
+    let mut v = json!({
         "id": j.id,
         "job_number": j.job_number,
         "status": j.status,
@@ -45,12 +45,16 @@ fn job_json(j: &SimJob) -> Value {
         "user": SIM_USERNAME,
         "is_archived": 0,
         "archived_at": null,
-        "archived_by": null,
-        "remark": "",
+        "archived_by": "",
         "Frameworks": ["raw"],
-        "workflow_details": {"workflow_id": ""},
+        "workflow_details": {"workflow_id": null},
         "job_summary": null,
-    })
+    });
+    // As recorded: `remark` is there only when someone aborted the job.
+    if j.status == "aborted" {
+        v["remark"] = json!(format!("job has been aborted by {SIM_USERNAME}"));
+    }
+    v
 }
 
 pub(super) struct Handler(pub(super) Arc<Mutex<State>>);

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 
 use super::http::{Api, Request, Response, percent_decode};
 use super::maas::{SIM_MAAS_API_KEY, STATUSES, SimMachine, State, lock};
-use crate::sources::http::encode_component;
 
 const API: &str = "/MAAS/api/2.0/";
 /// The parameters MAAS requires in every OAuth header.
@@ -118,9 +117,10 @@ fn authenticate(req: &Request, state: &mut State) -> Result<(), Response> {
             "Authorization Error: 'Expired timestamp: given {timestamp} and now {now} has a greater difference than threshold {TIMESTAMP_THRESHOLD}'"
         )));
     }
-    // PLAINTEXT: `encode(consumer_secret) & encode(token_secret)`, the consumer secret empty.
-    let expected = format!("&{}", encode_component(secret.unwrap_or_default()));
-    if get("oauth_signature") != Some(expected.as_str()) {
+    // PLAINTEXT: `encode(consumer_secret) & encode(token_secret)`, the consumer secret empty;
+    // compared decoded (MAAS token secrets are alphanumeric, so encoding changes nothing).
+    let expected = format!("&{}", secret.unwrap_or_default());
+    if get("oauth_signature").map(percent_decode).as_deref() != Some(expected.as_str()) {
         return Err(unauthorized("Authorization Error: 'Invalid signature.'"));
     }
     let nonce = get("oauth_nonce").unwrap_or_default().to_string();

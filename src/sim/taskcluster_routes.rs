@@ -53,7 +53,7 @@ impl Route {
         match self {
             Route::Counts(_) => "taskQueueCounts",
             Route::Pending(_) => "pendingTasks",
-            Route::Workers(..) => "listWorkersForWorkerPool",
+            Route::Workers(..) => "listWorkers",
         }
     }
 
@@ -252,10 +252,7 @@ fn worker_json(w: &Worker) -> Value {
         "providerId": "none",
         "state": "standalone",
         "capacity": 1,
-        "created": "2026-01-01T00:00:00.000Z",
-        "expires": "3000-01-01T00:00:00.000Z",
-        "lastModified": "2026-01-01T00:00:00.000Z",
-        "lastChecked": "2026-01-01T00:00:00.000Z",
+        "firstClaim": "2026-01-01T00:00:00.000Z",
     });
     if let Some(t) = w.quarantine_until {
         v["quarantineUntil"] = json!(format!("{t:.3}"));

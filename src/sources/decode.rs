@@ -86,7 +86,7 @@ pub fn gitlab_last_finished_job(body: &str) -> Result<Option<GitlabJob>, String>
     gitlab::decode_last_finished_job(body)
 }
 
-/// Docker `GET /v1.41/containers/json` → containers.
+/// Docker `GET /v1.NN/containers/json` → containers.
 pub fn docker_containers(body: &str) -> Result<Vec<DockerContainer>, String> {
     docker::decode_containers(body)
 }
@@ -163,11 +163,11 @@ mod tests {
         assert!(!runner.online && runner.contacted_at.is_none());
         assert_eq!(runner.tag_list, ["a55"]);
         let jobs = gitlab_jobs_page(
-            r#"[{"id":9,"status":"pending","tag_list":["a55"],"runner":null,"project":{"id":3}},{"id":8,"status":"running","runner":{"id":6}}]"#,
+            r#"[{"id":9,"status":"pending","tag_list":["a55"],"runner":null,"project":{"ci_job_token_scope_enabled":false}},{"id":8,"status":"running","runner":{"id":6}}]"#,
         )
         .expect("jobs");
-        assert_eq!((jobs[0].project_id, jobs[0].runner_id), (Some(3), None));
-        assert_eq!((jobs[1].project_id, jobs[1].runner_id), (None, Some(6)));
+        assert_eq!((jobs[0].id, jobs[1].id), (9, 8));
+        assert_eq!(jobs[0].tag_list, ["a55"]);
         assert!(gitlab_jobs_page(r#"[{"status":"running"}]"#).is_err());
         let last = gitlab_last_finished_job(
             r#"[{"id":9,"status":"running"},{"id":8,"status":"success","finished_at":"2026-11-25T09:00:00.000Z"},{"id":7,"status":"failed","finished_at":"2026-11-25T10:00:00.000Z"}]"#,

@@ -1,6 +1,7 @@
 //! Docker Engine reads: where the daemon is (`DOCKER_HOST` as `unix:///path` or
 //! `tcp://host:port`), a `Reader` that reaches it, and our containers by label
-//! (`GET /v1.41/containers/json?all=true&filters=...`). Read-only: nothing here mutates.
+//! (`GET /v1.NN/containers/json?all=true&filters=...`, the version negotiated by
+//! `docker_version`). Read-only: nothing here mutates.
 //! The body decoder (`decode_containers`) is the very mapping the fetch uses, so
 //! `sources::decode` can fuzz it without a server.
 
@@ -15,9 +16,6 @@ use crate::secret::Redactor;
 use crate::snapshot::DockerContainer;
 
 const API: &str = "docker";
-/// The API version every request names: Docker 20.10 and later speak it, and daemons that
-/// raised their minimum (1.40 by default now) still accept it.
-pub const API_VERSION: &str = "v1.41";
 
 /// Where the Docker daemon listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,9 +72,9 @@ impl DockerHost {
     }
 }
 
-/// `base` + `/v1.41` + `path`.
-pub fn api_url(base: &str, path: &str) -> String {
-    format!("{}/{API_VERSION}{path}", base.trim_end_matches('/'))
+/// `versioned_base` (`http://localhost/v1.52`, from `docker_version::negotiate`) + `path`.
+pub fn api_url(versioned_base: &str, path: &str) -> String {
+    format!("{}{path}", versioned_base.trim_end_matches('/'))
 }
 
 #[derive(Deserialize)]
@@ -100,7 +98,7 @@ struct WireContainer {
 /// Every container (running or not) carrying ALL `labels` (`key=value` pairs).
 pub fn fetch_containers(
     reader: &Reader,
-    base: &str,
+    versioned_base: &str,
     labels: &[(&str, &str)],
 ) -> Result<Vec<DockerContainer>, ApiError> {
     let wanted: serde_json::Map<String, serde_json::Value> = labels
@@ -116,7 +114,7 @@ pub fn fetch_containers(
     }
     let wire: Vec<WireContainer> = reader.get_json(&Get {
         api: API,
-        url: api_url(base, "/containers/json"),
+        url: api_url(versioned_base, "/containers/json"),
         query,
         authorization: None,
     })?;

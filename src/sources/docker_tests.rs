@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::docker::*;
+use super::docker_version::negotiate;
 use super::http::{Failure, Reader};
 use crate::load::HttpSettings;
 use crate::secret::Redactor;
@@ -67,7 +68,12 @@ fn fleet() -> DockerSim {
 #[test]
 fn label_filters_are_anded_and_all_includes_stopped() {
     let d = fleet();
-    let base = DockerHost::parse(&d.host()).expect("host").base_url();
+    let host = DockerHost::parse(&d.host()).expect("host").base_url();
+    let base = negotiate(&reader(&d), &host).expect("negotiated");
+    assert_eq!(
+        base, "http://localhost/v1.52",
+        "the fake is a Docker 29.0 daemon"
+    );
     let got = fetch_containers(
         &reader(&d),
         &base,
@@ -90,7 +96,8 @@ fn label_filters_are_anded_and_all_includes_stopped() {
         fetch_containers(&reader(&d), &base, &[("devicepool.managed", "true")]).expect("list");
     assert_eq!(managed.len(), 2, "all=true lists the exited one too");
     let req = d.server().requests().pop().expect("logged");
-    assert_eq!(req.path, "/v1.41/containers/json");
+    assert_eq!(req.path, "/v1.52/containers/json");
+    assert_eq!(d.server().requests()[0].path, "/_ping", "negotiated first");
     assert_eq!(req.query_param("all").as_deref(), Some("true"));
     assert_eq!(
         req.query_param("filters").as_deref(),
@@ -114,31 +121,31 @@ fn the_fake_speaks_dockers_list_contract() {
         assert!(!row[key].is_null(), "{key} in {row}");
     }
     assert!(row["Names"][0].as_str().expect("name").starts_with('/'));
-    let legacy = get(&d, "/v1.24/containers/json?all=1&filters=%7B%22label%22%3A%5B%22devicepool.pool%3Dautogit%22%5D%7D").expect("legacy list form");
+    let legacy = get(&d, "/v1.44/containers/json?all=1&filters=%7B%22label%22%3A%5B%22devicepool.pool%3Dautogit%22%5D%7D").expect("legacy list form");
     assert_eq!(legacy.as_array().expect("array").len(), 2);
     let by_name = get(
         &d,
-        "/v1.56/containers/json?all=1&filters=%7B%22name%22%3A%7B%22%5E%2Frunner-%22%3Atrue%7D%7D",
+        "/v1.52/containers/json?all=1&filters=%7B%22name%22%3A%7B%22%5E%2Frunner-%22%3Atrue%7D%7D",
     )
     .expect("name regexp");
     assert_eq!(by_name.as_array().expect("array").len(), 2);
     let exited = get(
         &d,
-        "/v1.41/containers/json?filters=%7B%22status%22%3A%5B%22exited%22%5D%7D",
+        "/v1.47/containers/json?filters=%7B%22status%22%3A%5B%22exited%22%5D%7D",
     )
     .expect("status");
     assert_eq!(exited[0]["Names"][0], "/runner-b");
     assert_eq!(
         get(
             &d,
-            "/v1.41/containers/json?filters=%7B%22bogus%22%3A%5B%5D%7D"
+            "/v1.47/containers/json?filters=%7B%22bogus%22%3A%5B%5D%7D"
         )
         .expect_err("400")
         .0,
         400
     );
     assert_eq!(
-        get(&d, "/v1.41/containers/json?filters=nope")
+        get(&d, "/v1.47/containers/json?filters=nope")
             .expect_err("400")
             .0,
         400
@@ -146,14 +153,44 @@ fn the_fake_speaks_dockers_list_contract() {
 }
 
 #[test]
-fn version_prefixes_and_ping() {
+fn version_prefixes_are_checked_as_dockerd_checks_them_and_ping() {
     let d = fleet();
+    assert!(get(&d, "/v1.44/containers/json").is_ok());
+    assert!(get(&d, "/v1.52/containers/json").is_ok());
+    assert!(get(&d, "/containers/json").is_ok(), "unversioned = newest");
+    assert_eq!(
+        get(&d, "/v1.53/containers/json").expect_err("new"),
+        (400, r#"{"message":"client version 1.53 is too new. Maximum supported API version is 1.52"}"#.into())
+    );
+    assert_eq!(
+        get(&d, "/v1.41/containers/json").expect_err("old"),
+        (400, r#"{"message":"client version 1.41 is too old. Minimum supported API version is 1.44, please upgrade your client to a newer version"}"#.into())
+    );
+    let (status, text) = get(&d, "/v1.12/containers/json").expect_err("ancient");
+    assert_eq!(status, 400);
+    assert!(
+        text.starts_with("client version 1.12 is too old"),
+        "plain text: {text}"
+    );
+    assert_eq!(get(&d, "/version").expect("version")["ApiVersion"], "1.52");
+    d.set_api_versions("1.24", "1.56");
     assert!(get(&d, "/v1.24/containers/json").is_ok());
-    assert!(get(&d, "/v1.56/containers/json").is_ok());
-    assert_eq!(get(&d, "/v1.57/containers/json").expect_err("new"), (400, r#"{"message":"client version 1.57 is too new. Maximum supported API version is 1.56"}"#.into()));
-    let (status, text) = get(&d, "/v1.12/containers/json").expect_err("old");
-    assert!(status == 400 && text.contains("too old"), "{text}");
-    assert_eq!(get(&d, "/version").expect("version")["ApiVersion"], "1.56");
+    let version = get(&d, "/v1.56/version").expect("version");
+    assert_eq!(
+        (&version["ApiVersion"], &version["MinAPIVersion"]),
+        (&"1.56".into(), &"1.24".into())
+    );
+    assert_eq!(
+        negotiate(&reader(&d), "http://localhost").expect("negotiated"),
+        "http://localhost/v1.52",
+        "never newer than devicepool's own"
+    );
+    d.set_api_versions("1.24", "1.43");
+    let e = negotiate(&reader(&d), "http://localhost").expect_err("too old a daemon");
+    assert!(
+        e.to_string().contains("1.43") && e.to_string().contains("1.44"),
+        "{e}"
+    );
     let ping = d.server().requests().len();
     let text = reader(&d).get_json::<serde_json::Value>(&super::http::Get {
         api: "docker",
@@ -181,8 +218,8 @@ fn version_prefixes_and_ping() {
 fn server_errors_are_retried_and_a_missing_socket_is_a_transport_failure() {
     let d = fleet();
     d.server()
-        .inject("GET", "/v1.41/containers/json", Fault::status(503).times(1));
-    let base = "http://localhost";
+        .inject("GET", "/v1.52/containers/json", Fault::status(503).times(1));
+    let base = "http://localhost/v1.52";
     assert_eq!(
         fetch_containers(&reader(&d), base, &[])
             .expect("after retry")
@@ -190,7 +227,7 @@ fn server_errors_are_retried_and_a_missing_socket_is_a_transport_failure() {
         3
     );
     d.server()
-        .inject("GET", "/v1.41/containers/json", Fault::status(500).times(1));
+        .inject("GET", "/v1.52/containers/json", Fault::status(500).times(1));
     let e = fetch_containers(&reader(&d), base, &[]).expect_err("500 is not retried");
     assert!(
         matches!(e.failure, Failure::Status { status: 500, .. }),

@@ -67,30 +67,16 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
-#[derive(Deserialize)]
-struct WireProject {
-    id: u64,
-}
-
-#[derive(Deserialize)]
-struct WireJobRunner {
-    id: u64,
-}
-
+/// The job fields devicepool uses, no more: GitLab's job entities differ between listings
+/// (`project` is `{"ci_job_token_scope_enabled": …}` in a project's jobs, a project identity
+/// in a runner's), and a field nobody reads must not fail the read.
 #[derive(Deserialize)]
 struct WireJob {
     id: u64,
     status: String,
-    #[serde(default)]
-    project: Option<WireProject>,
+    /// Only the project jobs listing sends it.
     #[serde(default)]
     tag_list: Vec<String>,
-    #[serde(default)]
-    runner: Option<WireJobRunner>,
-    #[serde(default)]
-    created_at: Option<String>,
-    #[serde(default)]
-    started_at: Option<String>,
     #[serde(default)]
     finished_at: Option<String>,
 }
@@ -142,11 +128,7 @@ fn job_from_wire(j: WireJob) -> GitlabJob {
     GitlabJob {
         id: j.id,
         status: j.status,
-        project_id: j.project.map(|p| p.id),
         tag_list: j.tag_list,
-        runner_id: j.runner.map(|r| r.id),
-        created_at: time(j.created_at.as_deref()),
-        started_at: time(j.started_at.as_deref()),
         finished_at: time(j.finished_at.as_deref()),
     }
 }

@@ -169,6 +169,13 @@ impl Reader {
         })
     }
 
+    /// GETs, retrying what is worth retrying, and returns only the headers of the 2xx answer
+    /// (Docker's `/_ping` says its API version in a header; the body is `OK`).
+    pub fn get_headers(&self, get: &Get<'_>) -> Result<Vec<(String, String)>, ApiError> {
+        let (_, headers, _) = self.get_text(get)?;
+        Ok(headers)
+    }
+
     /// Like `get_json`, but `204 No Content` is an answer: `Ok(None)` (APIs such as
     /// Testflinger say "no such result yet" that way instead of 404).
     pub fn get_json_or_no_content<T: DeserializeOwned>(

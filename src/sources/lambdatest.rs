@@ -1,7 +1,7 @@
 //! LambdaTest reads: private-cloud devices and HyperExecute jobs (cursor pagination, newest
-//! first, read back to a cutoff). Read-only; wire types stay private to this file. The body
-//! decoders (`decode_devices`, `decode_jobs_page`) are the very mapping the fetches use, so
-//! `sources::decode` can fuzz them without a server.
+//! first, read until a whole page is past the cutoff). Read-only; wire types stay private to
+//! this file. The body decoders (`decode_devices`, `decode_jobs_page`) are the very mapping
+//! the fetches use, so `sources::decode` can fuzz them without a server.
 
 use std::collections::BTreeMap;
 
@@ -106,7 +106,7 @@ fn devices_from_wire(reply: DevicesReply) -> Result<BTreeMap<String, Device>, St
         .collect())
 }
 
-/// `GET /v1.0/jobs`, newest first, page after page until a job older than `since` shows up
+/// `GET /v1.0/jobs`, newest first, page after page until a whole page is older than `since`
 /// or the list ends. A cursor that does not move down is an error, never a loop.
 pub fn fetch_jobs(
     reader: &Reader,
@@ -149,16 +149,19 @@ pub fn fetch_jobs(
                 page[0].job_number
             )));
         }
-        let mut reached_cutoff = false;
+        // Job numbers and creation times need not agree (a job numbered late may have been
+        // created early), so one old job on a page says nothing about the next page: only a
+        // page wholly past the window ends the read. Old jobs are dropped either way.
+        let mut whole_page_past = true;
         for job in page {
             if job.created_at.is_some_and(|at| at < since) {
-                reached_cutoff = true;
                 continue;
             }
+            whole_page_past = false;
             jobs.push(job);
         }
         // A short page is not taken as the end: the server may cap `limit` below ours.
-        if reached_cutoff {
+        if whole_page_past {
             return Ok(jobs);
         }
         cursor = Some(last);

@@ -5,6 +5,7 @@ pub mod decode;
 pub mod docker;
 #[cfg(test)]
 mod docker_tests;
+pub mod docker_version;
 pub mod gitlab;
 #[cfg(test)]
 mod gitlab_tests;

@@ -1,12 +1,14 @@
 //! Reading what runner pools need: our runners (one paged list per pool, filtered by tags,
 //! then details, running jobs and the last finished job per runner of ours; a runner GitLab no
 //! longer knows by then is skipped as gone), the pending jobs of the pool's projects (paged),
-//! and the containers carrying our labels. Read-only.
+//! and the containers carrying our labels (in the Docker API version negotiated once per
+//! run). Read-only.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::docker::{self, DockerHost};
+use super::docker_version;
 use super::gitlab::{self, RunnerFilter};
 use super::http::{ApiError, Reader};
 use crate::load::{Desired, RunnerPool};
@@ -65,12 +67,19 @@ pub fn snapshot_runner_pools(
     let (Some(gl), false) = (&desired.sources.gitlab, pools.is_empty()) else {
         return BTreeMap::new();
     };
-    let docker = DockerHost::parse(docker_host).map(|host| {
-        (
-            host.reader(&desired.settings.http, redactor.clone()),
-            host.base_url(),
-        )
-    });
+    // One negotiation serves every pool: the daemon's API version, as the Docker CLI asks.
+    let docker = match DockerHost::parse(docker_host) {
+        Ok(host) => {
+            let reader = host.reader(&desired.settings.http, redactor.clone());
+            docker_version::negotiate(&reader, &host.base_url()).map(|base| (reader, base))
+        }
+        Err(e) => Err(ApiError {
+            api: "docker",
+            method: "GET",
+            url: docker_host.to_string(),
+            failure: super::http::Failure::Protocol(format!("bad Docker host: {e}")),
+        }),
+    };
     // Every runner, not only those with a pool's current tags: a runner started before a tag
     // edit is still ours, and a container is an orphan only if no runner has its id. One
     // listing serves every pool.
@@ -101,12 +110,7 @@ pub fn snapshot_runner_pools(
                         name,
                         pool,
                     ),
-                    (Err(e), _) => Err(ApiError {
-                        api: "docker",
-                        method: "GET",
-                        url: docker_host.to_string(),
-                        failure: super::http::Failure::Protocol(format!("bad Docker host: {e}")),
-                    }),
+                    (Err(e), _) => Err(e.clone()),
                 };
                 results.lock().unwrap().insert((*name).clone(), state);
             }) as Task<'_>

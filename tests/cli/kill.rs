@@ -90,8 +90,8 @@ fn runner_pools_killed_at_any_point_of_starting_converge_without_extra_runners()
     // While registering, between registering and creating containers, and while starting them.
     for (method, path, kill_at) in [
         ("POST", "/api/v4/user/runners", 2),
-        ("POST", "/v1.41/containers/create", 3),
-        ("POST", "/v1.41/containers/", 5),
+        ("POST", "/v1.52/containers/create", 3),
+        ("POST", "/v1.52/containers/", 5),
     ] {
         let lab = RunnerLab::new("");
         // A short timeout keeps the wait after the kill short.
@@ -106,7 +106,7 @@ fn runner_pools_killed_at_any_point_of_starting_converge_without_extra_runners()
         lab.fleet
             .docker
             .server()
-            .inject("POST", "/v1.41/containers/", Fault::delay(300));
+            .inject("POST", "/v1.52/containers/", Fault::delay(300));
         let server = if path.starts_with("/api") {
             gl.server()
         } else {

@@ -4,6 +4,7 @@
 mod apply;
 mod fault_matrix;
 mod faults;
+mod fidelity;
 mod hostile_files;
 mod inputs;
 mod kill;
@@ -15,6 +16,8 @@ mod runners;
 mod saved_plans;
 mod secrets;
 mod support;
+mod upstream;
+mod wording;
 
 #[test]
 fn help_lists_every_verb_and_the_exit_codes() {

@@ -140,8 +140,9 @@ fn every_page_is_read_once_and_the_history_stops_at_the_window() {
         .filter(|r| r.path == "/v1.0/jobs")
         .map(|r| r.query.clone())
         .collect();
-    // 12 jobs inside the window at 5 per page: pages 1-3; page 3 also reaches older jobs.
-    assert_eq!(job_pages.len(), 3, "{job_pages:#?}");
+    // 12 jobs inside the window at 5 per page: pages 1-3; page 3 also reaches older jobs,
+    // and page 4 is the first wholly past the window, which ends the read.
+    assert_eq!(job_pages.len(), 4, "{job_pages:#?}");
     let mut unique = job_pages.clone();
     unique.sort();
     unique.dedup();

@@ -392,14 +392,14 @@ fn a_container_that_cannot_start_is_removed_with_its_runner() {
     // The create is slow; meanwhile every later container POST (the start) is made to fail.
     docker.inject(
         "POST",
-        "/v1.41/containers/create",
+        "/v1.52/containers/create",
         Fault::delay(1200).times(1),
     );
     let child = lab.command(&["apply"]).spawn();
-    wait_for_request(docker, "POST", "/v1.41/containers/create");
+    wait_for_request(docker, "POST", "/v1.52/containers/create");
     docker.inject(
         "POST",
-        "/v1.41/containers/",
+        "/v1.52/containers/",
         Fault::status(500).with_body(r#"{"message":"start boom"}"#),
     );
     assert_eq!(child.wait().code, 3);
