@@ -17,6 +17,7 @@ use crate::cli::{ApplyArgs, Format};
 use crate::exit::Exit;
 use crate::lock::{RunLock, SendLog};
 use crate::plan::{PLAN_FORMAT, Plan, Verdict, recheck};
+use crate::render::Exposure;
 use crate::report;
 use crate::sources::http::Reader;
 use crate::sources::testflinger_bearer;
@@ -146,17 +147,25 @@ fn submit_rack_deploys(
     let Some(tf) = &desired.sources.testflinger else {
         return Vec::new();
     };
-    let mut rendered = kept.clone();
-    prepared.templates.render_racks(desired, &mut rendered);
+    // The plan shows redacted files; what is submitted is rendered again with real values.
+    let mut shown = kept.clone();
+    prepared
+        .templates
+        .render_racks(desired, &mut shown, Exposure::Shown);
+    let mut real = kept.clone();
+    prepared
+        .templates
+        .render_racks(desired, &mut real, Exposure::Real);
     let mut jobs = Vec::new();
-    for (planned, now) in kept.racks.iter().zip(&rendered.racks) {
+    for ((planned, shown), real) in kept.racks.iter().zip(&shown.racks).zip(&real.racks) {
         for deploy in &planned.deploys {
-            let same = now
+            let now = shown
                 .deploys
                 .iter()
-                .any(|d| d.agent == deploy.agent && d.job_file == deploy.job_file);
-            if same {
-                jobs.push((planned.rack.clone(), deploy.clone()));
+                .zip(&real.deploys)
+                .find(|(d, _)| d.agent == deploy.agent && d.job_file == deploy.job_file);
+            if let Some((_, real_deploy)) = now {
+                jobs.push((planned.rack.clone(), real_deploy.clone()));
             } else {
                 skipped.push(Skipped {
                     pool: planned.rack.clone(),
