@@ -16,7 +16,7 @@ use crate::secret::{REDACTED, Redactor, Secret};
 
 mod engine;
 
-pub use engine::{FUEL, MAX_OUTPUT_BYTES};
+pub use engine::{FUEL, MAX_OUTPUT_BYTES, render_untrusted};
 
 /// Loaded templates, ready to render.
 pub struct Templates {

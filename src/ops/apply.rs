@@ -325,18 +325,23 @@ pub(super) fn apply_exit(report: &ApplyReport) -> Exit {
     exit
 }
 
-fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading saved plan {}", path.display()))?;
-    let plan: Plan = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a devicepool plan", path.display()))?;
+/// A saved plan's text → the plan, if it is one in the format this devicepool reads. Pure:
+/// the fuzz target `saved_plan` feeds it directly.
+pub fn parse_saved_plan(text: &str) -> anyhow::Result<Plan> {
+    let plan: Plan = serde_json::from_str(text).context("not a devicepool plan")?;
     if plan.format != PLAN_FORMAT {
         bail!(
-            "{}: plan format {} is not supported (this devicepool reads format {PLAN_FORMAT})",
-            path.display(),
+            "plan format {} is not supported (this devicepool reads format {PLAN_FORMAT})",
             plan.format
         );
     }
+    Ok(plan)
+}
+
+fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading saved plan {}", path.display()))?;
+    let plan = parse_saved_plan(&text).with_context(|| path.display().to_string())?;
     if plan.config_hash != prepared.loaded.hash {
         bail!(
             "{} was made from another desired state ({} {}); {} is {} now. Make a new plan.",

@@ -7,6 +7,8 @@ mod plan;
 mod prepare;
 mod runners;
 
+pub use apply::parse_saved_plan;
+
 use crate::cli::{Cli, Command, RenderArgs, SchemaKind};
 use crate::exit::Exit;
 use crate::lock::LockError;

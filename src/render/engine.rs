@@ -105,6 +105,30 @@ pub(super) fn render_bounded(
     }
 }
 
+/// Renders an untrusted template `source` with a fixed device-pool context, no template
+/// directory (the built-ins can be included) and the same bounds as a job file. The fuzz
+/// target `templates` feeds it directly; it must give `Ok` or `Err`, never hang or panic.
+pub fn render_untrusted(source: &str) -> Result<String, String> {
+    let mut env = environment(None);
+    env.add_template_owned("untrusted.j2".to_string(), source.to_string())
+        .map_err(|e| explain(&e))?;
+    let ctx = minijinja::context! {
+        pool => "a55",
+        task_queue => "proj-autophone/gecko-t-a55",
+        udid => "R5CX1A2B3C",
+        labels => ["tcdp", "a55", "R5CX1A2B3C"],
+        taskcluster => minijinja::context! {
+            root_url => "https://tc.example",
+            client_id => "project/autophone/a55",
+            access_token => crate::secret::REDACTED,
+        },
+        vars => minijinja::context! { queue_timeout => 600 },
+        tags => ["devicepool", "rack:rack-a", "agent:a1"],
+        provision_data => minijinja::context! { distro => "noble" },
+    };
+    render_bounded(&env, "untrusted.j2", ctx)
+}
+
 /// A render error in words an operator can act on.
 fn explain(error: &Error) -> String {
     match error.kind() {
