@@ -1,36 +1,28 @@
 //! RENDER: job files from minijinja templates (strict undefined, no auto-escaping, trailing
-//! newline kept). Templates are read once by `Templates::load`; rendering itself is pure.
-//! Secrets are rendered as `<redacted>` unless the caller hands in the real values.
+//! newline kept, bounded by fuel and an output cap: see `render/engine.rs`). Templates are
+//! read by `load_templates`; rendering reads no file but the templates' `include`s. A file
+//! rendered to be shown has every known secret value `<redacted>`; only apply asks for
+//! real values.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
 
-use minijinja::{Environment, UndefinedBehavior, context, value::Value};
+use minijinja::{Environment, context, value::Value};
 
 use crate::apply::docker::ContainerSpec;
-use crate::load::Desired;
+use crate::load::{ConfigError, Desired, Loaded};
 use crate::plan::{Plan, PoolStatus};
-use crate::secret::{REDACTED, Secret};
+use crate::secret::{REDACTED, Redactor, Secret};
 
-/// The built-in templates, used when `settings.templates_dir` has no file of that name.
-const BUILT_IN: &[(&str, &str)] = &[
-    (
-        "hyperexecute.yaml.j2",
-        include_str!("../templates/hyperexecute.yaml.j2"),
-    ),
-    (
-        "testflinger-deploy.yaml.j2",
-        include_str!("../templates/testflinger-deploy.yaml.j2"),
-    ),
-    (
-        "gitlab-runner.json.j2",
-        include_str!("../templates/gitlab-runner.json.j2"),
-    ),
-];
+mod engine;
+
+pub use engine::{FUEL, MAX_OUTPUT_BYTES, render_untrusted};
 
 /// Loaded templates, ready to render.
 pub struct Templates {
     env: Environment<'static>,
+    /// Scrubs known secrets out of every job file rendered to be shown or saved.
+    redactor: Redactor,
 }
 
 /// A template that could not be read or rendered.
@@ -41,57 +33,82 @@ pub struct RenderError {
     pub message: String,
 }
 
+/// Whether a rendered file is shown (printed, saved in a plan: every known secret value is
+/// `<redacted>`) or handed to what runs it (real values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    Shown,
+    Real,
+}
+
+/// Reads the templates `loaded` names. A missing `settings.templates_dir`, or a template
+/// that cannot be found or does not parse, is a configuration error at the key that names
+/// it: no pool is planned from a half-readable set of templates.
+pub fn load_templates(loaded: &Loaded, redactor: Redactor) -> Result<Templates, ConfigError> {
+    let dir = loaded
+        .desired
+        .settings
+        .templates_dir
+        .as_ref()
+        .map(|d| loaded.resolve(d));
+    if let Some(dir) = dir.as_ref().filter(|d| !d.is_dir()) {
+        return Err(loaded.invalid_at(vec![(
+            "/settings/templates_dir".to_string(),
+            format!("{} is not a directory", dir.display()),
+        )]));
+    }
+    Templates::load(dir, &loaded.desired, redactor).map_err(|errors| {
+        let keys = crate::load::template_keys(&loaded.desired);
+        loaded.invalid_at(errors.iter().flat_map(|e| {
+            keys.iter()
+                .filter(|(_, name)| *name == e.name)
+                .map(|(pointer, _)| (pointer.clone(), e.message.clone()))
+                .collect::<Vec<_>>()
+        }))
+    })
+}
+
 impl Templates {
-    /// Reads every template the pools of `desired` name, from `dir` or the built-ins.
-    pub fn load(dir: &Path, desired: &Desired) -> Result<Self, RenderError> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-        let syntax = minijinja::syntax::SyntaxConfig::builder()
-            .keep_trailing_newline(true)
-            .build()
-            .expect("default syntax with trailing newlines is valid");
-        env.set_syntax(syntax);
-        // `tojson` escapes `<` and `>` for HTML; job files are YAML, so strings are quoted
-        // with plain JSON string syntax (valid YAML) instead.
-        env.add_filter("quote", |text: String| {
-            serde_json::to_string(&text).expect("strings serialise")
-        });
-        let mut names: Vec<&str> = desired
-            .device_pools
-            .values()
-            .map(|p| p.template.as_str())
-            .chain(desired.racks.values().map(|r| r.template.as_str()))
-            .chain(desired.runner_pools.values().map(|p| p.template.as_str()))
+    /// Reads and parses every template the pools of `desired` name, from `dir` or the
+    /// built-ins; every one that fails is returned.
+    pub fn load(
+        dir: Option<PathBuf>,
+        desired: &Desired,
+        redactor: Redactor,
+    ) -> Result<Self, Vec<RenderError>> {
+        let env = engine::environment(dir);
+        let mut names: Vec<&str> = crate::load::template_keys(desired)
+            .into_iter()
+            .map(|(_, name)| name)
             .collect();
         names.sort_unstable();
         names.dedup();
-        for name in names {
-            let path = dir.join(name);
-            let source = if path.is_file() {
-                std::fs::read_to_string(&path).map_err(|e| RenderError {
+        let errors: Vec<RenderError> = names
+            .into_iter()
+            .filter_map(|name| {
+                let error = match env.get_template(name) {
+                    Ok(_) => return None,
+                    Err(e) if e.kind() == minijinja::ErrorKind::TemplateNotFound => format!(
+                        "template {name:?} is not in settings.templates_dir and not a built-in"
+                    ),
+                    Err(e) => format!("template {name:?}: {e:#}"),
+                };
+                Some(RenderError {
                     name: name.to_string(),
-                    message: format!("cannot read {}: {e}", path.display()),
-                })?
-            } else if let Some((_, text)) = BUILT_IN.iter().find(|(n, _)| *n == name) {
-                (*text).to_string()
-            } else {
-                return Err(RenderError {
-                    name: name.to_string(),
-                    message: format!("not found in {} and not a built-in template", dir.display()),
-                });
-            };
-            env.add_template_owned(name.to_string(), source)
-                .map_err(|e| RenderError {
-                    name: name.to_string(),
-                    message: format!("{e:#}"),
-                })?;
+                    message: error,
+                })
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(Self { env, redactor })
+        } else {
+            Err(errors)
         }
-        Ok(Self { env })
     }
 
     /// Renders the job file of every planned start. A pool whose template fails is held.
-    /// `tokens` maps pool name → Taskcluster access token; without it secrets are redacted.
+    /// `tokens` maps pool name → Taskcluster access token; without it the file is for
+    /// showing: the token and every other known secret value are `<redacted>`.
     pub fn render_plan(
         &self,
         desired: &Desired,
@@ -106,6 +123,11 @@ impl Templates {
         for pool_plan in &mut plan.device_pools {
             let Some(pool) = desired.device_pools.get(&pool_plan.pool) else {
                 continue;
+            };
+            let exposure = if tokens.is_some() {
+                Exposure::Real
+            } else {
+                Exposure::Shown
             };
             let token = tokens
                 .and_then(|t| t.get(&pool_plan.pool))
@@ -125,7 +147,7 @@ impl Templates {
                         taskcluster => context! { root_url, client_id => &pool.client_id, access_token => token },
                         vars => Value::from(minijinja::value::Serde(&pool.vars)),
                     };
-                    self.render(&pool.template, ctx)
+                    self.render(&pool.template, ctx, exposure)
                 },
                 |start, text| start.job_file = text,
             );
@@ -137,8 +159,8 @@ impl Templates {
     }
 
     /// Renders the deploy job of every planned rack deploy. A rack whose template fails is
-    /// held. Deploy jobs hold no secrets.
-    pub fn render_racks(&self, desired: &Desired, plan: &mut Plan) {
+    /// held. Deploy jobs are given no secrets, but a template may still include one.
+    pub fn render_racks(&self, desired: &Desired, plan: &mut Plan, exposure: Exposure) {
         for rack_plan in &mut plan.racks {
             let Some(rack) = desired.racks.get(&rack_plan.rack) else {
                 continue;
@@ -158,7 +180,7 @@ impl Templates {
                         global_timeout => rack.global_timeout.map(|d| d.as_secs()),
                         output_timeout => rack.output_timeout.map(|d| d.as_secs()),
                     };
-                    self.render(&rack.template, ctx)
+                    self.render(&rack.template, ctx, exposure)
                 },
                 |deploy, text| deploy.job_file = text,
             );
@@ -176,7 +198,10 @@ impl Templates {
             let pool_name = &pool_plan.pool;
             let rendered = render_all(
                 &mut pool_plan.starts,
-                |start| self.render_runner_spec(desired, pool_name, &start.name, "<new>", REDACTED),
+                |start| {
+                    let runner = (start.name.as_str(), "<new>", REDACTED);
+                    self.runner_spec(desired, pool_name, runner, Exposure::Shown)
+                },
                 |start, text| start.container_spec = text,
             );
             if let Err(e) = rendered {
@@ -192,8 +217,9 @@ impl Templates {
         }
     }
 
-    /// One runner's container spec (JSON) for `pool`, with the given runner id and token;
-    /// an error if it is not a container spec devicepool can pass on whole.
+    /// One runner's container spec (JSON) for `pool`, with the given runner id and real
+    /// token, to create the container with; an error if it is not a container spec
+    /// devicepool can pass on whole.
     pub fn render_runner_spec(
         &self,
         desired: &Desired,
@@ -201,6 +227,18 @@ impl Templates {
         name: &str,
         runner_id: &str,
         token: &str,
+    ) -> Result<String, RenderError> {
+        let runner = (name, runner_id, token);
+        self.runner_spec(desired, pool_name, runner, Exposure::Real)
+    }
+
+    /// A container spec for `runner` (name, id, token) of `pool_name`.
+    fn runner_spec(
+        &self,
+        desired: &Desired,
+        pool_name: &str,
+        (name, runner_id, token): (&str, &str, &str),
+        exposure: Exposure,
     ) -> Result<String, RenderError> {
         let missing = || RenderError {
             name: pool_name.to_string(),
@@ -225,7 +263,7 @@ impl Templates {
             docker_socket => &pool.docker_socket,
             tags => &pool.tags,
         };
-        let text = self.render(&pool.template, ctx)?;
+        let text = self.render(&pool.template, ctx, exposure)?;
         // Refused here, so `plan` already holds the pool, rather than a key silently lost.
         ContainerSpec::from_json(&text).map_err(|e| RenderError {
             name: pool.template.clone(),
@@ -234,16 +272,16 @@ impl Templates {
         Ok(text)
     }
 
-    fn render(&self, name: &str, ctx: Value) -> Result<String, RenderError> {
-        let fail = |e: minijinja::Error| RenderError {
+    /// Renders one file within the fuel and size bounds; shown files are redacted.
+    fn render(&self, name: &str, ctx: Value, exposure: Exposure) -> Result<String, RenderError> {
+        let text = engine::render_bounded(&self.env, name, ctx).map_err(|message| RenderError {
             name: name.to_string(),
-            message: format!("{e:#}"),
-        };
-        self.env
-            .get_template(name)
-            .map_err(fail)?
-            .render(ctx)
-            .map_err(fail)
+            message,
+        })?;
+        Ok(match exposure {
+            Exposure::Shown => self.redactor.redact(&text),
+            Exposure::Real => text,
+        })
     }
 }
 

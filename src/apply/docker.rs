@@ -272,11 +272,15 @@ pub fn create_container(
     if answer.status != 201 {
         return Err(refusal(writer, &m, &answer));
     }
-    let v: serde_json::Value = serde_json::from_str(&answer.body)
-        .map_err(|e| writer.fail(&m, Failure::Decode(e.to_string())))?;
+    decode_created_container(&answer.body).map_err(|e| writer.fail(&m, Failure::Decode(e)))
+}
+
+/// The 201 body of `POST /containers/create` → the new container's id.
+pub(super) fn decode_created_container(body: &str) -> Result<String, String> {
+    let v: serde_json::Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
     match v["Id"].as_str() {
         Some(id) if !id.is_empty() => Ok(id.to_string()),
-        _ => Err(writer.fail(&m, Failure::Decode("201 answer without an Id".into()))),
+        _ => Err("201 answer without an Id".into()),
     }
 }
 

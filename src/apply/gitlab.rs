@@ -73,10 +73,14 @@ pub fn create_runner(
     if answer.status != 201 {
         return Err(refusal(writer, &m, &answer));
     }
-    // The body holds a secret: never quote it, not even in a decode error (serde's messages
-    // can include the offending value).
-    let shape = |what: &str| writer.fail(&m, Failure::Decode(format!("201 answer without {what}")));
-    let v: Value = serde_json::from_str(&answer.body).map_err(|_| shape("a JSON object"))?;
+    decode_created_runner(&answer.body).map_err(|e| writer.fail(&m, Failure::Decode(e)))
+}
+
+/// The 201 body of `POST /user/runners` → the new runner. The body holds a secret: the
+/// error never quotes it, not even through serde's messages (they can include the value).
+pub(super) fn decode_created_runner(body: &str) -> Result<CreatedRunner, String> {
+    let shape = |what: &str| format!("201 answer without {what}");
+    let v: Value = serde_json::from_str(body).map_err(|_| shape("a JSON object"))?;
     let id = v["id"].as_u64().ok_or_else(|| shape("a numeric id"))?;
     let token = v["token"].as_str().ok_or_else(|| shape("a token"))?;
     let token_expires_at = match &v["token_expires_at"] {

@@ -252,7 +252,7 @@ fn shorten(text: &str) -> String {
 }
 
 /// The CLI prints a job link holding `jobId=<uuid>`.
-fn find_job_id(output: &str) -> Option<String> {
+pub(super) fn find_job_id(output: &str) -> Option<String> {
     let start = output.find("jobId=")? + "jobId=".len();
     let id: String = output[start..]
         .chars()

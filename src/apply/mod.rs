@@ -2,6 +2,7 @@
 //! stagger; one failed launch never stops the others. Every exit status is checked and the
 //! (redacted) output lands in the report. Decides nothing: what to launch comes in.
 
+pub mod decode;
 pub mod docker;
 #[cfg(test)]
 mod docker_tests;

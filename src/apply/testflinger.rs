@@ -54,13 +54,13 @@ pub fn submit_job(
     if answer.status != 200 {
         return Err(writer.refused(&m, &answer, server_message(text)));
     }
-    let fail = |failure| writer.fail(&m, failure);
-    let answer: JobId = serde_json::from_str(text).map_err(|e| {
-        fail(Failure::Decode(format!(
-            "{e} (body starts {:?})",
-            excerpt(text)
-        )))
-    })?;
+    decode_submitted_job(text).map_err(|e| writer.fail(&m, Failure::Decode(e)))
+}
+
+/// The 200 body of `POST /v1/job` → the new job's id.
+pub(super) fn decode_submitted_job(text: &str) -> Result<String, String> {
+    let answer: JobId =
+        serde_json::from_str(text).map_err(|e| format!("{e} (body starts {:?})", excerpt(text)))?;
     Ok(answer.job_id)
 }
 

@@ -2,16 +2,19 @@
 //! hand back typed data. Every problem carries file:line:col and the key. Sends no request.
 
 mod duration;
+mod identifiers;
 mod input;
 mod model;
 mod pool_model;
 mod source_model;
 mod tree;
 mod validate;
+mod values;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use identifiers::identifier_flaw;
 pub use input::{MAX_INPUT_BYTES, read_input};
 pub use model::{Desired, HttpSettings, LaunchSettings, Settings, Sources};
 pub use pool_model::{DevicePool, Rack, RunnerPool};
@@ -19,6 +22,7 @@ pub use source_model::{
     DockerSource, GitlabSource, LambdatestSource, MaasSource, TaskclusterSource, TestflingerSource,
 };
 use tree::{LocatedDocument, Position};
+pub use values::{MAX_DURATION, check_template_name, template_keys};
 
 /// A desired-state file that passed every check.
 #[derive(Debug, Clone)]
@@ -66,6 +70,23 @@ impl Loaded {
             }
         }
         self.fail_if_any(problems)
+    }
+
+    /// A configuration error for problems found outside this module (templates), each
+    /// given as (JSON pointer of the key it is about, message).
+    pub fn invalid_at(&self, problems: impl IntoIterator<Item = (String, String)>) -> ConfigError {
+        let problems = problems
+            .into_iter()
+            .map(|(pointer, message)| validate::Problem {
+                pointer,
+                key_name: None,
+                message,
+            })
+            .collect();
+        ConfigError::Invalid {
+            path: self.path.clone(),
+            problems: locate(&self.document, problems),
+        }
     }
 
     fn fail_if_any(&self, problems: Vec<validate::Problem>) -> Result<(), ConfigError> {

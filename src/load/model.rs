@@ -46,9 +46,9 @@ pub struct Desired {
 pub struct Settings {
     /// Directory for the run lock and private job directories, relative to this file.
     pub state_dir: PathBuf,
-    /// Directory of job templates, relative to this file. Built-in templates are used for
-    /// names not found there.
-    pub templates_dir: PathBuf,
+    /// Directory of job templates, relative to this file; it must exist. Names not found
+    /// there are looked up among the built-ins. When absent, only the built-ins are used.
+    pub templates_dir: Option<PathBuf>,
     /// How every API is called.
     pub http: HttpSettings,
     /// How planned launches are carried out.
@@ -67,7 +67,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             state_dir: PathBuf::from("../.devicepool"),
-            templates_dir: PathBuf::from("../templates"),
+            templates_dir: None,
             http: HttpSettings::default(),
             launch: LaunchSettings::default(),
             max_actions_per_run: None,

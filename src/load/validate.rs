@@ -25,7 +25,7 @@ pub(super) struct Problem {
 }
 
 impl Problem {
-    fn at(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(super) fn at(pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             pointer: pointer.into(),
             key_name: None,
@@ -145,6 +145,8 @@ fn check_timeouts(problems: &mut Vec<Problem>, desired: &Desired) {
 pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
     let mut problems = Vec::new();
     check_timeouts(&mut problems, desired);
+    super::identifiers::check_identifiers(&mut problems, desired);
+    super::values::check_values(&mut problems, desired);
     let mut owner_of_udid: BTreeMap<&str, &str> = BTreeMap::new();
     let mut owner_of_queue: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, pool) in &desired.device_pools {

@@ -17,6 +17,7 @@ use crate::cli::{ApplyArgs, Format};
 use crate::exit::Exit;
 use crate::lock::{RunLock, SendLog};
 use crate::plan::{Deploy, Drift, PLAN_FORMAT, Plan, Recheck, recheck};
+use crate::render::Exposure;
 use crate::report;
 use crate::sources::http::Reader;
 use crate::sources::testflinger_bearer;
@@ -86,7 +87,7 @@ pub(super) fn carry_out(
         .collect();
     let sends = lock.map(RunLock::send_log);
     let launches = launch_starts(prepared, &kept, state_dir, lock, &mut skipped);
-    let deploys = submit_rack_deploys(prepared, &kept, sends.clone());
+    let deploys = submit_rack_deploys(prepared, &kept, sends.clone(), &mut skipped);
     let runners = super::runners::carry_out_runner_pools(prepared, &kept, sends.clone());
     // Every request has been answered or has failed: none is on its way any more.
     if let Some(sends) = sends {
@@ -107,16 +108,31 @@ fn submit_rack_deploys(
     prepared: &Prepared,
     kept: &Plan,
     sends: Option<SendLog>,
+    skipped: &mut Vec<Skipped>,
 ) -> Vec<DeployRecord> {
     let desired = &prepared.loaded.desired;
     let Some(tf) = &desired.sources.testflinger else {
         return Vec::new();
     };
-    let jobs: Vec<(String, Deploy)> = kept
-        .racks
-        .iter()
-        .flat_map(|r| r.deploys.iter().map(|d| (r.rack.clone(), d.clone())))
-        .collect();
+    // The kept job files are redacted: render them again with the real values.
+    let mut real = kept.clone();
+    prepared
+        .templates
+        .render_racks(desired, &mut real, Exposure::Real);
+    let mut jobs: Vec<(String, Deploy)> = Vec::new();
+    for (planned, real) in kept.racks.iter().zip(&real.racks) {
+        if planned.deploys.len() != real.deploys.len() {
+            for deploy in &planned.deploys {
+                skipped.push(Skipped {
+                    pool: planned.rack.clone(),
+                    udid: deploy.agent.clone(),
+                    reason: format!("job file cannot be rendered: {}", real.reason),
+                });
+            }
+            continue;
+        }
+        jobs.extend(real.deploys.iter().map(|d| (real.rack.clone(), d.clone())));
+    }
     if jobs.is_empty() {
         return Vec::new();
     }
@@ -246,18 +262,23 @@ pub(super) fn apply_exit(report: &ApplyReport) -> Exit {
     exit
 }
 
-fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
-    let text = crate::load::read_input(path)
-        .with_context(|| format!("cannot read the saved plan {}", path.display()))?;
-    let plan: Plan = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a devicepool plan", path.display()))?;
+/// A saved plan's text → the plan, if it is one in the format this devicepool reads. Pure:
+/// the fuzz target `saved_plan` feeds it directly.
+pub fn parse_saved_plan(text: &str) -> anyhow::Result<Plan> {
+    let plan: Plan = serde_json::from_str(text).context("not a devicepool plan")?;
     if plan.format != PLAN_FORMAT {
         bail!(
-            "{}: plan format {} is not supported (this devicepool reads format {PLAN_FORMAT})",
-            path.display(),
+            "plan format {} is not supported (this devicepool reads format {PLAN_FORMAT})",
             plan.format
         );
     }
+    Ok(plan)
+}
+
+fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
+    let text = crate::load::read_input(path)
+        .with_context(|| format!("cannot read the saved plan {}", path.display()))?;
+    let plan = parse_saved_plan(&text).with_context(|| path.display().to_string())?;
     if plan.config_hash != prepared.loaded.hash {
         bail!(
             "{} was made from another desired state ({} {}); {} is {} now. Make a new plan.",

@@ -7,6 +7,8 @@ mod plan;
 mod prepare;
 mod runners;
 
+pub use apply::parse_saved_plan;
+
 use crate::cli::{Cli, Command, RenderArgs, SchemaKind};
 use crate::exit::Exit;
 use crate::lock::LockError;
@@ -85,6 +87,7 @@ pub fn run(cli: &Cli) -> Exit {
 
 fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     let loaded = load::load(path)?;
+    render::load_templates(&loaded, crate::secret::Redactor::default())?;
     let pools = loaded.desired.device_pools.len();
     let racks = loaded.desired.racks.len();
     let runner_pools = loaded.desired.runner_pools.len();
@@ -114,8 +117,9 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
     if let Some(udid) = &args.udid {
         check_udid(desired, args.pool.as_deref(), udid)?;
     }
-    let templates =
-        render::Templates::load(&loaded.resolve(&desired.settings.templates_dir), desired)?;
+    // Render needs no credentials, but any that are set are scrubbed from what it prints.
+    let redactor = prepare::known_secrets(desired, &|name| std::env::var(name).ok());
+    let templates = render::load_templates(&loaded, redactor)?;
     let origin = planner::Origin {
         config_path: loaded.path.display().to_string(),
         config_hash: loaded.hash.clone(),
@@ -128,7 +132,7 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
         args.agent.as_deref(),
     );
     templates.render_plan(desired, &mut plan, None);
-    templates.render_racks(desired, &mut plan);
+    templates.render_racks(desired, &mut plan, render::Exposure::Shown);
     templates.render_runner_pools(desired, &mut plan);
     for pool in &plan.device_pools {
         if let planner::PoolStatus::Held { reason } = &pool.status {

@@ -27,7 +27,9 @@ pub(super) fn make_plan(prepared: &Prepared) -> Plan {
     };
     let mut plan = plan::plan(desired, &snapshot, &origin);
     prepared.templates.render_plan(desired, &mut plan, None);
-    prepared.templates.render_racks(desired, &mut plan);
+    prepared
+        .templates
+        .render_racks(desired, &mut plan, crate::render::Exposure::Shown);
     prepared.templates.render_runner_pools(desired, &mut plan);
     for (name, reason) in plan.held() {
         tracing::warn!(name = %name, "held: {reason}");

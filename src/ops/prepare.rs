@@ -4,10 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Context;
-
-use crate::load::{self, Loaded, Purpose};
-use crate::render::Templates;
+use crate::load::{self, Desired, Loaded, Purpose};
+use crate::render::{Templates, load_templates};
 use crate::secret::{Redactor, Secret};
 use crate::sources::ReadCredentials;
 use crate::sources::testflinger::TokenSource;
@@ -70,22 +68,10 @@ pub(super) fn prepare(
         .and_then(|d| d.host.clone())
         .or_else(|| env("DOCKER_HOST"))
         .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
-    let mut redactor = Redactor::default();
-    redactor.add(&access_key);
-    redactor.add(&gitlab_token);
-    redactor.add(&maas_api_key);
-    // The token secret alone is what signs MAAS requests; scrub it on its own too.
-    if let Some(token_secret) = maas_api_key.expose().rsplit(':').next() {
-        redactor.add(&Secret::new(token_secret));
-    }
-    if let Some((_, client_secret)) = &testflinger_client {
-        redactor.add(client_secret);
-    }
+    let redactor = known_secrets(desired, env);
     let testflinger_tokens =
         testflinger_client.map(|(id, secret)| std::sync::Mutex::new(TokenSource::new(id, secret)));
-    tokens.values().for_each(|t| redactor.add(t));
-    let templates_dir = loaded.resolve(&desired.settings.templates_dir);
-    let templates = Templates::load(&templates_dir, desired).context("loading templates")?;
+    let templates = load_templates(&loaded, redactor.clone())?;
     Ok(Prepared {
         secrets: Secrets {
             read: ReadCredentials {
@@ -102,4 +88,47 @@ pub(super) fn prepare(
         loaded,
         templates,
     })
+}
+
+/// A redactor for every secret value `desired` names that is set in `env`, with the Basic
+/// credentials built from them; values not set are skipped (`render` runs without them).
+pub(super) fn known_secrets(desired: &Desired, env: &dyn Fn(&str) -> Option<String>) -> Redactor {
+    let value = |name: &str| Secret::new(env(name).unwrap_or_default());
+    let mut secrets: Vec<Secret> = Vec::new();
+    let mut basic: Vec<(String, Secret)> = Vec::new();
+    if let Some(lt) = &desired.sources.lambdatest {
+        let key = value(&lt.access_key_env);
+        basic.push((env(&lt.username_env).unwrap_or_default(), key.clone()));
+        secrets.push(key);
+    }
+    secrets.extend(
+        desired
+            .device_pools
+            .values()
+            .map(|pool| value(&pool.access_token_env)),
+    );
+    if let Some(gl) = &desired.sources.gitlab {
+        secrets.push(value(&gl.token_env));
+    }
+    if let Some(maas) = &desired.sources.maas {
+        let key = value(&maas.api_key_env);
+        // The token secret alone is what signs MAAS requests; scrub it on its own too.
+        if let Some(token_secret) = key.expose().rsplit(':').next() {
+            secrets.push(Secret::new(token_secret));
+        }
+        secrets.push(key);
+    }
+    if let Some(tf) = &desired.sources.testflinger
+        && let (Some(id), Some(secret_env)) = (&tf.client_id, &tf.client_secret_env)
+    {
+        let secret = value(secret_env);
+        basic.push((id.clone(), secret.clone()));
+        secrets.push(secret);
+    }
+    let mut redactor = Redactor::default();
+    secrets.iter().for_each(|s| redactor.add(s));
+    for (user, password) in &basic {
+        redactor.add_basic(user, password);
+    }
+    redactor
 }

@@ -1,6 +1,9 @@
 //! Bad desired state: each mistake gives file:line:col and the key, exits 1, and no request
 //! is sent. Also the committed schemas must match the code.
 
+mod hostile_templates;
+mod hostile_values;
+
 use crate::support::{Lab, devicepool, pool};
 
 /// Writes `yaml` as the lab's config, runs `plan`, and checks the error and silence.
@@ -30,6 +33,12 @@ fn lab_and_config() -> (Lab, String) {
     let lab = Lab::new(vec![pool("a55", 2, 2), pool("p9", 2, 2)]);
     let yaml = lab.config_yaml();
     (lab, yaml)
+}
+
+/// The whole line of `yaml` holding `needle`.
+fn line_with(yaml: &str, needle: &str) -> String {
+    let line = yaml.lines().find(|l| l.contains(needle));
+    line.expect("needle in yaml").to_string()
 }
 
 fn line_of(yaml: &str, needle: &str) -> usize {

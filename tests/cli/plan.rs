@@ -192,11 +192,18 @@ fn a_template_that_fails_strict_rendering_holds_only_its_pool() {
         "fixedIP: {{ udid }}\nmissing: {{ no_such_value }}\n",
     )
     .unwrap();
-    let yaml = lab.config_yaml().replacen(
-        "    client_id: project/autophone/a55\n",
-        "    client_id: project/autophone/a55\n    template: broken.yaml.j2\n",
-        1,
-    );
+    let yaml = lab
+        .config_yaml()
+        .replacen(
+            "settings:\n",
+            "settings:\n  templates_dir: ../templates\n",
+            1,
+        )
+        .replacen(
+            "    client_id: project/autophone/a55\n",
+            "    client_id: project/autophone/a55\n    template: broken.yaml.j2\n",
+            1,
+        );
     std::fs::write(&lab.config, yaml).unwrap();
     let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
     out.expect_code(4);

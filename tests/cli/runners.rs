@@ -27,6 +27,7 @@ impl RunnerLab {
             fleet.docker.host()
         );
         std::fs::write(&config, yaml).unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
         RunnerLab { fleet, dir, config }
     }
 

@@ -1,0 +1,216 @@
+//! Values the schema lets through but a run cannot use: durations past the longest one
+//! devicepool accepts, base URLs that are not http(s) with a host, an empty CLI path, and
+//! template names that would reach outside `settings.templates_dir`. Pure checks, no I/O.
+
+use std::path::{Component, Path};
+use std::time::Duration;
+
+use super::model::Desired;
+use super::tree::escape;
+use super::validate::Problem;
+
+/// The longest duration any setting accepts. Longer values are typos (`99999999h`) and
+/// overflow clock arithmetic.
+pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Refuses values the schema cannot refuse.
+pub(super) fn check_values(problems: &mut Vec<Problem>, desired: &Desired) {
+    for (pointer, duration) in durations(desired) {
+        if duration > MAX_DURATION {
+            problems.push(Problem::at(
+                pointer,
+                "must be at most 30 days (the longest duration devicepool accepts)",
+            ));
+        }
+    }
+    for (pointer, url) in urls(desired) {
+        if let Err(why) = check_url(url) {
+            problems.push(Problem::at(pointer, format!("{url:?} {why}")));
+        }
+    }
+    if let Some(lt) = &desired.sources.lambdatest
+        && lt.cli.as_os_str().to_string_lossy().trim().is_empty()
+    {
+        problems.push(Problem::at(
+            "/sources/lambdatest/cli",
+            "must name the hyperexecute CLI (a path, or a name looked up on PATH)",
+        ));
+    }
+    for (pointer, name) in template_keys(desired) {
+        if let Err(why) = check_template_name(name) {
+            problems.push(Problem::at(
+                pointer,
+                format!(
+                    "{name:?} {why}; a template is a relative path inside settings.templates_dir"
+                ),
+            ));
+        }
+    }
+}
+
+/// Why `name` may not name a template file, if it may not: it must be a relative path of
+/// plain segments, none hidden or `..`, no backslash. The template loader applies the same.
+pub fn check_template_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("is empty");
+    }
+    if name.contains('\\') || name.chars().any(char::is_control) {
+        return Err("holds a backslash or control character");
+    }
+    let path = Path::new(name);
+    if path.is_absolute() || name.starts_with('/') {
+        return Err("is an absolute path");
+    }
+    for component in path.components() {
+        match component {
+            Component::Normal(segment) if !segment.to_string_lossy().starts_with('.') => {}
+            Component::Normal(_) => return Err("has a hidden segment"),
+            Component::ParentDir => return Err("climbs out with '..'"),
+            _ => return Err("is not a plain relative path"),
+        }
+    }
+    Ok(())
+}
+
+/// Why `url` cannot be a base URL: only http and https, parsed, with a host.
+fn check_url(url: &str) -> Result<(), &'static str> {
+    match url.split_once("://") {
+        Some(("http" | "https", _)) => {}
+        Some(_) => return Err("must be an http:// or https:// URL"),
+        None => return Err("is not a URL (no http:// or https://)"),
+    }
+    let parsed: ureq::http::Uri = url.parse().map_err(|_| "is not a URL")?;
+    match parsed.host() {
+        Some(host) if !host.is_empty() => Ok(()),
+        _ => Err("has no host"),
+    }
+}
+
+fn urls(desired: &Desired) -> Vec<(String, &str)> {
+    let s = &desired.sources;
+    let mut out = Vec::new();
+    if let Some(tc) = &s.taskcluster {
+        out.push(("/sources/taskcluster/root_url".into(), tc.root_url.as_str()));
+    }
+    if let Some(lt) = &s.lambdatest {
+        out.push(("/sources/lambdatest/api_url".into(), lt.api_url.as_str()));
+        out.push((
+            "/sources/lambdatest/devices_url".into(),
+            lt.devices_url.as_str(),
+        ));
+    }
+    if let Some(maas) = &s.maas {
+        out.push(("/sources/maas/url".into(), maas.url.as_str()));
+    }
+    if let Some(tf) = &s.testflinger {
+        out.push(("/sources/testflinger/url".into(), tf.url.as_str()));
+    }
+    if let Some(gl) = &s.gitlab {
+        out.push(("/sources/gitlab/url".into(), gl.url.as_str()));
+    }
+    out
+}
+
+/// Where each device pool, rack and runner pool names its template: (JSON pointer, name).
+pub fn template_keys(desired: &Desired) -> Vec<(String, &str)> {
+    let pools = desired.device_pools.iter().map(|(name, p)| {
+        let pointer = format!("/device_pools/{}/template", escape(name));
+        (pointer, p.template.as_str())
+    });
+    let racks = desired.racks.iter().map(|(name, r)| {
+        let pointer = format!("/racks/{}/template", escape(name));
+        (pointer, r.template.as_str())
+    });
+    let runner_pools = desired.runner_pools.iter().map(|(name, p)| {
+        let pointer = format!("/runner_pools/{}/template", escape(name));
+        (pointer, p.template.as_str())
+    });
+    pools.chain(racks).chain(runner_pools).collect()
+}
+
+/// Every duration the file sets (or defaults), with its pointer.
+fn durations(desired: &Desired) -> Vec<(String, Duration)> {
+    let settings = &desired.settings;
+    let mut out = vec![
+        ("/settings/http/timeout".to_string(), settings.http.timeout),
+        ("/settings/http/backoff".to_string(), settings.http.backoff),
+        (
+            "/settings/launch/stagger".to_string(),
+            settings.launch.stagger,
+        ),
+        (
+            "/settings/launch/timeout".to_string(),
+            settings.launch.timeout,
+        ),
+        (
+            "/settings/plan_lifetime".to_string(),
+            settings.plan_lifetime,
+        ),
+    ];
+    for (name, timeout) in desired.sources.timeouts() {
+        if let Some(timeout) = timeout {
+            out.push((format!("/sources/{name}/timeout"), timeout));
+        }
+    }
+    if let Some(lt) = &desired.sources.lambdatest {
+        out.push(("/sources/lambdatest/job_window".into(), lt.job_window));
+        out.push(("/sources/lambdatest/launch_grace".into(), lt.launch_grace));
+    }
+    for (name, rack) in &desired.racks {
+        let base = format!("/racks/{}", escape(name));
+        out.push((format!("{base}/every"), rack.every));
+        let optional = [
+            ("global_timeout", rack.global_timeout),
+            ("output_timeout", rack.output_timeout),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                out.push((format!("{base}/{key}"), value));
+            }
+        }
+    }
+    for (name, pool) in &desired.runner_pools {
+        let base = format!("/runner_pools/{}", escape(name));
+        out.push((format!("{base}/idle_cooldown"), pool.idle_cooldown));
+        out.push((format!("{base}/offline_grace"), pool.offline_grace));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check_template_name, check_url};
+
+    #[test]
+    fn only_http_urls_with_a_host_pass() {
+        for good in ["https://tc.example", "http://127.0.0.1:8080/MAAS/"] {
+            assert_eq!(check_url(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "file:///etc/passwd",
+            "https://",
+            "tc.example",
+            "ht tp://x",
+            "",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn template_names_stay_relative_and_plain() {
+        for good in ["hyperexecute.yaml.j2", "lab/a55.yaml.j2"] {
+            assert_eq!(check_template_name(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "/etc/passwd",
+            "../secret.env",
+            "lab/../../x",
+            ".hidden",
+            "a\\b",
+            "",
+        ] {
+            assert!(check_template_name(bad).is_err(), "{bad}");
+        }
+    }
+}
