@@ -96,6 +96,17 @@ impl RunLock {
                 path: shown_path(&path),
                 source,
             })?;
+        // A directory that was there before is not narrowed (`state_dir: .` is allowed), but
+        // the operator hears when others can read what devicepool keeps in it.
+        if let Ok(meta) = std::fs::metadata(state_dir)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                state_dir = %shown_path(state_dir),
+                mode = format_args!("{:o}", meta.permissions().mode() & 0o777),
+                "the state directory is open to other users; `chmod 700` it (devicepool creates it 0700)"
+            );
+        }
         // Now that the directory exists, `..` and symlinks can be resolved away.
         let shown = std::fs::canonicalize(state_dir).map_or_else(
             |_| shown_path(&path),

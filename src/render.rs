@@ -14,6 +14,7 @@ use crate::load::{ConfigError, Desired, Loaded};
 use crate::plan::{Plan, PoolStatus};
 use crate::secret::{REDACTED, Redactor, Secret};
 
+mod deploy_job;
 mod engine;
 
 pub use engine::{FUEL, MAX_OUTPUT_BYTES, render_untrusted};
@@ -180,7 +181,14 @@ impl Templates {
                         global_timeout => rack.global_timeout.map(|d| d.as_secs()),
                         output_timeout => rack.output_timeout.map(|d| d.as_secs()),
                     };
-                    self.render(&rack.template, ctx, exposure)
+                    let text = self.render(&rack.template, ctx, exposure)?;
+                    deploy_job::check_deploy_job(&text, &deploy.queue, &deploy.tags).map_err(
+                        |message| RenderError {
+                            name: rack.template.clone(),
+                            message,
+                        },
+                    )?;
+                    Ok(text)
                 },
                 |deploy, text| deploy.job_file = text,
             );

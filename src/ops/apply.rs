@@ -265,14 +265,19 @@ pub(super) fn apply_exit(report: &ApplyReport) -> Exit {
 /// A saved plan's text → the plan, if it is one in the format this devicepool reads. Pure:
 /// the fuzz target `saved_plan` feeds it directly.
 pub fn parse_saved_plan(text: &str) -> anyhow::Result<Plan> {
-    let plan: Plan = serde_json::from_str(text).context("not a devicepool plan")?;
-    if plan.format != PLAN_FORMAT {
+    // The format first: a plan of another format fails on its fields, which says less.
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        format: u32,
+    }
+    let versioned: Versioned = serde_json::from_str(text).context("not a devicepool plan")?;
+    if versioned.format != PLAN_FORMAT {
         bail!(
-            "plan format {} is not supported (this devicepool reads format {PLAN_FORMAT})",
-            plan.format
+            "plan format {} is not supported (this devicepool reads format {PLAN_FORMAT}). Make a new plan.",
+            versioned.format
         );
     }
-    Ok(plan)
+    serde_json::from_str(text).context("not a devicepool plan")
 }
 
 fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {

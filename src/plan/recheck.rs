@@ -138,6 +138,14 @@ impl Selectable for Deploy {
 
     fn differs_from(&self, fresh: &Self) -> Option<String> {
         differs("tags", &self.tags, &fresh.tags)
+            .or_else(|| {
+                (self.queue != fresh.queue).then(|| {
+                    format!(
+                        "the saved plan's queue {} is not the one the agents give now ({})",
+                        self.queue, fresh.queue
+                    )
+                })
+            })
             .or_else(|| renders_differently(&self.job_file, &fresh.job_file))
     }
 }

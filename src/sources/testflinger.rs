@@ -280,10 +280,18 @@ fn result_from_wire(wire: BTreeMap<String, Value>) -> Result<TestflingerResult, 
     let Some(job_state) = wire.get("job_state").and_then(Value::as_str) else {
         return Err("result without a job_state".into());
     };
-    let phase_status = wire
-        .iter()
-        .filter_map(|(k, v)| Some((k.strip_suffix("_status")?.to_string(), v.as_i64()?)))
-        .collect();
+    // A phase status that is not an integer is not guessed at (dropping it could turn a
+    // failed deploy into `ok`): the whole result is unreadable, so the outcome is unknown.
+    let mut phase_status = BTreeMap::new();
+    for (key, value) in &wire {
+        let Some(phase) = key.strip_suffix("_status") else {
+            continue;
+        };
+        let Some(status) = value.as_i64() else {
+            return Err(format!("{key} is {value}, not an integer exit status"));
+        };
+        phase_status.insert(phase.to_string(), status);
+    }
     Ok(TestflingerResult {
         job_state: job_state.to_string(),
         phase_status,

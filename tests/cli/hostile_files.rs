@@ -150,8 +150,25 @@ fn the_state_dir_is_private_and_the_lock_file_too() {
     assert_eq!(mode(&state.join("lock")), 0o600, "lock file");
     // A lock file left wider by an older version is narrowed.
     std::fs::set_permissions(state.join("lock"), std::fs::Permissions::from_mode(0o644)).unwrap();
-    lab.run(&["apply", lab.config_arg()]).expect_code(0);
+    let out = lab.run(&["apply", lab.config_arg()]);
+    out.expect_code(0);
     assert_eq!(mode(&state.join("lock")), 0o600, "lock file");
+    assert!(
+        !out.stderr.contains("open to other users"),
+        "{}",
+        out.stderr
+    );
+    // A state dir that was already there, open to others, is left as it is but named.
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = lab.run(&["apply", lab.config_arg()]);
+    out.expect_code(0);
+    assert_eq!(mode(&state), 0o755, "an existing directory is not changed");
+    assert!(
+        out.stderr
+            .contains("the state directory is open to other users; `chmod 700` it"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

@@ -41,7 +41,10 @@ fn an_unreadable_result_makes_one_outcome_unknown_and_never_holds_the_rack() {
             server.inject("GET", "/v1/result/", fault.clone());
         })
     };
-    let cases: [(&str, Arrange, &str); 3] = [
+    // A phase status that is not an integer: dropping it would leave only setup's 0 and
+    // call a failed provision `ok`.
+    let odd_status = r#"{"job_state":"complete","setup_status":0,"provision_status":"1"}"#;
+    let cases: [(&str, Arrange, &str); 4] = [
         ("too large", Box::new(too_large), "over 8388608 bytes"),
         (
             "server error",
@@ -52,6 +55,11 @@ fn an_unreadable_result_makes_one_outcome_unknown_and_never_holds_the_rack() {
             "undecodable",
             fault_on_result(Fault::malformed_json()),
             "unexpected response",
+        ),
+        (
+            "a phase status that is not an integer",
+            fault_on_result(Fault::status(200).with_body(odd_status)),
+            "provision_status is \"1\", not an integer",
         ),
     ];
     for (name, arrange, why) in cases {
@@ -239,4 +247,54 @@ fn a_cadence_longer_than_job_retention_is_refused_where_it_is_written() {
     devicepool(&["validate", lab.config_arg()])
         .run()
         .expect_code(0);
+}
+
+#[test]
+fn a_template_cannot_redirect_a_deploy_or_drop_its_tags() {
+    let cases = [
+        (
+            "another queue",
+            "job_queue: shared-queue\ntags: {{ tags | tojson }}\nprovision_data: {distro: noble}\n",
+            "the rendered job_queue is shared-queue; devicepool sends this deploy to",
+        ),
+        (
+            "no ownership tags",
+            "job_queue: {{ job_queue | quote }}\ntags: [mine]\nprovision_data: {distro: noble}\n",
+            "lacks the tag(s) devicepool,rack:rack-a",
+        ),
+    ];
+    for (name, template, why) in cases {
+        let lab = RackLab::new();
+        let dir = lab.config.parent().unwrap();
+        std::fs::create_dir_all(dir.join("tpl")).unwrap();
+        std::fs::write(dir.join("tpl/hostile.yaml.j2"), template).unwrap();
+        let yaml = lab
+            .yaml(40)
+            .replace(
+                "  state_dir: state\n",
+                "  state_dir: state\n  templates_dir: tpl\n",
+            )
+            .replace(
+                "    every: 6h\n",
+                "    every: 6h\n    template: hostile.yaml.j2\n",
+            );
+        std::fs::write(&lab.config, yaml).unwrap();
+        let plan = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+        let json = plan.json();
+        assert_eq!(
+            json["racks"][0]["status"]["state"], "held",
+            "{name}: {json}"
+        );
+        let reason = json["racks"][0]["status"]["reason"].as_str().unwrap();
+        assert!(reason.contains("hostile.yaml.j2"), "{name}: {reason}");
+        assert!(reason.contains(why), "{name}: {reason}");
+        let before = lab.fleet.testflinger.submissions().len();
+        let out = lab.run(&["apply", lab.config_arg()]);
+        assert_ne!(out.code, 0, "{name}: a held rack is not a clean run");
+        assert_eq!(
+            lab.fleet.testflinger.submissions().len(),
+            before,
+            "{name}: nothing is submitted"
+        );
+    }
 }

@@ -263,3 +263,70 @@ fn the_confirmation_shows_what_runs_after_the_recheck() {
     assert!(!shown.contains(&format!("+ start on {edited}")), "{shown}");
     assert!(lab.fleet.lambdatest.launches().is_empty());
 }
+
+#[test]
+fn an_edited_deploy_queue_or_job_file_never_reaches_testflinger() {
+    let lab = RackLab::new();
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(0);
+    let path = lab.config.with_file_name("plan.json");
+    let (requeued, rewritten) = ("host-01", "host-02");
+    edit_plan(&path, |plan| {
+        let deploys = plan["racks"][0]["deploys"].as_array_mut().unwrap();
+        assert_eq!(deploys[0]["agent"], requeued);
+        assert_eq!(deploys[1]["agent"], rewritten);
+        deploys[0]["queue"] = json!("shared-queue");
+        let file = deploys[1]["job_file"].as_str().unwrap().to_string();
+        deploys[1]["job_file"] = json!(format!("{file}\ntest_data:\n  test_cmds: rm -rf /\n"));
+    });
+    let out = lab.run(&["apply", lab.config_arg(), "--plan", "plan.json"]);
+    out.expect_code(0);
+    let submitted = lab.submitted_agents();
+    assert!(!submitted.iter().any(|a| a == requeued), "{submitted:?}");
+    assert!(!submitted.iter().any(|a| a == rewritten), "{submitted:?}");
+    let queues: Vec<Value> = lab
+        .fleet
+        .testflinger
+        .submissions()
+        .iter()
+        .map(|s| s["job_queue"].clone())
+        .collect();
+    assert!(!queues.contains(&json!("shared-queue")), "{queues:?}");
+    assert!(!queues.is_empty(), "the other deploys still go ahead");
+    assert!(
+        out.stdout
+            .contains("queue shared-queue is not the one the agents give now"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("the job file renders differently now"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_plan_of_an_older_format_is_refused_by_its_format_before_any_request() {
+    let lab = RackLab::new();
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(0);
+    let path = lab.config.with_file_name("plan.json");
+    // What a format-1 plan looked like: deploys had no queue.
+    edit_plan(&path, |plan| {
+        plan["format"] = json!(1);
+        for deploy in plan["racks"][0]["deploys"].as_array_mut().unwrap() {
+            deploy.as_object_mut().unwrap().remove("queue");
+        }
+    });
+    let before = lab.fleet.testflinger.server().requests().len();
+    let out = lab.run(&["apply", lab.config_arg(), "--plan", "plan.json"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("plan format 1 is not supported (this devicepool reads format 2)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(lab.fleet.testflinger.server().requests().len(), before);
+}
