@@ -249,6 +249,9 @@ pub enum MachineState {
     InFlight,
     /// The last deploy is younger than `every`.
     NotDue,
+    /// A job of ours has no readable creation time, so when the machine was last deployed is
+    /// unknown: it is not deployed on a guess.
+    HistoryUnknown,
 }
 
 /// Our latest finished deploy of an agent.

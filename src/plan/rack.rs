@@ -233,6 +233,15 @@ fn decide_due(
             format!("job {} is {}", active.job_id, active.job_state),
         );
     }
+    if let Some(undated) = history.jobs.iter().find(|j| j.created_at.is_none()) {
+        return (
+            MachineState::HistoryUnknown,
+            format!(
+                "job {} has no readable created_at: when it last deployed is unknown",
+                undated.job_id
+            ),
+        );
+    }
     let last = history.jobs.iter().filter_map(|j| j.created_at).max();
     match last {
         Some(at) if now.duration_since(at) < every => {

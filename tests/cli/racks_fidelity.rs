@@ -298,3 +298,31 @@ fn a_template_cannot_redirect_a_deploy_or_drop_its_tags() {
         );
     }
 }
+
+#[test]
+fn a_job_whose_creation_time_cannot_be_read_never_counts_as_never_deployed() {
+    let lab = RackLab::new();
+    // Our finished deploy, its time unreadable: the cadence cannot be judged from it.
+    let undated = r#"[{"job_id":"00000000-0000-4000-8000-000000000001","job_state":"complete","created_at":"yesterday"}]"#;
+    lab.fleet.testflinger.server().inject(
+        "GET",
+        "/v1/job/search",
+        Fault::status(200).with_body(undated),
+    );
+    let before = lab.fleet.testflinger.submissions().len();
+    let plan = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    plan.expect_code(0);
+    let json = plan.json();
+    let machines = json["racks"][0]["machines"].as_array().unwrap();
+    let unknown = machines
+        .iter()
+        .filter(|m| m["state"] == "history_unknown")
+        .count();
+    assert!(unknown > 0, "{json}");
+    assert!(
+        machines.iter().all(|m| m["state"] != "deploy"),
+        "nothing is deployed on a guess: {json}"
+    );
+    lab.run(&["apply", lab.config_arg()]).expect_code(0);
+    assert_eq!(lab.fleet.testflinger.submissions().len(), before);
+}
