@@ -234,6 +234,9 @@ pub enum MachineState {
     Capped,
     /// No Testflinger agent has the machine's hostname.
     AgentNotFound,
+    /// The agent's name or its queue cannot become a tag or queue of ours (empty, or holds a
+    /// comma, whitespace or a control character).
+    UnusableName,
     /// The agent's location does not match `agent_location`.
     OtherLocation,
     /// MAAS reports the machine as unusable (e.g. Broken).

@@ -180,6 +180,12 @@ pub fn gate<'a>(
             "no Testflinger agent with this name".into(),
         ));
     };
+    if let Some(flaw) = crate::load::identifier_flaw(&a.name) {
+        return Err((
+            MachineState::UnusableName,
+            format!("agent name {:?} {flaw}: it cannot become a tag", a.name),
+        ));
+    }
     if is_unusable(&machine.status_name) {
         return Err((
             MachineState::MachineStatus,
@@ -197,6 +203,12 @@ pub fn gate<'a>(
     let queue = servers
         .private_queue(a)
         .map_err(|why| (MachineState::NoPrivateQueue, why))?;
+    if let Some(flaw) = crate::load::identifier_flaw(queue) {
+        return Err((
+            MachineState::UnusableName,
+            format!("queue {queue:?} {flaw}"),
+        ));
+    }
     if a.state != "waiting" {
         return Err((MachineState::NotWaiting, format!("agent is {}", a.state)));
     }

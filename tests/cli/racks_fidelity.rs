@@ -326,3 +326,35 @@ fn a_job_whose_creation_time_cannot_be_read_never_counts_as_never_deployed() {
     lab.run(&["apply", lab.config_arg()]).expect_code(0);
     assert_eq!(lab.fleet.testflinger.submissions().len(), before);
 }
+
+#[test]
+fn an_agent_queue_that_cannot_be_ours_is_skipped_not_sent() {
+    let lab = RackLab::new();
+    let tf = &lab.fleet.testflinger;
+    // Testflinger stores whatever queue names an agent posts; one with a comma or a space
+    // would be split or mangled on its way into a tag search or a job.
+    tf.add_agent("host-04", "waiting", &["cid 0004"], "TOR3", None);
+    tf.add_agent("host-05", "waiting", &["cid,0005"], "TOR3", None);
+    let before = tf.submissions().len();
+    let plan = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    plan.expect_code(0);
+    let json = plan.json();
+    for (host, flaw) in [
+        ("host-04", "holds whitespace"),
+        ("host-05", "holds a comma"),
+    ] {
+        let m = machine(&json, host);
+        assert_eq!(m["state"], "unusable_name", "{m}");
+        assert!(m["detail"].as_str().unwrap().contains(flaw), "{m}");
+    }
+    lab.run(&["apply", lab.config_arg()]).expect_code(0);
+    let sent: Vec<Value> = tf.submissions()[before..]
+        .iter()
+        .map(|s| s["job_queue"].clone())
+        .collect();
+    assert!(
+        !sent.contains(&json!("cid 0004")) && !sent.contains(&json!("cid,0005")),
+        "{sent:?}"
+    );
+    assert!(!sent.is_empty(), "the other machines still deploy");
+}
