@@ -27,7 +27,7 @@ pub struct Snapshot {
 }
 
 /// One Taskcluster task queue.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueState {
     pub pending: u64,
     pub claimed: u64,
@@ -36,7 +36,7 @@ pub struct QueueState {
 }
 
 /// The LambdaTest organisation as seen through its APIs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LambdatestState {
     /// Private-cloud devices by UDID.
     pub devices: BTreeMap<String, Device>,
@@ -53,7 +53,7 @@ pub struct Device {
 }
 
 /// A HyperExecute job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     pub id: String,
     pub job_number: u64,
@@ -156,7 +156,7 @@ impl TestflingerResult {
 }
 
 /// What `GET /v1/result/<id>` gave for a job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ResultRead {
     Found(TestflingerResult),
     /// 204: the server has no result for the job.
@@ -166,14 +166,14 @@ pub enum ResultRead {
 }
 
 /// Our latest ended job on an agent and what its result said.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastResult {
     pub job_id: String,
     pub read: ResultRead,
 }
 
 /// One rack as read from MAAS and Testflinger.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RackState {
     /// Machines carrying all the rack's tags.
     pub machines: Vec<MaasMachine>,
@@ -182,7 +182,7 @@ pub struct RackState {
 }
 
 /// Our jobs on one agent and the outcome of the latest finished one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentHistory {
     pub jobs: Vec<TestflingerJob>,
     /// The latest ended job and its result, when there is an ended job.
@@ -191,7 +191,7 @@ pub struct AgentHistory {
 
 /// One runner pool as the planner needs it: GitLab runners of ours, matching pending jobs,
 /// and containers carrying our labels.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunnerPoolState {
     pub runners: Vec<RunnerView>,
     /// Pending jobs of the pool's projects, with their tags.
@@ -204,7 +204,7 @@ pub struct RunnerPoolState {
 }
 
 /// A GitLab runner of ours with what decides its fate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunnerView {
     pub id: u64,
     pub description: String,
@@ -222,7 +222,7 @@ pub struct RunnerView {
 }
 
 /// A pending GitLab job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingJobView {
     pub id: u64,
     pub project: String,
@@ -230,7 +230,7 @@ pub struct PendingJobView {
 }
 
 /// A container with our labels.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContainerView {
     pub id: String,
     pub name: String,

@@ -5,6 +5,7 @@ mod apply;
 mod demo;
 mod plan;
 mod prepare;
+mod replay;
 mod runners;
 
 use crate::cli::{Cli, Command, RenderArgs, SchemaKind};
