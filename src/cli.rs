@@ -215,4 +215,6 @@ pub enum SchemaKind {
     Desired,
     /// A saved plan (`schemas/plan.schema.json`).
     Plan,
+    /// A recorded snapshot, `plan --record` (`schemas/snapshot.schema.json`).
+    Snapshot,
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::load::Desired;
@@ -21,13 +22,14 @@ pub const SNAPSHOT_FORMAT: u32 = 1;
 pub const NOT_RECORDED: &str = "not in the recorded snapshot";
 
 /// What one run read, as written to disk.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Recording {
     pub format: u32,
     /// The devicepool version that recorded it.
     pub devicepool: String,
     /// When the reading started; a replay plans as of this time.
+    #[schemars(with = "String")]
     pub taken_at: Timestamp,
     /// Per Taskcluster task queue.
     pub queues: BTreeMap<String, Reading<QueueState>>,
@@ -38,7 +40,7 @@ pub struct Recording {
 }
 
 /// One source's answer: the data, or the message its failure showed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reading<T> {
     Read(T),

@@ -61,6 +61,10 @@ pub fn run(cli: &Cli) -> Exit {
                 SchemaKind::Desired => load::schema(),
                 SchemaKind::Plan => serde_json::to_value(schemars::schema_for!(planner::Plan))
                     .expect("schema serialises"),
+                SchemaKind::Snapshot => {
+                    serde_json::to_value(schemars::schema_for!(crate::recording::Recording))
+                        .expect("schema serialises")
+                }
             };
             crate::report::emit(&crate::report::json(&schema));
             Ok(Exit::Clean)

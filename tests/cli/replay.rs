@@ -40,6 +40,13 @@ fn a_replay_needs_no_credentials_sends_nothing_and_repeats_byte_for_byte() {
     let lab = recorded_lab();
     let recorded = std::fs::read_to_string(lab.path("snap.json")).unwrap();
     assert!(recorded.contains("\"format\": 1"), "{recorded}");
+    let mode = std::fs::metadata(lab.path("snap.json"))
+        .unwrap()
+        .permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
     for secret in [token_of("a55"), token_of("p7")] {
         assert!(
             !recorded.contains(&secret),
