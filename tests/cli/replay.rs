@@ -2,6 +2,8 @@
 //! --from-snapshot` plans from it offline with no credentials and no request, the same bytes
 //! every time, and `plan --compare` diffs the decisions of two desired states on it.
 
+use devicepool::sim::Fault;
+
 use crate::support::{Lab, devicepool, pool, token_of};
 
 const NOW: &str = "2026-03-01T12:00:00Z";
@@ -115,4 +117,27 @@ fn compare_shows_how_a_config_change_alters_the_decisions() {
     let out = replay(&lab, "base.yaml", &["--compare", "change.yaml"]);
     out.expect_code(0);
     insta::assert_snapshot!(out.stdout);
+}
+
+#[test]
+fn a_replay_gives_the_live_plan_failures_and_their_reasons_included() {
+    let lab = Lab::new(vec![pool("a55", 4, 3), pool("p7", 2, 5)]);
+    lab.fleet.taskcluster.server().inject(
+        "GET",
+        "/api/queue/v1/task-queues/proj-autophone/gecko-t-p7",
+        Fault::status(500),
+    );
+    let live = lab
+        .command(&["plan", lab.config_arg(), "--record", "snap.json"])
+        .args(&["--format", "json"])
+        .env("DEVICEPOOL_NOW", NOW)
+        .run();
+    live.expect_code(4);
+    let replayed = replay(&lab, lab.config_arg(), &["--format", "json"]);
+    replayed.expect_code(4);
+    assert_eq!(
+        replayed.stdout, live.stdout,
+        "the replay differs from the live plan"
+    );
+    assert!(live.stdout.contains("HTTP 500"), "{}", live.stdout);
 }
