@@ -37,6 +37,31 @@ pub struct Recording {
     pub agents: Reading<Vec<TestflingerAgent>>,
     pub racks: BTreeMap<String, Reading<RackState>>,
     pub runner_pools: BTreeMap<String, Reading<RunnerPoolState>>,
+    /// What each rack's machines were selected by (its `maas_tags`) and each runner pool's
+    /// pending jobs (its `projects`): a replay whose desired state selects otherwise holds it.
+    #[serde(default)]
+    pub read_with: ReadWith,
+}
+
+/// The desired-state fields a reading depended on, per rack and runner pool.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadWith {
+    pub rack_maas_tags: BTreeMap<String, Vec<String>>,
+    pub runner_pool_projects: BTreeMap<String, Vec<String>>,
+}
+
+impl ReadWith {
+    fn of(desired: &Desired) -> ReadWith {
+        ReadWith {
+            rack_maas_tags: (desired.racks.iter())
+                .map(|(name, rack)| (name.clone(), rack.maas_tags.clone()))
+                .collect(),
+            runner_pool_projects: (desired.runner_pools.iter())
+                .map(|(name, pool)| (name.clone(), pool.projects.clone()))
+                .collect(),
+        }
+    }
 }
 
 /// One source's answer: the data, or the message its failure showed.
@@ -83,6 +108,26 @@ fn to_results<T>(map: BTreeMap<String, Reading<T>>) -> BTreeMap<String, Result<T
     map.into_iter().map(|(k, v)| (k, to_result(v))).collect()
 }
 
+/// Every reading in `map` that was made with other selectors than `now` has is held: the
+/// recording cannot tell what the new selectors would have found.
+fn hold_reselected<T>(
+    map: &mut BTreeMap<String, Result<T, ApiError>>,
+    recorded: &BTreeMap<String, Vec<String>>,
+    now: &BTreeMap<String, Vec<String>>,
+    field: &str,
+) {
+    for (name, reading) in map.iter_mut() {
+        if let (Some(then), Some(wanted)) = (recorded.get(name), now.get(name))
+            && then != wanted
+        {
+            *reading = Err(recorded_error(format!(
+                "read with other {field} ({}) in the recorded snapshot",
+                then.join(", ")
+            )));
+        }
+    }
+}
+
 /// Every key `desired` needs that `map` lacks is held as [`NOT_RECORDED`], so a replay never
 /// plans on missing data as if it were empty.
 fn hold_missing<'a, T>(
@@ -96,8 +141,8 @@ fn hold_missing<'a, T>(
 }
 
 impl Recording {
-    /// The recording of what a run read.
-    pub fn of(snapshot: &Snapshot) -> Recording {
+    /// The recording of what a run of `desired` read.
+    pub fn of(snapshot: &Snapshot, desired: &Desired) -> Recording {
         Recording {
             format: SNAPSHOT_FORMAT,
             devicepool: env!("CARGO_PKG_VERSION").to_string(),
@@ -107,6 +152,7 @@ impl Recording {
             agents: to_reading(&snapshot.agents),
             racks: to_readings(&snapshot.racks),
             runner_pools: to_readings(&snapshot.runner_pools),
+            read_with: ReadWith::of(desired),
         }
     }
 
@@ -124,6 +170,17 @@ impl Recording {
         hold_missing(
             &mut snapshot.queues,
             desired.device_pools.values().map(|p| &p.task_queue),
+        );
+        let wanted = ReadWith::of(desired);
+        let then = &self.read_with;
+        let tags = (&then.rack_maas_tags, &wanted.rack_maas_tags);
+        hold_reselected(&mut snapshot.racks, tags.0, tags.1, "maas_tags");
+        let projects = (&then.runner_pool_projects, &wanted.runner_pool_projects);
+        hold_reselected(
+            &mut snapshot.runner_pools,
+            projects.0,
+            projects.1,
+            "projects",
         );
         hold_missing(&mut snapshot.racks, desired.racks.keys());
         hold_missing(&mut snapshot.runner_pools, desired.runner_pools.keys());
@@ -186,5 +243,28 @@ mod tests {
             error.unwrap_err().to_string(),
             "taskcluster: GET x: HTTP 500"
         );
+    }
+
+    #[test]
+    fn a_reading_made_with_other_selectors_is_held_and_the_same_ones_kept() {
+        let mut map: BTreeMap<String, Result<u8, ApiError>> =
+            [("a".to_string(), Ok(1)), ("b".to_string(), Ok(2))].into();
+        let recorded = [
+            ("a".to_string(), vec!["rack-a".to_string()]),
+            ("b".to_string(), vec!["rack-b".to_string()]),
+        ]
+        .into();
+        let now = [
+            ("a".to_string(), vec!["rack-z".to_string()]),
+            ("b".to_string(), vec!["rack-b".to_string()]),
+        ]
+        .into();
+        hold_reselected(&mut map, &recorded, &now, "maas_tags");
+        let held = map["a"].as_ref().unwrap_err().to_string();
+        assert_eq!(
+            held,
+            "read with other maas_tags (rack-a) in the recorded snapshot"
+        );
+        assert_eq!(map["b"].as_ref().ok(), Some(&2));
     }
 }

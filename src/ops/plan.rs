@@ -67,7 +67,7 @@ pub(super) fn run(args: &PlanArgs, env: &dyn Fn(&str) -> Option<String>) -> anyh
     }
     let snapshot = read_snapshot(&prepared);
     if let Some(record) = &args.record {
-        Recording::of(&snapshot).write(record)?;
+        Recording::of(&snapshot, &prepared.loaded.desired).write(record)?;
     }
     let plan = plan_from(&prepared, &snapshot);
     if let Some(out) = &args.out {

@@ -24,7 +24,10 @@ pub(super) fn run(args: &PlanArgs, env: &dyn Fn(&str) -> Option<String>) -> anyh
     };
     let recording = match &args.from_snapshot {
         Some(path) => Recording::read(path)?,
-        None => Recording::of(&super::plan::read_snapshot(&prepared)),
+        None => Recording::of(
+            &super::plan::read_snapshot(&prepared),
+            &prepared.loaded.desired,
+        ),
     };
     if let Some(record) = &args.record {
         recording.write(record)?;
