@@ -136,6 +136,19 @@ pub struct PlanArgs {
     /// Exit 2 when the plan has changes (0 when it has none).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Also write what this run read as a versioned JSON snapshot (no secrets) to this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "from_snapshot")]
+    pub record: Option<PathBuf>,
+    /// Plan offline from a snapshot written by `--record`: no request, no credentials, the
+    /// same plan every time. For review only, so `--out` is refused with it (`apply` cannot
+    /// use such a plan). Pools the snapshot never read are held.
+    #[arg(long, value_name = "FILE", conflicts_with = "out")]
+    pub from_snapshot: Option<PathBuf>,
+    /// Print, instead of the plan, a unified diff of the plans of this desired state and of
+    /// OTHER.yaml on the same snapshot (live or `--from-snapshot`): how a change alters the
+    /// decisions. Exit 0.
+    #[arg(long, value_name = "OTHER.yaml", conflicts_with_all = ["out", "format", "detailed_exitcode"])]
+    pub compare: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -202,4 +215,6 @@ pub enum SchemaKind {
     Desired,
     /// A saved plan (`schemas/plan.schema.json`).
     Plan,
+    /// A recorded snapshot, `plan --record` (`schemas/snapshot.schema.json`).
+    Snapshot,
 }

@@ -14,6 +14,7 @@ pub mod logging;
 pub mod ops;
 pub mod parallel;
 pub mod plan;
+pub mod recording;
 pub mod render;
 pub mod report;
 pub mod secret;

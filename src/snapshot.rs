@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::sources::http::ApiError;
@@ -27,16 +28,17 @@ pub struct Snapshot {
 }
 
 /// One Taskcluster task queue.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct QueueState {
     pub pending: u64,
     pub claimed: u64,
     /// Workers listed as quarantined, with the time the quarantine ends.
+    #[schemars(with = "BTreeMap<String, Option<String>>")]
     pub quarantined: BTreeMap<String, Option<Timestamp>>,
 }
 
 /// The LambdaTest organisation as seen through its APIs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LambdatestState {
     /// Private-cloud devices by UDID.
     pub devices: BTreeMap<String, Device>,
@@ -45,7 +47,7 @@ pub struct LambdatestState {
 }
 
 /// A real device in LambdaTest's private cloud.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Device {
     pub name: String,
     /// `active` means idle and available; anything else is unavailable.
@@ -53,7 +55,7 @@ pub struct Device {
 }
 
 /// A HyperExecute job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Job {
     pub id: String,
     pub job_number: u64,
@@ -61,6 +63,7 @@ pub struct Job {
     /// The job's labels, parsed from the JSON-encoded `job_label`; `None` when absent or not
     /// a JSON list of strings.
     pub labels: Option<Vec<String>>,
+    #[schemars(with = "Option<String>")]
     pub created_at: Option<Timestamp>,
 }
 
@@ -91,7 +94,7 @@ impl Job {
 }
 
 /// A MAAS machine, as read for a rack.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MaasMachine {
     pub hostname: String,
     pub system_id: String,
@@ -105,7 +108,7 @@ pub struct MaasMachine {
 }
 
 /// A Testflinger agent record. Optional fields are `None` when the agent never sent them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TestflingerAgent {
     pub name: String,
     /// `waiting` when idle; `offline`, `maintenance`, `restart`, or the phase of a running job.
@@ -114,6 +117,7 @@ pub struct TestflingerAgent {
     pub location: String,
     /// The job the agent runs; `None` when idle (the API sends `""`).
     pub job_id: Option<String>,
+    #[schemars(with = "Option<String>")]
     pub updated_at: Option<Timestamp>,
     /// `pass` or `fail` (undocumented, computed from provision logs).
     pub provision_streak_type: Option<String>,
@@ -121,10 +125,11 @@ pub struct TestflingerAgent {
 }
 
 /// A Testflinger job found by a tag search.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TestflingerJob {
     pub job_id: String,
     pub job_state: String,
+    #[schemars(with = "Option<String>")]
     pub created_at: Option<Timestamp>,
 }
 
@@ -141,7 +146,7 @@ pub fn is_final_job_state(job_state: &str) -> bool {
 }
 
 /// `GET /v1/result/<id>` once results exist.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TestflingerResult {
     pub job_state: String,
     /// Exit code per reported phase (`provision_status` → `provision`), 0 = success.
@@ -156,7 +161,7 @@ impl TestflingerResult {
 }
 
 /// What `GET /v1/result/<id>` gave for a job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum ResultRead {
     Found(TestflingerResult),
     /// 204: the server has no result for the job.
@@ -166,14 +171,14 @@ pub enum ResultRead {
 }
 
 /// Our latest ended job on an agent and what its result said.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LastResult {
     pub job_id: String,
     pub read: ResultRead,
 }
 
 /// One rack as read from MAAS and Testflinger.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RackState {
     /// Machines carrying all the rack's tags.
     pub machines: Vec<MaasMachine>,
@@ -182,7 +187,7 @@ pub struct RackState {
 }
 
 /// Our jobs on one agent and the outcome of the latest finished one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AgentHistory {
     pub jobs: Vec<TestflingerJob>,
     /// The latest ended job and its result, when there is an ended job.
@@ -191,7 +196,7 @@ pub struct AgentHistory {
 
 /// One runner pool as the planner needs it: GitLab runners of ours, matching pending jobs,
 /// and containers carrying our labels.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RunnerPoolState {
     pub runners: Vec<RunnerView>,
     /// Pending jobs of the pool's projects, with their tags.
@@ -204,7 +209,7 @@ pub struct RunnerPoolState {
 }
 
 /// A GitLab runner of ours with what decides its fate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RunnerView {
     pub id: u64,
     pub description: String,
@@ -213,16 +218,19 @@ pub struct RunnerView {
     pub paused: bool,
     /// Paused by devicepool on the way to removing it (its maintenance note says so).
     pub paused_for_removal: bool,
+    #[schemars(with = "Option<String>")]
     pub created_at: Option<Timestamp>,
+    #[schemars(with = "Option<String>")]
     pub contacted_at: Option<Timestamp>,
     /// Jobs running on it now.
     pub running_jobs: u32,
     /// When its latest finished job finished.
+    #[schemars(with = "Option<String>")]
     pub last_finished_at: Option<Timestamp>,
 }
 
 /// A pending GitLab job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PendingJobView {
     pub id: u64,
     pub project: String,
@@ -230,7 +238,7 @@ pub struct PendingJobView {
 }
 
 /// A container with our labels.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ContainerView {
     pub id: String,
     pub name: String,
@@ -238,11 +246,12 @@ pub struct ContainerView {
     pub state: String,
     /// From the `devicepool.runner-id` label.
     pub runner_id: Option<u64>,
+    #[schemars(with = "Option<String>")]
     pub created: Option<Timestamp>,
 }
 
 /// A GitLab runner as listed (`GET /runners/all`); the list has no tags or `contacted_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct GitlabRunner {
     pub id: u64,
     pub description: String,
@@ -253,11 +262,12 @@ pub struct GitlabRunner {
     pub online: bool,
     /// `online`, `offline`, `stale`, `never_contacted` (or `paused`).
     pub status: String,
+    #[schemars(with = "Option<String>")]
     pub created_at: Option<Timestamp>,
 }
 
 /// One runner's details (`GET /runners/:id`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct GitlabRunnerDetails {
     pub id: u64,
     pub description: String,
@@ -266,7 +276,9 @@ pub struct GitlabRunnerDetails {
     pub status: String,
     pub tag_list: Vec<String>,
     /// `None` when the runner never contacted GitLab.
+    #[schemars(with = "Option<String>")]
     pub contacted_at: Option<Timestamp>,
+    #[schemars(with = "Option<String>")]
     pub created_at: Option<Timestamp>,
     /// Free text set with `PUT /runners/:id`; devicepool marks its own removal pauses here.
     #[serde(default)]
@@ -278,17 +290,18 @@ pub struct GitlabRunnerDetails {
 }
 
 /// A GitLab CI job (of a runner, or pending in a project).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct GitlabJob {
     pub id: u64,
     pub status: String,
     /// Only sent by the project jobs listing; empty otherwise.
     pub tag_list: Vec<String>,
+    #[schemars(with = "Option<String>")]
     pub finished_at: Option<Timestamp>,
 }
 
 /// A Docker container as listed (`GET /containers/json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DockerContainer {
     pub id: String,
     /// The first name, without Docker's leading `/`.

@@ -107,6 +107,8 @@ pub enum Purpose {
     Read,
     /// Read, plan and launch jobs.
     Launch,
+    /// Plan from a recorded snapshot: no request, so no credentials.
+    Replay,
 }
 
 /// One problem found in a desired-state file.

@@ -5,6 +5,7 @@ mod apply;
 mod demo;
 mod plan;
 mod prepare;
+mod replay;
 mod runners;
 
 pub use apply::parse_saved_plan;
@@ -62,6 +63,10 @@ pub fn run(cli: &Cli) -> Exit {
                 SchemaKind::Desired => load::schema(),
                 SchemaKind::Plan => serde_json::to_value(schemars::schema_for!(planner::Plan))
                     .expect("schema serialises"),
+                SchemaKind::Snapshot => {
+                    serde_json::to_value(schemars::schema_for!(crate::recording::Recording))
+                        .expect("schema serialises")
+                }
             };
             crate::report::emit(&crate::report::json(&schema));
             Ok(Exit::Clean)

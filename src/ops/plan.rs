@@ -9,23 +9,33 @@ use super::prepare::Prepared;
 use crate::cli::{Format, PlanArgs};
 use crate::exit::Exit;
 use crate::plan::{self, Origin, Plan};
+use crate::recording::Recording;
+use crate::snapshot::Snapshot;
 use crate::{report, sources};
 
 /// Reads the world now and plans from it.
 pub(super) fn make_plan(prepared: &Prepared) -> Plan {
-    let desired = &prepared.loaded.desired;
-    let now = super::clock();
-    let snapshot = sources::snapshot(
-        desired,
+    plan_from(prepared, &read_snapshot(prepared))
+}
+
+/// Reads the world now (read-only clients only).
+pub(super) fn read_snapshot(prepared: &Prepared) -> Snapshot {
+    sources::snapshot(
+        &prepared.loaded.desired,
         &prepared.secrets.read,
         &prepared.secrets.redactor,
-        now,
-    );
+        super::clock(),
+    )
+}
+
+/// Plans the prepared desired state from `snapshot` and renders its job files.
+pub(super) fn plan_from(prepared: &Prepared, snapshot: &Snapshot) -> Plan {
+    let desired = &prepared.loaded.desired;
     let origin = Origin {
         config_path: prepared.loaded.path.display().to_string(),
         config_hash: prepared.loaded.hash.clone(),
     };
-    let mut plan = plan::plan(desired, &snapshot, &origin);
+    let mut plan = plan::plan(desired, snapshot, &origin);
     prepared.templates.render_plan(desired, &mut plan, None);
     prepared
         .templates
@@ -50,11 +60,18 @@ pub(super) fn plan_exit(plan: &Plan, detailed: bool) -> Exit {
 }
 
 pub(super) fn run(args: &PlanArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {
+    if args.from_snapshot.is_some() || args.compare.is_some() {
+        return super::replay::run(args, env);
+    }
     let prepared = super::prepare::prepare(&args.config.config, env, crate::load::Purpose::Read)?;
     if let Some(out) = &args.out {
         check_writable(out)?;
     }
-    let plan = make_plan(&prepared);
+    let snapshot = read_snapshot(&prepared);
+    if let Some(record) = &args.record {
+        Recording::of(&snapshot, &prepared.loaded.desired).write(record)?;
+    }
+    let plan = plan_from(&prepared, &snapshot);
     if let Some(out) = &args.out {
         save(&plan, out)?;
     }

@@ -43,6 +43,8 @@ pub enum Failure {
     TooLarge(u64),
     /// The answers were well-formed but inconsistent (e.g. a cursor that does not advance).
     Protocol(String),
+    /// Replayed from a recorded snapshot: the whole message as it was shown then.
+    Recorded(String),
 }
 
 /// An API call that failed, with everything an operator needs and no credentials.
@@ -58,6 +60,9 @@ impl std::error::Error for ApiError {}
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Failure::Recorded(m) = &self.failure {
+            return write!(f, "{m}");
+        }
         write!(f, "{}: {} {}: ", self.api, self.method, self.url)?;
         match &self.failure {
             Failure::Status { status, excerpt } if excerpt.is_empty() => write!(f, "HTTP {status}"),
@@ -65,7 +70,7 @@ impl fmt::Display for ApiError {
             Failure::Transport(m) => write!(f, "no response: {m}"),
             Failure::Decode(m) => write!(f, "unexpected response: {m}"),
             Failure::TooLarge(limit) => write!(f, "response body over {limit} bytes"),
-            Failure::Protocol(m) => write!(f, "{m}"),
+            Failure::Protocol(m) | Failure::Recorded(m) => write!(f, "{m}"),
         }
     }
 }

@@ -192,6 +192,7 @@ fn the_committed_schemas_match_the_code() {
     for (kind, file) in [
         ("desired", "schemas/devicepool.schema.json"),
         ("plan", "schemas/plan.schema.json"),
+        ("snapshot", "schemas/snapshot.schema.json"),
     ] {
         let out = devicepool(&["schema", kind]).run();
         let committed = std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR")))

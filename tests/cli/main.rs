@@ -12,6 +12,7 @@ mod plan;
 mod racks;
 mod racks_fidelity;
 mod render;
+mod replay;
 mod runners;
 mod saved_plans;
 mod secrets;

@@ -1,0 +1,270 @@
+//! Recorded snapshots: a [`Snapshot`] as versioned JSON (`plan --record`) and back
+//! (`plan --from-snapshot`). A failed source is kept as its message (already redacted); no
+//! secret is ever part of a recording. File I/O only, never a request, never a decision.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use jiff::Timestamp;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::load::Desired;
+use crate::snapshot::TestflingerAgent;
+use crate::snapshot::{LambdatestState, QueueState, RackState, RunnerPoolState, Snapshot};
+use crate::sources::http::{ApiError, Failure};
+
+/// The recording format this build writes and reads.
+pub const SNAPSHOT_FORMAT: u32 = 1;
+
+/// Why a pool the recording never read is held on replay.
+pub const NOT_RECORDED: &str = "not in the recorded snapshot";
+
+/// What one run read, as written to disk.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recording {
+    pub format: u32,
+    /// The devicepool version that recorded it.
+    pub devicepool: String,
+    /// When the reading started; a replay plans as of this time.
+    #[schemars(with = "String")]
+    pub taken_at: Timestamp,
+    /// Per Taskcluster task queue.
+    pub queues: BTreeMap<String, Reading<QueueState>>,
+    pub lambdatest: Reading<LambdatestState>,
+    pub agents: Reading<Vec<TestflingerAgent>>,
+    pub racks: BTreeMap<String, Reading<RackState>>,
+    pub runner_pools: BTreeMap<String, Reading<RunnerPoolState>>,
+    /// What each rack's machines were selected by (its `maas_tags`) and each runner pool's
+    /// pending jobs (its `projects`): a replay whose desired state selects otherwise holds it.
+    #[serde(default)]
+    pub read_with: ReadWith,
+}
+
+/// The desired-state fields a reading depended on, per rack and runner pool.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadWith {
+    pub rack_maas_tags: BTreeMap<String, Vec<String>>,
+    pub runner_pool_projects: BTreeMap<String, Vec<String>>,
+}
+
+impl ReadWith {
+    fn of(desired: &Desired) -> ReadWith {
+        ReadWith {
+            rack_maas_tags: (desired.racks.iter())
+                .map(|(name, rack)| (name.clone(), rack.maas_tags.clone()))
+                .collect(),
+            runner_pool_projects: (desired.runner_pools.iter())
+                .map(|(name, pool)| (name.clone(), pool.projects.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// One source's answer: the data, or the message its failure showed.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reading<T> {
+    Read(T),
+    Failed(String),
+}
+
+/// A failure replayed from its recorded message.
+fn recorded_error(message: String) -> ApiError {
+    ApiError {
+        api: "snapshot",
+        method: "",
+        url: String::new(),
+        failure: Failure::Recorded(message),
+    }
+}
+
+fn to_reading<T: Clone>(result: &Result<T, ApiError>) -> Reading<T> {
+    match result {
+        Ok(value) => Reading::Read(value.clone()),
+        Err(e) => Reading::Failed(e.to_string()),
+    }
+}
+
+fn to_result<T>(reading: Reading<T>) -> Result<T, ApiError> {
+    match reading {
+        Reading::Read(value) => Ok(value),
+        Reading::Failed(message) => Err(recorded_error(message)),
+    }
+}
+
+fn to_readings<T: Clone>(
+    map: &BTreeMap<String, Result<T, ApiError>>,
+) -> BTreeMap<String, Reading<T>> {
+    map.iter()
+        .map(|(k, v)| (k.clone(), to_reading(v)))
+        .collect()
+}
+
+fn to_results<T>(map: BTreeMap<String, Reading<T>>) -> BTreeMap<String, Result<T, ApiError>> {
+    map.into_iter().map(|(k, v)| (k, to_result(v))).collect()
+}
+
+/// Every reading in `map` that was made with other selectors than `now` has is held: the
+/// recording cannot tell what the new selectors would have found.
+fn hold_reselected<T>(
+    map: &mut BTreeMap<String, Result<T, ApiError>>,
+    recorded: &BTreeMap<String, Vec<String>>,
+    now: &BTreeMap<String, Vec<String>>,
+    field: &str,
+) {
+    for (name, reading) in map.iter_mut() {
+        if let (Some(then), Some(wanted)) = (recorded.get(name), now.get(name))
+            && then != wanted
+        {
+            *reading = Err(recorded_error(format!(
+                "read with other {field} ({}) in the recorded snapshot",
+                then.join(", ")
+            )));
+        }
+    }
+}
+
+/// Every key `desired` needs that `map` lacks is held as [`NOT_RECORDED`], so a replay never
+/// plans on missing data as if it were empty.
+fn hold_missing<'a, T>(
+    map: &mut BTreeMap<String, Result<T, ApiError>>,
+    keys: impl Iterator<Item = &'a String>,
+) {
+    for key in keys {
+        map.entry(key.clone())
+            .or_insert_with(|| Err(recorded_error(NOT_RECORDED.to_string())));
+    }
+}
+
+impl Recording {
+    /// The recording of what a run of `desired` read.
+    pub fn of(snapshot: &Snapshot, desired: &Desired) -> Recording {
+        Recording {
+            format: SNAPSHOT_FORMAT,
+            devicepool: env!("CARGO_PKG_VERSION").to_string(),
+            taken_at: snapshot.taken_at,
+            queues: to_readings(&snapshot.queues),
+            lambdatest: to_reading(&snapshot.lambdatest),
+            agents: to_reading(&snapshot.agents),
+            racks: to_readings(&snapshot.racks),
+            runner_pools: to_readings(&snapshot.runner_pools),
+            read_with: ReadWith::of(desired),
+        }
+    }
+
+    /// The snapshot to plan `desired` from: what was recorded, plus every queue, rack and
+    /// runner pool of `desired` the recording lacks, held as [`NOT_RECORDED`].
+    pub fn into_snapshot(self, desired: &Desired) -> Snapshot {
+        let mut snapshot = Snapshot {
+            taken_at: self.taken_at,
+            queues: to_results(self.queues),
+            lambdatest: to_result(self.lambdatest),
+            agents: to_result(self.agents),
+            racks: to_results(self.racks),
+            runner_pools: to_results(self.runner_pools),
+        };
+        hold_missing(
+            &mut snapshot.queues,
+            desired.device_pools.values().map(|p| &p.task_queue),
+        );
+        let wanted = ReadWith::of(desired);
+        let then = &self.read_with;
+        let tags = (&then.rack_maas_tags, &wanted.rack_maas_tags);
+        hold_reselected(&mut snapshot.racks, tags.0, tags.1, "maas_tags");
+        let projects = (&then.runner_pool_projects, &wanted.runner_pool_projects);
+        hold_reselected(
+            &mut snapshot.runner_pools,
+            projects.0,
+            projects.1,
+            "projects",
+        );
+        hold_missing(&mut snapshot.racks, desired.racks.keys());
+        hold_missing(&mut snapshot.runner_pools, desired.runner_pools.keys());
+        snapshot
+    }
+
+    /// Reads a recording, refusing another format with a message that names both.
+    pub fn read(path: &Path) -> anyhow::Result<Recording> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the snapshot {}", path.display()))?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a recorded snapshot (not JSON)", path.display()))?;
+        let format = value.get("format").and_then(serde_json::Value::as_u64);
+        if format != Some(u64::from(SNAPSHOT_FORMAT)) {
+            let shown = format.map_or("none".to_string(), |f| f.to_string());
+            anyhow::bail!(
+                "{} has snapshot format {shown}; this devicepool reads format {SNAPSHOT_FORMAT} \
+                 (record it again with `plan --record`)",
+                path.display()
+            );
+        }
+        serde_json::from_value(value)
+            .with_context(|| format!("{} is not a recorded snapshot", path.display()))
+    }
+
+    /// Writes the recording as JSON, atomically (temp file, then rename), mode 0600.
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let writing = || format!("cannot write the snapshot to {}", path.display());
+        let mut file = tempfile::NamedTempFile::new_in(dir).with_context(writing)?;
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        std::io::Write::write_all(&mut file, text.as_bytes()).with_context(writing)?;
+        file.persist(path).with_context(writing)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn another_format_is_refused_naming_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("snap.json");
+        std::fs::write(&path, r#"{"format": 7}"#).unwrap();
+        let error = format!("{:#}", Recording::read(&path).unwrap_err());
+        assert!(error.contains("snapshot format 7"), "{error}");
+        assert!(error.contains("reads format 1"), "{error}");
+    }
+
+    #[test]
+    fn a_recorded_failure_replays_as_its_message_alone() {
+        let error = to_result::<u8>(Reading::Failed("taskcluster: GET x: HTTP 500".into()));
+        assert_eq!(
+            error.unwrap_err().to_string(),
+            "taskcluster: GET x: HTTP 500"
+        );
+    }
+
+    #[test]
+    fn a_reading_made_with_other_selectors_is_held_and_the_same_ones_kept() {
+        let mut map: BTreeMap<String, Result<u8, ApiError>> =
+            [("a".to_string(), Ok(1)), ("b".to_string(), Ok(2))].into();
+        let recorded = [
+            ("a".to_string(), vec!["rack-a".to_string()]),
+            ("b".to_string(), vec!["rack-b".to_string()]),
+        ]
+        .into();
+        let now = [
+            ("a".to_string(), vec!["rack-z".to_string()]),
+            ("b".to_string(), vec!["rack-b".to_string()]),
+        ]
+        .into();
+        hold_reselected(&mut map, &recorded, &now, "maas_tags");
+        let held = map["a"].as_ref().unwrap_err().to_string();
+        assert_eq!(
+            held,
+            "read with other maas_tags (rack-a) in the recorded snapshot"
+        );
+        assert_eq!(map["b"].as_ref().ok(), Some(&2));
+    }
+}

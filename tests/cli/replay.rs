@@ -1,0 +1,143 @@
+//! Record and replay: `plan --record` writes what a run read (no secrets), `plan
+//! --from-snapshot` plans from it offline with no credentials and no request, the same bytes
+//! every time, and `plan --compare` diffs the decisions of two desired states on it.
+
+use devicepool::sim::Fault;
+
+use crate::support::{Lab, devicepool, pool, token_of};
+
+const NOW: &str = "2026-03-01T12:00:00Z";
+
+/// A lab with two pools whose fleet has been recorded to `snap.json`.
+fn recorded_lab() -> Lab {
+    let lab = Lab::new(vec![pool("a55", 4, 3), pool("p7", 2, 5)]);
+    lab.command(&["plan", lab.config_arg(), "--record", "snap.json"])
+        .env("DEVICEPOOL_NOW", NOW)
+        .run()
+        .expect_code(0);
+    lab
+}
+
+/// The lab's desired state with every source pointed at a port nothing listens on.
+fn write_unreachable_config(lab: &Lab, name: &str, edit: impl Fn(String) -> String) {
+    let yaml = lab
+        .config_yaml()
+        .replace(&lab.fleet.taskcluster.url(), "http://127.0.0.1:9")
+        .replace(&lab.fleet.lambdatest.url(), "http://127.0.0.1:9");
+    std::fs::write(lab.path(name), edit(yaml)).unwrap();
+}
+
+/// `plan <config> --from-snapshot snap.json <extra>` with no credentials in the environment.
+fn replay(lab: &Lab, config: &str, extra: &[&str]) -> crate::support::Outcome {
+    devicepool(&["plan", config, "--from-snapshot", "snap.json"])
+        .args(extra)
+        .current_dir(lab.dir.path())
+        .env_remove("LT_USERNAME")
+        .env_remove("LT_ACCESS_KEY")
+        .run()
+}
+
+#[test]
+fn a_replay_needs_no_credentials_sends_nothing_and_repeats_byte_for_byte() {
+    let lab = recorded_lab();
+    let recorded = std::fs::read_to_string(lab.path("snap.json")).unwrap();
+    assert!(recorded.contains("\"format\": 1"), "{recorded}");
+    let mode = std::fs::metadata(lab.path("snap.json"))
+        .unwrap()
+        .permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
+    for secret in [token_of("a55"), token_of("p7")] {
+        assert!(
+            !recorded.contains(&secret),
+            "a token leaked into the snapshot"
+        );
+    }
+    write_unreachable_config(&lab, "offline.yaml", |yaml| yaml);
+    let before = lab.requests().len();
+    let first = replay(&lab, "offline.yaml", &["--format", "json"]);
+    first.expect_code(0);
+    let second = replay(&lab, "offline.yaml", &["--format", "json"]);
+    assert_eq!(
+        first.stdout, second.stdout,
+        "a replay must repeat byte for byte"
+    );
+    assert_eq!(lab.requests().len(), before, "a replay sent a request");
+    let plan = first.json();
+    assert_eq!(plan["snapshot_at"], NOW);
+    let starts: usize = (0..2)
+        .map(|i| plan["device_pools"][i]["starts"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(starts, 3 + 2, "a55 starts 3 (3 pending), p7 its 2 devices");
+}
+
+#[test]
+fn a_pool_the_snapshot_never_read_is_held_not_planned_as_empty() {
+    let lab = recorded_lab();
+    write_unreachable_config(&lab, "more.yaml", |yaml| {
+        yaml + "  s24:\n    task_queue: proj-autophone/gecko-t-s24\n    client_id: project/autophone/s24\n    access_token_env: TC_TOKEN_S24\n    devices: [S24-01]\n"
+    });
+    let out = replay(&lab, "more.yaml", &["--format", "json"]);
+    out.expect_code(4);
+    let plan = out.json();
+    let s24 = plan["device_pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pool"] == "s24")
+        .expect("s24 in the plan");
+    let reason = s24["reason"].as_str().unwrap_or_default();
+    assert_eq!(s24["status"]["state"], "held");
+    assert!(reason.contains("not in the recorded snapshot"), "{s24}");
+}
+
+#[test]
+fn another_snapshot_format_and_a_saved_replay_plan_are_refused() {
+    let lab = recorded_lab();
+    std::fs::write(lab.path("snap.json"), r#"{"format": 99}"#).unwrap();
+    let out = replay(&lab, lab.config_arg(), &[]);
+    out.expect_code(1);
+    assert!(out.stderr.contains("snapshot format 99"), "{}", out.stderr);
+    let out = replay(&lab, lab.config_arg(), &["--out", "plan.json"]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("--out"), "{}", out.stderr);
+    assert!(!lab.path("plan.json").exists());
+}
+
+#[test]
+fn compare_shows_how_a_config_change_alters_the_decisions() {
+    let lab = recorded_lab();
+    write_unreachable_config(&lab, "base.yaml", |yaml| yaml);
+    write_unreachable_config(&lab, "change.yaml", |yaml| {
+        yaml.replacen("max_starts_per_run: 10", "max_starts_per_run: 1", 1)
+            .replace("[P7-01, P7-02]", "[P7-01]")
+    });
+    let out = replay(&lab, "base.yaml", &["--compare", "change.yaml"]);
+    out.expect_code(0);
+    insta::assert_snapshot!(out.stdout);
+}
+
+#[test]
+fn a_replay_gives_the_live_plan_failures_and_their_reasons_included() {
+    let lab = Lab::new(vec![pool("a55", 4, 3), pool("p7", 2, 5)]);
+    lab.fleet.taskcluster.server().inject(
+        "GET",
+        "/api/queue/v1/task-queues/proj-autophone/gecko-t-p7",
+        Fault::status(500),
+    );
+    let live = lab
+        .command(&["plan", lab.config_arg(), "--record", "snap.json"])
+        .args(&["--format", "json"])
+        .env("DEVICEPOOL_NOW", NOW)
+        .run();
+    live.expect_code(4);
+    let replayed = replay(&lab, lab.config_arg(), &["--format", "json"]);
+    replayed.expect_code(4);
+    assert_eq!(
+        replayed.stdout, live.stdout,
+        "the replay differs from the live plan"
+    );
+    assert!(live.stdout.contains("HTTP 500"), "{}", live.stdout);
+}
