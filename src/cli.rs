@@ -102,7 +102,8 @@ pub enum Command {
     /// Print the job files and container specs a run would submit, secrets redacted. Sends no
     /// request.
     Render(RenderArgs),
-    /// Print a JSON schema: the desired state (default) or the saved plan.
+    /// Print a JSON schema: the desired state (default), the saved plan or the recorded
+    /// snapshot.
     Schema(SchemaArgs),
     /// Run plan → apply → plan against the built-in simulated fleet (no credentials, no
     /// network) and show that the second plan starts nothing.
@@ -140,8 +141,8 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "from_snapshot")]
     pub record: Option<PathBuf>,
     /// Plan offline from a snapshot written by `--record`: no request, no credentials, the
-    /// same plan every time. For review only, so `--out` is refused with it (`apply` cannot
-    /// use such a plan). Pools the snapshot never read are held.
+    /// same plan every time. For review only: `--out` is refused with it, and `apply --plan`
+    /// refuses a replayed plan. Pools the snapshot never read are held.
     #[arg(long, value_name = "FILE", conflicts_with = "out")]
     pub from_snapshot: Option<PathBuf>,
     /// Print, instead of the plan, a unified diff of the plans of this desired state and of

@@ -282,9 +282,10 @@ impl Templates {
 
     /// Renders one file within the fuel and size bounds; shown files are redacted.
     fn render(&self, name: &str, ctx: Value, exposure: Exposure) -> Result<String, RenderError> {
+        // An error message may quote what the template was given: never a secret.
         let text = engine::render_bounded(&self.env, name, ctx).map_err(|message| RenderError {
             name: name.to_string(),
-            message,
+            message: self.redactor.redact(&message),
         })?;
         Ok(match exposure {
             Exposure::Shown => self.redactor.redact(&text),

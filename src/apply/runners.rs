@@ -79,9 +79,13 @@ impl RunnerExecutor<'_> {
                 }
             };
         record.runner_id = Some(created.id);
+        // The new runner's token is known to no redactor yet: scrub it from any error.
+        let mut scrub = crate::secret::Redactor::default();
+        scrub.add(&created.token);
         let result = self
             .start_container(pool, start, created.id, &created.token)
-            .map(|id| record.container_id = Some(id));
+            .map(|id| record.container_id = Some(id))
+            .map_err(|e| scrub.redact(&e));
         match result {
             Ok(()) => record.done = true,
             Err(e) => {

@@ -25,7 +25,7 @@ pub(super) fn check_values(problems: &mut Vec<Problem>, desired: &Desired) {
     }
     for (pointer, url) in urls(desired) {
         if let Err(why) = check_url(url) {
-            problems.push(Problem::at(pointer, format!("{url:?} {why}")));
+            problems.push(Problem::at(pointer, format!("{:?} {why}", shown_url(url))));
         }
     }
     if let Some(lt) = &desired.sources.lambdatest
@@ -79,10 +79,31 @@ fn check_url(url: &str) -> Result<(), &'static str> {
         Some(_) => return Err("must be an http:// or https:// URL"),
         None => return Err("is not a URL (no http:// or https://)"),
     }
+    // A user or password in the URL would be printed wherever the URL is (job files, plans,
+    // errors): credentials belong in the `*_env` keys.
+    if userinfo_end(url).is_some() {
+        return Err("holds a user or password (put credentials in the *_env keys, not the URL)");
+    }
     let parsed: ureq::http::Uri = url.parse().map_err(|_| "is not a URL")?;
     match parsed.host() {
         Some(host) if !host.is_empty() => Ok(()),
         _ => Err("has no host"),
+    }
+}
+
+/// Where the `user:password@` part of `url` ends (the byte after its `@`), if it has one.
+fn userinfo_end(url: &str) -> Option<usize> {
+    let start = url.find("://")? + 3;
+    let rest = &url[start..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    authority.rfind('@').map(|at| start + at + 1)
+}
+
+/// `url` as it may be shown in an error: any `user:password@` part is `<redacted>@`.
+fn shown_url(url: &str) -> String {
+    match (userinfo_end(url), url.find("://")) {
+        (Some(end), Some(scheme)) => format!("{}://<redacted>@{}", &url[..scheme], &url[end..]),
+        _ => url.to_string(),
     }
 }
 

@@ -284,6 +284,12 @@ fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
     let text = crate::load::read_input(path)
         .with_context(|| format!("cannot read the saved plan {}", path.display()))?;
     let plan = parse_saved_plan(&text).with_context(|| path.display().to_string())?;
+    if plan.replayed {
+        bail!(
+            "{} was planned from a recorded snapshot (plan --from-snapshot): it is for review only. Make a plan from the live fleet.",
+            path.display()
+        );
+    }
     if plan.config_hash != prepared.loaded.hash {
         bail!(
             "{} was made from another desired state ({} {}); {} is {} now. Make a new plan.",

@@ -36,7 +36,9 @@ pub(super) fn run(args: &PlanArgs, env: &dyn Fn(&str) -> Option<String>) -> anyh
         report::emit(&compare_text(&recording, &prepared, &other));
         return Ok(Exit::Clean);
     }
-    let plan = plan_recorded(&recording, &prepared);
+    let mut plan = plan_recorded(&recording, &prepared);
+    // Planned from a file rather than the live fleet: `apply --plan` refuses it.
+    plan.replayed = args.from_snapshot.is_some();
     report::emit(&match args.format {
         Format::Text => report::plan_text(&plan),
         Format::Json => report::json(&plan),

@@ -134,6 +134,7 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
             .ok()
             .and_then(|lifetime| now.checked_add(lifetime).ok())
             .unwrap_or(now),
+        replayed: false,
         device_pools: pools,
         racks,
         runner_pools,

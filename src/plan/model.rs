@@ -41,6 +41,10 @@ pub struct Plan {
     /// it: it works the expiry out again from the current desired state.
     #[schemars(with = "String")]
     pub expires_at: Timestamp,
+    /// Planned from a recorded snapshot (`plan --from-snapshot`): for review only, refused by
+    /// `apply --plan`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replayed: bool,
     /// One entry per device pool, by name.
     pub device_pools: Vec<DevicePoolPlan>,
     /// One entry per rack, by name.

@@ -97,6 +97,7 @@ pub fn preview(
         config_hash: origin.config_hash.clone(),
         snapshot_at: Timestamp::UNIX_EPOCH,
         expires_at: Timestamp::UNIX_EPOCH,
+        replayed: false,
         device_pools,
         racks,
         runner_pools,

@@ -345,6 +345,7 @@ fn a_saved_start_is_dropped_when_its_room_came_from_a_removal_the_saved_plan_lac
         config_hash: "h".into(),
         snapshot_at: now(),
         expires_at: now(),
+        replayed: false,
         device_pools: Vec::new(),
         racks: Vec::new(),
         runner_pools: vec![p],

@@ -135,7 +135,9 @@ fn explain(error: &Error) -> String {
         ErrorKind::OutOfFuel => {
             format!("rendering took more than {FUEL} steps (a loop too long?) and was stopped")
         }
-        _ => format!("{error:#}"),
+        // Not `{error:#}`: its "referenced variables" dump would print the context's
+        // values, real secrets included when apply renders for real.
+        _ => error.to_string(),
     }
 }
 

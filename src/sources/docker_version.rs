@@ -18,10 +18,15 @@ impl ApiVersion {
         ApiVersion { major, minor }
     }
 
-    /// `"1.52"` → 1.52; anything else (`"1.52.1"`, `"v1.52"`, `""`) → `None`.
+    /// `"1.52"` → 1.52; anything else (`"1.52.1"`, `"v1.52"`, `"+1.+52"`, `""`) → `None`.
     pub fn parse(raw: &str) -> Option<ApiVersion> {
         let (major, minor) = raw.trim().split_once('.')?;
-        Some(ApiVersion::new(major.parse().ok()?, minor.parse().ok()?))
+        // Digits only: `u32::from_str` would also take a leading `+`.
+        let number = |part: &str| {
+            let digits = !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+            digits.then(|| part.parse().ok()).flatten()
+        };
+        Some(ApiVersion::new(number(major)?, number(minor)?))
     }
 }
 
@@ -97,7 +102,9 @@ mod tests {
             "{refused}"
         );
         assert!(v("1.100") > v("1.52"), "compared as numbers, not text");
-        for bad in ["", "1", "v1.52", "1.52.1", "one.two"] {
+        for bad in [
+            "", "1", "v1.52", "1.52.1", "one.two", "+1.+52", "1.-5", "1.",
+        ] {
             assert_eq!(ApiVersion::parse(bad), None, "{bad}");
         }
     }

@@ -74,11 +74,20 @@ where
 struct WireJob {
     id: u64,
     status: String,
-    /// Only the project jobs listing sends it.
+    /// Only the project jobs listing sends it (and there it is required: `WirePendingJob`).
     #[serde(default)]
     tag_list: Vec<String>,
     #[serde(default)]
     finished_at: Option<String>,
+}
+
+/// A pending job of a project. Its tags decide which pool's runner it needs, so they are
+/// required: a job read as untagged on a guess would move demand between pools.
+#[derive(Deserialize)]
+struct WirePendingJob {
+    id: u64,
+    status: String,
+    tag_list: Vec<String>,
 }
 
 fn time(raw: Option<&str>) -> Option<Timestamp> {
@@ -321,6 +330,15 @@ pub fn fetch_pending_jobs(
         base,
         &format!("/projects/{}/jobs", encode_component(project)),
     );
-    let wire: Vec<WireJob> = fetch_all(reader, &url, token, &[("scope[]", "pending".into())])?;
-    Ok(jobs_from_wire(wire))
+    let wire: Vec<WirePendingJob> =
+        fetch_all(reader, &url, token, &[("scope[]", "pending".into())])?;
+    Ok(wire
+        .into_iter()
+        .map(|j| GitlabJob {
+            id: j.id,
+            status: j.status,
+            tag_list: j.tag_list,
+            finished_at: None,
+        })
+        .collect())
 }

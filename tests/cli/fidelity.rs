@@ -35,6 +35,27 @@ fn a_pending_job_whose_project_has_no_id_still_gets_a_runner() {
     assert!(listing.query.contains("scope"), "{}", listing.query);
 }
 
+/// A pending job's tags decide which pool needs a runner: a job without `tag_list` is not
+/// read as untagged (its demand would vanish and idle runners be removed on a guess).
+#[test]
+fn a_pending_job_without_its_tags_holds_the_pool_not_read_as_untagged() {
+    let lab = RunnerLab::new("");
+    lab.fleet.gitlab.add_pending_job("group/app", &["autogit"]);
+    let untagged = r#"[{"id":7,"status":"pending","name":"build","stage":"test"}]"#;
+    lab.fleet.gitlab.server().inject(
+        "GET",
+        "/api/v4/projects/",
+        devicepool::sim::Fault::status(200).with_body(untagged),
+    );
+    let out = lab.run(&["plan", "--format", "json"]);
+    let plan = out.json();
+    let pool = &plan["runner_pools"][0];
+    assert_eq!(pool["status"]["state"], "held", "{}", out.stdout);
+    let reason = pool["status"]["reason"].as_str().unwrap();
+    assert!(reason.contains("tag_list"), "{reason}");
+    assert!(pool["removals"].as_array().unwrap().is_empty());
+}
+
 /// HyperExecute numbers jobs in one order and stamps `created_at` in another (a job can be
 /// numbered after jobs created later). The read goes on past a page holding an old job, so
 /// our queued job on the next page is seen and its device is not started twice.

@@ -104,6 +104,31 @@ fn another_snapshot_format_and_a_saved_replay_plan_are_refused() {
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("--out"), "{}", out.stderr);
     assert!(!lab.path("plan.json").exists());
+    // Nor can a replayed plan saved from stdout be applied.
+    std::fs::remove_file(lab.path("snap.json")).unwrap();
+    lab.command(&["plan", lab.config_arg(), "--record", "snap.json"])
+        .env("DEVICEPOOL_NOW", NOW)
+        .run()
+        .expect_code(0);
+    let json = replay(&lab, lab.config_arg(), &["--format", "json"]);
+    json.expect_code(0);
+    std::fs::write(lab.path("replayed.json"), &json.stdout).unwrap();
+    let before = lab.requests().len();
+    let out = lab.run(&[
+        "apply",
+        lab.config_arg(),
+        "--plan",
+        "replayed.json",
+        "--yes",
+    ]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("was planned from a recorded snapshot"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(lab.requests().len(), before, "nothing was read or sent");
+    assert!(lab.fleet.lambdatest.launches().is_empty());
 }
 
 #[test]
@@ -135,8 +160,13 @@ fn a_replay_gives_the_live_plan_failures_and_their_reasons_included() {
     live.expect_code(4);
     let replayed = replay(&lab, lab.config_arg(), &["--format", "json"]);
     replayed.expect_code(4);
+    // The replay is the live plan, marked as replayed (so `apply --plan` refuses it).
+    let mut replayed_plan = replayed.json();
+    assert_eq!(replayed_plan["replayed"], true);
+    replayed_plan.as_object_mut().unwrap().remove("replayed");
     assert_eq!(
-        replayed.stdout, live.stdout,
+        replayed_plan,
+        live.json(),
         "the replay differs from the live plan"
     );
     assert!(live.stdout.contains("HTTP 500"), "{}", live.stdout);

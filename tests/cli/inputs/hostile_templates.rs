@@ -173,3 +173,34 @@ fn the_cli_output_is_scrubbed_of_encoded_credentials() {
         .replace("<redacted>", "");
     assert!(debug.contains("<redacted>") && left.len() <= 9, "{output}");
 }
+
+#[test]
+fn a_template_that_fails_only_with_the_real_token_does_not_print_it() {
+    // Renders when shown (the token is `<redacted>`), fails when apply renders it for real:
+    // the error must not quote the context it was given (minijinja's variable dump).
+    let sly = "{% if taskcluster.access_token == '<redacted>' %}ok: {{ udid }}\n\
+               {% else %}{{ taskcluster.access_token ~ nothing.here }}{% endif %}\n";
+    let (lab, _) = lab_with_template("sly.j2", &[("sly.j2", sly)]);
+    let plan = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    plan.expect_code(0);
+    assert!(
+        !pool_of(&plan.json(), "a55")["starts"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // The guard (support/invocation.rs) fails the test if a token shows in stdout or stderr.
+    let out = lab.run(&["apply", lab.config_arg(), "--yes", "--format", "json"]);
+    let report = out.json();
+    let skipped = report["skipped"].to_string();
+    assert!(skipped.contains("job file cannot be rendered"), "{skipped}");
+    assert!(skipped.contains("sly.j2"), "{skipped}");
+    assert!(
+        lab.fleet.lambdatest.launches().iter().all(|j| !j
+            .labels
+            .iter()
+            .flatten()
+            .any(|l| l == "a55")),
+        "nothing of a55 is launched"
+    );
+}

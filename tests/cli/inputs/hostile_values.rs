@@ -102,6 +102,13 @@ fn a_base_url_must_be_http_or_https_with_a_host() {
         let message = format!("sources.taskcluster.root_url: \"{bad}\" {why}");
         expect_rejected(&lab, &broken, &at(&broken, bad), &message);
     }
+    // Credentials in a URL are refused, and the refusal does not repeat them.
+    let with_password = "https://bob:hunter2secret@tc.example.com/";
+    let broken = yaml.replace(&root, &format!("    root_url: {with_password}"));
+    let message = "sources.taskcluster.root_url: \"https://<redacted>@tc.example.com/\" holds a user or password";
+    expect_rejected(&lab, &broken, &at(&broken, with_password), message);
+    let out = lab.run(&["validate", lab.config_arg()]);
+    assert!(!out.stderr.contains("hunter2secret"), "{}", out.stderr);
 }
 
 #[test]
