@@ -49,6 +49,11 @@ pub struct Recording {
 pub struct ReadWith {
     pub rack_maas_tags: BTreeMap<String, Vec<String>>,
     pub runner_pool_projects: BTreeMap<String, Vec<String>>,
+    /// The settings the device pools' readings depended on (source URLs, the LambdaTest
+    /// account's variable, how far back the job list was read): a replay whose desired state
+    /// reads otherwise holds every device pool.
+    #[serde(default)]
+    pub device_pool_reads: BTreeMap<String, String>,
 }
 
 impl ReadWith {
@@ -60,8 +65,26 @@ impl ReadWith {
             runner_pool_projects: (desired.runner_pools.iter())
                 .map(|(name, pool)| (name.clone(), pool.projects.clone()))
                 .collect(),
+            device_pool_reads: device_pool_reads(desired),
         }
     }
+}
+
+fn device_pool_reads(desired: &Desired) -> BTreeMap<String, String> {
+    let mut reads = BTreeMap::new();
+    let mut note = |key: &str, value: String| reads.insert(key.to_string(), value);
+    if let Some(tc) = &desired.sources.taskcluster {
+        note("taskcluster.root_url", tc.root_url.clone());
+    }
+    if let Some(lt) = &desired.sources.lambdatest {
+        note("lambdatest.api_url", lt.api_url.clone());
+        note("lambdatest.devices_url", lt.devices_url.clone());
+        note("lambdatest.username_env", lt.username_env.clone());
+        note("lambdatest.job_window", format!("{:?}", lt.job_window));
+        note("lambdatest.page_size", lt.page_size.to_string());
+        note("lambdatest.max_pages", lt.max_pages.to_string());
+    }
+    reads
 }
 
 /// One source's answer: the data, or the message its failure showed.
@@ -182,6 +205,15 @@ impl Recording {
             projects.1,
             "projects",
         );
+        let (then_reads, wanted_reads) = (&then.device_pool_reads, &wanted.device_pool_reads);
+        if let Some(key) = (then_reads.keys().chain(wanted_reads.keys()))
+            .find(|key| then_reads.get(*key) != wanted_reads.get(*key))
+        {
+            // Every device pool reads LambdaTest: an error there holds them all.
+            snapshot.lambdatest = Err(recorded_error(format!(
+                "not in the recorded snapshot: it was read with another sources.{key}"
+            )));
+        }
         hold_missing(&mut snapshot.racks, desired.racks.keys());
         hold_missing(&mut snapshot.runner_pools, desired.runner_pools.keys());
         snapshot
@@ -189,7 +221,7 @@ impl Recording {
 
     /// Reads a recording, refusing another format with a message that names both.
     pub fn read(path: &Path) -> anyhow::Result<Recording> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::load::read_input(path)
             .with_context(|| format!("cannot read the snapshot {}", path.display()))?;
         let value: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a recorded snapshot (not JSON)", path.display()))?;

@@ -18,13 +18,10 @@ fn recorded_lab() -> Lab {
     lab
 }
 
-/// The lab's desired state with every source pointed at a port nothing listens on.
-fn write_unreachable_config(lab: &Lab, name: &str, edit: impl Fn(String) -> String) {
-    let yaml = lab
-        .config_yaml()
-        .replace(&lab.fleet.taskcluster.url(), "http://127.0.0.1:9")
-        .replace(&lab.fleet.lambdatest.url(), "http://127.0.0.1:9");
-    std::fs::write(lab.path(name), edit(yaml)).unwrap();
+/// The lab's desired state, edited, under another name. Its sources still name the fakes, so
+/// any request a replay sent would show in their logs (`lab.requests()`).
+fn write_config(lab: &Lab, name: &str, edit: impl Fn(String) -> String) {
+    std::fs::write(lab.path(name), edit(lab.config_yaml())).unwrap();
 }
 
 /// `plan <config> --from-snapshot snap.json <extra>` with no credentials in the environment.
@@ -55,7 +52,7 @@ fn a_replay_needs_no_credentials_sends_nothing_and_repeats_byte_for_byte() {
             "a token leaked into the snapshot"
         );
     }
-    write_unreachable_config(&lab, "offline.yaml", |yaml| yaml);
+    write_config(&lab, "offline.yaml", |yaml| yaml);
     let before = lab.requests().len();
     let first = replay(&lab, "offline.yaml", &["--format", "json"]);
     first.expect_code(0);
@@ -76,7 +73,7 @@ fn a_replay_needs_no_credentials_sends_nothing_and_repeats_byte_for_byte() {
 #[test]
 fn a_pool_the_snapshot_never_read_is_held_not_planned_as_empty() {
     let lab = recorded_lab();
-    write_unreachable_config(&lab, "more.yaml", |yaml| {
+    write_config(&lab, "more.yaml", |yaml| {
         yaml + "  s24:\n    task_queue: proj-autophone/gecko-t-s24\n    client_id: project/autophone/s24\n    access_token_env: TC_TOKEN_S24\n    devices: [S24-01]\n"
     });
     let out = replay(&lab, "more.yaml", &["--format", "json"]);
@@ -134,8 +131,8 @@ fn another_snapshot_format_and_a_saved_replay_plan_are_refused() {
 #[test]
 fn compare_shows_how_a_config_change_alters_the_decisions() {
     let lab = recorded_lab();
-    write_unreachable_config(&lab, "base.yaml", |yaml| yaml);
-    write_unreachable_config(&lab, "change.yaml", |yaml| {
+    write_config(&lab, "base.yaml", |yaml| yaml);
+    write_config(&lab, "change.yaml", |yaml| {
         yaml.replacen("max_starts_per_run: 10", "max_starts_per_run: 1", 1)
             .replace("[P7-01, P7-02]", "[P7-01]")
     });
@@ -170,4 +167,30 @@ fn a_replay_gives_the_live_plan_failures_and_their_reasons_included() {
         "the replay differs from the live plan"
     );
     assert!(live.stdout.contains("HTTP 500"), "{}", live.stdout);
+}
+
+#[test]
+fn a_replay_for_another_instance_or_a_wider_job_window_holds_every_device_pool() {
+    let lab = recorded_lab();
+    let taskcluster = lab.fleet.taskcluster.url();
+    for (name, edit, key) in [
+        ("other-tc.yaml", "root_url", "taskcluster.root_url"),
+        ("wider.yaml", "job_window", "lambdatest.job_window"),
+    ] {
+        write_config(&lab, name, |yaml| match edit {
+            "root_url" => yaml.replace(&taskcluster, "https://tc.other.example"),
+            _ => yaml.replacen("lambdatest:\n", "lambdatest:\n    job_window: 30h\n", 1),
+        });
+        let out = replay(&lab, name, &["--format", "json"]);
+        out.expect_code(4);
+        let plan = out.json();
+        for pool in plan["device_pools"].as_array().unwrap() {
+            assert_eq!(pool["status"]["state"], "held", "{name}: {pool}");
+            let reason = pool["reason"].as_str().unwrap();
+            assert!(
+                reason.contains(&format!("read with another sources.{key}")),
+                "{reason}"
+            );
+        }
+    }
 }
