@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::load::LaunchSettings;
-use crate::parallel::{Task, run_parallel};
+use crate::parallel::map_parallel;
 use crate::secret::{Redactor, Secret};
 
 /// Removes the job directories (job files with real secrets) a killed run left under
@@ -68,24 +68,10 @@ impl Launcher<'_> {
     /// Launches everything, at most `settings.parallel` at once, starts `stagger` apart.
     pub fn launch_all(&self, jobs: Vec<Launchable>) -> Vec<LaunchRecord> {
         let next_start = Mutex::new(Instant::now());
-        let records: Vec<Mutex<Option<LaunchRecord>>> =
-            jobs.iter().map(|_| Mutex::new(None)).collect();
-        let tasks: Vec<Task<'_>> = jobs
-            .iter()
-            .zip(&records)
-            .map(|(job, slot)| {
-                let next_start = &next_start;
-                Box::new(move || {
-                    wait_for_slot(next_start, self.settings.stagger);
-                    *slot.lock().unwrap() = Some(self.launch_one(job));
-                }) as Task<'_>
-            })
-            .collect();
-        run_parallel(self.settings.parallel, tasks);
-        records
-            .into_iter()
-            .map(|slot| slot.into_inner().unwrap().expect("every launch ran"))
-            .collect()
+        map_parallel(self.settings.parallel, jobs, |job| {
+            wait_for_slot(&next_start, self.settings.stagger);
+            self.launch_one(&job)
+        })
     }
 
     fn launch_one(&self, job: &Launchable) -> LaunchRecord {
@@ -155,40 +141,29 @@ pub fn submit_deploys(
     bearer: Option<&Secret>,
     parallel: usize,
 ) -> Vec<DeployRecord> {
-    let records: Vec<Mutex<Option<DeployRecord>>> =
-        deploys.iter().map(|_| Mutex::new(None)).collect();
-    let tasks: Vec<Task<'_>> = deploys
-        .iter()
-        .zip(&records)
-        .map(|((rack, deploy), slot)| {
-            Box::new(move || {
-                let started = Instant::now();
-                let result = serde_saphyr::from_str::<serde_json::Value>(&deploy.job_file)
-                    .map_err(|e| format!("the rendered job is not YAML: {e}"))
-                    .and_then(|job| {
-                        testflinger::submit_job(writer, base, bearer, &job).map_err(|e| e.to_string())
-                    });
-                let record = DeployRecord {
-                    rack: rack.clone(),
-                    agent: deploy.agent.clone(),
-                    submitted: result.is_ok(),
-                    job_id: result.as_ref().ok().cloned(),
-                    error: result.err(),
-                    duration_ms: started.elapsed().as_millis() as u64,
-                };
-                match &record.error {
-                    None => tracing::info!(rack = %record.rack, agent = %record.agent, "deploy submitted"),
-                    Some(e) => tracing::warn!(rack = %record.rack, agent = %record.agent, "deploy refused: {e}"),
-                }
-                *slot.lock().unwrap() = Some(record);
-            }) as Task<'_>
-        })
-        .collect();
-    run_parallel(parallel, tasks);
-    records
-        .into_iter()
-        .map(|slot| slot.into_inner().unwrap().expect("every deploy ran"))
-        .collect()
+    map_parallel(parallel, deploys, |(rack, deploy)| {
+        let started = Instant::now();
+        let result = serde_saphyr::from_str::<serde_json::Value>(&deploy.job_file)
+            .map_err(|e| format!("the rendered job is not YAML: {e}"))
+            .and_then(|job| {
+                testflinger::submit_job(writer, base, bearer, &job).map_err(|e| e.to_string())
+            });
+        let record = DeployRecord {
+            rack,
+            agent: deploy.agent,
+            submitted: result.is_ok(),
+            job_id: result.as_ref().ok().cloned(),
+            error: result.err(),
+            duration_ms: started.elapsed().as_millis() as u64,
+        };
+        match &record.error {
+            None => tracing::info!(rack = %record.rack, agent = %record.agent, "deploy submitted"),
+            Some(e) => {
+                tracing::warn!(rack = %record.rack, agent = %record.agent, "deploy refused: {e}")
+            }
+        }
+        record
+    })
 }
 
 /// What an apply did: the plan it worked from, each launch, and what it skipped.
