@@ -14,7 +14,7 @@ use devicepool::load;
 use devicepool::plan::{Origin, plan};
 use devicepool::secret::{Redactor, Secret};
 use devicepool::sim::{Fault, Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
-use devicepool::sources::{ReadCredentials, snapshot};
+use devicepool::snapshot::read::{ReadCredentials, snapshot};
 
 const LATENCY_MS: u64 = 25;
 

@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod cli;
+pub mod clients;
 pub mod exit;
 pub mod load;
 pub mod lock;
@@ -14,13 +15,13 @@ pub mod logging;
 pub mod ops;
 pub mod parallel;
 pub mod plan;
+pub mod reconcilers;
 pub mod recording;
 pub mod render;
 pub mod report;
 pub mod secret;
 pub mod sim;
 pub mod snapshot;
-pub mod sources;
 
 /// Entry point used by the binary: parse, set up logging, run, map to an exit code.
 pub fn main_entry() -> std::process::ExitCode {

@@ -10,10 +10,10 @@ use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::clients::http::{ApiError, Failure};
 use crate::load::Desired;
 use crate::snapshot::TestflingerAgent;
 use crate::snapshot::{LambdatestState, QueueState, RackState, RunnerPoolState, Snapshot};
-use crate::sources::http::{ApiError, Failure};
 
 /// The recording format this build writes and reads.
 pub const SNAPSHOT_FORMAT: u32 = 1;

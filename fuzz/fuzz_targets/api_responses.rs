@@ -1,11 +1,11 @@
-//! Fuzz target: every API response decoder in `devicepool::sources::decode`. The first byte
+//! Fuzz target: every API response decoder in `devicepool::clients::decode`. The first byte
 //! picks the decoder (modulo their count), the rest is the body, as UTF-8 text (a body that
 //! is not UTF-8 fails in the HTTP layer before any decoder). Decoders must return `Err` on bad
 //! input and never panic. No network, no clock: the token decoder gets a fixed `now`.
 
 #![no_main]
 
-use devicepool::sources::decode;
+use devicepool::clients::decode;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,11 +1,11 @@
 //! Fuzz target: what apply reads back — the replies of the calls that change the fleet and
-//! the `hyperexecute` CLI's output — through `devicepool::apply::decode`. The first byte picks
+//! the `hyperexecute` CLI's output — through `devicepool::clients::reply_decode`. The first byte picks
 //! the decoder (modulo their count), the rest is the body as UTF-8 text. Each must return
 //! `Err` (or `None`) on bad input and never panic. No network, no process.
 
 #![no_main]
 
-use devicepool::apply::decode;
+use devicepool::clients::reply_decode;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

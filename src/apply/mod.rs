@@ -2,26 +2,18 @@
 //! stagger; one failed launch never stops the others. Every exit status is checked and the
 //! (redacted) output lands in the report. Decides nothing: what to launch comes in.
 
-pub mod decode;
-pub mod docker;
-#[cfg(test)]
-mod docker_tests;
-pub mod gitlab;
-#[cfg(test)]
-mod gitlab_tests;
-pub mod http;
-mod hyperexecute;
-pub mod runners;
-pub mod testflinger;
-
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::clients::http_send as http;
+use crate::clients::lambdatest::hyperexecute;
+use crate::clients::testflinger::submit as testflinger;
 use crate::load::LaunchSettings;
 use crate::parallel::map_parallel;
+use crate::reconcilers::runner_pools::execute as runners;
 use crate::secret::{Redactor, Secret};
 
 /// Removes the job directories (job files with real secrets) a killed run left under

@@ -9,18 +9,18 @@ use anyhow::{Context, bail};
 
 use super::plan::make_plan;
 use super::prepare::Prepared;
-use crate::apply::http::Writer;
 use crate::apply::{
     ApplyReport, DeployRecord, Held, LaunchRecord, Launchable, Launcher, Skipped, submit_deploys,
 };
 use crate::cli::{ApplyArgs, Format};
+use crate::clients::http::Reader;
+use crate::clients::http_send::Writer;
 use crate::exit::Exit;
 use crate::lock::{RunLock, SendLog};
 use crate::plan::{Deploy, Drift, PLAN_FORMAT, Plan, Recheck, recheck};
 use crate::render::Exposure;
 use crate::report;
-use crate::sources::http::Reader;
-use crate::sources::testflinger_bearer;
+use crate::snapshot::read::testflinger_bearer;
 
 pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {
     let prepared = super::prepare::prepare(&args.config.config, env, crate::load::Purpose::Launch)?;
@@ -88,7 +88,11 @@ pub(super) fn carry_out(
     let sends = lock.map(RunLock::send_log);
     let launches = launch_starts(prepared, &kept, state_dir, lock, &mut skipped);
     let deploys = submit_rack_deploys(prepared, &kept, sends.clone(), &mut skipped);
-    let runners = super::runners::carry_out_runner_pools(prepared, &kept, sends.clone());
+    let runners = crate::reconcilers::runner_pools::clients::carry_out_runner_pools(
+        prepared,
+        &kept,
+        sends.clone(),
+    );
     // Every request has been answered or has failed: none is on its way any more.
     if let Some(sends) = sends {
         sends.finish();

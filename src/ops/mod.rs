@@ -5,8 +5,8 @@ mod apply;
 mod demo;
 mod plan;
 mod prepare;
+pub(crate) use prepare::Prepared;
 mod replay;
-mod runners;
 
 pub use apply::parse_saved_plan;
 

@@ -10,8 +10,9 @@ use crate::cli::{Format, PlanArgs};
 use crate::exit::Exit;
 use crate::plan::{self, Origin, Plan};
 use crate::recording::Recording;
+use crate::report;
 use crate::snapshot::Snapshot;
-use crate::{report, sources};
+use crate::snapshot::read as sources;
 
 /// Reads the world now and plans from it.
 pub(super) fn make_plan(prepared: &Prepared) -> Plan {

@@ -4,24 +4,20 @@
 mod budget;
 #[cfg(test)]
 mod budget_tests;
-mod device_pool;
-mod preview;
-mod rack;
-mod runner_pool;
-#[cfg(test)]
-mod runner_pool_tests;
-pub use rack::{QueueServers, gate as rack_gate};
 pub mod model;
-mod recheck;
-mod recheck_runners;
+mod preview;
+pub(crate) mod recheck;
 #[cfg(test)]
 mod tests;
 
 use jiff::SignedDuration;
 
+use crate::clients::http::ApiError;
 use crate::load::Desired;
+use crate::reconcilers::device_pools::rules as device_pool;
+use crate::reconcilers::racks::rules as rack;
+use crate::reconcilers::runner_pools::rules as runner_pool;
 use crate::snapshot::Snapshot;
-use crate::sources::http::ApiError;
 pub use model::*;
 pub use preview::preview;
 pub use recheck::{Drift, Recheck, recheck};

@@ -10,7 +10,7 @@ use super::model::{
     Bound, Deploy, DevicePoolPlan, DeviceState, Plan, PoolStatus, RackPlan, RunnerPoolPlan,
     StartJob, word_of,
 };
-use super::recheck_runners::{removal_name, select_runner_pool};
+use crate::reconcilers::runner_pools::recheck::{removal_name, select_runner_pool};
 
 /// What a re-check leaves: the fresh plan holding only the selected actions that still hold,
 /// and why each other saved action will not run.
@@ -33,7 +33,7 @@ pub struct Drift {
 }
 
 /// Said of a saved action listed again under the same identity.
-pub(super) const LISTED_TWICE: &str = "listed more than once in the saved plan; done at most once";
+pub(crate) const LISTED_TWICE: &str = "listed more than once in the saved plan; done at most once";
 
 /// Keeps the actions of `fresh` that `saved` selects and whose sent values it shows unchanged.
 /// Re-checking a plan against itself keeps all of it.
@@ -104,7 +104,7 @@ fn note_selection(reason: &mut String, fresh: usize, kept: usize) {
 }
 
 /// Why nothing of a pool, rack or runner pool runs, when it is not planned now.
-pub(super) fn unplanned(kind: &str, status: &PoolStatus) -> Option<String> {
+pub(crate) fn unplanned(kind: &str, status: &PoolStatus) -> Option<String> {
     match status {
         PoolStatus::Planned => None,
         PoolStatus::Held { reason } => Some(format!("{kind} is held now: {reason}")),
@@ -151,7 +151,7 @@ impl Selectable for Deploy {
 }
 
 /// Why a saved list of labels or tags is refused, when it is not the fresh one.
-pub(super) fn differs(what: &str, saved: &[String], fresh: &[String]) -> Option<String> {
+pub(crate) fn differs(what: &str, saved: &[String], fresh: &[String]) -> Option<String> {
     (saved != fresh).then(|| {
         format!(
             "the saved plan's {what} {} are not the ones the desired state gives ({})",

@@ -205,7 +205,7 @@ fn exactly_max_initiated_starts_nothing_more() {
 
 #[test]
 fn a_failed_source_holds_only_the_pools_that_need_it() {
-    use crate::sources::http::{ApiError, Failure};
+    use crate::clients::http::{ApiError, Failure};
     let d = desired(&[("a", &["A1"], 10), ("b", &["B1"], 10)], "");
     let mut world = World::new()
         .pending("a", 1)
@@ -234,7 +234,7 @@ fn a_failed_source_holds_only_the_pools_that_need_it() {
 
 #[test]
 fn a_pool_held_by_two_failed_sources_names_both() {
-    use crate::sources::http::{ApiError, Failure};
+    use crate::clients::http::{ApiError, Failure};
     let d = desired(&[("a", &["A1"], 10)], "");
     let mut world = World::new().pending("a", 1).devices("active", &["A1"]);
     let failure = |api: &'static str, status: u16| ApiError {

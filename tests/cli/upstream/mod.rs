@@ -128,9 +128,11 @@ fn the_fakes_import_nothing_of_devicepools_clients() {
     for entry in std::fs::read_dir(&sim).unwrap().flatten() {
         let text = std::fs::read_to_string(entry.path()).unwrap();
         for client in [
-            "crate::sources",
+            "crate::clients",
+            "crate::reconcilers",
             "crate::apply",
-            "devicepool::sources",
+            "devicepool::clients",
+            "devicepool::reconcilers",
             "devicepool::apply",
         ] {
             assert!(

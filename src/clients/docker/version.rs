@@ -1,0 +1,111 @@
+//! Docker Engine API version negotiation, as the Docker CLI does it: `GET /_ping`, read the
+//! daemon's newest version from its `Api-Version` header, speak the older of that and ours,
+//! and refuse a daemon older than the oldest version devicepool supports. Read-only.
+
+use std::fmt;
+
+use crate::clients::http::{ApiError, Failure, Get, Reader};
+
+/// An Engine API version, `major.minor` (compared numerically: 1.100 is after 1.52).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ApiVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl ApiVersion {
+    pub const fn new(major: u32, minor: u32) -> ApiVersion {
+        ApiVersion { major, minor }
+    }
+
+    /// `"1.52"` → 1.52; anything else (`"1.52.1"`, `"v1.52"`, `"+1.+52"`, `""`) → `None`.
+    pub fn parse(raw: &str) -> Option<ApiVersion> {
+        let (major, minor) = raw.trim().split_once('.')?;
+        // Digits only: `u32::from_str` would also take a leading `+`.
+        let number = |part: &str| {
+            let digits = !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+            digits.then(|| part.parse().ok()).flatten()
+        };
+        Some(ApiVersion::new(number(major)?, number(minor)?))
+    }
+}
+
+impl fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// The oldest version devicepool speaks: Docker Engine 25.0. Every create-body key devicepool
+/// lets a template pass exists by then (`HostConfig.Annotations` came in 1.43), and it is the
+/// minimum Docker Engine 29.0 accepts by default.
+pub const OLDEST_API: ApiVersion = ApiVersion::new(1, 44);
+/// The newest version devicepool speaks: Docker Engine 29.0, whose API description
+/// (`api/docs/v1.52.yaml`) the fake daemon's answers are checked against.
+pub const NEWEST_API: ApiVersion = ApiVersion::new(1, 52);
+
+/// The version to speak with a daemon whose newest is `daemon`: the older of it and ours, or
+/// why none fits.
+pub fn choose_version(daemon: ApiVersion) -> Result<ApiVersion, String> {
+    if daemon < OLDEST_API {
+        return Err(format!(
+            "the Docker daemon speaks Engine API {daemon} at most; devicepool needs {OLDEST_API} or newer (Docker Engine 25.0+): upgrade Docker"
+        ));
+    }
+    Ok(daemon.min(NEWEST_API))
+}
+
+/// `GET <base>/_ping` (unversioned, as the Docker CLI asks) and the base URL every later
+/// request of this run uses: `<base>/v<chosen version>`.
+pub fn negotiate(reader: &Reader, base: &str) -> Result<String, ApiError> {
+    let base = base.trim_end_matches('/');
+    let url = format!("{base}/_ping");
+    let headers = reader.get_headers(&Get {
+        api: "docker",
+        url: url.clone(),
+        query: Vec::new(),
+        authorization: None,
+    })?;
+    let protocol = |message: String| ApiError {
+        api: "docker",
+        method: "GET",
+        url: url.clone(),
+        failure: Failure::Protocol(message),
+    };
+    let raw = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("api-version"))
+        .map(|(_, value)| value.as_str())
+        .ok_or_else(|| {
+            protocol("no Api-Version header: cannot tell which API the daemon speaks".into())
+        })?;
+    let daemon = ApiVersion::parse(raw)
+        .ok_or_else(|| protocol(format!("Api-Version {raw:?} is not major.minor")))?;
+    let chosen = choose_version(daemon).map_err(protocol)?;
+    tracing::debug!(%daemon, %chosen, "Docker Engine API version");
+    Ok(format!("{base}/v{chosen}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speaks_the_older_of_ours_and_the_daemons_and_refuses_a_daemon_too_old() {
+        let v = |raw| ApiVersion::parse(raw).unwrap();
+        assert_eq!(choose_version(v("1.56")), Ok(NEWEST_API));
+        assert_eq!(choose_version(v("1.47")), Ok(v("1.47")));
+        assert_eq!(choose_version(OLDEST_API), Ok(OLDEST_API));
+        let refused = choose_version(v("1.43")).unwrap_err();
+        assert!(
+            refused.contains("1.43") && refused.contains("1.44"),
+            "{refused}"
+        );
+        assert!(v("1.100") > v("1.52"), "compared as numbers, not text");
+        for bad in [
+            "", "1", "v1.52", "1.52.1", "one.two", "+1.+52", "1.-5", "1.",
+        ] {
+            assert_eq!(ApiVersion::parse(bad), None, "{bad}");
+        }
+    }
+}

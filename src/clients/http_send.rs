@@ -1,0 +1,206 @@
+//! The one HTTP layer for mutating calls (POST, PUT, DELETE) of every executor: same timeout
+//! and body cap as the readers, over TCP or a unix socket, and NO retry once a request may
+//! have reached the server (only a failure to connect is retried). Every answered status is
+//! handed back: what counts as success ("404 = already gone") is the executor's call.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::clients::http::{
+    ApiError, Failure, agent_config, display_url, encode_component, excerpt, failed_before_sending,
+    read_body,
+};
+use crate::load::HttpSettings;
+use crate::lock::SendLog;
+use crate::secret::Redactor;
+
+/// An HTTP client for mutating calls.
+#[derive(Clone)]
+pub struct Writer {
+    agent: ureq::Agent,
+    retries: u32,
+    backoff: Duration,
+    max_body: u64,
+    /// Scrubs known secrets out of error excerpts.
+    redactor: Redactor,
+    /// Where requests on their way are recorded (see `lock::SendLog`); none in the demo.
+    sends: Option<SendLog>,
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    Empty,
+    /// Sent as `application/json`.
+    Json(String),
+    /// Sent as `application/x-www-form-urlencoded`.
+    Form(Vec<(String, String)>),
+}
+
+/// One mutating request: which API, method, URL, query, `Authorization` value and body.
+pub struct Mutation<'a> {
+    pub api: &'static str,
+    pub method: &'static str,
+    pub url: String,
+    pub query: Vec<(&'a str, String)>,
+    pub authorization: Option<&'a str>,
+    pub payload: Payload,
+}
+
+/// What the server answered (any status).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// How a removal ended: both are success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Removal {
+    Removed,
+    /// The server said it does not exist (any more): someone else removed it, or an earlier
+    /// attempt did.
+    AlreadyGone,
+}
+
+impl Writer {
+    pub fn new(settings: &HttpSettings, redactor: Redactor) -> Writer {
+        Writer::with_agent(
+            settings,
+            redactor,
+            agent_config(settings).build().new_agent(),
+        )
+    }
+
+    /// A writer whose every connection goes to the unix socket at `path` (see
+    /// `Reader::for_unix_socket`).
+    pub fn for_unix_socket(settings: &HttpSettings, redactor: Redactor, path: &Path) -> Writer {
+        let agent = crate::clients::unix_socket::agent(agent_config(settings), path);
+        Writer::with_agent(settings, redactor, agent)
+    }
+
+    fn with_agent(settings: &HttpSettings, redactor: Redactor, agent: ureq::Agent) -> Writer {
+        Writer {
+            agent,
+            retries: settings.retries,
+            backoff: settings.backoff,
+            max_body: settings.max_body_bytes,
+            redactor,
+            sends: None,
+        }
+    }
+
+    /// The same writer, recording every request it sends in `sends`.
+    pub fn recording_sends(mut self, sends: Option<SendLog>) -> Writer {
+        self.sends = sends;
+        self
+    }
+
+    /// Sends `m` once; again only if the connection failed before anything was sent.
+    /// Any answer, whatever its status, is `Ok`.
+    pub fn send(&self, m: &Mutation<'_>) -> Result<Answer, ApiError> {
+        let target = with_query(&m.url, &m.query);
+        let (content_type, body) = match &m.payload {
+            Payload::Empty => (None, Vec::new()),
+            Payload::Json(json) => (Some("application/json"), json.clone().into_bytes()),
+            Payload::Form(pairs) => (
+                Some("application/x-www-form-urlencoded"),
+                form(pairs).into_bytes(),
+            ),
+        };
+        let mut attempt = 0;
+        let mut response = loop {
+            let mut builder = ureq::http::Request::builder()
+                .method(m.method)
+                .uri(&target)
+                .header("accept", "application/json");
+            if let Some(content_type) = content_type {
+                builder = builder.header("content-type", content_type);
+            }
+            if let Some(auth) = m.authorization {
+                builder = builder.header("authorization", auth);
+            }
+            let request = builder
+                .body(body.clone())
+                .map_err(|e| self.fail(m, Failure::Transport(format!("bad request: {e}"))))?;
+            tracing::trace!(api = m.api, method = m.method, url = %display_url(&m.url, &m.query), "send");
+            if let Some(sends) = &self.sends {
+                sends.note();
+            }
+            match self.agent.run(request) {
+                Ok(response) => break response,
+                Err(e) if attempt < self.retries && failed_before_sending(&e) => {
+                    attempt += 1;
+                    std::thread::sleep(self.backoff * 2u32.saturating_pow(attempt - 1));
+                }
+                Err(e) => return Err(self.fail(m, Failure::Transport(e.to_string()))),
+            }
+        };
+        let status = response.status().as_u16();
+        let body = read_body(&mut response, status, self.max_body).map_err(|f| self.fail(m, f))?;
+        Ok(Answer { status, body })
+    }
+
+    /// The error for `m`, with any status excerpt scrubbed of known secrets.
+    pub fn fail(&self, m: &Mutation<'_>, failure: Failure) -> ApiError {
+        let failure = match failure {
+            Failure::Status { status, excerpt } => Failure::Status {
+                status,
+                excerpt: self.redactor.redact(&excerpt),
+            },
+            other => other,
+        };
+        ApiError {
+            api: m.api,
+            method: m.method,
+            url: display_url(&m.url, &m.query),
+            failure,
+        }
+    }
+
+    /// The error for an answer that is a refusal, with `message` (the server's words).
+    pub fn refused(&self, m: &Mutation<'_>, answer: &Answer, message: String) -> ApiError {
+        let failure = Failure::Status {
+            status: answer.status,
+            excerpt: message,
+        };
+        self.fail(m, failure)
+    }
+}
+
+/// The server's words for a refusal: a JSON `message` (GitLab, Docker) or `error` (Grape
+/// validation) string, else the body itself. Always one short line.
+pub fn server_message(body: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(v) if v["message"].is_string() => excerpt(v["message"].as_str().unwrap_or_default()),
+        Ok(v) if v["error"].is_string() => excerpt(v["error"].as_str().unwrap_or_default()),
+        _ => excerpt(body),
+    }
+}
+
+fn form(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `url` with the query appended, values percent-encoded.
+fn with_query(url: &str, query: &[(&str, String)]) -> String {
+    let mut out = url.to_string();
+    for (i, (key, value)) in query.iter().enumerate() {
+        out.push(if i == 0 && !url.contains('?') {
+            '?'
+        } else {
+            '&'
+        });
+        out.push_str(&format!(
+            "{}={}",
+            encode_component(key),
+            encode_component(value)
+        ));
+    }
+    out
+}

@@ -1,0 +1,250 @@
+//! LambdaTest reads: private-cloud devices and HyperExecute jobs (cursor pagination, newest
+//! first, read until a whole page is past the cutoff). Read-only; wire types stay private to
+//! this file. The body decoders (`decode_devices`, `decode_jobs_page`) are the very mapping
+//! the fetches use, so `clients::decode` can fuzz them without a server.
+
+pub mod hyperexecute;
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use super::http::{ApiError, Failure, Get, Reader};
+use crate::snapshot::{Device, Job};
+
+const API: &str = "lambdatest";
+
+/// Where and how to read LambdaTest.
+pub struct Account<'a> {
+    pub api_url: &'a str,
+    pub devices_url: &'a str,
+    /// `Basic base64(user:key)`.
+    pub authorization: &'a str,
+    pub page_size: u32,
+    pub max_pages: u32,
+}
+
+#[derive(Deserialize)]
+struct DevicesReply {
+    status: String,
+    data: DevicesData,
+}
+
+#[derive(Deserialize)]
+struct DevicesData {
+    private_cloud_devices: Vec<WireDevice>,
+}
+
+#[derive(Deserialize)]
+struct WireDevice {
+    udid: String,
+    #[serde(default)]
+    name: String,
+    status: String,
+}
+
+#[derive(Deserialize)]
+struct JobsReply {
+    data: Vec<WireJob>,
+}
+
+#[derive(Deserialize)]
+struct WireJob {
+    id: String,
+    job_number: u64,
+    status: String,
+    #[serde(default)]
+    job_label: Option<String>,
+    #[serde(default)]
+    created_at: Option<String>,
+}
+
+/// `GET /mobile-automation/api/v1/privatecloud_devices`.
+pub fn fetch_devices(
+    reader: &Reader,
+    account: &Account<'_>,
+) -> Result<BTreeMap<String, Device>, ApiError> {
+    let url = format!(
+        "{}/mobile-automation/api/v1/privatecloud_devices",
+        account.devices_url.trim_end_matches('/')
+    );
+    let reply: DevicesReply = reader.get_json(&Get {
+        api: API,
+        url: url.clone(),
+        query: Vec::new(),
+        authorization: Some(account.authorization),
+    })?;
+    devices_from_wire(reply).map_err(|message| ApiError {
+        api: API,
+        method: "GET",
+        url,
+        failure: Failure::Decode(message),
+    })
+}
+
+/// Decodes a `privatecloud_devices` body exactly as `fetch_devices` does.
+pub(crate) fn decode_devices(body: &str) -> Result<BTreeMap<String, Device>, String> {
+    let reply: DevicesReply = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    devices_from_wire(reply)
+}
+
+/// The devices of a reply keyed by UDID; a reply whose `status` is not `success` is an error.
+fn devices_from_wire(reply: DevicesReply) -> Result<BTreeMap<String, Device>, String> {
+    if reply.status != "success" {
+        return Err(format!("status {:?}, expected \"success\"", reply.status));
+    }
+    Ok(reply
+        .data
+        .private_cloud_devices
+        .into_iter()
+        .map(|d| {
+            let device = Device {
+                name: d.name,
+                status: d.status,
+            };
+            (d.udid, device)
+        })
+        .collect())
+}
+
+/// `GET /v1.0/jobs`, newest first, page after page until a whole page is older than `since`
+/// or the list ends. A cursor that does not move down is an error, never a loop.
+pub fn fetch_jobs(
+    reader: &Reader,
+    account: &Account<'_>,
+    since: Timestamp,
+) -> Result<Vec<Job>, ApiError> {
+    let url = format!("{}/v1.0/jobs", account.api_url.trim_end_matches('/'));
+    let protocol_error = |message: String| ApiError {
+        api: API,
+        method: "GET",
+        url: url.clone(),
+        failure: Failure::Protocol(message),
+    };
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut cursor: Option<u64> = None;
+    for _ in 0..account.max_pages {
+        let mut query = vec![
+            ("show_test_summary", "false".to_string()),
+            ("is_cursor_base_pagination", "true".to_string()),
+            ("limit", account.page_size.to_string()),
+        ];
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_string()));
+        }
+        let reply: JobsReply = reader.get_json(&Get {
+            api: API,
+            url: url.clone(),
+            query,
+            authorization: Some(account.authorization),
+        })?;
+        let page = jobs_from_wire(reply);
+        let Some(last) = page.last().map(|j| j.job_number) else {
+            return Ok(jobs);
+        };
+        if let Some(previous) = cursor
+            && page.iter().any(|j| j.job_number >= previous)
+        {
+            return Err(protocol_error(format!(
+                "cursor {previous} did not advance: the page holds job {} again",
+                page[0].job_number
+            )));
+        }
+        // Job numbers and creation times need not agree (a job numbered late may have been
+        // created early), so one old job on a page says nothing about the next page: only a
+        // page wholly past the window ends the read. Old jobs are dropped either way.
+        let mut whole_page_past = true;
+        for job in page {
+            if job.created_at.is_some_and(|at| at < since) {
+                continue;
+            }
+            whole_page_past = false;
+            jobs.push(job);
+        }
+        // A short page is not taken as the end: the server may cap `limit` below ours.
+        if whole_page_past {
+            return Ok(jobs);
+        }
+        cursor = Some(last);
+    }
+    Err(protocol_error(format!(
+        "more than {} pages of jobs inside the job window (raise sources.lambdatest.max_pages)",
+        account.max_pages
+    )))
+}
+
+/// Decodes one `/v1.0/jobs` page exactly as `fetch_jobs` does (labels parsed from the
+/// JSON-encoded `job_label`), in the server's order.
+pub(crate) fn decode_jobs_page(body: &str) -> Result<Vec<Job>, String> {
+    let reply: JobsReply = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok(jobs_from_wire(reply))
+}
+
+fn jobs_from_wire(reply: JobsReply) -> Vec<Job> {
+    reply.data.into_iter().map(decode_job).collect()
+}
+
+/// One job: `job_label` must be a JSON list of strings (else `None`), `created_at` an
+/// RFC 3339 instant (else `None`).
+fn decode_job(wire: WireJob) -> Job {
+    let labels = wire
+        .job_label
+        .as_deref()
+        .filter(|raw| !raw.trim().is_empty())
+        .and_then(|raw| serde_json::from_str::<Vec<String>>(raw).ok());
+    let created_at = wire
+        .created_at
+        .as_deref()
+        .and_then(|raw| raw.parse::<Timestamp>().ok());
+    Job {
+        id: wire.id,
+        job_number: wire.job_number,
+        status: wire.status,
+        labels,
+        created_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_json_encoded_labels_exactly() {
+        let wire = WireJob {
+            id: "x".into(),
+            job_number: 7,
+            status: "initiated".into(),
+            job_label: Some("[\"tcdp\",\"a55,perf\",\"R5\"]".into()),
+            created_at: Some("2026-11-25T10:00:00Z".into()),
+        };
+        let job = decode_job(wire);
+        assert_eq!(
+            job.labels,
+            Some(vec![
+                "tcdp".to_string(),
+                "a55,perf".to_string(),
+                "R5".to_string()
+            ])
+        );
+        assert_eq!(
+            job.created_at,
+            Some("2026-11-25T10:00:00Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn treats_empty_or_garbled_labels_as_none() {
+        for raw in [None, Some(""), Some("tcdp,a55,R5")] {
+            let wire = WireJob {
+                id: "x".into(),
+                job_number: 1,
+                status: "running".into(),
+                job_label: raw.map(String::from),
+                created_at: None,
+            };
+            assert_eq!(decode_job(wire).labels, None);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Taskcluster reads: pending/claimed counts of a task queue and the quarantined workers of
+//! its worker type. Anonymous, read-only; wire types stay private to this file. The body
+//! decoders (`decode_counts`, `decode_worker_page`) are the very mapping the fetches use, so
+//! `clients::decode` can fuzz them without a server.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use super::http::{ApiError, Failure, Get, Reader, encode_component};
+
+const API: &str = "taskcluster";
+/// Most worker pages read for one worker type.
+const MAX_PAGES: usize = 1000;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Counts {
+    pending_tasks: u64,
+    claimed_tasks: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WorkerPage {
+    workers: Vec<Worker>,
+    continuation_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Worker {
+    worker_id: String,
+    quarantine_until: Option<Timestamp>,
+}
+
+/// One page of quarantined workers, as decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedPage {
+    /// `(workerId, quarantineUntil)` in the server's order.
+    pub workers: Vec<(String, Option<Timestamp>)>,
+    /// Present when another page follows.
+    pub continuation_token: Option<String>,
+}
+
+/// Decodes a `task-queues/<tq>/counts` body exactly as `fetch_counts` does: (pending, claimed).
+pub(crate) fn decode_counts(body: &str) -> Result<(u64, u64), String> {
+    let counts: Counts = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok(counts_from_wire(counts))
+}
+
+/// Decodes a worker-manager `workers` page exactly as `fetch_quarantined` does.
+pub(crate) fn decode_worker_page(body: &str) -> Result<QuarantinedPage, String> {
+    let page: WorkerPage = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok(page_from_wire(page))
+}
+
+fn counts_from_wire(counts: Counts) -> (u64, u64) {
+    (counts.pending_tasks, counts.claimed_tasks)
+}
+
+fn page_from_wire(page: WorkerPage) -> QuarantinedPage {
+    QuarantinedPage {
+        workers: page
+            .workers
+            .into_iter()
+            .map(|w| (w.worker_id, w.quarantine_until))
+            .collect(),
+        continuation_token: page.continuation_token,
+    }
+}
+
+/// `GET /api/queue/v1/task-queues/<tq>/counts` → (pending, claimed).
+pub fn fetch_counts(
+    reader: &Reader,
+    root_url: &str,
+    task_queue: &str,
+) -> Result<(u64, u64), ApiError> {
+    let url = format!(
+        "{}/api/queue/v1/task-queues/{}/counts",
+        root_url.trim_end_matches('/'),
+        encode_component(task_queue)
+    );
+    let counts: Counts = reader.get_json(&Get {
+        api: API,
+        url,
+        query: Vec::new(),
+        authorization: None,
+    })?;
+    Ok(counts_from_wire(counts))
+}
+
+/// Quarantined workers of the queue's worker type, every page read once.
+pub fn fetch_quarantined(
+    reader: &Reader,
+    root_url: &str,
+    task_queue: &str,
+) -> Result<BTreeMap<String, Option<Timestamp>>, ApiError> {
+    let (provisioner, worker_type) = task_queue.split_once('/').unwrap_or((task_queue, ""));
+    let url = format!(
+        "{}/api/worker-manager/v1/provisioners/{}/worker-types/{}/workers",
+        root_url.trim_end_matches('/'),
+        encode_component(provisioner),
+        encode_component(worker_type)
+    );
+    let mut quarantined = BTreeMap::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let mut query = vec![
+            ("quarantined", "true".to_string()),
+            ("limit", "1000".to_string()),
+        ];
+        if let Some(t) = &token {
+            query.push(("continuationToken", t.clone()));
+        }
+        let wire: WorkerPage = reader.get_json(&Get {
+            api: API,
+            url: url.clone(),
+            query,
+            authorization: None,
+        })?;
+        let page = page_from_wire(wire);
+        quarantined.extend(page.workers);
+        match page.continuation_token {
+            None => return Ok(quarantined),
+            Some(next) if token.as_deref() == Some(next.as_str()) => {
+                return Err(ApiError {
+                    api: API,
+                    method: "GET",
+                    url,
+                    failure: Failure::Protocol(format!(
+                        "continuationToken {next:?} returned twice: pagination does not advance"
+                    )),
+                });
+            }
+            Some(next) => token = Some(next),
+        }
+    }
+    Err(ApiError {
+        api: API,
+        method: "GET",
+        url,
+        failure: Failure::Protocol(format!("more than {MAX_PAGES} pages of workers")),
+    })
+}

@@ -1,0 +1,304 @@
+//! Testflinger reads: every agent record (one `GET /v1/agents/data` per run), our jobs by tag
+//! search, and a job's result (204 = none yet). Plus the OAuth2 client-credentials token
+//! exchange (`fetch_token`, the only POST here; it changes nothing). Read-only otherwise.
+//! The body decoders (`decode_agents`, `decode_jobs`, `decode_result`, `decode_token`) are the
+//! very mapping the fetches use, so `clients::decode` can fuzz them without a server.
+
+pub mod submit;
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::http::{ApiError, Failure, Get, Reader, display_url, encode_component};
+use crate::secret::Secret;
+use crate::snapshot::{TestflingerAgent, TestflingerJob, TestflingerResult};
+
+const API: &str = "testflinger";
+/// A token this close to expiry is renewed before use.
+const RENEW_MARGIN: SignedDuration = SignedDuration::from_secs(60);
+
+#[derive(Deserialize)]
+struct WireAgent {
+    name: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    queues: Vec<String>,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    job_id: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
+    #[serde(default)]
+    provision_streak_type: Option<String>,
+    #[serde(default)]
+    provision_streak_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct WireJob {
+    job_id: String,
+    job_state: String,
+    #[serde(default)]
+    created_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireToken {
+    access_token: String,
+    expires_in: i64,
+}
+
+/// An access token and when it stops working.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub access_token: Secret,
+    pub expires_at: Timestamp,
+}
+
+impl Token {
+    /// True while the token has more than a minute left at `now`.
+    pub fn is_fresh(&self, now: Timestamp) -> bool {
+        now + RENEW_MARGIN < self.expires_at
+    }
+}
+
+/// Client credentials plus the current token, renewed when it is about to expire.
+#[derive(Debug)]
+pub struct TokenSource {
+    pub client_id: String,
+    pub client_secret: Secret,
+    token: Option<Token>,
+}
+
+impl TokenSource {
+    pub fn new(client_id: String, client_secret: Secret) -> TokenSource {
+        TokenSource {
+            client_id,
+            client_secret,
+            token: None,
+        }
+    }
+
+    /// A fresh access token, fetching a new one when there is none or it expires within a
+    /// minute of `now`.
+    pub fn access_token(
+        &mut self,
+        reader: &Reader,
+        base: &str,
+        now: Timestamp,
+    ) -> Result<Secret, ApiError> {
+        match &self.token {
+            Some(t) if t.is_fresh(now) => Ok(t.access_token.clone()),
+            _ => {
+                let token = fetch_token(reader, base, &self.client_id, &self.client_secret, now)?;
+                let access = token.access_token.clone();
+                self.token = Some(token);
+                Ok(access)
+            }
+        }
+    }
+}
+
+fn url(base: &str, path: &str) -> String {
+    format!("{}{path}", base.trim_end_matches('/'))
+}
+
+fn parse_time(raw: Option<&str>) -> Option<Timestamp> {
+    raw.and_then(|r| r.parse::<Timestamp>().ok())
+}
+
+/// `POST /v1/oauth2/token` with HTTP Basic `client_id:client_secret`. `now` is the caller's
+/// clock, used to turn `expires_in` into an instant.
+pub fn fetch_token(
+    reader: &Reader,
+    base: &str,
+    client_id: &str,
+    client_secret: &Secret,
+    now: Timestamp,
+) -> Result<Token, ApiError> {
+    use base64::Engine as _;
+    let pair = format!("{client_id}:{}", client_secret.expose());
+    let basic = Secret::new(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    ));
+    let endpoint = url(base, "/v1/oauth2/token");
+    let wire: WireToken = reader.post_for_token(API, &endpoint, basic.expose())?;
+    token_from_wire(wire, now).map_err(|message| ApiError {
+        api: API,
+        method: "POST",
+        url: display_url(&endpoint, &[]),
+        failure: Failure::Decode(message),
+    })
+}
+
+/// Decodes a token reply exactly as `fetch_token` does; `now` is the caller's clock.
+pub(crate) fn decode_token(body: &str, now: Timestamp) -> Result<Token, String> {
+    let wire: WireToken = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    token_from_wire(wire, now)
+}
+
+/// The token and its expiry instant; an `expires_in` that puts the expiry outside the
+/// representable range of instants (the server's number, not ours) is a decode error.
+fn token_from_wire(wire: WireToken, now: Timestamp) -> Result<Token, String> {
+    let expires_at = now
+        .checked_add(SignedDuration::from_secs(wire.expires_in))
+        .map_err(|_| format!("expires_in {} is out of range", wire.expires_in))?;
+    Ok(Token {
+        access_token: Secret::new(wire.access_token),
+        expires_at,
+    })
+}
+
+/// `GET /v1/agents/data`: every agent's raw record (no pagination).
+pub fn fetch_agents(
+    reader: &Reader,
+    base: &str,
+    bearer: Option<&Secret>,
+) -> Result<Vec<TestflingerAgent>, ApiError> {
+    let auth = bearer.map(Secret::bearer);
+    let wire: Vec<WireAgent> = reader.get_json(&Get {
+        api: API,
+        url: url(base, "/v1/agents/data"),
+        query: Vec::new(),
+        authorization: auth.as_ref().map(Secret::expose),
+    })?;
+    Ok(agents_from_wire(wire))
+}
+
+/// Decodes a `/v1/agents/data` body exactly as `fetch_agents` does.
+pub(crate) fn decode_agents(body: &str) -> Result<Vec<TestflingerAgent>, String> {
+    let wire: Vec<WireAgent> = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok(agents_from_wire(wire))
+}
+
+/// Agent records; an empty `job_id` (what an idle agent sends) is `None`.
+fn agents_from_wire(wire: Vec<WireAgent>) -> Vec<TestflingerAgent> {
+    wire.into_iter()
+        .map(|a| TestflingerAgent {
+            updated_at: parse_time(a.updated_at.as_deref()),
+            name: a.name,
+            state: a.state,
+            queues: a.queues,
+            location: a.location,
+            job_id: a.job_id.filter(|id| !id.is_empty()),
+            provision_streak_type: a.provision_streak_type,
+            provision_streak_count: a.provision_streak_count,
+        })
+        .collect()
+}
+
+/// `GET /v1/job/search?tags=..&match=all[&state=active]`: jobs carrying **all** `tags`;
+/// with `active_only`, only those not complete/completed/cancelled.
+pub fn search_jobs(
+    reader: &Reader,
+    base: &str,
+    bearer: Option<&Secret>,
+    tags: &[String],
+    active_only: bool,
+) -> Result<Vec<TestflingerJob>, ApiError> {
+    let endpoint = url(base, "/v1/job/search");
+    if tags.is_empty() {
+        // Without tags the server lists every job of every user: never what we mean.
+        return Err(ApiError {
+            api: API,
+            method: "GET",
+            url: endpoint,
+            failure: Failure::Protocol("a job search needs at least one tag".into()),
+        });
+    }
+    let mut query: Vec<(&str, String)> = tags.iter().map(|t| ("tags", t.clone())).collect();
+    query.push(("match", "all".into()));
+    if active_only {
+        query.push(("state", "active".into()));
+    }
+    let auth = bearer.map(Secret::bearer);
+    let wire: Vec<WireJob> = reader.get_json(&Get {
+        api: API,
+        url: endpoint,
+        query,
+        authorization: auth.as_ref().map(Secret::expose),
+    })?;
+    Ok(jobs_from_wire(wire))
+}
+
+/// Decodes a `/v1/job/search` body exactly as `search_jobs` does.
+pub(crate) fn decode_jobs(body: &str) -> Result<Vec<TestflingerJob>, String> {
+    let wire: Vec<WireJob> = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok(jobs_from_wire(wire))
+}
+
+fn jobs_from_wire(wire: Vec<WireJob>) -> Vec<TestflingerJob> {
+    wire.into_iter()
+        .map(|j| TestflingerJob {
+            created_at: parse_time(j.created_at.as_deref()),
+            job_id: j.job_id,
+            job_state: j.job_state,
+        })
+        .collect()
+}
+
+/// `GET /v1/result/<id>`: `Ok(None)` on 204 (no such job or no results yet).
+pub fn fetch_result(
+    reader: &Reader,
+    base: &str,
+    bearer: Option<&Secret>,
+    job_id: &str,
+) -> Result<Option<TestflingerResult>, ApiError> {
+    let endpoint = url(base, &format!("/v1/result/{}", encode_component(job_id)));
+    let auth = bearer.map(Secret::bearer);
+    let wire: Option<BTreeMap<String, Value>> = reader.get_json_or_no_content(&Get {
+        api: API,
+        url: endpoint.clone(),
+        query: Vec::new(),
+        authorization: auth.as_ref().map(Secret::expose),
+    })?;
+    let Some(wire) = wire else {
+        return Ok(None);
+    };
+    result_from_wire(wire)
+        .map(Some)
+        .map_err(|message| ApiError {
+            api: API,
+            method: "GET",
+            url: endpoint,
+            failure: Failure::Decode(message),
+        })
+}
+
+/// Decodes a `200` body of `/v1/result/<id>` exactly as `fetch_result` does (a `204` never
+/// reaches a decoder): `job_state` is required, every integer `<phase>_status` is kept.
+pub(crate) fn decode_result(body: &str) -> Result<TestflingerResult, String> {
+    let wire: BTreeMap<String, Value> = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    result_from_wire(wire)
+}
+
+fn result_from_wire(wire: BTreeMap<String, Value>) -> Result<TestflingerResult, String> {
+    let Some(job_state) = wire.get("job_state").and_then(Value::as_str) else {
+        return Err("result without a job_state".into());
+    };
+    // A phase status that is not an integer is not guessed at (dropping it could turn a
+    // failed deploy into `ok`): the whole result is unreadable, so the outcome is unknown.
+    let mut phase_status = BTreeMap::new();
+    for (key, value) in &wire {
+        let Some(phase) = key.strip_suffix("_status") else {
+            continue;
+        };
+        let Some(status) = value.as_i64() else {
+            return Err(format!("{key} is {value}, not an integer exit status"));
+        };
+        phase_status.insert(phase.to_string(), status);
+    }
+    Ok(TestflingerResult {
+        job_state: job_state.to_string(),
+        phase_status,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,203 @@
+//! The device-pool rules: free devices, demand, caps, which devices to use. Pure: data in,
+//! data out, `now` passed in, deterministic order. No I/O, no clock, no randomness.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::load::{DevicePool, LambdatestSource};
+use crate::plan::model::{
+    Bound, DeviceDecision, DevicePoolPlan, DeviceState, PoolNumbers, PoolStatus, StartJob,
+};
+use crate::snapshot::{Job, LambdatestState, QueueState};
+
+/// What the planner knows about one pool before the org-wide headroom is shared out.
+pub(crate) struct Assessment {
+    pub plan: DevicePoolPlan,
+    /// Free devices, least recently used first.
+    pub free: Vec<String>,
+    /// min(demand, free, cap): starts wanted before the org-wide ceiling.
+    pub want: u32,
+}
+
+/// Works out a pool's numbers and device states from fresh data.
+pub(crate) fn assess(
+    name: &str,
+    pool: &DevicePool,
+    lt_config: &LambdatestSource,
+    queue: &QueueState,
+    lambdatest: &LambdatestState,
+    now: Timestamp,
+) -> Assessment {
+    let grace = SignedDuration::try_from(lt_config.launch_grace).unwrap_or(SignedDuration::MAX);
+    let ours: Vec<&Job> = lambdatest
+        .jobs
+        .iter()
+        .filter(|job| is_ours(job, &lt_config.program_label, name))
+        .collect();
+    let recent = |job: &Job| {
+        job.created_at
+            .is_some_and(|at| now.duration_since(at) < grace)
+    };
+    // A job holds its device while queued or running, or while it is fresh and not ended
+    // (the API may not show the new job's status yet).
+    let in_flight_on = |udid: &str| {
+        ours.iter()
+            .filter(|job| job_udid(job) == Some(udid))
+            .find(|job| job.is_active() || (recent(job) && !job.has_ended()))
+            .map(|job| job.job_number)
+    };
+    let waiting = ours
+        .iter()
+        .filter(|job| {
+            job.status == "initiated" || (recent(job) && !job.is_active() && !job.has_ended())
+        })
+        .count() as u32;
+    let mut last_used: BTreeMap<&str, Timestamp> = BTreeMap::new();
+    for job in &ours {
+        if let (Some(udid), Some(at)) = (job_udid(job), job.created_at) {
+            let entry = last_used.entry(udid).or_insert(at);
+            *entry = (*entry).max(at);
+        }
+    }
+
+    let mut numbers = PoolNumbers {
+        devices: pool.devices.len() as u32,
+        pending: queue.pending,
+        claimed: queue.claimed,
+        waiting,
+        cap: pool.max_starts_per_run,
+        ..PoolNumbers::default()
+    };
+    let mut devices = Vec::new();
+    let mut free = Vec::new();
+    for udid in &pool.devices {
+        let (state, detail) = match lambdatest.devices.get(udid) {
+            None => (DeviceState::Unknown, "not listed by LambdaTest".to_string()),
+            Some(device) if device.status != "active" => (DeviceState::Busy, device.status.clone()),
+            Some(_) => {
+                numbers.active += 1;
+                if let Some(until) = quarantined_until(queue, udid, now) {
+                    numbers.quarantined += 1;
+                    (
+                        DeviceState::Quarantined,
+                        format!("quarantined until {until}"),
+                    )
+                } else if let Some(job_number) = in_flight_on(udid) {
+                    numbers.in_flight += 1;
+                    (DeviceState::InFlight, format!("job {job_number}"))
+                } else {
+                    free.push(udid.clone());
+                    (DeviceState::Spare, String::new())
+                }
+            }
+        };
+        devices.push(DeviceDecision {
+            udid: udid.clone(),
+            state,
+            detail,
+        });
+    }
+    free.sort_by(|a, b| {
+        let key = |u: &String| last_used.get(u.as_str()).copied();
+        key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+    });
+    numbers.free = free.len() as u32;
+    numbers.demand = queue.pending.saturating_sub(u64::from(waiting));
+    let want = numbers
+        .demand
+        .min(u64::from(numbers.free))
+        .min(u64::from(numbers.cap)) as u32;
+    Assessment {
+        plan: DevicePoolPlan {
+            pool: name.to_string(),
+            task_queue: pool.task_queue.clone(),
+            status: PoolStatus::Planned,
+            reason: String::new(),
+            numbers: Some(numbers),
+            bound: None,
+            starts: Vec::new(),
+            devices,
+        },
+        free,
+        want,
+    }
+}
+
+/// Fixes the starts of an assessed pool once its share of the org headroom is known.
+pub(crate) fn decide(assessment: Assessment, granted: u32, program: &str) -> DevicePoolPlan {
+    let Assessment {
+        mut plan,
+        free,
+        want,
+    } = assessment;
+    let numbers = plan.numbers.as_mut().expect("assessed pools have numbers");
+    let starts = granted.min(want);
+    numbers.starts = starts;
+    let bound = if starts < want {
+        Bound::MaxInitiated
+    } else if u64::from(want) == numbers.demand {
+        Bound::Demand
+    } else if want == numbers.free {
+        Bound::FreeDevices
+    } else {
+        Bound::MaxStartsPerRun
+    };
+    plan.reason = match bound {
+        Bound::Demand if numbers.demand == 0 => format!(
+            "nothing to start: no uncovered demand ({} pending, {} waiting)",
+            numbers.pending, numbers.waiting
+        ),
+        Bound::Demand => format!("demand met: wanted {}, starting {starts}", numbers.demand),
+        _ => format!(
+            "clipped by {}: wanted {}, starting {starts}",
+            bound.label(),
+            numbers.demand
+        ),
+    };
+    plan.bound = Some(bound);
+    let chosen: Vec<String> = free.into_iter().take(starts as usize).collect();
+    for device in &mut plan.devices {
+        if chosen.contains(&device.udid) {
+            device.state = DeviceState::Start;
+        }
+    }
+    plan.starts = chosen
+        .into_iter()
+        .map(|udid| StartJob {
+            labels: vec![program.to_string(), plan.pool.clone(), udid.clone()],
+            preconditions: vec![
+                format!("device {udid} is active in LambdaTest"),
+                format!("no job of ours is in flight on {udid}"),
+                format!(
+                    "{} has a pending task not covered by a waiting job",
+                    plan.task_queue
+                ),
+            ],
+            udid,
+            job_file: String::new(),
+        })
+        .collect();
+    plan
+}
+
+/// Our job for `pool`: labels exactly `[program, pool, udid]`.
+fn is_ours(job: &Job, program: &str, pool: &str) -> bool {
+    matches!(job.labels.as_deref(), Some([p, name, _]) if p == program && name == pool)
+}
+
+fn job_udid(job: &Job) -> Option<&str> {
+    job.labels
+        .as_deref()
+        .and_then(|l| l.get(2))
+        .map(String::as_str)
+}
+
+fn quarantined_until(queue: &QueueState, udid: &str, now: Timestamp) -> Option<Timestamp> {
+    queue
+        .quarantined
+        .get(udid)
+        .copied()
+        .flatten()
+        .filter(|until| *until > now)
+}

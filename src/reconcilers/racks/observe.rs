@@ -1,0 +1,176 @@
+//! Reading what racks need: one MAAS machine list per rack, one Testflinger agent list per
+//! run, then — only for agents that could be deployed (in the rack, right location,
+//! free, with a queue of their own) — one job search each and the result of their latest
+//! finished job. A result that cannot be read is recorded as such, never held. Read-only.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use crate::clients::http::{ApiError, Reader};
+use crate::clients::{maas, testflinger};
+use crate::load::{Desired, Rack};
+use crate::parallel::{Task, run_parallel};
+use crate::secret::Secret;
+use crate::snapshot::{
+    AgentHistory, LastResult, MaasMachine, RackState, ResultRead, TestflingerAgent,
+};
+
+/// Tag carried by every job devicepool submits.
+pub const OWNER_TAG: &str = "devicepool";
+
+/// Tags of a deploy job of `rack` on `agent`.
+pub fn job_tags(rack: &str, agent: &str) -> Vec<String> {
+    vec![
+        OWNER_TAG.to_string(),
+        format!("rack:{rack}"),
+        format!("agent:{agent}"),
+    ]
+}
+
+/// Credentials for the rack sources.
+pub struct RackCredentials<'a> {
+    pub maas_api_key: &'a Secret,
+    /// Testflinger bearer token, or the error that fetching it gave.
+    pub bearer: Result<Option<Secret>, ApiError>,
+}
+
+/// Reads every enabled rack. Returns the agent list and one result per rack.
+#[allow(clippy::type_complexity)]
+pub fn snapshot_racks(
+    desired: &Desired,
+    maas_reader: &Reader,
+    reader: &Reader,
+    credentials: &RackCredentials<'_>,
+) -> (
+    Result<Vec<TestflingerAgent>, ApiError>,
+    BTreeMap<String, Result<RackState, ApiError>>,
+) {
+    let racks: Vec<(&String, &Rack)> = desired.racks.iter().filter(|(_, r)| !r.disabled).collect();
+    let (Some(maas_source), Some(tf), false) = (
+        &desired.sources.maas,
+        &desired.sources.testflinger,
+        racks.is_empty(),
+    ) else {
+        return (Ok(Vec::new()), BTreeMap::new());
+    };
+    let parallel = desired.settings.http.parallel_requests;
+    let bearer = match &credentials.bearer {
+        Ok(bearer) => bearer.as_ref(),
+        Err(e) => {
+            let held = racks
+                .iter()
+                .map(|(n, _)| ((*n).clone(), Err(e.clone())))
+                .collect();
+            return (Err(e.clone()), held);
+        }
+    };
+
+    // Phase 1: the agent list and every rack's machines, in parallel.
+    let agents = Mutex::new(None);
+    let machines: Mutex<BTreeMap<&str, Result<Vec<MaasMachine>, ApiError>>> =
+        Mutex::new(BTreeMap::new());
+    let mut tasks: Vec<Task<'_>> = vec![Box::new(|| {
+        *agents.lock().unwrap() = Some(testflinger::fetch_agents(reader, &tf.url, bearer));
+    })];
+    for (name, rack) in &racks {
+        let machines = &machines;
+        tasks.push(Box::new(move || {
+            let got = maas::fetch_machines(
+                maas_reader,
+                &maas_source.url,
+                credentials.maas_api_key,
+                &rack.maas_tags,
+            );
+            machines.lock().unwrap().insert(name.as_str(), got);
+        }));
+    }
+    run_parallel(parallel, tasks);
+    let agents = agents.into_inner().unwrap().expect("agent task ran");
+    let mut machines = machines.into_inner().unwrap();
+    let Ok(agent_list) = &agents else {
+        let e = agents.as_ref().err().cloned().expect("error");
+        let held = racks
+            .iter()
+            .map(|(n, _)| ((*n).clone(), Err(e.clone())))
+            .collect();
+        return (agents, held);
+    };
+
+    // Phase 2: histories of the agents that could be deployed.
+    let mut wanted: Vec<(&str, String)> = Vec::new();
+    let servers = super::rules::QueueServers::count(agent_list);
+    for (name, rack) in &racks {
+        if let Some(Ok(list)) = machines.get(name.as_str()) {
+            for machine in list {
+                let agent = agent_list.iter().find(|a| a.name == machine.hostname);
+                if super::rules::gate(rack, machine, agent, &servers).is_ok() {
+                    wanted.push((name.as_str(), machine.hostname.clone()));
+                }
+            }
+        }
+    }
+    let histories: Mutex<BTreeMap<(&str, String), Result<AgentHistory, ApiError>>> =
+        Mutex::new(BTreeMap::new());
+    let tasks: Vec<Task<'_>> = wanted
+        .iter()
+        .map(|(rack, agent)| {
+            let histories = &histories;
+            Box::new(move || {
+                let got = read_history(reader, &tf.url, bearer, agent);
+                histories
+                    .lock()
+                    .unwrap()
+                    .insert((*rack, agent.clone()), got);
+            }) as Task<'_>
+        })
+        .collect();
+    run_parallel(parallel, tasks);
+    let histories = histories.into_inner().unwrap();
+
+    let mut states = BTreeMap::new();
+    for (name, _) in racks {
+        let state = machines
+            .remove(name.as_str())
+            .expect("machine task ran")
+            .and_then(|machines| {
+                let mut rack_histories = BTreeMap::new();
+                for ((rack, agent), history) in &histories {
+                    if *rack == name.as_str() {
+                        rack_histories.insert(agent.clone(), history.clone()?);
+                    }
+                }
+                Ok(RackState {
+                    machines,
+                    histories: rack_histories,
+                })
+            });
+        states.insert(name.clone(), state);
+    }
+    (agents, states)
+}
+
+fn read_history(
+    reader: &Reader,
+    base: &str,
+    bearer: Option<&Secret>,
+    agent: &str,
+) -> Result<AgentHistory, ApiError> {
+    let tags = vec![OWNER_TAG.to_string(), format!("agent:{agent}")];
+    let jobs = testflinger::search_jobs(reader, base, bearer, &tags, false)?;
+    let last_ended = jobs
+        .iter()
+        .filter(|j| j.has_ended())
+        .max_by_key(|j| j.created_at)
+        .map(|j| j.job_id.clone());
+    // A result that cannot be read (9.7 MB of logs, an error, nonsense) makes this one
+    // outcome unknown; it never fails the history, so it never holds the rack.
+    let last_result = last_ended.map(|job_id| {
+        let read = match testflinger::fetch_result(reader, base, bearer, &job_id) {
+            Ok(Some(result)) => ResultRead::Found(result),
+            Ok(None) => ResultRead::NoResult,
+            Err(e) => ResultRead::Unreadable(e.to_string()),
+        };
+        LastResult { job_id, read }
+    });
+    Ok(AgentHistory { jobs, last_result })
+}

@@ -1,0 +1,383 @@
+//! The rack rules: deploy agent A of rack R when A's name is the hostname of one of R's MAAS
+//! machines, the machine is usable, A is in the right location, serves a queue no other agent
+//! serves, is `waiting` without a job, has no active job of ours, its last deploy is older
+//! than `every`, its provisioning fail streak is within the limit, and the per-run cap allows
+//! it. Also how our last deploy ended. Pure: data in, data out, `now` passed in.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::observe::job_tags;
+use crate::load::Rack;
+use crate::plan::model::{
+    Deploy, DeployOutcome, LastDeploy, MachineDecision, MachineState, PoolStatus, RackPlan,
+};
+use crate::snapshot::{
+    AgentHistory, MaasMachine, RackState, ResultRead, TestflingerAgent, TestflingerResult,
+};
+
+/// Phases in the order an agent runs them: the first one that failed is the one named. (The
+/// fake has its own copy: the simulated fleet shares no code with devicepool's clients.)
+const PHASE_ORDER: [&str; 7] = [
+    "setup",
+    "provision",
+    "firmware_update",
+    "test",
+    "allocate",
+    "reserve",
+    "cleanup",
+];
+
+/// How many agents list each queue, over every agent of `/v1/agents/data`.
+pub struct QueueServers<'a>(BTreeMap<&'a str, usize>);
+
+impl<'a> QueueServers<'a> {
+    pub fn count(agents: &'a [TestflingerAgent]) -> QueueServers<'a> {
+        let mut servers = BTreeMap::new();
+        for agent in agents {
+            let mut own: Vec<&str> = agent.queues.iter().map(String::as_str).collect();
+            own.sort_unstable();
+            own.dedup();
+            for queue in own {
+                *servers.entry(queue).or_default() += 1;
+            }
+        }
+        QueueServers(servers)
+    }
+
+    /// The queue only `agent` serves; when it has several, the first in its own `queues`
+    /// order. A job on a shared queue could run on another machine; on a queue nobody serves
+    /// it would wait forever (the server accepts any queue name).
+    pub fn private_queue<'b>(&self, agent: &'b TestflingerAgent) -> Result<&'b str, String> {
+        let only_this = |q: &&String| self.0.get(q.as_str()) == Some(&1);
+        match agent.queues.iter().find(only_this) {
+            Some(queue) => Ok(queue),
+            None if agent.queues.is_empty() => Err("the agent lists no queue".into()),
+            None => Err(format!(
+                "every queue it lists is served by another agent too: {}",
+                agent.queues.join(", ")
+            )),
+        }
+    }
+}
+
+/// MAAS statuses in which a machine must not be deployed: out of service, in or around rescue
+/// mode, on its way between states, or stuck after a failed step that needs an operator.
+/// `Failed deployment` is not among them: a failed provision is what redeploying retries, and
+/// `max_fail_streak` bounds how often.
+fn is_unusable(status_name: &str) -> bool {
+    matches!(
+        status_name,
+        "Broken"
+            | "Missing"
+            | "Retired"
+            | "Rescue mode"
+            | "Entering rescue mode"
+            | "Exiting rescue mode"
+            | "Failed to enter rescue mode"
+            | "Failed to exit rescue mode"
+            | "Commissioning"
+            | "Failed commissioning"
+            | "Deploying"
+            | "Releasing"
+            | "Releasing failed"
+            | "Disk erasing"
+            | "Failed disk erasing"
+            | "Testing"
+            | "Failed testing"
+    )
+}
+
+/// Plans one rack from fresh data.
+pub(crate) fn plan_rack(
+    name: &str,
+    rack: &Rack,
+    state: &RackState,
+    agents: &[TestflingerAgent],
+    now: Timestamp,
+) -> RackPlan {
+    let every = SignedDuration::try_from(rack.every).unwrap_or(SignedDuration::MAX);
+    let servers = QueueServers::count(agents);
+    let mut machines = Vec::new();
+    let mut deploys = Vec::new();
+    let mut due = 0u32;
+    let mut sorted: Vec<_> = state.machines.iter().collect();
+    sorted.sort_by(|a, b| a.hostname.cmp(&b.hostname));
+    for machine in sorted {
+        let host = machine.hostname.as_str();
+        let agent = agents.iter().find(|a| a.name == host);
+        let history = state.histories.get(host);
+        let last_deploy = history.and_then(last_deploy);
+        let gated = gate(rack, machine, agent, &servers);
+        let (state, detail) = match (&gated, history) {
+            (Err(refusal), _) => refusal.clone(),
+            (Ok(_), None) => (MachineState::NotWaiting, "job history not read".to_string()),
+            (Ok(_), Some(history)) => decide_due(history, every, now),
+        };
+        let state = if state == MachineState::Deploy {
+            due += 1;
+            if deploys.len() < rack.max_deploys_per_run as usize {
+                deploys.push(Deploy {
+                    agent: host.to_string(),
+                    queue: gated.unwrap_or_default().to_string(),
+                    tags: job_tags(name, host),
+                    job_file: String::new(),
+                    preconditions: vec![
+                        format!("agent {host} is waiting without a job"),
+                        format!("no active job of ours targets {host}"),
+                    ],
+                });
+                MachineState::Deploy
+            } else {
+                MachineState::Capped
+            }
+        } else {
+            state
+        };
+        machines.push(MachineDecision {
+            hostname: host.to_string(),
+            state,
+            detail,
+            last_deploy,
+        });
+    }
+    let reason = if (deploys.len() as u32) < due {
+        format!(
+            "clipped by max_deploys_per_run: {due} due, deploying {}",
+            deploys.len()
+        )
+    } else {
+        format!(
+            "{} of {} machine(s) due, deploying {}",
+            due,
+            machines.len(),
+            deploys.len()
+        )
+    };
+    RackPlan {
+        rack: name.to_string(),
+        status: PoolStatus::Planned,
+        reason,
+        deploys,
+        machines,
+    }
+}
+
+/// The checks that need no job history: an agent exists, the machine is usable, the agent
+/// is in the right location, serves a queue of its own, is `waiting` without a job, and is
+/// within the fail-streak limit. Gives the agent's queue. Sources read histories only for
+/// agents that pass.
+pub fn gate<'a>(
+    rack: &Rack,
+    machine: &MaasMachine,
+    agent: Option<&'a TestflingerAgent>,
+    servers: &QueueServers<'_>,
+) -> Result<&'a str, (MachineState, String)> {
+    let Some(a) = agent else {
+        return Err((
+            MachineState::AgentNotFound,
+            "no Testflinger agent with this name".into(),
+        ));
+    };
+    if let Some(flaw) = crate::load::identifier_flaw(&a.name) {
+        return Err((
+            MachineState::UnusableName,
+            format!("agent name {:?} {flaw}: it cannot become a tag", a.name),
+        ));
+    }
+    if is_unusable(&machine.status_name) {
+        return Err((
+            MachineState::MachineStatus,
+            format!("MAAS status {}", machine.status_name),
+        ));
+    }
+    if let Some(loc) = rack.agent_location.as_deref()
+        && !a.location.contains(loc)
+    {
+        return Err((
+            MachineState::OtherLocation,
+            format!("location {:?}", a.location),
+        ));
+    }
+    let queue = servers
+        .private_queue(a)
+        .map_err(|why| (MachineState::NoPrivateQueue, why))?;
+    if let Some(flaw) = crate::load::identifier_flaw(queue) {
+        return Err((
+            MachineState::UnusableName,
+            format!("queue {queue:?} {flaw}"),
+        ));
+    }
+    if a.state != "waiting" {
+        return Err((MachineState::NotWaiting, format!("agent is {}", a.state)));
+    }
+    // Agents post `job_id` before they change `state`: one that has just taken a job still
+    // says `waiting`.
+    if let Some(job) = &a.job_id {
+        return Err((
+            MachineState::NotWaiting,
+            format!("agent is waiting but has taken job {job}"),
+        ));
+    }
+    let streak = a.provision_streak_count.unwrap_or(0);
+    if a.provision_streak_type.as_deref() == Some("fail") && streak > rack.max_fail_streak {
+        return Err((
+            MachineState::FailStreak,
+            format!(
+                "{streak} failed provisions in a row (limit {})",
+                rack.max_fail_streak
+            ),
+        ));
+    }
+    Ok(queue)
+}
+
+/// In flight, not yet due, or due — from our job history on the agent.
+fn decide_due(
+    history: &AgentHistory,
+    every: SignedDuration,
+    now: Timestamp,
+) -> (MachineState, String) {
+    if let Some(active) = history.jobs.iter().find(|j| !j.has_ended()) {
+        return (
+            MachineState::InFlight,
+            format!("job {} is {}", active.job_id, active.job_state),
+        );
+    }
+    if let Some(undated) = history.jobs.iter().find(|j| j.created_at.is_none()) {
+        return (
+            MachineState::HistoryUnknown,
+            format!(
+                "job {} has no readable created_at: when it last deployed is unknown",
+                undated.job_id
+            ),
+        );
+    }
+    let last = history.jobs.iter().filter_map(|j| j.created_at).max();
+    match last {
+        Some(at) if now.duration_since(at) < every => {
+            let due_at = at.checked_add(every).unwrap_or(at);
+            (MachineState::NotDue, format!("due at {due_at}"))
+        }
+        Some(at) => (MachineState::Deploy, format!("last deploy at {at}")),
+        None => (
+            MachineState::Deploy,
+            "never deployed by devicepool".to_string(),
+        ),
+    }
+}
+
+/// Our latest ended deploy and how it went, from its result when that could be read.
+fn last_deploy(history: &AgentHistory) -> Option<LastDeploy> {
+    let last = history.last_result.as_ref()?;
+    let listed_state = || {
+        history
+            .jobs
+            .iter()
+            .find(|j| j.job_id == last.job_id)
+            .map(|j| j.job_state.clone())
+            .unwrap_or_default()
+    };
+    let (job_state, phase_status, (outcome, note)) = match &last.read {
+        ResultRead::Found(result) => (
+            result.job_state.clone(),
+            result.phase_status.clone(),
+            judge(result),
+        ),
+        ResultRead::NoResult => (
+            listed_state(),
+            BTreeMap::new(),
+            (DeployOutcome::Unknown, "the server has no result".into()),
+        ),
+        ResultRead::Unreadable(why) => (
+            listed_state(),
+            BTreeMap::new(),
+            (
+                DeployOutcome::Unknown,
+                format!("result not readable: {why}"),
+            ),
+        ),
+    };
+    Some(LastDeploy {
+        job_id: last.job_id.clone(),
+        job_state,
+        phase_status,
+        outcome,
+        note,
+    })
+}
+
+/// Failed when any phase exited non-zero (the first such is named) or the job was cancelled;
+/// ok when every reported phase exited 0; unknown when none reported.
+fn judge(result: &TestflingerResult) -> (DeployOutcome, String) {
+    let rank = |phase: &str| PHASE_ORDER.iter().position(|p| *p == phase);
+    let failed = result
+        .phase_status
+        .iter()
+        .filter(|(_, code)| **code != 0)
+        .min_by_key(|(phase, _)| (rank(phase).unwrap_or(PHASE_ORDER.len()), phase.as_str()));
+    match failed {
+        Some((phase, code)) => (DeployOutcome::Failed, format!("{phase} exit {code}")),
+        None if result.job_state == "cancelled" => (DeployOutcome::Failed, "cancelled".into()),
+        None if result.phase_status.is_empty() => (
+            DeployOutcome::Unknown,
+            format!("{}, no phase reported", result.job_state),
+        ),
+        None => (DeployOutcome::Ok, String::new()),
+    }
+}
+
+/// A rack not planned: its reason in both places.
+pub(crate) fn held_rack(name: &str, (status, reason): (PoolStatus, String)) -> RackPlan {
+    RackPlan {
+        rack: name.to_string(),
+        status,
+        reason,
+        deploys: Vec::new(),
+        machines: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_unusable;
+
+    /// Every `status_name` MAAS has (its `NODE_STATUS` table), and whether a deploy may go.
+    const EVERY_STATUS: [(&str, bool); 23] = [
+        ("New", true),
+        ("Commissioning", false),
+        ("Failed commissioning", false),
+        ("Missing", false),
+        ("Ready", true),
+        ("Reserved", true),
+        ("Deployed", true),
+        ("Retired", false),
+        ("Broken", false),
+        ("Deploying", false),
+        ("Allocated", true),
+        ("Failed deployment", true),
+        ("Releasing", false),
+        ("Releasing failed", false),
+        ("Disk erasing", false),
+        ("Failed disk erasing", false),
+        ("Rescue mode", false),
+        ("Entering rescue mode", false),
+        ("Failed to enter rescue mode", false),
+        ("Exiting rescue mode", false),
+        ("Failed to exit rescue mode", false),
+        ("Testing", false),
+        ("Failed testing", false),
+    ];
+
+    #[test]
+    fn every_maas_status_is_classed_and_transitions_and_failures_are_unusable() {
+        for (name, usable) in EVERY_STATUS {
+            assert!(
+                crate::sim::maas::status_code(name).is_some(),
+                "{name:?} is not a MAAS status_name"
+            );
+            assert_eq!(!is_unusable(name), usable, "{name}");
+        }
+    }
+}

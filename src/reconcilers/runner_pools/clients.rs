@@ -1,0 +1,132 @@
+//! The runner-pool part of `apply`: builds the GitLab and Docker clients from the prepared
+//! settings (negotiating the Docker API version first) and runs every kept start and removal
+//! in parallel under the launch cap.
+
+use std::sync::Mutex;
+
+use crate::clients::docker::DockerHost;
+use crate::clients::docker::version::negotiate;
+use crate::clients::docker::write::writer_for;
+use crate::clients::http::Reader;
+use crate::clients::http_send::Writer;
+use crate::lock::SendLog;
+use crate::ops::Prepared;
+use crate::parallel::{Task, run_parallel};
+use crate::plan::Plan;
+use crate::reconcilers::runner_pools::execute::{RunnerExecutor, RunnerRecord};
+
+/// Carries out the kept runner starts and removals of `kept`.
+/// Every request sent is recorded in `sends`.
+pub(crate) fn carry_out_runner_pools(
+    prepared: &Prepared,
+    kept: &Plan,
+    sends: Option<SendLog>,
+) -> Vec<RunnerRecord> {
+    let desired = &prepared.loaded.desired;
+    let actions = kept
+        .runner_pools
+        .iter()
+        .map(|p| p.starts.len() + p.removals.len())
+        .sum::<usize>();
+    let Some(gl) = &desired.sources.gitlab else {
+        return Vec::new();
+    };
+    if actions == 0 {
+        return Vec::new();
+    }
+    let redactor = &prepared.secrets.redactor;
+    let host = match DockerHost::parse(&prepared.secrets.read.docker_host) {
+        Ok(host) => host,
+        Err(e) => {
+            tracing::error!("bad Docker host: {e}");
+            return Vec::new();
+        }
+    };
+    let gitlab_reader = Reader::new(&desired.settings.http, redactor.clone());
+    let gitlab_writer =
+        Writer::new(&desired.settings.http, redactor.clone()).recording_sends(sends.clone());
+    let docker_writer =
+        writer_for(&host, &desired.settings.http, redactor.clone()).recording_sends(sends);
+    let docker_reader = host.reader(&desired.settings.http, redactor.clone());
+    let docker_base = match negotiate(&docker_reader, &host.base_url()) {
+        Ok(base) => base,
+        Err(e) => return refuse_every_action(kept, &e.to_string()),
+    };
+    let executor = RunnerExecutor {
+        desired,
+        templates: &prepared.templates,
+        gitlab_reader: &gitlab_reader,
+        gitlab_writer: &gitlab_writer,
+        gitlab_base: &gl.url,
+        token: &prepared.secrets.read.gitlab_token,
+        docker_writer: &docker_writer,
+        docker_base: &docker_base,
+    };
+    let records = Mutex::new(Vec::new());
+    let mut tasks: Vec<Task<'_>> = Vec::new();
+    for pool in &kept.runner_pools {
+        // Removals first in the list, so a full pool frees room before it grows.
+        for removal in &pool.removals {
+            let (executor, records) = (&executor, &records);
+            tasks.push(Box::new(move || {
+                let record = executor.remove(&pool.pool, removal);
+                records.lock().unwrap().push(record);
+            }));
+        }
+        for start in &pool.starts {
+            let (executor, records) = (&executor, &records);
+            tasks.push(Box::new(move || {
+                let record = executor.start(&pool.pool, start);
+                records.lock().unwrap().push(record);
+            }));
+        }
+    }
+    run_parallel(desired.settings.launch.parallel, tasks);
+    let mut records = records.into_inner().unwrap();
+    records.sort_by(|a, b| (&a.pool, &a.action, &a.name).cmp(&(&b.pool, &b.action, &b.name)));
+    for record in &records {
+        match &record.error {
+            None => tracing::info!(pool = %record.pool, action = %record.action, "{}", record.name),
+            Some(e) => {
+                tracing::warn!(pool = %record.pool, action = %record.action, "{} failed: {e}", record.name)
+            }
+        }
+    }
+    records
+}
+
+/// A failed record for every kept action, none of them tried: the daemon cannot be spoken to.
+fn refuse_every_action(kept: &Plan, error: &str) -> Vec<RunnerRecord> {
+    tracing::error!("Docker: {error}");
+    let record = |pool: &str, action: &str, name: &str, runner_id, container_id| RunnerRecord {
+        pool: pool.to_string(),
+        action: action.to_string(),
+        name: name.to_string(),
+        runner_id,
+        container_id,
+        done: false,
+        note: None,
+        error: Some(format!("not tried: {error}")),
+    };
+    let mut records = Vec::new();
+    for pool in &kept.runner_pools {
+        for removal in &pool.removals {
+            let action = match removal.runner_id {
+                Some(_) => "remove",
+                None => "remove-orphan",
+            };
+            let container = removal.container_id.clone();
+            records.push(record(
+                &pool.pool,
+                action,
+                &removal.detail,
+                removal.runner_id,
+                container,
+            ));
+        }
+        for start in &pool.starts {
+            records.push(record(&pool.pool, "start", &start.name, None, None));
+        }
+    }
+    records
+}

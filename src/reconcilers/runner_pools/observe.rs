@@ -1,0 +1,243 @@
+//! Reading what runner pools need: our runners (one paged list per pool, filtered by tags,
+//! then details, running jobs and the last finished job per runner of ours; a runner GitLab no
+//! longer knows by then is skipped as gone), the pending jobs of the pool's projects (paged),
+//! and the containers carrying our labels (in the Docker API version negotiated once per
+//! run). Read-only.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use crate::clients::docker::{self, DockerHost, version as docker_version};
+use crate::clients::gitlab::{self, RunnerFilter};
+use crate::clients::http::{ApiError, Reader};
+use crate::load::{Desired, RunnerPool};
+
+use crate::parallel::{Task, map_parallel, run_parallel};
+use crate::secret::{Redactor, Secret};
+use crate::snapshot::{ContainerView, GitlabRunner, PendingJobView, RunnerPoolState, RunnerView};
+
+/// Label on every container devicepool creates: the pool's name.
+pub const POOL_LABEL: &str = "devicepool.pool";
+/// Label holding the GitLab runner id of the container.
+pub const RUNNER_LABEL: &str = "devicepool.runner-id";
+/// Label marking a container as ours.
+pub const MANAGED_LABEL: &str = "devicepool.managed";
+
+/// The maintenance note devicepool sets when it pauses a runner to remove it. A paused runner
+/// of ours with this note is a removal cut short; paused without it, a person paused it.
+pub const REMOVAL_NOTE: &str = "devicepool: paused for removal";
+
+/// Runner description (and container name) prefix of a pool.
+pub fn runner_prefix(pool: &str) -> String {
+    format!("devicepool-{pool}-")
+}
+
+/// The description (and container name) of the `n`th runner a run started at `stamp` (unix
+/// seconds) starts in `pool`: `devicepool-<pool>-<stamp>-<n>`, the shape `is_ours` claims.
+pub fn runner_name(pool: &str, stamp: i64, n: u32) -> String {
+    format!("{}{stamp}-{n}", runner_prefix(pool))
+}
+
+/// True for descriptions devicepool gives the runners of `pool`:
+/// `devicepool-<pool>-<stamp>-<n>` exactly, so pool `ci` never claims `ci-big`'s runners.
+pub fn is_ours(description: &str, pool: &str) -> bool {
+    let Some(rest) = description.strip_prefix(&runner_prefix(pool)) else {
+        return false;
+    };
+    let mut parts = rest.split('-');
+    let numeric =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    numeric(parts.next()) && numeric(parts.next()) && parts.next().is_none()
+}
+
+/// Reads every enabled runner pool.
+pub fn snapshot_runner_pools(
+    desired: &Desired,
+    reader: &Reader,
+    gitlab_token: &Secret,
+    docker_host: &str,
+    redactor: &Redactor,
+) -> BTreeMap<String, Result<RunnerPoolState, ApiError>> {
+    let pools: Vec<(&String, &RunnerPool)> = desired
+        .runner_pools
+        .iter()
+        .filter(|(_, p)| !p.disabled)
+        .collect();
+    let (Some(gl), false) = (&desired.sources.gitlab, pools.is_empty()) else {
+        return BTreeMap::new();
+    };
+    // One negotiation serves every pool: the daemon's API version, as the Docker CLI asks.
+    let docker = match DockerHost::parse(docker_host) {
+        Ok(host) => {
+            let reader = host.reader(&desired.settings.http, redactor.clone());
+            docker_version::negotiate(&reader, &host.base_url()).map(|base| (reader, base))
+        }
+        Err(e) => Err(ApiError {
+            api: "docker",
+            method: "GET",
+            url: docker_host.to_string(),
+            failure: crate::clients::http::Failure::Protocol(format!("bad Docker host: {e}")),
+        }),
+    };
+    // Every runner, not only those with a pool's current tags: a runner started before a tag
+    // edit is still ours, and a container is an orphan only if no runner has its id. One
+    // listing serves every pool.
+    let filter = RunnerFilter {
+        all: true,
+        ..RunnerFilter::default()
+    };
+    let listed = gitlab::fetch_runners(reader, &gl.url, gitlab_token, &filter);
+    let parallel = desired.settings.http.parallel_requests;
+    let results = Mutex::new(BTreeMap::new());
+    let tasks: Vec<Task<'_>> = pools
+        .iter()
+        .map(|(name, pool)| {
+            let (results, docker, listed) = (&results, &docker, &listed);
+            Box::new(move || {
+                let state = match (docker, listed) {
+                    (_, Err(e)) => Err(e.clone()),
+                    (Ok((docker_reader, docker_base)), Ok(listed)) => read_pool(
+                        Gitlab {
+                            reader,
+                            base: &gl.url,
+                            token: gitlab_token,
+                            parallel,
+                        },
+                        listed,
+                        docker_reader,
+                        docker_base,
+                        name,
+                        pool,
+                    ),
+                    (Err(e), _) => Err(e.clone()),
+                };
+                results.lock().unwrap().insert((*name).clone(), state);
+            }) as Task<'_>
+        })
+        .collect();
+    run_parallel(parallel, tasks);
+    results.into_inner().unwrap()
+}
+
+/// How to reach GitLab, and how many of one pool's runner reads may run at once.
+#[derive(Clone, Copy)]
+struct Gitlab<'a> {
+    reader: &'a Reader,
+    base: &'a str,
+    token: &'a Secret,
+    parallel: usize,
+}
+
+fn read_pool(
+    gitlab: Gitlab<'_>,
+    listed: &[GitlabRunner],
+    docker_reader: &Reader,
+    docker_base: &str,
+    name: &str,
+    pool: &RunnerPool,
+) -> Result<RunnerPoolState, ApiError> {
+    let Gitlab {
+        reader,
+        base,
+        token,
+        parallel,
+    } = gitlab;
+    let known_runner_ids = listed.iter().map(|r| r.id).collect();
+    let ours: Vec<GitlabRunner> = listed
+        .iter()
+        .filter(|r| is_ours(&r.description, name))
+        .cloned()
+        .collect();
+    // Three reads per runner, so the runners are read in parallel (in list order).
+    let views = map_parallel(parallel, ours, |runner| {
+        read_runner(reader, base, token, runner)
+    });
+    let mut runners = Vec::new();
+    for view in views {
+        match view {
+            Ok(view) => runners.push(view),
+            // Deleted between the list and now: gone, not a reason to hold the pool.
+            Err(e) if gitlab::is_runner_not_found(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut pending_jobs = Vec::new();
+    for project in &pool.projects {
+        for job in gitlab::fetch_pending_jobs(reader, base, token, project)? {
+            pending_jobs.push(PendingJobView {
+                id: job.id,
+                project: project.clone(),
+                tags: job.tag_list,
+            });
+        }
+    }
+    let containers = docker::fetch_containers(
+        docker_reader,
+        docker_base,
+        &[(POOL_LABEL, name), (MANAGED_LABEL, "true")],
+    )?
+    .into_iter()
+    .map(|c| ContainerView {
+        runner_id: c.labels.get(RUNNER_LABEL).and_then(|v| v.parse().ok()),
+        created: jiff::Timestamp::from_second(c.created).ok(),
+        id: c.id,
+        name: c.name,
+        state: c.state,
+    })
+    .collect();
+    Ok(RunnerPoolState {
+        runners,
+        pending_jobs,
+        containers,
+        known_runner_ids,
+    })
+}
+
+/// Details, running jobs and last finished job of one listed runner.
+fn read_runner(
+    reader: &Reader,
+    base: &str,
+    token: &Secret,
+    runner: GitlabRunner,
+) -> Result<RunnerView, ApiError> {
+    let details = gitlab::fetch_runner(reader, base, token, runner.id)?;
+    let running = gitlab::fetch_running_jobs(reader, base, token, runner.id)?;
+    let last = gitlab::fetch_last_finished_job(reader, base, token, runner.id)?;
+    if details.paused && details.maintenance_note_hidden {
+        tracing::warn!(
+            runner = runner.id,
+            "GitLab does not show this token runner maintenance notes: a paused runner of ours is taken for a removal devicepool began"
+        );
+    }
+    Ok(RunnerView {
+        id: runner.id,
+        description: runner.description,
+        status: details.status,
+        paused: details.paused,
+        // Without the note nothing tells our pause from a person's: finishing the removal
+        // is what devicepool did before it marked its pauses.
+        paused_for_removal: details.paused
+            && (details.maintenance_note_hidden
+                || details.maintenance_note.as_deref() == Some(REMOVAL_NOTE)),
+        created_at: details.created_at.or(runner.created_at),
+        contacted_at: details.contacted_at,
+        running_jobs: running.len() as u32,
+        last_finished_at: last.and_then(|j| j.finished_at),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_ours, runner_name};
+
+    #[test]
+    fn claims_exactly_its_own_runner_names() {
+        assert!(is_ours("devicepool-ci-1795608000-3", "ci"));
+        assert!(is_ours(&runner_name("ci", 1795608000, 3), "ci"));
+        assert!(is_ours(&runner_name("ci-big", 1, 1), "ci-big"));
+        assert!(!is_ours("devicepool-ci-big-1795608000-3", "ci"));
+        assert!(is_ours("devicepool-ci-big-1795608000-3", "ci-big"));
+        assert!(!is_ours("devicepool-ci-1795608000", "ci"));
+        assert!(!is_ours("devicepool-ci-old-1", "ci"));
+    }
+}

@@ -1,0 +1,125 @@
+//! Re-checking a saved plan's runner-pool actions: a saved start selects the fresh start of the
+//! same ordinal (`devicepool-<pool>-<stamp>-<n>`), a saved removal the fresh removal of the same
+//! runner and container. Names, tags and container specs always come from the fresh plan.
+//! Pure: no clock, no I/O.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+
+use super::observe::{runner_name, runner_prefix};
+use crate::plan::model::{RunnerPoolPlan, RunnerRemoval, RunnerStart};
+use crate::plan::recheck::{Drift, LISTED_TWICE, differs, unplanned};
+
+/// The fresh starts and removals of `fresh` that the saved entries of the same pool select.
+/// `saved_at` and `fresh_at` are the plans' snapshot times, the stamps in their runner names.
+pub(crate) fn select_runner_pool(
+    (saved_at, fresh_at): (Timestamp, Timestamp),
+    saved: &[&RunnerPoolPlan],
+    fresh: &RunnerPoolPlan,
+    drifted: &mut Vec<Drift>,
+) -> (Vec<RunnerStart>, Vec<RunnerRemoval>) {
+    let not_planned = unplanned("runner pool", &fresh.status);
+    let mut drift = |what: String, reason: String| {
+        drifted.push(Drift {
+            pool: fresh.pool.clone(),
+            what,
+            reason,
+        })
+    };
+    let mut removals: Vec<RunnerRemoval> = Vec::new();
+    for removal in saved.iter().flat_map(|p| &p.removals) {
+        let fresh_removal = fresh.removals.iter().find(|r| same(r, removal));
+        let reason = if let Some(reason) = &not_planned {
+            reason.clone()
+        } else if removals.iter().any(|r| same(r, removal)) {
+            LISTED_TWICE.to_string()
+        } else if let Some(now) = fresh_removal {
+            removals.push(now.clone());
+            continue;
+        } else {
+            // Why not, as the fresh plan says it of that runner (busy, contacted, kept by a
+            // cap); a runner it no longer lists is gone.
+            let decision = removal
+                .runner_id
+                .and_then(|id| fresh.runners.iter().find(|r| r.id == id));
+            decision.map_or_else(
+                || "no longer to be removed: gone".to_string(),
+                |d| format!("no longer to be removed: {}", d.detail),
+            )
+        };
+        drift(removal_name(removal), reason);
+    }
+    // The fresh plan's starts count on its removals; only the selected ones happen, so every
+    // other fresh removal of a runner takes one start's room away.
+    let not_done = fresh
+        .removals
+        .iter()
+        .filter(|r| r.runner_id.is_some() && !removals.iter().any(|s| same(s, r)))
+        .count();
+    let room = fresh.starts.len().saturating_sub(not_done);
+    let mut ordinals = BTreeSet::new();
+    for start in saved.iter().flat_map(|p| &p.starts) {
+        let n = ordinal(&start.name, &fresh.pool, saved_at);
+        let fresh_start = n.and_then(|n| {
+            let name = runner_name(&fresh.pool, fresh_at.as_second(), n);
+            fresh.starts.iter().find(|s| s.name == name)
+        });
+        let reason = match (n, fresh_start) {
+            _ if not_planned.is_some() => not_planned.clone().unwrap_or_default(),
+            (None, _) => format!(
+                "not a runner name devicepool gives: {}{}-<n> expected",
+                runner_prefix(&fresh.pool),
+                saved_at.as_second()
+            ),
+            (Some(n), _) if ordinals.contains(&n) => LISTED_TWICE.to_string(),
+            (Some(n), _) if n as usize > room => format!("only {room} start(s) still needed"),
+            (Some(_), None) => format!("only {room} start(s) still needed"),
+            (Some(_), Some(now)) if now.tags != start.tags => {
+                differs("tags", &start.tags, &now.tags).unwrap_or_default()
+            }
+            (Some(_), Some(now))
+                if now.container_spec != start.container_spec.replace(&start.name, &now.name) =>
+            {
+                "the container spec renders differently now (template or desired state changed)"
+                    .into()
+            }
+            (Some(n), Some(_)) => {
+                ordinals.insert(n);
+                continue;
+            }
+        };
+        drift(start.name.clone(), reason);
+    }
+    let starts = fresh
+        .starts
+        .iter()
+        .filter(|s| ordinal(&s.name, &fresh.pool, fresh_at).is_some_and(|n| ordinals.contains(&n)))
+        .cloned()
+        .collect();
+    (starts, removals)
+}
+
+/// A removal as the report names it: `runner <id>`, or the orphan container's id.
+pub(crate) fn removal_name(removal: &RunnerRemoval) -> String {
+    removal.runner_id.map_or_else(
+        || removal.container_id.clone().unwrap_or_default(),
+        |id| format!("runner {id}"),
+    )
+}
+
+/// Two removals of the same runner and container.
+fn same(a: &RunnerRemoval, b: &RunnerRemoval) -> bool {
+    a.runner_id == b.runner_id && a.container_id == b.container_id
+}
+
+/// `n` of a runner named `devicepool-<pool>-<stamp of at>-<n>`, `n` ≥ 1; `None` for any
+/// other name.
+fn ordinal(name: &str, pool: &str, at: Timestamp) -> Option<u32> {
+    let rest = name
+        .strip_prefix(&runner_prefix(pool))?
+        .strip_prefix(&at.as_second().to_string())?
+        .strip_prefix('-')?;
+    let n: u32 = rest.parse().ok()?;
+    (n >= 1 && rest == n.to_string()).then_some(n)
+}
