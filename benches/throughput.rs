@@ -10,11 +10,12 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use devicepool::clients::ReadCredentials;
 use devicepool::load;
 use devicepool::plan::{Origin, plan};
 use devicepool::secret::{Redactor, Secret};
 use devicepool::sim::{Fault, Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
-use devicepool::snapshot::read::{ReadCredentials, snapshot};
+use devicepool::snapshot::read::snapshot;
 
 const LATENCY_MS: u64 = 25;
 
@@ -162,7 +163,7 @@ fn snapshot_and_plan(pools: usize, devices: usize) {
         (total - read).as_secs_f64() * 1000.0,
         serial.as_secs_f64() / total.as_secs_f64(),
         planned.start_count(),
-        planned.held_pools().count(),
+        planned.held().len(),
     );
 }
 

@@ -3,24 +3,19 @@
 //! (drifted) and failed launches.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 
 use super::plan::make_plan;
 use super::prepare::Prepared;
-use crate::apply::{
-    ApplyReport, DeployRecord, Held, LaunchRecord, Launchable, Launcher, Skipped, submit_deploys,
-};
+use crate::apply::ApplyReport;
 use crate::cli::{ApplyArgs, Format};
-use crate::clients::http::Reader;
-use crate::clients::http_send::Writer;
 use crate::exit::Exit;
-use crate::lock::{RunLock, SendLog};
-use crate::plan::{Deploy, Drift, PLAN_FORMAT, Plan, Recheck, recheck};
-use crate::render::Exposure;
+use crate::lock::RunLock;
+use crate::plan::{Drift, PLAN_FORMAT, Plan, Recheck, recheck};
+use crate::reconcilers::Run;
 use crate::report;
-use crate::snapshot::read::testflinger_bearer;
 
 pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {
     let prepared = super::prepare::prepare(&args.config.config, env, crate::load::Purpose::Launch)?;
@@ -68,8 +63,7 @@ fn longest_timeout(desired: &crate::load::Desired) -> std::time::Duration {
         .fold(desired.settings.http.timeout, std::cmp::max)
 }
 
-/// Carries out every action of `kept` (a re-checked plan); the drifted ones are reported as
-/// skipped.
+/// Carries out `kept` with the prepared clients and secrets; `lock` is absent only in the demo.
 pub(super) fn carry_out(
     prepared: &Prepared,
     kept: Plan,
@@ -77,181 +71,18 @@ pub(super) fn carry_out(
     state_dir: &Path,
     lock: Option<&RunLock>,
 ) -> ApplyReport {
-    let mut skipped: Vec<Skipped> = drifted
-        .into_iter()
-        .map(|d| Skipped {
-            pool: d.pool,
-            udid: d.what,
-            reason: d.reason,
-        })
-        .collect();
-    let sends = lock.map(RunLock::send_log);
-    let launches = launch_starts(prepared, &kept, state_dir, lock, &mut skipped);
-    let deploys = submit_rack_deploys(prepared, &kept, sends.clone(), &mut skipped);
-    let runners = crate::reconcilers::runner_pools::clients::carry_out_runner_pools(
-        prepared,
-        &kept,
-        sends.clone(),
-    );
-    // Every request has been answered or has failed: none is on its way any more.
-    if let Some(sends) = sends {
-        sends.finish();
-    }
-    ApplyReport {
-        held: held_pools(&kept),
-        plan: kept,
-        launches,
-        deploys,
-        runners,
-        skipped,
-    }
-}
-
-/// Submits the kept rack deploys.
-fn submit_rack_deploys(
-    prepared: &Prepared,
-    kept: &Plan,
-    sends: Option<SendLog>,
-    skipped: &mut Vec<Skipped>,
-) -> Vec<DeployRecord> {
-    let desired = &prepared.loaded.desired;
-    let Some(tf) = &desired.sources.testflinger else {
-        return Vec::new();
-    };
-    // The kept job files are redacted: render them again with the real values.
-    let mut real = kept.clone();
-    prepared
-        .templates
-        .render_racks(desired, &mut real, Exposure::Real);
-    let mut jobs: Vec<(String, Deploy)> = Vec::new();
-    for (planned, real) in kept.racks.iter().zip(&real.racks) {
-        if planned.deploys.len() != real.deploys.len() {
-            for deploy in &planned.deploys {
-                skipped.push(Skipped {
-                    pool: planned.rack.clone(),
-                    udid: deploy.agent.clone(),
-                    reason: format!("job file cannot be rendered: {}", real.reason),
-                });
-            }
-            continue;
-        }
-        jobs.extend(real.deploys.iter().map(|d| (real.rack.clone(), d.clone())));
-    }
-    if jobs.is_empty() {
-        return Vec::new();
-    }
-    let reader = Reader::new(&desired.settings.http, prepared.secrets.redactor.clone());
-    let bearer = match testflinger_bearer(desired, &reader, &prepared.secrets.read, super::clock())
-    {
-        Ok(bearer) => bearer,
-        Err(e) => {
-            return jobs
-                .into_iter()
-                .map(|(rack, deploy)| DeployRecord {
-                    rack,
-                    agent: deploy.agent,
-                    submitted: false,
-                    job_id: None,
-                    error: Some(format!("no Testflinger token: {e}")),
-                    duration_ms: 0,
-                })
-                .collect();
-        }
-    };
-    let writer = Writer::new(&desired.settings.http, prepared.secrets.redactor.clone())
-        .recording_sends(sends);
-    submit_deploys(
-        jobs,
-        &writer,
-        &tf.url,
-        bearer.as_ref(),
-        desired.settings.launch.parallel,
-    )
-}
-
-/// Launches the kept starts of `kept`, re-rendered with real secrets.
-fn launch_starts(
-    prepared: &Prepared,
-    kept: &Plan,
-    state_dir: &Path,
-    lock: Option<&RunLock>,
-    skipped: &mut Vec<Skipped>,
-) -> Vec<LaunchRecord> {
-    let desired = &prepared.loaded.desired;
-    // The kept job files are redacted: render them again with the real secrets.
-    let mut real = kept.clone();
-    prepared
-        .templates
-        .render_plan(desired, &mut real, Some(&prepared.secrets.tokens));
-    let mut jobs = Vec::new();
-    for (planned, real) in kept.device_pools.iter().zip(&real.device_pools) {
-        for (start, real_start) in planned.starts.iter().zip(&real.starts) {
-            let payload_dir = desired
-                .device_pools
-                .get(&planned.pool)
-                .and_then(|p| p.payload_dir.as_ref())
-                .map(|d| prepared.loaded.resolve(d));
-            jobs.push(Launchable {
-                pool: planned.pool.clone(),
-                udid: start.udid.clone(),
-                labels: start.labels.clone(),
-                job_file: real_start.job_file.clone(),
-                payload_dir,
-            });
-        }
-        if planned.starts.len() != real.starts.len() {
-            for start in &planned.starts {
-                skipped.push(Skipped {
-                    pool: planned.pool.clone(),
-                    udid: start.udid.clone(),
-                    reason: format!("job file cannot be rendered: {}", real.reason),
-                });
-            }
-        }
-    }
-    let lt = desired.sources.lambdatest.as_ref();
-    let cli = lt
-        .map(|lt| resolve_program(prepared, &lt.cli))
-        .unwrap_or_default();
-    let launcher = Launcher {
-        cli: &cli,
-        env: vec![
-            (
-                "LT_USERNAME",
-                prepared.secrets.read.lambdatest_username.clone(),
-            ),
-            (
-                "LT_ACCESS_KEY",
-                prepared.secrets.read.lambdatest_access_key.clone(),
-            ),
-        ],
-        settings: &desired.settings.launch,
-        work_dir: &state_dir.join("jobs"),
+    let run = Run {
+        loaded: &prepared.loaded,
+        templates: &prepared.templates,
+        credentials: &prepared.secrets.read,
+        tokens: &prepared.secrets.tokens,
         redactor: &prepared.secrets.redactor,
+        state_dir,
         lock,
+        sends: lock.map(RunLock::send_log),
+        now: super::clock(),
     };
-    if jobs.is_empty() {
-        return Vec::new();
-    }
-    launcher.launch_all(jobs)
-}
-
-/// The pools of `plan` that are held, with their reasons.
-pub(super) fn held_pools(plan: &Plan) -> Vec<Held> {
-    plan.held()
-        .into_iter()
-        .map(|(pool, reason)| Held { pool, reason })
-        .collect()
-}
-
-/// The CLI to run: a bare name is looked up on PATH; a path is taken relative to the
-/// desired-state file and made absolute (the CLI runs inside the job directory).
-fn resolve_program(prepared: &Prepared, cli: &Path) -> PathBuf {
-    if cli.components().count() == 1 && !cli.is_absolute() {
-        return cli.to_path_buf();
-    }
-    let resolved = prepared.loaded.resolve(cli);
-    std::path::absolute(&resolved).unwrap_or(resolved)
+    crate::apply::carry_out(&run, kept, drifted)
 }
 
 /// The exit code an apply calls for.

@@ -5,7 +5,6 @@ mod apply;
 mod demo;
 mod plan;
 mod prepare;
-pub(crate) use prepare::Prepared;
 mod replay;
 
 pub use apply::parse_saved_plan;
@@ -90,6 +89,18 @@ pub fn run(cli: &Cli) -> Exit {
     }
 }
 
+/// Renders every job file of `plan` to be shown: every known secret `<redacted>`. An entry
+/// whose template fails is held.
+fn render_redacted(
+    templates: &render::Templates,
+    desired: &load::Desired,
+    plan: &mut planner::Plan,
+) {
+    for entry in plan.entries_mut() {
+        entry.render(templates, desired, crate::reconcilers::Secrets::Redacted);
+    }
+}
+
 fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     let loaded = load::load(path)?;
     render::load_templates(&loaded, crate::secret::Redactor::default())?;
@@ -136,9 +147,7 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
         args.udid.as_deref(),
         args.agent.as_deref(),
     );
-    templates.render_plan(desired, &mut plan, None);
-    templates.render_racks(desired, &mut plan, render::Exposure::Shown);
-    templates.render_runner_pools(desired, &mut plan);
+    render_redacted(&templates, desired, &mut plan);
     for pool in &plan.device_pools {
         if let planner::PoolStatus::Held { reason } = &pool.status {
             anyhow::bail!("pool {}: {reason}", pool.pool);

@@ -37,11 +37,7 @@ pub(super) fn plan_from(prepared: &Prepared, snapshot: &Snapshot) -> Plan {
         config_hash: prepared.loaded.hash.clone(),
     };
     let mut plan = plan::plan(desired, snapshot, &origin);
-    prepared.templates.render_plan(desired, &mut plan, None);
-    prepared
-        .templates
-        .render_racks(desired, &mut plan, crate::render::Exposure::Shown);
-    prepared.templates.render_runner_pools(desired, &mut plan);
+    super::render_redacted(&prepared.templates, desired, &mut plan);
     for (name, reason) in plan.held() {
         tracing::warn!(name = %name, "held: {reason}");
     }

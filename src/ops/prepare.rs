@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
+use crate::clients::ReadCredentials;
 use crate::clients::testflinger::TokenSource;
 use crate::load::{self, Desired, Loaded, Purpose};
 use crate::render::{Templates, load_templates};
 use crate::secret::{Redactor, Secret};
-use crate::snapshot::read::ReadCredentials;
 
 /// The secrets a run uses; never printed.
-pub(crate) struct Secrets {
+pub(super) struct Secrets {
     pub read: ReadCredentials,
     /// Taskcluster access token per pool.
     pub tokens: BTreeMap<String, Secret>,
@@ -20,7 +20,7 @@ pub(crate) struct Secrets {
 }
 
 /// A desired state ready to plan from.
-pub(crate) struct Prepared {
+pub(super) struct Prepared {
     pub loaded: Loaded,
     pub secrets: Secrets,
     pub templates: Templates,

@@ -199,40 +199,32 @@ fn claim_each_agent_once(mut racks: Vec<RackPlan>) -> Vec<RackPlan> {
 }
 
 impl Plan {
+    /// Every entry of every kind, in plan order: device pools, racks, runner pools.
+    pub fn entries(&self) -> impl Iterator<Item = &dyn KindPlan> {
+        let pools = self.device_pools.iter().map(|p| p as &dyn KindPlan);
+        let racks = self.racks.iter().map(|r| r as &dyn KindPlan);
+        let runner_pools = self.runner_pools.iter().map(|p| p as &dyn KindPlan);
+        pools.chain(racks).chain(runner_pools)
+    }
+
+    /// Every entry of every kind, mutable, in the same order as [`Plan::entries`].
+    pub fn entries_mut(&mut self) -> impl Iterator<Item = &mut dyn KindPlan> {
+        let pools = self.device_pools.iter_mut().map(|p| p as &mut dyn KindPlan);
+        let racks = self.racks.iter_mut().map(|r| r as &mut dyn KindPlan);
+        let runner_pools = self.runner_pools.iter_mut().map(|p| p as &mut dyn KindPlan);
+        pools.chain(racks).chain(runner_pools)
+    }
+
     /// Total actions: jobs to start, machines to deploy, runners to start or remove.
     pub fn start_count(&self) -> usize {
-        let starts: usize = self.device_pools.iter().map(|p| p.starts.len()).sum();
-        let deploys: usize = self.racks.iter().map(|r| r.deploys.len()).sum();
-        let runners: usize = self
-            .runner_pools
-            .iter()
-            .map(|p| p.starts.len() + p.removals.len())
-            .sum();
-        starts + deploys + runners
+        self.entries().map(KindPlan::action_count).sum()
     }
 
-    /// Names and reasons of everything held (pools and racks).
+    /// Names and reasons of everything held.
     pub fn held(&self) -> Vec<(String, String)> {
-        let pools = self
-            .held_pools()
-            .map(|p| (p.pool.clone(), p.reason.clone()));
-        let racks = self
-            .racks
-            .iter()
-            .filter(|r| matches!(r.status, PoolStatus::Held { .. }))
-            .map(|r| (r.rack.clone(), r.reason.clone()));
-        let runner_pools = self
-            .runner_pools
-            .iter()
-            .filter(|p| matches!(p.status, PoolStatus::Held { .. }))
-            .map(|p| (p.pool.clone(), p.reason.clone()));
-        pools.chain(racks).chain(runner_pools).collect()
-    }
-
-    /// Pools that were not planned because a source failed.
-    pub fn held_pools(&self) -> impl Iterator<Item = &DevicePoolPlan> {
-        self.device_pools
-            .iter()
-            .filter(|p| matches!(p.status, PoolStatus::Held { .. }))
+        self.entries()
+            .filter(|e| matches!(e.status(), PoolStatus::Held { .. }))
+            .map(|e| (e.name().to_string(), e.reason().to_string()))
+            .collect()
     }
 }

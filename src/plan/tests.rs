@@ -225,10 +225,11 @@ fn a_failed_source_holds_only_the_pools_that_need_it() {
     let plan = world.plan(&d);
     assert_eq!(starts(&plan, "a"), vec!["A1"]);
     assert_eq!(
-        plan.held_pools()
-            .map(|p| p.pool.as_str())
+        plan.held()
+            .into_iter()
+            .map(|(name, _)| name)
             .collect::<Vec<_>>(),
-        vec!["b"]
+        vec!["b".to_string()]
     );
 }
 

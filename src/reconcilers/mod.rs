@@ -1,9 +1,126 @@
 //! RECONCILERS: one folder per kind of thing devicepool keeps busy — device pools (Taskcluster
 //! queues served by LambdaTest devices), racks (MAAS machines deployed through Testflinger) and
-//! runner pools (GitLab runners in Docker containers). Each folder holds that kind's config
-//! model, what it reads (observe), its rules, re-check, render, execute and report text and
-//! its naming conventions. Shared machinery lives outside; nothing here reads a clock.
+//! runner pools (GitLab runners in Docker containers). Each folder holds that kind's plan model,
+//! what it reads (observe), its rules, re-check, render, execute, report text and naming
+//! conventions. Shared code reaches a kind's plan only through [`KindPlan`]; nothing here reads
+//! a clock.
 
 pub mod device_pools;
 pub mod racks;
 pub mod runner_pools;
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::Path;
+
+use jiff::Timestamp;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::clients::ReadCredentials;
+use crate::load::{Desired, Loaded};
+use crate::lock::{RunLock, SendLog};
+use crate::render::Templates;
+use crate::secret::{Redactor, Secret};
+
+/// What carrying out any kind's actions needs, set up once by `apply` at the edge.
+pub struct Run<'a> {
+    /// The checked desired state (and where its relative paths start).
+    pub loaded: &'a Loaded,
+    pub templates: &'a Templates,
+    /// API credentials, as the snapshot used them.
+    pub credentials: &'a ReadCredentials,
+    /// Taskcluster access token per device pool.
+    pub tokens: &'a BTreeMap<String, Secret>,
+    pub redactor: &'a Redactor,
+    /// Where job directories are made (`<state_dir>/jobs`).
+    pub state_dir: &'a Path,
+    /// The run lock, inherited by every launched CLI; absent only in the demo.
+    pub lock: Option<&'a RunLock>,
+    /// Every mutating request is recorded here while it may be on its way.
+    pub sends: Option<SendLog>,
+    /// The time a token exchange is judged against.
+    pub now: Timestamp,
+}
+
+/// A planned action that was not attempted, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub pool: String,
+    pub udid: String,
+    pub reason: String,
+}
+
+/// Whether a pool, rack or runner pool was planned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", tag = "state", deny_unknown_fields)]
+pub enum PoolStatus {
+    /// Planned from fresh data.
+    Planned,
+    /// Not planned: a source it depends on failed, or its job file could not be rendered.
+    Held { reason: String },
+    /// Switched off in the desired state.
+    Disabled,
+}
+
+/// Which secret values a render may use: `Redacted` files (printed, saved in a plan) show every
+/// known secret as `<redacted>`; `Real` ones are handed to what runs them, with the
+/// Taskcluster access token of each device pool by name.
+#[derive(Clone, Copy)]
+pub enum Secrets<'a> {
+    Redacted,
+    Real(&'a std::collections::BTreeMap<String, crate::secret::Secret>),
+}
+
+/// What the shared code (counting, holding, the global budget, rendering, the text plan) asks
+/// of one kind's entry in a plan. A new kind implements this and is listed in `Plan`.
+pub trait KindPlan {
+    /// The pool, rack or runner pool this entry decides for.
+    fn name(&self) -> &str;
+    /// Planned, held or disabled.
+    fn status(&self) -> &PoolStatus;
+    /// One line saying what bound the decision.
+    fn reason(&self) -> &str;
+    /// Actions the entry takes: jobs to start, machines to deploy, runners to start or remove.
+    fn action_count(&self) -> usize;
+    /// Keeps the first `grant` actions (in the order apply runs them) and appends `note` to
+    /// the reason; what is dropped is marked in the entry's decisions.
+    fn clip(&mut self, grant: u32, note: &str);
+    /// Renders the entry's job files; a template that fails holds the entry.
+    fn render(&mut self, templates: &Templates, desired: &Desired, secrets: Secrets<'_>);
+    /// Appends the entry as text: a head line, then one line per decision.
+    fn write_text(&self, out: &mut String);
+}
+
+/// The word the plan file uses for a state or reason (`not_waiting`, `left_alone`, …), so
+/// that text output says what the JSON says.
+pub fn word_of<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Writes the head line of an entry; false when there is nothing more to say (held or
+/// disabled).
+pub(crate) fn write_status_line(
+    out: &mut String,
+    head: &str,
+    status: &PoolStatus,
+    summary: &str,
+) -> bool {
+    match status {
+        PoolStatus::Held { reason } => {
+            let _ = writeln!(out, "{head}: HELD, nothing planned\n  {reason}");
+            false
+        }
+        PoolStatus::Disabled => {
+            let _ = writeln!(out, "{head}: disabled");
+            false
+        }
+        PoolStatus::Planned => {
+            let _ = writeln!(out, "{head}: {summary}");
+            true
+        }
+    }
+}

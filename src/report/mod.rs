@@ -3,10 +3,7 @@
 use std::fmt::Write;
 
 use crate::apply::ApplyReport;
-use crate::plan::{
-    DeployOutcome, DevicePoolPlan, DeviceState, MachineState, Plan, PoolStatus, RackPlan,
-    RunnerPoolPlan, RunnerState, word_of,
-};
+use crate::plan::Plan;
 
 /// The plan as text.
 pub fn plan_text(plan: &Plan) -> String {
@@ -16,17 +13,9 @@ pub fn plan_text(plan: &Plan) -> String {
         "Plan for {} (read at {})",
         plan.config_path, plan.snapshot_at
     );
-    for pool in &plan.device_pools {
+    for entry in plan.entries() {
         out.push('\n');
-        pool_text(&mut out, pool);
-    }
-    for rack in &plan.racks {
-        out.push('\n');
-        rack_text(&mut out, rack);
-    }
-    for pool in &plan.runner_pools {
-        out.push('\n');
-        runner_pool_text(&mut out, pool);
+        entry.write_text(&mut out);
     }
     let held = plan.held().len();
     let starts: usize = plan.device_pools.iter().map(|p| p.starts.len()).sum();
@@ -42,155 +31,6 @@ pub fn plan_text(plan: &Plan) -> String {
     }
     out.push_str(".\n");
     out
-}
-
-/// The first line of a pool or rack; false when there is nothing more to say (held or
-/// disabled).
-fn status_line(out: &mut String, head: &str, status: &PoolStatus, summary: &str) -> bool {
-    match status {
-        PoolStatus::Held { reason } => {
-            let _ = writeln!(out, "{head}: HELD, nothing planned\n  {reason}");
-            false
-        }
-        PoolStatus::Disabled => {
-            let _ = writeln!(out, "{head}: disabled");
-            false
-        }
-        PoolStatus::Planned => {
-            let _ = writeln!(out, "{head}: {summary}");
-            true
-        }
-    }
-}
-
-fn pool_text(out: &mut String, pool: &DevicePoolPlan) {
-    let head = format!("device pool {} ({})", pool.pool, pool.task_queue);
-    if !status_line(
-        out,
-        &head,
-        &pool.status,
-        &format!("start {}", pool.starts.len()),
-    ) {
-        return;
-    }
-    let _ = writeln!(out, "  {}", pool.reason);
-    if let Some(n) = &pool.numbers {
-        let _ = writeln!(
-            out,
-            "  devices {}: active {}, quarantined {}, in flight {}, free {} | tasks pending {}, claimed {}; our jobs waiting {} | org initiated {}/{}",
-            n.devices,
-            n.active,
-            n.quarantined,
-            n.in_flight,
-            n.free,
-            n.pending,
-            n.claimed,
-            n.waiting,
-            n.org_initiated,
-            n.max_initiated
-        );
-    }
-    let unknown: Vec<&str> = pool
-        .devices
-        .iter()
-        .filter(|d| d.state == DeviceState::Unknown)
-        .map(|d| d.udid.as_str())
-        .collect();
-    if !unknown.is_empty() {
-        let _ = writeln!(out, "  not listed by LambdaTest: {}", unknown.join(", "));
-    }
-    for start in &pool.starts {
-        let _ = writeln!(
-            out,
-            "  + start on {} (labels {})",
-            start.udid,
-            start.labels.join(",")
-        );
-    }
-}
-
-fn rack_text(out: &mut String, rack: &RackPlan) {
-    let head = format!("rack {}", rack.rack);
-    if !status_line(
-        out,
-        &head,
-        &rack.status,
-        &format!("deploy {}", rack.deploys.len()),
-    ) {
-        return;
-    }
-    let _ = writeln!(out, "  {}", rack.reason);
-    for machine in &rack.machines {
-        let mark = match machine.state {
-            MachineState::Deploy => "+ deploy",
-            _ => "  skip  ",
-        };
-        let state = word_of(&machine.state);
-        let _ = write!(
-            out,
-            "  {mark} {} ({state}: {})",
-            machine.hostname, machine.detail
-        );
-        if let Some(last) = &machine.last_deploy {
-            let outcome = match last.outcome {
-                DeployOutcome::Ok => "ok".to_string(),
-                DeployOutcome::Failed => format!("FAILED, {}", last.note),
-                DeployOutcome::Unknown => format!("unknown ({})", last.note),
-            };
-            let _ = write!(out, "; last deploy {}: {outcome}", last.job_id);
-        }
-        out.push('\n');
-    }
-}
-
-fn runner_pool_text(out: &mut String, pool: &RunnerPoolPlan) {
-    let head = format!("runner pool {}", pool.pool);
-    let summary = format!(
-        "start {}, remove {}",
-        pool.starts.len(),
-        pool.removals.len()
-    );
-    if !status_line(out, &head, &pool.status, &summary) {
-        return;
-    }
-    let _ = writeln!(out, "  {}", pool.reason);
-    if let Some(n) = &pool.numbers {
-        let _ = writeln!(
-            out,
-            "  runners {}: busy {}, idle {}, gone {} | pending jobs {} | min_idle {}, max_runners {}",
-            n.runners, n.busy, n.idle, n.gone, n.pending, n.min_idle, n.max_runners
-        );
-    }
-    for start in &pool.starts {
-        let _ = writeln!(
-            out,
-            "  + start {} (tags {})",
-            start.name,
-            start.tags.join(",")
-        );
-    }
-    for removal in &pool.removals {
-        let what = match (removal.runner_id, &removal.container_id) {
-            (Some(id), _) => format!("runner {id}"),
-            (None, Some(c)) => format!("container {}", &c[..c.len().min(12)]),
-            (None, None) => "nothing".to_string(),
-        };
-        let why = word_of(&removal.why);
-        let _ = writeln!(out, "  - remove {what} ({why}: {})", removal.detail);
-    }
-    // Decisions not to act on a runner that would otherwise be acted on, as the JSON has them.
-    for runner in &pool.runners {
-        if matches!(runner.state, RunnerState::LeftAlone | RunnerState::Kept) {
-            let _ = writeln!(
-                out,
-                "  = {} runner {} {} ({})",
-                word_of(&runner.state),
-                runner.id,
-                runner.description,
-                runner.detail
-            );
-        }
-    }
 }
 
 /// The apply report as text.

@@ -6,28 +6,16 @@ use std::sync::Mutex;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::clients::http::{ApiError, Reader};
-use crate::clients::{lambdatest, taskcluster, testflinger};
+use crate::clients::ReadCredentials;
+use crate::clients::http::Reader;
+use crate::clients::testflinger::bearer as testflinger_bearer;
+use crate::clients::{lambdatest, taskcluster};
 use crate::load::Desired;
 use crate::parallel::{Task, run_parallel};
 use crate::reconcilers::racks::observe as racks;
 use crate::reconcilers::runner_pools::observe as runner_pools;
-use crate::secret::{Redactor, Secret};
+use crate::secret::Redactor;
 use crate::snapshot::{LambdatestState, QueueState, Snapshot};
-
-/// Credentials the reads need, taken from the environment by the caller.
-pub struct ReadCredentials {
-    pub lambdatest_username: Secret,
-    pub lambdatest_access_key: Secret,
-    pub maas_api_key: Secret,
-    /// Testflinger client credentials and the token they got, when the server wants one:
-    /// one token serves the snapshot and the deploys, renewed only near its expiry.
-    pub testflinger_tokens: Option<std::sync::Mutex<testflinger::TokenSource>>,
-    /// GitLab token (admin, `create_runner` scope).
-    pub gitlab_token: Secret,
-    /// Docker host, resolved at the edge (`sources.docker.host`, `DOCKER_HOST`, the socket).
-    pub docker_host: String,
-}
 
 /// Reads every API the enabled pools and racks of `desired` depend on, in parallel.
 pub fn snapshot(
@@ -99,26 +87,6 @@ impl Readers {
             testflinger: reader(sources.testflinger.as_ref().and_then(|s| s.timeout)),
             gitlab: reader(sources.gitlab.as_ref().and_then(|s| s.timeout)),
         }
-    }
-}
-
-/// A Testflinger bearer token when client credentials are configured.
-pub fn testflinger_bearer(
-    desired: &Desired,
-    reader: &Reader,
-    credentials: &ReadCredentials,
-    now: Timestamp,
-) -> Result<Option<Secret>, ApiError> {
-    match (
-        &desired.sources.testflinger,
-        &credentials.testflinger_tokens,
-    ) {
-        (Some(tf), Some(tokens)) => tokens
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .access_token(reader, &tf.url, now)
-            .map(Some),
-        _ => Ok(None),
     }
 }
 
@@ -204,17 +172,4 @@ fn snapshot_device_pools(
         _ => unreachable!("both LambdaTest tasks ran"),
     };
     snapshot
-}
-
-impl ReadCredentials {
-    fn basic_authorization(&self) -> Secret {
-        use base64::Engine;
-        let pair = format!(
-            "{}:{}",
-            self.lambdatest_username.expose(),
-            self.lambdatest_access_key.expose()
-        );
-        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
-        Secret::new(format!("Basic {encoded}"))
-    }
 }

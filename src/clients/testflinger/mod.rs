@@ -300,5 +300,25 @@ fn result_from_wire(wire: BTreeMap<String, Value>) -> Result<TestflingerResult, 
     })
 }
 
+/// A Testflinger bearer token when client credentials are configured.
+pub fn bearer(
+    desired: &crate::load::Desired,
+    reader: &Reader,
+    credentials: &super::ReadCredentials,
+    now: Timestamp,
+) -> Result<Option<Secret>, ApiError> {
+    match (
+        &desired.sources.testflinger,
+        &credentials.testflinger_tokens,
+    ) {
+        (Some(tf), Some(tokens)) => tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .access_token(reader, &tf.url, now)
+            .map(Some),
+        _ => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests;

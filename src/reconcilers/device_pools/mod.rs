@@ -1,4 +1,56 @@
 //! Device pools: start a HyperExecute job on a free LambdaTest device for every pending
 //! Taskcluster task not yet covered, within the pool's and the org's caps.
 
+pub mod execute;
+pub mod model;
+pub mod render;
+pub mod report;
 pub mod rules;
+
+use crate::load::Desired;
+use crate::reconcilers::{KindPlan, PoolStatus, Secrets};
+use crate::render::Templates;
+use model::{Bound, DevicePoolPlan, DeviceState};
+
+impl KindPlan for DevicePoolPlan {
+    fn name(&self) -> &str {
+        &self.pool
+    }
+
+    fn status(&self) -> &PoolStatus {
+        &self.status
+    }
+
+    fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    fn action_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn clip(&mut self, grant: u32, note: &str) {
+        let wanted = self.starts.len() as u32;
+        if grant >= wanted {
+            return;
+        }
+        for dropped in self.starts.split_off(grant as usize) {
+            if let Some(d) = self.devices.iter_mut().find(|d| d.udid == dropped.udid) {
+                d.state = DeviceState::Spare;
+            }
+        }
+        if let Some(n) = self.numbers.as_mut() {
+            n.starts = grant;
+        }
+        self.bound = Some(Bound::MaxActionsPerRun);
+        self.reason.push_str(note);
+    }
+
+    fn render(&mut self, templates: &Templates, desired: &Desired, secrets: Secrets<'_>) {
+        render::render(self, templates, desired, secrets);
+    }
+
+    fn write_text(&self, out: &mut String) {
+        report::write_text(out, self);
+    }
+}

@@ -2,5 +2,57 @@
 //! machine, to the queue only that agent serves.
 
 pub mod deploy_job;
+pub mod execute;
+pub mod model;
 pub mod observe;
+pub mod render;
+pub mod report;
 pub mod rules;
+
+use crate::load::Desired;
+use crate::reconcilers::{KindPlan, PoolStatus, Secrets};
+use crate::render::Templates;
+use model::{MachineState, RackPlan};
+
+impl KindPlan for RackPlan {
+    fn name(&self) -> &str {
+        &self.rack
+    }
+
+    fn status(&self) -> &PoolStatus {
+        &self.status
+    }
+
+    fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    fn action_count(&self) -> usize {
+        self.deploys.len()
+    }
+
+    fn clip(&mut self, grant: u32, note: &str) {
+        let wanted = self.deploys.len() as u32;
+        if grant >= wanted {
+            return;
+        }
+        for dropped in self.deploys.split_off(grant as usize) {
+            if let Some(m) = self
+                .machines
+                .iter_mut()
+                .find(|m| m.hostname == dropped.agent)
+            {
+                m.state = MachineState::Capped;
+            }
+        }
+        self.reason.push_str(note);
+    }
+
+    fn render(&mut self, templates: &Templates, desired: &Desired, secrets: Secrets<'_>) {
+        render::render(self, templates, desired, secrets);
+    }
+
+    fn write_text(&self, out: &mut String) {
+        report::write_text(out, self);
+    }
+}

@@ -1,229 +1,128 @@
-//! Carrying out runner-pool actions. Start: register the runner (`POST /user/runners`), render
-//! its container spec with the new token, set the ownership labels (`devicepool.managed`,
-//! `devicepool.pool`, `devicepool.runner-id`) whatever the template says, create and start the
-//! container; a failure after
-//! registering deletes the runner again. Remove: pause the runner (its maintenance note marking
-//! the pause as devicepool's removal), check again that no job
-//! landed on it (if one did, resume it and say so), delete it, remove its container; a 404 on
-//! either means already gone. Orphans: remove the container. Decides nothing.
+//! The runner-pool part of `apply`: builds the GitLab and Docker clients from the prepared
+//! settings (negotiating the Docker API version first) and runs every kept start and removal
+//! in parallel under the launch cap.
 
-use serde::Serialize;
+use std::sync::Mutex;
 
-use super::observe::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, RUNNER_LABEL};
-use crate::clients::docker::write::{self as docker, ContainerSpec};
-use crate::clients::gitlab::fetch_running_jobs;
-use crate::clients::gitlab::write::{self as gitlab, NewRunner};
+use crate::clients::docker::DockerHost;
+use crate::clients::docker::version::negotiate;
+use crate::clients::docker::write::writer_for;
 use crate::clients::http::Reader;
-use crate::clients::http_send::{Removal, Writer};
-use crate::load::Desired;
-use crate::plan::{RunnerRemoval, RunnerStart};
-use crate::render::Templates;
-use crate::secret::Secret;
+use crate::clients::http_send::Writer;
+use crate::parallel::{Task, run_parallel};
+use crate::plan::Plan;
+use crate::reconcilers::Run;
+use crate::reconcilers::runner_pools::executor::{RunnerExecutor, RunnerRecord};
 
-/// What happened to one runner-pool action.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunnerRecord {
-    pub pool: String,
-    /// `start`, `remove` or `remove-orphan`.
-    pub action: String,
-    pub name: String,
-    pub runner_id: Option<u64>,
-    pub container_id: Option<String>,
-    pub done: bool,
-    /// Why it did not happen, or what was noticed (e.g. "already gone").
-    pub note: Option<String>,
-    pub error: Option<String>,
+/// Carries out the kept runner starts and removals of `kept`.
+/// Every request sent is recorded in `sends`.
+pub(crate) fn execute(run: &Run<'_>, kept: &Plan) -> Vec<RunnerRecord> {
+    let desired = &run.loaded.desired;
+    let sends = run.sends.clone();
+    let actions = kept
+        .runner_pools
+        .iter()
+        .map(|p| p.starts.len() + p.removals.len())
+        .sum::<usize>();
+    let Some(gl) = &desired.sources.gitlab else {
+        return Vec::new();
+    };
+    if actions == 0 {
+        return Vec::new();
+    }
+    let redactor = run.redactor;
+    let host = match DockerHost::parse(&run.credentials.docker_host) {
+        Ok(host) => host,
+        Err(e) => {
+            tracing::error!("bad Docker host: {e}");
+            return Vec::new();
+        }
+    };
+    let gitlab_reader = Reader::new(&desired.settings.http, redactor.clone());
+    let gitlab_writer =
+        Writer::new(&desired.settings.http, redactor.clone()).recording_sends(sends.clone());
+    let docker_writer =
+        writer_for(&host, &desired.settings.http, redactor.clone()).recording_sends(sends);
+    let docker_reader = host.reader(&desired.settings.http, redactor.clone());
+    let docker_base = match negotiate(&docker_reader, &host.base_url()) {
+        Ok(base) => base,
+        Err(e) => return refuse_every_action(kept, &e.to_string()),
+    };
+    let executor = RunnerExecutor {
+        desired,
+        templates: run.templates,
+        gitlab_reader: &gitlab_reader,
+        gitlab_writer: &gitlab_writer,
+        gitlab_base: &gl.url,
+        token: &run.credentials.gitlab_token,
+        docker_writer: &docker_writer,
+        docker_base: &docker_base,
+    };
+    let records = Mutex::new(Vec::new());
+    let mut tasks: Vec<Task<'_>> = Vec::new();
+    for pool in &kept.runner_pools {
+        // Removals first in the list, so a full pool frees room before it grows.
+        for removal in &pool.removals {
+            let (executor, records) = (&executor, &records);
+            tasks.push(Box::new(move || {
+                let record = executor.remove(&pool.pool, removal);
+                records.lock().unwrap().push(record);
+            }));
+        }
+        for start in &pool.starts {
+            let (executor, records) = (&executor, &records);
+            tasks.push(Box::new(move || {
+                let record = executor.start(&pool.pool, start);
+                records.lock().unwrap().push(record);
+            }));
+        }
+    }
+    run_parallel(desired.settings.launch.parallel, tasks);
+    let mut records = records.into_inner().unwrap();
+    records.sort_by(|a, b| (&a.pool, &a.action, &a.name).cmp(&(&b.pool, &b.action, &b.name)));
+    for record in &records {
+        match &record.error {
+            None => tracing::info!(pool = %record.pool, action = %record.action, "{}", record.name),
+            Some(e) => {
+                tracing::warn!(pool = %record.pool, action = %record.action, "{} failed: {e}", record.name)
+            }
+        }
+    }
+    records
 }
 
-/// Everything the runner actions talk to.
-pub struct RunnerExecutor<'a> {
-    pub desired: &'a Desired,
-    pub templates: &'a Templates,
-    pub gitlab_reader: &'a Reader,
-    pub gitlab_writer: &'a Writer,
-    pub gitlab_base: &'a str,
-    pub token: &'a Secret,
-    pub docker_writer: &'a Writer,
-    pub docker_base: &'a str,
-}
-
-impl RunnerExecutor<'_> {
-    /// Registers a runner and starts its container.
-    pub fn start(&self, pool: &str, start: &RunnerStart) -> RunnerRecord {
-        let mut record = RunnerRecord {
-            pool: pool.to_string(),
-            action: "start".into(),
-            name: start.name.clone(),
-            runner_id: None,
-            container_id: None,
-            done: false,
-            note: None,
-            error: None,
-        };
-        let new = NewRunner {
-            runner_type: "instance_type",
-            group_id: None,
-            project_id: None,
-            description: &start.name,
-            tag_list: &start.tags,
-            run_untagged: false,
-            locked: false,
-            paused: false,
-        };
-        let created =
-            match gitlab::create_runner(self.gitlab_writer, self.gitlab_base, self.token, &new) {
-                Ok(created) => created,
-                Err(e) => {
-                    record.error = Some(e.to_string());
-                    return record;
-                }
+/// A failed record for every kept action, none of them tried: the daemon cannot be spoken to.
+fn refuse_every_action(kept: &Plan, error: &str) -> Vec<RunnerRecord> {
+    tracing::error!("Docker: {error}");
+    let record = |pool: &str, action: &str, name: &str, runner_id, container_id| RunnerRecord {
+        pool: pool.to_string(),
+        action: action.to_string(),
+        name: name.to_string(),
+        runner_id,
+        container_id,
+        done: false,
+        note: None,
+        error: Some(format!("not tried: {error}")),
+    };
+    let mut records = Vec::new();
+    for pool in &kept.runner_pools {
+        for removal in &pool.removals {
+            let action = match removal.runner_id {
+                Some(_) => "remove",
+                None => "remove-orphan",
             };
-        record.runner_id = Some(created.id);
-        // The new runner's token is known to no redactor yet: scrub it from any error.
-        let mut scrub = crate::secret::Redactor::default();
-        scrub.add(&created.token);
-        let result = self
-            .start_container(pool, start, created.id, &created.token)
-            .map(|id| record.container_id = Some(id))
-            .map_err(|e| scrub.redact(&e));
-        match result {
-            Ok(()) => record.done = true,
-            Err(e) => {
-                // Do not leave a registered runner without a container behind.
-                let cleanup = gitlab::delete_runner(
-                    self.gitlab_writer,
-                    self.gitlab_base,
-                    self.token,
-                    created.id,
-                );
-                record.error = Some(match cleanup {
-                    Ok(_) => format!("{e}; the runner was deleted again"),
-                    Err(c) => format!("{e}; deleting the runner again failed too: {c}"),
-                });
-            }
+            let container = removal.container_id.clone();
+            records.push(record(
+                &pool.pool,
+                action,
+                &removal.detail,
+                removal.runner_id,
+                container,
+            ));
         }
-        record
-    }
-
-    fn start_container(
-        &self,
-        pool: &str,
-        start: &RunnerStart,
-        runner_id: u64,
-        token: &Secret,
-    ) -> Result<String, String> {
-        let text = self
-            .templates
-            .render_runner_spec(
-                self.desired,
-                pool,
-                &start.name,
-                &runner_id.to_string(),
-                token.expose(),
-            )
-            .map_err(|e| e.to_string())?;
-        let mut spec = ContainerSpec::from_json(&text)
-            .map_err(|e| format!("the rendered container spec is not usable: {e}"))?;
-        // The labels later runs find the container by: set here, whatever the template says,
-        // so a custom template cannot leave a container (and its runner token) unowned.
-        spec.labels.insert(MANAGED_LABEL.into(), "true".into());
-        spec.labels.insert(POOL_LABEL.into(), pool.into());
-        spec.labels
-            .insert(RUNNER_LABEL.into(), runner_id.to_string());
-        // Named after the runner id, which GitLab never hands out twice.
-        let container_name = format!("{}r{runner_id}", super::observe::runner_prefix(pool));
-        let id =
-            docker::create_container(self.docker_writer, self.docker_base, &container_name, &spec)
-                .map_err(|e| e.to_string())?;
-        if let Err(e) = docker::start_container(self.docker_writer, self.docker_base, &id) {
-            // The created container holds the runner token: do not leave it behind.
-            let removed = docker::remove_container(self.docker_writer, self.docker_base, &id, true);
-            return Err(match removed {
-                Ok(_) => format!("{e}; the container was removed again"),
-                Err(r) => format!("{e}; removing the container again failed too: {r}"),
-            });
-        }
-        Ok(id)
-    }
-
-    /// Removes a runner (unless a job landed on it) and its container, or an orphan container.
-    pub fn remove(&self, pool: &str, removal: &RunnerRemoval) -> RunnerRecord {
-        let mut record = RunnerRecord {
-            pool: pool.to_string(),
-            action: if removal.runner_id.is_some() {
-                "remove"
-            } else {
-                "remove-orphan"
-            }
-            .into(),
-            name: removal.detail.clone(),
-            runner_id: removal.runner_id,
-            container_id: removal.container_id.clone(),
-            done: false,
-            note: None,
-            error: None,
-        };
-        if let Some(id) = removal.runner_id {
-            match self.remove_runner(id) {
-                Ok(Some(note)) if note.starts_with("kept") => {
-                    record.note = Some(note);
-                    return record;
-                }
-                Ok(note) => record.note = note,
-                Err(e) => {
-                    record.error = Some(e);
-                    return record;
-                }
-            }
-        }
-        if let Some(container) = &removal.container_id {
-            match docker::remove_container(self.docker_writer, self.docker_base, container, true) {
-                Ok(Removal::Removed) => {}
-                Ok(Removal::AlreadyGone) => record.note = Some("container already gone".into()),
-                Err(e) => {
-                    record.error = Some(e.to_string());
-                    return record;
-                }
-            }
-        }
-        record.done = true;
-        record
-    }
-
-    /// Pause, re-check, delete. `Ok(Some("kept …"))` when a job landed meanwhile.
-    fn remove_runner(&self, id: u64) -> Result<Option<String>, String> {
-        let paused = gitlab::pause_runner(
-            self.gitlab_writer,
-            self.gitlab_base,
-            self.token,
-            id,
-            REMOVAL_NOTE,
-        )
-        .map_err(|e| e.to_string())?;
-        if paused == Removal::AlreadyGone {
-            // Deleted since the plan was made: nothing to pause or delete; the container
-            // still goes.
-            return Ok(Some("runner already gone".into()));
-        }
-        let running = fetch_running_jobs(self.gitlab_reader, self.gitlab_base, self.token, id)
-            .map_err(|e| e.to_string())?;
-        if let Some(job) = running.first() {
-            let resumed =
-                gitlab::resume_runner(self.gitlab_writer, self.gitlab_base, self.token, id);
-            let tail = match resumed {
-                Ok(()) => "resumed".to_string(),
-                Err(e) => format!("resuming it failed: {e}"),
-            };
-            return Ok(Some(format!(
-                "kept: job {} landed on runner {id} between plan and delete; {tail}",
-                job.id
-            )));
-        }
-        match gitlab::delete_runner(self.gitlab_writer, self.gitlab_base, self.token, id)
-            .map_err(|e| e.to_string())?
-        {
-            Removal::Removed => Ok(None),
-            Removal::AlreadyGone => Ok(Some("runner already gone".into())),
+        for start in &pool.starts {
+            records.push(record(&pool.pool, "start", &start.name, None, None));
         }
     }
+    records
 }

@@ -1,10 +1,80 @@
 //! Runner pools: GitLab runners in Docker containers, started for pending jobs the pool's tags
 //! satisfy and removed when idle past the cooldown.
 
-pub mod clients;
 pub mod execute;
+pub mod executor;
+pub mod model;
 pub mod observe;
 pub mod recheck;
+pub mod render;
+pub mod report;
 pub mod rules;
 #[cfg(test)]
 mod rules_tests;
+
+use crate::load::Desired;
+use crate::reconcilers::{KindPlan, PoolStatus, Secrets};
+use crate::render::Templates;
+use model::{RunnerPoolPlan, RunnerState};
+
+impl KindPlan for RunnerPoolPlan {
+    fn name(&self) -> &str {
+        &self.pool
+    }
+
+    fn status(&self) -> &PoolStatus {
+        &self.status
+    }
+
+    fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    fn action_count(&self) -> usize {
+        self.starts.len() + self.removals.len()
+    }
+
+    fn clip(&mut self, grant: u32, note: &str) {
+        // Removals first (the order apply runs them in), then starts. The starts were sized
+        // for the room the removals free, so a pool whose removals are clipped starts nothing
+        // and never outgrows `max_runners`. Runners whose removal is dropped are kept.
+        let (wanted_removals, wanted_starts) = (self.removals.len(), self.starts.len());
+        let wanted = (wanted_removals + wanted_starts) as u32;
+        if grant >= wanted {
+            return;
+        }
+        let kept_removals = wanted_removals.min(grant as usize);
+        let kept_starts = grant as usize - kept_removals;
+        for dropped in self.removals.split_off(kept_removals) {
+            let decision = self
+                .runners
+                .iter_mut()
+                .find(|r| dropped.runner_id == Some(r.id));
+            if let Some(decision) = decision {
+                decision.state = RunnerState::Kept;
+                decision
+                    .detail
+                    .push_str("; kept by settings.max_actions_per_run");
+            }
+        }
+        self.starts.truncate(kept_starts);
+        if let Some(n) = self.numbers.as_mut() {
+            n.removals = kept_removals as u32;
+            n.starts = kept_starts as u32;
+        }
+        self.reason.push_str(note);
+        self.reason.push_str(&format!(
+            " (removals {kept_removals} of {wanted_removals}, starts {kept_starts} of {wanted_starts})"
+        ));
+    }
+
+    fn render(&mut self, templates: &Templates, desired: &Desired, secrets: Secrets<'_>) {
+        // Secrets never reach a plan: apply renders each spec again with the new runner token.
+        let _ = secrets;
+        render::render(self, templates, desired);
+    }
+
+    fn write_text(&self, out: &mut String) {
+        report::write_text(out, self);
+    }
+}

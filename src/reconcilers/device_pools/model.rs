@@ -1,0 +1,128 @@
+//! A device pool's decision as plan data: the numbers behind it, the bound that limited it,
+//! each job to start and what each device is doing. Plain serialisable data; no logic beyond
+//! naming a bound.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::reconcilers::PoolStatus;
+
+/// The decision for one device pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DevicePoolPlan {
+    pub pool: String,
+    pub task_queue: String,
+    pub status: PoolStatus,
+    /// One line saying what bound the result, e.g. "clipped by max_starts_per_run: wanted 23,
+    /// starting 10".
+    pub reason: String,
+    /// The figures behind the decision (absent when the pool is held or disabled).
+    pub numbers: Option<PoolNumbers>,
+    /// The rule that bound the number of starts.
+    pub bound: Option<Bound>,
+    /// Jobs to start, one per device.
+    pub starts: Vec<StartJob>,
+    /// What each device of the pool is doing and why it is or is not used.
+    pub devices: Vec<DeviceDecision>,
+}
+
+/// The numbers a device pool's decision rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolNumbers {
+    /// Devices listed in the pool.
+    pub devices: u32,
+    /// Of those, `active` (idle) in LambdaTest.
+    pub active: u32,
+    /// Active devices whose Taskcluster worker is quarantined.
+    pub quarantined: u32,
+    /// Active devices that already have a job of ours in flight.
+    pub in_flight: u32,
+    /// Devices a job may be started on.
+    pub free: u32,
+    /// Pending tasks in the task queue.
+    pub pending: u64,
+    /// Claimed tasks in the task queue.
+    pub claimed: u64,
+    /// Our jobs for this pool not yet running (they will claim pending tasks).
+    pub waiting: u32,
+    /// Pending tasks not yet covered by a waiting job: pending − waiting.
+    pub demand: u64,
+    /// `max_starts_per_run` of the pool.
+    pub cap: u32,
+    /// Org-wide jobs in `initiated` state, and the ceiling.
+    pub org_initiated: u32,
+    pub max_initiated: u32,
+    /// Jobs to start.
+    pub starts: u32,
+}
+
+/// The rule that bound the number of starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    /// Every pending task is covered.
+    Demand,
+    /// Not enough free devices.
+    FreeDevices,
+    /// The pool's `max_starts_per_run`.
+    MaxStartsPerRun,
+    /// Org-wide `max_initiated` left no room.
+    MaxInitiated,
+    /// `settings.max_actions_per_run`, shared with every other pool, rack and runner pool.
+    MaxActionsPerRun,
+}
+
+impl Bound {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Demand => "demand",
+            Self::FreeDevices => "free devices",
+            Self::MaxStartsPerRun => "max_starts_per_run",
+            Self::MaxInitiated => "max_initiated",
+            Self::MaxActionsPerRun => "max_actions_per_run",
+        }
+    }
+}
+
+/// A HyperExecute job to start on one device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartJob {
+    pub udid: String,
+    /// `--labels` of the launch: `<program>,<pool>,<udid>`.
+    pub labels: Vec<String>,
+    /// The rendered job file, secrets shown as `<redacted>`.
+    pub job_file: String,
+    /// What must still hold when the job is launched.
+    pub preconditions: Vec<String>,
+}
+
+/// What one device of a pool is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceDecision {
+    pub udid: String,
+    pub state: DeviceState,
+    /// Extra detail: a status, a job number, a quarantine end.
+    pub detail: String,
+}
+
+/// A device's state as the planner sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceState {
+    /// A job will be started on it.
+    Start,
+    /// Free, but not needed in this run.
+    Spare,
+    /// Not `active` in LambdaTest.
+    Busy,
+    /// Its Taskcluster worker is quarantined.
+    Quarantined,
+    /// A job of ours is queued or running on it.
+    InFlight,
+    /// LambdaTest does not list it.
+    Unknown,
+}

@@ -1,0 +1,104 @@
+//! A runner pool's decision as plan data: the numbers, each runner to start or remove and
+//! what the planner makes of each runner of ours. Plain serialisable data.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::reconcilers::PoolStatus;
+
+/// The decision for one runner pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerPoolPlan {
+    pub pool: String,
+    pub status: PoolStatus,
+    /// One line: starts and removals and what bound them.
+    pub reason: String,
+    pub numbers: Option<RunnerNumbers>,
+    /// Runners to start, one container each.
+    pub starts: Vec<RunnerStart>,
+    /// Runners and containers to remove.
+    pub removals: Vec<RunnerRemoval>,
+    /// Every runner of ours and what happens to it.
+    pub runners: Vec<RunnerDecision>,
+}
+
+/// The numbers behind a runner pool's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerNumbers {
+    pub runners: u32,
+    pub busy: u32,
+    pub idle: u32,
+    /// Offline, stale, or without a running container, past the grace period.
+    pub gone: u32,
+    /// Pending jobs whose tags the pool satisfies.
+    pub pending: u32,
+    pub min_idle: u32,
+    pub max_runners: u32,
+    pub starts: u32,
+    pub removals: u32,
+}
+
+/// A runner to register and start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerStart {
+    /// Runner description and container name: `devicepool-<pool>-<stamp>-<n>`.
+    pub name: String,
+    pub tags: Vec<String>,
+    /// The rendered container spec (JSON), the runner token shown as `<redacted>`.
+    pub container_spec: String,
+}
+
+/// A runner or container to remove.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerRemoval {
+    pub runner_id: Option<u64>,
+    pub container_id: Option<String>,
+    pub why: RemovalReason,
+    pub detail: String,
+    /// What must still hold when it is removed.
+    pub preconditions: Vec<String>,
+}
+
+/// Why something is removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalReason {
+    /// Idle for at least `idle_cooldown` while more than `min_idle` runners are idle.
+    Idle,
+    /// Offline, stale or never contacted, past `offline_grace`.
+    Offline,
+    /// Its container exited or vanished, past `offline_grace`.
+    ContainerGone,
+    /// A container with our labels and no runner record.
+    Orphan,
+}
+
+/// One runner of ours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerDecision {
+    pub id: u64,
+    pub description: String,
+    pub state: RunnerState,
+    pub detail: String,
+}
+
+/// What the planner makes of a runner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunnerState {
+    /// Running a job: never removed.
+    Busy,
+    /// Idle and kept.
+    Idle,
+    /// Removed in this run.
+    Remove,
+    /// Would be removed, but a budget kept it.
+    Kept,
+    /// Paused by someone other than devicepool: neither removed nor counted as capacity.
+    LeftAlone,
+}

@@ -1,0 +1,58 @@
+//! A runner pool's part of the text plan: head line, reason, numbers, runners to start and
+//! remove, and the runners deliberately left alone. Formatting only.
+
+use std::fmt::Write;
+
+use super::model::{RunnerPoolPlan, RunnerState};
+use crate::reconcilers::{word_of, write_status_line};
+
+/// Appends the entry as text: head line, reason, numbers, then one line per decision.
+pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
+    let head = format!("runner pool {}", pool.pool);
+    let summary = format!(
+        "start {}, remove {}",
+        pool.starts.len(),
+        pool.removals.len()
+    );
+    if !write_status_line(out, &head, &pool.status, &summary) {
+        return;
+    }
+    let _ = writeln!(out, "  {}", pool.reason);
+    if let Some(n) = &pool.numbers {
+        let _ = writeln!(
+            out,
+            "  runners {}: busy {}, idle {}, gone {} | pending jobs {} | min_idle {}, max_runners {}",
+            n.runners, n.busy, n.idle, n.gone, n.pending, n.min_idle, n.max_runners
+        );
+    }
+    for start in &pool.starts {
+        let _ = writeln!(
+            out,
+            "  + start {} (tags {})",
+            start.name,
+            start.tags.join(",")
+        );
+    }
+    for removal in &pool.removals {
+        let what = match (removal.runner_id, &removal.container_id) {
+            (Some(id), _) => format!("runner {id}"),
+            (None, Some(c)) => format!("container {}", &c[..c.len().min(12)]),
+            (None, None) => "nothing".to_string(),
+        };
+        let why = word_of(&removal.why);
+        let _ = writeln!(out, "  - remove {what} ({why}: {})", removal.detail);
+    }
+    // Decisions not to act on a runner that would otherwise be acted on, as the JSON has them.
+    for runner in &pool.runners {
+        if matches!(runner.state, RunnerState::LeftAlone | RunnerState::Kept) {
+            let _ = writeln!(
+                out,
+                "  = {} runner {} {} ({})",
+                word_of(&runner.state),
+                runner.id,
+                runner.description,
+                runner.detail
+            );
+        }
+    }
+}
