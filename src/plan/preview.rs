@@ -33,7 +33,7 @@ pub fn preview(
                 agent: agent.to_string(),
                 // No agent list is read: the agent's name stands in for its own queue.
                 queue: agent.to_string(),
-                tags: crate::reconcilers::racks::observe::job_tags(name, agent),
+                tags: crate::reconcilers::racks::conventions::job_tags(name, agent),
                 job_file: String::new(),
                 preconditions: Vec::new(),
             }],
@@ -82,7 +82,7 @@ pub fn preview(
             reason: "preview".into(),
             numbers: None,
             starts: vec![RunnerStart {
-                name: crate::reconcilers::runner_pools::observe::runner_name(name, stamp, 1),
+                name: crate::reconcilers::runner_pools::conventions::runner_name(name, stamp, 1),
                 tags: pool.tags.clone(),
                 container_spec: String::new(),
             }],

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::conventions::{is_ours, job_labels, job_udid};
 use crate::load::{DevicePool, LambdatestSource};
 use crate::plan::model::{
     Bound, DeviceDecision, DevicePoolPlan, DeviceState, PoolNumbers, PoolStatus, StartJob,
@@ -165,7 +166,7 @@ pub(crate) fn decide(assessment: Assessment, granted: u32, program: &str) -> Dev
     plan.starts = chosen
         .into_iter()
         .map(|udid| StartJob {
-            labels: vec![program.to_string(), plan.pool.clone(), udid.clone()],
+            labels: job_labels(program, &plan.pool, &udid),
             preconditions: vec![
                 format!("device {udid} is active in LambdaTest"),
                 format!("no job of ours is in flight on {udid}"),
@@ -179,18 +180,6 @@ pub(crate) fn decide(assessment: Assessment, granted: u32, program: &str) -> Dev
         })
         .collect();
     plan
-}
-
-/// Our job for `pool`: labels exactly `[program, pool, udid]`.
-fn is_ours(job: &Job, program: &str, pool: &str) -> bool {
-    matches!(job.labels.as_deref(), Some([p, name, _]) if p == program && name == pool)
-}
-
-fn job_udid(job: &Job) -> Option<&str> {
-    job.labels
-        .as_deref()
-        .and_then(|l| l.get(2))
-        .map(String::as_str)
 }
 
 fn quarantined_until(queue: &QueueState, udid: &str, now: Timestamp) -> Option<Timestamp> {

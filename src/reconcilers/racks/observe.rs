@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use super::conventions::OWNER_TAG;
 use crate::clients::http::{ApiError, Reader};
 use crate::clients::{maas, testflinger};
 use crate::load::{Desired, Rack};
@@ -14,18 +15,6 @@ use crate::secret::Secret;
 use crate::snapshot::{
     AgentHistory, LastResult, MaasMachine, RackState, ResultRead, TestflingerAgent,
 };
-
-/// Tag carried by every job devicepool submits.
-pub const OWNER_TAG: &str = "devicepool";
-
-/// Tags of a deploy job of `rack` on `agent`.
-pub fn job_tags(rack: &str, agent: &str) -> Vec<String> {
-    vec![
-        OWNER_TAG.to_string(),
-        format!("rack:{rack}"),
-        format!("agent:{agent}"),
-    ]
-}
 
 /// Credentials for the rack sources.
 pub struct RackCredentials<'a> {

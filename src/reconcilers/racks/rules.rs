@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::observe::job_tags;
+use super::conventions::job_tags;
 use crate::load::Rack;
 use crate::plan::model::{
     Deploy, DeployOutcome, LastDeploy, MachineDecision, MachineState, PoolStatus, RackPlan,

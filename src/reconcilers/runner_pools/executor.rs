@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::observe::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, RUNNER_LABEL};
+use super::conventions::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, RUNNER_LABEL};
 use crate::clients::docker::write::{self as docker, ContainerSpec};
 use crate::clients::gitlab::fetch_running_jobs;
 use crate::clients::gitlab::write::{self as gitlab, NewRunner};
@@ -130,7 +130,7 @@ impl RunnerExecutor<'_> {
         spec.labels
             .insert(RUNNER_LABEL.into(), runner_id.to_string());
         // Named after the runner id, which GitLab never hands out twice.
-        let container_name = format!("{}r{runner_id}", super::observe::runner_prefix(pool));
+        let container_name = format!("{}r{runner_id}", super::conventions::runner_prefix(pool));
         let id =
             docker::create_container(self.docker_writer, self.docker_base, &container_name, &spec)
                 .map_err(|e| e.to_string())?;

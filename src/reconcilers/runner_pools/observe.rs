@@ -12,43 +12,10 @@ use crate::clients::gitlab::{self, RunnerFilter};
 use crate::clients::http::{ApiError, Reader};
 use crate::load::{Desired, RunnerPool};
 
+use super::conventions::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, RUNNER_LABEL, is_ours};
 use crate::parallel::{Task, map_parallel, run_parallel};
 use crate::secret::{Redactor, Secret};
 use crate::snapshot::{ContainerView, GitlabRunner, PendingJobView, RunnerPoolState, RunnerView};
-
-/// Label on every container devicepool creates: the pool's name.
-pub const POOL_LABEL: &str = "devicepool.pool";
-/// Label holding the GitLab runner id of the container.
-pub const RUNNER_LABEL: &str = "devicepool.runner-id";
-/// Label marking a container as ours.
-pub const MANAGED_LABEL: &str = "devicepool.managed";
-
-/// The maintenance note devicepool sets when it pauses a runner to remove it. A paused runner
-/// of ours with this note is a removal cut short; paused without it, a person paused it.
-pub const REMOVAL_NOTE: &str = "devicepool: paused for removal";
-
-/// Runner description (and container name) prefix of a pool.
-pub fn runner_prefix(pool: &str) -> String {
-    format!("devicepool-{pool}-")
-}
-
-/// The description (and container name) of the `n`th runner a run started at `stamp` (unix
-/// seconds) starts in `pool`: `devicepool-<pool>-<stamp>-<n>`, the shape `is_ours` claims.
-pub fn runner_name(pool: &str, stamp: i64, n: u32) -> String {
-    format!("{}{stamp}-{n}", runner_prefix(pool))
-}
-
-/// True for descriptions devicepool gives the runners of `pool`:
-/// `devicepool-<pool>-<stamp>-<n>` exactly, so pool `ci` never claims `ci-big`'s runners.
-pub fn is_ours(description: &str, pool: &str) -> bool {
-    let Some(rest) = description.strip_prefix(&runner_prefix(pool)) else {
-        return false;
-    };
-    let mut parts = rest.split('-');
-    let numeric =
-        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    numeric(parts.next()) && numeric(parts.next()) && parts.next().is_none()
-}
 
 /// Reads every enabled runner pool.
 pub fn snapshot_runner_pools(
@@ -224,20 +191,4 @@ fn read_runner(
         running_jobs: running.len() as u32,
         last_finished_at: last.and_then(|j| j.finished_at),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{is_ours, runner_name};
-
-    #[test]
-    fn claims_exactly_its_own_runner_names() {
-        assert!(is_ours("devicepool-ci-1795608000-3", "ci"));
-        assert!(is_ours(&runner_name("ci", 1795608000, 3), "ci"));
-        assert!(is_ours(&runner_name("ci-big", 1, 1), "ci-big"));
-        assert!(!is_ours("devicepool-ci-big-1795608000-3", "ci"));
-        assert!(is_ours("devicepool-ci-big-1795608000-3", "ci-big"));
-        assert!(!is_ours("devicepool-ci-1795608000", "ci"));
-        assert!(!is_ours("devicepool-ci-old-1", "ci"));
-    }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 
-use super::observe::{runner_name, runner_prefix};
+use super::conventions::{runner_name, runner_prefix};
 use crate::plan::model::{RunnerPoolPlan, RunnerRemoval, RunnerStart};
 use crate::plan::recheck::{Drift, LISTED_TWICE, differs, unplanned};
 

@@ -184,7 +184,7 @@ pub(crate) fn plan_runner_pool(
     let stamp = now.as_second();
     let starts: Vec<RunnerStart> = (1..=starts_n)
         .map(|i| RunnerStart {
-            name: crate::reconcilers::runner_pools::observe::runner_name(name, stamp, i),
+            name: crate::reconcilers::runner_pools::conventions::runner_name(name, stamp, i),
             tags: pool.tags.clone(),
             container_spec: String::new(),
         })
