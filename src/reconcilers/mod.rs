@@ -8,6 +8,7 @@
 pub mod device_pools;
 pub mod racks;
 pub mod runner_pools;
+pub(crate) mod selection;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;

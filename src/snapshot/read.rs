@@ -1,21 +1,18 @@
-//! SOURCES: read-only clients, one per API, and `snapshot`, which reads everything a run
-//! needs in parallel (every page once) into a `Snapshot`. Nothing here can mutate anything.
+//! Reading the snapshot: every kind's `observe` run side by side (device pools, racks and
+//! runner pools in parallel, every page once), gathered into one `Snapshot`. Read-only
+//! clients only: nothing reachable from here can mutate anything.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
 use crate::clients::ReadCredentials;
 use crate::clients::http::Reader;
 use crate::clients::testflinger::bearer as testflinger_bearer;
-use crate::clients::{lambdatest, taskcluster};
 use crate::load::Desired;
-use crate::parallel::{Task, run_parallel};
+use crate::reconcilers::device_pools::observe as device_pools;
 use crate::reconcilers::racks::observe as racks;
 use crate::reconcilers::runner_pools::observe as runner_pools;
 use crate::secret::Redactor;
-use crate::snapshot::{LambdatestState, QueueState, Snapshot};
+use crate::snapshot::Snapshot;
 
 /// Reads every API the enabled pools and racks of `desired` depend on, in parallel.
 pub fn snapshot(
@@ -48,18 +45,27 @@ pub fn snapshot(
                 redactor,
             )
         });
-        let pools = snapshot_device_pools(desired, &readers, credentials, now);
+        let pools = device_pools::snapshot_device_pools(
+            desired,
+            &readers.taskcluster,
+            &readers.lambdatest,
+            credentials,
+            now,
+        );
         (
             pools,
             racks.join().expect("rack reads do not panic"),
             runner_pools.join().expect("runner pool reads do not panic"),
         )
     });
+    let (queues, lambdatest) = pools;
     Snapshot {
+        taken_at: now,
+        queues,
+        lambdatest,
         agents,
         racks,
         runner_pools,
-        ..pools
     }
 }
 
@@ -88,88 +94,4 @@ impl Readers {
             gitlab: reader(sources.gitlab.as_ref().and_then(|s| s.timeout)),
         }
     }
-}
-
-fn snapshot_device_pools(
-    desired: &Desired,
-    readers: &Readers,
-    credentials: &ReadCredentials,
-    now: Timestamp,
-) -> Snapshot {
-    let queues: Vec<&str> = desired
-        .device_pools
-        .values()
-        .filter(|p| !p.disabled)
-        .map(|p| p.task_queue.as_str())
-        .collect();
-    let mut snapshot = Snapshot {
-        taken_at: now,
-        queues: BTreeMap::new(),
-        lambdatest: Ok(LambdatestState::default()),
-        agents: Ok(Vec::new()),
-        racks: BTreeMap::new(),
-        runner_pools: BTreeMap::new(),
-    };
-    let (Some(tc), Some(lt)) = (&desired.sources.taskcluster, &desired.sources.lambdatest) else {
-        return snapshot;
-    };
-    if queues.is_empty() {
-        return snapshot;
-    }
-    let authorization = credentials.basic_authorization();
-    let account = lambdatest::Account {
-        api_url: &lt.api_url,
-        devices_url: &lt.devices_url,
-        authorization: authorization.expose(),
-        page_size: lt.page_size,
-        max_pages: lt.max_pages,
-    };
-    let window = SignedDuration::try_from(lt.job_window).unwrap_or(SignedDuration::MAX);
-    let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
-
-    let counts = Mutex::new(BTreeMap::new());
-    let quarantined = Mutex::new(BTreeMap::new());
-    let devices = Mutex::new(None);
-    let jobs = Mutex::new(None);
-    let mut tasks: Vec<Task<'_>> = Vec::new();
-    // The job history is the one sequential read (cursor pages); start it first.
-    tasks.push(Box::new(|| {
-        *jobs.lock().unwrap() = Some(lambdatest::fetch_jobs(&readers.lambdatest, &account, since));
-    }));
-    tasks.push(Box::new(|| {
-        *devices.lock().unwrap() = Some(lambdatest::fetch_devices(&readers.lambdatest, &account));
-    }));
-    for queue in &queues {
-        let (reader, counts, quarantined) = (&readers.taskcluster, &counts, &quarantined);
-        tasks.push(Box::new(move || {
-            let got = taskcluster::fetch_counts(reader, &tc.root_url, queue);
-            counts.lock().unwrap().insert(*queue, got);
-        }));
-        tasks.push(Box::new(move || {
-            let got = taskcluster::fetch_quarantined(reader, &tc.root_url, queue);
-            quarantined.lock().unwrap().insert(*queue, got);
-        }));
-    }
-    run_parallel(desired.settings.http.parallel_requests, tasks);
-
-    let mut counts = counts.into_inner().unwrap();
-    let mut quarantined = quarantined.into_inner().unwrap();
-    for queue in queues {
-        let state = match (counts.remove(queue), quarantined.remove(queue)) {
-            (Some(Ok((pending, claimed))), Some(Ok(quarantined))) => Ok(QueueState {
-                pending,
-                claimed,
-                quarantined,
-            }),
-            (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e),
-            _ => unreachable!("every queue task ran"),
-        };
-        snapshot.queues.insert(queue.to_string(), state);
-    }
-    snapshot.lambdatest = match (devices.into_inner().unwrap(), jobs.into_inner().unwrap()) {
-        (Some(Ok(devices)), Some(Ok(jobs))) => Ok(LambdatestState { devices, jobs }),
-        (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e),
-        _ => unreachable!("both LambdaTest tasks ran"),
-    };
-    snapshot
 }

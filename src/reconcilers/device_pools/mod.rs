@@ -4,6 +4,8 @@
 pub mod conventions;
 pub mod execute;
 pub mod model;
+pub mod observe;
+pub mod recheck;
 pub mod render;
 pub mod report;
 pub mod rules;

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 use super::conventions::{runner_name, runner_prefix};
 use crate::plan::model::{RunnerPoolPlan, RunnerRemoval, RunnerStart};
-use crate::plan::recheck::{Drift, LISTED_TWICE, differs, unplanned};
+use crate::reconcilers::selection::{Drift, LISTED_TWICE, differs, unplanned};
 
 /// The fresh starts and removals of `fresh` that the saved entries of the same pool select.
 /// `saved_at` and `fresh_at` are the plans' snapshot times, the stamps in their runner names.

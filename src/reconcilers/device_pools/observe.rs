@@ -1,0 +1,101 @@
+//! What device pools read: Taskcluster pending/claimed counts and quarantined workers per task
+//! queue, and LambdaTest's devices and our recent HyperExecute jobs, in parallel. Read-only.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::clients::ReadCredentials;
+use crate::clients::http::{ApiError, Reader};
+use crate::clients::{lambdatest, taskcluster};
+use crate::load::Desired;
+use crate::parallel::{Task, run_parallel};
+use crate::snapshot::{LambdatestState, QueueState};
+
+/// What device pools read: each enabled pool's task queue, and the LambdaTest devices and
+/// recent jobs (one reading shared by every pool). A failed read is kept as its error.
+pub type DevicePoolsReading = (
+    BTreeMap<String, Result<QueueState, ApiError>>,
+    Result<LambdatestState, ApiError>,
+);
+
+/// Reads what the enabled device pools of `desired` need, in parallel: counts and quarantined
+/// workers per task queue, LambdaTest devices, and our jobs since `job_window` ago.
+pub(crate) fn snapshot_device_pools(
+    desired: &Desired,
+    taskcluster_reader: &Reader,
+    lambdatest_reader: &Reader,
+    credentials: &ReadCredentials,
+    now: Timestamp,
+) -> DevicePoolsReading {
+    let queues: Vec<&str> = desired
+        .device_pools
+        .values()
+        .filter(|p| !p.disabled)
+        .map(|p| p.task_queue.as_str())
+        .collect();
+    let mut reading: DevicePoolsReading = (BTreeMap::new(), Ok(LambdatestState::default()));
+    let (Some(tc), Some(lt)) = (&desired.sources.taskcluster, &desired.sources.lambdatest) else {
+        return reading;
+    };
+    if queues.is_empty() {
+        return reading;
+    }
+    let authorization = credentials.basic_authorization();
+    let account = lambdatest::Account {
+        api_url: &lt.api_url,
+        devices_url: &lt.devices_url,
+        authorization: authorization.expose(),
+        page_size: lt.page_size,
+        max_pages: lt.max_pages,
+    };
+    let window = SignedDuration::try_from(lt.job_window).unwrap_or(SignedDuration::MAX);
+    let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
+
+    let counts = Mutex::new(BTreeMap::new());
+    let quarantined = Mutex::new(BTreeMap::new());
+    let devices = Mutex::new(None);
+    let jobs = Mutex::new(None);
+    let mut tasks: Vec<Task<'_>> = Vec::new();
+    // The job history is the one sequential read (cursor pages); start it first.
+    tasks.push(Box::new(|| {
+        *jobs.lock().unwrap() = Some(lambdatest::fetch_jobs(lambdatest_reader, &account, since));
+    }));
+    tasks.push(Box::new(|| {
+        *devices.lock().unwrap() = Some(lambdatest::fetch_devices(lambdatest_reader, &account));
+    }));
+    for queue in &queues {
+        let (reader, counts, quarantined) = (taskcluster_reader, &counts, &quarantined);
+        tasks.push(Box::new(move || {
+            let got = taskcluster::fetch_counts(reader, &tc.root_url, queue);
+            counts.lock().unwrap().insert(*queue, got);
+        }));
+        tasks.push(Box::new(move || {
+            let got = taskcluster::fetch_quarantined(reader, &tc.root_url, queue);
+            quarantined.lock().unwrap().insert(*queue, got);
+        }));
+    }
+    run_parallel(desired.settings.http.parallel_requests, tasks);
+
+    let mut counts = counts.into_inner().unwrap();
+    let mut quarantined = quarantined.into_inner().unwrap();
+    for queue in queues {
+        let state = match (counts.remove(queue), quarantined.remove(queue)) {
+            (Some(Ok((pending, claimed))), Some(Ok(quarantined))) => Ok(QueueState {
+                pending,
+                claimed,
+                quarantined,
+            }),
+            (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e),
+            _ => unreachable!("every queue task ran"),
+        };
+        reading.0.insert(queue.to_string(), state);
+    }
+    reading.1 = match (devices.into_inner().unwrap(), jobs.into_inner().unwrap()) {
+        (Some(Ok(devices)), Some(Ok(jobs))) => Ok(LambdatestState { devices, jobs }),
+        (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e),
+        _ => unreachable!("both LambdaTest tasks ran"),
+    };
+    reading
+}
