@@ -6,11 +6,11 @@
 //! decoder (`decode_machines`) is the very mapping the fetch uses, so `clients::decode` can
 //! fuzz it without a server.
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::http::{ApiError, Failure, Get, Reader, encode_component};
 use crate::secret::Secret;
-use crate::snapshot::MaasMachine;
 
 const API: &str = "maas";
 
@@ -129,6 +129,20 @@ fn machines_from_wire(wire: Vec<WireMachine>, tags: &[String]) -> Result<Vec<Maa
         });
     }
     Ok(machines)
+}
+
+/// A MAAS machine, as read for a rack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MaasMachine {
+    pub hostname: String,
+    pub system_id: String,
+    /// MAAS's `status` number (4 = Ready, 6 = Deployed, ...).
+    pub status: u8,
+    /// MAAS's display label, e.g. `Ready`, `Failed deployment`.
+    pub status_name: String,
+    pub tags: Vec<String>,
+    pub zone: String,
+    pub pool: String,
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! SNAPSHOT: what the world looked like when a run read it. Plain data, filled by `sources`,
-//! read by `plan`; no I/O and no decisions here. A source that failed is kept as its error,
+//! SNAPSHOT: what the world looked like when a run read it. Plain data, filled by each kind's
+//! `observe` (see `read.rs`), read by the rules; no I/O and no decisions here. What one API
+//! returns is defined by its client and re-exported here. A source that failed is kept as its error,
 //! so "unknown" can never be mistaken for "zero".
 
 pub mod read;
@@ -10,7 +11,14 @@ use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::clients::docker::DockerContainer;
+pub use crate::clients::gitlab::{GitlabJob, GitlabRunner, GitlabRunnerDetails};
 use crate::clients::http::ApiError;
+pub use crate::clients::lambdatest::{Device, Job};
+pub use crate::clients::maas::MaasMachine;
+pub use crate::clients::testflinger::{
+    TestflingerAgent, TestflingerJob, TestflingerResult, is_final_job_state,
+};
 
 /// Everything one run read.
 #[derive(Debug, Clone)]
@@ -46,120 +54,6 @@ pub struct LambdatestState {
     pub devices: BTreeMap<String, Device>,
     /// Jobs of the whole organisation inside the job window, newest first.
     pub jobs: Vec<Job>,
-}
-
-/// A real device in LambdaTest's private cloud.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Device {
-    pub name: String,
-    /// `active` means idle and available; anything else is unavailable.
-    pub status: String,
-}
-
-/// A HyperExecute job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Job {
-    pub id: String,
-    pub job_number: u64,
-    pub status: String,
-    /// The job's labels, parsed from the JSON-encoded `job_label`; `None` when absent or not
-    /// a JSON list of strings.
-    pub labels: Option<Vec<String>>,
-    #[schemars(with = "Option<String>")]
-    pub created_at: Option<Timestamp>,
-}
-
-impl Job {
-    /// HyperExecute statuses of a job that still holds or waits for a device.
-    pub fn is_active(&self) -> bool {
-        matches!(self.status.as_str(), "initiated" | "running")
-    }
-
-    /// Statuses after which a job will never hold a device again.
-    pub fn has_ended(&self) -> bool {
-        matches!(
-            self.status.as_str(),
-            "completed"
-                | "failed"
-                | "aborted"
-                | "timeout"
-                | "lambda_error"
-                | "cancelled"
-                | "error"
-                | "passed"
-                | "skipped"
-                | "stopped"
-                | "ignored"
-                | "muted"
-        )
-    }
-}
-
-/// A MAAS machine, as read for a rack.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct MaasMachine {
-    pub hostname: String,
-    pub system_id: String,
-    /// MAAS's `status` number (4 = Ready, 6 = Deployed, ...).
-    pub status: u8,
-    /// MAAS's display label, e.g. `Ready`, `Failed deployment`.
-    pub status_name: String,
-    pub tags: Vec<String>,
-    pub zone: String,
-    pub pool: String,
-}
-
-/// A Testflinger agent record. Optional fields are `None` when the agent never sent them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct TestflingerAgent {
-    pub name: String,
-    /// `waiting` when idle; `offline`, `maintenance`, `restart`, or the phase of a running job.
-    pub state: String,
-    pub queues: Vec<String>,
-    pub location: String,
-    /// The job the agent runs; `None` when idle (the API sends `""`).
-    pub job_id: Option<String>,
-    #[schemars(with = "Option<String>")]
-    pub updated_at: Option<Timestamp>,
-    /// `pass` or `fail` (undocumented, computed from provision logs).
-    pub provision_streak_type: Option<String>,
-    pub provision_streak_count: Option<u64>,
-}
-
-/// A Testflinger job found by a tag search.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct TestflingerJob {
-    pub job_id: String,
-    pub job_state: String,
-    #[schemars(with = "Option<String>")]
-    pub created_at: Option<Timestamp>,
-}
-
-impl TestflingerJob {
-    /// `complete` (what agents post), `completed` and `cancelled` are final.
-    pub fn has_ended(&self) -> bool {
-        is_final_job_state(&self.job_state)
-    }
-}
-
-/// True for the job states after which a Testflinger job never changes again.
-pub fn is_final_job_state(job_state: &str) -> bool {
-    matches!(job_state, "complete" | "completed" | "cancelled")
-}
-
-/// `GET /v1/result/<id>` once results exist.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct TestflingerResult {
-    pub job_state: String,
-    /// Exit code per reported phase (`provision_status` → `provision`), 0 = success.
-    pub phase_status: BTreeMap<String, i64>,
-}
-
-impl TestflingerResult {
-    /// The provision phase's exit code, once reported.
-    pub fn provision_status(&self) -> Option<i64> {
-        self.phase_status.get("provision").copied()
-    }
 }
 
 /// What `GET /v1/result/<id>` gave for a job.
@@ -250,70 +144,4 @@ pub struct ContainerView {
     pub runner_id: Option<u64>,
     #[schemars(with = "Option<String>")]
     pub created: Option<Timestamp>,
-}
-
-/// A GitLab runner as listed (`GET /runners/all`); the list has no tags or `contacted_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct GitlabRunner {
-    pub id: u64,
-    pub description: String,
-    /// `instance_type`, `group_type` or `project_type`.
-    pub runner_type: String,
-    pub paused: bool,
-    /// Contacted within the last 2 hours (paused or not).
-    pub online: bool,
-    /// `online`, `offline`, `stale`, `never_contacted` (or `paused`).
-    pub status: String,
-    #[schemars(with = "Option<String>")]
-    pub created_at: Option<Timestamp>,
-}
-
-/// One runner's details (`GET /runners/:id`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct GitlabRunnerDetails {
-    pub id: u64,
-    pub description: String,
-    pub paused: bool,
-    pub online: bool,
-    pub status: String,
-    pub tag_list: Vec<String>,
-    /// `None` when the runner never contacted GitLab.
-    #[schemars(with = "Option<String>")]
-    pub contacted_at: Option<Timestamp>,
-    #[schemars(with = "Option<String>")]
-    pub created_at: Option<Timestamp>,
-    /// Free text set with `PUT /runners/:id`; devicepool marks its own removal pauses here.
-    #[serde(default)]
-    pub maintenance_note: Option<String>,
-    /// GitLab left `maintenance_note` out (it shows the note only to tokens allowed to see it),
-    /// so whether devicepool paused the runner cannot be told from it.
-    #[serde(default)]
-    pub maintenance_note_hidden: bool,
-}
-
-/// A GitLab CI job (of a runner, or pending in a project).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct GitlabJob {
-    pub id: u64,
-    pub status: String,
-    /// Only sent by the project jobs listing; empty otherwise.
-    pub tag_list: Vec<String>,
-    #[schemars(with = "Option<String>")]
-    pub finished_at: Option<Timestamp>,
-}
-
-/// A Docker container as listed (`GET /containers/json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct DockerContainer {
-    pub id: String,
-    /// The first name, without Docker's leading `/`.
-    pub name: String,
-    pub image: String,
-    /// `created`, `running`, `paused`, `restarting`, `removing`, `exited` or `dead`.
-    pub state: String,
-    /// Human text such as `Up 3 hours`.
-    pub status: String,
-    pub labels: BTreeMap<String, String>,
-    /// Unix seconds.
-    pub created: i64,
 }

@@ -1,26 +1,23 @@
 //! Docker Engine reads: where the daemon is (`DOCKER_HOST` as `unix:///path` or
 //! `tcp://host:port`), a `Reader` that reaches it, and our containers by label
 //! (`GET /v1.NN/containers/json?all=true&filters=...`, the version negotiated by
-//! `docker_version`). Read-only: nothing here mutates.
+//! `version.rs`). Container create, start and remove are in `write.rs`; nothing in this file
+//! mutates.
 //! The body decoder (`decode_containers`) is the very mapping the fetch uses, so
 //! `clients::decode` can fuzz it without a server.
 
-#[cfg(test)]
-mod tests;
 pub mod version;
 pub mod write;
-#[cfg(test)]
-mod write_tests;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::http::{ApiError, Get, Reader};
 use crate::load::HttpSettings;
 use crate::secret::Redactor;
-use crate::snapshot::DockerContainer;
 
 const API: &str = "docker";
 
@@ -153,3 +150,24 @@ fn containers_from_wire(wire: Vec<WireContainer>) -> Vec<DockerContainer> {
         })
         .collect()
 }
+
+/// A Docker container as listed (`GET /containers/json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DockerContainer {
+    pub id: String,
+    /// The first name, without Docker's leading `/`.
+    pub name: String,
+    pub image: String,
+    /// `created`, `running`, `paused`, `restarting`, `removing`, `exited` or `dead`.
+    pub state: String,
+    /// Human text such as `Up 3 hours`.
+    pub status: String,
+    pub labels: BTreeMap<String, String>,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod write_tests;

@@ -1,23 +1,20 @@
 //! GitLab reads (REST v4): runners (filtered, every page), one runner's details, a runner's
 //! running jobs and last finished job, and a project's pending jobs. Pages are followed by
-//! `X-Next-Page` until it is empty, never by counting rows. Read-only: nothing here mutates.
+//! `X-Next-Page` until it is empty, never by counting rows. The mutations (create, pause,
+//! delete a runner) are in `write.rs`; nothing in this file mutates.
 //! The body decoders (`decode_runners_page`, `decode_runner`, `decode_jobs_page`,
 //! `decode_last_finished_job`) are the very mapping the fetches use, so `clients::decode` can
 //! fuzz them without a server.
 
-#[cfg(test)]
-mod tests;
 pub mod write;
-#[cfg(test)]
-mod write_tests;
 
 use jiff::Timestamp;
-use serde::Deserialize;
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::http::{ApiError, Failure, Get, Reader, display_url, encode_component};
 use crate::secret::Secret;
-use crate::snapshot::{GitlabJob, GitlabRunner, GitlabRunnerDetails};
 
 const API: &str = "gitlab";
 /// GitLab's largest page.
@@ -348,3 +345,58 @@ pub fn fetch_pending_jobs(
         })
         .collect())
 }
+
+/// A GitLab runner as listed (`GET /runners/all`); the list has no tags or `contacted_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GitlabRunner {
+    pub id: u64,
+    pub description: String,
+    /// `instance_type`, `group_type` or `project_type`.
+    pub runner_type: String,
+    pub paused: bool,
+    /// Contacted within the last 2 hours (paused or not).
+    pub online: bool,
+    /// `online`, `offline`, `stale`, `never_contacted` (or `paused`).
+    pub status: String,
+    #[schemars(with = "Option<String>")]
+    pub created_at: Option<Timestamp>,
+}
+
+/// One runner's details (`GET /runners/:id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GitlabRunnerDetails {
+    pub id: u64,
+    pub description: String,
+    pub paused: bool,
+    pub online: bool,
+    pub status: String,
+    pub tag_list: Vec<String>,
+    /// `None` when the runner never contacted GitLab.
+    #[schemars(with = "Option<String>")]
+    pub contacted_at: Option<Timestamp>,
+    #[schemars(with = "Option<String>")]
+    pub created_at: Option<Timestamp>,
+    /// Free text set with `PUT /runners/:id`; devicepool marks its own removal pauses here.
+    #[serde(default)]
+    pub maintenance_note: Option<String>,
+    /// GitLab left `maintenance_note` out (it shows the note only to tokens allowed to see it),
+    /// so whether devicepool paused the runner cannot be told from it.
+    #[serde(default)]
+    pub maintenance_note_hidden: bool,
+}
+
+/// A GitLab CI job (of a runner, or pending in a project).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GitlabJob {
+    pub id: u64,
+    pub status: String,
+    /// Only sent by the project jobs listing; empty otherwise.
+    pub tag_list: Vec<String>,
+    #[schemars(with = "Option<String>")]
+    pub finished_at: Option<Timestamp>,
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod write_tests;

@@ -1,5 +1,6 @@
 //! LambdaTest reads: private-cloud devices and HyperExecute jobs (cursor pagination, newest
-//! first, read until a whole page is past the cutoff). Read-only; wire types stay private to
+//! first, read until a whole page is past the cutoff). Launching a job through the
+//! `hyperexecute` CLI is in `hyperexecute.rs`; this file only reads. Wire types stay private to
 //! this file. The body decoders (`decode_devices`, `decode_jobs_page`) are the very mapping
 //! the fetches use, so `clients::decode` can fuzz them without a server.
 
@@ -8,10 +9,10 @@ pub mod hyperexecute;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::http::{ApiError, Failure, Get, Reader};
-use crate::snapshot::{Device, Job};
 
 const API: &str = "lambdatest";
 
@@ -203,6 +204,53 @@ fn decode_job(wire: WireJob) -> Job {
         status: wire.status,
         labels,
         created_at,
+    }
+}
+
+/// A real device in LambdaTest's private cloud.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Device {
+    pub name: String,
+    /// `active` means idle and available; anything else is unavailable.
+    pub status: String,
+}
+
+/// A HyperExecute job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Job {
+    pub id: String,
+    pub job_number: u64,
+    pub status: String,
+    /// The job's labels, parsed from the JSON-encoded `job_label`; `None` when absent or not
+    /// a JSON list of strings.
+    pub labels: Option<Vec<String>>,
+    #[schemars(with = "Option<String>")]
+    pub created_at: Option<Timestamp>,
+}
+
+impl Job {
+    /// HyperExecute statuses of a job that still holds or waits for a device.
+    pub fn is_active(&self) -> bool {
+        matches!(self.status.as_str(), "initiated" | "running")
+    }
+
+    /// Statuses after which a job will never hold a device again.
+    pub fn has_ended(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "completed"
+                | "failed"
+                | "aborted"
+                | "timeout"
+                | "lambda_error"
+                | "cancelled"
+                | "error"
+                | "passed"
+                | "skipped"
+                | "stopped"
+                | "ignored"
+                | "muted"
+        )
     }
 }
 

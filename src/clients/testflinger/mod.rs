@@ -1,6 +1,7 @@
 //! Testflinger reads: every agent record (one `GET /v1/agents/data` per run), our jobs by tag
 //! search, and a job's result (204 = none yet). Plus the OAuth2 client-credentials token
-//! exchange (`fetch_token`, the only POST here; it changes nothing). Read-only otherwise.
+//! exchange (`fetch_token`, a POST that changes nothing). Submitting a job, the one mutation,
+//! is in `submit.rs`.
 //! The body decoders (`decode_agents`, `decode_jobs`, `decode_result`, `decode_token`) are the
 //! very mapping the fetches use, so `clients::decode` can fuzz them without a server.
 
@@ -9,12 +10,12 @@ pub mod submit;
 use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::http::{ApiError, Failure, Get, Reader, display_url, encode_component};
 use crate::secret::Secret;
-use crate::snapshot::{TestflingerAgent, TestflingerJob, TestflingerResult};
 
 const API: &str = "testflinger";
 /// A token this close to expiry is renewed before use.
@@ -317,6 +318,59 @@ pub fn bearer(
             .access_token(reader, &tf.url, now)
             .map(Some),
         _ => Ok(None),
+    }
+}
+
+/// A Testflinger agent record. Optional fields are `None` when the agent never sent them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TestflingerAgent {
+    pub name: String,
+    /// `waiting` when idle; `offline`, `maintenance`, `restart`, or the phase of a running job.
+    pub state: String,
+    pub queues: Vec<String>,
+    pub location: String,
+    /// The job the agent runs; `None` when idle (the API sends `""`).
+    pub job_id: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub updated_at: Option<Timestamp>,
+    /// `pass` or `fail` (undocumented, computed from provision logs).
+    pub provision_streak_type: Option<String>,
+    pub provision_streak_count: Option<u64>,
+}
+
+/// A Testflinger job found by a tag search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TestflingerJob {
+    pub job_id: String,
+    pub job_state: String,
+    #[schemars(with = "Option<String>")]
+    pub created_at: Option<Timestamp>,
+}
+
+impl TestflingerJob {
+    /// `complete` (what agents post), `completed` and `cancelled` are final.
+    pub fn has_ended(&self) -> bool {
+        is_final_job_state(&self.job_state)
+    }
+}
+
+/// True for the job states after which a Testflinger job never changes again.
+pub fn is_final_job_state(job_state: &str) -> bool {
+    matches!(job_state, "complete" | "completed" | "cancelled")
+}
+
+/// `GET /v1/result/<id>` once results exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TestflingerResult {
+    pub job_state: String,
+    /// Exit code per reported phase (`provision_status` → `provision`), 0 = success.
+    pub phase_status: BTreeMap<String, i64>,
+}
+
+impl TestflingerResult {
+    /// The provision phase's exit code, once reported.
+    pub fn provision_status(&self) -> Option<i64> {
+        self.phase_status.get("provision").copied()
     }
 }
 
