@@ -1,6 +1,7 @@
 //! Every source × every fault: the pools or racks that depend on the source are held, the
 //! message names the source and what went wrong, nothing is started or deployed on the failed
-//! data, and the run exits 4. The README's fault table is this file.
+//! data, and the run exits 4. The fault table in docs/operations.md ("When a source fails") is
+//! this file.
 
 use devicepool::sim::{Fault, SimServer};
 

@@ -2,6 +2,7 @@
 //! simulated fleet's loopback fakes.
 
 mod apply;
+mod docs;
 mod fault_matrix;
 mod faults;
 mod fidelity;

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::support::{
     Invocation, LabDir, Outcome, TF_CLIENT_SECRET, WRONG_MAAS_API_KEY, devicepool, files_under,
+    text_filters,
 };
 
 const RACK_TAG: &str = "rack-a";
@@ -184,14 +185,11 @@ fn three_runs_deploy_the_due_then_nothing_then_again_after_the_cadence() {
     assert_eq!(host10["last_deploy"]["outcome"], "ok");
     assert_eq!(host10["detail"], "due at 2026-11-25T16:00:00Z");
 
-    // Run 1: exactly the due machines.
+    // Run 1: exactly the due machines (`Deploys: submitted 32 of 32`).
+    let _filters = text_filters().bind_to_scope();
     let run1 = lab.run(&["apply", lab.config_arg()]);
     run1.expect_code(0);
-    assert!(
-        run1.stdout.contains("Deploys: submitted 32 of 32"),
-        "{}",
-        run1.stdout
-    );
+    insta::assert_snapshot!("three_runs_first_apply", run1.stdout);
     let mut first = lab.submitted_agents();
     first.sort();
     assert_eq!(first, due_hosts());
@@ -229,12 +227,9 @@ fn three_runs_deploy_the_due_then_nothing_then_again_after_the_cadence() {
         }
     }
     lab.fleet.testflinger.advance_clock(6 * 3600 + 60);
+    // A failed deploy stands out: host-01 `FAILED, provision exit 1`.
     let plan3 = lab.run(&["plan", lab.config_arg()]);
-    assert!(
-        plan3.stdout.contains("FAILED, provision exit 1"),
-        "a failed deploy stands out:\n{}",
-        plan3.stdout
-    );
+    insta::assert_snapshot!("three_runs_plan_after_the_cadence", plan3.stdout);
 
     // Run 3: the same machines again, plus host-10 whose cadence has passed too.
     lab.run(&["apply", lab.config_arg()]).expect_code(0);
@@ -318,16 +313,12 @@ fn a_source_failure_holds_the_rack_and_submits_nothing() {
         }
         let out = cmd.run();
         assert_eq!(out.code, 4, "{name}: {out:?}");
-        assert!(
-            out.stdout.contains("held   rack-a"),
-            "{name}: {}",
-            out.stdout
-        );
-        assert!(
-            out.stdout.contains(needle),
-            "{name}: want {needle:?} in {}",
-            out.stdout
-        );
+        // `held   rack-a: …` with the reason, which names what failed (`needle`).
+        let mut filters = text_filters();
+        filters.set_description(format!("{name}: the hold reason names {needle:?}"));
+        let _filters = filters.bind_to_scope();
+        let snapshot = format!("source_failure_{}", name.replace(' ', "_"));
+        insta::assert_snapshot!(snapshot, out.stdout);
         assert!(
             lab.submitted_agents().is_empty(),
             "{name}: submitted on failed data"

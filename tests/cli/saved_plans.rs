@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::racks::RackLab;
 use crate::runners::RunnerLab;
-use crate::support::{Lab, Outcome, pool, udid};
+use crate::support::{Lab, Outcome, pool, text_filters, udid, wall_clock};
 
 /// Reads the saved plan at `path`, lets `edit` change it, writes it back.
 fn edit_plan(path: &std::path::Path, edit: impl FnOnce(&mut Value)) {
@@ -186,12 +186,10 @@ fn edited_deploy_tags_are_never_submitted() {
             .is_some_and(|t| t.contains(&json!("other-team")))
     });
     assert!(!foreign, "a job with the edited tags was submitted");
-    assert!(
-        out.stdout
-            .contains("tags other-team,prod-deploy are not the ones the desired state gives"),
-        "{}",
-        out.stdout
-    );
+    // host-01 skipped: `tags other-team,prod-deploy are not the ones the desired state gives`;
+    // host-02 deployed once, its second listing skipped.
+    let _filters = text_filters().bind_to_scope();
+    insta::assert_snapshot!(out.stdout);
 }
 
 #[test]
@@ -242,7 +240,8 @@ fn the_confirmation_shows_what_runs_after_the_recheck() {
     let lab = Lab::new(vec![pool("a55", 2, 2)]);
     lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
         .expect_code(0);
-    let (edited, kept) = (udid("a55", 1), udid("a55", 2));
+    // A55-01's saved start gets foreign labels; A55-02's is kept.
+    let edited = udid("a55", 1);
     edit_plan(&lab.path("plan.json"), |plan| {
         plan["device_pools"][0]["starts"][0]["labels"] = json!(["other-team", "suite-x", edited]);
     });
@@ -250,16 +249,12 @@ fn the_confirmation_shows_what_runs_after_the_recheck() {
         .command(&["apply", lab.config_arg(), "--plan", "plan.json"])
         .run_in_terminal("no\n");
     out.expect_code(0);
-    let shown = out.stdout.replace('\r', "");
-    for expected in [
-        format!("+ start on {kept} (labels tcdp,a55,{kept})"),
-        "the saved plan keeps 1 of these 2 action(s)".to_string(),
-        format!("skipped a55 {edited}: the saved plan's labels other-team,suite-x,{edited}"),
-        "Apply this plan (1 job(s) to start)? Only 'yes' is accepted:".to_string(),
-        "Apply cancelled; nothing was started.".to_string(),
-    ] {
-        assert!(shown.contains(&expected), "{expected:?} missing:\n{shown}");
-    }
+    // The terminal echoes the typed `no` as soon as it is typed, wherever the output then is.
+    let shown = out.stdout.replace('\r', "").replacen("no\n", "", 1);
+    // A55-02's start, `the saved plan keeps 1 of these 2 action(s)`, the edited one skipped
+    // with its labels, the question counting 1 job, and `Apply cancelled`.
+    let _filters = wall_clock(text_filters()).bind_to_scope();
+    insta::assert_snapshot!(shown);
     assert!(!shown.contains(&format!("+ start on {edited}")), "{shown}");
     assert!(lab.fleet.lambdatest.launches().is_empty());
 }
@@ -293,17 +288,10 @@ fn an_edited_deploy_queue_or_job_file_never_reaches_testflinger() {
         .collect();
     assert!(!queues.contains(&json!("shared-queue")), "{queues:?}");
     assert!(!queues.is_empty(), "the other deploys still go ahead");
-    assert!(
-        out.stdout
-            .contains("queue shared-queue is not the one the agents give now"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("the job file renders differently now"),
-        "{}",
-        out.stdout
-    );
+    // host-01 skipped: `queue shared-queue is not the one the agents give now`; host-02
+    // skipped: `the job file renders differently now`.
+    let _filters = text_filters().bind_to_scope();
+    insta::assert_snapshot!(out.stdout);
 }
 
 #[test]

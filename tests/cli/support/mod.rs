@@ -5,6 +5,7 @@
 mod invocation;
 mod lab_dir;
 mod secret_guard;
+mod text;
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ pub(crate) use lab_dir::LabDir;
 pub(crate) use secret_guard::{
     TC_TOKEN_PREFIX, TF_CLIENT_SECRET, WRONG_LT_ACCESS_KEY, WRONG_MAAS_API_KEY,
 };
+pub(crate) use text::{text_filters, wall_clock};
 
 /// One device pool of a lab: name, device count, pending tasks.
 pub(crate) struct PoolSpec {
