@@ -102,8 +102,8 @@ pub enum Command {
     /// Print the job files and container specs a run would submit, secrets redacted. Sends no
     /// request.
     Render(RenderArgs),
-    /// Print a JSON schema: the desired state (default), the saved plan or the recorded
-    /// snapshot.
+    /// Print a JSON schema: the desired state (default), the saved plan, the recorded
+    /// snapshot or the apply report.
     Schema(SchemaArgs),
     /// Run plan → apply → plan against the built-in simulated fleet (no credentials, no
     /// network) and show that the second plan starts nothing.
@@ -218,4 +218,6 @@ pub enum SchemaKind {
     Plan,
     /// A recorded snapshot, `plan --record` (`schemas/snapshot.schema.json`).
     Snapshot,
+    /// The apply report, `apply --format json` (`schemas/report.schema.json`).
+    Report,
 }

@@ -1,17 +1,19 @@
 //! APPLY: carries out a re-checked plan, kind by kind (each kind's `execute`), and gathers
-//! what happened into one report. One failed action never stops the others. Decides nothing:
-//! what to do comes in.
+//! what happened into one versioned report: one [`ActionRecord`] per action, whatever its
+//! kind. One failed action never stops the others. Decides nothing: what to do comes in.
 
 use std::path::Path;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::clients::lambdatest::hyperexecute;
 use crate::plan::{Drift, Plan};
-use crate::reconcilers::device_pools::execute::LaunchRecord;
-use crate::reconcilers::racks::execute::DeployRecord;
-use crate::reconcilers::runner_pools::executor::RunnerRecord;
-use crate::reconcilers::{Run, Skipped, device_pools, racks, runner_pools};
+use crate::reconcilers::record::{ActionError, ActionRecord, ErrorClass, Kind, Outcome};
+use crate::reconcilers::{PoolStatus, Run, device_pools, racks, runner_pools};
+
+/// Version of the apply report (`apply --format json`); bumped when a field changes meaning.
+pub const REPORT_FORMAT: u32 = 1;
 
 /// Removes the job directories (job files with real secrets) a killed run left under
 /// `work_dir`. Holding `_lock` proves no launch of that run is still using them.
@@ -19,66 +21,69 @@ pub fn remove_leftover_job_dirs(work_dir: &Path, _lock: &crate::lock::RunLock) -
     hyperexecute::remove_leftover_job_dirs(work_dir)
 }
 
-/// What an apply did: the plan it worked from, each launch, and what it skipped.
-#[derive(Debug, Clone, Serialize)]
+/// What an apply did: the plan it carried out and one record per action.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ApplyReport {
-    pub plan: crate::plan::Plan,
-    pub launches: Vec<LaunchRecord>,
-    /// Deploy jobs submitted to Testflinger.
-    pub deploys: Vec<DeployRecord>,
-    /// Runners started and removed.
-    pub runners: Vec<RunnerRecord>,
-    /// Planned starts not attempted because their facts no longer held.
-    pub skipped: Vec<Skipped>,
-    /// Pools held in the snapshot this apply read (a source failed).
+    /// Apply report format version.
+    pub format: u32,
+    /// Version of devicepool that applied.
+    pub devicepool: String,
+    /// The re-checked plan: exactly what was carried out.
+    pub plan: Plan,
+    /// Every action tried or skipped, kind by kind, each kind in the order it ran.
+    pub actions: Vec<ActionRecord>,
+    /// Pools, racks and runner pools held in the snapshot this apply read.
     pub held: Vec<Held>,
 }
 
-/// A pool that was not handled because a source it needs failed.
-#[derive(Debug, Clone, Serialize)]
+/// An entry that was not handled because a source it needs failed (or it cannot be rendered).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Held {
+    pub kind: Kind,
     pub pool: String,
     pub reason: String,
 }
 
 impl ApplyReport {
+    /// Actions that should have happened and did not.
     pub fn failed(&self) -> usize {
-        let launches = self.launches.iter().filter(|l| !l.launched).count();
-        launches
-            + self.deploys.iter().filter(|d| !d.submitted).count()
-            + self.runners.iter().filter(|r| r.error.is_some()).count()
+        self.count(Outcome::Failed)
+    }
+
+    /// Actions that ended with `outcome`.
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.actions.iter().filter(|a| a.outcome == outcome).count()
     }
 }
 
 /// Carries out every action of `kept` (a re-checked plan); the drifted ones are reported as
 /// skipped.
 pub fn carry_out(run: &Run<'_>, kept: Plan, drifted: Vec<Drift>) -> ApplyReport {
-    let mut skipped: Vec<Skipped> = drifted
-        .into_iter()
-        .map(|d| Skipped {
-            pool: d.pool,
-            udid: d.what,
-            reason: d.reason,
-        })
-        .collect();
-    let launches = device_pools::execute::execute(run, &kept, &mut skipped);
-    let deploys = racks::execute::execute(run, &kept, &mut skipped);
-    let runners = runner_pools::execute::execute(run, &kept);
+    let mut actions = device_pools::execute::execute(run, &kept);
+    actions.extend(racks::execute::execute(run, &kept));
+    actions.extend(runner_pools::execute::execute(run, &kept));
+    actions.extend(drifted.into_iter().map(|d| {
+        let record = ActionRecord::new(d.kind, &d.pool, d.action, &d.what);
+        record.skip(ActionError::new(ErrorClass::Drifted, d.reason))
+    }));
     // Every request has been answered or has failed: none is on its way any more.
     if let Some(sends) = &run.sends {
         sends.finish();
     }
     let held = kept
-        .held()
-        .into_iter()
-        .map(|(pool, reason)| Held { pool, reason })
+        .entries()
+        .filter(|e| matches!(e.status(), PoolStatus::Held { .. }))
+        .map(|e| Held {
+            kind: e.kind(),
+            pool: e.name().to_string(),
+            reason: e.reason().to_string(),
+        })
         .collect();
     ApplyReport {
-        held,
+        format: REPORT_FORMAT,
+        devicepool: env!("CARGO_PKG_VERSION").to_string(),
         plan: kept,
-        launches,
-        deploys,
-        runners,
-        skipped,
+        actions,
+        held,
     }
 }

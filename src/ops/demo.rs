@@ -10,6 +10,7 @@ use super::prepare::prepare;
 use crate::cli::{DemoArgs, Format};
 use crate::exit::Exit;
 use crate::plan::{Plan, Recheck, recheck};
+use crate::reconcilers::record::{Action, Outcome};
 use crate::sim::{Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
 use crate::{load, report};
 
@@ -68,6 +69,13 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     );
 
     let exit = apply_exit(&applied);
+    let done = |action: Action| {
+        let done = applied
+            .actions
+            .iter()
+            .filter(|a| a.outcome == Outcome::Done);
+        done.filter(|a| a.action == action).count()
+    };
     if second.start_count() > 0 {
         bail!(
             "the second plan still starts {} job(s): the loop did not converge",
@@ -76,9 +84,9 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     }
     crate::report::emit(&format!(
         "\nConverged: {} job(s) launched, {} deploy(s) submitted, {} runner action(s) done; the second plan changes nothing. Requests served: Taskcluster {}, LambdaTest {}.\n",
-        applied.launches.iter().filter(|l| l.launched).count(),
-        applied.deploys.iter().filter(|d| d.submitted).count(),
-        applied.runners.iter().filter(|r| r.done).count(),
+        done(Action::StartJob),
+        done(Action::Deploy),
+        applied.count(Outcome::Done) - done(Action::StartJob) - done(Action::Deploy),
         fleet.taskcluster.server().requests().len(),
         fleet.lambdatest.server().requests().len(),
     ));

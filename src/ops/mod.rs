@@ -66,6 +66,10 @@ pub fn run(cli: &Cli) -> Exit {
                     serde_json::to_value(schemars::schema_for!(crate::recording::Recording))
                         .expect("schema serialises")
                 }
+                SchemaKind::Report => {
+                    serde_json::to_value(schemars::schema_for!(crate::apply::ApplyReport))
+                        .expect("schema serialises")
+                }
             };
             crate::report::emit(&crate::report::json(&schema));
             Ok(Exit::Clean)

@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 
 use super::model::{Plan, RunnerPoolPlan};
-use crate::reconcilers::runner_pools::recheck::{removal_name, select_runner_pool};
+use crate::reconcilers::record::{Action, Kind};
+use crate::reconcilers::runner_pools::recheck::{removal_action, removal_name, select_runner_pool};
 pub use crate::reconcilers::selection::Drift;
 use crate::reconcilers::{device_pools, racks};
 
@@ -32,24 +33,24 @@ pub fn recheck(saved: &Plan, fresh: &Plan) -> Recheck {
         pool.starts = starts;
     }
     let starts = saved.device_pools.iter().map(|p| {
-        let udids = p.starts.iter().map(|s| s.udid.clone());
+        let udids = p.starts.iter().map(|s| (Action::StartJob, s.udid.clone()));
         (&p.pool, udids.collect())
     });
     let fresh_pools = fresh.device_pools.iter().map(|p| &p.pool);
-    drifted.extend(orphans(starts, fresh_pools, "pool"));
+    drifted.extend(orphans(starts, fresh_pools, Kind::DevicePool));
     for rack in &mut kept.racks {
         let deploys = racks::recheck::select(saved, rack, &mut drifted);
         note_selection(&mut rack.reason, rack.deploys.len(), deploys.len());
         rack.deploys = deploys;
     }
     let deploys = saved.racks.iter().map(|r| {
-        let agents = r.deploys.iter().map(|d| d.agent.clone());
+        let agents = r.deploys.iter().map(|d| (Action::Deploy, d.agent.clone()));
         (&r.rack, agents.collect())
     });
     drifted.extend(orphans(
         deploys,
         fresh.racks.iter().map(|r| &r.rack),
-        "rack",
+        Kind::Rack,
     ));
     for pool in &mut kept.runner_pools {
         let entries: Vec<&RunnerPoolPlan> = saved
@@ -69,14 +70,18 @@ pub fn recheck(saved: &Plan, fresh: &Plan) -> Recheck {
         pool.removals = removals;
     }
     let runner_actions = saved.runner_pools.iter().map(|p| {
-        let starts = p.starts.iter().map(|s| s.name.clone());
-        (
-            &p.pool,
-            starts.chain(p.removals.iter().map(removal_name)).collect(),
-        )
+        let starts = p
+            .starts
+            .iter()
+            .map(|s| (Action::StartRunner, s.name.clone()));
+        let removals = p
+            .removals
+            .iter()
+            .map(|r| (removal_action(r), removal_name(r)));
+        (&p.pool, starts.chain(removals).collect())
     });
     let fresh_pools = fresh.runner_pools.iter().map(|p| &p.pool);
-    drifted.extend(orphans(runner_actions, fresh_pools, "runner pool"));
+    drifted.extend(orphans(runner_actions, fresh_pools, Kind::RunnerPool));
     Recheck { kept, drifted }
 }
 
@@ -91,18 +96,25 @@ fn note_selection(reason: &mut String, fresh: usize, kept: usize) {
 
 /// Saved actions, by pool, of pools the fresh plan does not have at all.
 fn orphans<'a>(
-    saved: impl Iterator<Item = (&'a String, Vec<String>)>,
+    saved: impl Iterator<Item = (&'a String, Vec<(Action, String)>)>,
     fresh: impl Iterator<Item = &'a String>,
-    kind: &str,
+    kind: Kind,
 ) -> Vec<Drift> {
+    let named = match kind {
+        Kind::DevicePool => "pool",
+        Kind::Rack => "rack",
+        Kind::RunnerPool => "runner pool",
+    };
     let known: BTreeSet<&String> = fresh.collect();
     saved
         .filter(|(pool, _)| !known.contains(pool))
         .flat_map(|(pool, actions)| {
-            actions.into_iter().map(move |what| Drift {
+            actions.into_iter().map(move |(action, what)| Drift {
+                kind,
+                action,
                 pool: pool.clone(),
                 what,
-                reason: format!("{kind} no longer in the desired state"),
+                reason: format!("{named} no longer in the desired state"),
             })
         })
         .collect()

@@ -7,6 +7,7 @@
 
 pub mod device_pools;
 pub mod racks;
+pub mod record;
 pub mod runner_pools;
 pub(crate) mod selection;
 
@@ -44,14 +45,6 @@ pub struct Run<'a> {
     pub now: Timestamp,
 }
 
-/// A planned action that was not attempted, and why.
-#[derive(Debug, Clone, Serialize)]
-pub struct Skipped {
-    pub pool: String,
-    pub udid: String,
-    pub reason: String,
-}
-
 /// Whether a pool, rack or runner pool was planned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "state", deny_unknown_fields)]
@@ -76,6 +69,8 @@ pub enum Secrets<'a> {
 /// What the shared code (counting, holding, the global budget, rendering, the text plan) asks
 /// of one kind's entry in a plan. A new kind implements this and is listed in `Plan`.
 pub trait KindPlan {
+    /// Which reconciler the entry belongs to.
+    fn kind(&self) -> record::Kind;
     /// The pool, rack or runner pool this entry decides for.
     fn name(&self) -> &str;
     /// Planned, held or disabled.

@@ -5,10 +5,13 @@
 use std::collections::BTreeSet;
 
 use super::PoolStatus;
+use super::record::{Action, Kind};
 
 /// A saved action that will not run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drift {
+    pub kind: Kind,
+    pub action: Action,
     /// Device pool, rack or runner pool.
     pub pool: String,
     /// The device, agent, runner or container.
@@ -54,6 +57,8 @@ pub(crate) fn renders_differently(saved: &str, fresh: &str) -> Option<String> {
 
 /// The saved actions of one pool, and the fresh plan's for it.
 pub(crate) struct Selection<'a, A> {
+    pub kind: Kind,
+    pub action: Action,
     pub pool: &'a str,
     pub saved: Vec<&'a A>,
     pub fresh: &'a [A],
@@ -86,6 +91,8 @@ impl<A: Selectable> Selection<'_, A> {
                 (None, None) => why_not(target),
             };
             drifted.push(Drift {
+                kind: self.kind,
+                action: self.action,
                 pool: self.pool.to_string(),
                 what: target.to_string(),
                 reason,

@@ -4,6 +4,8 @@ use std::fmt::Write;
 
 use crate::apply::ApplyReport;
 use crate::plan::Plan;
+use crate::reconcilers::record::{ActionRecord, ErrorClass, Kind, Outcome};
+use crate::reconcilers::{device_pools, racks, runner_pools};
 
 /// The plan as text.
 pub fn plan_text(plan: &Plan) -> String {
@@ -33,98 +35,35 @@ pub fn plan_text(plan: &Plan) -> String {
     out
 }
 
-/// The apply report as text.
+/// The apply report as text: each kind's actions under its own heading, then what was
+/// skipped and what was held.
 pub fn apply_text(report: &ApplyReport) -> String {
     let mut out = String::new();
-    let launched = report.launches.iter().filter(|l| l.launched).count();
-    if !report.launches.is_empty() {
-        let _ = writeln!(
-            out,
-            "Apply: launched {launched} of {} job(s)",
-            report.launches.len()
-        );
-    } else if report.deploys.is_empty() && report.runners.is_empty() {
+    let tried = |kind: Kind| -> Vec<&ActionRecord> {
+        let of_kind = report.actions.iter().filter(|a| a.kind == kind);
+        of_kind.filter(|a| a.outcome != Outcome::Skipped).collect()
+    };
+    let (launches, deploys, runners) = (
+        tried(Kind::DevicePool),
+        tried(Kind::Rack),
+        tried(Kind::RunnerPool),
+    );
+    if launches.is_empty() && deploys.is_empty() && runners.is_empty() {
         out.push_str("Apply: nothing carried out\n");
     }
-    for launch in &report.launches {
-        match &launch.error {
-            None => {
-                let job = launch
-                    .job_id
-                    .as_deref()
-                    .map(|id| format!(" (job {id})"))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "  ok     {} {}{job} in {} ms",
-                    launch.pool, launch.udid, launch.duration_ms
-                );
-            }
-            Some(error) => {
-                let _ = writeln!(out, "  FAILED {} {}: {error}", launch.pool, launch.udid);
-                for line in launch.output.lines().take(10) {
-                    let _ = writeln!(out, "         | {line}");
-                }
-            }
-        }
-    }
-    if !report.deploys.is_empty() {
-        let submitted = report.deploys.iter().filter(|d| d.submitted).count();
-        let _ = writeln!(
-            out,
-            "Deploys: submitted {submitted} of {}",
-            report.deploys.len()
-        );
-    }
-    for deploy in &report.deploys {
-        match (&deploy.job_id, &deploy.error) {
-            (Some(id), _) => {
-                let _ = writeln!(out, "  ok     {} {} (job {id})", deploy.rack, deploy.agent);
-            }
-            (None, error) => {
-                let error = error.as_deref().unwrap_or("unknown error");
-                let _ = writeln!(out, "  FAILED {} {}: {error}", deploy.rack, deploy.agent);
-            }
-        }
-    }
-    if !report.runners.is_empty() {
-        let done = report.runners.iter().filter(|r| r.done).count();
-        let _ = writeln!(
-            out,
-            "Runners: {done} of {} action(s) done",
-            report.runners.len()
-        );
-    }
-    for record in &report.runners {
-        let what = match (record.action.as_str(), record.runner_id) {
-            ("start", Some(id)) => format!("started runner {id} {}", record.name),
-            ("start", None) => format!("start {}", record.name),
-            (_, Some(id)) => format!("remove runner {id}"),
-            (_, None) => format!(
-                "remove orphan container {}",
-                record.container_id.as_deref().unwrap_or("?")
-            ),
-        };
-        let status = match (&record.error, record.done) {
-            (Some(_), _) => "FAILED",
-            (None, true) => "ok    ",
-            (None, false) => "kept  ",
-        };
-        let _ = write!(out, "  {status} {} {what}", record.pool);
-        if let Some(e) = &record.error {
-            let _ = write!(out, ": {e}");
-        }
-        if let Some(note) = &record.note {
-            let _ = write!(out, " ({note})");
-        }
-        out.push('\n');
-    }
-    for skip in &report.skipped {
-        let _ = writeln!(
-            out,
-            "  skipped {} {}: {}",
-            skip.pool, skip.udid, skip.reason
-        );
+    device_pools::report::write_outcomes(&mut out, &launches);
+    racks::report::write_outcomes(&mut out, &deploys);
+    runner_pools::report::write_outcomes(&mut out, &runners);
+    // Drifted actions first: they were decided before anything ran.
+    let mut skipped: Vec<&ActionRecord> = report
+        .actions
+        .iter()
+        .filter(|a| a.outcome == Outcome::Skipped)
+        .collect();
+    skipped.sort_by_key(|a| a.error.as_ref().map(|e| e.class) != Some(ErrorClass::Drifted));
+    for skip in skipped {
+        let reason = skip.error.as_ref().map_or("", |e| e.message.as_str());
+        let _ = writeln!(out, "  skipped {} {}: {reason}", skip.pool, skip.target);
     }
     for held in &report.held {
         let _ = writeln!(out, "  held   {}: {}", held.pool, held.reason);

@@ -3,7 +3,9 @@
 
 use devicepool::sim::Fault;
 
-use crate::support::{Lab, Running, files_under, pool, pool_of, text_filters, udid, wall_clock};
+use crate::support::{
+    Lab, Running, files_under, pool, pool_of, skip_lines, text_filters, tried, udid, wall_clock,
+};
 
 #[test]
 fn apply_then_plan_converges_even_once_jobs_run() {
@@ -15,12 +17,12 @@ fn apply_then_plan_converges_even_once_jobs_run() {
     let out = lab.run(&["apply", lab.config_arg(), "--format", "json"]);
     out.expect_code(0);
     let report = out.json();
-    let launches = report["launches"].as_array().unwrap();
+    let launches = tried(&report, "device_pool");
     assert_eq!(launches.len(), 60);
     assert!(
         launches
             .iter()
-            .all(|l| l["launched"] == true && l["exit_code"] == 0)
+            .all(|l| l["outcome"] == "done" && l["exit_code"] == 0)
     );
     let registered = lab.fleet.lambdatest.launches();
     assert_eq!(registered.len(), 60);
@@ -116,23 +118,17 @@ fn a_saved_plan_applies_and_skips_exactly_the_drifted_starts() {
     ]);
     out.expect_code(0);
     let report = out.json();
-    let launched: Vec<&str> = report["launches"]
-        .as_array()
-        .unwrap()
+    let launched: Vec<&str> = tried(&report, "device_pool")
         .iter()
-        .map(|l| l["udid"].as_str().unwrap())
+        .map(|l| l["target"].as_str().unwrap())
         .collect();
     assert_eq!(launched, vec!["A55-01", "A55-04"]);
-    let skipped = report["skipped"].as_array().unwrap();
+    let skipped = skip_lines(&report);
     assert_eq!(skipped.len(), 2, "{skipped:#?}");
-    assert_eq!(skipped[0]["udid"], "A55-02");
-    assert_eq!(skipped[0]["reason"], "device is busy now (busy)");
-    assert_eq!(skipped[1]["udid"], "A55-03");
+    assert_eq!(skipped[0], "a55 A55-02: device is busy now (busy)");
     assert!(
-        skipped[1]["reason"]
-            .as_str()
-            .unwrap()
-            .starts_with("device is in flight now")
+        skipped[1].starts_with("a55 A55-03: device is in flight now"),
+        "{skipped:#?}"
     );
 }
 
@@ -245,7 +241,7 @@ fn ten_concurrent_applies_start_each_job_once() {
         let out = child.wait();
         codes.push(out.code);
         if out.code == 0 {
-            launched_by.push(out.json()["launches"].as_array().unwrap().len());
+            launched_by.push(tried(&out.json(), "device_pool").len());
         }
     }
     assert!(codes.iter().all(|c| *c == 0 || *c == 5), "{codes:?}");
@@ -322,4 +318,49 @@ fn an_apply_killed_mid_launch_converges_without_duplicates() {
         (12, 12),
         "every device once, none twice"
     );
+}
+
+#[test]
+fn the_apply_report_is_versioned_typed_and_matches_its_committed_schema() {
+    let lab = Lab::new(vec![pool("a55", 3, 3)]);
+    lab.fleet
+        .lambdatest
+        .server()
+        .inject("POST", "/__sim/launch", Fault::status(500).times(1));
+    let out = lab.run(&["apply", lab.config_arg(), "--format", "json"]);
+    out.expect_code(3);
+    let report = out.json();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/report.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(report["format"], 1);
+    let launches = tried(&report, "device_pool");
+    let outcomes: Vec<&str> = launches
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (outcomes.iter().filter(|o| **o == "done").count(), outcomes.len()),
+        (2, 3),
+        "{outcomes:?}"
+    );
+    for action in launches {
+        assert_eq!(action["action"], "start_job");
+        assert!(action["target"].as_str().unwrap().starts_with("A55-"));
+        match action["outcome"].as_str().unwrap() {
+            "done" => assert!(action.get("error").is_none() && action["job_id"].is_string()),
+            // The CLI exited non-zero: the class says so, whatever the message.
+            _ => assert_eq!(action["error"]["class"], "cli", "{action:#}"),
+        }
+    }
 }

@@ -193,6 +193,7 @@ fn the_committed_schemas_match_the_code() {
         ("desired", "schemas/devicepool.schema.json"),
         ("plan", "schemas/plan.schema.json"),
         ("snapshot", "schemas/snapshot.schema.json"),
+        ("report", "schemas/report.schema.json"),
     ] {
         let out = devicepool(&["schema", kind]).run();
         let committed = std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR")))

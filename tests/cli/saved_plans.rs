@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::racks::RackLab;
 use crate::runners::RunnerLab;
-use crate::support::{Lab, Outcome, pool, text_filters, udid, wall_clock};
+use crate::support::{Lab, Outcome, pool, skip_lines, text_filters, udid, wall_clock};
 
 /// Reads the saved plan at `path`, lets `edit` change it, writes it back.
 fn edit_plan(path: &std::path::Path, edit: impl FnOnce(&mut Value)) {
@@ -29,15 +29,7 @@ fn apply_saved(lab: &Lab, file: &str) -> Outcome {
 
 /// The `skipped` reasons of an apply report.
 fn skip_reasons(report: &Value) -> Vec<String> {
-    report["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let field = |key: &str| s[key].as_str().unwrap().to_string();
-            format!("{} {}: {}", field("pool"), field("udid"), field("reason"))
-        })
-        .collect()
+    skip_lines(report)
 }
 
 #[test]

@@ -7,17 +7,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use crate::clients::lambdatest::hyperexecute;
 use crate::load::LaunchSettings;
 use crate::parallel::map_parallel;
 use crate::plan::Plan;
-use crate::reconcilers::{KindPlan, Run, Secrets, Skipped};
+use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, Kind, Outcome};
+use crate::reconcilers::{KindPlan, Run, Secrets};
+
+const START: Action = Action::StartJob;
 use crate::secret::{Redactor, Secret};
 
 /// Launches the kept starts of `kept`, re-rendered with real secrets.
-pub(crate) fn execute(run: &Run<'_>, kept: &Plan, skipped: &mut Vec<Skipped>) -> Vec<LaunchRecord> {
+pub(crate) fn execute(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord> {
+    let mut skipped = Vec::new();
     let desired = &run.loaded.desired;
     // The kept job files are redacted: render them again with the real secrets.
     let mut real = kept.device_pools.clone();
@@ -42,11 +44,9 @@ pub(crate) fn execute(run: &Run<'_>, kept: &Plan, skipped: &mut Vec<Skipped>) ->
         }
         if planned.starts.len() != real.starts.len() {
             for start in &planned.starts {
-                skipped.push(Skipped {
-                    pool: planned.pool.clone(),
-                    udid: start.udid.clone(),
-                    reason: format!("job file cannot be rendered: {}", real.reason),
-                });
+                let record = ActionRecord::new(Kind::DevicePool, &planned.pool, START, &start.udid);
+                let why = format!("job file cannot be rendered: {}", real.reason);
+                skipped.push(record.skip(ActionError::new(ErrorClass::Render, why)));
             }
         }
     }
@@ -69,9 +69,11 @@ pub(crate) fn execute(run: &Run<'_>, kept: &Plan, skipped: &mut Vec<Skipped>) ->
         lock: run.lock,
     };
     if jobs.is_empty() {
-        return Vec::new();
+        return skipped;
     }
-    launcher.launch_all(jobs)
+    let mut records = launcher.launch_all(jobs);
+    records.append(&mut skipped);
+    records
 }
 
 /// The CLI to run: a bare name is looked up on PATH; a path is taken relative to the
@@ -104,23 +106,9 @@ pub struct Launcher<'a> {
     pub lock: Option<&'a crate::lock::RunLock>,
 }
 
-/// The result of one launch.
-#[derive(Debug, Clone, Serialize)]
-pub struct LaunchRecord {
-    pub pool: String,
-    pub udid: String,
-    pub launched: bool,
-    pub exit_code: Option<i32>,
-    pub job_id: Option<String>,
-    pub error: Option<String>,
-    /// CLI output, secrets redacted.
-    pub output: String,
-    pub duration_ms: u64,
-}
-
 impl Launcher<'_> {
     /// Launches everything, at most `settings.parallel` at once, starts `stagger` apart.
-    pub fn launch_all(&self, jobs: Vec<Launchable>) -> Vec<LaunchRecord> {
+    pub fn launch_all(&self, jobs: Vec<Launchable>) -> Vec<ActionRecord> {
         let next_start = Mutex::new(Instant::now());
         map_parallel(self.settings.parallel, jobs, |job| {
             wait_for_slot(&next_start, self.settings.stagger);
@@ -128,7 +116,7 @@ impl Launcher<'_> {
         })
     }
 
-    fn launch_one(&self, job: &Launchable) -> LaunchRecord {
+    fn launch_one(&self, job: &Launchable) -> ActionRecord {
         let started = Instant::now();
         let outcome = hyperexecute::launch(
             &hyperexecute::Launch {
@@ -143,23 +131,22 @@ impl Launcher<'_> {
             },
             self.redactor,
         );
-        let record = LaunchRecord {
-            pool: job.pool.clone(),
-            udid: job.udid.clone(),
-            launched: outcome.error.is_none(),
-            exit_code: outcome.exit_code,
-            job_id: outcome.job_id,
-            error: outcome.error,
-            output: outcome.output,
-            duration_ms: started.elapsed().as_millis() as u64,
-        };
-        match &record.error {
-            None => tracing::info!(pool = %record.pool, udid = %record.udid, "launched"),
+        let mut record = ActionRecord::new(Kind::DevicePool, &job.pool, START, &job.udid);
+        record.exit_code = outcome.exit_code;
+        record.job_id = outcome.job_id;
+        record.output = Some(outcome.output);
+        record.duration_ms = started.elapsed().as_millis() as u64;
+        match outcome.error {
+            None => {
+                tracing::info!(pool = %job.pool, udid = %job.udid, "launched");
+                record.outcome = Outcome::Done;
+                record
+            }
             Some(e) => {
-                tracing::warn!(pool = %record.pool, udid = %record.udid, "launch failed: {e}")
+                tracing::warn!(pool = %job.pool, udid = %job.udid, "launch failed: {e}");
+                record.fail(ActionError::new(ErrorClass::Cli, e))
             }
         }
-        record
     }
 }
 

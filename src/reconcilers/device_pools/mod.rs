@@ -11,11 +11,16 @@ pub mod report;
 pub mod rules;
 
 use crate::load::Desired;
+use crate::reconcilers::record::Kind;
 use crate::reconcilers::{KindPlan, PoolStatus, Secrets};
 use crate::render::Templates;
 use model::{Bound, DevicePoolPlan, DeviceState};
 
 impl KindPlan for DevicePoolPlan {
+    fn kind(&self) -> Kind {
+        Kind::DevicePool
+    }
+
     fn name(&self) -> &str {
         &self.pool
     }

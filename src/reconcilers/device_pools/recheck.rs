@@ -4,6 +4,7 @@
 
 use super::model::{Bound, DevicePoolPlan, DeviceState, StartJob};
 use crate::plan::Plan;
+use crate::reconcilers::record::{Action, Kind};
 use crate::reconcilers::selection::{
     Drift, Selectable, Selection, differs, renders_differently, unplanned,
 };
@@ -26,6 +27,8 @@ pub(crate) fn select(
     drifted: &mut Vec<Drift>,
 ) -> Vec<StartJob> {
     let selection = Selection {
+        kind: Kind::DevicePool,
+        action: Action::StartJob,
         pool: &fresh.pool,
         saved: saved
             .device_pools

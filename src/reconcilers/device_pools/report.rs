@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::model::{DevicePoolPlan, DeviceState};
+use crate::reconcilers::record::{ActionRecord, Outcome};
 use crate::reconcilers::write_status_line;
 
 /// Appends the entry as text: head line, reason, numbers, then one line per decision.
@@ -50,5 +51,49 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
             start.udid,
             start.labels.join(",")
         );
+    }
+}
+
+/// Appends the launches of an apply: a count, then one line per launch (a failed one with the
+/// first lines of the CLI's output).
+pub(crate) fn write_outcomes(out: &mut String, records: &[&ActionRecord]) {
+    if records.is_empty() {
+        return;
+    }
+    let launched = records
+        .iter()
+        .filter(|r| r.outcome == Outcome::Done)
+        .count();
+    let _ = writeln!(
+        out,
+        "Apply: launched {launched} of {} job(s)",
+        records.len()
+    );
+    for launch in records {
+        match &launch.error {
+            None => {
+                let job = launch
+                    .job_id
+                    .as_deref()
+                    .map(|id| format!(" (job {id})"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  ok     {} {}{job} in {} ms",
+                    launch.pool, launch.target, launch.duration_ms
+                );
+            }
+            Some(error) => {
+                let _ = writeln!(
+                    out,
+                    "  FAILED {} {}: {}",
+                    launch.pool, launch.target, error.message
+                );
+                let output = launch.output.as_deref().unwrap_or_default();
+                for line in output.lines().take(10) {
+                    let _ = writeln!(out, "         | {line}");
+                }
+            }
+        }
     }
 }

@@ -4,22 +4,24 @@
 
 use std::time::Instant;
 
-use serde::Serialize;
-
 use crate::clients::http::Reader;
 use crate::clients::http_send::Writer;
 use crate::clients::testflinger::bearer;
 use crate::clients::testflinger::submit as testflinger;
 use crate::parallel::map_parallel;
 use crate::plan::{Deploy, Plan};
-use crate::reconcilers::{KindPlan, Run, Secrets, Skipped};
+use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, Kind, Outcome};
+use crate::reconcilers::{KindPlan, Run, Secrets};
+
+const DEPLOY: Action = Action::Deploy;
 use crate::secret::Secret;
 
 /// Submits the kept rack deploys.
-pub(crate) fn execute(run: &Run<'_>, kept: &Plan, skipped: &mut Vec<Skipped>) -> Vec<DeployRecord> {
+pub(crate) fn execute(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord> {
+    let mut skipped = Vec::new();
     let desired = &run.loaded.desired;
     let Some(tf) = &desired.sources.testflinger else {
-        return Vec::new();
+        return skipped;
     };
     // The kept job files are redacted: render them again with the real values.
     let mut real = kept.racks.clone();
@@ -30,56 +32,40 @@ pub(crate) fn execute(run: &Run<'_>, kept: &Plan, skipped: &mut Vec<Skipped>) ->
     for (planned, real) in kept.racks.iter().zip(&real) {
         if planned.deploys.len() != real.deploys.len() {
             for deploy in &planned.deploys {
-                skipped.push(Skipped {
-                    pool: planned.rack.clone(),
-                    udid: deploy.agent.clone(),
-                    reason: format!("job file cannot be rendered: {}", real.reason),
-                });
+                let record = ActionRecord::new(Kind::Rack, &planned.rack, DEPLOY, &deploy.agent);
+                let why = format!("job file cannot be rendered: {}", real.reason);
+                skipped.push(record.skip(ActionError::new(ErrorClass::Render, why)));
             }
             continue;
         }
         jobs.extend(real.deploys.iter().map(|d| (real.rack.clone(), d.clone())));
     }
     if jobs.is_empty() {
-        return Vec::new();
+        return skipped;
     }
     let reader = Reader::new(&desired.settings.http, run.redactor.clone());
     let bearer = match bearer(desired, &reader, run.credentials, run.now) {
         Ok(bearer) => bearer,
         Err(e) => {
-            return jobs
-                .into_iter()
-                .map(|(rack, deploy)| DeployRecord {
-                    rack,
-                    agent: deploy.agent,
-                    submitted: false,
-                    job_id: None,
-                    error: Some(format!("no Testflinger token: {e}")),
-                    duration_ms: 0,
-                })
-                .collect();
+            let why = format!("no Testflinger token: {e}");
+            let not_tried = jobs.into_iter().map(|(rack, deploy)| {
+                let record = ActionRecord::new(Kind::Rack, &rack, DEPLOY, &deploy.agent);
+                record.fail(ActionError::new(ErrorClass::NotTried, why.clone()))
+            });
+            return not_tried.chain(skipped).collect();
         }
     };
     let writer = Writer::new(&desired.settings.http, run.redactor.clone())
         .recording_sends(run.sends.clone());
-    submit_deploys(
+    let mut records = submit_deploys(
         jobs,
         &writer,
         &tf.url,
         bearer.as_ref(),
         desired.settings.launch.parallel,
-    )
-}
-
-/// The result of one deploy submission.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeployRecord {
-    pub rack: String,
-    pub agent: String,
-    pub submitted: bool,
-    pub job_id: Option<String>,
-    pub error: Option<String>,
-    pub duration_ms: u64,
+    );
+    records.append(&mut skipped);
+    records
 }
 
 /// Submits deploy jobs in parallel (at most `parallel` at once); one refusal never stops
@@ -90,28 +76,31 @@ fn submit_deploys(
     base: &str,
     bearer: Option<&Secret>,
     parallel: usize,
-) -> Vec<DeployRecord> {
+) -> Vec<ActionRecord> {
     map_parallel(parallel, deploys, |(rack, deploy)| {
         let started = Instant::now();
         let result = serde_saphyr::from_str::<serde_json::Value>(&deploy.job_file)
-            .map_err(|e| format!("the rendered job is not YAML: {e}"))
+            .map_err(|e| {
+                let why = format!("the rendered job is not YAML: {e}");
+                ActionError::new(ErrorClass::Render, why)
+            })
             .and_then(|job| {
-                testflinger::submit_job(writer, base, bearer, &job).map_err(|e| e.to_string())
+                testflinger::submit_job(writer, base, bearer, &job)
+                    .map_err(|e| ActionError::api(&e))
             });
-        let record = DeployRecord {
-            rack,
-            agent: deploy.agent,
-            submitted: result.is_ok(),
-            job_id: result.as_ref().ok().cloned(),
-            error: result.err(),
-            duration_ms: started.elapsed().as_millis() as u64,
-        };
-        match &record.error {
-            None => tracing::info!(rack = %record.rack, agent = %record.agent, "deploy submitted"),
-            Some(e) => {
-                tracing::warn!(rack = %record.rack, agent = %record.agent, "deploy refused: {e}")
+        let mut record = ActionRecord::new(Kind::Rack, &rack, DEPLOY, &deploy.agent);
+        record.duration_ms = started.elapsed().as_millis() as u64;
+        match result {
+            Ok(job_id) => {
+                tracing::info!(rack = %rack, agent = %deploy.agent, "deploy submitted");
+                record.job_id = Some(job_id);
+                record.outcome = Outcome::Done;
+                record
+            }
+            Err(e) => {
+                tracing::warn!(rack = %rack, agent = %deploy.agent, "deploy refused: {}", e.message);
+                record.fail(e)
             }
         }
-        record
     })
 }

@@ -12,11 +12,16 @@ pub mod report;
 pub mod rules;
 
 use crate::load::Desired;
+use crate::reconcilers::record::Kind;
 use crate::reconcilers::{KindPlan, PoolStatus, Secrets};
 use crate::render::Templates;
 use model::{MachineState, RackPlan};
 
 impl KindPlan for RackPlan {
+    fn kind(&self) -> Kind {
+        Kind::Rack
+    }
+
     fn name(&self) -> &str {
         &self.rack
     }

@@ -3,6 +3,7 @@
 
 use super::model::{Deploy, RackPlan};
 use crate::plan::Plan;
+use crate::reconcilers::record::{Action, Kind};
 use crate::reconcilers::selection::{
     Drift, Selectable, Selection, differs, renders_differently, unplanned,
 };
@@ -30,6 +31,8 @@ impl Selectable for Deploy {
 /// The fresh deploys of `fresh` that the saved plan selects.
 pub(crate) fn select(saved: &Plan, fresh: &RackPlan, drifted: &mut Vec<Drift>) -> Vec<Deploy> {
     let selection = Selection {
+        kind: Kind::Rack,
+        action: Action::Deploy,
         pool: &fresh.rack,
         saved: saved
             .racks

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::model::{DeployOutcome, MachineState, RackPlan};
+use crate::reconcilers::record::{ActionRecord, Outcome};
 use crate::reconcilers::{word_of, write_status_line};
 
 /// Appends the entry as text: head line, reason, numbers, then one line per decision.
@@ -38,5 +39,30 @@ pub(crate) fn write_text(out: &mut String, rack: &RackPlan) {
             let _ = write!(out, "; last deploy {}: {outcome}", last.job_id);
         }
         out.push('\n');
+    }
+}
+
+/// Appends the deploys of an apply: a count, then one line per deploy.
+pub(crate) fn write_outcomes(out: &mut String, records: &[&ActionRecord]) {
+    if records.is_empty() {
+        return;
+    }
+    let submitted = records
+        .iter()
+        .filter(|r| r.outcome == Outcome::Done)
+        .count();
+    let _ = writeln!(out, "Deploys: submitted {submitted} of {}", records.len());
+    for deploy in records {
+        match (&deploy.job_id, &deploy.error) {
+            (Some(id), _) => {
+                let _ = writeln!(out, "  ok     {} {} (job {id})", deploy.pool, deploy.target);
+            }
+            (None, error) => {
+                let error = error
+                    .as_ref()
+                    .map_or("unknown error", |e| e.message.as_str());
+                let _ = writeln!(out, "  FAILED {} {}: {error}", deploy.pool, deploy.target);
+            }
+        }
     }
 }

@@ -4,6 +4,8 @@
 
 use std::sync::Mutex;
 
+use super::executor::RunnerExecutor;
+use super::recheck::{removal_action, removal_name};
 use crate::clients::docker::DockerHost;
 use crate::clients::docker::version::negotiate;
 use crate::clients::docker::write::writer_for;
@@ -12,11 +14,11 @@ use crate::clients::http_send::Writer;
 use crate::parallel::{Task, run_parallel};
 use crate::plan::Plan;
 use crate::reconcilers::Run;
-use crate::reconcilers::runner_pools::executor::{RunnerExecutor, RunnerRecord};
+use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, Kind};
 
 /// Carries out the kept runner starts and removals of `kept`.
 /// Every request sent is recorded in `sends`.
-pub(crate) fn execute(run: &Run<'_>, kept: &Plan) -> Vec<RunnerRecord> {
+pub(crate) fn execute(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord> {
     let desired = &run.loaded.desired;
     let sends = run.sends.clone();
     let actions = kept
@@ -79,12 +81,14 @@ pub(crate) fn execute(run: &Run<'_>, kept: &Plan) -> Vec<RunnerRecord> {
     }
     run_parallel(desired.settings.launch.parallel, tasks);
     let mut records = records.into_inner().unwrap();
-    records.sort_by(|a, b| (&a.pool, &a.action, &a.name).cmp(&(&b.pool, &b.action, &b.name)));
+    records.sort_by(|a, b| (&a.pool, a.action, &a.target).cmp(&(&b.pool, b.action, &b.target)));
     for record in &records {
         match &record.error {
-            None => tracing::info!(pool = %record.pool, action = %record.action, "{}", record.name),
+            None => {
+                tracing::info!(pool = %record.pool, action = ?record.action, "{}", record.target)
+            }
             Some(e) => {
-                tracing::warn!(pool = %record.pool, action = %record.action, "{} failed: {e}", record.name)
+                tracing::warn!(pool = %record.pool, action = ?record.action, "{} failed: {}", record.target, e.message)
             }
         }
     }
@@ -92,36 +96,27 @@ pub(crate) fn execute(run: &Run<'_>, kept: &Plan) -> Vec<RunnerRecord> {
 }
 
 /// A failed record for every kept action, none of them tried: the daemon cannot be spoken to.
-fn refuse_every_action(kept: &Plan, error: &str) -> Vec<RunnerRecord> {
+fn refuse_every_action(kept: &Plan, error: &str) -> Vec<ActionRecord> {
     tracing::error!("Docker: {error}");
-    let record = |pool: &str, action: &str, name: &str, runner_id, container_id| RunnerRecord {
-        pool: pool.to_string(),
-        action: action.to_string(),
-        name: name.to_string(),
-        runner_id,
-        container_id,
-        done: false,
-        note: None,
-        error: Some(format!("not tried: {error}")),
-    };
+    let not_tried = ActionError::new(ErrorClass::NotTried, format!("not tried: {error}"));
     let mut records = Vec::new();
     for pool in &kept.runner_pools {
         for removal in &pool.removals {
-            let action = match removal.runner_id {
-                Some(_) => "remove",
-                None => "remove-orphan",
-            };
-            let container = removal.container_id.clone();
-            records.push(record(
-                &pool.pool,
-                action,
-                &removal.detail,
-                removal.runner_id,
-                container,
-            ));
+            let action = removal_action(removal);
+            let mut record =
+                ActionRecord::new(Kind::RunnerPool, &pool.pool, action, &removal_name(removal));
+            record.runner_id = removal.runner_id;
+            record.container_id = removal.container_id.clone();
+            records.push(record.fail(not_tried.clone()));
         }
         for start in &pool.starts {
-            records.push(record(&pool.pool, "start", &start.name, None, None));
+            let record = ActionRecord::new(
+                Kind::RunnerPool,
+                &pool.pool,
+                Action::StartRunner,
+                &start.name,
+            );
+            records.push(record.fail(not_tried.clone()));
         }
     }
     records

@@ -7,9 +7,8 @@
 //! landed on it (if one did, resume it and say so), delete it, remove its container; a 404 on
 //! either means already gone. Orphans: remove the container. Decides nothing.
 
-use serde::Serialize;
-
 use super::conventions::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, RUNNER_LABEL};
+use super::recheck::{removal_action, removal_name};
 use crate::clients::docker::write::{self as docker, ContainerSpec};
 use crate::clients::gitlab::fetch_running_jobs;
 use crate::clients::gitlab::write::{self as gitlab, NewRunner};
@@ -17,23 +16,9 @@ use crate::clients::http::Reader;
 use crate::clients::http_send::{Removal, Writer};
 use crate::load::Desired;
 use crate::plan::{RunnerRemoval, RunnerStart};
+use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, Kind, Outcome};
 use crate::render::Templates;
 use crate::secret::Secret;
-
-/// What happened to one runner-pool action.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunnerRecord {
-    pub pool: String,
-    /// `start`, `remove` or `remove-orphan`.
-    pub action: String,
-    pub name: String,
-    pub runner_id: Option<u64>,
-    pub container_id: Option<String>,
-    pub done: bool,
-    /// Why it did not happen, or what was noticed (e.g. "already gone").
-    pub note: Option<String>,
-    pub error: Option<String>,
-}
 
 /// Everything the runner actions talk to.
 pub struct RunnerExecutor<'a> {
@@ -49,17 +34,9 @@ pub struct RunnerExecutor<'a> {
 
 impl RunnerExecutor<'_> {
     /// Registers a runner and starts its container.
-    pub fn start(&self, pool: &str, start: &RunnerStart) -> RunnerRecord {
-        let mut record = RunnerRecord {
-            pool: pool.to_string(),
-            action: "start".into(),
-            name: start.name.clone(),
-            runner_id: None,
-            container_id: None,
-            done: false,
-            note: None,
-            error: None,
-        };
+    pub fn start(&self, pool: &str, start: &RunnerStart) -> ActionRecord {
+        let mut record =
+            ActionRecord::new(Kind::RunnerPool, pool, Action::StartRunner, &start.name);
         let new = NewRunner {
             runner_type: "instance_type",
             group_id: None,
@@ -73,10 +50,7 @@ impl RunnerExecutor<'_> {
         let created =
             match gitlab::create_runner(self.gitlab_writer, self.gitlab_base, self.token, &new) {
                 Ok(created) => created,
-                Err(e) => {
-                    record.error = Some(e.to_string());
-                    return record;
-                }
+                Err(e) => return record.fail(ActionError::api(&e)),
             };
         record.runner_id = Some(created.id);
         // The new runner's token is known to no redactor yet: scrub it from any error.
@@ -85,9 +59,12 @@ impl RunnerExecutor<'_> {
         let result = self
             .start_container(pool, start, created.id, &created.token)
             .map(|id| record.container_id = Some(id))
-            .map_err(|e| scrub.redact(&e));
+            .map_err(|e| ActionError::new(e.class, scrub.redact(&e.message)));
         match result {
-            Ok(()) => record.done = true,
+            Ok(()) => {
+                record.outcome = Outcome::Done;
+                record
+            }
             Err(e) => {
                 // Do not leave a registered runner without a container behind.
                 let cleanup = gitlab::delete_runner(
@@ -96,13 +73,13 @@ impl RunnerExecutor<'_> {
                     self.token,
                     created.id,
                 );
-                record.error = Some(match cleanup {
-                    Ok(_) => format!("{e}; the runner was deleted again"),
-                    Err(c) => format!("{e}; deleting the runner again failed too: {c}"),
-                });
+                let message = match cleanup {
+                    Ok(_) => format!("{}; the runner was deleted again", e.message),
+                    Err(c) => format!("{}; deleting the runner again failed too: {c}", e.message),
+                };
+                record.fail(ActionError::new(e.class, message))
             }
         }
-        record
     }
 
     fn start_container(
@@ -111,7 +88,8 @@ impl RunnerExecutor<'_> {
         start: &RunnerStart,
         runner_id: u64,
         token: &Secret,
-    ) -> Result<String, String> {
+    ) -> Result<String, ActionError> {
+        let render = |message: String| ActionError::new(ErrorClass::Render, message);
         let text = super::render::render_real_spec(
             self.templates,
             self.desired,
@@ -120,9 +98,9 @@ impl RunnerExecutor<'_> {
             &runner_id.to_string(),
             token.expose(),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| render(e.to_string()))?;
         let mut spec = ContainerSpec::from_json(&text)
-            .map_err(|e| format!("the rendered container spec is not usable: {e}"))?;
+            .map_err(|e| render(format!("the rendered container spec is not usable: {e}")))?;
         // The labels later runs find the container by: set here, whatever the template says,
         // so a custom template cannot leave a container (and its runner token) unowned.
         spec.labels.insert(MANAGED_LABEL.into(), "true".into());
@@ -133,64 +111,49 @@ impl RunnerExecutor<'_> {
         let container_name = format!("{}r{runner_id}", super::conventions::runner_prefix(pool));
         let id =
             docker::create_container(self.docker_writer, self.docker_base, &container_name, &spec)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| ActionError::api(&e))?;
         if let Err(e) = docker::start_container(self.docker_writer, self.docker_base, &id) {
             // The created container holds the runner token: do not leave it behind.
             let removed = docker::remove_container(self.docker_writer, self.docker_base, &id, true);
-            return Err(match removed {
+            let message = match removed {
                 Ok(_) => format!("{e}; the container was removed again"),
                 Err(r) => format!("{e}; removing the container again failed too: {r}"),
-            });
+            };
+            return Err(ActionError::new(ErrorClass::of(&e), message));
         }
         Ok(id)
     }
 
     /// Removes a runner (unless a job landed on it) and its container, or an orphan container.
-    pub fn remove(&self, pool: &str, removal: &RunnerRemoval) -> RunnerRecord {
-        let mut record = RunnerRecord {
-            pool: pool.to_string(),
-            action: if removal.runner_id.is_some() {
-                "remove"
-            } else {
-                "remove-orphan"
-            }
-            .into(),
-            name: removal.detail.clone(),
-            runner_id: removal.runner_id,
-            container_id: removal.container_id.clone(),
-            done: false,
-            note: None,
-            error: None,
-        };
+    pub fn remove(&self, pool: &str, removal: &RunnerRemoval) -> ActionRecord {
+        let action = removal_action(removal);
+        let mut record = ActionRecord::new(Kind::RunnerPool, pool, action, &removal_name(removal));
+        record.runner_id = removal.runner_id;
+        record.container_id = removal.container_id.clone();
         if let Some(id) = removal.runner_id {
             match self.remove_runner(id) {
                 Ok(Some(note)) if note.starts_with("kept") => {
                     record.note = Some(note);
+                    record.outcome = Outcome::Kept;
                     return record;
                 }
                 Ok(note) => record.note = note,
-                Err(e) => {
-                    record.error = Some(e);
-                    return record;
-                }
+                Err(e) => return record.fail(e),
             }
         }
         if let Some(container) = &removal.container_id {
             match docker::remove_container(self.docker_writer, self.docker_base, container, true) {
                 Ok(Removal::Removed) => {}
                 Ok(Removal::AlreadyGone) => record.note = Some("container already gone".into()),
-                Err(e) => {
-                    record.error = Some(e.to_string());
-                    return record;
-                }
+                Err(e) => return record.fail(ActionError::api(&e)),
             }
         }
-        record.done = true;
+        record.outcome = Outcome::Done;
         record
     }
 
     /// Pause, re-check, delete. `Ok(Some("kept …"))` when a job landed meanwhile.
-    fn remove_runner(&self, id: u64) -> Result<Option<String>, String> {
+    fn remove_runner(&self, id: u64) -> Result<Option<String>, ActionError> {
         let paused = gitlab::pause_runner(
             self.gitlab_writer,
             self.gitlab_base,
@@ -198,14 +161,14 @@ impl RunnerExecutor<'_> {
             id,
             REMOVAL_NOTE,
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| ActionError::api(&e))?;
         if paused == Removal::AlreadyGone {
             // Deleted since the plan was made: nothing to pause or delete; the container
             // still goes.
             return Ok(Some("runner already gone".into()));
         }
         let running = fetch_running_jobs(self.gitlab_reader, self.gitlab_base, self.token, id)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ActionError::api(&e))?;
         if let Some(job) = running.first() {
             let resumed =
                 gitlab::resume_runner(self.gitlab_writer, self.gitlab_base, self.token, id);
@@ -219,7 +182,7 @@ impl RunnerExecutor<'_> {
             )));
         }
         match gitlab::delete_runner(self.gitlab_writer, self.gitlab_base, self.token, id)
-            .map_err(|e| e.to_string())?
+            .map_err(|e| ActionError::api(&e))?
         {
             Removal::Removed => Ok(None),
             Removal::AlreadyGone => Ok(Some("runner already gone".into())),

@@ -14,11 +14,16 @@ pub mod rules;
 mod rules_tests;
 
 use crate::load::Desired;
+use crate::reconcilers::record::Kind;
 use crate::reconcilers::{KindPlan, PoolStatus, Secrets};
 use crate::render::Templates;
 use model::{RunnerPoolPlan, RunnerState};
 
 impl KindPlan for RunnerPoolPlan {
+    fn kind(&self) -> Kind {
+        Kind::RunnerPool
+    }
+
     fn name(&self) -> &str {
         &self.pool
     }

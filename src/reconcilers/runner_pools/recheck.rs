@@ -9,6 +9,7 @@ use jiff::Timestamp;
 
 use super::conventions::{runner_name, runner_prefix};
 use crate::plan::model::{RunnerPoolPlan, RunnerRemoval, RunnerStart};
+use crate::reconcilers::record::{Action, Kind};
 use crate::reconcilers::selection::{Drift, LISTED_TWICE, differs, unplanned};
 
 /// The fresh starts and removals of `fresh` that the saved entries of the same pool select.
@@ -20,8 +21,10 @@ pub(crate) fn select_runner_pool(
     drifted: &mut Vec<Drift>,
 ) -> (Vec<RunnerStart>, Vec<RunnerRemoval>) {
     let not_planned = unplanned("runner pool", &fresh.status);
-    let mut drift = |what: String, reason: String| {
+    let mut drift = |action: Action, what: String, reason: String| {
         drifted.push(Drift {
+            kind: Kind::RunnerPool,
+            action,
             pool: fresh.pool.clone(),
             what,
             reason,
@@ -48,7 +51,7 @@ pub(crate) fn select_runner_pool(
                 |d| format!("no longer to be removed: {}", d.detail),
             )
         };
-        drift(removal_name(removal), reason);
+        drift(removal_action(removal), removal_name(removal), reason);
     }
     // The fresh plan's starts count on its removals; only the selected ones happen, so every
     // other fresh removal of a runner takes one start's room away.
@@ -89,7 +92,7 @@ pub(crate) fn select_runner_pool(
                 continue;
             }
         };
-        drift(start.name.clone(), reason);
+        drift(Action::StartRunner, start.name.clone(), reason);
     }
     let starts = fresh
         .starts
@@ -106,6 +109,14 @@ pub(crate) fn removal_name(removal: &RunnerRemoval) -> String {
         || removal.container_id.clone().unwrap_or_default(),
         |id| format!("runner {id}"),
     )
+}
+
+/// What a removal does: remove a runner (and its container), or an orphan container.
+pub(crate) fn removal_action(removal: &RunnerRemoval) -> Action {
+    match removal.runner_id {
+        Some(_) => Action::RemoveRunner,
+        None => Action::RemoveContainer,
+    }
 }
 
 /// Two removals of the same runner and container.

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::model::{RunnerPoolPlan, RunnerState};
+use crate::reconcilers::record::{Action, ActionRecord, Outcome};
 use crate::reconcilers::{word_of, write_status_line};
 
 /// Appends the entry as text: head line, reason, numbers, then one line per decision.
@@ -54,5 +55,41 @@ pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
                 runner.detail
             );
         }
+    }
+}
+
+/// Appends the runner actions of an apply: a count, then one line per start or removal.
+pub(crate) fn write_outcomes(out: &mut String, records: &[&ActionRecord]) {
+    if records.is_empty() {
+        return;
+    }
+    let done = records
+        .iter()
+        .filter(|r| r.outcome == Outcome::Done)
+        .count();
+    let _ = writeln!(out, "Runners: {done} of {} action(s) done", records.len());
+    for record in records {
+        let what = match (record.action, record.runner_id) {
+            (Action::StartRunner, Some(id)) => format!("started runner {id} {}", record.target),
+            (Action::StartRunner, None) => format!("start {}", record.target),
+            (_, Some(id)) => format!("remove runner {id}"),
+            (_, None) => format!(
+                "remove orphan container {}",
+                record.container_id.as_deref().unwrap_or("?")
+            ),
+        };
+        let status = match record.outcome {
+            Outcome::Failed | Outcome::Skipped => "FAILED",
+            Outcome::Done => "ok    ",
+            Outcome::Kept => "kept  ",
+        };
+        let _ = write!(out, "  {status} {} {what}", record.pool);
+        if let Some(e) = &record.error {
+            let _ = write!(out, ": {}", e.message);
+        }
+        if let Some(note) = &record.note {
+            let _ = write!(out, " ({note})");
+        }
+        out.push('\n');
     }
 }

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use devicepool::sim::{SIM_ACCESS_KEY, SIM_USERNAME};
 
 use super::{expect_rejected, lab_and_config, line_of, line_with};
-use crate::support::{Lab, pool_of};
+use crate::support::{Lab, pool_of, skip_lines, tried};
 
 /// The lab's config with `templates_dir: ../templates`, pool a55 using `template`, and the
 /// files written under `templates/`.
@@ -161,7 +161,7 @@ fn the_cli_output_is_scrubbed_of_encoded_credentials() {
     .unwrap();
     let out = lab.run(&["apply", lab.config_arg(), "--format", "json"]);
     let report = out.json();
-    let output = report["launches"][0]["output"]
+    let output = tried(&report, "device_pool")[0]["output"]
         .as_str()
         .expect("launch output");
     let (basic, debug) = output.split_once('\n').expect("two lines");
@@ -192,7 +192,7 @@ fn a_template_that_fails_only_with_the_real_token_does_not_print_it() {
     // The guard (support/invocation.rs) fails the test if a token shows in stdout or stderr.
     let out = lab.run(&["apply", lab.config_arg(), "--yes", "--format", "json"]);
     let report = out.json();
-    let skipped = report["skipped"].to_string();
+    let skipped = skip_lines(&report).join("\n");
     assert!(skipped.contains("job file cannot be rendered"), "{skipped}");
     assert!(skipped.contains("sly.j2"), "{skipped}");
     assert!(

@@ -220,3 +220,27 @@ pub(crate) fn pool_of<'a>(plan: &'a serde_json::Value, name: &str) -> &'a serde_
         .find(|p| p["pool"] == name)
         .unwrap_or_else(|| panic!("pool {name} missing from plan"))
 }
+
+/// The actions of an apply report (`--format json`) of one kind (`device_pool`, `rack`,
+/// `runner_pool`) that were tried: done, failed or kept, not skipped.
+pub(crate) fn tried<'a>(report: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
+    let actions = report["actions"].as_array().expect("an apply report");
+    actions
+        .iter()
+        .filter(|a| a["kind"] == kind && a["outcome"] != "skipped")
+        .collect()
+}
+
+/// The skipped actions of an apply report, each as `<pool> <target>: <reason>`.
+pub(crate) fn skip_lines(report: &serde_json::Value) -> Vec<String> {
+    let actions = report["actions"].as_array().expect("an apply report");
+    actions
+        .iter()
+        .filter(|a| a["outcome"] == "skipped")
+        .map(|a| {
+            let field = |value: &serde_json::Value| value.as_str().unwrap().to_string();
+            let (pool, target) = (field(&a["pool"]), field(&a["target"]));
+            format!("{pool} {target}: {}", field(&a["error"]["message"]))
+        })
+        .collect()
+}
