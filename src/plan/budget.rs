@@ -2,6 +2,7 @@
 //! round-robin, and every clipped pool, rack or runner pool says so. Pure.
 
 use super::model::Plan;
+use crate::reconcilers::share_round_robin;
 
 /// Trims the plan to `cap` actions — device starts, rack deploys, runner removals and runner
 /// starts — shared round-robin over device pools, then racks, then runner pools (each in name
@@ -19,24 +20,4 @@ pub(super) fn apply_global_cap(plan: &mut Plan, cap: u32) {
             entry.clip(grant, &note);
         }
     }
-}
-
-/// Hands out `total` one at a time to each still-wanting entry in turn.
-pub(super) fn share_round_robin(total: u32, wants: &[u32]) -> Vec<u32> {
-    let mut grants = vec![0; wants.len()];
-    let mut left = total;
-    while left > 0 {
-        let mut gave = false;
-        for (grant, want) in grants.iter_mut().zip(wants) {
-            if left > 0 && *grant < *want {
-                *grant += 1;
-                left -= 1;
-                gave = true;
-            }
-        }
-        if !gave {
-            break;
-        }
-    }
-    grants
 }

@@ -20,6 +20,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::clients::ReadCredentials;
+use crate::clients::http::ApiError;
 use crate::load::{Desired, Loaded};
 use crate::lock::{RunLock, SendLog};
 use crate::render::Templates;
@@ -119,4 +120,52 @@ pub(crate) fn write_status_line(
             true
         }
     }
+}
+
+/// Hands out `total` one at a time to each still-wanting entry in turn.
+pub fn share_round_robin(total: u32, wants: &[u32]) -> Vec<u32> {
+    let mut grants = vec![0; wants.len()];
+    let mut left = total;
+    while left > 0 {
+        let mut gave = false;
+        for (grant, want) in grants.iter_mut().zip(wants) {
+            if left > 0 && *grant < *want {
+                *grant += 1;
+                left -= 1;
+                gave = true;
+            }
+        }
+        if !gave {
+            break;
+        }
+    }
+    grants
+}
+
+/// A pool or rack not planned because its data is missing: held, naming every source that
+/// failed (each once), so one failure does not hide another until the next run.
+pub(crate) fn unplanned(failures: &[Option<&ApiError>]) -> (PoolStatus, String) {
+    let mut distinct: Vec<&ApiError> = Vec::new();
+    for failure in failures.iter().flatten() {
+        if !distinct.contains(failure) {
+            distinct.push(failure);
+        }
+    }
+    let shown: Vec<String> = distinct.iter().map(ToString::to_string).collect();
+    let reason = match shown.as_slice() {
+        [] => "source not read".to_string(),
+        [one] => format!("source failed: {one}"),
+        many => format!("{} sources failed: {}", many.len(), many.join("; ")),
+    };
+    (
+        PoolStatus::Held {
+            reason: reason.clone(),
+        },
+        reason,
+    )
+}
+
+/// A pool or rack switched off in the desired state.
+pub(crate) fn disabled() -> (PoolStatus, String) {
+    (PoolStatus::Disabled, "disabled in the desired state".into())
 }

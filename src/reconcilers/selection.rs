@@ -105,3 +105,38 @@ impl<A: Selectable> Selection<'_, A> {
             .collect()
     }
 }
+
+/// Adds to a fresh reason how many of its actions the saved plan kept, when not all.
+pub(crate) fn note_selection(reason: &mut String, fresh: usize, kept: usize) {
+    if kept != fresh {
+        reason.push_str(&format!(
+            "; the saved plan keeps {kept} of these {fresh} action(s)"
+        ));
+    }
+}
+
+/// Saved actions, by pool, of pools the fresh plan does not have at all.
+pub(crate) fn orphans<'a>(
+    saved: impl Iterator<Item = (&'a String, Vec<(Action, String)>)>,
+    fresh: impl Iterator<Item = &'a String>,
+    kind: Kind,
+) -> Vec<Drift> {
+    let named = match kind {
+        Kind::DevicePool => "pool",
+        Kind::Rack => "rack",
+        Kind::RunnerPool => "runner pool",
+    };
+    let known: BTreeSet<&String> = fresh.collect();
+    saved
+        .filter(|(pool, _)| !known.contains(pool))
+        .flat_map(|(pool, actions)| {
+            actions.into_iter().map(move |(action, what)| Drift {
+                kind,
+                action,
+                pool: pool.clone(),
+                what,
+                reason: format!("{named} no longer in the desired state"),
+            })
+        })
+        .collect()
+}

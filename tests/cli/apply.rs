@@ -350,7 +350,10 @@ fn the_apply_report_is_versioned_typed_and_matches_its_committed_schema() {
         .map(|a| a["outcome"].as_str().unwrap())
         .collect();
     assert_eq!(
-        (outcomes.iter().filter(|o| **o == "done").count(), outcomes.len()),
+        (
+            outcomes.iter().filter(|o| **o == "done").count(),
+            outcomes.len()
+        ),
         (2, 3),
         "{outcomes:?}"
     );

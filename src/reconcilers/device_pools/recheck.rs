@@ -6,7 +6,7 @@ use super::model::{Bound, DevicePoolPlan, DeviceState, StartJob};
 use crate::plan::Plan;
 use crate::reconcilers::record::{Action, Kind};
 use crate::reconcilers::selection::{
-    Drift, Selectable, Selection, differs, renders_differently, unplanned,
+    Drift, Selectable, Selection, differs, note_selection, orphans, renders_differently, unplanned,
 };
 
 impl Selectable for StartJob {
@@ -65,4 +65,25 @@ fn state_name(state: DeviceState) -> &'static str {
         DeviceState::InFlight => "in flight",
         DeviceState::Unknown => "not listed by LambdaTest",
     }
+}
+
+/// Cuts every fresh device pool in `kept` down to the starts `saved` selects; every other
+/// saved start, including those of pools no longer desired, is drifted.
+pub(crate) fn recheck_all(
+    saved: &Plan,
+    fresh: &Plan,
+    kept: &mut [DevicePoolPlan],
+    drifted: &mut Vec<Drift>,
+) {
+    for pool in kept.iter_mut() {
+        let starts = select(saved, pool, drifted);
+        note_selection(&mut pool.reason, pool.starts.len(), starts.len());
+        pool.starts = starts;
+    }
+    let starts = saved.device_pools.iter().map(|p| {
+        let udids = p.starts.iter().map(|s| (Action::StartJob, s.udid.clone()));
+        (&p.pool, udids.collect())
+    });
+    let fresh_pools = fresh.device_pools.iter().map(|p| &p.pool);
+    drifted.extend(orphans(starts, fresh_pools, Kind::DevicePool));
 }

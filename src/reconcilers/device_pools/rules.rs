@@ -6,11 +6,69 @@ use std::collections::BTreeMap;
 use jiff::{SignedDuration, Timestamp};
 
 use super::conventions::{is_ours, job_labels, job_udid};
-use crate::load::{DevicePool, LambdatestSource};
+use crate::load::{Desired, DevicePool, LambdatestSource};
 use crate::plan::model::{
     Bound, DeviceDecision, DevicePoolPlan, DeviceState, PoolNumbers, PoolStatus, StartJob,
 };
+use crate::reconcilers::{disabled, share_round_robin, unplanned};
+use crate::snapshot::Snapshot;
 use crate::snapshot::{Job, LambdatestState, QueueState};
+
+/// Plans every device pool of `desired`, in name order. The org-wide `max_initiated` headroom
+/// is shared out one start at a time, round-robin, so no pool starves another.
+pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<DevicePoolPlan> {
+    let now = snapshot.taken_at;
+    let mut pools: Vec<DevicePoolPlan> = Vec::new();
+    let mut assessed = Vec::new();
+    let lt_config = desired.sources.lambdatest.as_ref();
+    for (name, pool) in &desired.device_pools {
+        let unplanned_pool = |(status, reason): (PoolStatus, String)| DevicePoolPlan {
+            pool: name.clone(),
+            task_queue: pool.task_queue.clone(),
+            status,
+            reason,
+            numbers: None,
+            bound: None,
+            starts: Vec::new(),
+            devices: Vec::new(),
+        };
+        if pool.disabled {
+            pools.push(unplanned_pool(disabled()));
+            continue;
+        }
+        let queue = snapshot.queues.get(&pool.task_queue);
+        match (lt_config, queue, &snapshot.lambdatest) {
+            (Some(lt_config), Some(Ok(queue)), Ok(lambdatest)) => {
+                assessed.push(assess(name, pool, lt_config, queue, lambdatest, now));
+            }
+            _ => {
+                let queue_failure = queue.and_then(|q| q.as_ref().err());
+                let failures = [queue_failure, snapshot.lambdatest.as_ref().err()];
+                pools.push(unplanned_pool(unplanned(&failures)));
+            }
+        }
+    }
+
+    if let (Some(lt_config), Ok(lambdatest)) = (lt_config, &snapshot.lambdatest) {
+        let org_initiated = lambdatest
+            .jobs
+            .iter()
+            .filter(|j| j.status == "initiated")
+            .count() as u32;
+        let headroom = lt_config.max_initiated.saturating_sub(org_initiated);
+        let wants: Vec<u32> = assessed.iter().map(|a| a.want).collect();
+        let grants = share_round_robin(headroom, &wants);
+        for (mut assessment, granted) in assessed.into_iter().zip(grants) {
+            if let Some(numbers) = assessment.plan.numbers.as_mut() {
+                numbers.org_initiated = org_initiated;
+                numbers.max_initiated = lt_config.max_initiated;
+            }
+            pools.push(decide(assessment, granted, &lt_config.program_label));
+        }
+    }
+    pools.sort_by(|a, b| a.pool.cmp(&b.pool));
+    pools
+}
 
 /// What the planner knows about one pool before the org-wide headroom is shared out.
 pub(crate) struct Assessment {

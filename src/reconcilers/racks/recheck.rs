@@ -5,7 +5,7 @@ use super::model::{Deploy, RackPlan};
 use crate::plan::Plan;
 use crate::reconcilers::record::{Action, Kind};
 use crate::reconcilers::selection::{
-    Drift, Selectable, Selection, differs, renders_differently, unplanned,
+    Drift, Selectable, Selection, differs, note_selection, orphans, renders_differently, unplanned,
 };
 use crate::reconcilers::word_of;
 
@@ -48,4 +48,28 @@ pub(crate) fn select(saved: &Plan, fresh: &RackPlan, drifted: &mut Vec<Drift>) -
         None => "machine no longer in the rack".into(),
     };
     selection.select(why_not, drifted)
+}
+
+/// Cuts every fresh rack in `kept` down to the deploys `saved` selects; every other saved
+/// deploy, including those of racks no longer desired, is drifted.
+pub(crate) fn recheck_all(
+    saved: &Plan,
+    fresh: &Plan,
+    kept: &mut [RackPlan],
+    drifted: &mut Vec<Drift>,
+) {
+    for rack in kept.iter_mut() {
+        let deploys = select(saved, rack, drifted);
+        note_selection(&mut rack.reason, rack.deploys.len(), deploys.len());
+        rack.deploys = deploys;
+    }
+    let deploys = saved.racks.iter().map(|r| {
+        let agents = r.deploys.iter().map(|d| (Action::Deploy, d.agent.clone()));
+        (&r.rack, agents.collect())
+    });
+    drifted.extend(orphans(
+        deploys,
+        fresh.racks.iter().map(|r| &r.rack),
+        Kind::Rack,
+    ));
 }

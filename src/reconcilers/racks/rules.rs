@@ -9,13 +9,68 @@ use std::collections::BTreeMap;
 use jiff::{SignedDuration, Timestamp};
 
 use super::conventions::job_tags;
-use crate::load::Rack;
+use crate::load::{Desired, Rack};
 use crate::plan::model::{
     Deploy, DeployOutcome, LastDeploy, MachineDecision, MachineState, PoolStatus, RackPlan,
 };
+use crate::reconcilers::{disabled, unplanned};
+use crate::snapshot::Snapshot;
 use crate::snapshot::{
     AgentHistory, MaasMachine, RackState, ResultRead, TestflingerAgent, TestflingerResult,
 };
+
+/// Plans every rack of `desired`, in name order; a machine in two racks is deployed by the
+/// first only.
+pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RackPlan> {
+    let now = snapshot.taken_at;
+    let racks = desired
+        .racks
+        .iter()
+        .map(|(name, rack)| {
+            if rack.disabled {
+                return held_rack(name, disabled());
+            }
+            match (snapshot.racks.get(name), &snapshot.agents) {
+                (Some(Ok(state)), Ok(agents)) => plan_rack(name, rack, state, agents, now),
+                (state, agents) => {
+                    let state_failure = state.and_then(|s| s.as_ref().err());
+                    let failures = [state_failure, agents.as_ref().err()];
+                    held_rack(name, unplanned(&failures))
+                }
+            }
+        })
+        .collect();
+    claim_each_agent_once(racks)
+}
+
+/// A machine in two racks is deployed once per run: by the first rack in name order; the
+/// other rack reports it in flight.
+fn claim_each_agent_once(mut racks: Vec<RackPlan>) -> Vec<RackPlan> {
+    let mut claimed: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for rack in &mut racks {
+        let mut kept = Vec::new();
+        for deploy in std::mem::take(&mut rack.deploys) {
+            match claimed.get(&deploy.agent) {
+                Some(first) => {
+                    if let Some(m) = rack
+                        .machines
+                        .iter_mut()
+                        .find(|m| m.hostname == deploy.agent)
+                    {
+                        m.state = MachineState::InFlight;
+                        m.detail = format!("deployed by rack {first} in this run");
+                    }
+                }
+                None => {
+                    claimed.insert(deploy.agent.clone(), rack.rack.clone());
+                    kept.push(deploy);
+                }
+            }
+        }
+        rack.deploys = kept;
+    }
+    racks
+}
 
 /// Phases in the order an agent runs them: the first one that failed is the one named. (The
 /// fake has its own copy: the simulated fleet shares no code with devicepool's clients.)

@@ -8,9 +8,12 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 
 use super::conventions::{runner_name, runner_prefix};
+use crate::plan::Plan;
 use crate::plan::model::{RunnerPoolPlan, RunnerRemoval, RunnerStart};
 use crate::reconcilers::record::{Action, Kind};
-use crate::reconcilers::selection::{Drift, LISTED_TWICE, differs, unplanned};
+use crate::reconcilers::selection::{
+    Drift, LISTED_TWICE, differs, note_selection, orphans, unplanned,
+};
 
 /// The fresh starts and removals of `fresh` that the saved entries of the same pool select.
 /// `saved_at` and `fresh_at` are the plans' snapshot times, the stamps in their runner names.
@@ -133,4 +136,44 @@ fn ordinal(name: &str, pool: &str, at: Timestamp) -> Option<u32> {
         .strip_prefix('-')?;
     let n: u32 = rest.parse().ok()?;
     (n >= 1 && rest == n.to_string()).then_some(n)
+}
+
+/// Cuts every fresh runner pool in `kept` down to the starts and removals `saved` selects;
+/// every other saved action, including those of pools no longer desired, is drifted.
+pub(crate) fn recheck_all(
+    saved: &Plan,
+    fresh: &Plan,
+    kept: &mut [RunnerPoolPlan],
+    drifted: &mut Vec<Drift>,
+) {
+    for pool in kept.iter_mut() {
+        let entries: Vec<&RunnerPoolPlan> = saved
+            .runner_pools
+            .iter()
+            .filter(|s| s.pool == pool.pool)
+            .collect();
+        let (starts, removals) = select_runner_pool(
+            (saved.snapshot_at, fresh.snapshot_at),
+            &entries,
+            pool,
+            drifted,
+        );
+        let fresh_count = pool.starts.len() + pool.removals.len();
+        note_selection(&mut pool.reason, fresh_count, starts.len() + removals.len());
+        pool.starts = starts;
+        pool.removals = removals;
+    }
+    let runner_actions = saved.runner_pools.iter().map(|p| {
+        let starts = p
+            .starts
+            .iter()
+            .map(|s| (Action::StartRunner, s.name.clone()));
+        let removals = p
+            .removals
+            .iter()
+            .map(|r| (removal_action(r), removal_name(r)));
+        (&p.pool, starts.chain(removals).collect())
+    });
+    let fresh_pools = fresh.runner_pools.iter().map(|p| &p.pool);
+    drifted.extend(orphans(runner_actions, fresh_pools, Kind::RunnerPool));
 }

@@ -7,12 +7,33 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::load::RunnerPool;
+use crate::load::{Desired, RunnerPool};
 use crate::plan::model::{
     PoolStatus, RemovalReason, RunnerDecision, RunnerNumbers, RunnerPoolPlan, RunnerRemoval,
     RunnerStart, RunnerState,
 };
+use crate::reconcilers::{disabled, unplanned};
+use crate::snapshot::Snapshot;
 use crate::snapshot::{RunnerPoolState, RunnerView};
+
+/// Plans every runner pool of `desired`, in name order.
+pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RunnerPoolPlan> {
+    let now = snapshot.taken_at;
+    desired
+        .runner_pools
+        .iter()
+        .map(|(name, pool)| {
+            if pool.disabled {
+                return held_runner_pool(name, disabled());
+            }
+            match snapshot.runner_pools.get(name) {
+                Some(Ok(state)) => plan_runner_pool(name, pool, state, now),
+                Some(Err(e)) => held_runner_pool(name, unplanned(&[Some(e)])),
+                None => held_runner_pool(name, unplanned(&[])),
+            }
+        })
+        .collect()
+}
 
 /// Plans one runner pool from fresh data.
 pub(crate) fn plan_runner_pool(
