@@ -23,11 +23,11 @@ pub(super) fn parse(text: &str) -> Result<Duration, String> {
 }
 
 /// `#[serde(with = ...)]` for a required duration.
-pub(super) mod required {
+pub(crate) mod required {
     use super::*;
-    pub(in crate::load) use jiff::fmt::serde::unsigned_duration::friendly::compact::required::serialize;
+    pub(crate) use jiff::fmt::serde::unsigned_duration::friendly::compact::required::serialize;
 
-    pub(in crate::load) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Duration, D::Error> {
         let text = String::deserialize(deserializer)?;
@@ -36,11 +36,11 @@ pub(super) mod required {
 }
 
 /// `#[serde(with = ...)]` for an optional duration.
-pub(super) mod optional {
+pub(crate) mod optional {
     use super::*;
-    pub(in crate::load) use jiff::fmt::serde::unsigned_duration::friendly::compact::optional::serialize;
+    pub(crate) use jiff::fmt::serde::unsigned_duration::friendly::compact::optional::serialize;
 
-    pub(in crate::load) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Duration>, D::Error> {
         match Option::<String>::deserialize(deserializer)? {

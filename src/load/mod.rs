@@ -1,11 +1,10 @@
 //! LOAD: read a desired-state file, check it against the schema and the semantic rules, and
 //! hand back typed data. Every problem carries file:line:col and the key. Sends no request.
 
-mod duration;
+pub(crate) mod duration;
 mod identifiers;
 mod input;
 mod model;
-mod pool_model;
 mod source_model;
 mod tree;
 mod validate;
@@ -14,10 +13,12 @@ mod values;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use crate::reconcilers::device_pools::config::DevicePool;
+pub use crate::reconcilers::racks::config::Rack;
+pub use crate::reconcilers::runner_pools::config::RunnerPool;
 pub use identifiers::identifier_flaw;
 pub use input::{MAX_INPUT_BYTES, read_input};
 pub use model::{Desired, HttpSettings, LaunchSettings, Settings, Sources};
-pub use pool_model::{DevicePool, Rack, RunnerPool};
 pub use source_model::{
     DockerSource, GitlabSource, LambdatestSource, MaasSource, TaskclusterSource, TestflingerSource,
 };

@@ -1,4 +1,4 @@
-//! The desired state's top level and run-wide settings. With `pool_model.rs` and
+//! The desired state's top level and run-wide settings. With each kind's `config.rs` and
 //! `source_model.rs` it is the single source of truth for `schemas/devicepool.schema.json`.
 //! Plain data with defaults; no I/O, no validation logic.
 
@@ -9,10 +9,12 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::pool_model::{DevicePool, Rack, RunnerPool};
 use super::source_model::{
     DockerSource, GitlabSource, LambdatestSource, MaasSource, TaskclusterSource, TestflingerSource,
 };
+use crate::reconcilers::device_pools::config::DevicePool;
+use crate::reconcilers::racks::config::Rack;
+use crate::reconcilers::runner_pools::config::RunnerPool;
 
 /// A devicepool desired-state file (`plans/*.yaml`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

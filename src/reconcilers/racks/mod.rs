@@ -1,6 +1,7 @@
 //! Racks: deploy Testflinger agents on the MAAS machines of a rack on a cadence, one job per
 //! machine, to the queue only that agent serves.
 
+pub mod config;
 pub mod conventions;
 pub mod deploy_job;
 pub mod execute;

@@ -1,6 +1,7 @@
 //! Runner pools: GitLab runners in Docker containers, started for pending jobs the pool's tags
 //! satisfy and removed when idle past the cooldown.
 
+pub mod config;
 pub mod conventions;
 pub mod execute;
 pub mod executor;

@@ -1,0 +1,115 @@
+//! A runner pool as the desired state writes it (`runner_pools.<name>`): plain serde +
+//! schemars data with defaults, part of `schemas/devicepool.schema.json`. No I/O, no
+//! validation logic.
+
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::load::duration::required as friendly_duration;
+
+/// A pool of GitLab runners, one container each.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerPool {
+    /// Tags of the runners; a pending job is served when all its tags are among these.
+    #[schemars(length(min = 1))]
+    pub tags: Vec<String>,
+    /// Projects (numeric id or `group/project` path) whose pending jobs count as demand.
+    #[schemars(length(min = 1))]
+    pub projects: Vec<String>,
+    /// Runner container image.
+    #[serde(default = "default_runner_image")]
+    pub image: String,
+    /// CPUs per runner container.
+    #[serde(default = "default_cpus")]
+    pub cpus: f64,
+    /// Memory per runner container, e.g. `6g`, `512m`.
+    #[serde(default = "default_memory")]
+    #[schemars(regex(pattern = r"^[0-9]+[kmgKMG]?$"))]
+    pub memory: String,
+    /// Docker network of the containers.
+    #[serde(default = "default_network")]
+    pub network: String,
+    /// Host Docker socket the default template bind-mounts at `/var/run/docker.sock` in each
+    /// runner container, so its docker executor can start job containers (the runner then
+    /// controls the host's Docker: root-equivalent on the host). Empty: no socket.
+    #[serde(default = "default_docker_socket")]
+    #[schemars(regex(pattern = r"^(/.*)?$"))]
+    pub docker_socket: String,
+    /// Idle runners kept ready.
+    #[serde(default)]
+    pub min_idle: u32,
+    /// Most runners of this pool at once.
+    #[serde(default = "default_max_runners")]
+    pub max_runners: u32,
+    /// Most runners started in one run.
+    #[serde(default = "default_max_starts")]
+    pub max_starts_per_run: u32,
+    /// A runner idle this long may be removed.
+    #[serde(default = "default_idle_cooldown", with = "friendly_duration")]
+    #[schemars(with = "String")]
+    pub idle_cooldown: Duration,
+    /// A runner offline, stale or without its container this long is removed.
+    #[serde(default = "default_offline_grace", with = "friendly_duration")]
+    #[schemars(with = "String")]
+    pub offline_grace: Duration,
+    /// Most removals in one run.
+    #[serde(default = "default_max_starts")]
+    pub max_removals_per_run: u32,
+    /// Largest fraction of the pool's runners removed in one run (0 to 1).
+    #[serde(default = "default_remove_fraction")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub max_remove_fraction: f64,
+    /// Container spec template.
+    #[serde(default = "default_runner_template")]
+    pub template: String,
+    /// A disabled pool is reported but never changed.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+fn default_max_starts() -> u32 {
+    10
+}
+
+fn default_runner_image() -> String {
+    "gitlab/gitlab-runner:latest".into()
+}
+
+fn default_cpus() -> f64 {
+    4.0
+}
+
+fn default_memory() -> String {
+    "6g".into()
+}
+
+fn default_network() -> String {
+    "bridge".into()
+}
+
+fn default_docker_socket() -> String {
+    "/var/run/docker.sock".into()
+}
+
+fn default_max_runners() -> u32 {
+    10
+}
+
+fn default_idle_cooldown() -> Duration {
+    Duration::from_secs(300)
+}
+
+fn default_offline_grace() -> Duration {
+    Duration::from_secs(600)
+}
+
+fn default_remove_fraction() -> f64 {
+    0.5
+}
+
+fn default_runner_template() -> String {
+    "gitlab-runner.json.j2".into()
+}
