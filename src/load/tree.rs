@@ -191,40 +191,5 @@ impl<'de> Deserialize<'de> for KeyText {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn maps_pointers_to_lines_and_columns() {
-        let doc = LocatedDocument::parse("a:\n  b: [1, 2]\n  c/d: x\n").unwrap();
-        assert_eq!(doc.value["a"]["b"][1], 2);
-        assert_eq!(
-            doc.position("/a/b/1"),
-            Position {
-                line: 2,
-                column: 10
-            }
-        );
-        assert_eq!(
-            doc.key_position("/a", "c/d"),
-            Position { line: 3, column: 3 }
-        );
-        assert_eq!(
-            doc.position("/a/missing/deep"),
-            Position { line: 2, column: 3 }
-        );
-    }
-
-    #[test]
-    fn rejects_duplicate_keys_with_a_location() {
-        let err = LocatedDocument::parse("a: 1\nb: 2\na: 3\n").unwrap_err();
-        let location = err.location().expect("location");
-        assert_eq!(location.line(), 3);
-    }
-
-    #[test]
-    fn keeps_no_as_a_string() {
-        let doc = LocatedDocument::parse("x: no\n").unwrap();
-        assert_eq!(doc.value["x"], "no");
-    }
-}
+#[path = "tree_tests.rs"]
+mod tests;

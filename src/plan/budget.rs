@@ -21,3 +21,7 @@ pub(super) fn apply_global_cap(plan: &mut Plan, cap: u32) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "budget_tests.rs"]
+mod tests;

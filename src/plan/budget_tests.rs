@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::*;
+use crate::load::Desired;
 use crate::load::parse;
+use crate::plan::*;
 use crate::snapshot::{
     Device, LambdatestState, PendingJobView, QueueState, RunnerPoolState, RunnerView, Snapshot,
 };

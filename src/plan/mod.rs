@@ -2,8 +2,6 @@
 //! reads no clock, does no I/O and orders everything deterministically.
 
 mod budget;
-#[cfg(test)]
-mod budget_tests;
 pub mod model;
 mod preview;
 pub(crate) mod recheck;

@@ -169,5 +169,3 @@ pub struct DockerContainer {
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod write_tests;

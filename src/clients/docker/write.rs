@@ -327,3 +327,7 @@ pub fn remove_container(
         _ => Err(refusal(writer, &m, &answer)),
     }
 }
+
+#[cfg(test)]
+#[path = "write_tests.rs"]
+mod tests;

@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use super::write::{
-    ContainerSpec, create_container, remove_container, start_container, writer_for,
-};
+use super::{ContainerSpec, create_container, remove_container, start_container, writer_for};
 use crate::clients::docker::DockerHost;
 use crate::clients::http::Failure;
 use crate::clients::http_send::{Removal, Writer};

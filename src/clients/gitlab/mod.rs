@@ -398,5 +398,3 @@ pub struct GitlabJob {
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod write_tests;

@@ -181,3 +181,7 @@ pub fn delete_runner(
         _ => Err(refusal(writer, &m, &answer)),
     }
 }
+
+#[cfg(test)]
+#[path = "write_tests.rs"]
+mod tests;

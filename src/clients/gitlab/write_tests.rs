@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::write::{NewRunner, create_runner, delete_runner, pause_runner};
+use super::{NewRunner, create_runner, delete_runner, pause_runner};
 use crate::clients::http::Failure;
 use crate::clients::http_send::{Removal, Writer};
 use crate::load::HttpSettings;

@@ -11,8 +11,6 @@ pub mod recheck;
 pub mod render;
 pub mod report;
 pub mod rules;
-#[cfg(test)]
-mod rules_tests;
 
 use crate::load::Desired;
 use crate::reconcilers::record::Kind;

@@ -289,3 +289,7 @@ pub(crate) fn held_runner_pool(
         runners: Vec::new(),
     }
 }
+
+#[cfg(test)]
+#[path = "rules_tests.rs"]
+mod tests;
