@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use devicepool::load;
 use devicepool::plan::{Origin, plan};
 use devicepool::secret::{Redactor, Secret};
-use devicepool::sim::{Fault, Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
 use devicepool::sources::{ReadCredentials, snapshot};
+use devicepool_sim::{Fault, Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
 
 const LATENCY_MS: u64 = 25;
 

@@ -7,10 +7,10 @@ use super::gitlab::{NewRunner, create_runner, delete_runner, pause_runner};
 use super::http::{Removal, Writer};
 use crate::load::HttpSettings;
 use crate::secret::{Redactor, Secret};
-use crate::sim::Fault;
-use crate::sim::gitlab::GitlabSim;
-use crate::sim::server::tests::fetch;
 use crate::sources::http::Failure;
+use devicepool_sim::Fault;
+use devicepool_sim::gitlab::GitlabSim;
+use devicepool_sim::probe::fetch;
 
 fn settings() -> HttpSettings {
     HttpSettings {

@@ -68,8 +68,8 @@ pub(super) fn decode_submitted_job(text: &str) -> Result<String, String> {
 mod tests {
     use super::*;
     use crate::load::HttpSettings;
-    use crate::sim::testflinger::TestflingerSim;
     use crate::sources::testflinger::fetch_token;
+    use devicepool_sim::testflinger::TestflingerSim;
     use serde_json::json;
     use std::time::Duration;
 

@@ -10,8 +10,8 @@ use super::prepare::prepare;
 use crate::cli::{DemoArgs, Format};
 use crate::exit::Exit;
 use crate::plan::{Plan, Recheck, recheck};
-use crate::sim::{Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
 use crate::{load, report};
+use devicepool_sim::{Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
 
 /// The demo's desired state, shipped as `plans/demo.yaml`.
 const DEMO_PLAN: &str = include_str!("../../plans/demo.yaml");

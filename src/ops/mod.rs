@@ -73,7 +73,7 @@ pub fn run(cli: &Cli) -> Exit {
         }
         Command::Demo(args) => demo::run(args),
         Command::SimHyperexecute { args } => {
-            let code = crate::sim::fake_cli::run(args.clone());
+            let code = devicepool_sim::fake_cli::run(args.clone());
             return if code == 0 { Exit::Clean } else { Exit::Error };
         }
     };

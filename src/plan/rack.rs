@@ -374,7 +374,7 @@ mod tests {
     fn every_maas_status_is_classed_and_transitions_and_failures_are_unusable() {
         for (name, usable) in EVERY_STATUS {
             assert!(
-                crate::sim::maas::status_code(name).is_some(),
+                devicepool_sim::maas::status_code(name).is_some(),
                 "{name:?} is not a MAAS status_name"
             );
             assert_eq!(!is_unusable(name), usable, "{name}");

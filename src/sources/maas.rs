@@ -135,8 +135,8 @@ fn machines_from_wire(wire: Vec<WireMachine>, tags: &[String]) -> Result<Vec<Maa
 mod tests {
     use super::*;
     use crate::load::HttpSettings;
-    use crate::sim::Fault;
-    use crate::sim::maas::MaasSim;
+    use devicepool_sim::Fault;
+    use devicepool_sim::maas::MaasSim;
 
     fn reader() -> Reader {
         Reader::new(

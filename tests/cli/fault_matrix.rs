@@ -2,7 +2,7 @@
 //! message names the source and what went wrong, nothing is started or deployed on the failed
 //! data, and the run exits 4. The README's fault table is this file.
 
-use devicepool::sim::{Fault, SimServer};
+use devicepool_sim::{Fault, SimServer};
 
 use crate::racks::RackLab;
 use crate::runners::RunnerLab;

@@ -169,7 +169,7 @@ fn guarded(shown: &str, output: Output) -> Outcome {
 #[test]
 fn a_run_that_prints_a_secret_fails_naming_it_and_the_command() {
     // The binary echoes the path it cannot read: a secret in it must trip the guard.
-    let path = format!("/nonexistent/{}.yaml", devicepool::sim::SIM_ACCESS_KEY);
+    let path = format!("/nonexistent/{}.yaml", devicepool_sim::SIM_ACCESS_KEY);
     let run = std::panic::catch_unwind(|| devicepool(&["validate", &path]).run());
     let message = *run
         .expect_err("the guard panics")

@@ -3,9 +3,9 @@
 //! `Invocation` applies it to every run's stdout and stderr, `LabDir` to every lab's files.
 
 use base64::Engine as _;
-use devicepool::sim::gitlab::{SIM_ADMIN_TOKEN, SIM_USER_TOKEN};
-use devicepool::sim::maas::SIM_MAAS_API_KEY;
-use devicepool::sim::{SIM_ACCESS_KEY, SIM_USERNAME};
+use devicepool_sim::gitlab::{SIM_ADMIN_TOKEN, SIM_USER_TOKEN};
+use devicepool_sim::maas::SIM_MAAS_API_KEY;
+use devicepool_sim::{SIM_ACCESS_KEY, SIM_USERNAME};
 
 /// Every Taskcluster token the labs set (`token_of`) starts with this.
 pub(crate) const TC_TOKEN_PREFIX: &str = "tc-secret-";

@@ -1,6 +1,9 @@
 //! The simulated fleet: loopback fakes of Taskcluster, LambdaTest, MAAS, Testflinger and GitLab,
 //! a fake Docker daemon on a unix socket, plus a fake `hyperexecute` CLI, used by
-//! `devicepool demo` and the integration tests. Nothing here talks to the internet.
+//! `devicepool demo`, `devicepool sim serve` and the tests. Nothing here talks to the internet.
+//! This crate must never depend on `devicepool`: a fake implements the upstream's published
+//! contract, so a bug in devicepool's clients can never be mirrored by the fake it is tested
+//! against.
 
 pub mod docker;
 mod docker_filters;
@@ -16,6 +19,7 @@ pub mod lambdatest;
 mod lambdatest_routes;
 pub mod maas;
 mod maas_routes;
+pub mod probe;
 pub mod server;
 pub mod taskcluster;
 mod taskcluster_routes;
