@@ -106,7 +106,7 @@ pub enum Command {
     /// snapshot.
     Schema(SchemaArgs),
     /// Run plan → apply → plan against the built-in simulated fleet (no credentials, no
-    /// network) and show that the second plan starts nothing.
+    /// network) and show that the second plan starts nothing. Needs the default `sim` feature.
     Demo(DemoArgs),
     /// The simulated fleet's stand-in for the `hyperexecute` CLI.
     #[command(name = "__sim-hyperexecute", hide = true)]

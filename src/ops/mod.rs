@@ -2,6 +2,7 @@
 //! together and pick the exit code. Parsing happens before; printing goes through `report`.
 
 mod apply;
+#[cfg(feature = "sim")]
 mod demo;
 mod plan;
 mod prepare;
@@ -14,6 +15,11 @@ use crate::cli::{Cli, Command, RenderArgs, SchemaKind};
 use crate::exit::Exit;
 use crate::lock::LockError;
 use crate::{load, plan as planner, render};
+
+/// Why `demo` and `sim` fail in a binary built without the `sim` feature.
+#[cfg(not(feature = "sim"))]
+const NO_SIM: &str =
+    "this devicepool was built without the simulated fleet; build with the default features";
 
 /// The variable that sets the time a run plans for.
 const NOW_VAR: &str = "DEVICEPOOL_NOW";
@@ -71,11 +77,15 @@ pub fn run(cli: &Cli) -> Exit {
             crate::report::emit(&crate::report::json(&schema));
             Ok(Exit::Clean)
         }
+        #[cfg(feature = "sim")]
         Command::Demo(args) => demo::run(args),
+        #[cfg(feature = "sim")]
         Command::SimHyperexecute { args } => {
             let code = devicepool_sim::fake_cli::run(args.clone());
             return if code == 0 { Exit::Clean } else { Exit::Error };
         }
+        #[cfg(not(feature = "sim"))]
+        Command::Demo(_) | Command::SimHyperexecute { .. } => Err(anyhow::anyhow!(NO_SIM)),
     };
     match result {
         Ok(exit) => exit,
