@@ -14,6 +14,7 @@ mod values;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub(crate) use duration::parse as parse_duration;
 pub use identifiers::identifier_flaw;
 pub use input::{MAX_INPUT_BYTES, read_input};
 pub use model::{Desired, HttpSettings, LaunchSettings, Settings, Sources};

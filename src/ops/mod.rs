@@ -8,6 +8,10 @@ mod plan;
 mod prepare;
 mod replay;
 mod runners;
+#[cfg(feature = "sim")]
+mod seed;
+#[cfg(feature = "sim")]
+mod sim_serve;
 
 pub use apply::parse_saved_plan;
 
@@ -80,12 +84,18 @@ pub fn run(cli: &Cli) -> Exit {
         #[cfg(feature = "sim")]
         Command::Demo(args) => demo::run(args),
         #[cfg(feature = "sim")]
+        Command::Sim(args) => match &args.command {
+            crate::cli::SimCommand::Serve(args) => sim_serve::run(args),
+        },
+        #[cfg(feature = "sim")]
         Command::SimHyperexecute { args } => {
             let code = devicepool_sim::fake_cli::run(args.clone());
             return if code == 0 { Exit::Clean } else { Exit::Error };
         }
         #[cfg(not(feature = "sim"))]
-        Command::Demo(_) | Command::SimHyperexecute { .. } => Err(anyhow::anyhow!(NO_SIM)),
+        Command::Demo(_) | Command::Sim(_) | Command::SimHyperexecute { .. } => {
+            Err(anyhow::anyhow!(NO_SIM))
+        }
     };
     match result {
         Ok(exit) => exit,

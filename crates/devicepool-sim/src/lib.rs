@@ -21,6 +21,7 @@ pub mod maas;
 mod maas_routes;
 pub mod probe;
 pub mod server;
+pub mod shutdown;
 pub mod taskcluster;
 mod taskcluster_routes;
 pub mod testflinger;
