@@ -4,12 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use devicepool_sim::testflinger::SIM_CLIENT_SECRET;
 use devicepool_sim::{Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
 
 use crate::load::{Desired, DevicePool, Rack, RunnerPool};
 
-/// The client secret the simulated Testflinger accepts for a desired state's `client_id`.
-const SIM_TESTFLINGER_SECRET: &str = "sim-testflinger-secret";
 /// Machines (each with its agent) put in every rack by [`seed`].
 const MACHINES_PER_RACK: u32 = 3;
 /// Pending GitLab jobs put in every project of a runner pool by [`seed`].
@@ -42,7 +41,7 @@ pub(super) fn seed(fleet: &Fleet, desired: &Desired) {
     {
         fleet
             .testflinger
-            .add_client(client_id, SIM_TESTFLINGER_SECRET, "contributor");
+            .add_client(client_id, SIM_CLIENT_SECRET, "contributor");
     }
 }
 
@@ -136,7 +135,7 @@ pub(super) fn credentials(fleet: &Fleet, desired: Option<&Desired>) -> BTreeMap<
         .and_then(|s| s.testflinger.as_ref())
         .and_then(|tf| tf.client_secret_env.clone())
     {
-        env.insert(name, SIM_TESTFLINGER_SECRET.to_string());
+        env.insert(name, SIM_CLIENT_SECRET.to_string());
     }
     for pool in desired.iter().flat_map(|d| d.device_pools.values()) {
         let name = &pool.access_token_env;

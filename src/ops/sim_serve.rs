@@ -24,6 +24,8 @@ pub(super) fn run(args: &SimServeArgs) -> anyhow::Result<Exit> {
         None => None,
     };
     let fleet = Fleet::start().context("starting the simulated fleet")?;
+    // No test steps it: a runner's container, once started, brings the runner up.
+    fleet.run_runner_containers();
     let work = tempfile::Builder::new()
         .prefix("devicepool-sim-")
         .tempdir()

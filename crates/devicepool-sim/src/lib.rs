@@ -68,6 +68,19 @@ impl Fleet {
         })
     }
 
+    /// Lets runner containers come alive, as a standing fleet needs: from now on, a container
+    /// started through the Docker API whose environment holds a GitLab runner's
+    /// authentication token makes that runner contact GitLab, as the `gitlab-runner` in it
+    /// would. Off by default: tests decide when each runner comes up.
+    pub fn run_runner_containers(&self) {
+        let contact = self.gitlab.contact_by_token();
+        self.docker.on_start(Box::new(move |container| {
+            for value in container.env.iter().filter_map(|v| v.split_once('=')) {
+                contact(value.1);
+            }
+        }));
+    }
+
     /// Writes `dir/hyperexecute`, an executable script running the fake CLI through
     /// `devicepool_exe __sim-hyperexecute`, pointed at this fleet's LambdaTest. Returns its path.
     pub fn write_fake_cli(&self, dir: &Path, devicepool_exe: &Path) -> std::io::Result<PathBuf> {
@@ -105,6 +118,44 @@ fn quote(s: &str) -> String {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt as _;
+
+    /// Sends one request to the Docker fake over its socket; returns the raw answer.
+    fn docker_post(fleet: &Fleet, path: &str, body: &str) -> String {
+        use std::io::Read as _;
+        let mut stream =
+            std::os::unix::net::UnixStream::connect(fleet.docker.socket_path()).expect("connect");
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("answer");
+        answer
+    }
+
+    #[test]
+    fn runner_containers_make_their_runners_contact_gitlab_once_asked_to() {
+        let fleet = Fleet::start().expect("start");
+        fleet.docker.add_image("runner:1");
+        fleet.gitlab.add_runner("r", &["x"], false);
+        let token = fleet.gitlab.runners()[0].token.clone();
+        let start = |name: &str| {
+            let spec = format!(r#"{{"Image": "runner:1", "Env": ["RUNNER_TOKEN={token}"]}}"#);
+            let created = docker_post(&fleet, &format!("/containers/create?name={name}"), &spec);
+            assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+            let started = docker_post(&fleet, &format!("/containers/{name}/start"), "");
+            assert!(started.starts_with("HTTP/1.1 204"), "{started}");
+        };
+        start("before");
+        assert_eq!(fleet.gitlab.runners()[0].contacted_at, None);
+        fleet.run_runner_containers();
+        start("after");
+        assert_eq!(
+            fleet.gitlab.runners()[0].contacted_at,
+            Some(fleet.gitlab.now())
+        );
+    }
 
     #[test]
     fn writes_an_executable_fake_cli_script() {
