@@ -119,33 +119,23 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt as _;
 
-    /// Sends one request to the Docker fake over its socket; returns the raw answer.
-    fn docker_post(fleet: &Fleet, path: &str, body: &str) -> String {
-        use std::io::Read as _;
-        let mut stream =
-            std::os::unix::net::UnixStream::connect(fleet.docker.socket_path()).expect("connect");
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).expect("send");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("answer");
-        answer
-    }
-
     #[test]
     fn runner_containers_make_their_runners_contact_gitlab_once_asked_to() {
         let fleet = Fleet::start().expect("start");
         fleet.docker.add_image("runner:1");
         fleet.gitlab.add_runner("r", &["x"], false);
         let token = fleet.gitlab.runners()[0].token.clone();
+        let socket = fleet.docker.socket_path();
         let start = |name: &str| {
             let spec = format!(r#"{{"Image": "runner:1", "Env": ["RUNNER_TOKEN={token}"]}}"#);
-            let created = docker_post(&fleet, &format!("/containers/create?name={name}"), &spec);
-            assert!(created.starts_with("HTTP/1.1 201"), "{created}");
-            let started = docker_post(&fleet, &format!("/containers/{name}/start"), "");
-            assert!(started.starts_with("HTTP/1.1 204"), "{started}");
+            let create = format!("/containers/create?name={name}");
+            let created = crate::probe::fetch_unix(&socket, "POST", &create, Some(&spec));
+            assert_eq!(created.0, 201, "{}", created.2);
+            let start = format!("/containers/{name}/start");
+            assert_eq!(
+                crate::probe::fetch_unix(&socket, "POST", &start, None).0,
+                204
+            );
         };
         start("before");
         assert_eq!(fleet.gitlab.runners()[0].contacted_at, None);
