@@ -14,8 +14,8 @@ use devicepool::clients::ReadCredentials;
 use devicepool::load;
 use devicepool::plan::{Origin, plan};
 use devicepool::secret::{Redactor, Secret};
-use devicepool::sim::{Fault, Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
 use devicepool::snapshot::read::snapshot;
+use devicepool_sim::{Fault, Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
 
 const LATENCY_MS: u64 = 25;
 

@@ -106,8 +106,11 @@ pub enum Command {
     /// snapshot or the apply report.
     Schema(SchemaArgs),
     /// Run plan → apply → plan against the built-in simulated fleet (no credentials, no
-    /// network) and show that the second plan starts nothing.
+    /// network) and show that the second plan starts nothing. Needs the default `sim` feature.
     Demo(DemoArgs),
+    /// The simulated fleet as a service, to try devicepool's real commands against (see
+    /// `sim serve --help`). Needs the default `sim` feature.
+    Sim(SimArgs),
     /// The simulated fleet's stand-in for the `hyperexecute` CLI.
     #[command(name = "__sim-hyperexecute", hide = true)]
     SimHyperexecute {
@@ -220,4 +223,47 @@ pub enum SchemaKind {
     Snapshot,
     /// The apply report, `apply --format json` (`schemas/report.schema.json`).
     Report,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    #[command(subcommand)]
+    pub command: SimCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Start the whole simulated fleet on loopback and serve it until stopped.
+    ///
+    /// Starts fakes of Taskcluster, LambdaTest, MAAS, Testflinger and GitLab (HTTP on
+    /// 127.0.0.1), a fake Docker daemon on a unix socket and a fake `hyperexecute` CLI, then
+    /// writes the --info file (JSON, mode 0600, atomically): every fake's base URL under
+    /// `sources` (the keys of a desired state's `sources`), the Docker host, the fake CLI's
+    /// path, the process id, and under `env` the simulated credentials as the environment
+    /// variables a desired state reads them from (sim-only values). Point a desired state at
+    /// those URLs, export those variables, and run `plan` and `apply` against it.
+    ///
+    /// With --config, the fleet is seeded for that desired state: every listed UDID an active
+    /// device and as many pending tasks as devices per task queue; per rack three MAAS
+    /// machines carrying its tags, each with a waiting Testflinger agent; per runner pool its
+    /// image and two pending GitLab jobs with its tags in each of its projects. Without it the
+    /// fleet starts empty. Nothing is read from the network and no credential is needed.
+    ///
+    /// Serves until SIGTERM or SIGINT, until stdin reaches its end when stdin is a pipe or a
+    /// terminal (not when it is /dev/null), or until --for has passed; then removes the info
+    /// file and exits 0.
+    Serve(SimServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimServeArgs {
+    /// Where to write the fleet's URLs, Docker host, fake CLI and credentials (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub info: PathBuf,
+    /// Desired-state YAML file to seed the fleet for (its URLs are ignored).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Stop after this long, e.g. `30s`, `10m`, `2h`.
+    #[arg(long = "for", value_name = "DURATION", value_parser = crate::load::parse_duration)]
+    pub duration: Option<std::time::Duration>,
 }

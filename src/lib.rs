@@ -3,7 +3,8 @@
 //! The modules follow the data: `load` (desired state) → `sources` (read-only API clients)
 //! → `snapshot` (what the world looks like) → `render` (job files) → `plan` (pure decisions)
 //! → `apply` (side effects) → `report` (text and JSON). `ops` strings them together for each
-//! command; `sim` is the simulated fleet used by `demo` and the tests.
+//! command. The simulated fleet used by `demo`, `sim serve` and the tests is the workspace crate
+//! `devicepool-sim` (the `sim` feature).
 
 pub mod apply;
 pub mod cli;
@@ -20,7 +21,6 @@ pub mod recording;
 pub mod render;
 pub mod report;
 pub mod secret;
-pub mod sim;
 pub mod snapshot;
 
 /// Entry point used by the binary: parse, set up logging, run, map to an exit code.

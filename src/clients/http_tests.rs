@@ -22,19 +22,23 @@ fn excerpts_are_short_and_flat() {
 
 /// Answers every request with `{}`.
 struct Empty;
-impl crate::sim::http::Api for Empty {
-    fn handle(&self, _: &crate::sim::http::Request) -> crate::sim::http::Response {
-        crate::sim::http::Response::json(200, &serde_json::json!({}))
+impl devicepool_sim::http::Api for Empty {
+    fn handle(&self, _: &devicepool_sim::http::Request) -> devicepool_sim::http::Response {
+        devicepool_sim::http::Response::json(200, &serde_json::json!({}))
     }
-    fn error(&self, status: u16, _: &crate::sim::http::Request) -> crate::sim::http::Response {
-        crate::sim::http::Response::text(status, "error")
+    fn error(
+        &self,
+        status: u16,
+        _: &devicepool_sim::http::Request,
+    ) -> devicepool_sim::http::Response {
+        devicepool_sim::http::Response::text(status, "error")
     }
 }
 
 #[test]
 fn a_stalled_get_is_held_after_one_timeout_and_a_503_is_retried() {
-    use crate::sim::fault::Fault;
-    let server = crate::sim::server::SimServer::start(std::sync::Arc::new(Empty)).unwrap();
+    use devicepool_sim::fault::Fault;
+    let server = devicepool_sim::server::SimServer::start(std::sync::Arc::new(Empty)).unwrap();
     let settings = HttpSettings {
         timeout: Duration::from_millis(200),
         retries: 2,

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::load::HttpSettings;
-use crate::sim::Fault;
-use crate::sim::maas::MaasSim;
+use devicepool_sim::Fault;
+use devicepool_sim::maas::MaasSim;
 
 fn reader() -> Reader {
     Reader::new(

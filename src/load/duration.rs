@@ -8,7 +8,7 @@ use jiff::{Span, SpanRelativeTo};
 use serde::{Deserialize, Deserializer};
 
 /// Reads one duration; the error says what was written and what would do.
-pub(super) fn parse(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse(text: &str) -> Result<Duration, String> {
     let plain = || {
         format!(
             "{text:?} is not a duration: write a number and a unit, e.g. 250ms, 30s, 5m, 6h, \

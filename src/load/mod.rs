@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 pub use crate::reconcilers::device_pools::config::DevicePool;
 pub use crate::reconcilers::racks::config::Rack;
 pub use crate::reconcilers::runner_pools::config::RunnerPool;
+pub(crate) use duration::parse as parse_duration;
 pub use identifiers::identifier_flaw;
 pub use input::{MAX_INPUT_BYTES, read_input};
 pub use model::{Desired, HttpSettings, LaunchSettings, Settings, Sources};

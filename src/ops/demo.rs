@@ -7,12 +7,13 @@ use anyhow::{Context, bail};
 use super::apply::{apply_exit, carry_out};
 use super::plan::make_plan;
 use super::prepare::prepare;
+use super::seed;
 use crate::cli::{DemoArgs, Format};
 use crate::exit::Exit;
 use crate::plan::{Plan, Recheck, recheck};
 use crate::reconcilers::record::{Action, Outcome};
-use crate::sim::{Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
 use crate::{load, report};
+use devicepool_sim::Fleet;
 
 /// The demo's desired state, shipped as `plans/demo.yaml`.
 const DEMO_PLAN: &str = include_str!("../../plans/demo.yaml");
@@ -33,18 +34,10 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     let config = work.path().join("demo.yaml");
     std::fs::write(&config, text)?;
     let desired = load::load(&config)?.desired;
-    seed(&fleet, &desired);
+    seed_demo(&fleet, &desired);
 
-    let env = |name: &str| match name {
-        "LT_USERNAME" => Some(SIM_USERNAME.to_string()),
-        "LT_ACCESS_KEY" => Some(SIM_ACCESS_KEY.to_string()),
-        "MAAS_API_KEY" => Some(fleet.maas.api_key()),
-        "GITLAB_TOKEN" => Some(fleet.gitlab.admin_token()),
-        other if other.starts_with("TC_TOKEN_") => {
-            Some(format!("sim-token-{}", other.to_lowercase()))
-        }
-        _ => None,
-    };
+    let credentials = seed::credentials(&fleet, Some(&desired));
+    let env = |name: &str| credentials.get(name).cloned();
     let prepared = prepare(&config, &env, crate::load::Purpose::Launch)?;
     let state_dir = work.path().join("state");
 
@@ -105,22 +98,15 @@ fn show(title: &str, plan: &Plan, format: Format) {
 /// pending tasks per queue, jobs of another team in the org, a rack of eight machines (one
 /// agent offline, one machine without an agent), and a runner pool with three pending jobs,
 /// a runner that never came up and a container left behind by an earlier run.
-fn seed(fleet: &Fleet, desired: &load::Desired) {
+fn seed_demo(fleet: &Fleet, desired: &load::Desired) {
     let pending = [("a55-perf", 25), ("p9-unit", 6), ("s24-alpha", 0)];
     for (name, pool) in &desired.device_pools {
         let count = pending
             .iter()
             .find(|(n, _)| n == name)
             .map_or(0, |(_, c)| *c);
-        fleet.taskcluster.set_counts(&pool.task_queue, count, 3);
-        for (i, udid) in pool.devices.iter().enumerate() {
-            let status = if name == "a55-perf" && i < 2 {
-                "busy"
-            } else {
-                "active"
-            };
-            fleet.lambdatest.add_device(udid, "Galaxy A55 5G", status);
-        }
+        let busy = if name == "a55-perf" { 2 } else { 0 };
+        seed::device_pool(fleet, pool, "Galaxy A55 5G", count, busy);
     }
     if let Some(pool) = desired.device_pools.get("p9-unit") {
         let until = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2);
@@ -128,15 +114,12 @@ fn seed(fleet: &Fleet, desired: &load::Desired) {
             .taskcluster
             .add_worker(&pool.task_queue, &pool.devices[0], Some(until));
     }
-    for i in 1..=8 {
-        let host = format!("rack-a-{i:02}");
-        fleet.maas.add_machine(&host, &["rack-a"], "Deployed");
-        let state = if i == 3 { "offline" } else { "waiting" };
-        if i != 8 {
-            fleet
-                .testflinger
-                .add_agent(&host, state, &[&host], "TOR3", Some(("pass", 4)));
-        }
+    if let Some(rack) = desired.racks.get("rack-a") {
+        seed::rack(fleet, "rack-a", rack, 8, |i| match i {
+            3 => Some("offline"),
+            8 => None,
+            _ => Some("waiting"),
+        });
     }
     fleet.docker.add_image("gitlab/gitlab-runner:latest");
     for tags in [

@@ -2,10 +2,15 @@
 //! together and pick the exit code. Parsing happens before; printing goes through `report`.
 
 mod apply;
+#[cfg(feature = "sim")]
 mod demo;
 mod plan;
 mod prepare;
 mod replay;
+#[cfg(feature = "sim")]
+mod seed;
+#[cfg(feature = "sim")]
+mod sim_serve;
 
 pub use apply::parse_saved_plan;
 
@@ -13,6 +18,11 @@ use crate::cli::{Cli, Command, RenderArgs, SchemaKind};
 use crate::exit::Exit;
 use crate::lock::LockError;
 use crate::{load, plan as planner, render};
+
+/// Why `demo` and `sim` fail in a binary built without the `sim` feature.
+#[cfg(not(feature = "sim"))]
+const NO_SIM: &str =
+    "this devicepool was built without the simulated fleet; build with the default features";
 
 /// The variable that sets the time a run plans for.
 const NOW_VAR: &str = "DEVICEPOOL_NOW";
@@ -74,10 +84,20 @@ pub fn run(cli: &Cli) -> Exit {
             crate::report::emit(&crate::report::json(&schema));
             Ok(Exit::Clean)
         }
+        #[cfg(feature = "sim")]
         Command::Demo(args) => demo::run(args),
+        #[cfg(feature = "sim")]
+        Command::Sim(args) => match &args.command {
+            crate::cli::SimCommand::Serve(args) => sim_serve::run(args),
+        },
+        #[cfg(feature = "sim")]
         Command::SimHyperexecute { args } => {
-            let code = crate::sim::fake_cli::run(args.clone());
+            let code = devicepool_sim::fake_cli::run(args.clone());
             return if code == 0 { Exit::Clean } else { Exit::Error };
+        }
+        #[cfg(not(feature = "sim"))]
+        Command::Demo(_) | Command::Sim(_) | Command::SimHyperexecute { .. } => {
+            Err(anyhow::anyhow!(NO_SIM))
         }
     };
     match result {

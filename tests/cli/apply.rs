@@ -1,7 +1,7 @@
 //! `devicepool apply`: launches what the plan says, converges, reports failures per launch,
 //! honours saved plans and the run lock.
 
-use devicepool::sim::Fault;
+use devicepool_sim::Fault;
 
 use crate::support::{
     Lab, Running, files_under, pool, pool_of, skip_lines, text_filters, tried, udid, wall_clock,

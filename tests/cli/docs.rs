@@ -5,10 +5,6 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// Pages linked from the manual that another branch writes; checked like any other once they
-/// exist. Remove an entry when its page has landed.
-const WRITTEN_ELSEWHERE: &[&str] = &["docs/simulated-fleet.md"];
-
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -135,14 +131,11 @@ fn every_relative_link_in_the_readme_and_the_manual_resolves() {
             };
             let on_disk = root().join(&file);
             if !on_disk.exists() {
-                let elsewhere = WRITTEN_ELSEWHERE.iter().any(|p| Path::new(p) == file);
-                if !elsewhere {
-                    broken.push(format!(
-                        "{}: ({target}): no file {}",
-                        page.display(),
-                        file.display()
-                    ));
-                }
+                broken.push(format!(
+                    "{}: ({target}): no file {}",
+                    page.display(),
+                    file.display()
+                ));
                 continue;
             }
             if let Some(fragment) = fragment {

@@ -3,7 +3,7 @@
 //! data, and the run exits 4. The fault table in docs/operations.md ("When a source fails") is
 //! this file.
 
-use devicepool::sim::{Fault, SimServer};
+use devicepool_sim::{Fault, SimServer};
 
 use crate::racks::RackLab;
 use crate::runners::RunnerLab;

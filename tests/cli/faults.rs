@@ -1,7 +1,7 @@
 //! A failing source holds exactly the pools that depend on it, names the API and the status,
 //! starts nothing on guessed data, and exits 4.
 
-use devicepool::sim::Fault;
+use devicepool_sim::Fault;
 
 use crate::support::{Lab, Outcome, WRONG_LT_ACCESS_KEY, pool, pool_of, text_filters, wall_clock};
 

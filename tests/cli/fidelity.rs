@@ -45,7 +45,7 @@ fn a_pending_job_without_its_tags_holds_the_pool_not_read_as_untagged() {
     lab.fleet.gitlab.server().inject(
         "GET",
         "/api/v4/projects/",
-        devicepool::sim::Fault::status(200).with_body(untagged),
+        devicepool_sim::Fault::status(200).with_body(untagged),
     );
     let out = lab.run(&["plan", "--format", "json"]);
     let plan = out.json();

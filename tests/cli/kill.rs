@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use devicepool::sim::Fault;
-use devicepool::sim::server::SimServer;
+use devicepool_sim::Fault;
+use devicepool_sim::server::SimServer;
 use serde_json::json;
 
 use crate::racks::RackLab;

@@ -17,6 +17,7 @@ mod replay;
 mod runners;
 mod saved_plans;
 mod secrets;
+mod sim_serve;
 mod support;
 mod upstream;
 mod wording;
@@ -26,7 +27,9 @@ fn help_lists_every_verb_and_the_exit_codes() {
     let out = support::devicepool(&["--help"]).run();
     out.expect_code(0);
     let text = out.stdout;
-    for verb in ["validate", "plan", "apply", "render", "schema", "demo"] {
+    for verb in [
+        "validate", "plan", "apply", "render", "schema", "demo", "sim",
+    ] {
         assert!(text.contains(verb), "{verb} missing from --help:\n{text}");
     }
     assert!(text.contains("5 another run holds the lock"), "{text}");

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use devicepool::sim::{Fault, Fleet};
+use devicepool_sim::{Fault, Fleet};
 use serde_json::json;
 
 use crate::support::{

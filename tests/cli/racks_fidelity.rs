@@ -3,7 +3,7 @@
 //! taken a job, failures outside provisioning, and cadences longer than job retention.
 //! Driven through the binary against the MAAS and Testflinger fakes.
 
-use devicepool::sim::Fault;
+use devicepool_sim::Fault;
 use serde_json::{Value, json};
 
 use crate::racks::{Arrange, RackLab};

@@ -2,7 +2,7 @@
 //! --from-snapshot` plans from it offline with no credentials and no request, the same bytes
 //! every time, and `plan --compare` diffs the decisions of two desired states on it.
 
-use devicepool::sim::Fault;
+use devicepool_sim::Fault;
 
 use crate::support::{Lab, devicepool, pool, token_of};
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use devicepool::sim::{Fault, Fleet};
+use devicepool_sim::{Fault, Fleet};
 
 use crate::support::{Invocation, LabDir, Outcome, devicepool, text_filters, tried};
 
@@ -408,7 +408,7 @@ fn a_container_that_cannot_start_is_removed_with_its_runner() {
 }
 
 /// Waits (up to 20 s) until the fake has received a `method` request under `prefix`.
-fn wait_for_request(server: &devicepool::sim::SimServer, method: &str, prefix: &str) {
+fn wait_for_request(server: &devicepool_sim::SimServer, method: &str, prefix: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while !server
         .requests()

@@ -3,7 +3,7 @@
 //! scans their output and the files left on disk; these tests make sure there was something
 //! to scan — trace logs, and `<redacted>` where a secret would otherwise be.
 
-use devicepool::sim::Fault;
+use devicepool_sim::Fault;
 
 use crate::support::{Lab, devicepool, pool, token_of};
 

@@ -8,8 +8,8 @@ use super::*;
 use crate::clients::http::{Failure, Reader};
 use crate::load::HttpSettings;
 use crate::secret::Redactor;
-use crate::sim::Fault;
-use crate::sim::docker::DockerSim;
+use devicepool_sim::Fault;
+use devicepool_sim::docker::DockerSim;
 
 fn settings() -> HttpSettings {
     HttpSettings {

@@ -10,8 +10,8 @@ use crate::clients::http::Failure;
 use crate::clients::http_send::{Removal, Writer};
 use crate::load::HttpSettings;
 use crate::secret::{Redactor, Secret};
-use crate::sim::Fault;
-use crate::sim::docker::DockerSim;
+use devicepool_sim::Fault;
+use devicepool_sim::docker::DockerSim;
 
 /// The base `docker_version::negotiate` gives for the fake (a Docker 29.0 daemon).
 const BASE: &str = "http://localhost/v1.52";

@@ -7,9 +7,9 @@ use super::*;
 use crate::clients::http::{Failure, Reader};
 use crate::load::HttpSettings;
 use crate::secret::{Redactor, Secret};
-use crate::sim::Fault;
-use crate::sim::gitlab::GitlabSim;
-use crate::sim::server::tests::{fetch, header};
+use devicepool_sim::Fault;
+use devicepool_sim::gitlab::GitlabSim;
+use devicepool_sim::probe::{fetch, header};
 
 fn settings() -> HttpSettings {
     HttpSettings {

@@ -8,9 +8,9 @@ use crate::clients::http::Failure;
 use crate::clients::http_send::{Removal, Writer};
 use crate::load::HttpSettings;
 use crate::secret::{Redactor, Secret};
-use crate::sim::Fault;
-use crate::sim::gitlab::GitlabSim;
-use crate::sim::server::tests::fetch;
+use devicepool_sim::Fault;
+use devicepool_sim::gitlab::GitlabSim;
+use devicepool_sim::probe::fetch;
 
 fn settings() -> HttpSettings {
     HttpSettings {

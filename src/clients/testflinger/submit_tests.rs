@@ -3,7 +3,7 @@
 use super::*;
 use crate::clients::testflinger::fetch_token;
 use crate::load::HttpSettings;
-use crate::sim::testflinger::TestflingerSim;
+use devicepool_sim::testflinger::TestflingerSim;
 use serde_json::json;
 use std::time::Duration;
 

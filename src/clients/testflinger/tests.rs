@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::load::HttpSettings;
-use crate::sim::testflinger::TestflingerSim;
+use devicepool_sim::testflinger::TestflingerSim;
 use serde_json::json;
 
 fn reader() -> Reader {
@@ -28,7 +28,7 @@ fn tags(t: &[&str]) -> Vec<String> {
 
 /// Submits through the raw API (the apply side has its own tests).
 fn submit(tf: &TestflingerSim, job: serde_json::Value) -> String {
-    let (code, _, body) = crate::sim::server::tests::fetch(
+    let (code, _, body) = devicepool_sim::probe::fetch(
         "POST",
         &format!("{}/v1/job", tf.url()),
         &[("Content-Type", "application/json")],

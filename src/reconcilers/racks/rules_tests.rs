@@ -33,7 +33,7 @@ const EVERY_STATUS: [(&str, bool); 23] = [
 fn every_maas_status_is_classed_and_transitions_and_failures_are_unusable() {
     for (name, usable) in EVERY_STATUS {
         assert!(
-            crate::sim::maas::status_code(name).is_some(),
+            devicepool_sim::maas::status_code(name).is_some(),
             "{name:?} is not a MAAS status_name"
         );
         assert_eq!(!is_unusable(name), usable, "{name}");

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use devicepool::sim::{SIM_ACCESS_KEY, SIM_USERNAME};
+use devicepool_sim::{SIM_ACCESS_KEY, SIM_USERNAME};
 
 use super::{expect_rejected, lab_and_config, line_of, line_with};
 use crate::support::{Lab, pool_of, skip_lines, tried};

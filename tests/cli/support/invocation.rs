@@ -95,10 +95,20 @@ impl Invocation {
     }
 
     /// Starts without waiting; the output is checked when the child is waited for or dropped.
-    pub(crate) fn spawn(mut self) -> Running {
+    pub(crate) fn spawn(self) -> Running {
+        self.start(Stdio::null())
+    }
+
+    /// [`Invocation::spawn`] with stdin a pipe the test holds until [`Running::close_stdin`]
+    /// (or the wait).
+    pub(crate) fn spawn_with_stdin(self) -> Running {
+        self.start(Stdio::piped())
+    }
+
+    fn start(mut self, stdin: Stdio) -> Running {
         let child = self
             .command
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -120,6 +130,21 @@ impl Running {
     /// The child's process id.
     pub(crate) fn id(&self) -> u32 {
         self.child.as_ref().expect("not waited for yet").id()
+    }
+
+    /// Closes the child's stdin pipe (from [`Invocation::spawn_with_stdin`]).
+    pub(crate) fn close_stdin(&mut self) {
+        if let Some(child) = &mut self.child {
+            drop(child.stdin.take());
+        }
+    }
+
+    /// SIGTERM: the child may clean up and end on its own; wait for it.
+    pub(crate) fn terminate(&self) {
+        let pid = libc::pid_t::try_from(self.id()).expect("a pid fits pid_t");
+        // SAFETY: kill(2) only sends a signal, to our own child, not waited for yet (so its
+        // pid cannot have been reused).
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "kill -TERM");
     }
 
     /// SIGKILL: no cleanup runs in the child.
@@ -169,7 +194,7 @@ fn guarded(shown: &str, output: Output) -> Outcome {
 #[test]
 fn a_run_that_prints_a_secret_fails_naming_it_and_the_command() {
     // The binary echoes the path it cannot read: a secret in it must trip the guard.
-    let path = format!("/nonexistent/{}.yaml", devicepool::sim::SIM_ACCESS_KEY);
+    let path = format!("/nonexistent/{}.yaml", devicepool_sim::SIM_ACCESS_KEY);
     let run = std::panic::catch_unwind(|| devicepool(&["validate", &path]).run());
     let message = *run
         .expect_err("the guard panics")

@@ -69,7 +69,7 @@ fn a_secret_left_on_disk_fails_the_test_when_the_lab_goes() {
     std::fs::create_dir_all(lab.path().join("state/jobs")).unwrap();
     std::fs::write(
         lab.path().join("state/jobs/job.yaml"),
-        format!("key: {}\n", devicepool::sim::SIM_ACCESS_KEY),
+        format!("key: {}\n", devicepool_sim::SIM_ACCESS_KEY),
     )
     .unwrap();
     let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(lab)));
@@ -86,7 +86,7 @@ fn a_secret_left_on_disk_fails_the_test_when_the_lab_goes() {
     let clean = LabDir::new(&["config.yaml"]);
     std::fs::write(
         clean.path().join("config.yaml"),
-        format!("written by the test: {}\n", devicepool::sim::SIM_ACCESS_KEY),
+        format!("written by the test: {}\n", devicepool_sim::SIM_ACCESS_KEY),
     )
     .unwrap();
     assert_eq!(clean.scan(), Ok(()), "the test's own files are not output");

@@ -9,7 +9,7 @@ mod text;
 
 use std::path::{Path, PathBuf};
 
-use devicepool::sim::{Fleet, LoggedRequest, SIM_ACCESS_KEY, SIM_USERNAME};
+use devicepool_sim::{Fleet, LoggedRequest, SIM_ACCESS_KEY, SIM_USERNAME};
 
 pub(crate) use invocation::{Invocation, Running, devicepool};
 pub(crate) use lab_dir::LabDir;

@@ -3,9 +3,10 @@
 //! `Invocation` applies it to every run's stdout and stderr, `LabDir` to every lab's files.
 
 use base64::Engine as _;
-use devicepool::sim::gitlab::{SIM_ADMIN_TOKEN, SIM_USER_TOKEN};
-use devicepool::sim::maas::SIM_MAAS_API_KEY;
-use devicepool::sim::{SIM_ACCESS_KEY, SIM_USERNAME};
+use devicepool_sim::gitlab::{SIM_ADMIN_TOKEN, SIM_USER_TOKEN};
+use devicepool_sim::maas::SIM_MAAS_API_KEY;
+use devicepool_sim::testflinger::SIM_CLIENT_SECRET;
+use devicepool_sim::{SIM_ACCESS_KEY, SIM_USERNAME};
 
 /// Every Taskcluster token the labs set (`token_of`) starts with this.
 pub(crate) const TC_TOKEN_PREFIX: &str = "tc-secret-";
@@ -63,6 +64,7 @@ pub(crate) fn secrets() -> Vec<Secret> {
         // What `devicepool demo` hands its pools (`sim-token-tc_token_…`).
         secret("demo Taskcluster access token", "sim-token-"),
         secret("Testflinger client secret", TF_CLIENT_SECRET),
+        secret("sim serve's Testflinger client secret", SIM_CLIENT_SECRET),
         secret(
             "LambdaTest Basic credentials",
             &basic(SIM_USERNAME, SIM_ACCESS_KEY),

@@ -1,7 +1,7 @@
 //! The Taskcluster and LambdaTest fakes (device pools) against the Queue and Worker-Manager
 //! schemas and LambdaTest's recorded answers, route by route.
 
-use devicepool::sim::Fleet;
+use devicepool_sim::Fleet;
 use jiff::{SignedDuration, Timestamp};
 
 use super::{base64_of, call, check};
@@ -111,8 +111,8 @@ fn the_lambdatest_fake_answers_as_the_recorded_answers() {
         "Basic {}",
         base64_of(&format!(
             "{}:{}",
-            devicepool::sim::SIM_USERNAME,
-            devicepool::sim::SIM_ACCESS_KEY
+            devicepool_sim::SIM_USERNAME,
+            devicepool_sim::SIM_ACCESS_KEY
         ))
     );
     let get = |path: &str| {

@@ -4,8 +4,6 @@
 //! (`tests/upstream/<api>/`, sources named there). Only `jsonschema` judges: devicepool's own
 //! decoders are never used here, so a fake cannot drift along with them.
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use serde_json::Value;
@@ -40,61 +38,21 @@ pub(super) fn call(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Answer {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut request = ureq::http::Request::builder().method(method).uri(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request
-        .body(body.unwrap_or_default().to_string())
-        .expect("request");
-    let mut response = agent.run(request).expect("the fake answers");
+    let (status, headers, body) = devicepool_sim::probe::fetch(method, url, headers, body);
     Answer {
-        status: response.status().as_u16(),
-        headers: response
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    v.to_str().unwrap_or_default().into(),
-                )
-            })
-            .collect(),
-        body: response.body_mut().read_to_string().unwrap_or_default(),
+        status,
+        headers,
+        body,
     }
 }
 
 /// One HTTP/1.1 request over the Docker fake's unix socket.
 pub(super) fn docker(socket: &Path, method: &str, path: &str, body: Option<&str>) -> Answer {
-    let mut stream = UnixStream::connect(socket).expect("socket");
-    let body = body.unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).expect("answer");
-    let (head, body) = raw.split_once("\r\n\r\n").expect("head and body");
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
+    let (status, headers, body) = devicepool_sim::probe::fetch_unix(socket, method, path, body);
     Answer {
         status,
         headers,
-        body: body.to_string(),
+        body,
     }
 }
 
@@ -122,24 +80,27 @@ pub(super) fn base64_of(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
 
+/// The fakes live in their own crate, so they can only use devicepool's clients by depending on
+/// the `devicepool` package: its manifest must never name it (under any table or rename).
 #[test]
 fn the_fakes_import_nothing_of_devicepools_clients() {
-    let sim = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sim");
-    for entry in std::fs::read_dir(&sim).unwrap().flatten() {
-        let text = std::fs::read_to_string(entry.path()).unwrap();
-        for client in [
-            "crate::clients",
-            "crate::reconcilers",
-            "crate::apply",
-            "devicepool::clients",
-            "devicepool::reconcilers",
-            "devicepool::apply",
-        ] {
-            assert!(
-                !text.contains(client),
-                "{} uses {client}: a fake must implement the upstream contract, not mirror our client",
-                entry.path().display()
-            );
-        }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/devicepool-sim/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    for line in text.lines().map(str::trim).filter(|l| !l.starts_with('#')) {
+        let key = line.split('=').next().unwrap_or("").trim();
+        let names_product = key == "devicepool"
+            || key.ends_with(".devicepool]")
+            || line.replace(' ', "").contains("package=\"devicepool\"")
+            || line.replace(' ', "").contains("path=\"../..");
+        assert!(
+            !names_product,
+            "{} depends on devicepool ({line}): a fake must implement the upstream contract, not mirror our client",
+            manifest.display()
+        );
     }
+    assert!(
+        text.contains("name = \"devicepool-sim\""),
+        "{}",
+        manifest.display()
+    );
 }

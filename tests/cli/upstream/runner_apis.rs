@@ -1,7 +1,7 @@
 //! The GitLab and Docker fakes (runner pools) against GitLab's entities and the Engine API
 //! description, route by route.
 
-use devicepool::sim::Fleet;
+use devicepool_sim::Fleet;
 use serde_json::{Value, json};
 
 use super::{call, check, docker};

@@ -204,8 +204,8 @@ fn launch(state: &mut State, req: &Request) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::server::tests::fetch;
-    use crate::sim::{Fault, LambdatestSim};
+    use crate::probe::fetch;
+    use crate::{Fault, LambdatestSim};
 
     fn auth() -> String {
         format!(

@@ -7,10 +7,10 @@ use jsonschema::Validator;
 use serde_json::{Value, json};
 
 use super::TestflingerSim;
-use crate::sim::server::tests::{fetch, header};
+use crate::probe::{fetch, header};
 
-const OPENAPI: &str = include_str!("../../tests/upstream/testflinger/openapi-excerpt.json");
-const BODIES: &str = include_str!("../../tests/upstream/testflinger/v1-bodies.json");
+const OPENAPI: &str = include_str!("../../../tests/upstream/testflinger/openapi-excerpt.json");
+const BODIES: &str = include_str!("../../../tests/upstream/testflinger/v1-bodies.json");
 
 /// One request: path, method, body, and the status and shape expected.
 type Case = (String, &'static str, Option<&'static str>, (u16, Shape));

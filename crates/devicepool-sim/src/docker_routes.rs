@@ -144,6 +144,9 @@ fn serve(state: &mut State, req: &Request, route: Route<'_>, newest: &str, min: 
             Ok(i) if state.containers[i].is_running() => empty(304),
             Ok(i) => {
                 state.containers[i].state = "running".into();
+                if let Some(hook) = &state.on_start {
+                    hook(&state.containers[i]);
+                }
                 empty(204)
             }
         },

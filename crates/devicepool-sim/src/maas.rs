@@ -174,12 +174,11 @@ fn system_id(id: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
-    use crate::sim::server::tests::{fetch, header};
+    use crate::probe::{fetch, header};
     use serde_json::Value;
 
     /// A header as a client signs it now, with a nonce not used before.
-    fn signed(maas: &MaasSim) -> Secret {
+    fn signed(maas: &MaasSim) -> String {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let nonce = format!(
             "n{}",
@@ -191,20 +190,20 @@ mod tests {
     /// A PLAINTEXT OAuth header for `timestamp` and `nonce`, built here from MAAS's contract
     /// rather than by devicepool's own signer (the token secret is alphanumeric, so its
     /// encoded form is itself).
-    fn signed_at(maas: &MaasSim, timestamp: i64, nonce: &str) -> Secret {
+    fn signed_at(maas: &MaasSim, timestamp: i64, nonce: &str) -> String {
         let key = maas.api_key();
         let mut parts = key.splitn(3, ':');
         let mut next = || parts.next().expect("consumer:token:secret");
         let (consumer, token, secret) = (next(), next(), next());
-        Secret::new(format!(
+        format!(
             "OAuth oauth_version=\"1.0\", oauth_signature_method=\"PLAINTEXT\", oauth_consumer_key=\"{consumer}\", oauth_token=\"{token}\", oauth_signature=\"%26{secret}\", oauth_nonce=\"{nonce}\", oauth_timestamp=\"{timestamp}\""
-        ))
+        )
     }
 
     fn get(maas: &MaasSim, path: &str) -> (u16, String) {
         let auth = signed(maas);
         let url = format!("{}/api/2.0/{path}", maas.url());
-        let (status, _, body) = fetch("GET", &url, &[("Authorization", auth.expose())], None);
+        let (status, _, body) = fetch("GET", &url, &[("Authorization", &auth)], None);
         (status, body)
     }
 
@@ -296,20 +295,19 @@ mod tests {
         let auth = |h: &str| fetch("GET", &url, &[("Authorization", h)], None);
         let full = signed(&maas);
         let nonce_param = full
-            .expose()
             .split(", ")
             .find(|p| p.starts_with("oauth_nonce="))
             .expect("nonce")
             .to_string();
-        let no_nonce = full.expose().replace(&format!(", {nonce_param}"), "");
+        let no_nonce = full.replace(&format!(", {nonce_param}"), "");
         let (status, _, body) = auth(&no_nonce);
         assert_eq!(
             (status, body.as_str()),
             (400, "Missing OAuth parameter(s): oauth_nonce")
         );
-        let hmac = full.expose().replace("PLAINTEXT", "HMAC-SHA1");
+        let hmac = full.replace("PLAINTEXT", "HMAC-SHA1");
         assert_eq!(auth(&hmac).0, 401);
-        let raw_amp = full.expose().replace("%26", "&");
+        let raw_amp = full.replace("%26", "&");
         assert_eq!(auth(&raw_amp).0, 200, "an unencoded & decodes the same");
         let (status, _, body) = auth(&raw_amp);
         assert_eq!(status, 401, "a nonce is accepted once");
@@ -319,7 +317,7 @@ mod tests {
         );
         let stale = jiff::Timestamp::now().as_second() - 301;
         let old = signed_at(&maas, stale, "fresh");
-        let (status, _, body) = auth(old.expose());
+        let (status, _, body) = auth(&old);
         assert_eq!(status, 401);
         assert!(body.contains("Expired timestamp"), "{body}");
         let basic = auth("Basic dTpw");

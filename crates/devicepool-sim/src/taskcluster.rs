@@ -96,8 +96,8 @@ impl TaskclusterSim {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::Fault;
-    use crate::sim::server::tests::{fetch, header};
+    use crate::Fault;
+    use crate::probe::{fetch, header};
     use serde_json::{Value, json};
 
     fn get(tc: &TaskclusterSim, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {

@@ -1,7 +1,7 @@
 //! Tests of `testflinger`, kept apart so the module reads in one sitting.
 
 use super::*;
-use crate::sim::server::tests::fetch;
+use crate::probe::fetch;
 
 fn call(tf: &TestflingerSim, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
     let (status, _, text) = fetch(method, &format!("{}{path}", tf.url()), &[], body);

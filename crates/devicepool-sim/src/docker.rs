@@ -52,8 +52,13 @@ pub(super) struct State {
     pub(super) containers: Vec<SimContainer>,
     /// Normalised references (`name:tag`) of pulled images.
     pub(super) images: BTreeSet<String>,
+    /// Called with each container the API starts (what runs in it, if anything).
+    pub(super) on_start: Option<OnStart>,
     serial: u64,
 }
+
+/// What starting a container sets off, beyond its state: see [`DockerSim::on_start`].
+pub type OnStart = Box<dyn Fn(&SimContainer) + Send>;
 
 impl State {
     /// A fresh 64-hex id and creation time.
@@ -113,6 +118,7 @@ impl DockerSim {
             ),
             containers: Vec::new(),
             images: BTreeSet::new(),
+            on_start: None,
             serial: 0,
         }));
         let handler = super::docker_routes::Handler(Arc::clone(&state));
@@ -143,6 +149,12 @@ impl DockerSim {
     /// another release (or one started with `DOCKER_MIN_API_VERSION`) would.
     pub fn set_api_versions(&self, min: &str, newest: &str) {
         lock(&self.state).api_versions = (min.to_string(), newest.to_string());
+    }
+
+    /// From now on, `hook` runs with each container `POST /containers/{id}/start` starts
+    /// (under the daemon's lock: it must not call back into this fake). None by default.
+    pub fn on_start(&self, hook: OnStart) {
+        lock(&self.state).on_start = Some(hook);
     }
 
     /// Every container, in creation order.

@@ -173,44 +173,10 @@ fn oversized_body(n: usize) -> Vec<u8> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
+    use crate::probe::{fetch, header};
     use serde_json::json;
-
-    /// Sends a request; returns status, headers and body. Never treats a status as an error.
-    pub(crate) fn fetch(
-        method: &str,
-        url: &str,
-        headers: &[(&str, &str)],
-        body: Option<&str>,
-    ) -> (u16, Vec<(String, String)>, String) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut builder = ureq::http::Request::builder().method(method).uri(url);
-        for (n, v) in headers {
-            builder = builder.header(*n, *v);
-        }
-        let req = builder
-            .body(body.unwrap_or("").to_string())
-            .expect("request");
-        let mut resp = agent.run(req).expect("transport");
-        let status = resp.status().as_u16();
-        let hdrs = resp
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string()))
-            .collect();
-        let text = resp.body_mut().read_to_string().expect("body");
-        (status, hdrs, text)
-    }
-
-    pub(crate) fn header<'a>(hdrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-        hdrs.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
 
     /// Echoes the (possibly rewritten) query; errors are `E<status>`.
     struct Echo;

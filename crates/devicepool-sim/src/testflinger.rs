@@ -11,6 +11,9 @@ use serde_json::{Map, Value, json};
 
 use super::server::SimServer;
 
+/// A client secret for standing fleets (`devicepool sim serve`) to register clients with.
+pub const SIM_CLIENT_SECRET: &str = "sim-testflinger-secret-4Kd9";
+
 /// Lifetime of an access token, as on the real server.
 pub const TOKEN_LIFETIME_SECONDS: i64 = 600;
 

@@ -187,6 +187,19 @@ impl GitlabSim {
         runner_mut(&mut state, runner_id).contacted_at = Some(now);
     }
 
+    /// What a runner process does when it starts, as a function of its authentication token:
+    /// the runner with that token contacts GitLab (an unknown token is ignored).
+    pub fn contact_by_token(&self) -> impl Fn(&str) + Send + 'static {
+        let state = Arc::clone(&self.state);
+        move |token| {
+            let mut state = lock(&state);
+            let now = state.now;
+            if let Some(runner) = state.runners.iter_mut().find(|r| r.token == token) {
+                runner.contacted_at = Some(now);
+            }
+        }
+    }
+
     /// A person pauses the runner (in the UI, say), leaving `note` as its maintenance note.
     /// Panics on an unknown id.
     pub fn pause_by_hand(&self, runner_id: u64, note: Option<&str>) {

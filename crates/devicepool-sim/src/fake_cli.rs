@@ -194,7 +194,7 @@ fn launch(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{Fault, LambdatestSim, SIM_ACCESS_KEY, SIM_USERNAME};
+    use crate::{Fault, LambdatestSim, SIM_ACCESS_KEY, SIM_USERNAME};
 
     const YAML: &str = "version: \"0.2\"\nrunson: android\nconcurrency: 1\nframework:\n  name: raw\n  args:\n    fixedIP: R5CX1\n    privateCloud: true\n";
 

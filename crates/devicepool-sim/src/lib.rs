@@ -1,6 +1,9 @@
 //! The simulated fleet: loopback fakes of Taskcluster, LambdaTest, MAAS, Testflinger and GitLab,
 //! a fake Docker daemon on a unix socket, plus a fake `hyperexecute` CLI, used by
-//! `devicepool demo` and the integration tests. Nothing here talks to the internet.
+//! `devicepool demo`, `devicepool sim serve` and the tests. Nothing here talks to the internet.
+//! This crate must never depend on `devicepool`: a fake implements the upstream's published
+//! contract, so a bug in devicepool's clients can never be mirrored by the fake it is tested
+//! against.
 
 pub mod docker;
 mod docker_filters;
@@ -16,7 +19,9 @@ pub mod lambdatest;
 mod lambdatest_routes;
 pub mod maas;
 mod maas_routes;
+pub mod probe;
 pub mod server;
+pub mod shutdown;
 pub mod taskcluster;
 mod taskcluster_routes;
 pub mod testflinger;
@@ -63,6 +68,19 @@ impl Fleet {
         })
     }
 
+    /// Lets runner containers come alive, as a standing fleet needs: from now on, a container
+    /// started through the Docker API whose environment holds a GitLab runner's
+    /// authentication token makes that runner contact GitLab, as the `gitlab-runner` in it
+    /// would. Off by default: tests decide when each runner comes up.
+    pub fn run_runner_containers(&self) {
+        let contact = self.gitlab.contact_by_token();
+        self.docker.on_start(Box::new(move |container| {
+            for value in container.env.iter().filter_map(|v| v.split_once('=')) {
+                contact(value.1);
+            }
+        }));
+    }
+
     /// Writes `dir/hyperexecute`, an executable script running the fake CLI through
     /// `devicepool_exe __sim-hyperexecute`, pointed at this fleet's LambdaTest. Returns its path.
     pub fn write_fake_cli(&self, dir: &Path, devicepool_exe: &Path) -> std::io::Result<PathBuf> {
@@ -100,6 +118,34 @@ fn quote(s: &str) -> String {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt as _;
+
+    #[test]
+    fn runner_containers_make_their_runners_contact_gitlab_once_asked_to() {
+        let fleet = Fleet::start().expect("start");
+        fleet.docker.add_image("runner:1");
+        fleet.gitlab.add_runner("r", &["x"], false);
+        let token = fleet.gitlab.runners()[0].token.clone();
+        let socket = fleet.docker.socket_path();
+        let start = |name: &str| {
+            let spec = format!(r#"{{"Image": "runner:1", "Env": ["RUNNER_TOKEN={token}"]}}"#);
+            let create = format!("/containers/create?name={name}");
+            let created = crate::probe::fetch_unix(&socket, "POST", &create, Some(&spec));
+            assert_eq!(created.0, 201, "{}", created.2);
+            let start = format!("/containers/{name}/start");
+            assert_eq!(
+                crate::probe::fetch_unix(&socket, "POST", &start, None).0,
+                204
+            );
+        };
+        start("before");
+        assert_eq!(fleet.gitlab.runners()[0].contacted_at, None);
+        fleet.run_runner_containers();
+        start("after");
+        assert_eq!(
+            fleet.gitlab.runners()[0].contacted_at,
+            Some(fleet.gitlab.now())
+        );
+    }
 
     #[test]
     fn writes_an_executable_fake_cli_script() {

@@ -1,0 +1,126 @@
+//! `devicepool sim serve`: the simulated fleet as a standing service on loopback, to run
+//! devicepool's real commands against. Writes where every fake is (and the sim-only
+//! credentials) to an info file, then serves until told to stop. Never reaches a real API and
+//! never plans or applies anything itself.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context as _;
+use devicepool_sim::Fleet;
+use devicepool_sim::shutdown::Shutdown;
+use serde_json::{Value, json};
+
+use super::seed;
+use crate::cli::SimServeArgs;
+use crate::exit::Exit;
+use crate::{load, report};
+
+pub(super) fn run(args: &SimServeArgs) -> anyhow::Result<Exit> {
+    // First, before any thread starts: the fakes' threads must inherit the blocked signals.
+    let shutdown = Shutdown::arm().context("watching for SIGTERM and SIGINT")?;
+    let desired = match &args.config {
+        Some(path) => Some(load::load(path)?.desired),
+        None => None,
+    };
+    let fleet = Fleet::start().context("starting the simulated fleet")?;
+    // No test steps it: a runner's container, once started, brings the runner up.
+    fleet.run_runner_containers();
+    let work = tempfile::Builder::new()
+        .prefix("devicepool-sim-")
+        .tempdir()
+        .context("creating the directory of the fake hyperexecute CLI")?;
+    let exe = std::env::current_exe().context("locating the devicepool binary")?;
+    let cli = fleet.write_fake_cli(work.path(), &exe)?;
+    if let Some(desired) = &desired {
+        seed::seed(&fleet, desired);
+    }
+    let credentials = seed::credentials(&fleet, desired.as_ref());
+    write_info(&args.info, &info(&fleet, &cli, credentials))?;
+    report::emit(&format!(
+        "simulated fleet serving on loopback; its URLs and credentials are in {}\n",
+        args.info.display()
+    ));
+    let stop = shutdown.wait(args.duration);
+    tracing::info!("simulated fleet stopping: {stop}");
+    // Its URLs die with this process: a stale file would only mislead.
+    if let Err(error) = std::fs::remove_file(&args.info) {
+        tracing::warn!("cannot remove {}: {error}", args.info.display());
+    }
+    Ok(Exit::Clean)
+}
+
+/// What the info file holds: the fakes under the keys of a desired state's `sources`, the
+/// process to stop, and the credentials by variable name.
+fn info(fleet: &Fleet, cli: &Path, credentials: BTreeMap<String, String>) -> Value {
+    let lambdatest = fleet.lambdatest.url();
+    json!({
+        "version": 1,
+        "pid": std::process::id(),
+        "sources": {
+            "taskcluster": { "root_url": fleet.taskcluster.url() },
+            "lambdatest": {
+                "api_url": lambdatest,
+                "devices_url": lambdatest,
+                "cli": cli,
+            },
+            "maas": { "url": fleet.maas.url() },
+            "testflinger": { "url": fleet.testflinger.url() },
+            "gitlab": { "url": fleet.gitlab.url() },
+            "docker": { "host": fleet.docker.host() },
+        },
+        "env": credentials,
+    })
+}
+
+/// Writes `info` as pretty JSON to `path` atomically (temp file in the same directory, then
+/// rename), mode 0600: it holds credentials, if only simulated ones.
+fn write_info(path: &Path, info: &Value) -> anyhow::Result<()> {
+    let writing = || format!("cannot write the fleet info to {}", path.display());
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir).with_context(writing)?;
+    std::io::Write::write_all(&mut file, report::json(info).as_bytes()).with_context(writing)?;
+    file.persist(path).with_context(writing)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    #[test]
+    fn the_info_file_names_every_fake_and_is_private() {
+        let fleet = Fleet::start().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fleet.json");
+        let credentials = seed::credentials(&fleet, None);
+        write_info(
+            &path,
+            &info(&fleet, Path::new("/x/hyperexecute"), credentials),
+        )
+        .unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let read: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let sources = &read["sources"];
+        assert_eq!(sources["taskcluster"]["root_url"], fleet.taskcluster.url());
+        assert_eq!(sources["maas"]["url"], fleet.maas.url());
+        assert_eq!(sources["docker"]["host"], fleet.docker.host());
+        assert_eq!(sources["lambdatest"]["cli"], "/x/hyperexecute");
+        let names: Vec<&String> = read["env"].as_object().unwrap().keys().collect();
+        assert_eq!(
+            names,
+            [
+                "GITLAB_TOKEN",
+                "LT_ACCESS_KEY",
+                "LT_USERNAME",
+                "MAAS_API_KEY"
+            ]
+        );
+        assert_eq!(read["env"]["MAAS_API_KEY"], fleet.maas.api_key());
+    }
+}
