@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::clients::lambdatest::hyperexecute;
 use crate::plan::{Drift, Plan};
 use crate::reconcilers::record::{ActionError, ActionRecord, ErrorClass, Kind, Outcome};
-use crate::reconcilers::{PoolStatus, Run, device_pools, racks, runner_pools};
+use crate::reconcilers::{PoolStatus, Run};
 
 /// Version of the apply report (`apply --format json`); bumped when a field changes meaning.
 pub const REPORT_FORMAT: u32 = 1;
@@ -59,9 +59,7 @@ impl ApplyReport {
 /// Carries out every action of `kept` (a re-checked plan); the drifted ones are reported as
 /// skipped.
 pub fn carry_out(run: &Run<'_>, kept: Plan, drifted: Vec<Drift>) -> ApplyReport {
-    let mut actions = device_pools::execute::execute(run, &kept);
-    actions.extend(racks::execute::execute(run, &kept));
-    actions.extend(runner_pools::execute::execute(run, &kept));
+    let mut actions = crate::reconcilers::execute_every_kind(run, &kept);
     actions.extend(drifted.into_iter().map(|d| {
         let record = ActionRecord::new(d.kind, &d.pool, d.action, &d.what);
         record.skip(ActionError::new(ErrorClass::Drifted, d.reason))

@@ -11,9 +11,6 @@ mod tests;
 use jiff::SignedDuration;
 
 use crate::load::Desired;
-use crate::reconcilers::device_pools::rules as device_pool;
-use crate::reconcilers::racks::rules as rack;
-use crate::reconcilers::runner_pools::rules as runner_pool;
 use crate::snapshot::Snapshot;
 pub use model::*;
 pub use preview::preview;
@@ -41,10 +38,11 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
             .and_then(|lifetime| now.checked_add(lifetime).ok())
             .unwrap_or(now),
         replayed: false,
-        device_pools: device_pool::plan_all(desired, snapshot),
-        racks: rack::plan_all(desired, snapshot),
-        runner_pools: runner_pool::plan_all(desired, snapshot),
+        device_pools: Vec::new(),
+        racks: Vec::new(),
+        runner_pools: Vec::new(),
     };
+    crate::reconcilers::plan_every_kind(desired, snapshot, &mut plan);
     if let Some(cap) = desired.settings.max_actions_per_run {
         budget::apply_global_cap(&mut plan, cap);
     }
@@ -52,22 +50,6 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
 }
 
 impl Plan {
-    /// Every entry of every kind, in plan order: device pools, racks, runner pools.
-    pub fn entries(&self) -> impl Iterator<Item = &dyn KindPlan> {
-        let pools = self.device_pools.iter().map(|p| p as &dyn KindPlan);
-        let racks = self.racks.iter().map(|r| r as &dyn KindPlan);
-        let runner_pools = self.runner_pools.iter().map(|p| p as &dyn KindPlan);
-        pools.chain(racks).chain(runner_pools)
-    }
-
-    /// Every entry of every kind, mutable, in the same order as [`Plan::entries`].
-    pub fn entries_mut(&mut self) -> impl Iterator<Item = &mut dyn KindPlan> {
-        let pools = self.device_pools.iter_mut().map(|p| p as &mut dyn KindPlan);
-        let racks = self.racks.iter_mut().map(|r| r as &mut dyn KindPlan);
-        let runner_pools = self.runner_pools.iter_mut().map(|p| p as &mut dyn KindPlan);
-        pools.chain(racks).chain(runner_pools)
-    }
-
     /// Total actions: jobs to start, machines to deploy, runners to start or remove.
     pub fn start_count(&self) -> usize {
         self.entries().map(KindPlan::action_count).sum()

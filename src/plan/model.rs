@@ -48,3 +48,21 @@ pub struct Plan {
     #[serde(default)]
     pub runner_pools: Vec<RunnerPoolPlan>,
 }
+
+impl Plan {
+    /// Every entry of every kind, in plan order: device pools, racks, runner pools.
+    pub fn entries(&self) -> impl Iterator<Item = &dyn KindPlan> {
+        let pools = self.device_pools.iter().map(|p| p as &dyn KindPlan);
+        let racks = self.racks.iter().map(|r| r as &dyn KindPlan);
+        let runner_pools = self.runner_pools.iter().map(|p| p as &dyn KindPlan);
+        pools.chain(racks).chain(runner_pools)
+    }
+
+    /// Every entry of every kind, mutable, in the same order as [`Plan::entries`].
+    pub fn entries_mut(&mut self) -> impl Iterator<Item = &mut dyn KindPlan> {
+        let pools = self.device_pools.iter_mut().map(|p| p as &mut dyn KindPlan);
+        let racks = self.racks.iter_mut().map(|r| r as &mut dyn KindPlan);
+        let runner_pools = self.runner_pools.iter_mut().map(|p| p as &mut dyn KindPlan);
+        pools.chain(racks).chain(runner_pools)
+    }
+}

@@ -6,7 +6,6 @@
 
 use super::model::Plan;
 pub use crate::reconcilers::selection::Drift;
-use crate::reconcilers::{device_pools, racks, runner_pools};
 
 /// What a re-check leaves: the fresh plan holding only the selected actions that still hold,
 /// and why each other saved action will not run.
@@ -23,8 +22,6 @@ pub struct Recheck {
 pub fn recheck(saved: &Plan, fresh: &Plan) -> Recheck {
     let mut kept = fresh.clone();
     let mut drifted = Vec::new();
-    device_pools::recheck::recheck_all(saved, fresh, &mut kept.device_pools, &mut drifted);
-    racks::recheck::recheck_all(saved, fresh, &mut kept.racks, &mut drifted);
-    runner_pools::recheck::recheck_all(saved, fresh, &mut kept.runner_pools, &mut drifted);
+    crate::reconcilers::recheck_every_kind(saved, fresh, &mut kept, &mut drifted);
     Recheck { kept, drifted }
 }

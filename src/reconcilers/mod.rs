@@ -1,71 +1,35 @@
 //! RECONCILERS: one folder per kind of thing devicepool keeps busy — device pools (Taskcluster
 //! queues served by LambdaTest devices), racks (MAAS machines deployed through Testflinger) and
-//! runner pools (GitLab runners in Docker containers). Each folder holds that kind's plan model,
-//! what it reads (observe), its rules, re-check, render, execute, report text and naming
-//! conventions. Shared code reaches a kind's plan only through [`KindPlan`]; nothing here reads
-//! a clock.
+//! runner pools (GitLab runners in Docker containers). Each folder holds that kind's config
+//! model, what it reads (observe), its rules, re-check, render, execute, report text and naming
+//! conventions. Shared code reaches a kind's entries through [`KindPlan`] and the pipeline
+//! reaches the kinds through the `*_every_kind` functions below: this file is the one list of
+//! kinds. Nothing here reads a clock.
 
 pub mod device_pools;
 pub mod racks;
 pub mod record;
+mod run;
 pub mod runner_pools;
 pub(crate) mod selection;
+mod share;
+mod status;
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::path::Path;
+pub use run::{Run, Secrets};
+pub use share::share_round_robin;
+pub use status::{PoolStatus, word_of};
+pub(crate) use status::{disabled, unplanned, write_status_line};
 
 use jiff::Timestamp;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 use crate::clients::ReadCredentials;
-use crate::clients::http::ApiError;
-use crate::load::{Desired, Loaded};
-use crate::lock::{RunLock, SendLog};
+use crate::load::Desired;
+use crate::plan::{Drift, Plan};
 use crate::render::Templates;
-use crate::secret::{Redactor, Secret};
-
-/// What carrying out any kind's actions needs, set up once by `apply` at the edge.
-pub struct Run<'a> {
-    /// The checked desired state (and where its relative paths start).
-    pub loaded: &'a Loaded,
-    pub templates: &'a Templates,
-    /// API credentials, as the snapshot used them.
-    pub credentials: &'a ReadCredentials,
-    /// Taskcluster access token per device pool.
-    pub tokens: &'a BTreeMap<String, Secret>,
-    pub redactor: &'a Redactor,
-    /// Where job directories are made (`<state_dir>/jobs`).
-    pub state_dir: &'a Path,
-    /// The run lock, inherited by every launched CLI; absent only in the demo.
-    pub lock: Option<&'a RunLock>,
-    /// Every mutating request is recorded here while it may be on its way.
-    pub sends: Option<SendLog>,
-    /// The time a token exchange is judged against.
-    pub now: Timestamp,
-}
-
-/// Whether a pool, rack or runner pool was planned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case", tag = "state", deny_unknown_fields)]
-pub enum PoolStatus {
-    /// Planned from fresh data.
-    Planned,
-    /// Not planned: a source it depends on failed, or its job file could not be rendered.
-    Held { reason: String },
-    /// Switched off in the desired state.
-    Disabled,
-}
-
-/// Which secret values a render may use: `Redacted` files (printed, saved in a plan) show every
-/// known secret as `<redacted>`; `Real` ones are handed to what runs them, with the
-/// Taskcluster access token of each device pool by name.
-#[derive(Clone, Copy)]
-pub enum Secrets<'a> {
-    Redacted,
-    Real(&'a std::collections::BTreeMap<String, crate::secret::Secret>),
-}
+use crate::secret::Redactor;
+use crate::snapshot::Snapshot;
+use crate::snapshot::read::Readers;
+use record::{ActionRecord, Kind, Outcome};
 
 /// What the shared code (counting, holding, the global budget, rendering, the text plan) asks
 /// of one kind's entry in a plan. A new kind implements this and is listed in `Plan`.
@@ -89,83 +53,101 @@ pub trait KindPlan {
     fn write_text(&self, out: &mut String);
 }
 
-/// The word the plan file uses for a state or reason (`not_waiting`, `left_alone`, …), so
-/// that text output says what the JSON says.
-pub fn word_of<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+/// Every kind plans all its entries from the snapshot, in name order.
+pub(crate) fn plan_every_kind(desired: &Desired, snapshot: &Snapshot, plan: &mut Plan) {
+    plan.device_pools = device_pools::rules::plan_all(desired, snapshot);
+    plan.racks = racks::rules::plan_all(desired, snapshot);
+    plan.runner_pools = runner_pools::rules::plan_all(desired, snapshot);
 }
 
-/// Writes the head line of an entry; false when there is nothing more to say (held or
-/// disabled).
-pub(crate) fn write_status_line(
-    out: &mut String,
-    head: &str,
-    status: &PoolStatus,
-    summary: &str,
-) -> bool {
-    match status {
-        PoolStatus::Held { reason } => {
-            let _ = writeln!(out, "{head}: HELD, nothing planned\n  {reason}");
-            false
-        }
-        PoolStatus::Disabled => {
-            let _ = writeln!(out, "{head}: disabled");
-            false
-        }
-        PoolStatus::Planned => {
-            let _ = writeln!(out, "{head}: {summary}");
-            true
-        }
-    }
+/// Every kind cuts its fresh entries in `kept` down to what `saved` selects.
+pub(crate) fn recheck_every_kind(
+    saved: &Plan,
+    fresh: &Plan,
+    kept: &mut Plan,
+    drifted: &mut Vec<Drift>,
+) {
+    device_pools::recheck::recheck_all(saved, fresh, &mut kept.device_pools, drifted);
+    racks::recheck::recheck_all(saved, fresh, &mut kept.racks, drifted);
+    runner_pools::recheck::recheck_all(saved, fresh, &mut kept.runner_pools, drifted);
 }
 
-/// Hands out `total` one at a time to each still-wanting entry in turn.
-pub fn share_round_robin(total: u32, wants: &[u32]) -> Vec<u32> {
-    let mut grants = vec![0; wants.len()];
-    let mut left = total;
-    while left > 0 {
-        let mut gave = false;
-        for (grant, want) in grants.iter_mut().zip(wants) {
-            if left > 0 && *grant < *want {
-                *grant += 1;
-                left -= 1;
-                gave = true;
-            }
-        }
-        if !gave {
-            break;
-        }
-    }
-    grants
+/// Every kind carries out its kept actions, one kind after the other.
+pub(crate) fn execute_every_kind(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord> {
+    let mut actions = device_pools::execute::execute(run, kept);
+    actions.extend(racks::execute::execute(run, kept));
+    actions.extend(runner_pools::execute::execute(run, kept));
+    actions
 }
 
-/// A pool or rack not planned because its data is missing: held, naming every source that
-/// failed (each once), so one failure does not hide another until the next run.
-pub(crate) fn unplanned(failures: &[Option<&ApiError>]) -> (PoolStatus, String) {
-    let mut distinct: Vec<&ApiError> = Vec::new();
-    for failure in failures.iter().flatten() {
-        if !distinct.contains(failure) {
-            distinct.push(failure);
-        }
-    }
-    let shown: Vec<String> = distinct.iter().map(ToString::to_string).collect();
-    let reason = match shown.as_slice() {
-        [] => "source not read".to_string(),
-        [one] => format!("source failed: {one}"),
-        many => format!("{} sources failed: {}", many.len(), many.join("; ")),
+/// Every kind's tried actions of an apply as text, each under its own heading.
+pub(crate) fn write_every_outcome(out: &mut String, actions: &[ActionRecord]) {
+    let tried = |kind: Kind| -> Vec<&ActionRecord> {
+        let of_kind = actions.iter().filter(|a| a.kind == kind);
+        of_kind.filter(|a| a.outcome != Outcome::Skipped).collect()
     };
-    (
-        PoolStatus::Held {
-            reason: reason.clone(),
-        },
-        reason,
-    )
+    device_pools::report::write_outcomes(out, &tried(Kind::DevicePool));
+    racks::report::write_outcomes(out, &tried(Kind::Rack));
+    runner_pools::report::write_outcomes(out, &tried(Kind::RunnerPool));
 }
 
-/// A pool or rack switched off in the desired state.
-pub(crate) fn disabled() -> (PoolStatus, String) {
-    (PoolStatus::Disabled, "disabled in the desired state".into())
+/// Every kind reads what it needs, side by side (device pools, racks and runner pools in
+/// parallel; inside each, every page once).
+pub(crate) fn observe_every_kind(
+    desired: &Desired,
+    readers: &Readers,
+    credentials: &ReadCredentials,
+    redactor: &Redactor,
+    now: Timestamp,
+) -> Snapshot {
+    let (pools, (agents, rack_states), runner_pool_states) = std::thread::scope(|scope| {
+        let rack_reads = scope.spawn(|| {
+            let bearer = crate::clients::testflinger::bearer(
+                desired,
+                &readers.testflinger,
+                credentials,
+                now,
+            );
+            let rack_credentials = racks::observe::RackCredentials {
+                maas_api_key: &credentials.maas_api_key,
+                bearer,
+            };
+            racks::observe::snapshot_racks(
+                desired,
+                &readers.maas,
+                &readers.testflinger,
+                &rack_credentials,
+            )
+        });
+        let runner_reads = scope.spawn(|| {
+            runner_pools::observe::snapshot_runner_pools(
+                desired,
+                &readers.gitlab,
+                &credentials.gitlab_token,
+                &credentials.docker_host,
+                redactor,
+            )
+        });
+        let pools = device_pools::observe::snapshot_device_pools(
+            desired,
+            &readers.taskcluster,
+            &readers.lambdatest,
+            credentials,
+            now,
+        );
+        (
+            pools,
+            rack_reads.join().expect("rack reads do not panic"),
+            runner_reads.join().expect("runner pool reads do not panic"),
+        )
+    });
+    let (queues, lambdatest) = pools;
+    Snapshot {
+        taken_at: now,
+        queues,
+        lambdatest,
+        agents,
+        racks: rack_states,
+        runner_pools: runner_pool_states,
+    }
 }

@@ -4,8 +4,7 @@ use std::fmt::Write;
 
 use crate::apply::ApplyReport;
 use crate::plan::Plan;
-use crate::reconcilers::record::{ActionRecord, ErrorClass, Kind, Outcome};
-use crate::reconcilers::{device_pools, racks, runner_pools};
+use crate::reconcilers::record::{ActionRecord, ErrorClass, Outcome};
 
 /// The plan as text.
 pub fn plan_text(plan: &Plan) -> String {
@@ -39,21 +38,14 @@ pub fn plan_text(plan: &Plan) -> String {
 /// skipped and what was held.
 pub fn apply_text(report: &ApplyReport) -> String {
     let mut out = String::new();
-    let tried = |kind: Kind| -> Vec<&ActionRecord> {
-        let of_kind = report.actions.iter().filter(|a| a.kind == kind);
-        of_kind.filter(|a| a.outcome != Outcome::Skipped).collect()
-    };
-    let (launches, deploys, runners) = (
-        tried(Kind::DevicePool),
-        tried(Kind::Rack),
-        tried(Kind::RunnerPool),
-    );
-    if launches.is_empty() && deploys.is_empty() && runners.is_empty() {
+    let tried = report
+        .actions
+        .iter()
+        .filter(|a| a.outcome != Outcome::Skipped);
+    if tried.count() == 0 {
         out.push_str("Apply: nothing carried out\n");
     }
-    device_pools::report::write_outcomes(&mut out, &launches);
-    racks::report::write_outcomes(&mut out, &deploys);
-    runner_pools::report::write_outcomes(&mut out, &runners);
+    crate::reconcilers::write_every_outcome(&mut out, &report.actions);
     // Drifted actions first: they were decided before anything ran.
     let mut skipped: Vec<&ActionRecord> = report
         .actions

@@ -1,16 +1,12 @@
-//! Reading the snapshot: every kind's `observe` run side by side (device pools, racks and
-//! runner pools in parallel, every page once), gathered into one `Snapshot`. Read-only
-//! clients only: nothing reachable from here can mutate anything.
+//! Reading the snapshot: one reader per API (each with its source's timeout), then every kind's
+//! `observe` side by side (`reconcilers::observe_every_kind`), gathered into one `Snapshot`.
+//! Read-only clients only: nothing reachable from here can mutate anything.
 
 use jiff::Timestamp;
 
 use crate::clients::ReadCredentials;
 use crate::clients::http::Reader;
-use crate::clients::testflinger::bearer as testflinger_bearer;
 use crate::load::Desired;
-use crate::reconcilers::device_pools::observe as device_pools;
-use crate::reconcilers::racks::observe as racks;
-use crate::reconcilers::runner_pools::observe as runner_pools;
 use crate::secret::Redactor;
 use crate::snapshot::Snapshot;
 
@@ -22,51 +18,7 @@ pub fn snapshot(
     now: Timestamp,
 ) -> Snapshot {
     let readers = Readers::new(desired, redactor);
-    let (pools, (agents, racks), runner_pools) = std::thread::scope(|scope| {
-        let racks = scope.spawn(|| {
-            let bearer = testflinger_bearer(desired, &readers.testflinger, credentials, now);
-            let rack_credentials = racks::RackCredentials {
-                maas_api_key: &credentials.maas_api_key,
-                bearer,
-            };
-            racks::snapshot_racks(
-                desired,
-                &readers.maas,
-                &readers.testflinger,
-                &rack_credentials,
-            )
-        });
-        let runner_pools = scope.spawn(|| {
-            runner_pools::snapshot_runner_pools(
-                desired,
-                &readers.gitlab,
-                &credentials.gitlab_token,
-                &credentials.docker_host,
-                redactor,
-            )
-        });
-        let pools = device_pools::snapshot_device_pools(
-            desired,
-            &readers.taskcluster,
-            &readers.lambdatest,
-            credentials,
-            now,
-        );
-        (
-            pools,
-            racks.join().expect("rack reads do not panic"),
-            runner_pools.join().expect("runner pool reads do not panic"),
-        )
-    });
-    let (queues, lambdatest) = pools;
-    Snapshot {
-        taken_at: now,
-        queues,
-        lambdatest,
-        agents,
-        racks,
-        runner_pools,
-    }
+    crate::reconcilers::observe_every_kind(desired, &readers, credentials, redactor, now)
 }
 
 /// One reader per API, each with that source's timeout (or `settings.http.timeout`).
