@@ -6,22 +6,26 @@ use std::path::{Component, Path};
 use std::time::Duration;
 
 use super::model::Desired;
-use super::tree::escape;
 use super::validate::Problem;
 
 /// The longest duration any setting accepts. Longer values are typos (`99999999h`) and
 /// overflow clock arithmetic.
 pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// Refuses values the schema cannot refuse.
+/// Refuses a duration longer than [`MAX_DURATION`] at `pointer`.
+pub(crate) fn check_duration(problems: &mut Vec<Problem>, pointer: String, duration: Duration) {
+    if duration > MAX_DURATION {
+        problems.push(Problem::at(
+            pointer,
+            "must be at most 30 days (the longest duration devicepool accepts)",
+        ));
+    }
+}
+
+/// Refuses values the schema cannot refuse (each kind's own values: its `check_section`).
 pub(super) fn check_values(problems: &mut Vec<Problem>, desired: &Desired) {
     for (pointer, duration) in durations(desired) {
-        if duration > MAX_DURATION {
-            problems.push(Problem::at(
-                pointer,
-                "must be at most 30 days (the longest duration devicepool accepts)",
-            ));
-        }
+        check_duration(problems, pointer, duration);
     }
     for (pointer, url) in urls(desired) {
         if let Err(why) = check_url(url) {
@@ -134,19 +138,7 @@ fn urls(desired: &Desired) -> Vec<(String, &str)> {
 
 /// Where each device pool, rack and runner pool names its template: (JSON pointer, name).
 pub fn template_keys(desired: &Desired) -> Vec<(String, &str)> {
-    let pools = desired.device_pools.iter().map(|(name, p)| {
-        let pointer = format!("/device_pools/{}/template", escape(name));
-        (pointer, p.template.as_str())
-    });
-    let racks = desired.racks.iter().map(|(name, r)| {
-        let pointer = format!("/racks/{}/template", escape(name));
-        (pointer, r.template.as_str())
-    });
-    let runner_pools = desired.runner_pools.iter().map(|(name, p)| {
-        let pointer = format!("/runner_pools/{}/template", escape(name));
-        (pointer, p.template.as_str())
-    });
-    pools.chain(racks).chain(runner_pools).collect()
+    crate::reconcilers::template_keys_every_kind(desired)
 }
 
 /// Every duration the file sets (or defaults), with its pointer.
@@ -176,24 +168,6 @@ fn durations(desired: &Desired) -> Vec<(String, Duration)> {
     if let Some(lt) = &desired.sources.lambdatest {
         out.push(("/sources/lambdatest/job_window".into(), lt.job_window));
         out.push(("/sources/lambdatest/launch_grace".into(), lt.launch_grace));
-    }
-    for (name, rack) in &desired.racks {
-        let base = format!("/racks/{}", escape(name));
-        out.push((format!("{base}/every"), rack.every));
-        let optional = [
-            ("global_timeout", rack.global_timeout),
-            ("output_timeout", rack.output_timeout),
-        ];
-        for (key, value) in optional {
-            if let Some(value) = value {
-                out.push((format!("{base}/{key}"), value));
-            }
-        }
-    }
-    for (name, pool) in &desired.runner_pools {
-        let base = format!("/runner_pools/{}", escape(name));
-        out.push((format!("{base}/idle_cooldown"), pool.idle_cooldown));
-        out.push((format!("{base}/offline_grace"), pool.offline_grace));
     }
     out
 }

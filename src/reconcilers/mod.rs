@@ -24,6 +24,7 @@ use jiff::Timestamp;
 
 use crate::clients::ReadCredentials;
 use crate::load::Desired;
+use crate::load::section::Problem;
 use crate::plan::{Drift, Plan};
 use crate::render::Templates;
 use crate::secret::Redactor;
@@ -150,4 +151,19 @@ pub(crate) fn observe_every_kind(
         racks: rack_states,
         runner_pools: runner_pool_states,
     }
+}
+
+/// Every kind's rules the schema cannot say, on its own section of the desired state.
+pub(crate) fn check_every_kind(desired: &Desired, problems: &mut Vec<Problem>) {
+    device_pools::config::check_section(desired, problems);
+    racks::config::check_section(desired, problems);
+    runner_pools::config::check_section(desired, problems);
+}
+
+/// Where every entry of every kind names its template: (JSON pointer, name).
+pub(crate) fn template_keys_every_kind(desired: &Desired) -> Vec<(String, &str)> {
+    let mut keys = device_pools::config::template_keys(desired);
+    keys.extend(racks::config::template_keys(desired));
+    keys.extend(runner_pools::config::template_keys(desired));
+    keys
 }

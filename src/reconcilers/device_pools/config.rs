@@ -8,6 +8,9 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::load::Desired;
+use crate::load::section::{Problem, check_identifier_list, check_name, pointer, require_sources};
+
 /// A pool of real devices serving one Taskcluster task queue.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -45,4 +48,61 @@ fn default_template() -> String {
 
 fn default_max_starts() -> u32 {
     10
+}
+
+/// The rules the schema cannot say for `device_pools`: plain pool names, the sources they
+/// need, UDIDs usable as labels, and each task queue and device in one pool only.
+pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
+    const SECTION: &str = "device_pools";
+    if !desired.device_pools.is_empty() {
+        let sources = &desired.sources;
+        let present = [
+            ("taskcluster", sources.taskcluster.is_some()),
+            ("lambdatest", sources.lambdatest.is_some()),
+        ];
+        require_sources(problems, SECTION, &present);
+    }
+    let mut owner_of_udid: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut owner_of_queue: BTreeMap<&str, &str> = BTreeMap::new();
+    for (name, pool) in &desired.device_pools {
+        let why = "it becomes a job label";
+        check_name(problems, SECTION, name, "a pool name", why);
+        let devices = pointer(SECTION, name, "devices");
+        let why = "a UDID becomes a job label (labels are comma-separated) and a worker id";
+        check_identifier_list(problems, &devices, &pool.devices, why);
+        if let Some(other) = owner_of_queue.insert(&pool.task_queue, name) {
+            problems.push(Problem::at(
+                pointer(SECTION, name, "task_queue"),
+                format!(
+                    "task queue {} is already served by pool {other}",
+                    pool.task_queue
+                ),
+            ));
+        }
+        for (i, udid) in pool.devices.iter().enumerate() {
+            if let Some(other) = owner_of_udid.insert(udid, name) {
+                let message = if other == name {
+                    format!("device {udid} is listed twice in this pool")
+                } else {
+                    format!(
+                        "device {udid} is already in pool {other}; a device belongs to one pool"
+                    )
+                };
+                problems.push(Problem::at(format!("{devices}/{i}"), message));
+            }
+        }
+    }
+}
+
+/// Where each device pool names its template: (JSON pointer, name).
+pub(crate) fn template_keys(desired: &Desired) -> Vec<(String, &str)> {
+    let pools = desired.device_pools.iter();
+    pools
+        .map(|(name, p)| {
+            (
+                pointer("device_pools", name, "template"),
+                p.template.as_str(),
+            )
+        })
+        .collect()
 }

@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::load::duration::{optional as optional_duration, required as friendly_duration};
 
+use crate::load::Desired;
+use crate::load::section::{
+    Problem, check_durations, check_identifier_list, check_name, pointer, require_sources,
+};
+
 /// A rack: the MAAS machines carrying all `maas_tags`, each deployed through its Testflinger
 /// agent (agent name = machine hostname) once per `every`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -71,4 +76,62 @@ fn default_provision_data() -> serde_json::Map<String, serde_json::Value> {
     let mut data = serde_json::Map::new();
     data.insert("distro".into(), "noble".into());
     data
+}
+
+/// How long the Testflinger server keeps a job (its TTL index on `created_at`): a rack's
+/// `every` longer than this could not be honoured from job history.
+const TESTFLINGER_JOB_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+
+/// The rules the schema cannot say for `racks`: plain rack names, the sources they need, MAAS
+/// tags matched whole, and durations within bounds (`every` within job retention).
+pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
+    const SECTION: &str = "racks";
+    if !desired.racks.is_empty() {
+        let sources = &desired.sources;
+        let present = [
+            ("maas", sources.maas.is_some()),
+            ("testflinger", sources.testflinger.is_some()),
+        ];
+        require_sources(problems, SECTION, &present);
+    }
+    for (name, rack) in &desired.racks {
+        check_name(
+            problems,
+            SECTION,
+            name,
+            "a rack name",
+            "it becomes a job tag",
+        );
+        let tags = pointer(SECTION, name, "maas_tags");
+        check_identifier_list(
+            problems,
+            &tags,
+            &rack.maas_tags,
+            "a MAAS tag is matched whole",
+        );
+        let durations = [
+            ("every", Some(rack.every)),
+            ("global_timeout", rack.global_timeout),
+            ("output_timeout", rack.output_timeout),
+        ];
+        check_durations(problems, SECTION, name, &durations);
+        let every = pointer(SECTION, name, "every");
+        if rack.every.is_zero() {
+            problems.push(Problem::at(every, "every must be longer than zero"));
+        } else if rack.every > TESTFLINGER_JOB_RETENTION {
+            problems.push(Problem::at(
+                every,
+                "must be at most 7 days (168h): the Testflinger server deletes jobs 7 days \
+                 after they are created, and the last deploy is read from job history",
+            ));
+        }
+    }
+}
+
+/// Where each rack names its template: (JSON pointer, name).
+pub(crate) fn template_keys(desired: &Desired) -> Vec<(String, &str)> {
+    let racks = desired.racks.iter();
+    racks
+        .map(|(name, r)| (pointer("racks", name, "template"), r.template.as_str()))
+        .collect()
 }

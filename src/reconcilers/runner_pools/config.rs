@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::load::duration::required as friendly_duration;
 
+use crate::load::Desired;
+use crate::load::section::{
+    Problem, check_durations, check_identifier_list, check_name, pointer, require_sources,
+};
+
 /// A pool of GitLab runners, one container each.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -112,4 +117,52 @@ fn default_remove_fraction() -> f64 {
 
 fn default_runner_template() -> String {
     "gitlab-runner.json.j2".into()
+}
+
+/// The rules the schema cannot say for `runner_pools`: plain pool names, the sources they
+/// need, tags usable in GitLab's comma-separated list, durations within bounds, `min_idle`
+/// within `max_runners` and an absolute (or empty) Docker socket.
+pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
+    const SECTION: &str = "runner_pools";
+    if !desired.runner_pools.is_empty() {
+        let present = [("gitlab", desired.sources.gitlab.is_some())];
+        require_sources(problems, SECTION, &present);
+    }
+    for (name, pool) in &desired.runner_pools {
+        let why = "it names runners and containers";
+        check_name(problems, SECTION, name, "a runner pool name", why);
+        let tags = pointer(SECTION, name, "tags");
+        let why = "runner tags are sent to GitLab comma-separated";
+        check_identifier_list(problems, &tags, &pool.tags, why);
+        let durations = [
+            ("idle_cooldown", Some(pool.idle_cooldown)),
+            ("offline_grace", Some(pool.offline_grace)),
+        ];
+        check_durations(problems, SECTION, name, &durations);
+        if pool.min_idle > pool.max_runners {
+            problems.push(Problem::at(
+                pointer(SECTION, name, "min_idle"),
+                "min_idle must not exceed max_runners",
+            ));
+        }
+        if !(pool.docker_socket.is_empty() || pool.docker_socket.starts_with('/')) {
+            problems.push(Problem::at(
+                pointer(SECTION, name, "docker_socket"),
+                "docker_socket must be an absolute path on the Docker host, or empty for none",
+            ));
+        }
+    }
+}
+
+/// Where each runner pool names its template: (JSON pointer, name).
+pub(crate) fn template_keys(desired: &Desired) -> Vec<(String, &str)> {
+    let pools = desired.runner_pools.iter();
+    pools
+        .map(|(name, p)| {
+            (
+                pointer("runner_pools", name, "template"),
+                p.template.as_str(),
+            )
+        })
+        .collect()
 }
