@@ -128,12 +128,11 @@ fn render_redacted(
 fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     let loaded = load::load(path)?;
     render::load_templates(&loaded, crate::secret::Redactor::default())?;
-    let pools = loaded.desired.device_pools.len();
-    let racks = loaded.desired.racks.len();
-    let runner_pools = loaded.desired.runner_pools.len();
+    let counts = crate::reconcilers::count_every_kind(&loaded.desired);
     crate::report::emit(&format!(
-        "{}: valid ({pools} device pool(s), {racks} rack(s), {runner_pools} runner pool(s))\n",
-        path.display()
+        "{}: valid ({})\n",
+        path.display(),
+        counts.join(", ")
     ));
     Ok(Exit::Clean)
 }

@@ -167,3 +167,20 @@ pub(crate) fn template_keys_every_kind(desired: &Desired) -> Vec<(String, &str)>
     keys.extend(runner_pools::config::template_keys(desired));
     keys
 }
+
+/// Every kind's actions in `plan`, counted and named, for the plan's last line.
+pub(crate) fn tally_every_kind(plan: &Plan) -> Vec<(usize, &'static str)> {
+    let mut tally = device_pools::report::tally(&plan.device_pools);
+    tally.extend(racks::report::tally(&plan.racks));
+    tally.extend(runner_pools::report::tally(&plan.runner_pools));
+    tally
+}
+
+/// How many entries each kind has in `desired`, for `validate` to say.
+pub(crate) fn count_every_kind(desired: &Desired) -> Vec<String> {
+    vec![
+        format!("{} device pool(s)", desired.device_pools.len()),
+        format!("{} rack(s)", desired.racks.len()),
+        format!("{} runner pool(s)", desired.runner_pools.len()),
+    ]
+}

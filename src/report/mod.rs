@@ -19,14 +19,11 @@ pub fn plan_text(plan: &Plan) -> String {
         entry.write_text(&mut out);
     }
     let held = plan.held().len();
-    let starts: usize = plan.device_pools.iter().map(|p| p.starts.len()).sum();
-    let deploys: usize = plan.racks.iter().map(|r| r.deploys.len()).sum();
-    let runner_starts: usize = plan.runner_pools.iter().map(|p| p.starts.len()).sum();
-    let removals: usize = plan.runner_pools.iter().map(|p| p.removals.len()).sum();
-    let _ = write!(
-        out,
-        "\nPlan: {starts} job(s) to start, {deploys} machine(s) to deploy, {runner_starts} runner(s) to start, {removals} to remove"
-    );
+    let tally: Vec<String> = crate::reconcilers::tally_every_kind(plan)
+        .into_iter()
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect();
+    let _ = write!(out, "\nPlan: {}", tally.join(", "));
     if held > 0 {
         let _ = write!(out, ", {held} held");
     }

@@ -97,3 +97,11 @@ pub(crate) fn write_outcomes(out: &mut String, records: &[&ActionRecord]) {
         }
     }
 }
+
+/// The plan's last line, this kind's part: how many of each action, even when none.
+pub(crate) fn tally(entries: &[DevicePoolPlan]) -> Vec<(usize, &'static str)> {
+    vec![(
+        entries.iter().map(|p| p.starts.len()).sum(),
+        "job(s) to start",
+    )]
+}

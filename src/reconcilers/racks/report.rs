@@ -66,3 +66,11 @@ pub(crate) fn write_outcomes(out: &mut String, records: &[&ActionRecord]) {
         }
     }
 }
+
+/// The plan's last line, this kind's part: how many of each action, even when none.
+pub(crate) fn tally(entries: &[RackPlan]) -> Vec<(usize, &'static str)> {
+    vec![(
+        entries.iter().map(|r| r.deploys.len()).sum(),
+        "machine(s) to deploy",
+    )]
+}

@@ -93,3 +93,10 @@ pub(crate) fn write_outcomes(out: &mut String, records: &[&ActionRecord]) {
         out.push('\n');
     }
 }
+
+/// The plan's last line, this kind's part: how many of each action, even when none.
+pub(crate) fn tally(entries: &[RunnerPoolPlan]) -> Vec<(usize, &'static str)> {
+    let starts = entries.iter().map(|p| p.starts.len()).sum();
+    let removals = entries.iter().map(|p| p.removals.len()).sum();
+    vec![(starts, "runner(s) to start"), (removals, "to remove")]
+}
