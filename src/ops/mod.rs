@@ -144,9 +144,7 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
     let loaded = load::load(&args.config.config)?;
     let desired = &loaded.desired;
     if let Some(pool) = &args.pool
-        && !desired.device_pools.contains_key(pool)
-        && !desired.racks.contains_key(pool)
-        && !desired.runner_pools.contains_key(pool)
+        && !crate::reconcilers::names_every_kind(desired).contains(&pool.as_str())
     {
         anyhow::bail!(
             "no device pool, rack or runner pool named {pool:?} in {}",
@@ -163,48 +161,20 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
         config_path: loaded.path.display().to_string(),
         config_hash: loaded.hash.clone(),
     };
-    let mut plan = planner::preview(
-        desired,
-        &origin,
-        args.pool.as_deref(),
-        args.udid.as_deref(),
-        args.agent.as_deref(),
-    );
+    let preview = crate::reconcilers::Preview {
+        only: args.pool.as_deref(),
+        udid: args.udid.as_deref(),
+        agent: args.agent.as_deref(),
+    };
+    let mut plan = planner::preview(desired, &origin, &preview);
     render_redacted(&templates, desired, &mut plan);
-    for pool in &plan.device_pools {
-        if let planner::PoolStatus::Held { reason } = &pool.status {
-            anyhow::bail!("pool {}: {reason}", pool.pool);
+    for entry in plan.entries() {
+        if let planner::PoolStatus::Held { reason } = entry.status() {
+            anyhow::bail!("{}: {reason}", entry.describe());
         }
-        for start in &pool.starts {
-            crate::report::emit(&format!(
-                "# ---- pool {}, device {} ----\n",
-                pool.pool, start.udid
-            ));
-            crate::report::emit(&start.job_file);
-        }
-    }
-    for rack in &plan.racks {
-        if let planner::PoolStatus::Held { reason } = &rack.status {
-            anyhow::bail!("rack {}: {reason}", rack.rack);
-        }
-        for deploy in &rack.deploys {
-            crate::report::emit(&format!(
-                "# ---- rack {}, agent {} ----\n",
-                rack.rack, deploy.agent
-            ));
-            crate::report::emit(&deploy.job_file);
-        }
-    }
-    for pool in &plan.runner_pools {
-        if let planner::PoolStatus::Held { reason } = &pool.status {
-            anyhow::bail!("runner pool {}: {reason}", pool.pool);
-        }
-        for start in &pool.starts {
-            crate::report::emit(&format!(
-                "# ---- runner pool {}, runner {} ----\n",
-                pool.pool, start.name
-            ));
-            crate::report::emit(&start.container_spec);
+        for (what, file) in entry.job_files() {
+            crate::report::emit(&format!("# ---- {what} ----\n"));
+            crate::report::emit(file);
         }
     }
     Ok(Exit::Clean)

@@ -52,6 +52,11 @@ pub trait KindPlan {
     fn render(&mut self, templates: &Templates, desired: &Desired, secrets: Secrets<'_>);
     /// Appends the entry as text: a head line, then one line per decision.
     fn write_text(&self, out: &mut String);
+    /// The entry as `devicepool render` names it: `pool a55`, `rack rack-a`, …
+    fn describe(&self) -> String;
+    /// Every rendered job file or container spec, each with what it is for
+    /// (`pool a55, device A55-01`).
+    fn job_files(&self) -> Vec<(String, &str)>;
 }
 
 /// Every kind plans all its entries from the snapshot, in name order.
@@ -176,6 +181,18 @@ pub(crate) fn tally_every_kind(plan: &Plan) -> Vec<(usize, &'static str)> {
     tally
 }
 
+/// The name of every entry of every kind in `desired`.
+pub(crate) fn names_every_kind(desired: &Desired) -> Vec<&str> {
+    let pools = desired.device_pools.keys();
+    let racks = desired.racks.keys();
+    let runner_pools = desired.runner_pools.keys();
+    pools
+        .chain(racks)
+        .chain(runner_pools)
+        .map(String::as_str)
+        .collect()
+}
+
 /// How many entries each kind has in `desired`, for `validate` to say.
 pub(crate) fn count_every_kind(desired: &Desired) -> Vec<String> {
     vec![
@@ -183,4 +200,19 @@ pub(crate) fn count_every_kind(desired: &Desired) -> Vec<String> {
         format!("{} rack(s)", desired.racks.len()),
         format!("{} runner pool(s)", desired.runner_pools.len()),
     ]
+}
+
+/// What `devicepool render` previews: every entry, or only the one named `only`; device pools
+/// on `udid` (else their first device), racks on `agent` (else `example-agent`).
+pub struct Preview<'a> {
+    pub only: Option<&'a str>,
+    pub udid: Option<&'a str>,
+    pub agent: Option<&'a str>,
+}
+
+/// Every kind's preview: one example action per entry, without reading any API.
+pub(crate) fn preview_every_kind(desired: &Desired, preview: &Preview<'_>, plan: &mut Plan) {
+    plan.device_pools = device_pools::rules::preview(desired, preview);
+    plan.racks = racks::rules::preview(desired, preview);
+    plan.runner_pools = runner_pools::rules::preview(desired, preview);
 }

@@ -62,4 +62,20 @@ impl KindPlan for DevicePoolPlan {
     fn write_text(&self, out: &mut String) {
         report::write_text(out, self);
     }
+
+    fn describe(&self) -> String {
+        format!("pool {}", self.pool)
+    }
+
+    fn job_files(&self) -> Vec<(String, &str)> {
+        self.starts
+            .iter()
+            .map(|s| {
+                (
+                    format!("pool {}, device {}", self.pool, s.udid),
+                    s.job_file.as_str(),
+                )
+            })
+            .collect()
+    }
 }

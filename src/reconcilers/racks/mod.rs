@@ -63,4 +63,20 @@ impl KindPlan for RackPlan {
     fn write_text(&self, out: &mut String) {
         report::write_text(out, self);
     }
+
+    fn describe(&self) -> String {
+        format!("rack {}", self.rack)
+    }
+
+    fn job_files(&self) -> Vec<(String, &str)> {
+        self.deploys
+            .iter()
+            .map(|d| {
+                (
+                    format!("rack {}, agent {}", self.rack, d.agent),
+                    d.job_file.as_str(),
+                )
+            })
+            .collect()
+    }
 }

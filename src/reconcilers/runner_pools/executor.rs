@@ -8,6 +8,7 @@
 //! either means already gone. Orphans: remove the container. Decides nothing.
 
 use super::conventions::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, RUNNER_LABEL};
+use super::model::{RunnerRemoval, RunnerStart};
 use super::recheck::{removal_action, removal_name};
 use crate::clients::docker::write::{self as docker, ContainerSpec};
 use crate::clients::gitlab::fetch_running_jobs;
@@ -15,7 +16,6 @@ use crate::clients::gitlab::write::{self as gitlab, NewRunner};
 use crate::clients::http::Reader;
 use crate::clients::http_send::{Removal, Writer};
 use crate::load::Desired;
-use crate::plan::{RunnerRemoval, RunnerStart};
 use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, Kind, Outcome};
 use crate::render::Templates;
 use crate::secret::Secret;

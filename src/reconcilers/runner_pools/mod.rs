@@ -82,4 +82,18 @@ impl KindPlan for RunnerPoolPlan {
     fn write_text(&self, out: &mut String) {
         report::write_text(out, self);
     }
+
+    fn describe(&self) -> String {
+        format!("runner pool {}", self.pool)
+    }
+
+    fn job_files(&self) -> Vec<(String, &str)> {
+        self.starts
+            .iter()
+            .map(|s| {
+                let what = format!("runner pool {}, runner {}", self.pool, s.name);
+                (what, s.container_spec.as_str())
+            })
+            .collect()
+    }
 }

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 
 use super::conventions::{runner_name, runner_prefix};
+use super::model::{RunnerPoolPlan, RunnerRemoval, RunnerStart};
 use crate::plan::Plan;
-use crate::plan::model::{RunnerPoolPlan, RunnerRemoval, RunnerStart};
 use crate::reconcilers::record::{Action, Kind};
 use crate::reconcilers::selection::{
     Drift, LISTED_TWICE, differs, note_selection, orphans, unplanned,
