@@ -25,12 +25,13 @@ use jiff::Timestamp;
 use crate::clients::ReadCredentials;
 use crate::load::Desired;
 use crate::load::section::Problem;
-use crate::plan::{Drift, Plan};
+use crate::plan::Plan;
 use crate::render::Templates;
 use crate::secret::Redactor;
 use crate::snapshot::Snapshot;
 use crate::snapshot::read::Readers;
 use record::{ActionRecord, Kind, Outcome};
+use selection::Drift;
 
 /// What the shared code (counting, holding, the global budget, rendering, the text plan) asks
 /// of one kind's entry in a plan. A new kind implements this and is listed in `Plan`.
@@ -73,16 +74,22 @@ pub(crate) fn recheck_every_kind(
     kept: &mut Plan,
     drifted: &mut Vec<Drift>,
 ) {
-    device_pools::recheck::recheck_all(saved, fresh, &mut kept.device_pools, drifted);
-    racks::recheck::recheck_all(saved, fresh, &mut kept.racks, drifted);
-    runner_pools::recheck::recheck_all(saved, fresh, &mut kept.runner_pools, drifted);
+    let (saved_pools, fresh_pools) = (&saved.device_pools, &fresh.device_pools);
+    device_pools::recheck::recheck_all(saved_pools, fresh_pools, &mut kept.device_pools, drifted);
+    racks::recheck::recheck_all(&saved.racks, &fresh.racks, &mut kept.racks, drifted);
+    runner_pools::recheck::recheck_all(
+        (&saved.runner_pools, saved.snapshot_at),
+        (&fresh.runner_pools, fresh.snapshot_at),
+        &mut kept.runner_pools,
+        drifted,
+    );
 }
 
 /// Every kind carries out its kept actions, one kind after the other.
 pub(crate) fn execute_every_kind(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord> {
-    let mut actions = device_pools::execute::execute(run, kept);
-    actions.extend(racks::execute::execute(run, kept));
-    actions.extend(runner_pools::execute::execute(run, kept));
+    let mut actions = device_pools::execute::execute(run, &kept.device_pools);
+    actions.extend(racks::execute::execute(run, &kept.racks));
+    actions.extend(runner_pools::execute::execute(run, &kept.runner_pools));
     actions
 }
 

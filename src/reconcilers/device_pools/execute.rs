@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::model::DevicePoolPlan;
 use crate::clients::lambdatest::hyperexecute;
 use crate::load::LaunchSettings;
 use crate::parallel::map_parallel;
-use crate::plan::Plan;
 use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, Kind, Outcome};
 use crate::reconcilers::{KindPlan, Run, Secrets};
 
@@ -18,16 +18,16 @@ const START: Action = Action::StartJob;
 use crate::secret::{Redactor, Secret};
 
 /// Launches the kept starts of `kept`, re-rendered with real secrets.
-pub(crate) fn execute(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord> {
+pub(crate) fn execute(run: &Run<'_>, kept: &[DevicePoolPlan]) -> Vec<ActionRecord> {
     let mut skipped = Vec::new();
     let desired = &run.loaded.desired;
     // The kept job files are redacted: render them again with the real secrets.
-    let mut real = kept.device_pools.clone();
+    let mut real = kept.to_vec();
     for pool in &mut real {
         pool.render(run.templates, desired, Secrets::Real(run.tokens));
     }
     let mut jobs = Vec::new();
-    for (planned, real) in kept.device_pools.iter().zip(&real) {
+    for (planned, real) in kept.iter().zip(&real) {
         for (start, real_start) in planned.starts.iter().zip(&real.starts) {
             let payload_dir = desired
                 .device_pools

@@ -3,7 +3,6 @@
 //! makes of that device. Pure.
 
 use super::model::{Bound, DevicePoolPlan, DeviceState, StartJob};
-use crate::plan::Plan;
 use crate::reconcilers::record::{Action, Kind};
 use crate::reconcilers::selection::{
     Drift, Selectable, Selection, differs, note_selection, orphans, renders_differently, unplanned,
@@ -22,7 +21,7 @@ impl Selectable for StartJob {
 
 /// The fresh starts of `fresh` that the saved plan selects.
 pub(crate) fn select(
-    saved: &Plan,
+    saved: &[DevicePoolPlan],
     fresh: &DevicePoolPlan,
     drifted: &mut Vec<Drift>,
 ) -> Vec<StartJob> {
@@ -31,7 +30,6 @@ pub(crate) fn select(
         action: Action::StartJob,
         pool: &fresh.pool,
         saved: saved
-            .device_pools
             .iter()
             .filter(|p| p.pool == fresh.pool)
             .flat_map(|p| &p.starts)
@@ -70,8 +68,8 @@ fn state_name(state: DeviceState) -> &'static str {
 /// Cuts every fresh device pool in `kept` down to the starts `saved` selects; every other
 /// saved start, including those of pools no longer desired, is drifted.
 pub(crate) fn recheck_all(
-    saved: &Plan,
-    fresh: &Plan,
+    saved: &[DevicePoolPlan],
+    fresh: &[DevicePoolPlan],
     kept: &mut [DevicePoolPlan],
     drifted: &mut Vec<Drift>,
 ) {
@@ -80,10 +78,10 @@ pub(crate) fn recheck_all(
         note_selection(&mut pool.reason, pool.starts.len(), starts.len());
         pool.starts = starts;
     }
-    let starts = saved.device_pools.iter().map(|p| {
+    let starts = saved.iter().map(|p| {
         let udids = p.starts.iter().map(|s| (Action::StartJob, s.udid.clone()));
         (&p.pool, udids.collect())
     });
-    let fresh_pools = fresh.device_pools.iter().map(|p| &p.pool);
+    let fresh_pools = fresh.iter().map(|p| &p.pool);
     drifted.extend(orphans(starts, fresh_pools, Kind::DevicePool));
 }

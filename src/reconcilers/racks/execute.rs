@@ -4,12 +4,12 @@
 
 use std::time::Instant;
 
+use super::model::{Deploy, RackPlan};
 use crate::clients::http::Reader;
 use crate::clients::http_send::Writer;
 use crate::clients::testflinger::bearer;
 use crate::clients::testflinger::submit as testflinger;
 use crate::parallel::map_parallel;
-use crate::plan::{Deploy, Plan};
 use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, Kind, Outcome};
 use crate::reconcilers::{KindPlan, Run, Secrets};
 
@@ -17,19 +17,19 @@ const DEPLOY: Action = Action::Deploy;
 use crate::secret::Secret;
 
 /// Submits the kept rack deploys.
-pub(crate) fn execute(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord> {
+pub(crate) fn execute(run: &Run<'_>, kept: &[RackPlan]) -> Vec<ActionRecord> {
     let mut skipped = Vec::new();
     let desired = &run.loaded.desired;
     let Some(tf) = &desired.sources.testflinger else {
         return skipped;
     };
     // The kept job files are redacted: render them again with the real values.
-    let mut real = kept.racks.clone();
+    let mut real = kept.to_vec();
     for rack in &mut real {
         rack.render(run.templates, desired, Secrets::Real(run.tokens));
     }
     let mut jobs: Vec<(String, Deploy)> = Vec::new();
-    for (planned, real) in kept.racks.iter().zip(&real) {
+    for (planned, real) in kept.iter().zip(&real) {
         if planned.deploys.len() != real.deploys.len() {
             for deploy in &planned.deploys {
                 let record = ActionRecord::new(Kind::Rack, &planned.rack, DEPLOY, &deploy.agent);

@@ -2,7 +2,6 @@
 //! only with the same tags, queue and job file. Pure.
 
 use super::model::{Deploy, RackPlan};
-use crate::plan::Plan;
 use crate::reconcilers::record::{Action, Kind};
 use crate::reconcilers::selection::{
     Drift, Selectable, Selection, differs, note_selection, orphans, renders_differently, unplanned,
@@ -29,13 +28,16 @@ impl Selectable for Deploy {
 }
 
 /// The fresh deploys of `fresh` that the saved plan selects.
-pub(crate) fn select(saved: &Plan, fresh: &RackPlan, drifted: &mut Vec<Drift>) -> Vec<Deploy> {
+pub(crate) fn select(
+    saved: &[RackPlan],
+    fresh: &RackPlan,
+    drifted: &mut Vec<Drift>,
+) -> Vec<Deploy> {
     let selection = Selection {
         kind: Kind::Rack,
         action: Action::Deploy,
         pool: &fresh.rack,
         saved: saved
-            .racks
             .iter()
             .filter(|r| r.rack == fresh.rack)
             .flat_map(|r| &r.deploys)
@@ -53,8 +55,8 @@ pub(crate) fn select(saved: &Plan, fresh: &RackPlan, drifted: &mut Vec<Drift>) -
 /// Cuts every fresh rack in `kept` down to the deploys `saved` selects; every other saved
 /// deploy, including those of racks no longer desired, is drifted.
 pub(crate) fn recheck_all(
-    saved: &Plan,
-    fresh: &Plan,
+    saved: &[RackPlan],
+    fresh: &[RackPlan],
     kept: &mut [RackPlan],
     drifted: &mut Vec<Drift>,
 ) {
@@ -63,13 +65,9 @@ pub(crate) fn recheck_all(
         note_selection(&mut rack.reason, rack.deploys.len(), deploys.len());
         rack.deploys = deploys;
     }
-    let deploys = saved.racks.iter().map(|r| {
+    let deploys = saved.iter().map(|r| {
         let agents = r.deploys.iter().map(|d| (Action::Deploy, d.agent.clone()));
         (&r.rack, agents.collect())
     });
-    drifted.extend(orphans(
-        deploys,
-        fresh.racks.iter().map(|r| &r.rack),
-        Kind::Rack,
-    ));
+    drifted.extend(orphans(deploys, fresh.iter().map(|r| &r.rack), Kind::Rack));
 }

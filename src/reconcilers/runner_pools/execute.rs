@@ -5,6 +5,7 @@
 use std::sync::Mutex;
 
 use super::executor::RunnerExecutor;
+use super::model::RunnerPoolPlan;
 use super::recheck::{removal_action, removal_name};
 use crate::clients::docker::DockerHost;
 use crate::clients::docker::version::negotiate;
@@ -12,17 +13,15 @@ use crate::clients::docker::write::writer_for;
 use crate::clients::http::Reader;
 use crate::clients::http_send::Writer;
 use crate::parallel::{Task, run_parallel};
-use crate::plan::Plan;
 use crate::reconcilers::Run;
 use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, Kind};
 
 /// Carries out the kept runner starts and removals of `kept`.
 /// Every request sent is recorded in `sends`.
-pub(crate) fn execute(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord> {
+pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecord> {
     let desired = &run.loaded.desired;
     let sends = run.sends.clone();
     let actions = kept
-        .runner_pools
         .iter()
         .map(|p| p.starts.len() + p.removals.len())
         .sum::<usize>();
@@ -62,7 +61,7 @@ pub(crate) fn execute(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord> {
     };
     let records = Mutex::new(Vec::new());
     let mut tasks: Vec<Task<'_>> = Vec::new();
-    for pool in &kept.runner_pools {
+    for pool in kept {
         // Removals first in the list, so a full pool frees room before it grows.
         for removal in &pool.removals {
             let (executor, records) = (&executor, &records);
@@ -96,11 +95,11 @@ pub(crate) fn execute(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord> {
 }
 
 /// A failed record for every kept action, none of them tried: the daemon cannot be spoken to.
-fn refuse_every_action(kept: &Plan, error: &str) -> Vec<ActionRecord> {
+fn refuse_every_action(kept: &[RunnerPoolPlan], error: &str) -> Vec<ActionRecord> {
     tracing::error!("Docker: {error}");
     let not_tried = ActionError::new(ErrorClass::NotTried, format!("not tried: {error}"));
     let mut records = Vec::new();
-    for pool in &kept.runner_pools {
+    for pool in kept {
         for removal in &pool.removals {
             let action = removal_action(removal);
             let mut record =

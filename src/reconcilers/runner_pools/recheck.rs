@@ -9,7 +9,6 @@ use jiff::Timestamp;
 
 use super::conventions::{runner_name, runner_prefix};
 use super::model::{RunnerPoolPlan, RunnerRemoval, RunnerStart};
-use crate::plan::Plan;
 use crate::reconcilers::record::{Action, Kind};
 use crate::reconcilers::selection::{
     Drift, LISTED_TWICE, differs, note_selection, orphans, unplanned,
@@ -140,30 +139,23 @@ fn ordinal(name: &str, pool: &str, at: Timestamp) -> Option<u32> {
 
 /// Cuts every fresh runner pool in `kept` down to the starts and removals `saved` selects;
 /// every other saved action, including those of pools no longer desired, is drifted.
+/// `saved_at` and `fresh_at` are the two plans' snapshot times, the stamps in their runner
+/// names.
 pub(crate) fn recheck_all(
-    saved: &Plan,
-    fresh: &Plan,
+    (saved, saved_at): (&[RunnerPoolPlan], Timestamp),
+    (fresh, fresh_at): (&[RunnerPoolPlan], Timestamp),
     kept: &mut [RunnerPoolPlan],
     drifted: &mut Vec<Drift>,
 ) {
     for pool in kept.iter_mut() {
-        let entries: Vec<&RunnerPoolPlan> = saved
-            .runner_pools
-            .iter()
-            .filter(|s| s.pool == pool.pool)
-            .collect();
-        let (starts, removals) = select_runner_pool(
-            (saved.snapshot_at, fresh.snapshot_at),
-            &entries,
-            pool,
-            drifted,
-        );
+        let entries: Vec<&RunnerPoolPlan> = saved.iter().filter(|s| s.pool == pool.pool).collect();
+        let (starts, removals) = select_runner_pool((saved_at, fresh_at), &entries, pool, drifted);
         let fresh_count = pool.starts.len() + pool.removals.len();
         note_selection(&mut pool.reason, fresh_count, starts.len() + removals.len());
         pool.starts = starts;
         pool.removals = removals;
     }
-    let runner_actions = saved.runner_pools.iter().map(|p| {
+    let runner_actions = saved.iter().map(|p| {
         let starts = p
             .starts
             .iter()
@@ -174,6 +166,6 @@ pub(crate) fn recheck_all(
             .map(|r| (removal_action(r), removal_name(r)));
         (&p.pool, starts.chain(removals).collect())
     });
-    let fresh_pools = fresh.runner_pools.iter().map(|p| &p.pool);
+    let fresh_pools = fresh.iter().map(|p| &p.pool);
     drifted.extend(orphans(runner_actions, fresh_pools, Kind::RunnerPool));
 }
