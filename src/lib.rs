@@ -1,10 +1,14 @@
 //! devicepool: a declarative, one-shot reconciler for test-device and CI-runner fleets.
 //!
-//! The modules follow the data: `load` (desired state) → `sources` (read-only API clients)
-//! → `snapshot` (what the world looks like) → `render` (job files) → `plan` (pure decisions)
-//! → `apply` (side effects) → `report` (text and JSON). `ops` strings them together for each
-//! command. The simulated fleet used by `demo`, `sim serve` and the tests is the workspace crate
-//! `devicepool-sim` (the `sim` feature).
+//! `ls src` follows the data: `load` (the desired state) → `clients` (one module per API, read
+//! and write halves together) → `snapshot` (what one run read) → `plan` (pure decisions) →
+//! `apply` (side effects) → `report` (text and JSON), with `render` (job files from templates)
+//! beside the plan. The kinds of thing devicepool keeps busy live in `reconcilers/<kind>/`
+//! (device pools, racks, runner pools), each with its config model, observe, rules, re-check,
+//! render, execute, report text and naming conventions; `reconcilers/mod.rs` is the one list
+//! of kinds the pipeline goes through. `ops` strings the steps together for each command.
+//! The simulated fleet is the workspace crate `devicepool-sim`, built in with the default
+//! feature `sim` for `demo` and `sim serve`.
 
 pub mod apply;
 pub mod cli;

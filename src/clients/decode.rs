@@ -12,10 +12,11 @@ use jiff::Timestamp;
 use super::taskcluster::QuarantinedPage;
 use super::testflinger::Token;
 use super::{docker, gitlab, lambdatest, maas, taskcluster, testflinger};
-use crate::snapshot::{
-    Device, DockerContainer, GitlabJob, GitlabRunner, GitlabRunnerDetails, Job, MaasMachine,
-    TestflingerAgent, TestflingerJob, TestflingerResult,
-};
+use docker::DockerContainer;
+use gitlab::{GitlabJob, GitlabRunner, GitlabRunnerDetails};
+use lambdatest::{Device, Job};
+use maas::MaasMachine;
+use testflinger::{TestflingerAgent, TestflingerJob, TestflingerResult};
 
 /// Taskcluster `GET /api/queue/v1/task-queues/<tq>/counts` → (pending, claimed).
 pub fn taskcluster_counts(body: &str) -> Result<(u64, u64), String> {

@@ -37,10 +37,7 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
             .ok()
             .and_then(|lifetime| now.checked_add(lifetime).ok())
             .unwrap_or(now),
-        replayed: false,
-        device_pools: Vec::new(),
-        racks: Vec::new(),
-        runner_pools: Vec::new(),
+        ..Plan::default()
     };
     crate::reconcilers::plan_every_kind(desired, snapshot, &mut plan);
     if let Some(cap) = desired.settings.max_actions_per_run {

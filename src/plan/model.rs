@@ -16,7 +16,7 @@ pub const PLAN_FORMAT: u32 = 2;
 
 /// What a run would do. Saved with `plan --out`, it only selects which of a fresh plan's
 /// actions `apply --plan` may carry out: every value sent comes from the fresh plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     /// Plan file format version.

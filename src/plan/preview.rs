@@ -18,10 +18,7 @@ pub fn preview(desired: &Desired, origin: &Origin, preview: &Preview<'_>) -> Pla
         config_hash: origin.config_hash.clone(),
         snapshot_at: Timestamp::UNIX_EPOCH,
         expires_at: Timestamp::UNIX_EPOCH,
-        replayed: false,
-        device_pools: Vec::new(),
-        racks: Vec::new(),
-        runner_pools: Vec::new(),
+        ..Plan::default()
     };
     crate::reconcilers::preview_every_kind(desired, preview, &mut plan);
     plan

@@ -18,7 +18,7 @@ mod status;
 pub use run::{Run, Secrets};
 pub use share::share_round_robin;
 pub use status::{PoolStatus, word_of};
-pub(crate) use status::{disabled, unplanned, write_status_line};
+pub(crate) use status::{disabled, hold, unplanned, write_status_line};
 
 use jiff::Timestamp;
 

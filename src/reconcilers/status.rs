@@ -81,3 +81,16 @@ pub(crate) fn unplanned(failures: &[Option<&ApiError>]) -> (PoolStatus, String) 
 pub(crate) fn disabled() -> (PoolStatus, String) {
     (PoolStatus::Disabled, "disabled in the desired state".into())
 }
+
+/// Holds a pool or rack whose `what` could not be rendered.
+pub(crate) fn hold(
+    status: &mut PoolStatus,
+    reason: &mut String,
+    what: &str,
+    error: &crate::render::RenderError,
+) {
+    *reason = format!("cannot render {what}: {error}");
+    *status = PoolStatus::Held {
+        reason: reason.clone(),
+    };
+}

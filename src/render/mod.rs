@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use minijinja::{Environment, value::Value};
 
 use crate::load::{ConfigError, Desired, Loaded};
-use crate::reconcilers::PoolStatus;
 use crate::secret::Redactor;
 
 mod engine;
@@ -134,12 +133,4 @@ pub(crate) fn render_all<T>(
         store(item, text);
     }
     Ok(())
-}
-
-/// Holds a pool or rack whose `what` could not be rendered.
-pub(crate) fn hold(status: &mut PoolStatus, reason: &mut String, what: &str, error: &RenderError) {
-    *reason = format!("cannot render {what}: {error}");
-    *status = PoolStatus::Held {
-        reason: reason.clone(),
-    };
 }

@@ -6,7 +6,8 @@ use minijinja::{context, value::Value};
 use super::model::DevicePoolPlan;
 use crate::load::Desired;
 use crate::reconcilers::Secrets;
-use crate::render::{Exposure, Templates, hold, render_all};
+use crate::reconcilers::hold;
+use crate::render::{Exposure, Templates, render_all};
 use crate::secret::{REDACTED, Secret};
 
 /// Renders the job file of every planned start of `pool_plan`. With `Secrets::Real` the

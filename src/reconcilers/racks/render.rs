@@ -8,7 +8,8 @@ use super::deploy_job::check_deploy_job;
 use super::model::RackPlan;
 use crate::load::Desired;
 use crate::reconcilers::Secrets;
-use crate::render::{Exposure, RenderError, Templates, hold, render_all};
+use crate::reconcilers::hold;
+use crate::render::{Exposure, RenderError, Templates, render_all};
 
 /// Renders the deploy job of every planned deploy of `rack_plan`. A template may still
 /// include a secret: `Secrets::Redacted` scrubs every known one.

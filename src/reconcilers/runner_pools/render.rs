@@ -7,7 +7,8 @@ use minijinja::context;
 use super::model::RunnerPoolPlan;
 use crate::clients::docker::write::ContainerSpec;
 use crate::load::Desired;
-use crate::render::{Exposure, RenderError, Templates, hold, render_all};
+use crate::reconcilers::hold;
+use crate::render::{Exposure, RenderError, Templates, render_all};
 use crate::secret::REDACTED;
 
 /// Renders every planned runner's container spec of `pool_plan` with the token redacted and
