@@ -21,7 +21,6 @@ pub mod ops;
 pub mod parallel;
 pub mod plan;
 pub mod reconcilers;
-pub mod recording;
 pub mod render;
 pub mod report;
 pub mod secret;

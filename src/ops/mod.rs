@@ -72,10 +72,10 @@ pub fn run(cli: &Cli) -> Exit {
                 SchemaKind::Desired => load::schema(),
                 SchemaKind::Plan => serde_json::to_value(schemars::schema_for!(planner::Plan))
                     .expect("schema serialises"),
-                SchemaKind::Snapshot => {
-                    serde_json::to_value(schemars::schema_for!(crate::recording::Recording))
-                        .expect("schema serialises")
-                }
+                SchemaKind::Snapshot => serde_json::to_value(schemars::schema_for!(
+                    crate::snapshot::recording::Recording
+                ))
+                .expect("schema serialises"),
                 SchemaKind::Report => {
                     serde_json::to_value(schemars::schema_for!(crate::apply::ApplyReport))
                         .expect("schema serialises")

@@ -9,10 +9,10 @@ use super::prepare::Prepared;
 use crate::cli::{Format, PlanArgs};
 use crate::exit::Exit;
 use crate::plan::{self, Origin, Plan};
-use crate::recording::Recording;
 use crate::report;
 use crate::snapshot::Snapshot;
 use crate::snapshot::read as sources;
+use crate::snapshot::recording::Recording;
 
 /// Reads the world now and plans from it.
 pub(super) fn make_plan(prepared: &Prepared) -> Plan {

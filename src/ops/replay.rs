@@ -8,8 +8,8 @@ use super::prepare::{Prepared, prepare};
 use crate::cli::{Format, PlanArgs};
 use crate::exit::Exit;
 use crate::load::Purpose;
-use crate::recording::Recording;
 use crate::report;
+use crate::snapshot::recording::Recording;
 
 /// Plans (or compares) from the snapshot `args` names, or from a fresh reading.
 pub(super) fn run(args: &PlanArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {

@@ -219,7 +219,7 @@ pub struct Preview<'a> {
 
 /// Every kind's preview: one example action per entry, without reading any API.
 pub(crate) fn preview_every_kind(desired: &Desired, preview: &Preview<'_>, plan: &mut Plan) {
-    plan.device_pools = device_pools::rules::preview(desired, preview);
-    plan.racks = racks::rules::preview(desired, preview);
-    plan.runner_pools = runner_pools::rules::preview(desired, preview);
+    plan.device_pools = device_pools::preview::preview(desired, preview);
+    plan.racks = racks::preview::preview(desired, preview);
+    plan.runner_pools = runner_pools::preview::preview(desired, preview);
 }

@@ -4,6 +4,7 @@
 //! so "unknown" can never be mistaken for "zero".
 
 pub mod read;
+pub mod recording;
 
 use std::collections::BTreeMap;
 

@@ -6,6 +6,7 @@ pub mod conventions;
 pub mod execute;
 pub mod model;
 pub mod observe;
+pub mod preview;
 pub mod recheck;
 pub mod render;
 pub mod report;

@@ -9,7 +9,7 @@ use super::conventions::{is_ours, job_labels, job_udid};
 use super::model::{Bound, DeviceDecision, DevicePoolPlan, DeviceState, PoolNumbers, StartJob};
 use crate::load::{Desired, DevicePool, LambdatestSource};
 use crate::reconcilers::PoolStatus;
-use crate::reconcilers::{Preview, disabled, share_round_robin, unplanned};
+use crate::reconcilers::{disabled, share_round_robin, unplanned};
 use crate::snapshot::Snapshot;
 use crate::snapshot::{Job, LambdatestState, QueueState};
 
@@ -246,40 +246,4 @@ fn quarantined_until(queue: &QueueState, udid: &str, now: Timestamp) -> Option<T
         .copied()
         .flatten()
         .filter(|until| *until > now)
-}
-
-/// What `devicepool render` shows of device pools, made without reading any API: one start per
-/// pool (or only `preview.only`), on `preview.udid` or the pool's first device.
-pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<DevicePoolPlan> {
-    let program = desired
-        .sources
-        .lambdatest
-        .as_ref()
-        .map_or("tcdp", |lt| lt.program_label.as_str());
-    desired
-        .device_pools
-        .iter()
-        .filter(|(name, _)| preview.only.is_none_or(|p| p == name.as_str()))
-        .map(|(name, pool)| {
-            let udid = preview
-                .udid
-                .or(pool.devices.first().map(String::as_str))
-                .unwrap_or_default();
-            DevicePoolPlan {
-                pool: name.clone(),
-                task_queue: pool.task_queue.clone(),
-                status: PoolStatus::Planned,
-                reason: "preview".into(),
-                numbers: None,
-                bound: None,
-                starts: vec![StartJob {
-                    udid: udid.to_string(),
-                    labels: job_labels(program, name, udid),
-                    job_file: String::new(),
-                    preconditions: Vec::new(),
-                }],
-                devices: Vec::new(),
-            }
-        })
-        .collect()
 }

@@ -7,6 +7,7 @@ pub mod deploy_job;
 pub mod execute;
 pub mod model;
 pub mod observe;
+pub mod preview;
 pub mod recheck;
 pub mod render;
 pub mod report;

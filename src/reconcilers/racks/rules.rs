@@ -12,7 +12,7 @@ use super::conventions::job_tags;
 use super::model::{Deploy, DeployOutcome, LastDeploy, MachineDecision, MachineState, RackPlan};
 use crate::load::{Desired, Rack};
 use crate::reconcilers::PoolStatus;
-use crate::reconcilers::{Preview, disabled, unplanned};
+use crate::reconcilers::{disabled, unplanned};
 use crate::snapshot::Snapshot;
 use crate::snapshot::{
     AgentHistory, MaasMachine, RackState, ResultRead, TestflingerAgent, TestflingerResult,
@@ -391,31 +391,6 @@ pub(crate) fn held_rack(name: &str, (status, reason): (PoolStatus, String)) -> R
         deploys: Vec::new(),
         machines: Vec::new(),
     }
-}
-
-/// What `devicepool render` shows of racks, made without reading any API: one deploy of
-/// `preview.agent` (or `example-agent`) per rack (or only `preview.only`).
-pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RackPlan> {
-    let agent = preview.agent.unwrap_or("example-agent");
-    desired
-        .racks
-        .keys()
-        .filter(|name| preview.only.is_none_or(|p| p == name.as_str()))
-        .map(|name| RackPlan {
-            rack: name.clone(),
-            status: PoolStatus::Planned,
-            reason: "preview".into(),
-            deploys: vec![Deploy {
-                agent: agent.to_string(),
-                // No agent list is read: the agent's name stands in for its own queue.
-                queue: agent.to_string(),
-                tags: job_tags(name, agent),
-                job_file: String::new(),
-                preconditions: Vec::new(),
-            }],
-            machines: Vec::new(),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod execute;
 pub mod executor;
 pub mod model;
 pub mod observe;
+pub mod preview;
 pub mod recheck;
 pub mod render;
 pub mod report;

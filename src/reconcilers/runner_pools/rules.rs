@@ -14,7 +14,7 @@ use super::model::{
 };
 use crate::load::{Desired, RunnerPool};
 use crate::reconcilers::PoolStatus;
-use crate::reconcilers::{Preview, disabled, unplanned};
+use crate::reconcilers::{disabled, unplanned};
 use crate::snapshot::Snapshot;
 use crate::snapshot::{RunnerPoolState, RunnerView};
 
@@ -290,31 +290,6 @@ pub(crate) fn held_runner_pool(
         removals: Vec::new(),
         runners: Vec::new(),
     }
-}
-
-/// What `devicepool render` shows of runner pools, made without reading any API: one runner
-/// start per pool (or only `preview.only`).
-pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RunnerPoolPlan> {
-    // No clock here: the runner's name carries the preview's time, the epoch (stamp 0).
-    let stamp = Timestamp::UNIX_EPOCH.as_second();
-    desired
-        .runner_pools
-        .iter()
-        .filter(|(name, _)| preview.only.is_none_or(|p| p == name.as_str()))
-        .map(|(name, pool)| RunnerPoolPlan {
-            pool: name.clone(),
-            status: PoolStatus::Planned,
-            reason: "preview".into(),
-            numbers: None,
-            starts: vec![RunnerStart {
-                name: runner_name(name, stamp, 1),
-                tags: pool.tags.clone(),
-                container_spec: String::new(),
-            }],
-            removals: Vec::new(),
-            runners: Vec::new(),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -260,5 +260,4 @@ fn remaining(sent: SystemTime, now: SystemTime, timeout: Duration) -> Duration {
 }
 
 #[cfg(test)]
-#[path = "lock_tests.rs"]
 mod tests;

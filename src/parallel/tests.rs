@@ -1,4 +1,4 @@
-//! Unit tests of `parallel.rs`.
+//! Unit tests of `parallel/mod.rs`.
 
 use super::*;
 

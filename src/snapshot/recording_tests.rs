@@ -1,4 +1,4 @@
-//! Unit tests of `recording.rs`.
+//! Unit tests of `snapshot/recording.rs`.
 
 use super::*;
 

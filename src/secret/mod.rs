@@ -116,5 +116,4 @@ fn encoded_fragments(bytes: &[u8]) -> Vec<String> {
 }
 
 #[cfg(test)]
-#[path = "secret_tests.rs"]
 mod tests;

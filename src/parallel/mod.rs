@@ -52,5 +52,4 @@ where
 }
 
 #[cfg(test)]
-#[path = "parallel_tests.rs"]
 mod tests;

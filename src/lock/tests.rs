@@ -1,4 +1,4 @@
-//! Unit tests of `lock.rs`.
+//! Unit tests of `lock/mod.rs`.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Unit tests of `secret.rs`.
+//! Unit tests of `secret/mod.rs`.
 
 use super::*;
 
