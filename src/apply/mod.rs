@@ -61,7 +61,7 @@ impl ApplyReport {
 pub fn carry_out(run: &Run<'_>, kept: Plan, drifted: Vec<Drift>) -> ApplyReport {
     let mut actions = crate::reconcilers::execute_every_kind(run, &kept);
     actions.extend(drifted.into_iter().map(|d| {
-        let record = ActionRecord::new(d.kind, &d.pool, d.action, &d.what);
+        let record = ActionRecord::new(d.kind, &d.pool, d.action, &d.target);
         record.skip(ActionError::new(ErrorClass::Drifted, d.reason))
     }));
     // Every request has been answered or has failed: none is on its way any more.

@@ -174,7 +174,10 @@ fn check_fresh(
 fn confirm(kept: &Plan, drifted: &[Drift]) -> anyhow::Result<bool> {
     eprint!("{}", report::plan_text(kept));
     for drift in drifted {
-        eprintln!("  skipped {} {}: {}", drift.pool, drift.what, drift.reason);
+        eprintln!(
+            "  skipped {} {}: {}",
+            drift.pool, drift.target, drift.reason
+        );
     }
     eprint!("{}", phrase_question(&count_actions(kept)));
     let mut answer = String::new();

@@ -14,8 +14,8 @@ pub struct Drift {
     pub action: Action,
     /// Device pool, rack or runner pool.
     pub pool: String,
-    /// The device, agent, runner or container.
-    pub what: String,
+    /// The device, agent, runner or container (an `ActionRecord`'s target).
+    pub target: String,
     pub reason: String,
 }
 
@@ -94,7 +94,7 @@ impl<A: Selectable> Selection<'_, A> {
                 kind: self.kind,
                 action: self.action,
                 pool: self.pool.to_string(),
-                what: target.to_string(),
+                target: target.to_string(),
                 reason,
             });
         }
@@ -130,11 +130,11 @@ pub(crate) fn orphans<'a>(
     saved
         .filter(|(pool, _)| !known.contains(pool))
         .flat_map(|(pool, actions)| {
-            actions.into_iter().map(move |(action, what)| Drift {
+            actions.into_iter().map(move |(action, target)| Drift {
                 kind,
                 action,
                 pool: pool.clone(),
-                what,
+                target,
                 reason: format!("{named} no longer in the desired state"),
             })
         })

@@ -23,12 +23,12 @@ pub(crate) fn select_runner_pool(
     drifted: &mut Vec<Drift>,
 ) -> (Vec<RunnerStart>, Vec<RunnerRemoval>) {
     let not_planned = unplanned("runner pool", &fresh.status);
-    let mut drift = |action: Action, what: String, reason: String| {
+    let mut drift = |action: Action, target: String, reason: String| {
         drifted.push(Drift {
             kind: Kind::RunnerPool,
             action,
             pool: fresh.pool.clone(),
-            what,
+            target,
             reason,
         })
     };

@@ -377,7 +377,7 @@ fn a_saved_start_is_dropped_when_its_room_came_from_a_removal_the_saved_plan_lac
     let reason = checked
         .drifted
         .iter()
-        .find(|d| d.what == "runner 2")
+        .find(|d| d.target == "runner 2")
         .map(|d| d.reason.clone())
         .expect("the removal of runner 2 drifted");
     assert_eq!(reason, format!("no longer to be removed: {busy}"));
