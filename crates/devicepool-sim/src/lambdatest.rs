@@ -214,6 +214,3 @@ pub(super) fn device_status<'a>(state: &State, d: &'a Device) -> &'a str {
         .any(|j| j.status == "running" && j.pins(&d.udid));
     if running { "busy" } else { &d.status }
 }
-
-#[cfg(test)]
-mod tests {}

@@ -272,6 +272,3 @@ fn decode_token(token: &str) -> Option<usize> {
         .parse()
         .ok()
 }
-
-#[cfg(test)]
-mod tests {}
