@@ -60,6 +60,12 @@ pub struct LambdatestSource {
     #[serde(default = "default_launch_grace", with = "friendly_duration")]
     #[schemars(with = "String")]
     pub launch_grace: Duration,
+    /// A job of ours still `initiated` (waiting for its device) this long after it was
+    /// created is stuck: it no longer holds its device or covers a pending task, and the plan
+    /// reports it. Jobs older than `job_window` are not read at all.
+    #[serde(default = "default_stuck_after", with = "friendly_duration")]
+    #[schemars(with = "String")]
+    pub stuck_after: Duration,
     /// Jobs requested per page.
     #[serde(default = "default_page_size")]
     #[schemars(range(min = 1, max = 100))]
@@ -161,6 +167,10 @@ fn default_max_initiated() -> u32 {
 fn default_job_window() -> Duration {
     Duration::from_secs(3 * 3600)
 }
+fn default_stuck_after() -> Duration {
+    Duration::from_secs(3600)
+}
+
 fn default_launch_grace() -> Duration {
     Duration::from_secs(300)
 }

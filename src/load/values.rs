@@ -168,6 +168,7 @@ fn durations(desired: &Desired) -> Vec<(String, Duration)> {
     if let Some(lt) = &desired.sources.lambdatest {
         out.push(("/sources/lambdatest/job_window".into(), lt.job_window));
         out.push(("/sources/lambdatest/launch_grace".into(), lt.launch_grace));
+        out.push(("/sources/lambdatest/stuck_after".into(), lt.stuck_after));
     }
     out
 }

@@ -39,6 +39,10 @@ pub struct PoolNumbers {
     pub quarantined: u32,
     /// Active devices that already have a job of ours in flight.
     pub in_flight: u32,
+    /// Our jobs still `initiated` past `sources.lambdatest.stuck_after`: they hold no device
+    /// and cover no pending task.
+    #[serde(default)]
+    pub stuck: u32,
     /// Devices a job may be started on.
     pub free: u32,
     /// Pending tasks in the task queue.

@@ -1,5 +1,5 @@
 //! A device pool's part of the text plan: head line, reason, numbers, devices LambdaTest does
-//! not list, and one line per job to start. Formatting only.
+//! not list, stuck jobs, and one line per job to start. Formatting only.
 
 use std::fmt::Write;
 
@@ -43,6 +43,20 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
         .collect();
     if !unknown.is_empty() {
         let _ = writeln!(out, "  not listed by LambdaTest: {}", unknown.join(", "));
+    }
+    if pool.numbers.is_some_and(|n| n.stuck > 0) {
+        let stuck = pool.numbers.map_or(0, |n| n.stuck);
+        let _ = writeln!(
+            out,
+            "  stuck: {stuck} job(s) of ours still initiated past stuck_after, not counted"
+        );
+        let freed = pool
+            .devices
+            .iter()
+            .filter(|d| d.state == DeviceState::Spare);
+        for device in freed.filter(|d| !d.detail.is_empty()) {
+            let _ = writeln!(out, "  ~ {}: {}", device.udid, device.detail);
+        }
     }
     for start in &pool.starts {
         let _ = writeln!(

@@ -88,11 +88,21 @@ pub(crate) fn assess(
     now: Timestamp,
 ) -> Assessment {
     let grace = SignedDuration::try_from(lt_config.launch_grace).unwrap_or(SignedDuration::MAX);
-    let ours: Vec<&Job> = lambdatest
+    let stuck_after =
+        SignedDuration::try_from(lt_config.stuck_after).unwrap_or(SignedDuration::MAX);
+    // Still waiting for a device long after it was made: it will not claim a task, and the
+    // device it names is not held by it.
+    let is_stuck = |job: &Job| {
+        job.status == "initiated"
+            && job
+                .created_at
+                .is_some_and(|at| now.duration_since(at) >= stuck_after)
+    };
+    let (stuck, ours): (Vec<&Job>, Vec<&Job>) = lambdatest
         .jobs
         .iter()
         .filter(|job| is_ours(job, &lt_config.program_label, name))
-        .collect();
+        .partition(|job| is_stuck(job));
     let recent = |job: &Job| {
         job.created_at
             .is_some_and(|at| now.duration_since(at) < grace)
@@ -124,6 +134,7 @@ pub(crate) fn assess(
         pending: queue.pending,
         claimed: queue.claimed,
         waiting,
+        stuck: stuck.len() as u32,
         cap: pool.max_starts_per_run,
         ..PoolNumbers::default()
     };
@@ -146,7 +157,17 @@ pub(crate) fn assess(
                     (DeviceState::InFlight, format!("job {job_number}"))
                 } else {
                     free.push(udid.clone());
-                    (DeviceState::Spare, String::new())
+                    let stuck_here = stuck.iter().find(|job| job_udid(job) == Some(udid));
+                    let detail = stuck_here.map_or(String::new(), |job| {
+                        let since = job
+                            .created_at
+                            .map_or(String::new(), |at| format!(" since {at}"));
+                        format!(
+                            "job {} stuck in initiated{since} (past stuck_after): not counted",
+                            job.job_number
+                        )
+                    });
+                    (DeviceState::Spare, detail)
                 }
             }
         };

@@ -1,0 +1,72 @@
+//! Capacity stuck in an intermediate state (issue 12), through the binary: a HyperExecute job
+//! of ours still `initiated` long after it was made holds no device and covers no task, and the
+//! plan says so; a younger one still does both.
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::support::{Lab, pool, pool_of, udid};
+
+/// The jobs of ours a lab starts with: `(device index, minutes ago)`, all `initiated`.
+fn lab_with_initiated_jobs(stuck_after: &str, jobs: &[(usize, i64)]) -> Lab {
+    let mut lab = Lab::new(vec![pool("a55", 3, 3)]);
+    lab.set_lambdatest_extra(&format!("    stuck_after: {stuck_after}\n"));
+    let now = Timestamp::now();
+    for (device, minutes) in jobs {
+        let labels = vec!["tcdp".to_string(), "a55".to_string(), udid("a55", *device)];
+        let created = now - SignedDuration::from_mins(*minutes);
+        lab.fleet
+            .lambdatest
+            .add_job(Some(labels), "initiated", created);
+    }
+    lab
+}
+
+fn started(plan: &serde_json::Value) -> Vec<String> {
+    let starts = pool_of(plan, "a55")["starts"].as_array().unwrap().clone();
+    starts
+        .iter()
+        .map(|s| s["udid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_job_initiated_past_stuck_after_no_longer_holds_its_device_or_covers_a_task() {
+    // Device 1's job has waited 90 minutes, device 2's 10 minutes; three tasks are pending.
+    let lab = lab_with_initiated_jobs("1h", &[(1, 90), (2, 10)]);
+    let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    out.expect_code(0);
+    let plan = out.json();
+    let numbers = &pool_of(&plan, "a55")["numbers"];
+    assert_eq!(numbers["stuck"], 1, "{numbers:#}");
+    assert_eq!(
+        numbers["in_flight"], 1,
+        "only device 2 is held: {numbers:#}"
+    );
+    // Only the young job covers a pending task: 3 pending − 1 waiting = 2 to start, on the
+    // two devices not held (device 1, whose job is stuck, and device 3).
+    assert_eq!(numbers["waiting"], 1, "{numbers:#}");
+    assert_eq!(started(&plan), [udid("a55", 1), udid("a55", 3)]);
+    let device = &pool_of(&plan, "a55")["devices"][0];
+    let detail = device["detail"].as_str().unwrap();
+    assert!(detail.contains("stuck in initiated"), "{device:#}");
+
+    let text = lab.run(&["plan", lab.config_arg()]);
+    assert!(
+        text.stdout
+            .contains("stuck: 1 job(s) of ours still initiated past stuck_after"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn below_stuck_after_an_initiated_job_still_holds_its_device() {
+    let lab = lab_with_initiated_jobs("2h", &[(1, 90)]);
+    let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    out.expect_code(0);
+    let plan = out.json();
+    let numbers = &pool_of(&plan, "a55")["numbers"];
+    assert_eq!(numbers["stuck"], 0, "{numbers:#}");
+    assert_eq!(numbers["in_flight"], 1, "{numbers:#}");
+    assert_eq!(started(&plan), [udid("a55", 2), udid("a55", 3)]);
+}
