@@ -1,9 +1,11 @@
 //! Capacity stuck in an intermediate state (issue 12), through the binary: a HyperExecute job
 //! of ours still `initiated` long after it was made holds no device and covers no task, and the
-//! plan says so; a younger one still does both.
+//! plan says so (a younger one still does both); a Testflinger agent silent past
+//! `agent_stale_after` is not deployed.
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::racks::RackLab;
 use crate::support::{Lab, pool, pool_of, udid};
 
 /// The jobs of ours a lab starts with: `(device index, minutes ago)`, all `initiated`.
@@ -69,4 +71,49 @@ fn below_stuck_after_an_initiated_job_still_holds_its_device() {
     assert_eq!(numbers["stuck"], 0, "{numbers:#}");
     assert_eq!(numbers["in_flight"], 1, "{numbers:#}");
     assert_eq!(started(&plan), [udid("a55", 2), udid("a55", 3)]);
+}
+
+/// A Testflinger agent posts `updated_at` with every record it sends; with `agent_stale_after`
+/// set, one silent for longer is not deployed (it may be dead while its record says
+/// `waiting`), and the plan says so. Unset, nothing changes.
+#[test]
+fn a_silent_agent_is_not_deployed_when_agent_stale_after_is_set() {
+    let lab = RackLab::new();
+    // Every agent last posted an hour ago (the lab's clock moved on); three post again now.
+    for i in 1..=3 {
+        lab.fleet
+            .testflinger
+            .set_agent_state(&format!("host-{i:02}"), "waiting");
+    }
+    let yaml = lab
+        .yaml(40)
+        .replace("every: 6h", "every: 6h\n    agent_stale_after: 30m");
+    std::fs::write(&lab.config, yaml).unwrap();
+    let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    out.expect_code(0);
+    let plan = out.json();
+    let machines = plan["racks"][0]["machines"].as_array().unwrap();
+    let state_of = |host: &str| {
+        let machine = machines.iter().find(|m| m["hostname"] == host).unwrap();
+        (
+            machine["state"].as_str().unwrap().to_string(),
+            machine["detail"].as_str().unwrap().to_string(),
+        )
+    };
+    let deploys: Vec<&str> = plan["racks"][0]["deploys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["agent"].as_str().unwrap())
+        .collect();
+    assert_eq!(deploys, ["host-01", "host-02", "host-03"], "{plan:#}");
+    let (state, detail) = state_of("host-04");
+    assert_eq!(state, "stale");
+    assert!(detail.contains("agent_stale_after"), "{detail}");
+
+    // Without the setting, the same fleet deploys every due machine, silent or not.
+    std::fs::write(&lab.config, lab.yaml(40)).unwrap();
+    let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    let deploys = out.json()["racks"][0]["deploys"].as_array().unwrap().len();
+    assert!(deploys > 3, "{}", out.stdout);
 }

@@ -54,6 +54,12 @@ pub struct Rack {
     /// A disabled rack is reported but never deployed.
     #[serde(default)]
     pub disabled: bool,
+    /// An agent whose record (`updated_at`, set on every post the agent makes) is older than
+    /// this is not deployed: it may be dead while its record still says `waiting`. Unset: not
+    /// checked (an idle agent may post rarely; set it above the agents' own posting interval).
+    #[serde(default, with = "optional_duration")]
+    #[schemars(with = "Option<String>")]
+    pub agent_stale_after: Option<Duration>,
 }
 
 fn default_every() -> Duration {
@@ -113,6 +119,7 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
             ("every", Some(rack.every)),
             ("global_timeout", rack.global_timeout),
             ("output_timeout", rack.output_timeout),
+            ("agent_stale_after", rack.agent_stale_after),
         ];
         check_durations(problems, SECTION, name, &durations);
         let every = pointer(SECTION, name, "every");

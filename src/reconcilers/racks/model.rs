@@ -68,6 +68,9 @@ pub enum MachineState {
     MachineStatus,
     /// The agent is not `waiting`, or has just taken a job (`job_id` set).
     NotWaiting,
+    /// The agent has not posted for longer than `agent_stale_after` (or never said when): it
+    /// may be gone while its record still says `waiting`.
+    Stale,
     /// Every queue the agent lists is served by another agent too (or it lists none): a job
     /// could run elsewhere or, on a queue nobody serves, wait forever.
     NoPrivateQueue,

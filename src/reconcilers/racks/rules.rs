@@ -42,6 +42,29 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RackPlan> 
     claim_each_agent_once(racks)
 }
 
+/// With `agent_stale_after` set, an agent whose record is older (or undated) is `stale`.
+fn check_alive(
+    rack: &Rack,
+    agent: Option<&TestflingerAgent>,
+    now: Timestamp,
+) -> Result<(), (MachineState, String)> {
+    let (Some(limit), Some(agent)) = (rack.agent_stale_after, agent) else {
+        return Ok(());
+    };
+    let limit = SignedDuration::try_from(limit).unwrap_or(SignedDuration::MAX);
+    match agent.updated_at {
+        Some(at) if now.duration_since(at) <= limit => Ok(()),
+        Some(at) => Err((
+            MachineState::Stale,
+            format!("agent last posted at {at}, longer ago than agent_stale_after"),
+        )),
+        None => Err((
+            MachineState::Stale,
+            "agent record has no updated_at; agent_stale_after is set".to_string(),
+        )),
+    }
+}
+
 /// A machine in two racks is deployed once per run: by the first rack in name order; the
 /// other rack reports it in flight.
 fn claim_each_agent_once(mut racks: Vec<RackPlan>) -> Vec<RackPlan> {
@@ -163,7 +186,8 @@ pub(crate) fn plan_rack(
         let agent = agents.iter().find(|a| a.name == host);
         let history = state.histories.get(host);
         let last_deploy = history.and_then(last_deploy);
-        let gated = gate(rack, machine, agent, &servers);
+        let gated = gate(rack, machine, agent, &servers)
+            .and_then(|queue| check_alive(rack, agent, now).map(|()| queue));
         let (state, detail) = match (&gated, history) {
             (Err(refusal), _) => refusal.clone(),
             (Ok(_), None) => (MachineState::NotWaiting, "job history not read".to_string()),
