@@ -1,6 +1,6 @@
 //! Command-line arguments (clap derive) and how a usage error ends: exit 1, never clap's 2,
 //! which `plan --detailed-exitcode` uses for "changes present". Nothing past `ops` sees these
-//! types.
+//! types, except `logging`, which is set up from `--log-format` before anything runs.
 
 use std::path::PathBuf;
 

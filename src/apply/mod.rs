@@ -7,7 +7,6 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::clients::lambdatest::hyperexecute;
 use crate::plan::{Drift, Plan};
 use crate::reconcilers::record::{ActionError, ActionRecord, ErrorClass, Kind, Outcome};
 use crate::reconcilers::{PoolStatus, Run};
@@ -18,7 +17,7 @@ pub const REPORT_FORMAT: u32 = 1;
 /// Removes the job directories (job files with real secrets) a killed run left under
 /// `work_dir`. Holding `_lock` proves no launch of that run is still using them.
 pub fn remove_leftover_job_dirs(work_dir: &Path, _lock: &crate::lock::RunLock) -> usize {
-    hyperexecute::remove_leftover_job_dirs(work_dir)
+    crate::reconcilers::device_pools::execute::remove_leftover_job_dirs(work_dir)
 }
 
 /// What an apply did: the plan it carried out and one record per action.
@@ -30,7 +29,8 @@ pub struct ApplyReport {
     pub devicepool: String,
     /// The re-checked plan: exactly what was carried out.
     pub plan: Plan,
-    /// Every action tried or skipped, kind by kind, each kind in the order it ran.
+    /// Every action tried, kind by kind in the order they ran, then every saved action the
+    /// re-check skipped.
     pub actions: Vec<ActionRecord>,
     /// Pools, racks and runner pools held in the snapshot this apply read.
     pub held: Vec<Held>,

@@ -1,9 +1,9 @@
-//! Pure decoders for every API response body the sources read: each takes the body text and
+//! Pure decoders for every API response body the clients read: each takes the body text and
 //! returns what the matching fetch function would return for it (or the decode error message),
 //! by calling the same parse-and-map code the fetch uses. They exist so the decoders can be
 //! fuzzed and tested without a server (`fuzz/fuzz_targets/api_responses.rs`).
 //! They must not do I/O, read a clock, hold their own mapping logic or expose the wire types:
-//! those stay private to each source file.
+//! those stay private to each client's file.
 
 use std::collections::BTreeMap;
 

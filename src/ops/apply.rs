@@ -1,6 +1,6 @@
 //! `devicepool apply`: take the lock, plan afresh (or re-check a saved plan against a fresh
-//! snapshot), render job files with real secrets and launch them. Reports applied, skipped
-//! (drifted) and failed launches.
+//! snapshot), ask on a terminal, then carry out every kept action of every kind (`apply`)
+//! and print the report: what was done, failed, skipped or held.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -179,46 +179,21 @@ fn confirm(kept: &Plan, drifted: &[Drift]) -> anyhow::Result<bool> {
             drift.pool, drift.target, drift.reason
         );
     }
-    eprint!("{}", phrase_question(&count_actions(kept)));
+    eprint!("{}", phrase_question(kept));
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     Ok(answer.trim() == "yes")
 }
 
-/// What a plan would do, by kind of action.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct ActionCounts {
-    jobs: usize,
-    deploys: usize,
-    runner_starts: usize,
-    runner_removals: usize,
-}
-
-/// Counts the actions of `plan` by kind.
-fn count_actions(plan: &Plan) -> ActionCounts {
-    ActionCounts {
-        jobs: plan.device_pools.iter().map(|p| p.starts.len()).sum(),
-        deploys: plan.racks.iter().map(|r| r.deploys.len()).sum(),
-        runner_starts: plan.runner_pools.iter().map(|p| p.starts.len()).sum(),
-        runner_removals: plan.runner_pools.iter().map(|p| p.removals.len()).sum(),
-    }
-}
-
 /// The confirmation question: every kind of action that would happen, with its count.
-fn phrase_question(counts: &ActionCounts) -> String {
-    let kinds = [
-        (counts.jobs, "job(s) to start"),
-        (counts.deploys, "deploy(s) to submit"),
-        (counts.runner_starts, "runner(s) to start"),
-        (counts.runner_removals, "runner(s) to remove"),
-    ];
-    let listed: Vec<String> = kinds
-        .iter()
+fn phrase_question(kept: &Plan) -> String {
+    let listed: Vec<String> = crate::reconcilers::tally_every_kind(kept)
+        .into_iter()
         .filter(|(n, _)| *n > 0)
         .map(|(n, what)| format!("{n} {what}"))
         .collect();
     let actions = if listed.is_empty() {
-        "nothing to start, submit or remove".to_string()
+        "nothing to start, deploy or remove".to_string()
     } else {
         listed.join(", ")
     };

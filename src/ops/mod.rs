@@ -1,5 +1,5 @@
-//! The commands: thin functions that string load → sources → plan → render → apply → report
-//! together and pick the exit code. Parsing happens before; printing goes through `report`.
+//! The commands: thin functions that string load → snapshot (read through the clients) → plan
+//! and render → apply → report together and pick the exit code. Parsing happens before; printing goes through `report`.
 
 mod apply;
 #[cfg(feature = "sim")]

@@ -11,7 +11,7 @@ use crate::exit::Exit;
 use crate::plan::{self, Origin, Plan};
 use crate::report;
 use crate::snapshot::Snapshot;
-use crate::snapshot::read as sources;
+use crate::snapshot::read;
 use crate::snapshot::recording::Recording;
 
 /// Reads the world now and plans from it.
@@ -21,7 +21,7 @@ pub(super) fn make_plan(prepared: &Prepared) -> Plan {
 
 /// Reads the world now (read-only clients only).
 pub(super) fn read_snapshot(prepared: &Prepared) -> Snapshot {
-    sources::snapshot(
+    read::snapshot(
         &prepared.loaded.desired,
         &prepared.secrets.read,
         &prepared.secrets.redactor,

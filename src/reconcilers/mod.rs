@@ -115,21 +115,12 @@ pub(crate) fn observe_every_kind(
 ) -> Snapshot {
     let (pools, (agents, rack_states), runner_pool_states) = std::thread::scope(|scope| {
         let rack_reads = scope.spawn(|| {
-            let bearer = crate::clients::testflinger::bearer(
-                desired,
-                &readers.testflinger,
-                credentials,
-                now,
-            );
-            let rack_credentials = racks::observe::RackCredentials {
-                maas_api_key: &credentials.maas_api_key,
-                bearer,
-            };
             racks::observe::snapshot_racks(
                 desired,
                 &readers.maas,
                 &readers.testflinger,
-                &rack_credentials,
+                credentials,
+                now,
             )
         });
         let runner_reads = scope.spawn(|| {

@@ -16,6 +16,17 @@ pub enum Kind {
     RunnerPool,
 }
 
+impl Kind {
+    /// What an entry of this kind is called in a sentence: `pool`, `rack`, `runner pool`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::DevicePool => "pool",
+            Kind::Rack => "rack",
+            Kind::RunnerPool => "runner pool",
+        }
+    }
+}
+
 /// What an action does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -113,8 +124,8 @@ pub struct ActionRecord {
     /// The device pool, rack or runner pool.
     pub pool: String,
     pub action: Action,
-    /// What it acts on: the device's UDID, the agent's name, the runner's name or the
-    /// container's id.
+    /// What it acts on: the device's UDID, the agent's name, the new runner's name, or for a
+    /// removal `runner <id>` (or the orphan container's id).
     pub target: String,
     pub outcome: Outcome,
     /// What the API made: the HyperExecute or Testflinger job id.
@@ -143,14 +154,15 @@ pub struct ActionRecord {
 }
 
 impl ActionRecord {
-    /// A record of `action` on `target`, not yet carried out (outcome `skipped`, no error).
+    /// A record of `action` on `target`, not yet carried out: outcome `failed` until the
+    /// caller says otherwise, so a forgotten outcome shows as a failure, never as a success.
     pub fn new(kind: Kind, pool: &str, action: Action, target: &str) -> ActionRecord {
         ActionRecord {
             kind,
             pool: pool.to_string(),
             action,
             target: target.to_string(),
-            outcome: Outcome::Skipped,
+            outcome: Outcome::Failed,
             job_id: None,
             runner_id: None,
             container_id: None,

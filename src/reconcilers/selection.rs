@@ -121,11 +121,7 @@ pub(crate) fn orphans<'a>(
     fresh: impl Iterator<Item = &'a String>,
     kind: Kind,
 ) -> Vec<Drift> {
-    let named = match kind {
-        Kind::DevicePool => "pool",
-        Kind::Rack => "rack",
-        Kind::RunnerPool => "runner pool",
-    };
+    let named = kind.noun();
     let known: BTreeSet<&String> = fresh.collect();
     saved
         .filter(|(pool, _)| !known.contains(pool))

@@ -187,7 +187,7 @@ fn a_served_fleet_seeded_from_a_desired_state_is_planned_applied_and_converges()
     second.expect_code(0);
     assert!(
         second.stdout.contains(
-            "0 job(s) to start, 0 machine(s) to deploy, 0 runner(s) to start, 0 to remove"
+            "0 job(s) to start, 0 machine(s) to deploy, 0 runner(s) to start, 0 runner(s) to remove"
         ),
         "{}",
         second.stdout

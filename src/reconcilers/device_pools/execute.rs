@@ -46,7 +46,7 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[DevicePoolPlan]) -> Vec<ActionRecor
             for start in &planned.starts {
                 let record = ActionRecord::new(Kind::DevicePool, &planned.pool, START, &start.udid);
                 let why = format!("job file cannot be rendered: {}", real.reason);
-                skipped.push(record.skip(ActionError::new(ErrorClass::Render, why)));
+                skipped.push(record.fail(ActionError::new(ErrorClass::Render, why)));
             }
         }
     }
@@ -74,6 +74,12 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[DevicePoolPlan]) -> Vec<ActionRecor
     let mut records = launcher.launch_all(jobs);
     records.append(&mut skipped);
     records
+}
+
+/// Removes the job directories (job files with real secrets) a killed run left under
+/// `work_dir`; the caller holds the run lock.
+pub(crate) fn remove_leftover_job_dirs(work_dir: &Path) -> usize {
+    hyperexecute::remove_leftover_job_dirs(work_dir)
 }
 
 /// The CLI to run: a bare name is looked up on PATH; a path is taken relative to the

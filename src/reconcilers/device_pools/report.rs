@@ -1,5 +1,6 @@
-//! A device pool's part of the text plan: head line, reason, numbers, devices LambdaTest does
-//! not list, stuck jobs, and one line per job to start. Formatting only.
+//! A device pool's text: its part of the plan (head line, reason, numbers, devices LambdaTest
+//! does not list, stuck jobs, one line per job to start, its count in the plan's last line) and
+//! its launches in the apply report. Formatting only.
 
 use std::fmt::Write;
 

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::config::DevicePool;
 use super::conventions::{is_ours, job_labels, job_udid};
 use super::model::{Bound, DeviceDecision, DevicePoolPlan, DeviceState, PoolNumbers, StartJob};
-use crate::load::{Desired, DevicePool, LambdatestSource};
+use crate::load::{Desired, LambdatestSource};
 use crate::reconcilers::PoolStatus;
 use crate::reconcilers::{disabled, share_round_robin, unplanned};
 use crate::snapshot::Snapshot;

@@ -21,7 +21,16 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RackPlan]) -> Vec<ActionRecord> {
     let mut skipped = Vec::new();
     let desired = &run.loaded.desired;
     let Some(tf) = &desired.sources.testflinger else {
-        return skipped;
+        let not_tried = ActionError::new(ErrorClass::NotTried, "not tried: no sources.testflinger");
+        let deploys = kept
+            .iter()
+            .flat_map(|r| r.deploys.iter().map(move |d| (r, d)));
+        return deploys
+            .map(|(rack, deploy)| {
+                let record = ActionRecord::new(Kind::Rack, &rack.rack, DEPLOY, &deploy.agent);
+                record.fail(not_tried.clone())
+            })
+            .collect();
     };
     // The kept job files are redacted: render them again with the real values.
     let mut real = kept.to_vec();
@@ -34,7 +43,7 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RackPlan]) -> Vec<ActionRecord> {
             for deploy in &planned.deploys {
                 let record = ActionRecord::new(Kind::Rack, &planned.rack, DEPLOY, &deploy.agent);
                 let why = format!("job file cannot be rendered: {}", real.reason);
-                skipped.push(record.skip(ActionError::new(ErrorClass::Render, why)));
+                skipped.push(record.fail(ActionError::new(ErrorClass::Render, why)));
             }
             continue;
         }

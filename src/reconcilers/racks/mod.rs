@@ -4,6 +4,7 @@
 pub mod config;
 pub mod conventions;
 pub mod deploy_job;
+pub mod eligibility;
 pub mod execute;
 pub mod model;
 pub mod observe;

@@ -6,22 +6,18 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use jiff::Timestamp;
+
+use super::config::Rack;
 use super::conventions::OWNER_TAG;
 use crate::clients::http::{ApiError, Reader};
-use crate::clients::{maas, testflinger};
-use crate::load::{Desired, Rack};
+use crate::clients::{ReadCredentials, maas, testflinger};
+use crate::load::Desired;
 use crate::parallel::{Task, run_parallel};
 use crate::secret::Secret;
 use crate::snapshot::{
     AgentHistory, LastResult, MaasMachine, RackState, ResultRead, TestflingerAgent,
 };
-
-/// Credentials for the rack sources.
-pub struct RackCredentials<'a> {
-    pub maas_api_key: &'a Secret,
-    /// Testflinger bearer token, or the error that fetching it gave.
-    pub bearer: Result<Option<Secret>, ApiError>,
-}
 
 /// Reads every enabled rack. Returns the agent list and one result per rack.
 #[allow(clippy::type_complexity)]
@@ -29,7 +25,8 @@ pub fn snapshot_racks(
     desired: &Desired,
     maas_reader: &Reader,
     reader: &Reader,
-    credentials: &RackCredentials<'_>,
+    credentials: &ReadCredentials,
+    now: Timestamp,
 ) -> (
     Result<Vec<TestflingerAgent>, ApiError>,
     BTreeMap<String, Result<RackState, ApiError>>,
@@ -43,7 +40,10 @@ pub fn snapshot_racks(
         return (Ok(Vec::new()), BTreeMap::new());
     };
     let parallel = desired.settings.http.parallel_requests;
-    let bearer = match &credentials.bearer {
+    // A token only when there is a rack to read for; one token serves the snapshot and the
+    // deploys.
+    let token = crate::clients::testflinger::bearer(desired, reader, credentials, now);
+    let bearer = match &token {
         Ok(bearer) => bearer.as_ref(),
         Err(e) => {
             let held = racks
@@ -67,7 +67,7 @@ pub fn snapshot_racks(
             let got = maas::fetch_machines(
                 maas_reader,
                 &maas_source.url,
-                credentials.maas_api_key,
+                &credentials.maas_api_key,
                 &rack.maas_tags,
             );
             machines.lock().unwrap().insert(name.as_str(), got);
@@ -87,12 +87,12 @@ pub fn snapshot_racks(
 
     // Phase 2: histories of the agents that could be deployed.
     let mut wanted: Vec<(&str, String)> = Vec::new();
-    let servers = super::rules::QueueServers::count(agent_list);
+    let servers = super::eligibility::QueueServers::count(agent_list);
     for (name, rack) in &racks {
         if let Some(Ok(list)) = machines.get(name.as_str()) {
             for machine in list {
                 let agent = agent_list.iter().find(|a| a.name == machine.hostname);
-                if super::rules::gate(rack, machine, agent, &servers).is_ok() {
+                if super::eligibility::gate(rack, machine, agent, &servers).is_ok() {
                     wanted.push((name.as_str(), machine.hostname.clone()));
                 }
             }

@@ -1,5 +1,6 @@
-//! A rack's part of the text plan: head line, reason, and one line per machine with our last
-//! deploy of it. Formatting only.
+//! A rack's text: its part of the plan (head line, reason, one line per machine with our last
+//! deploy of it, its count in the plan's last line) and its deploys in the apply report.
+//! Formatting only.
 
 use std::fmt::Write;
 

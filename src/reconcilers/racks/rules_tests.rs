@@ -1,6 +1,6 @@
 //! Unit tests of `reconcilers/racks/rules.rs`.
 
-use super::is_unusable;
+use crate::reconcilers::racks::eligibility::is_unusable;
 
 /// Every `status_name` MAAS has (its `NODE_STATUS` table), and whether a deploy may go.
 const EVERY_STATUS: [(&str, bool); 23] = [

@@ -25,19 +25,16 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecor
         .iter()
         .map(|p| p.starts.len() + p.removals.len())
         .sum::<usize>();
-    let Some(gl) = &desired.sources.gitlab else {
-        return Vec::new();
-    };
     if actions == 0 {
         return Vec::new();
     }
+    let Some(gl) = &desired.sources.gitlab else {
+        return refuse_every_action(kept, "no sources.gitlab");
+    };
     let redactor = run.redactor;
     let host = match DockerHost::parse(&run.credentials.docker_host) {
         Ok(host) => host,
-        Err(e) => {
-            tracing::error!("bad Docker host: {e}");
-            return Vec::new();
-        }
+        Err(e) => return refuse_every_action(kept, &format!("bad Docker host: {e}")),
     };
     let gitlab_reader = Reader::new(&desired.settings.http, redactor.clone());
     let gitlab_writer =
@@ -96,7 +93,7 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecor
 
 /// A failed record for every kept action, none of them tried: the daemon cannot be spoken to.
 fn refuse_every_action(kept: &[RunnerPoolPlan], error: &str) -> Vec<ActionRecord> {
-    tracing::error!("Docker: {error}");
+    tracing::error!("runner pools: {error}");
     let not_tried = ActionError::new(ErrorClass::NotTried, format!("not tried: {error}"));
     let mut records = Vec::new();
     for pool in kept {

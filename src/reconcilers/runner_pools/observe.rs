@@ -7,10 +7,11 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use super::config::RunnerPool;
 use crate::clients::docker::{self, DockerHost, version as docker_version};
 use crate::clients::gitlab::{self, RunnerFilter};
 use crate::clients::http::{ApiError, Reader};
-use crate::load::{Desired, RunnerPool};
+use crate::load::Desired;
 
 use super::conventions::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, RUNNER_LABEL, is_ours};
 use crate::parallel::{Task, map_parallel, run_parallel};

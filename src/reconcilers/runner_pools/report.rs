@@ -1,5 +1,6 @@
-//! A runner pool's part of the text plan: head line, reason, numbers, runners to start and
-//! remove, and the runners deliberately left alone. Formatting only.
+//! A runner pool's text: its part of the plan (head line, reason, numbers, runners to start and
+//! remove, those deliberately left alone, its counts in the plan's last line) and its runner
+//! actions in the apply report. Formatting only.
 
 use std::fmt::Write;
 
@@ -98,5 +99,8 @@ pub(crate) fn write_outcomes(out: &mut String, records: &[&ActionRecord]) {
 pub(crate) fn tally(entries: &[RunnerPoolPlan]) -> Vec<(usize, &'static str)> {
     let starts = entries.iter().map(|p| p.starts.len()).sum();
     let removals = entries.iter().map(|p| p.removals.len()).sum();
-    vec![(starts, "runner(s) to start"), (removals, "to remove")]
+    vec![
+        (starts, "runner(s) to start"),
+        (removals, "runner(s) to remove"),
+    ]
 }

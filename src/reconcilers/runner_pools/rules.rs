@@ -7,12 +7,13 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::config::RunnerPool;
 use super::conventions::runner_name;
 use super::model::{
     RemovalReason, RunnerDecision, RunnerNumbers, RunnerPoolPlan, RunnerRemoval, RunnerStart,
     RunnerState,
 };
-use crate::load::{Desired, RunnerPool};
+use crate::load::Desired;
 use crate::reconcilers::PoolStatus;
 use crate::reconcilers::{disabled, unplanned};
 use crate::snapshot::Snapshot;

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use devicepool_sim::{SIM_ACCESS_KEY, SIM_USERNAME};
 
 use super::{expect_rejected, lab_and_config, line_of, line_with};
-use crate::support::{Lab, pool_of, skip_lines, tried};
+use crate::support::{Lab, pool_of, tried};
 
 /// The lab's config with `templates_dir: ../templates`, pool a55 using `template`, and the
 /// files written under `templates/`.
@@ -191,10 +191,20 @@ fn a_template_that_fails_only_with_the_real_token_does_not_print_it() {
     );
     // The guard (support/invocation.rs) fails the test if a token shows in stdout or stderr.
     let out = lab.run(&["apply", lab.config_arg(), "--yes", "--format", "json"]);
+    // A start the plan promised and apply could not render is a failed action: exit 3.
+    out.expect_code(3);
     let report = out.json();
-    let skipped = skip_lines(&report).join("\n");
-    assert!(skipped.contains("job file cannot be rendered"), "{skipped}");
-    assert!(skipped.contains("sly.j2"), "{skipped}");
+    let failed: Vec<&serde_json::Value> = tried(&report, "device_pool")
+        .into_iter()
+        .filter(|a| a["outcome"] == "failed")
+        .collect();
+    assert!(!failed.is_empty(), "{report:#}");
+    for action in failed {
+        assert_eq!(action["error"]["class"], "render", "{action:#}");
+        let message = action["error"]["message"].as_str().unwrap();
+        assert!(message.contains("job file cannot be rendered"), "{message}");
+        assert!(message.contains("sly.j2"), "{message}");
+    }
     assert!(
         lab.fleet.lambdatest.launches().iter().all(|j| !j
             .labels
