@@ -62,7 +62,7 @@ pub fn parse() -> Result<Cli, Exit> {
 ///
 /// Exit codes: 0 success / no changes (and --help, --version), 1 error (nothing done; usage
 /// errors too: an unknown flag, a bad value, an empty or bad DEVICEPOOL_CONFIG or
-/// DEVICEPOOL_LOG_FORMAT), 2 changes present (plan --detailed-exitcode), 3 apply partly
+/// DEVICEPOOL_LOG_FORMAT; and apply's question not answered `yes`), 2 changes present (plan --detailed-exitcode), 3 apply partly
 /// failed, 4 some pools or racks held (a source failed; the others were handled), 5 another
 /// run holds the lock.
 #[derive(Debug, Parser)]
@@ -167,7 +167,8 @@ pub struct ApplyArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Do not ask for confirmation (never asked when stdin is not a terminal).
+    /// Do not ask for confirmation (never asked when stdin is not a terminal or when there is
+    /// nothing to do; any answer but `yes` exits 1).
     #[arg(long, short = 'y')]
     pub yes: bool,
 }

@@ -40,9 +40,12 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
     let fresh = make_plan(&prepared);
     // Without a saved plan, the fresh plan selects itself.
     let Recheck { kept, drifted } = recheck(saved.as_ref().unwrap_or(&fresh), &fresh);
-    if !args.yes && std::io::stdin().is_terminal() && !confirm(&kept, &drifted)? {
+    // Nothing to do is not a question: the run goes on and reports what it skipped.
+    let ask = !args.yes && kept.start_count() > 0 && std::io::stdin().is_terminal();
+    if ask && !confirm(&kept, &drifted)? {
+        // Like Terraform: a refusal is exit 1, so a wrapper never takes it for a done apply.
         eprintln!("Apply cancelled; nothing was started.");
-        return Ok(Exit::Clean);
+        return Ok(Exit::Error);
     }
     let report = carry_out(&prepared, kept, drifted, &state_dir, Some(&lock));
     crate::report::emit(&match args.format {
