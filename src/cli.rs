@@ -146,13 +146,25 @@ pub struct PlanArgs {
     /// Plan offline from a snapshot written by `--record`: no request, no credentials, the
     /// same plan every time. For review only: `--out` is refused with it, and `apply --plan`
     /// refuses a replayed plan. Pools the snapshot never read are held.
-    #[arg(long, value_name = "FILE", conflicts_with = "out")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "metrics_file"])]
     pub from_snapshot: Option<PathBuf>,
     /// Print, instead of the plan, a unified diff of the plans of this desired state and of
     /// OTHER.yaml on the same snapshot (live or `--from-snapshot`): how a change alters the
     /// decisions. Exit 0.
-    #[arg(long, value_name = "OTHER.yaml", conflicts_with_all = ["out", "format", "detailed_exitcode"])]
+    #[arg(long, value_name = "OTHER.yaml", conflicts_with_all = ["out", "format", "detailed_exitcode", "metrics_file"])]
     pub compare: Option<PathBuf>,
+    #[command(flatten)]
+    pub metrics: MetricsArg,
+}
+
+/// Where to write the run's metrics.
+#[derive(Debug, Args)]
+pub struct MetricsArg {
+    /// Also write this run's metrics to FILE in the Prometheus textfile-collector format
+    /// (atomically, mode 0644): per pool, per API, per action, the last run and the last
+    /// success. Written even when the run fails; not with --from-snapshot or --compare.
+    #[arg(long, value_name = "FILE", env = "DEVICEPOOL_METRICS_FILE")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -167,6 +179,8 @@ pub struct ApplyArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    #[command(flatten)]
+    pub metrics: MetricsArg,
     /// Do not ask for confirmation (never asked when stdin is not a terminal or when there is
     /// nothing to do; any answer but `yes` exits 1).
     #[arg(long, short = 'y')]

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
+use super::metrics_file::Observed;
 use super::plan::make_plan;
 use super::prepare::Prepared;
 use crate::apply::ApplyReport;
@@ -17,7 +18,13 @@ use crate::plan::{Drift, PLAN_FORMAT, Plan, Recheck, recheck};
 use crate::reconcilers::Run;
 use crate::report;
 
-pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {
+/// Applies; the fresh plan and the report are also kept in `observed` as soon as they are
+/// made, for `--metrics-file`.
+pub(super) fn run(
+    args: &ApplyArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    observed: &mut Observed,
+) -> anyhow::Result<Exit> {
     let prepared = super::prepare::prepare(&args.config.config, env, crate::load::Purpose::Launch)?;
     let state_dir = prepared
         .loaded
@@ -38,6 +45,7 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
         );
     }
     let fresh = make_plan(&prepared);
+    observed.plan = Some(fresh.clone());
     // Without a saved plan, the fresh plan selects itself.
     let Recheck { kept, drifted } = recheck(saved.as_ref().unwrap_or(&fresh), &fresh);
     // Nothing to do is not a question: the run goes on and reports what it skipped.
@@ -52,7 +60,9 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
         Format::Text => report::apply_text(&report),
         Format::Json => report::json(&report),
     });
-    Ok(apply_exit(&report))
+    let exit = apply_exit(&report);
+    observed.report = Some(report);
+    Ok(exit)
 }
 
 /// The longest any request of this configuration may take: how long a killed run's last

@@ -4,6 +4,8 @@
 mod apply;
 #[cfg(feature = "sim")]
 mod demo;
+mod metrics_file;
+mod output_file;
 mod plan;
 mod prepare;
 mod replay;
@@ -62,10 +64,22 @@ pub fn run(cli: &Cli) -> Exit {
         eprintln!("devicepool: error: {error:#}");
         return Exit::Error;
     }
+    let metrics_path = match &cli.command {
+        Command::Plan(args) => args.metrics.metrics_file.as_deref(),
+        Command::Apply(args) => args.metrics.metrics_file.as_deref(),
+        _ => None,
+    };
+    if let Some(path) = metrics_path
+        && let Err(error) = output_file::check_writable(path, "the metrics")
+    {
+        eprintln!("devicepool: error: {error:#}");
+        return Exit::Error;
+    }
+    let mut observed = metrics_file::Observed::default();
     let result = match &cli.command {
         Command::Validate(args) => validate(&args.config),
-        Command::Plan(args) => plan::run(args, &env),
-        Command::Apply(args) => apply::run(args, &env),
+        Command::Plan(args) => plan::run(args, &env, &mut observed),
+        Command::Apply(args) => apply::run(args, &env, &mut observed),
         Command::Render(args) => render_files(args),
         Command::Schema(args) => {
             let schema = match args.kind {
@@ -100,6 +114,22 @@ pub fn run(cli: &Cli) -> Exit {
             Err(anyhow::anyhow!(NO_SIM))
         }
     };
+    let exit = exit_of(result);
+    let Some(path) = metrics_path else {
+        return exit;
+    };
+    match metrics_file::write(path, "all", &observed, exit) {
+        Ok(()) => exit,
+        Err(error) => {
+            // Unattended, a run whose metrics are missing is a run nobody sees.
+            eprintln!("devicepool: error: {error:#}");
+            exit.worst(Exit::Error)
+        }
+    }
+}
+
+/// The exit code of a command's result; an error is printed here, once, with its cause chain.
+fn exit_of(result: anyhow::Result<Exit>) -> Exit {
     match result {
         Ok(exit) => exit,
         Err(error) => {

@@ -1,5 +1,7 @@
 //! REPORT: plans and apply reports as human text or JSON, for stdout. Formatting only.
 
+pub mod metrics;
+
 use std::fmt::Write;
 
 use crate::apply::ApplyReport;

@@ -9,6 +9,7 @@ mod fidelity;
 mod hostile_files;
 mod inputs;
 mod kill;
+mod metrics;
 mod plan;
 mod racks;
 mod racks_fidelity;
