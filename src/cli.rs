@@ -154,7 +154,32 @@ pub struct PlanArgs {
     #[arg(long, value_name = "OTHER.yaml", conflicts_with_all = ["out", "format", "detailed_exitcode", "metrics_file"])]
     pub compare: Option<PathBuf>,
     #[command(flatten)]
+    pub partition: PartitionArgs,
+    #[command(flatten)]
     pub metrics: MetricsArg,
+}
+
+/// Which device pools, racks and runner pools a run covers.
+#[derive(Debug, Args)]
+pub struct PartitionArgs {
+    /// Only the device pools, racks and runner pools whose name matches GLOB (`*` any run of
+    /// characters, `?` one); repeatable. The others are neither read nor planned. A GLOB that
+    /// matches no name is an error that lists the names.
+    #[arg(long = "pool", value_name = "GLOB")]
+    pub pools: Vec<String>,
+    /// Leave out those whose name matches GLOB (after --pool); repeatable.
+    #[arg(long = "exclude-pool", value_name = "GLOB")]
+    pub exclude_pools: Vec<String>,
+}
+
+impl PartitionArgs {
+    /// The globs as the partition `load` applies.
+    pub fn partition(&self) -> crate::load::partition::Partition {
+        crate::load::partition::Partition {
+            include: self.pools.clone(),
+            exclude: self.exclude_pools.clone(),
+        }
+    }
 }
 
 /// Where to write the run's metrics.
@@ -179,6 +204,8 @@ pub struct ApplyArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    #[command(flatten)]
+    pub partition: PartitionArgs,
     #[command(flatten)]
     pub metrics: MetricsArg,
     /// Do not ask for confirmation (never asked when stdin is not a terminal or when there is

@@ -5,6 +5,7 @@ pub(crate) mod duration;
 mod identifiers;
 mod input;
 mod model;
+pub mod partition;
 mod source_model;
 mod tree;
 mod validate;

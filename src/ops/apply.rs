@@ -25,7 +25,9 @@ pub(super) fn run(
     env: &dyn Fn(&str) -> Option<String>,
     observed: &mut Observed,
 ) -> anyhow::Result<Exit> {
-    let prepared = super::prepare::prepare(&args.config.config, env, crate::load::Purpose::Launch)?;
+    let partition = args.partition.partition();
+    let purpose = crate::load::Purpose::Launch;
+    let prepared = super::prepare::prepare(&args.config.config, env, purpose, &partition)?;
     let state_dir = prepared
         .loaded
         .resolve(&prepared.loaded.desired.settings.state_dir);

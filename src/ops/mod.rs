@@ -64,10 +64,10 @@ pub fn run(cli: &Cli) -> Exit {
         eprintln!("devicepool: error: {error:#}");
         return Exit::Error;
     }
-    let metrics_path = match &cli.command {
-        Command::Plan(args) => args.metrics.metrics_file.as_deref(),
-        Command::Apply(args) => args.metrics.metrics_file.as_deref(),
-        _ => None,
+    let (metrics_path, partition) = match &cli.command {
+        Command::Plan(args) => (args.metrics.metrics_file.as_deref(), &args.partition),
+        Command::Apply(args) => (args.metrics.metrics_file.as_deref(), &args.partition),
+        _ => return exit_of(run_command(cli, &env, &mut Default::default())),
     };
     if let Some(path) = metrics_path
         && let Err(error) = output_file::check_writable(path, "the metrics")
@@ -76,10 +76,30 @@ pub fn run(cli: &Cli) -> Exit {
         return Exit::Error;
     }
     let mut observed = metrics_file::Observed::default();
-    let result = match &cli.command {
+    let exit = exit_of(run_command(cli, &env, &mut observed));
+    let Some(path) = metrics_path else {
+        return exit;
+    };
+    match metrics_file::write(path, &partition.partition().label(), &observed, exit) {
+        Ok(()) => exit,
+        Err(error) => {
+            // Unattended, a run whose metrics are missing is a run nobody sees.
+            eprintln!("devicepool: error: {error:#}");
+            exit.worst(Exit::Error)
+        }
+    }
+}
+
+/// Runs the command itself; what `plan` and `apply` saw and did is kept in `observed`.
+fn run_command(
+    cli: &Cli,
+    env: &dyn Fn(&str) -> Option<String>,
+    observed: &mut metrics_file::Observed,
+) -> anyhow::Result<Exit> {
+    match &cli.command {
         Command::Validate(args) => validate(&args.config),
-        Command::Plan(args) => plan::run(args, &env, &mut observed),
-        Command::Apply(args) => apply::run(args, &env, &mut observed),
+        Command::Plan(args) => plan::run(args, env, observed),
+        Command::Apply(args) => apply::run(args, env, observed),
         Command::Render(args) => render_files(args),
         Command::Schema(args) => {
             let schema = match args.kind {
@@ -107,23 +127,11 @@ pub fn run(cli: &Cli) -> Exit {
         #[cfg(feature = "sim")]
         Command::SimHyperexecute { args } => {
             let code = devicepool_sim::fake_cli::run(args.clone());
-            return if code == 0 { Exit::Clean } else { Exit::Error };
+            Ok(if code == 0 { Exit::Clean } else { Exit::Error })
         }
         #[cfg(not(feature = "sim"))]
         Command::Demo(_) | Command::Sim(_) | Command::SimHyperexecute { .. } => {
             Err(anyhow::anyhow!(NO_SIM))
-        }
-    };
-    let exit = exit_of(result);
-    let Some(path) = metrics_path else {
-        return exit;
-    };
-    match metrics_file::write(path, "all", &observed, exit) {
-        Ok(()) => exit,
-        Err(error) => {
-            // Unattended, a run whose metrics are missing is a run nobody sees.
-            eprintln!("devicepool: error: {error:#}");
-            exit.worst(Exit::Error)
         }
     }
 }

@@ -63,7 +63,9 @@ pub(super) fn run(
     if args.from_snapshot.is_some() || args.compare.is_some() {
         return super::replay::run(args, env);
     }
-    let prepared = super::prepare::prepare(&args.config.config, env, crate::load::Purpose::Read)?;
+    let partition = args.partition.partition();
+    let purpose = crate::load::Purpose::Read;
+    let prepared = super::prepare::prepare(&args.config.config, env, purpose, &partition)?;
     if let Some(out) = &args.out {
         check_writable(out, "the plan")?;
     }

@@ -17,9 +17,10 @@ pub(super) fn run(args: &PlanArgs, env: &dyn Fn(&str) -> Option<String>) -> anyh
         Some(_) => Purpose::Replay,
         None => Purpose::Read,
     };
-    let prepared = prepare(&args.config.config, env, purpose)?;
+    let partition = args.partition.partition();
+    let prepared = prepare(&args.config.config, env, purpose, &partition)?;
     let other = match &args.compare {
-        Some(path) => Some(prepare(path, env, Purpose::Replay)?),
+        Some(path) => Some(prepare(path, env, Purpose::Replay, &partition)?),
         None => None,
     };
     let recording = match &args.from_snapshot {

@@ -10,6 +10,7 @@ mod hostile_files;
 mod inputs;
 mod kill;
 mod metrics;
+mod partition;
 mod plan;
 mod racks;
 mod racks_fidelity;
