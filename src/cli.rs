@@ -105,6 +105,9 @@ pub enum Command {
     /// Print a JSON schema: the desired state (default), the saved plan, the recorded
     /// snapshot or the apply report.
     Schema(SchemaArgs),
+    /// Print a plan saved with `plan --out`, as text (or JSON, or Markdown). Sends no request
+    /// and needs no credentials or desired state.
+    Show(ShowArgs),
     /// Run plan → apply → plan against the built-in simulated fleet (no credentials, no
     /// network) and show that the second plan starts nothing. Needs the default `sim` feature.
     Demo(DemoArgs),
@@ -134,9 +137,9 @@ pub struct PlanArgs {
     /// Also write the plan as versioned JSON to this file (for `apply --plan`).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format on stdout (markdown: tables for a CI job summary).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
     /// Exit 2 when the plan has changes (0 when it has none).
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -215,6 +218,16 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The saved plan (`plan --out`).
+    #[arg(value_name = "PLAN.json")]
+    pub plan: PathBuf,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Args)]
 pub struct RenderArgs {
     #[command(flatten)]
     pub config: ConfigArg,
@@ -247,6 +260,15 @@ pub struct DemoArgs {
 pub enum Format {
     Text,
     Json,
+}
+
+/// How a plan is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    /// GitHub-flavoured Markdown, for a job summary.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

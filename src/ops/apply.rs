@@ -130,10 +130,15 @@ pub fn parse_saved_plan(text: &str) -> anyhow::Result<Plan> {
     serde_json::from_str(text).context("not a devicepool plan")
 }
 
-fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
+/// Reads a saved plan file: bounded, a regular file, in the format this devicepool reads.
+pub(super) fn read_plan_file(path: &Path) -> anyhow::Result<Plan> {
     let text = crate::load::read_input(path)
         .with_context(|| format!("cannot read the saved plan {}", path.display()))?;
-    let plan = parse_saved_plan(&text).with_context(|| path.display().to_string())?;
+    parse_saved_plan(&text).with_context(|| path.display().to_string())
+}
+
+fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
+    let plan = read_plan_file(path)?;
     if plan.replayed {
         bail!(
             "{} was planned from a recorded snapshot (plan --from-snapshot): it is for review only. Make a plan from the live fleet.",

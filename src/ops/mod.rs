@@ -11,6 +11,7 @@ mod prepare;
 mod replay;
 #[cfg(feature = "sim")]
 mod seed;
+mod show;
 #[cfg(feature = "sim")]
 mod sim_serve;
 
@@ -101,6 +102,7 @@ fn run_command(
         Command::Plan(args) => plan::run(args, env, observed),
         Command::Apply(args) => apply::run(args, env, observed),
         Command::Render(args) => render_files(args),
+        Command::Show(args) => show::run(args),
         Command::Schema(args) => {
             let schema = match args.kind {
                 SchemaKind::Desired => load::schema(),

@@ -4,7 +4,7 @@
 use super::metrics_file::Observed;
 use super::output_file::{check_writable, write_atomically};
 use super::prepare::Prepared;
-use crate::cli::{Format, PlanArgs};
+use crate::cli::PlanArgs;
 use crate::exit::Exit;
 use crate::plan::{self, Origin, Plan};
 use crate::recording::Recording;
@@ -78,9 +78,6 @@ pub(super) fn run(
     if let Some(out) = &args.out {
         write_atomically(out, &report::json(&plan), None)?;
     }
-    crate::report::emit(&match args.format {
-        Format::Text => report::plan_text(&plan),
-        Format::Json => report::json(&plan),
-    });
+    crate::report::emit(&super::show::plan_in(args.format, &plan));
     Ok(plan_exit(&plan, args.detailed_exitcode))
 }

@@ -1,5 +1,6 @@
 //! REPORT: plans and apply reports as human text or JSON, for stdout. Formatting only.
 
+pub mod markdown;
 pub mod metrics;
 
 use std::fmt::Write;

@@ -19,6 +19,7 @@ mod replay;
 mod runners;
 mod saved_plans;
 mod secrets;
+mod show;
 mod sim_serve;
 mod support;
 mod upstream;
