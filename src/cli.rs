@@ -108,6 +108,11 @@ pub enum Command {
     /// Print a plan saved with `plan --out`, as text (or JSON, or Markdown). Sends no request
     /// and needs no credentials or desired state.
     Show(ShowArgs),
+    /// Print a completion script for SHELL on stdout, e.g.
+    /// `devicepool completions bash > /etc/bash_completion.d/devicepool`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout, e.g. `devicepool man > devicepool.1`.
+    Man,
     /// Run plan → apply → plan against the built-in simulated fleet (no credentials, no
     /// network) and show that the second plan starts nothing. Needs the default `sim` feature.
     Demo(DemoArgs),
@@ -215,6 +220,13 @@ pub struct ApplyArgs {
     /// nothing to do; any answer but `yes` exits 1).
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

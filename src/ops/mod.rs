@@ -2,6 +2,7 @@
 //! together and pick the exit code. Parsing happens before; printing goes through `report`.
 
 mod apply;
+mod cli_docs;
 #[cfg(feature = "sim")]
 mod demo;
 mod metrics_file;
@@ -103,6 +104,8 @@ fn run_command(
         Command::Apply(args) => apply::run(args, env, observed),
         Command::Render(args) => render_files(args),
         Command::Show(args) => show::run(args),
+        Command::Completions(args) => cli_docs::completions(args.shell),
+        Command::Man => cli_docs::man(),
         Command::Schema(args) => {
             let schema = match args.kind {
                 SchemaKind::Desired => load::schema(),

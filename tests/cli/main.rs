@@ -2,6 +2,7 @@
 //! simulated fleet's loopback fakes.
 
 mod apply;
+mod completions;
 mod docs;
 mod fault_matrix;
 mod faults;
@@ -31,7 +32,16 @@ fn help_lists_every_verb_and_the_exit_codes() {
     out.expect_code(0);
     let text = out.stdout;
     for verb in [
-        "validate", "plan", "apply", "render", "schema", "demo", "sim",
+        "validate",
+        "plan",
+        "apply",
+        "render",
+        "schema",
+        "show",
+        "completions",
+        "man",
+        "demo",
+        "sim",
     ] {
         assert!(text.contains(verb), "{verb} missing from --help:\n{text}");
     }
