@@ -3,8 +3,8 @@
 
 use crate::support::devicepool;
 
-/// The commands a user types.
-const VERBS: [&str; 10] = [
+/// The commands a user types (`--help` lists them too).
+pub(crate) const VERBS: [&str; 10] = [
     "validate",
     "plan",
     "apply",

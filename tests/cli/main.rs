@@ -31,18 +31,7 @@ fn help_lists_every_verb_and_the_exit_codes() {
     let out = support::devicepool(&["--help"]).run();
     out.expect_code(0);
     let text = out.stdout;
-    for verb in [
-        "validate",
-        "plan",
-        "apply",
-        "render",
-        "schema",
-        "show",
-        "completions",
-        "man",
-        "demo",
-        "sim",
-    ] {
+    for verb in completions::VERBS {
         assert!(text.contains(verb), "{verb} missing from --help:\n{text}");
     }
     assert!(text.contains("5 another run holds the lock"), "{text}");
