@@ -62,7 +62,7 @@ pub fn parse() -> Result<Cli, Exit> {
 ///
 /// Exit codes: 0 success / no changes (and --help, --version), 1 error (nothing done; usage
 /// errors too: an unknown flag, a bad value, an empty or bad DEVICEPOOL_CONFIG or
-/// DEVICEPOOL_LOG_FORMAT), 2 changes present (plan --detailed-exitcode), 3 apply partly
+/// DEVICEPOOL_LOG_FORMAT; and apply's question not answered `yes`), 2 changes present (plan --detailed-exitcode), 3 apply partly
 /// failed, 4 some pools or racks held (a source failed; the others were handled), 5 another
 /// run holds the lock.
 #[derive(Debug, Parser)]
@@ -105,6 +105,14 @@ pub enum Command {
     /// Print a JSON schema: the desired state (default), the saved plan, the recorded
     /// snapshot or the apply report.
     Schema(SchemaArgs),
+    /// Print a plan saved with `plan --out`, as text (or JSON, or Markdown). Sends no request
+    /// and needs no credentials or desired state.
+    Show(ShowArgs),
+    /// Print a completion script for SHELL on stdout, e.g.
+    /// `devicepool completions bash > /etc/bash_completion.d/devicepool`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout, e.g. `devicepool man > devicepool.1`.
+    Man,
     /// Run plan → apply → plan against the built-in simulated fleet (no credentials, no
     /// network) and show that the second plan starts nothing. Needs the default `sim` feature.
     Demo(DemoArgs),
@@ -134,9 +142,9 @@ pub struct PlanArgs {
     /// Also write the plan as versioned JSON to this file (for `apply --plan`).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format on stdout (markdown: tables for a CI job summary).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
     /// Exit 2 when the plan has changes (0 when it has none).
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -146,13 +154,50 @@ pub struct PlanArgs {
     /// Plan offline from a snapshot written by `--record`: no request, no credentials, the
     /// same plan every time. For review only: `--out` is refused with it, and `apply --plan`
     /// refuses a replayed plan. Pools the snapshot never read are held.
-    #[arg(long, value_name = "FILE", conflicts_with = "out")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "metrics_file"])]
     pub from_snapshot: Option<PathBuf>,
     /// Print, instead of the plan, a unified diff of the plans of this desired state and of
     /// OTHER.yaml on the same snapshot (live or `--from-snapshot`): how a change alters the
     /// decisions. Exit 0.
-    #[arg(long, value_name = "OTHER.yaml", conflicts_with_all = ["out", "format", "detailed_exitcode"])]
+    #[arg(long, value_name = "OTHER.yaml", conflicts_with_all = ["out", "format", "detailed_exitcode", "metrics_file"])]
     pub compare: Option<PathBuf>,
+    #[command(flatten)]
+    pub partition: PartitionArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArg,
+}
+
+/// Which device pools, racks and runner pools a run covers.
+#[derive(Debug, Args)]
+pub struct PartitionArgs {
+    /// Only the device pools, racks and runner pools whose name matches GLOB (`*` any run of
+    /// characters, `?` one); repeatable. The others are neither read nor planned. A GLOB that
+    /// matches no name is an error that lists the names.
+    #[arg(long = "pool", value_name = "GLOB")]
+    pub pools: Vec<String>,
+    /// Leave out those whose name matches GLOB (after --pool); repeatable.
+    #[arg(long = "exclude-pool", value_name = "GLOB")]
+    pub exclude_pools: Vec<String>,
+}
+
+impl PartitionArgs {
+    /// The globs as the partition `load` applies.
+    pub fn partition(&self) -> crate::load::partition::Partition {
+        crate::load::partition::Partition {
+            include: self.pools.clone(),
+            exclude: self.exclude_pools.clone(),
+        }
+    }
+}
+
+/// Where to write the run's metrics.
+#[derive(Debug, Args)]
+pub struct MetricsArg {
+    /// Also write this run's metrics to FILE in the Prometheus textfile-collector format
+    /// (atomically, mode 0644): per pool, per API, per action, the last run and the last
+    /// success. Written even when the run fails; not with --from-snapshot or --compare.
+    #[arg(long, value_name = "FILE", env = "DEVICEPOOL_METRICS_FILE")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -167,9 +212,31 @@ pub struct ApplyArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Do not ask for confirmation (never asked when stdin is not a terminal).
+    #[command(flatten)]
+    pub partition: PartitionArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArg,
+    /// Do not ask for confirmation (never asked when stdin is not a terminal or when there is
+    /// nothing to do; any answer but `yes` exits 1).
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The saved plan (`plan --out`).
+    #[arg(value_name = "PLAN.json")]
+    pub plan: PathBuf,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
 }
 
 #[derive(Debug, Args)]
@@ -205,6 +272,15 @@ pub struct DemoArgs {
 pub enum Format {
     Text,
     Json,
+}
+
+/// How a plan is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    /// GitHub-flavoured Markdown, for a job summary.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

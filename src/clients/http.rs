@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
+use super::request_stats;
 use crate::load::HttpSettings;
 use crate::secret::{Redactor, Secret};
 
@@ -209,14 +210,19 @@ impl Reader {
             failure,
         };
         let mut attempt = 0;
-        let mut response = loop {
+        let (mut response, started) = loop {
             let request = self
                 .agent
                 .post(url)
                 .header("accept", "application/json")
                 .header("authorization", authorization);
-            match request.send_empty() {
-                Ok(response) => break response,
+            let started = std::time::Instant::now();
+            let sent = request.send_empty();
+            if sent.is_err() {
+                request_stats::record(api, started.elapsed(), true);
+            }
+            match sent {
+                Ok(response) => break (response, started),
                 Err(ureq::Error::ConnectionFailed) if attempt < self.retries => {
                     attempt += 1;
                     std::thread::sleep(self.backoff * 2u32.saturating_pow(attempt - 1));
@@ -225,7 +231,10 @@ impl Reader {
             }
         };
         let status = response.status().as_u16();
-        let body = read_body(&mut response, status, self.max_body).map_err(fail)?;
+        let body = read_body(&mut response, status, self.max_body);
+        let failed = body.is_err() || !(200..300).contains(&status);
+        request_stats::record(api, started.elapsed(), failed);
+        let body = body.map_err(fail)?;
         if !(200..300).contains(&status) {
             return Err(fail(Failure::Status {
                 status,
@@ -262,7 +271,10 @@ impl Reader {
         loop {
             let signed = sign.map(|sign| sign());
             let authorization = signed.as_ref().map(Secret::expose).or(get.authorization);
-            let (failure, wait) = match self.try_once(get, authorization) {
+            let started = std::time::Instant::now();
+            let outcome = self.try_once(get, authorization);
+            request_stats::record(get.api, started.elapsed(), outcome.is_err());
+            let (failure, wait) = match outcome {
                 Ok(answer) => return Ok(answer),
                 Err(outcome) => outcome,
             };

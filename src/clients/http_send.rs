@@ -10,6 +10,7 @@ use crate::clients::http::{
     ApiError, Failure, agent_config, display_url, encode_component, excerpt, failed_before_sending,
     read_body,
 };
+use crate::clients::request_stats;
 use crate::load::HttpSettings;
 use crate::lock::SendLog;
 use crate::secret::Redactor;
@@ -110,7 +111,7 @@ impl Writer {
             ),
         };
         let mut attempt = 0;
-        let mut response = loop {
+        let (mut response, started) = loop {
             let mut builder = ureq::http::Request::builder()
                 .method(m.method)
                 .uri(&target)
@@ -128,8 +129,13 @@ impl Writer {
             if let Some(sends) = &self.sends {
                 sends.note();
             }
-            match self.agent.run(request) {
-                Ok(response) => break response,
+            let started = std::time::Instant::now();
+            let sent = self.agent.run(request);
+            if sent.is_err() {
+                request_stats::record(m.api, started.elapsed(), true);
+            }
+            match sent {
+                Ok(response) => break (response, started),
                 Err(e) if attempt < self.retries && failed_before_sending(&e) => {
                     attempt += 1;
                     std::thread::sleep(self.backoff * 2u32.saturating_pow(attempt - 1));
@@ -138,7 +144,10 @@ impl Writer {
             }
         };
         let status = response.status().as_u16();
-        let body = read_body(&mut response, status, self.max_body).map_err(|f| self.fail(m, f))?;
+        let body = read_body(&mut response, status, self.max_body);
+        let failed = body.is_err() || request_stats::failed_status(status);
+        request_stats::record(m.api, started.elapsed(), failed);
+        let body = body.map_err(|f| self.fail(m, f))?;
         Ok(Answer { status, body })
     }
 

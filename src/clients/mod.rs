@@ -10,6 +10,7 @@ pub mod http_send;
 pub mod lambdatest;
 pub mod maas;
 pub mod reply_decode;
+pub mod request_stats;
 pub mod taskcluster;
 pub mod testflinger;
 pub mod unix_socket;

@@ -5,6 +5,7 @@ pub(crate) mod duration;
 mod identifiers;
 mod input;
 mod model;
+pub mod partition;
 pub(crate) mod section;
 mod source_model;
 mod tree;

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
+use super::metrics_file::Observed;
 use super::plan::make_plan;
 use super::prepare::Prepared;
 use crate::apply::ApplyReport;
@@ -17,8 +18,16 @@ use crate::plan::{Drift, PLAN_FORMAT, Plan, Recheck, recheck};
 use crate::reconcilers::Run;
 use crate::report;
 
-pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {
-    let prepared = super::prepare::prepare(&args.config.config, env, crate::load::Purpose::Launch)?;
+/// Applies; the fresh plan and the report are also kept in `observed` as soon as they are
+/// made, for `--metrics-file`.
+pub(super) fn run(
+    args: &ApplyArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    observed: &mut Observed,
+) -> anyhow::Result<Exit> {
+    let partition = args.partition.partition();
+    let purpose = crate::load::Purpose::Launch;
+    let prepared = super::prepare::prepare(&args.config.config, env, purpose, &partition)?;
     let state_dir = prepared
         .loaded
         .resolve(&prepared.loaded.desired.settings.state_dir);
@@ -38,18 +47,24 @@ pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> any
         );
     }
     let fresh = make_plan(&prepared);
+    observed.plan = Some(fresh.clone());
     // Without a saved plan, the fresh plan selects itself.
     let Recheck { kept, drifted } = recheck(saved.as_ref().unwrap_or(&fresh), &fresh);
-    if !args.yes && std::io::stdin().is_terminal() && !confirm(&kept, &drifted)? {
+    // Nothing to do is not a question: the run goes on and reports what it skipped.
+    let ask = !args.yes && kept.start_count() > 0 && std::io::stdin().is_terminal();
+    if ask && !confirm(&kept, &drifted)? {
+        // Like Terraform: a refusal is exit 1, so a wrapper never takes it for a done apply.
         eprintln!("Apply cancelled; nothing was started.");
-        return Ok(Exit::Clean);
+        return Ok(Exit::Error);
     }
     let report = carry_out(&prepared, kept, drifted, &state_dir, Some(&lock));
     crate::report::emit(&match args.format {
         Format::Text => report::apply_text(&report),
         Format::Json => report::json(&report),
     });
-    Ok(apply_exit(&report))
+    let exit = apply_exit(&report);
+    observed.report = Some(report);
+    Ok(exit)
 }
 
 /// The longest any request of this configuration may take: how long a killed run's last
@@ -115,10 +130,15 @@ pub fn parse_saved_plan(text: &str) -> anyhow::Result<Plan> {
     serde_json::from_str(text).context("not a devicepool plan")
 }
 
-fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
+/// Reads a saved plan file: bounded, a regular file, in the format this devicepool reads.
+pub(super) fn read_plan_file(path: &Path) -> anyhow::Result<Plan> {
     let text = crate::load::read_input(path)
         .with_context(|| format!("cannot read the saved plan {}", path.display()))?;
-    let plan = parse_saved_plan(&text).with_context(|| path.display().to_string())?;
+    parse_saved_plan(&text).with_context(|| path.display().to_string())
+}
+
+fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
+    let plan = read_plan_file(path)?;
     if plan.replayed {
         bail!(
             "{} was planned from a recorded snapshot (plan --from-snapshot): it is for review only. Make a plan from the live fleet.",

@@ -38,7 +38,12 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
 
     let credentials = seed::credentials(&fleet, Some(&desired));
     let env = |name: &str| credentials.get(name).cloned();
-    let prepared = prepare(&config, &env, crate::load::Purpose::Launch)?;
+    let prepared = prepare(
+        &config,
+        &env,
+        crate::load::Purpose::Launch,
+        &Default::default(),
+    )?;
     let state_dir = work.path().join("state");
 
     let first = make_plan(&prepared);

@@ -2,13 +2,17 @@
 //! and render → apply → report together and pick the exit code. Parsing happens before; printing goes through `report`.
 
 mod apply;
+mod cli_docs;
 #[cfg(feature = "sim")]
 mod demo;
+mod metrics_file;
+mod output_file;
 mod plan;
 mod prepare;
 mod replay;
 #[cfg(feature = "sim")]
 mod seed;
+mod show;
 #[cfg(feature = "sim")]
 mod sim_serve;
 
@@ -62,11 +66,46 @@ pub fn run(cli: &Cli) -> Exit {
         eprintln!("devicepool: error: {error:#}");
         return Exit::Error;
     }
-    let result = match &cli.command {
+    let (metrics_path, partition) = match &cli.command {
+        Command::Plan(args) => (args.metrics.metrics_file.as_deref(), &args.partition),
+        Command::Apply(args) => (args.metrics.metrics_file.as_deref(), &args.partition),
+        _ => return exit_of(run_command(cli, &env, &mut Default::default())),
+    };
+    if let Some(path) = metrics_path
+        && let Err(error) = output_file::check_writable(path, "the metrics")
+    {
+        eprintln!("devicepool: error: {error:#}");
+        return Exit::Error;
+    }
+    let mut observed = metrics_file::Observed::default();
+    let exit = exit_of(run_command(cli, &env, &mut observed));
+    let Some(path) = metrics_path else {
+        return exit;
+    };
+    match metrics_file::write(path, &partition.partition().label(), &observed, exit) {
+        Ok(()) => exit,
+        Err(error) => {
+            // Unattended, a run whose metrics are missing is a run nobody sees.
+            eprintln!("devicepool: error: {error:#}");
+            exit.worst(Exit::Error)
+        }
+    }
+}
+
+/// Runs the command itself; what `plan` and `apply` saw and did is kept in `observed`.
+fn run_command(
+    cli: &Cli,
+    env: &dyn Fn(&str) -> Option<String>,
+    observed: &mut metrics_file::Observed,
+) -> anyhow::Result<Exit> {
+    match &cli.command {
         Command::Validate(args) => validate(&args.config),
-        Command::Plan(args) => plan::run(args, &env),
-        Command::Apply(args) => apply::run(args, &env),
+        Command::Plan(args) => plan::run(args, env, observed),
+        Command::Apply(args) => apply::run(args, env, observed),
         Command::Render(args) => render_files(args),
+        Command::Show(args) => show::run(args),
+        Command::Completions(args) => cli_docs::completions(args.shell),
+        Command::Man => cli_docs::man(),
         Command::Schema(args) => {
             let schema = match args.kind {
                 SchemaKind::Desired => load::schema(),
@@ -93,13 +132,17 @@ pub fn run(cli: &Cli) -> Exit {
         #[cfg(feature = "sim")]
         Command::SimHyperexecute { args } => {
             let code = devicepool_sim::fake_cli::run(args.clone());
-            return if code == 0 { Exit::Clean } else { Exit::Error };
+            Ok(if code == 0 { Exit::Clean } else { Exit::Error })
         }
         #[cfg(not(feature = "sim"))]
         Command::Demo(_) | Command::Sim(_) | Command::SimHyperexecute { .. } => {
             Err(anyhow::anyhow!(NO_SIM))
         }
-    };
+    }
+}
+
+/// The exit code of a command's result; an error is printed here, once, with its cause chain.
+fn exit_of(result: anyhow::Result<Exit>) -> Exit {
     match result {
         Ok(exit) => exit,
         Err(error) => {

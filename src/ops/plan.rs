@@ -1,12 +1,10 @@
 //! `devicepool plan`: snapshot the fleet, compute the plan, render job files (secrets
 //! redacted), print it and optionally save it. Only read-only clients are reachable from here.
 
-use std::path::Path;
-
-use anyhow::Context;
-
+use super::metrics_file::Observed;
+use super::output_file::{check_writable, write_atomically};
 use super::prepare::Prepared;
-use crate::cli::{Format, PlanArgs};
+use crate::cli::PlanArgs;
 use crate::exit::Exit;
 use crate::plan::{self, Origin, Plan};
 use crate::report;
@@ -56,63 +54,30 @@ pub(super) fn plan_exit(plan: &Plan, detailed: bool) -> Exit {
     exit
 }
 
-pub(super) fn run(args: &PlanArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {
+/// Plans; the plan is also kept in `observed` as soon as it is made, for `--metrics-file`.
+pub(super) fn run(
+    args: &PlanArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    observed: &mut Observed,
+) -> anyhow::Result<Exit> {
     if args.from_snapshot.is_some() || args.compare.is_some() {
         return super::replay::run(args, env);
     }
-    let prepared = super::prepare::prepare(&args.config.config, env, crate::load::Purpose::Read)?;
+    let partition = args.partition.partition();
+    let purpose = crate::load::Purpose::Read;
+    let prepared = super::prepare::prepare(&args.config.config, env, purpose, &partition)?;
     if let Some(out) = &args.out {
-        check_writable(out)?;
+        check_writable(out, "the plan")?;
     }
     let snapshot = read_snapshot(&prepared);
+    let plan = plan_from(&prepared, &snapshot);
+    observed.plan = Some(plan.clone());
     if let Some(record) = &args.record {
         Recording::of(&snapshot, &prepared.loaded.desired).write(record)?;
     }
-    let plan = plan_from(&prepared, &snapshot);
     if let Some(out) = &args.out {
-        save(&plan, out)?;
+        write_atomically(out, &report::json(&plan), None)?;
     }
-    crate::report::emit(&match args.format {
-        Format::Text => report::plan_text(&plan),
-        Format::Json => report::json(&plan),
-    });
+    crate::report::emit(&super::show::plan_in(args.format, &plan));
     Ok(plan_exit(&plan, args.detailed_exitcode))
 }
-
-/// The directory `out` is written in (the temp file goes there too).
-fn resolve_dir(out: &Path) -> &Path {
-    out.parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-}
-
-/// Fails, naming `out`, unless the plan can be saved there: checked before any request, so
-/// a typo in `--out` does not cost a whole snapshot. Creates and removes a temp file in the
-/// directory, as [`save`] will.
-fn check_writable(out: &Path) -> anyhow::Result<()> {
-    let cannot = || format!("cannot write the plan to {}", out.display());
-    let dir = resolve_dir(out);
-    if out.is_dir() {
-        anyhow::bail!("{}: it is a directory", cannot());
-    }
-    if !dir.is_dir() {
-        anyhow::bail!("{}: no directory {}", cannot(), dir.display());
-    }
-    tempfile::NamedTempFile::new_in(dir)
-        .and_then(|probe| probe.close())
-        .with_context(cannot)
-}
-
-/// Writes the plan as JSON (atomically: temp file, then rename).
-fn save(plan: &Plan, out: &Path) -> anyhow::Result<()> {
-    let mut file = tempfile::NamedTempFile::new_in(resolve_dir(out))
-        .with_context(|| format!("writing {}", out.display()))?;
-    std::io::Write::write_all(&mut file, report::json(plan).as_bytes())?;
-    file.persist(out)
-        .with_context(|| format!("writing {}", out.display()))?;
-    Ok(())
-}
-
-#[cfg(test)]
-#[path = "plan_tests.rs"]
-mod tests;

@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::clients::ReadCredentials;
 use crate::clients::testflinger::TokenSource;
+use anyhow::Context;
+
+use crate::load::partition::Partition;
 use crate::load::{self, Desired, Loaded, Purpose};
 use crate::render::{Templates, load_templates};
 use crate::secret::{Redactor, Secret};
@@ -26,13 +29,17 @@ pub(super) struct Prepared {
     pub templates: Templates,
 }
 
-/// Loads, validates, checks the environment and reads templates.
+/// Loads, validates, keeps only `partition`, checks the environment and reads templates.
 pub(super) fn prepare(
     path: &std::path::Path,
     env: &dyn Fn(&str) -> Option<String>,
     purpose: Purpose,
+    partition: &Partition,
 ) -> anyhow::Result<Prepared> {
-    let loaded = load::load(path)?;
+    let mut loaded = load::load(path)?;
+    partition
+        .apply(&mut loaded.desired)
+        .with_context(|| loaded.path.display().to_string())?;
     if purpose != Purpose::Replay {
         loaded.check_env(env, purpose)?;
     }

@@ -5,7 +5,7 @@
 use similar::TextDiff;
 
 use super::prepare::{Prepared, prepare};
-use crate::cli::{Format, PlanArgs};
+use crate::cli::PlanArgs;
 use crate::exit::Exit;
 use crate::load::Purpose;
 use crate::report;
@@ -17,9 +17,10 @@ pub(super) fn run(args: &PlanArgs, env: &dyn Fn(&str) -> Option<String>) -> anyh
         Some(_) => Purpose::Replay,
         None => Purpose::Read,
     };
-    let prepared = prepare(&args.config.config, env, purpose)?;
+    let partition = args.partition.partition();
+    let prepared = prepare(&args.config.config, env, purpose, &partition)?;
     let other = match &args.compare {
-        Some(path) => Some(prepare(path, env, Purpose::Replay)?),
+        Some(path) => Some(prepare(path, env, Purpose::Replay, &partition)?),
         None => None,
     };
     let recording = match &args.from_snapshot {
@@ -39,10 +40,7 @@ pub(super) fn run(args: &PlanArgs, env: &dyn Fn(&str) -> Option<String>) -> anyh
     let mut plan = plan_recorded(&recording, &prepared);
     // Planned from a file rather than the live fleet: `apply --plan` refuses it.
     plan.replayed = args.from_snapshot.is_some();
-    report::emit(&match args.format {
-        Format::Text => report::plan_text(&plan),
-        Format::Json => report::json(&plan),
-    });
+    report::emit(&super::show::plan_in(args.format, &plan));
     Ok(super::plan::plan_exit(&plan, args.detailed_exitcode))
 }
 

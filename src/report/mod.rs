@@ -1,5 +1,8 @@
 //! REPORT: plans and apply reports as human text or JSON, for stdout. Formatting only.
 
+pub mod markdown;
+pub mod metrics;
+
 use std::fmt::Write;
 
 use crate::apply::ApplyReport;

@@ -2,6 +2,7 @@
 //! simulated fleet's loopback fakes.
 
 mod apply;
+mod completions;
 mod docs;
 mod fault_matrix;
 mod faults;
@@ -10,6 +11,8 @@ mod hostile_files;
 mod inputs;
 mod kill;
 mod liveness;
+mod metrics;
+mod partition;
 mod plan;
 mod racks;
 mod racks_fidelity;
@@ -18,6 +21,7 @@ mod replay;
 mod runners;
 mod saved_plans;
 mod secrets;
+mod show;
 mod sim_serve;
 mod support;
 mod upstream;
@@ -28,9 +32,7 @@ fn help_lists_every_verb_and_the_exit_codes() {
     let out = support::devicepool(&["--help"]).run();
     out.expect_code(0);
     let text = out.stdout;
-    for verb in [
-        "validate", "plan", "apply", "render", "schema", "demo", "sim",
-    ] {
+    for verb in completions::VERBS {
         assert!(text.contains(verb), "{verb} missing from --help:\n{text}");
     }
     assert!(text.contains("5 another run holds the lock"), "{text}");

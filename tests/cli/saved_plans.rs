@@ -240,7 +240,8 @@ fn the_confirmation_shows_what_runs_after_the_recheck() {
     let out = lab
         .command(&["apply", lab.config_arg(), "--plan", "plan.json"])
         .run_in_terminal("no\n");
-    out.expect_code(0);
+    // A refusal exits 1: nothing was done, and a wrapper must not take it for success.
+    out.expect_code(1);
     // The terminal echoes the typed `no` as soon as it is typed, wherever the output then is.
     let shown = out.stdout.replace('\r', "").replacen("no\n", "", 1);
     // A55-02's start, `the saved plan keeps 1 of these 2 action(s)`, the edited one skipped
@@ -249,6 +250,22 @@ fn the_confirmation_shows_what_runs_after_the_recheck() {
     insta::assert_snapshot!(shown);
     assert!(!shown.contains(&format!("+ start on {edited}")), "{shown}");
     assert!(lab.fleet.lambdatest.launches().is_empty());
+}
+
+#[test]
+fn nothing_to_do_asks_no_question_on_a_terminal() {
+    // No pending task: the plan starts nothing, so apply goes on without asking.
+    let lab = Lab::new(vec![pool("a55", 1, 0)]);
+    let out = lab
+        .command(&["apply", lab.config_arg()])
+        .run_in_terminal("");
+    out.expect_code(0);
+    assert!(!out.stdout.contains("Apply this plan"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Apply: nothing carried out"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

@@ -175,6 +175,35 @@ impl Drop for Running {
     }
 }
 
+/// Runs a checker the tests do not build (`promtool`) with `args` and `input` on its stdin;
+/// `None` when it is not installed. CI (`CI` set) must have it: `.ci/run` installs it, so a
+/// missing one fails there instead of passing unchecked.
+pub(crate) fn external_tool(program: &str, args: &[&str], input: &str) -> Option<Outcome> {
+    let spawned = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    match spawned {
+        Ok(mut child) => {
+            let mut stdin = child.stdin.take().expect("stdin");
+            std::io::Write::write_all(&mut stdin, input.as_bytes()).expect("input written");
+            drop(stdin);
+            let output = child.wait_with_output().expect("checker ends");
+            Some(guarded(&format!("{program} {}", args.join(" ")), output))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{program} is not installed; .ci/run installs it"
+            );
+            None
+        }
+        Err(e) => panic!("{program} does not run: {e}"),
+    }
+}
+
 /// The outcome of a finished run, after its stdout and stderr passed the guard.
 fn guarded(shown: &str, output: Output) -> Outcome {
     let outcome = Outcome {

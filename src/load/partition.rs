@@ -1,0 +1,101 @@
+//! `--pool GLOB` / `--exclude-pool GLOB`: which device pools, racks and runner pools a run
+//! covers, so that a large estate can be split over several schedules. Applied to the desired
+//! state right after loading, before any credential is checked or any API is read: what is
+//! left out is not read, planned or acted on. Matching is by hand (`*` any run of characters,
+//! `?` one character, nothing else special): pool names are `[A-Za-z0-9._-]`, and a glob crate
+//! would bring character classes and escapes nobody needs here.
+
+use super::Desired;
+
+/// The globs a run was given; none means every entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Partition {
+    /// Keep only names matching one of these (all when empty).
+    pub include: Vec<String>,
+    /// Then leave out names matching one of these.
+    pub exclude: Vec<String>,
+}
+
+impl Partition {
+    /// The partition as one label value: the globs, excluded ones after a `!`, or `all`.
+    pub fn label(&self) -> String {
+        if self.include.is_empty() && self.exclude.is_empty() {
+            return "all".to_string();
+        }
+        let include = self.include.iter().cloned();
+        let exclude = self.exclude.iter().map(|glob| format!("!{glob}"));
+        include.chain(exclude).collect::<Vec<_>>().join(",")
+    }
+
+    /// Removes every entry outside the partition from `desired`. A glob that matches no name
+    /// at all, or a partition that leaves nothing, is an error listing the names there are.
+    pub fn apply(&self, desired: &mut Desired) -> anyhow::Result<()> {
+        let mut names: Vec<&str> = desired
+            .device_pools
+            .keys()
+            .chain(desired.racks.keys())
+            .chain(desired.runner_pools.keys())
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let known = || names.join(", ");
+        for (flag, globs) in [("--pool", &self.include), ("--exclude-pool", &self.exclude)] {
+            if let Some(glob) = globs.iter().find(|g| !names.iter().any(|n| matches(g, n))) {
+                anyhow::bail!(
+                    "{flag} {glob:?} matches no device pool, rack or runner pool; the names are: {}",
+                    known()
+                );
+            }
+        }
+        let keep = |name: &String| {
+            let included = self.include.is_empty() || self.include.iter().any(|g| matches(g, name));
+            included && !self.exclude.iter().any(|g| matches(g, name))
+        };
+        if !names.iter().any(|n| keep(&n.to_string())) {
+            anyhow::bail!(
+                "--pool and --exclude-pool leave nothing to plan; the names are: {}",
+                known()
+            );
+        }
+        desired.device_pools.retain(|name, _| keep(name));
+        desired.racks.retain(|name, _| keep(name));
+        desired.runner_pools.retain(|name, _| keep(name));
+        Ok(())
+    }
+}
+
+/// Whether `name` matches `glob` as a whole: `*` is any run of characters (none included),
+/// `?` exactly one.
+pub fn matches(glob: &str, name: &str) -> bool {
+    let (glob, name): (Vec<char>, Vec<char>) = (glob.chars().collect(), name.chars().collect());
+    // The classic greedy match with one backtrack point: the last `*` seen and where the name
+    // stood then.
+    let (mut g, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match glob.get(g) {
+            Some('*') => {
+                star = Some((g, n));
+                g += 1;
+            }
+            Some(&c) if c == '?' || c == name[n] => {
+                g += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((star_g, star_n)) => {
+                    g = star_g + 1;
+                    n = star_n + 1;
+                    star = Some((star_g, star_n + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    glob[g..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+#[path = "partition_tests.rs"]
+mod tests;

@@ -1,0 +1,39 @@
+//! Unit tests of `load/partition.rs`.
+
+use super::{Partition, matches};
+
+#[test]
+fn globs_match_whole_names() {
+    for (glob, name) in [
+        ("a55", "a55"),
+        ("a*", "a55"),
+        ("*", ""),
+        ("*5", "a55"),
+        ("a?5", "a55"),
+        ("*-perf-*", "lt-perf-a55"),
+        ("a**5", "a5"),
+        ("*a*b", "xaxab"),
+    ] {
+        assert!(matches(glob, name), "{glob} should match {name}");
+    }
+    for (glob, name) in [
+        ("a5", "a55"),
+        ("?", ""),
+        ("a?", "a55"),
+        ("*b", "ba"),
+        ("[a]55", "a55"),
+        ("a55*x", "a55"),
+    ] {
+        assert!(!matches(glob, name), "{glob} should not match {name}");
+    }
+}
+
+#[test]
+fn the_label_names_the_globs() {
+    assert_eq!(Partition::default().label(), "all");
+    let partition = Partition {
+        include: vec!["a*".into(), "p9".into()],
+        exclude: vec!["a5?".into()],
+    };
+    assert_eq!(partition.label(), "a*,p9,!a5?");
+}

@@ -1,0 +1,313 @@
+//! One run in the Prometheus textfile-collector format (`--metrics-file`): per pool, per API,
+//! per action and per run, each family with HELP and TYPE lines. Formatting only: the facts
+//! come in. Label values are only kind, action and outcome words, pool names, API names and the
+//! partition the operator chose on the command line; never a URL, a credential or a message.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use jiff::Timestamp;
+
+use crate::apply::ApplyReport;
+use crate::clients::request_stats::ApiStats;
+use crate::exit::Exit;
+use crate::plan::{MachineState, Plan, PoolStatus, word_of};
+use crate::reconcilers::record::Outcome;
+
+/// Every API the HTTP layers may count, shown even when this run sent it nothing, so each
+/// series stays put from run to run.
+const APIS: [&str; 6] = [
+    "taskcluster",
+    "lambdatest",
+    "maas",
+    "testflinger",
+    "gitlab",
+    "docker",
+];
+
+/// What one run saw and did.
+pub struct RunFacts<'a> {
+    /// Which part of the estate the run covered (`--pool`, `--exclude-pool`), or `all`.
+    pub partition: &'a str,
+    /// The plan made from the snapshot (absent when the run stopped before it).
+    pub plan: Option<&'a Plan>,
+    /// What `apply` did.
+    pub report: Option<&'a ApplyReport>,
+    /// Requests per API.
+    pub apis: &'a BTreeMap<&'static str, ApiStats>,
+    pub exit: Exit,
+    pub now: Timestamp,
+}
+
+/// What the file being replaced says that a run carries on: the last success and how many
+/// runs in a row each pool has been held.
+#[derive(Debug, Default, PartialEq)]
+pub struct Previous {
+    pub last_success: Option<i64>,
+    /// By label set, as written (`{partition="all",kind="rack",pool="r1"}`).
+    pub held_runs: BTreeMap<String, u64>,
+}
+
+const LAST_SUCCESS: &str = "devicepool_last_success_timestamp_seconds";
+const HELD_RUNS: &str = "devicepool_pool_held_runs";
+
+/// Reads the carried-on figures back from a metrics file this function's twin wrote; lines
+/// it does not know are ignored, so a damaged file only loses what it damaged.
+pub fn previous(text: &str) -> Previous {
+    let mut previous = Previous::default();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some((series, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        if series.starts_with(LAST_SUCCESS) {
+            previous.last_success = value.parse::<f64>().ok().map(|v| v as i64);
+        } else if let Some(labels) = series.strip_prefix(HELD_RUNS)
+            && labels.starts_with('{')
+            && let Ok(runs) = value.parse()
+        {
+            previous.held_runs.insert(labels.to_string(), runs);
+        }
+    }
+    previous
+}
+
+/// One metric family being written.
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    samples: Vec<(String, String)>,
+}
+
+impl Family {
+    fn new(name: &'static str, help: &'static str) -> Family {
+        Family {
+            name,
+            help,
+            samples: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, labels: String, value: impl ToString) {
+        self.samples.push((labels, value.to_string()));
+    }
+}
+
+/// A label set, values escaped as the exposition format wants.
+fn labels(pairs: &[(&str, &str)]) -> String {
+    let shown: Vec<String> = pairs
+        .iter()
+        .map(|(name, value)| {
+            let escaped = value
+                .replace('\\', r"\\")
+                .replace('"', "\\\"")
+                .replace('\n', r"\n");
+            format!("{name}=\"{escaped}\"")
+        })
+        .collect();
+    format!("{{{}}}", shown.join(","))
+}
+
+/// A pool's work: (pending, free, in flight), when it was planned.
+fn workload(plan: &Plan) -> BTreeMap<&str, (u64, u64, u64)> {
+    let mut out = BTreeMap::new();
+    for pool in &plan.device_pools {
+        if let (PoolStatus::Planned, Some(n)) = (&pool.status, &pool.numbers) {
+            let figures = (n.demand, n.free.into(), n.in_flight.into());
+            out.insert(pool.pool.as_str(), figures);
+        }
+    }
+    for rack in &plan.racks {
+        if rack.status == PoolStatus::Planned {
+            let count = |states: &[MachineState]| {
+                let machines = rack.machines.iter();
+                machines.filter(|m| states.contains(&m.state)).count() as u64
+            };
+            let due = [MachineState::Deploy, MachineState::Capped];
+            let waiting = [
+                MachineState::Deploy,
+                MachineState::Capped,
+                MachineState::NotDue,
+            ];
+            let figures = (
+                count(&due),
+                count(&waiting),
+                count(&[MachineState::InFlight]),
+            );
+            out.insert(rack.rack.as_str(), figures);
+        }
+    }
+    for pool in &plan.runner_pools {
+        if let (PoolStatus::Planned, Some(n)) = (&pool.status, &pool.numbers) {
+            let figures = (n.pending.into(), n.idle.into(), n.busy.into());
+            out.insert(pool.pool.as_str(), figures);
+        }
+    }
+    out
+}
+
+/// The whole file.
+pub fn metrics_text(facts: &RunFacts<'_>, previous: &Previous) -> String {
+    let partition = facts.partition;
+    let mut families = pool_families(facts, previous);
+    families.extend(api_families(facts));
+    let mut actions = Family::new(
+        "devicepool_last_run_actions",
+        "Actions of the last apply, by kind, action and outcome.",
+    );
+    let mut counted: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    for record in facts.report.iter().flat_map(|r| &r.actions) {
+        let key = (
+            word_of(&record.kind),
+            word_of(&record.action),
+            word_of(&record.outcome),
+        );
+        *counted.entry(key).or_default() += 1;
+    }
+    for ((kind, action, outcome), count) in counted {
+        let set = [
+            ("partition", partition),
+            ("kind", kind.as_str()),
+            ("action", action.as_str()),
+            ("outcome", outcome.as_str()),
+        ];
+        actions.add(labels(&set), count);
+    }
+    families.push(actions);
+    let run = labels(&[("partition", partition)]);
+    let now = facts.now.as_second();
+    let succeeded = matches!(facts.exit, Exit::Clean | Exit::Changes);
+    let last_success = if succeeded {
+        Some(now)
+    } else {
+        previous.last_success
+    };
+    let mut last_run = Family::new(
+        "devicepool_last_run_timestamp_seconds",
+        "When the last run ended, in Unix time.",
+    );
+    last_run.add(run.clone(), now);
+    let mut exit = Family::new(
+        "devicepool_last_run_exit_code",
+        "Exit code of the last run (0 and 2 are success; see the README).",
+    );
+    exit.add(run.clone(), facts.exit as u8);
+    let mut success = Family::new(
+        LAST_SUCCESS,
+        "When the last successful run (exit 0 or 2) ended, in Unix time; 0 when none is known.",
+    );
+    success.add(run, last_success.unwrap_or(0));
+    families.extend([last_run, exit, success]);
+    let mut out = String::new();
+    for family in families.iter().filter(|f| !f.samples.is_empty()) {
+        let _ = writeln!(out, "# HELP {} {}", family.name, family.help);
+        let _ = writeln!(out, "# TYPE {} gauge", family.name);
+        for (labels, value) in &family.samples {
+            let _ = writeln!(out, "{}{labels} {value}", family.name);
+        }
+    }
+    out
+}
+
+/// Per pool, rack and runner pool: its work, its actions and whether it is held. Without a
+/// plan, only the held-run counts carry on unchanged.
+fn pool_families(facts: &RunFacts<'_>, previous: &Previous) -> Vec<Family> {
+    let mut pending = Family::new(
+        "devicepool_pool_pending",
+        "Work waiting for the pool: a device pool's pending tasks not covered by a waiting job, \
+         a rack's machines due for a deploy, a runner pool's pending jobs.",
+    );
+    let mut free = Family::new(
+        "devicepool_pool_free",
+        "Capacity ready for work: a device pool's free devices, a rack's machines with a waiting \
+         agent, a runner pool's idle runners.",
+    );
+    let mut in_flight = Family::new(
+        "devicepool_pool_in_flight",
+        "Work of ours under way: a device pool's devices with a job in flight, a rack's machines \
+         with a deploy in flight, a runner pool's busy runners.",
+    );
+    let mut planned = Family::new(
+        "devicepool_pool_actions_planned",
+        "Actions the last run planned for the pool (jobs, deploys, runner starts and removals).",
+    );
+    let mut done = Family::new(
+        "devicepool_pool_actions_done",
+        "Actions the last apply carried out for the pool.",
+    );
+    let mut held = Family::new(
+        "devicepool_pool_held",
+        "1 when the pool was held in the last run (a source it needs failed), else 0.",
+    );
+    let mut held_runs = Family::new(
+        HELD_RUNS,
+        "Runs in a row, up to the last one, in which the pool was held.",
+    );
+    let Some(plan) = facts.plan else {
+        for (set, runs) in &previous.held_runs {
+            held_runs.add(set.clone(), runs);
+        }
+        return vec![held_runs];
+    };
+    let work = workload(plan);
+    for entry in plan.entries() {
+        let kind = word_of(&entry.kind());
+        let name = entry.name();
+        let set = labels(&[
+            ("partition", facts.partition),
+            ("kind", &kind),
+            ("pool", name),
+        ]);
+        if let Some((p, f, i)) = work.get(name) {
+            pending.add(set.clone(), p);
+            free.add(set.clone(), f);
+            in_flight.add(set.clone(), i);
+        }
+        planned.add(set.clone(), entry.action_count());
+        if let Some(report) = facts.report {
+            let of_entry = report
+                .actions
+                .iter()
+                .filter(|a| a.kind == entry.kind() && a.pool == name && a.outcome == Outcome::Done);
+            done.add(set.clone(), of_entry.count());
+        }
+        let is_held = matches!(entry.status(), PoolStatus::Held { .. });
+        let runs = if is_held {
+            previous.held_runs.get(&set).copied().unwrap_or(0) + 1
+        } else {
+            0
+        };
+        held.add(set.clone(), u8::from(is_held));
+        held_runs.add(set, runs);
+    }
+    vec![pending, free, in_flight, planned, done, held, held_runs]
+}
+
+/// Per API: requests, errors and the time they took.
+fn api_families(facts: &RunFacts<'_>) -> Vec<Family> {
+    let mut requests = Family::new(
+        "devicepool_last_run_api_requests",
+        "HTTP requests the last run sent to the API, each retry counted.",
+    );
+    let mut errors = Family::new(
+        "devicepool_last_run_api_errors",
+        "Of those, the ones that got no answer, an unusable body or an error status.",
+    );
+    let mut seconds = Family::new(
+        "devicepool_last_run_api_request_duration_seconds",
+        "Time the last run's requests to the API took, added up.",
+    );
+    let mut names: Vec<&str> = APIS.to_vec();
+    names.extend(facts.apis.keys().filter(|api| !APIS.contains(api)));
+    for api in names {
+        let stats = facts.apis.get(api).copied().unwrap_or_default();
+        let set = labels(&[("partition", facts.partition), ("api", api)]);
+        requests.add(set.clone(), stats.requests);
+        errors.add(set.clone(), stats.errors);
+        seconds.add(set, format!("{:.6}", stats.seconds));
+    }
+    vec![requests, errors, seconds]
+}
+
+#[cfg(test)]
+#[path = "metrics_tests.rs"]
+mod tests;

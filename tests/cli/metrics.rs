@@ -1,0 +1,224 @@
+//! `--metrics-file`: the Prometheus file a real run against the fakes writes, parsed back and
+//! checked against what the run did; the last success and held-run counts carried from run to
+//! run; promtool's checks of the file and of `deploy/prometheus/alerts.yml`.
+
+use std::collections::BTreeMap;
+
+use devicepool_sim::Fault;
+
+use crate::support::{Lab, external_tool, pool, tried};
+
+/// The p9 pool's task queue, failed with a 500 to hold p9.
+const P9_QUEUE: &str = "/api/queue/v1/task-queues/proj-autophone/gecko-t-p9";
+
+/// Every sample of a metrics file, `name{labels}` → value; every family has HELP and TYPE.
+fn samples(text: &str) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        if line.starts_with('#') {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').expect("`series value`");
+        let name = series.split('{').next().unwrap();
+        assert!(name.starts_with("devicepool_"), "{line}");
+        assert!(
+            text.contains(&format!("# HELP {name} ")),
+            "no HELP for {name}"
+        );
+        assert!(
+            text.contains(&format!("# TYPE {name} gauge\n")),
+            "no TYPE for {name}"
+        );
+        let value = value
+            .parse()
+            .unwrap_or_else(|_| panic!("not a number: {line}"));
+        assert!(
+            out.insert(series.to_string(), value).is_none(),
+            "{series} twice"
+        );
+    }
+    out
+}
+
+/// The value of `name` for a device pool.
+fn of_pool(m: &BTreeMap<String, f64>, name: &str, pool: &str) -> Option<f64> {
+    let key = format!("{name}{{partition=\"all\",kind=\"device_pool\",pool=\"{pool}\"}}");
+    m.get(&key).copied()
+}
+
+fn of_run(m: &BTreeMap<String, f64>, name: &str) -> f64 {
+    m[&format!("{name}{{partition=\"all\"}}")]
+}
+
+fn of_api(m: &BTreeMap<String, f64>, name: &str, api: &str) -> f64 {
+    m[&format!("{name}{{partition=\"all\",api=\"{api}\"}}")]
+}
+
+fn read(lab: &Lab) -> BTreeMap<String, f64> {
+    samples(&std::fs::read_to_string(lab.path("metrics.prom")).expect("metrics written"))
+}
+
+fn now() -> f64 {
+    jiff::Timestamp::now().as_second() as f64
+}
+
+#[test]
+fn an_apply_writes_what_it_planned_did_and_sent() {
+    let lab = Lab::new(vec![pool("a55", 3, 2), pool("p9", 2, 5)]);
+    let taskcluster = lab.fleet.taskcluster.server();
+    taskcluster.inject("GET", P9_QUEUE, Fault::status(500));
+    let started = now();
+    let out = lab
+        .command(&["apply", lab.config_arg(), "--format", "json"])
+        .env("DEVICEPOOL_METRICS_FILE", lab.path("metrics.prom"))
+        .run();
+    out.expect_code(4);
+    let m = read(&lab);
+    // a55: 2 tasks pending, 3 free devices, 2 jobs planned and started.
+    assert_eq!(of_pool(&m, "devicepool_pool_pending", "a55"), Some(2.0));
+    assert_eq!(of_pool(&m, "devicepool_pool_free", "a55"), Some(3.0));
+    assert_eq!(of_pool(&m, "devicepool_pool_in_flight", "a55"), Some(0.0));
+    assert_eq!(
+        of_pool(&m, "devicepool_pool_actions_planned", "a55"),
+        Some(2.0)
+    );
+    let report = out.json();
+    let done = tried(&report, "device_pool").len() as f64;
+    assert_eq!(done, 2.0);
+    assert_eq!(
+        of_pool(&m, "devicepool_pool_actions_done", "a55"),
+        Some(done)
+    );
+    assert_eq!(of_pool(&m, "devicepool_pool_held", "a55"), Some(0.0));
+    // p9 is held: no figures, nothing planned.
+    assert_eq!(of_pool(&m, "devicepool_pool_held", "p9"), Some(1.0));
+    assert_eq!(of_pool(&m, "devicepool_pool_held_runs", "p9"), Some(1.0));
+    assert_eq!(of_pool(&m, "devicepool_pool_pending", "p9"), None);
+    assert_eq!(
+        of_pool(&m, "devicepool_pool_actions_planned", "p9"),
+        Some(0.0)
+    );
+    let actions = "devicepool_last_run_actions{partition=\"all\",kind=\"device_pool\",action=\"start_job\",outcome=\"done\"}";
+    assert_eq!(m[actions], 2.0);
+    // Every request the Taskcluster fake got, the 500 (never retried) as an error.
+    let got = taskcluster.requests();
+    let queue = "/task-queues/proj-autophone%2Fgecko-t-p9/";
+    let failed = got.iter().filter(|r| r.path.contains(queue)).count();
+    assert_eq!(failed, 1);
+    let api = "taskcluster";
+    assert_eq!(
+        of_api(&m, "devicepool_last_run_api_requests", api),
+        got.len() as f64
+    );
+    assert_eq!(
+        of_api(&m, "devicepool_last_run_api_errors", api),
+        failed as f64
+    );
+    assert!(of_api(&m, "devicepool_last_run_api_request_duration_seconds", api) > 0.0);
+    assert_eq!(
+        of_api(&m, "devicepool_last_run_api_requests", "gitlab"),
+        0.0
+    );
+    // Exit 4 is not a success, and none came before.
+    assert_eq!(of_run(&m, "devicepool_last_run_exit_code"), 4.0);
+    let last_run = of_run(&m, "devicepool_last_run_timestamp_seconds");
+    assert!((started..=now()).contains(&last_run), "{last_run}");
+    assert_eq!(of_run(&m, "devicepool_last_success_timestamp_seconds"), 0.0);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(lab.path("metrics.prom"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o644);
+}
+
+#[test]
+fn the_last_success_and_held_runs_carry_over_failed_runs() {
+    let lab = Lab::new(vec![pool("a55", 1, 1), pool("p9", 1, 1)]);
+    let plan = |lab: &Lab| {
+        lab.command(&["plan", lab.config_arg(), "--metrics-file", "metrics.prom"])
+            .run()
+    };
+    plan(&lab).expect_code(0);
+    let success = of_run(&read(&lab), "devicepool_last_success_timestamp_seconds");
+    assert!(success > 0.0);
+    lab.fleet
+        .taskcluster
+        .server()
+        .inject("GET", P9_QUEUE, Fault::status(500));
+    for run in 1..=3 {
+        plan(&lab).expect_code(4);
+        let m = read(&lab);
+        assert_eq!(
+            of_pool(&m, "devicepool_pool_held_runs", "p9"),
+            Some(run as f64)
+        );
+        assert_eq!(of_pool(&m, "devicepool_pool_held_runs", "a55"), Some(0.0));
+        assert_eq!(
+            of_run(&m, "devicepool_last_success_timestamp_seconds"),
+            success
+        );
+    }
+    // A run that fails before its snapshot (no desired state) says so and keeps the counts.
+    let out = lab.run(&["plan", "missing.yaml", "--metrics-file", "metrics.prom"]);
+    out.expect_code(1);
+    let m = read(&lab);
+    assert_eq!(of_run(&m, "devicepool_last_run_exit_code"), 1.0);
+    assert_eq!(of_pool(&m, "devicepool_pool_held_runs", "p9"), Some(3.0));
+    assert_eq!(of_pool(&m, "devicepool_pool_held", "p9"), None);
+    assert_eq!(
+        of_run(&m, "devicepool_last_success_timestamp_seconds"),
+        success
+    );
+}
+
+#[test]
+fn a_metrics_file_that_cannot_be_written_fails_before_any_request() {
+    let lab = Lab::new(vec![pool("a55", 1, 1)]);
+    let out = lab.run(&[
+        "plan",
+        lab.config_arg(),
+        "--metrics-file",
+        "nowhere/metrics.prom",
+    ]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("cannot write the metrics to nowhere/metrics.prom"),
+        "{}",
+        out.stderr
+    );
+    assert!(lab.requests().is_empty());
+}
+
+#[test]
+fn promtool_accepts_the_file_and_the_alert_rules() {
+    let lab = Lab::new(vec![pool("a55", 2, 1), pool("p9", 1, 1)]);
+    lab.fleet
+        .taskcluster
+        .server()
+        .inject("GET", P9_QUEUE, Fault::status(500));
+    lab.run(&["apply", lab.config_arg(), "--metrics-file", "metrics.prom"])
+        .expect_code(4);
+    let text = std::fs::read_to_string(lab.path("metrics.prom")).unwrap();
+    let Some(out) = external_tool("promtool", &["check", "metrics"], &text) else {
+        return;
+    };
+    assert_eq!(
+        out.code, 0,
+        "promtool check metrics:\n{}{}",
+        out.stdout, out.stderr
+    );
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/prometheus");
+    for args in [
+        ["check", "rules", &format!("{dir}/alerts.yml")],
+        ["test", "rules", &format!("{dir}/alerts_test.yml")],
+    ] {
+        let out = external_tool("promtool", &args, "").expect("promtool");
+        assert_eq!(
+            out.code, 0,
+            "promtool {args:?}:\n{}{}",
+            out.stdout, out.stderr
+        );
+    }
+}
