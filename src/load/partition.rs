@@ -30,13 +30,7 @@ impl Partition {
     /// Removes every entry outside the partition from `desired`. A glob that matches no name
     /// at all, or a partition that leaves nothing, is an error listing the names there are.
     pub fn apply(&self, desired: &mut Desired) -> anyhow::Result<()> {
-        let mut names: Vec<&str> = desired
-            .device_pools
-            .keys()
-            .chain(desired.racks.keys())
-            .chain(desired.runner_pools.keys())
-            .map(String::as_str)
-            .collect();
+        let mut names = crate::reconcilers::names_every_kind(desired);
         names.sort_unstable();
         names.dedup();
         let known = || names.join(", ");
@@ -58,9 +52,12 @@ impl Partition {
                 known()
             );
         }
-        desired.device_pools.retain(|name, _| keep(name));
-        desired.racks.retain(|name, _| keep(name));
-        desired.runner_pools.retain(|name, _| keep(name));
+        let kept: Vec<String> = names
+            .iter()
+            .map(|n| n.to_string())
+            .filter(|n| keep(n))
+            .collect();
+        crate::reconcilers::retain_every_kind(desired, &|name| kept.iter().any(|k| k == name));
         Ok(())
     }
 }

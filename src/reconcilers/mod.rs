@@ -191,6 +191,13 @@ pub(crate) fn names_every_kind(desired: &Desired) -> Vec<&str> {
         .collect()
 }
 
+/// Keeps in `desired` only the entries of every kind whose name `keep` accepts.
+pub(crate) fn retain_every_kind(desired: &mut Desired, keep: &dyn Fn(&str) -> bool) {
+    desired.device_pools.retain(|name, _| keep(name));
+    desired.racks.retain(|name, _| keep(name));
+    desired.runner_pools.retain(|name, _| keep(name));
+}
+
 /// How many entries each kind has in `desired`, for `validate` to say.
 pub(crate) fn count_every_kind(desired: &Desired) -> Vec<String> {
     vec![
