@@ -58,6 +58,12 @@ pub trait KindPlan {
     /// Every rendered job file or container spec, each with what it is for
     /// (`pool a55, device A55-01`).
     fn job_files(&self) -> Vec<(String, &str)>;
+    /// The entry's work when it was planned, for metrics: (waiting to be served, free,
+    /// in flight) in the kind's own units (tasks and devices, due and waiting machines,
+    /// pending jobs and runners).
+    fn workload(&self) -> Option<(u64, u64, u64)>;
+    /// The entry's numbers in one line and its actions, one each, for a Markdown table.
+    fn summary_cells(&self) -> (Option<String>, Vec<String>);
 }
 
 /// Every kind plans all its entries from the snapshot, in name order.

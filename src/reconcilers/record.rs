@@ -17,6 +17,15 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The heading of this kind's entries: `Device pools`, `Racks`, `Runner pools`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::DevicePool => "Device pools",
+            Kind::Rack => "Racks",
+            Kind::RunnerPool => "Runner pools",
+        }
+    }
+
     /// What an entry of this kind is called in a sentence: `pool`, `rack`, `runner pool`.
     pub fn noun(self) -> &'static str {
         match self {

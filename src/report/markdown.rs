@@ -6,7 +6,8 @@
 
 use std::fmt::Write;
 
-use crate::plan::{MachineState, Plan, PoolStatus, word_of};
+use crate::plan::{Plan, PoolStatus};
+use crate::reconcilers::record::Kind;
 
 /// Actions named in a cell before the rest are only counted.
 const SHOWN_ACTIONS: usize = 10;
@@ -25,71 +26,31 @@ pub fn plan_markdown(plan: &Plan) -> String {
             ""
         }
     );
-    let starts: usize = plan.device_pools.iter().map(|p| p.starts.len()).sum();
-    let deploys: usize = plan.racks.iter().map(|r| r.deploys.len()).sum();
-    let runner_starts: usize = plan.runner_pools.iter().map(|p| p.starts.len()).sum();
-    let removals: usize = plan.runner_pools.iter().map(|p| p.removals.len()).sum();
+    let tally: Vec<String> = crate::reconcilers::tally_every_kind(plan)
+        .into_iter()
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect();
     let held = plan.held();
-    let _ = writeln!(
-        out,
-        "**{starts} job(s) to start, {deploys} machine(s) to deploy, {runner_starts} runner(s) \
-         to start, {removals} to remove, {} held.**",
-        held.len()
-    );
-    let pools = plan.device_pools.iter().map(|p| {
-        let numbers = p.numbers.map(|n| {
-            format!(
-                "devices {}, free {}, in flight {}; tasks pending {}, demand {}",
-                n.devices, n.free, n.in_flight, n.pending, n.demand
-            )
-        });
-        let actions = p.starts.iter().map(|s| format!("start on {}", s.udid));
-        row(&p.pool, &p.status, &p.reason, numbers, actions.collect())
-    });
-    table(&mut out, "Device pools", "pool", pools.collect());
-    let racks = plan.racks.iter().map(|r| {
-        let mut states: Vec<(MachineState, usize)> = Vec::new();
-        for machine in &r.machines {
-            match states.iter_mut().find(|(s, _)| *s == machine.state) {
-                Some((_, n)) => *n += 1,
-                None => states.push((machine.state, 1)),
-            }
+    let _ = writeln!(out, "**{}, {} held.**", tally.join(", "), held.len());
+    // One table per kind, in plan order: the entries of a kind come together.
+    let mut kinds: Vec<(Kind, Vec<[String; 4]>)> = Vec::new();
+    for entry in plan.entries() {
+        let (numbers, actions) = entry.summary_cells();
+        let cells = row(
+            entry.name(),
+            entry.status(),
+            entry.reason(),
+            numbers,
+            actions,
+        );
+        match kinds.last_mut() {
+            Some((kind, rows)) if *kind == entry.kind() => rows.push(cells),
+            _ => kinds.push((entry.kind(), vec![cells])),
         }
-        let shown: Vec<String> = states
-            .iter()
-            .map(|(state, n)| format!("{} {n}", word_of(state).replace('_', " ")))
-            .collect();
-        let numbers = (r.status == PoolStatus::Planned)
-            .then(|| format!("machines {}: {}", r.machines.len(), shown.join(", ")));
-        let actions = r.deploys.iter().map(|d| format!("deploy {}", d.agent));
-        row(&r.rack, &r.status, &r.reason, numbers, actions.collect())
-    });
-    table(&mut out, "Racks", "rack", racks.collect());
-    let runner_pools = plan.runner_pools.iter().map(|p| {
-        let numbers = p.numbers.map(|n| {
-            format!(
-                "runners {}: busy {}, idle {}, gone {}; pending jobs {}",
-                n.runners, n.busy, n.idle, n.gone, n.pending
-            )
-        });
-        let starts = p.starts.iter().map(|s| format!("start {}", s.name));
-        let removals = p
-            .removals
-            .iter()
-            .map(|r| match (r.runner_id, &r.container_id) {
-                (Some(id), _) => format!("remove runner {id}"),
-                (None, Some(c)) => format!("remove container {}", &c[..c.len().min(12)]),
-                (None, None) => "remove nothing".to_string(),
-            });
-        let actions = starts.chain(removals).collect();
-        row(&p.pool, &p.status, &p.reason, numbers, actions)
-    });
-    table(
-        &mut out,
-        "Runner pools",
-        "runner pool",
-        runner_pools.collect(),
-    );
+    }
+    for (kind, rows) in kinds {
+        table(&mut out, kind.title(), kind.noun(), rows);
+    }
     if !held.is_empty() {
         out.push_str("\n### Held\n\n");
         for (name, reason) in held {

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use crate::apply::ApplyReport;
 use crate::clients::request_stats::ApiStats;
 use crate::exit::Exit;
-use crate::plan::{MachineState, Plan, PoolStatus, word_of};
+use crate::plan::{Plan, PoolStatus, word_of};
 use crate::reconcilers::record::Outcome;
 
 /// Every API the HTTP layers may count, shown even when this run sent it nothing, so each
@@ -109,40 +109,9 @@ fn labels(pairs: &[(&str, &str)]) -> String {
 
 /// A pool's work: (pending, free, in flight), when it was planned.
 fn workload(plan: &Plan) -> BTreeMap<&str, (u64, u64, u64)> {
-    let mut out = BTreeMap::new();
-    for pool in &plan.device_pools {
-        if let (PoolStatus::Planned, Some(n)) = (&pool.status, &pool.numbers) {
-            let figures = (n.demand, n.free.into(), n.in_flight.into());
-            out.insert(pool.pool.as_str(), figures);
-        }
-    }
-    for rack in &plan.racks {
-        if rack.status == PoolStatus::Planned {
-            let count = |states: &[MachineState]| {
-                let machines = rack.machines.iter();
-                machines.filter(|m| states.contains(&m.state)).count() as u64
-            };
-            let due = [MachineState::Deploy, MachineState::Capped];
-            let waiting = [
-                MachineState::Deploy,
-                MachineState::Capped,
-                MachineState::NotDue,
-            ];
-            let figures = (
-                count(&due),
-                count(&waiting),
-                count(&[MachineState::InFlight]),
-            );
-            out.insert(rack.rack.as_str(), figures);
-        }
-    }
-    for pool in &plan.runner_pools {
-        if let (PoolStatus::Planned, Some(n)) = (&pool.status, &pool.numbers) {
-            let figures = (n.pending.into(), n.idle.into(), n.busy.into());
-            out.insert(pool.pool.as_str(), figures);
-        }
-    }
-    out
+    plan.entries()
+        .filter_map(|e| e.workload().map(|work| (e.name(), work)))
+        .collect()
 }
 
 /// The whole file.

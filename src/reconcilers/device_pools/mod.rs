@@ -68,6 +68,26 @@ impl KindPlan for DevicePoolPlan {
         format!("pool {}", self.pool)
     }
 
+    fn workload(&self) -> Option<(u64, u64, u64)> {
+        let n = self.numbers?;
+        (self.status == PoolStatus::Planned).then_some((
+            n.demand,
+            n.free.into(),
+            n.in_flight.into(),
+        ))
+    }
+
+    fn summary_cells(&self) -> (Option<String>, Vec<String>) {
+        let numbers = self.numbers.map(|n| {
+            format!(
+                "devices {}, free {}, in flight {}; tasks pending {}, demand {}",
+                n.devices, n.free, n.in_flight, n.pending, n.demand
+            )
+        });
+        let actions = self.starts.iter().map(|s| format!("start on {}", s.udid));
+        (numbers, actions.collect())
+    }
+
     fn job_files(&self) -> Vec<(String, &str)> {
         self.starts
             .iter()

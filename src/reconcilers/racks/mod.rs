@@ -70,6 +70,50 @@ impl KindPlan for RackPlan {
         format!("rack {}", self.rack)
     }
 
+    fn workload(&self) -> Option<(u64, u64, u64)> {
+        if self.status != PoolStatus::Planned {
+            return None;
+        }
+        let count = |states: &[MachineState]| {
+            let machines = self.machines.iter();
+            machines.filter(|m| states.contains(&m.state)).count() as u64
+        };
+        let due = [MachineState::Deploy, MachineState::Capped];
+        let waiting = [
+            MachineState::Deploy,
+            MachineState::Capped,
+            MachineState::NotDue,
+        ];
+        Some((
+            count(&due),
+            count(&waiting),
+            count(&[MachineState::InFlight]),
+        ))
+    }
+
+    fn summary_cells(&self) -> (Option<String>, Vec<String>) {
+        let mut states: Vec<(MachineState, usize)> = Vec::new();
+        for machine in &self.machines {
+            match states.iter_mut().find(|(s, _)| *s == machine.state) {
+                Some((_, n)) => *n += 1,
+                None => states.push((machine.state, 1)),
+            }
+        }
+        let shown: Vec<String> = states
+            .iter()
+            .map(|(state, n)| {
+                format!(
+                    "{} {n}",
+                    crate::reconcilers::word_of(state).replace('_', " ")
+                )
+            })
+            .collect();
+        let numbers = (self.status == PoolStatus::Planned)
+            .then(|| format!("machines {}: {}", self.machines.len(), shown.join(", ")));
+        let actions = self.deploys.iter().map(|d| format!("deploy {}", d.agent));
+        (numbers, actions.collect())
+    }
+
     fn job_files(&self) -> Vec<(String, &str)> {
         self.deploys
             .iter()

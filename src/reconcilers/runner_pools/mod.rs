@@ -88,6 +88,34 @@ impl KindPlan for RunnerPoolPlan {
         format!("runner pool {}", self.pool)
     }
 
+    fn workload(&self) -> Option<(u64, u64, u64)> {
+        let n = self.numbers?;
+        (self.status == PoolStatus::Planned).then_some((
+            n.pending.into(),
+            n.idle.into(),
+            n.busy.into(),
+        ))
+    }
+
+    fn summary_cells(&self) -> (Option<String>, Vec<String>) {
+        let numbers = self.numbers.map(|n| {
+            format!(
+                "runners {}: busy {}, idle {}, gone {}; pending jobs {}",
+                n.runners, n.busy, n.idle, n.gone, n.pending
+            )
+        });
+        let starts = self.starts.iter().map(|s| format!("start {}", s.name));
+        let removals = self
+            .removals
+            .iter()
+            .map(|r| match (r.runner_id, &r.container_id) {
+                (Some(id), _) => format!("remove runner {id}"),
+                (None, Some(c)) => format!("remove container {}", &c[..c.len().min(12)]),
+                (None, None) => "remove nothing".to_string(),
+            });
+        (numbers, starts.chain(removals).collect())
+    }
+
     fn job_files(&self) -> Vec<(String, &str)> {
         self.starts
             .iter()
