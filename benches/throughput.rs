@@ -162,7 +162,7 @@ fn snapshot_and_plan(pools: usize, devices: usize) {
         read.as_secs_f64(),
         (total - read).as_secs_f64() * 1000.0,
         serial.as_secs_f64() / total.as_secs_f64(),
-        planned.start_count(),
+        planned.action_count(),
         planned.held().len(),
     );
 }

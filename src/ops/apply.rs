@@ -51,7 +51,7 @@ pub(super) fn run(
     // Without a saved plan, the fresh plan selects itself.
     let Recheck { kept, drifted } = recheck(saved.as_ref().unwrap_or(&fresh), &fresh);
     // Nothing to do is not a question: the run goes on and reports what it skipped.
-    let ask = !args.yes && kept.start_count() > 0 && std::io::stdin().is_terminal();
+    let ask = !args.yes && kept.action_count() > 0 && std::io::stdin().is_terminal();
     if ask && !confirm(&kept, &drifted)? {
         // Like Terraform: a refusal is exit 1, so a wrapper never takes it for a done apply.
         eprintln!("Apply cancelled; nothing was started.");

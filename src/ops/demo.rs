@@ -74,10 +74,10 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
             .filter(|a| a.outcome == Outcome::Done);
         done.filter(|a| a.action == action).count()
     };
-    if second.start_count() > 0 {
+    if second.action_count() > 0 {
         bail!(
-            "the second plan still starts {} job(s): the loop did not converge",
-            second.start_count()
+            "the second plan still takes {} action(s): the loop did not converge",
+            second.action_count()
         );
     }
     crate::report::emit(&format!(

@@ -45,7 +45,7 @@ pub(super) fn plan_from(prepared: &Prepared, snapshot: &Snapshot) -> Plan {
 /// The exit code a plan calls for.
 pub(super) fn plan_exit(plan: &Plan, detailed: bool) -> Exit {
     let mut exit = Exit::Clean;
-    if detailed && plan.start_count() > 0 {
+    if detailed && plan.action_count() > 0 {
         exit = Exit::Changes;
     }
     if !plan.held().is_empty() {

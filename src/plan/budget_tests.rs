@@ -91,7 +91,7 @@ fn plan_with(cap: u32, offline: u64, pending: u64) -> Plan {
 fn runner_actions_count_against_the_global_cap_shared_round_robin() {
     // 3 device starts + 2 removals + 2 runner starts wanted; 4 allowed: 2 and 2.
     let plan = plan_with(4, 2, 2);
-    assert_eq!(plan.start_count(), 4);
+    assert_eq!(plan.action_count(), 4);
     let pool = &plan.device_pools[0];
     assert_eq!(pool.starts.len(), 2);
     assert_eq!(pool.bound, Some(Bound::MaxActionsPerRun));
@@ -153,7 +153,7 @@ fn removals_dropped_by_the_global_cap_keep_their_runners_and_start_nothing() {
 #[test]
 fn a_cap_that_is_not_reached_changes_nothing() {
     let plan = plan_with(7, 2, 2);
-    assert_eq!(plan.start_count(), 7);
+    assert_eq!(plan.action_count(), 7);
     assert_eq!(plan.device_pools[0].bound, Some(Bound::Demand));
     assert!(!plan.runner_pools[0].reason.contains("max_actions_per_run"));
     assert!(!plan.device_pools[0].reason.contains("max_actions_per_run"));

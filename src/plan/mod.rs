@@ -48,7 +48,7 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
 
 impl Plan {
     /// Total actions: jobs to start, machines to deploy, runners to start or remove.
-    pub fn start_count(&self) -> usize {
+    pub fn action_count(&self) -> usize {
         self.entries().map(KindPlan::action_count).sum()
     }
 

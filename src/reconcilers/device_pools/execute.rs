@@ -13,9 +13,10 @@ use crate::load::LaunchSettings;
 use crate::parallel::map_parallel;
 use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, Kind, Outcome};
 use crate::reconcilers::{KindPlan, Run, Secrets};
-
-const START: Action = Action::StartJob;
 use crate::secret::{Redactor, Secret};
+
+/// The one action this kind carries out.
+const START: Action = Action::StartJob;
 
 /// Launches the kept starts of `kept`, re-rendered with real secrets.
 pub(crate) fn execute(run: &Run<'_>, kept: &[DevicePoolPlan]) -> Vec<ActionRecord> {

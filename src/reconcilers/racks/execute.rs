@@ -12,9 +12,10 @@ use crate::clients::testflinger::submit as testflinger;
 use crate::parallel::map_parallel;
 use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, Kind, Outcome};
 use crate::reconcilers::{KindPlan, Run, Secrets};
-
-const DEPLOY: Action = Action::Deploy;
 use crate::secret::Secret;
+
+/// The one action this kind carries out.
+const DEPLOY: Action = Action::Deploy;
 
 /// Submits the kept rack deploys.
 pub(crate) fn execute(run: &Run<'_>, kept: &[RackPlan]) -> Vec<ActionRecord> {

@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use super::executor::RunnerExecutor;
+use super::actions::RunnerExecutor;
 use super::model::RunnerPoolPlan;
 use super::recheck::{removal_action, removal_name};
 use crate::clients::docker::DockerHost;

@@ -1,10 +1,10 @@
 //! Runner pools: GitLab runners in Docker containers, started for pending jobs the pool's tags
 //! satisfy and removed when idle past the cooldown.
 
+pub mod actions;
 pub mod config;
 pub mod conventions;
 pub mod execute;
-pub mod executor;
 pub mod model;
 pub mod observe;
 pub mod preview;
