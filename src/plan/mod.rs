@@ -5,8 +5,6 @@ mod budget;
 pub mod model;
 mod preview;
 pub(crate) mod recheck;
-#[cfg(test)]
-mod tests;
 
 use jiff::SignedDuration;
 
@@ -60,3 +58,6 @@ impl Plan {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests;
