@@ -117,3 +117,52 @@ fn a_silent_agent_is_not_deployed_when_agent_stale_after_is_set() {
     let deploys = out.json()["racks"][0]["deploys"].as_array().unwrap().len();
     assert!(deploys > 3, "{}", out.stdout);
 }
+
+/// A device whose last three jobs of ours failed is rested for `failure_cooldown` after the
+/// latest; one failure among successes, or an older streak, does not rest it.
+#[test]
+fn a_device_whose_last_jobs_failed_is_rested_for_the_cooldown() {
+    let lab = lab_with_initiated_jobs("1h", &[]);
+    let now = Timestamp::now();
+    let lt = &lab.fleet.lambdatest;
+    let ours = |device: usize| {
+        Some(vec![
+            "tcdp".to_string(),
+            "a55".to_string(),
+            udid("a55", device),
+        ])
+    };
+    // Device 1: three failures, the latest 20 minutes ago: rested.
+    for (status, minutes) in [("failed", 80), ("lambda_error", 50), ("failed", 20)] {
+        lt.add_job(ours(1), status, now - SignedDuration::from_mins(minutes));
+    }
+    // Device 2: two failures after a success: not a streak of three.
+    for (status, minutes) in [("completed", 80), ("failed", 50), ("failed", 20)] {
+        lt.add_job(ours(2), status, now - SignedDuration::from_mins(minutes));
+    }
+    let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    out.expect_code(0);
+    let plan = out.json();
+    let pool = pool_of(&plan, "a55");
+    assert_eq!(pool["numbers"]["cooling_down"], 1, "{pool:#}");
+    assert_eq!(pool["devices"][0]["state"], "cooling_down", "{pool:#}");
+    let detail = pool["devices"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("last 3 jobs of ours failed"), "{detail}");
+    // Device 3 has no job of ours, so it goes first (least recently used).
+    assert_eq!(started(&plan), [udid("a55", 3), udid("a55", 2)]);
+
+    // With a 10-minute cool-down, the streak's latest failure (20 minutes ago) is past it.
+    let yaml = std::fs::read_to_string(&lab.config).unwrap().replace(
+        "max_starts_per_run:",
+        "failure_cooldown: 10m\n    max_starts_per_run:",
+    );
+    std::fs::write(&lab.config, yaml).unwrap();
+    let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    let plan = out.json();
+    assert_eq!(
+        pool_of(&plan, "a55")["numbers"]["cooling_down"],
+        0,
+        "{}",
+        out.stdout
+    );
+}

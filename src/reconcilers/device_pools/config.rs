@@ -4,12 +4,16 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::load::Desired;
-use crate::load::section::{Problem, check_identifier_list, check_name, pointer, require_sources};
+use crate::load::duration::required as friendly_duration;
+use crate::load::section::{
+    Problem, check_durations, check_identifier_list, check_name, pointer, require_sources,
+};
 
 /// A pool of real devices serving one Taskcluster task queue.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -34,6 +38,13 @@ pub struct DevicePool {
     /// Most jobs started for this pool in one run.
     #[serde(default = "default_max_starts")]
     pub max_starts_per_run: u32,
+    /// A device whose last this-many jobs of ours all failed is rested (0: never).
+    #[serde(default = "default_failures_before_cooldown")]
+    pub failures_before_cooldown: u32,
+    /// How long such a device is rested, from its latest failed job.
+    #[serde(default = "default_failure_cooldown", with = "friendly_duration")]
+    #[schemars(with = "String")]
+    pub failure_cooldown: Duration,
     /// A disabled pool is reported but never started.
     #[serde(default)]
     pub disabled: bool,
@@ -48,6 +59,14 @@ fn default_template() -> String {
 
 fn default_max_starts() -> u32 {
     10
+}
+
+fn default_failures_before_cooldown() -> u32 {
+    3
+}
+
+fn default_failure_cooldown() -> Duration {
+    Duration::from_secs(3600)
 }
 
 /// The rules the schema cannot say for `device_pools`: plain pool names, the sources they
@@ -70,6 +89,8 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
         let devices = pointer(SECTION, name, "devices");
         let why = "a UDID becomes a job label (labels are comma-separated) and a worker id";
         check_identifier_list(problems, &devices, &pool.devices, why);
+        let durations = [("failure_cooldown", Some(pool.failure_cooldown))];
+        check_durations(problems, SECTION, name, &durations);
         if let Some(other) = owner_of_queue.insert(&pool.task_queue, name) {
             problems.push(Problem::at(
                 pointer(SECTION, name, "task_queue"),

@@ -39,6 +39,9 @@ pub struct PoolNumbers {
     pub quarantined: u32,
     /// Active devices that already have a job of ours in flight.
     pub in_flight: u32,
+    /// Active devices rested after repeated failed jobs of ours.
+    #[serde(default)]
+    pub cooling_down: u32,
     /// Our jobs still `initiated` past `sources.lambdatest.stuck_after`: they hold no device
     /// and cover no pending task.
     #[serde(default)]
@@ -127,6 +130,9 @@ pub enum DeviceState {
     Quarantined,
     /// A job of ours is queued or running on it.
     InFlight,
+    /// Its last `failures_before_cooldown` jobs of ours failed, the latest less than
+    /// `failure_cooldown` ago: it is rested before it is used again.
+    CoolingDown,
     /// LambdaTest does not list it.
     Unknown,
 }

@@ -61,6 +61,7 @@ fn state_name(state: DeviceState) -> &'static str {
         DeviceState::Busy => "busy",
         DeviceState::Quarantined => "quarantined",
         DeviceState::InFlight => "in flight",
+        DeviceState::CoolingDown => "cooling down after failed jobs",
         DeviceState::Unknown => "not listed by LambdaTest",
     }
 }

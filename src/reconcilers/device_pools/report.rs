@@ -45,6 +45,13 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
     if !unknown.is_empty() {
         let _ = writeln!(out, "  not listed by LambdaTest: {}", unknown.join(", "));
     }
+    let resting = pool
+        .devices
+        .iter()
+        .filter(|d| d.state == DeviceState::CoolingDown);
+    for device in resting {
+        let _ = writeln!(out, "  cooling down: {}: {}", device.udid, device.detail);
+    }
     if pool.numbers.is_some_and(|n| n.stuck > 0) {
         let stuck = pool.numbers.map_or(0, |n| n.stuck);
         let _ = writeln!(

@@ -156,6 +156,9 @@ pub(crate) fn assess(
                 } else if let Some(job_number) = in_flight_on(udid) {
                     numbers.in_flight += 1;
                     (DeviceState::InFlight, format!("job {job_number}"))
+                } else if let Some(why) = cooling_down(pool, &ours, udid, now) {
+                    numbers.cooling_down += 1;
+                    (DeviceState::CoolingDown, why)
                 } else {
                     free.push(udid.clone());
                     let stuck_here = stuck.iter().find(|job| job_udid(job) == Some(udid));
@@ -259,6 +262,49 @@ pub(crate) fn decide(assessment: Assessment, granted: u32, program: &str) -> Dev
         })
         .collect();
     plan
+}
+
+/// HyperExecute statuses that say a job of ours did not do its work.
+fn is_failure(job: &Job) -> bool {
+    matches!(
+        job.status.as_str(),
+        "failed" | "lambda_error" | "error" | "timeout" | "aborted"
+    )
+}
+
+/// Why `udid` is rested: its last `failures_before_cooldown` ended jobs of ours all failed and
+/// the latest was created less than `failure_cooldown` ago.
+fn cooling_down(pool: &DevicePool, ours: &[&Job], udid: &str, now: Timestamp) -> Option<String> {
+    let needed = pool.failures_before_cooldown as usize;
+    if needed == 0 {
+        return None;
+    }
+    let mut ended: Vec<&Job> = ours
+        .iter()
+        .copied()
+        .filter(|job| job_udid(job) == Some(udid) && job.has_ended())
+        .collect();
+    // Newest first; a job without a creation time cannot be placed and is left out.
+    ended.retain(|job| job.created_at.is_some());
+    ended.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then(b.job_number.cmp(&a.job_number))
+    });
+    let last = ended.get(..needed)?;
+    if !last.iter().all(|job| is_failure(job)) {
+        return None;
+    }
+    let latest = last[0].created_at?;
+    let rest = SignedDuration::try_from(pool.failure_cooldown).unwrap_or(SignedDuration::MAX);
+    let until = latest.checked_add(rest).ok()?;
+    (now < until).then(|| {
+        let numbers: Vec<String> = last.iter().map(|j| j.job_number.to_string()).collect();
+        format!(
+            "its last {needed} jobs of ours failed ({}); rested until {until}",
+            numbers.join(", ")
+        )
+    })
 }
 
 fn quarantined_until(queue: &QueueState, udid: &str, now: Timestamp) -> Option<Timestamp> {
