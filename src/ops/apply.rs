@@ -19,9 +19,7 @@ use crate::report;
 
 pub(super) fn run(args: &ApplyArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {
     let prepared = super::prepare::prepare(&args.config.config, env, crate::load::Purpose::Launch)?;
-    let state_dir = prepared
-        .loaded
-        .resolve(&prepared.loaded.desired.settings.state_dir);
+    let state_dir = prepared.loaded.state_dir(env);
     // A saved plan is refused before the lock is even taken.
     let saved = args
         .plan

@@ -19,6 +19,7 @@ mod saved_plans;
 mod secrets;
 mod sim_serve;
 mod support;
+mod unattended;
 mod upstream;
 mod wording;
 
