@@ -66,7 +66,11 @@ pub fn parse() -> Result<Cli, Exit> {
 /// failed, 4 some pools or racks held (a source failed; the others were handled), 5 another
 /// run holds the lock.
 #[derive(Debug, Parser)]
-#[command(name = "devicepool", version, propagate_version = true)]
+#[command(
+    name = "devicepool",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("DEVICEPOOL_COMMIT"), ")"),
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -1,6 +1,7 @@
 //! LOAD: read a desired-state file, check it against the schema and the semantic rules, and
 //! hand back typed data. Every problem carries file:line:col and the key. Sends no request.
 
+mod credentials;
 pub(crate) mod duration;
 mod identifiers;
 mod input;
@@ -18,10 +19,11 @@ use std::path::{Path, PathBuf};
 pub use crate::reconcilers::device_pools::config::DevicePool;
 pub use crate::reconcilers::racks::config::Rack;
 pub use crate::reconcilers::runner_pools::config::RunnerPool;
+pub use credentials::SecretFrom;
 pub(crate) use duration::parse as parse_duration;
 pub use identifiers::identifier_flaw;
 pub use input::{MAX_INPUT_BYTES, read_input};
-pub use model::{Desired, HttpSettings, LaunchSettings, Settings, Sources};
+pub use model::{DEFAULT_STATE_DIR, Desired, HttpSettings, LaunchSettings, Settings, Sources};
 pub use source_model::{
     DockerSource, GitlabSource, LambdatestSource, MaasSource, TaskclusterSource, TestflingerSource,
 };
@@ -43,20 +45,54 @@ pub struct Loaded {
 impl Loaded {
     /// Resolves a path written in the file relative to the file's directory.
     pub fn resolve(&self, relative: &Path) -> PathBuf {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        dir.join(relative)
+        self.dir().join(relative)
     }
 
-    /// Checks that every environment variable a run needs is set; names the variable,
-    /// never its value. Reading needs the LambdaTest credentials; launching also needs each
-    /// enabled pool's Taskcluster token.
+    fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// The directory for the run lock and private job directories: `settings.state_dir`
+    /// (relative to the file) when written; else `$STATE_DIRECTORY` (set by systemd's
+    /// `StateDirectory=`; the first of several); else [`DEFAULT_STATE_DIR`] beside the file.
+    pub fn state_dir(&self, lookup: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+        if let Some(dir) = &self.desired.settings.state_dir {
+            return self.resolve(dir);
+        }
+        let from_systemd = lookup("STATE_DIRECTORY")
+            .and_then(|dirs| dirs.split(':').next().map(str::to_string))
+            .filter(|dir| !dir.is_empty());
+        match from_systemd {
+            Some(dir) => PathBuf::from(dir),
+            None => self.resolve(Path::new(DEFAULT_STATE_DIR)),
+        }
+    }
+
+    /// Checks that every secret a run needs is there: each variable set and not empty, each
+    /// file readable and not empty; names the variable or path, never the value. Reading
+    /// needs the credentials of the sources in use; launching also needs each enabled
+    /// pool's Taskcluster token.
     pub fn check_env(
         &self,
         lookup: &dyn Fn(&str) -> Option<String>,
         purpose: Purpose,
     ) -> Result<(), ConfigError> {
-        let problems = validate::check_env(&self.desired, lookup, purpose == Purpose::Launch);
+        let problems = credentials::check_available(
+            &self.desired,
+            self.dir(),
+            lookup,
+            purpose == Purpose::Launch,
+        );
         self.fail_if_any(problems)
+    }
+
+    /// The value of one secret (from its variable or file), or `None` when it is not there.
+    pub fn secret(
+        &self,
+        from: Option<SecretFrom<'_>>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<String> {
+        credentials::read_secret(from?, self.dir(), lookup)
     }
 
     /// Checks that every directory the file names for launching exists.
@@ -190,7 +226,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, ConfigError> {
         desired,
         document,
     };
-    loaded.fail_if_any(validate::check_semantics(&loaded.desired))?;
+    let mut problems = validate::check_semantics(&loaded.desired);
+    problems.extend(credentials::check_choices(
+        &loaded.desired,
+        &loaded.document.value,
+    ));
+    loaded.fail_if_any(problems)?;
     Ok(loaded)
 }
 

@@ -46,8 +46,9 @@ pub struct Desired {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
-    /// Directory for the run lock and private job directories, relative to this file.
-    pub state_dir: PathBuf,
+    /// Directory for the run lock and private job directories, relative to this file. When
+    /// absent: `$STATE_DIRECTORY` if set (systemd's `StateDirectory=`), else `../.devicepool`.
+    pub state_dir: Option<PathBuf>,
     /// Directory of job templates, relative to this file; it must exist. Names not found
     /// there are looked up among the built-ins. When absent, only the built-ins are used.
     pub templates_dir: Option<PathBuf>,
@@ -65,10 +66,14 @@ pub struct Settings {
     pub plan_lifetime: Duration,
 }
 
+/// `settings.state_dir` when neither the file nor `$STATE_DIRECTORY` names one, relative to
+/// the desired-state file.
+pub const DEFAULT_STATE_DIR: &str = "../.devicepool";
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            state_dir: PathBuf::from("../.devicepool"),
+            state_dir: None,
             templates_dir: None,
             http: HttpSettings::default(),
             launch: LaunchSettings::default(),

@@ -30,10 +30,16 @@ pub struct LambdatestSource {
     #[serde(default = "default_username_env")]
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
     pub username_env: String,
+    /// File holding the LambdaTest username, instead of `username_env`. A relative path is
+    /// resolved against `$CREDENTIALS_DIRECTORY` when set, else against this file.
+    pub username_file: Option<PathBuf>,
     /// Environment variable holding the LambdaTest access key.
     #[serde(default = "default_access_key_env")]
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
     pub access_key_env: String,
+    /// File holding the LambdaTest access key, instead of `access_key_env`. A relative path
+    /// is resolved against `$CREDENTIALS_DIRECTORY` when set, else against this file.
+    pub access_key_file: Option<PathBuf>,
     /// Base URL of the HyperExecute jobs API.
     #[serde(default = "default_api_url")]
     #[schemars(url)]
@@ -88,8 +94,12 @@ pub struct MaasSource {
     #[schemars(url)]
     pub url: String,
     /// Environment variable holding the API key `consumer_key:token_key:token_secret`.
+    /// This or `api_key_file` is required.
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
-    pub api_key_env: String,
+    pub api_key_env: Option<String>,
+    /// File holding the API key, instead of `api_key_env`. A relative path is resolved
+    /// against `$CREDENTIALS_DIRECTORY` when set, else against this file.
+    pub api_key_file: Option<PathBuf>,
     /// Per-request timeout for this API, overriding `settings.http.timeout`.
     #[serde(default, with = "optional_duration")]
     #[schemars(with = "Option<String>")]
@@ -105,9 +115,13 @@ pub struct TestflingerSource {
     pub url: String,
     /// Client id for `POST /v1/oauth2/token`; anonymous access when absent.
     pub client_id: Option<String>,
-    /// Environment variable holding the client secret (needed with `client_id`).
+    /// Environment variable holding the client secret (this or `client_secret_file` is
+    /// needed with `client_id`).
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
     pub client_secret_env: Option<String>,
+    /// File holding the client secret, instead of `client_secret_env`. A relative path is
+    /// resolved against `$CREDENTIALS_DIRECTORY` when set, else against this file.
+    pub client_secret_file: Option<PathBuf>,
     /// Per-request timeout for this API, overriding `settings.http.timeout`.
     #[serde(default, with = "optional_duration")]
     #[schemars(with = "Option<String>")]
@@ -121,9 +135,13 @@ pub struct GitlabSource {
     /// GitLab URL, e.g. `https://gitlab.example`.
     #[schemars(url)]
     pub url: String,
-    /// Environment variable holding an admin token with the `create_runner` scope.
+    /// Environment variable holding an admin token with the `create_runner` scope. This or
+    /// `token_file` is required.
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
-    pub token_env: String,
+    pub token_env: Option<String>,
+    /// File holding that token, instead of `token_env`. A relative path is resolved against
+    /// `$CREDENTIALS_DIRECTORY` when set, else against this file.
+    pub token_file: Option<PathBuf>,
     /// Per-request timeout for this API, overriding `settings.http.timeout`.
     #[serde(default, with = "optional_duration")]
     #[schemars(with = "Option<String>")]

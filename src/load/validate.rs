@@ -1,13 +1,12 @@
 //! The checks a desired-state file must pass: the JSON schema (all errors at once) and the
 //! rules a schema cannot say. Problems point at JSON pointers; `mod.rs` turns them into
-//! file:line:col. No I/O; environment lookups come in as a function.
+//! file:line:col. No I/O; the secrets' checks are in `credentials.rs`.
 
 use std::sync::OnceLock;
 
 use jsonschema::error::ValidationErrorKind;
 
 use super::model::Desired;
-use super::tree::escape;
 
 /// A problem before it is given a line and column.
 #[derive(Debug, Clone)]
@@ -116,14 +115,6 @@ pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
     check_timeouts(&mut problems, desired);
     super::values::check_values(&mut problems, desired);
     crate::reconcilers::check_every_kind(desired, &mut problems);
-    if let Some(tf) = &desired.sources.testflinger
-        && tf.client_id.is_some() != tf.client_secret_env.is_some()
-    {
-        problems.push(Problem::at(
-            "/sources/testflinger",
-            "client_id and client_secret_env go together (or neither, for anonymous access)",
-        ));
-    }
     if let Some(lt) = &desired.sources.lambdatest
         && lt.launch_grace > lt.job_window
     {
@@ -133,61 +124,4 @@ pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
         ));
     }
     problems
-}
-
-/// Every environment variable a plan or apply needs must be set (and not empty).
-pub(super) fn check_env(
-    desired: &Desired,
-    lookup: &dyn Fn(&str) -> Option<String>,
-    launching: bool,
-) -> Vec<Problem> {
-    let mut wanted: Vec<(String, &str)> = Vec::new();
-    let active_pools: Vec<_> = desired
-        .device_pools
-        .iter()
-        .filter(|(_, pool)| !pool.disabled)
-        .collect();
-    if let Some(lt) = &desired.sources.lambdatest
-        && !active_pools.is_empty()
-    {
-        wanted.push(("/sources/lambdatest/username_env".into(), &lt.username_env));
-        wanted.push((
-            "/sources/lambdatest/access_key_env".into(),
-            &lt.access_key_env,
-        ));
-    }
-    if desired.racks.values().any(|r| !r.disabled) {
-        if let Some(maas) = &desired.sources.maas {
-            wanted.push(("/sources/maas/api_key_env".into(), &maas.api_key_env));
-        }
-        if let Some(tf) = &desired.sources.testflinger
-            && let Some(env) = &tf.client_secret_env
-        {
-            wanted.push(("/sources/testflinger/client_secret_env".into(), env));
-        }
-    }
-    if desired.runner_pools.values().any(|p| !p.disabled)
-        && let Some(gl) = &desired.sources.gitlab
-    {
-        wanted.push(("/sources/gitlab/token_env".into(), &gl.token_env));
-    }
-    for (name, pool) in active_pools.into_iter().filter(|_| launching) {
-        let pointer = format!("/device_pools/{}/access_token_env", escape(name));
-        wanted.push((pointer, &pool.access_token_env));
-    }
-    wanted
-        .into_iter()
-        .filter_map(|(pointer, var)| {
-            // Only whether the variable is set and empty is told, never its value.
-            let why = match lookup(var) {
-                None => "is not set",
-                Some(value) if value.is_empty() => "is set but empty",
-                Some(_) => return None,
-            };
-            Some(Problem::at(
-                pointer,
-                format!("environment variable {var} {why}"),
-            ))
-        })
-        .collect()
 }

@@ -28,9 +28,7 @@ pub(super) fn run(
     let partition = args.partition.partition();
     let purpose = crate::load::Purpose::Launch;
     let prepared = super::prepare::prepare(&args.config.config, env, purpose, &partition)?;
-    let state_dir = prepared
-        .loaded
-        .resolve(&prepared.loaded.desired.settings.state_dir);
+    let state_dir = prepared.loaded.state_dir(env);
     // A saved plan is refused before the lock is even taken.
     let saved = args
         .plan

@@ -198,7 +198,7 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
         check_udid(desired, args.pool.as_deref(), udid)?;
     }
     // Render needs no credentials, but any that are set are scrubbed from what it prints.
-    let redactor = prepare::known_secrets(desired, &|name| std::env::var(name).ok());
+    let redactor = prepare::known_secrets(&loaded, &|name| std::env::var(name).ok());
     let templates = render::load_templates(&loaded, redactor)?;
     let origin = planner::Origin {
         config_path: loaded.path.display().to_string(),

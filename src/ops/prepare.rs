@@ -1,5 +1,6 @@
 //! What every command that touches the fleet needs before it reads anything: the checked
-//! desired state, the secrets named in it (taken from the environment), and the templates.
+//! desired state, the secrets named in it (from the environment or from files), and the
+//! templates.
 //! Fails before any request is sent.
 
 use std::collections::BTreeMap;
@@ -9,7 +10,7 @@ use crate::clients::testflinger::TokenSource;
 use anyhow::Context;
 
 use crate::load::partition::Partition;
-use crate::load::{self, Desired, Loaded, Purpose};
+use crate::load::{self, Loaded, Purpose, SecretFrom};
 use crate::render::{Templates, load_templates};
 use crate::secret::{Redactor, Secret};
 
@@ -45,31 +46,32 @@ pub(super) fn prepare(
     }
     loaded.check_paths()?;
     let desired = &loaded.desired;
-    let secret = |name: &str| Secret::new(env(name).unwrap_or_default());
+    let secret =
+        |from: Option<SecretFrom<'_>>| Secret::new(loaded.secret(from, env).unwrap_or_default());
     let (username, access_key) = match &desired.sources.lambdatest {
-        Some(lt) => (secret(&lt.username_env), secret(&lt.access_key_env)),
+        Some(lt) => (secret(lt.username()), secret(lt.access_key())),
         None => (Secret::new(""), Secret::new("")),
     };
     let tokens: BTreeMap<String, Secret> = desired
         .device_pools
         .iter()
         .filter(|(_, pool)| !pool.disabled)
-        .map(|(name, pool)| (name.clone(), secret(&pool.access_token_env)))
+        .map(|(name, pool)| (name.clone(), secret(pool.access_token())))
         .collect();
     let maas_api_key = desired
         .sources
         .maas
         .as_ref()
-        .map_or(Secret::new(""), |m| secret(&m.api_key_env));
+        .map_or(Secret::new(""), |m| secret(m.api_key()));
     let testflinger_client = desired.sources.testflinger.as_ref().and_then(|tf| {
         let id = tf.client_id.clone()?;
-        Some((id, secret(tf.client_secret_env.as_deref()?)))
+        Some((id, secret(Some(tf.client_secret()?))))
     });
     let gitlab_token = desired
         .sources
         .gitlab
         .as_ref()
-        .map_or(Secret::new(""), |g| secret(&g.token_env));
+        .map_or(Secret::new(""), |g| secret(g.token()));
     let docker_host = desired
         .sources
         .docker
@@ -77,7 +79,7 @@ pub(super) fn prepare(
         .and_then(|d| d.host.clone())
         .or_else(|| env("DOCKER_HOST"))
         .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
-    let redactor = known_secrets(desired, env);
+    let redactor = known_secrets(&loaded, env);
     let testflinger_tokens =
         testflinger_client.map(|(id, secret)| std::sync::Mutex::new(TokenSource::new(id, secret)));
     let templates = load_templates(&loaded, redactor.clone())?;
@@ -99,28 +101,34 @@ pub(super) fn prepare(
     })
 }
 
-/// A redactor for every secret value `desired` names that is set in `env`, with the Basic
-/// credentials built from them; values not set are skipped (`render` runs without them).
-pub(super) fn known_secrets(desired: &Desired, env: &dyn Fn(&str) -> Option<String>) -> Redactor {
-    let value = |name: &str| Secret::new(env(name).unwrap_or_default());
+/// A redactor for every secret value the desired state names that is set in `env` or held
+/// in its file, with the Basic credentials built from them; values not there are skipped
+/// (`render` runs without them).
+pub(super) fn known_secrets(loaded: &Loaded, env: &dyn Fn(&str) -> Option<String>) -> Redactor {
+    let desired = &loaded.desired;
+    let value =
+        |from: Option<SecretFrom<'_>>| Secret::new(loaded.secret(from, env).unwrap_or_default());
     let mut secrets: Vec<Secret> = Vec::new();
     let mut basic: Vec<(String, Secret)> = Vec::new();
     if let Some(lt) = &desired.sources.lambdatest {
-        let key = value(&lt.access_key_env);
-        basic.push((env(&lt.username_env).unwrap_or_default(), key.clone()));
+        let key = value(lt.access_key());
+        basic.push((
+            loaded.secret(lt.username(), env).unwrap_or_default(),
+            key.clone(),
+        ));
         secrets.push(key);
     }
     secrets.extend(
         desired
             .device_pools
             .values()
-            .map(|pool| value(&pool.access_token_env)),
+            .map(|pool| value(pool.access_token())),
     );
     if let Some(gl) = &desired.sources.gitlab {
-        secrets.push(value(&gl.token_env));
+        secrets.push(value(gl.token()));
     }
     if let Some(maas) = &desired.sources.maas {
-        let key = value(&maas.api_key_env);
+        let key = value(maas.api_key());
         // The token secret alone is what signs MAAS requests; scrub it on its own too.
         if let Some(token_secret) = key.expose().rsplit(':').next() {
             secrets.push(Secret::new(token_secret));
@@ -128,9 +136,9 @@ pub(super) fn known_secrets(desired: &Desired, env: &dyn Fn(&str) -> Option<Stri
         secrets.push(key);
     }
     if let Some(tf) = &desired.sources.testflinger
-        && let (Some(id), Some(secret_env)) = (&tf.client_id, &tf.client_secret_env)
+        && let (Some(id), Some(from)) = (&tf.client_id, tf.client_secret())
     {
-        let secret = value(secret_env);
+        let secret = value(Some(from));
         basic.push((id.clone(), secret.clone()));
         secrets.push(secret);
     }

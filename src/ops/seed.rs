@@ -119,14 +119,16 @@ pub(super) fn credentials(fleet: &Fleet, desired: Option<&Desired>) -> BTreeMap<
         (
             sources
                 .and_then(|s| s.maas.as_ref())
-                .map_or("MAAS_API_KEY", |m| &m.api_key_env)
+                .and_then(|m| m.api_key_env.as_deref())
+                .unwrap_or("MAAS_API_KEY")
                 .to_string(),
             fleet.maas.api_key(),
         ),
         (
             sources
                 .and_then(|s| s.gitlab.as_ref())
-                .map_or("GITLAB_TOKEN", |g| &g.token_env)
+                .and_then(|g| g.token_env.as_deref())
+                .unwrap_or("GITLAB_TOKEN")
                 .to_string(),
             fleet.gitlab.admin_token(),
         ),
@@ -137,9 +139,11 @@ pub(super) fn credentials(fleet: &Fleet, desired: Option<&Desired>) -> BTreeMap<
     {
         env.insert(name, SIM_CLIENT_SECRET.to_string());
     }
+    // Pools that read their token from a file are given none here.
     for pool in desired.iter().flat_map(|d| d.device_pools.values()) {
-        let name = &pool.access_token_env;
-        env.insert(name.clone(), format!("sim-token-{}", name.to_lowercase()));
+        if let Some(name) = &pool.access_token_env {
+            env.insert(name.clone(), format!("sim-token-{}", name.to_lowercase()));
+        }
     }
     env
 }

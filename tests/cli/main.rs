@@ -24,6 +24,7 @@ mod secrets;
 mod show;
 mod sim_serve;
 mod support;
+mod unattended;
 mod upstream;
 mod wording;
 

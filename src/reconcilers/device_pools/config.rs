@@ -27,9 +27,13 @@ pub struct DevicePool {
     pub devices: Vec<String>,
     /// Taskcluster client id the job's generic-worker uses.
     pub client_id: String,
-    /// Environment variable holding that client's access token.
+    /// Environment variable holding that client's access token. This or `access_token_file`
+    /// is required.
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
-    pub access_token_env: String,
+    pub access_token_env: Option<String>,
+    /// File holding that token, instead of `access_token_env`. A relative path is resolved
+    /// against `$CREDENTIALS_DIRECTORY` when set, else against this file.
+    pub access_token_file: Option<PathBuf>,
     /// Job template name, looked up in `settings.templates_dir`, then among the built-ins.
     #[serde(default = "default_template")]
     pub template: String,
