@@ -220,6 +220,10 @@ pub struct ApplyArgs {
     pub partition: PartitionArgs,
     #[command(flatten)]
     pub metrics: MetricsArg,
+    /// After applying, read the fleet back and check what apply promises: no device with two
+    /// jobs of ours in flight, no runner pool above `max_runners`. A broken promise exits 6.
+    #[arg(long)]
+    pub verify: bool,
     /// Do not ask for confirmation (never asked when stdin is not a terminal or when there is
     /// nothing to do; any answer but `yes` exits 1).
     #[arg(long, short = 'y')]

@@ -19,18 +19,23 @@ pub enum Exit {
     Held = 4,
     /// Another run holds the lock; this one did nothing.
     Locked = 5,
+    /// `apply --verify`: the fleet read back after applying breaks a promise (a device with
+    /// two jobs of ours, a runner pool above `max_runners`).
+    Broken = 6,
 }
 
 impl Exit {
-    /// The most important of two outcomes: error > locked > partial > held > changes > clean.
+    /// The most important of two outcomes: error > locked > broken > partial > held > changes
+    /// > clean.
     pub fn worst(self, other: Exit) -> Exit {
         let rank = |e: Exit| match e {
             Exit::Clean => 0,
             Exit::Changes => 1,
             Exit::Held => 2,
             Exit::Partial => 3,
-            Exit::Locked => 4,
-            Exit::Error => 5,
+            Exit::Broken => 4,
+            Exit::Locked => 5,
+            Exit::Error => 6,
         };
         if rank(other) > rank(self) {
             other

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::plan::{Drift, Plan};
-use crate::reconcilers::record::{ActionError, ActionRecord, ErrorClass, Kind, Outcome};
+use crate::reconcilers::record::{ActionError, ActionRecord, Broken, ErrorClass, Kind, Outcome};
 use crate::reconcilers::{PoolStatus, Run};
 
 /// Version of the apply report (`apply --format json`); bumped when a field changes meaning.
@@ -34,6 +34,10 @@ pub struct ApplyReport {
     pub actions: Vec<ActionRecord>,
     /// Pools, racks and runner pools held in the snapshot this apply read.
     pub held: Vec<Held>,
+    /// With `--verify`: every promise the fleet read back after applying breaks (empty: all
+    /// kept). Absent without `--verify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<Vec<Broken>>,
 }
 
 /// An entry that was not handled because a source it needs failed (or it cannot be rendered).
@@ -83,5 +87,6 @@ pub fn carry_out(run: &Run<'_>, kept: Plan, drifted: Vec<Drift>) -> ApplyReport 
         plan: kept,
         actions,
         held,
+        verified: None,
     }
 }

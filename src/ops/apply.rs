@@ -55,7 +55,13 @@ pub(super) fn run(
         eprintln!("Apply cancelled; nothing was started.");
         return Ok(Exit::Error);
     }
-    let report = carry_out(&prepared, kept, drifted, &state_dir, Some(&lock));
+    let mut report = carry_out(&prepared, kept, drifted, &state_dir, Some(&lock));
+    if args.verify {
+        // What apply promises, checked on the fleet as it is now, not as the plan saw it.
+        let now = super::plan::read_snapshot(&prepared);
+        let desired = &prepared.loaded.desired;
+        report.verified = Some(crate::reconcilers::verify_every_kind(desired, &now));
+    }
     crate::report::emit(&match args.format {
         Format::Text => report::apply_text(&report),
         Format::Json => report::json(&report),
@@ -106,6 +112,13 @@ pub(super) fn apply_exit(report: &ApplyReport) -> Exit {
     }
     if report.failed() > 0 {
         exit = exit.worst(Exit::Partial);
+    }
+    if report
+        .verified
+        .as_ref()
+        .is_some_and(|broken| !broken.is_empty())
+    {
+        exit = exit.worst(Exit::Broken);
     }
     exit
 }

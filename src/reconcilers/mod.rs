@@ -30,7 +30,7 @@ use crate::render::Templates;
 use crate::secret::Redactor;
 use crate::snapshot::Snapshot;
 use crate::snapshot::read::Readers;
-use record::{ActionRecord, Kind, Outcome};
+use record::{ActionRecord, Broken, Kind, Outcome};
 use selection::Drift;
 
 /// What the shared code (counting, holding, the global budget, rendering, the text plan) asks
@@ -97,6 +97,13 @@ pub(crate) fn execute_every_kind(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord
     actions.extend(racks::execute::execute(run, &kept.racks));
     actions.extend(runner_pools::execute::execute(run, &kept.runner_pools));
     actions
+}
+
+/// Every kind checks, on a snapshot read after an apply, the promises apply makes.
+pub(crate) fn verify_every_kind(desired: &Desired, snapshot: &Snapshot) -> Vec<Broken> {
+    let mut broken = device_pools::verify::verify(desired, snapshot);
+    broken.extend(runner_pools::verify::verify(desired, snapshot));
+    broken
 }
 
 /// Every kind's tried actions of an apply as text, each under its own heading.

@@ -126,6 +126,15 @@ impl ActionError {
     }
 }
 
+/// A promise the fleet read back after an apply breaks (`apply --verify`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Broken {
+    pub kind: Kind,
+    pub pool: String,
+    /// What is wrong, with the ids that show it.
+    pub problem: String,
+}
+
 /// One action of an apply and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ActionRecord {

@@ -60,6 +60,18 @@ pub fn apply_text(report: &ApplyReport) -> String {
     for held in &report.held {
         let _ = writeln!(out, "  held   {}: {}", held.pool, held.reason);
     }
+    match &report.verified {
+        None => {}
+        Some(broken) if broken.is_empty() => {
+            out.push_str("Verify: the fleet read back keeps every promise\n");
+        }
+        Some(broken) => {
+            let _ = writeln!(out, "VERIFY: {} broken promise(s)", broken.len());
+            for b in broken {
+                let _ = writeln!(out, "  BROKEN {}: {}", b.pool, b.problem);
+            }
+        }
+    }
     out
 }
 
