@@ -112,6 +112,10 @@ pub enum Command {
     /// Print a plan saved with `plan --out`, as text (or JSON, or Markdown). Sends no request
     /// and needs no credentials or desired state.
     Show(ShowArgs),
+    /// Print the chain of numbers and rules behind one device pool's, rack's or runner pool's
+    /// decision (demand, free, in flight, stuck, cooling down, caps, bound; each machine or
+    /// runner and why), from a fresh reading or a recorded snapshot. Changes nothing.
+    Explain(ExplainArgs),
     /// Print a completion script for SHELL on stdout, e.g.
     /// `devicepool completions bash > /etc/bash_completion.d/devicepool`.
     Completions(CompletionsArgs),
@@ -245,6 +249,20 @@ pub struct ShowArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The device pool, rack or runner pool to explain.
+    pub name: String,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Explain from a snapshot saved with `plan --record`: no credentials, no request.
+    #[arg(long, value_name = "FILE")]
+    pub from_snapshot: Option<PathBuf>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

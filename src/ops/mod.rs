@@ -5,6 +5,7 @@ mod apply;
 mod cli_docs;
 #[cfg(feature = "sim")]
 mod demo;
+mod explain;
 mod metrics_file;
 mod output_file;
 mod plan;
@@ -60,7 +61,7 @@ pub fn run(cli: &Cli) -> Exit {
     let env = |name: &str| std::env::var(name).ok();
     let reads_clock = matches!(
         cli.command,
-        Command::Plan(_) | Command::Apply(_) | Command::Demo(_)
+        Command::Plan(_) | Command::Apply(_) | Command::Demo(_) | Command::Explain(_)
     );
     if reads_clock && let Err(error) = parse_now(env(NOW_VAR).as_deref()) {
         eprintln!("devicepool: error: {error:#}");
@@ -104,6 +105,7 @@ fn run_command(
         Command::Apply(args) => apply::run(args, env, observed),
         Command::Render(args) => render_files(args),
         Command::Show(args) => show::run(args),
+        Command::Explain(args) => explain::run(args, env),
         Command::Completions(args) => cli_docs::completions(args.shell),
         Command::Man => cli_docs::man(),
         Command::Schema(args) => {

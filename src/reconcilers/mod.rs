@@ -64,6 +64,8 @@ pub trait KindPlan {
     fn workload(&self) -> Option<(u64, u64, u64)>;
     /// The entry's numbers in one line and its actions, one each, for a Markdown table.
     fn summary_cells(&self) -> (Option<String>, Vec<String>);
+    /// The chain of numbers and rules behind the decision, one step a line.
+    fn explain(&self) -> Vec<String>;
 }
 
 /// Every kind plans all its entries from the snapshot, in name order.

@@ -195,3 +195,36 @@ fn apply_verify_reads_the_fleet_back_and_exits_6_on_a_broken_promise() {
         out.stdout
     );
 }
+
+/// `explain` prints the chain behind one pool's decision: here one job of ours is stuck on
+/// device 1, one waits on device 2, three tasks are pending.
+#[test]
+fn explain_prints_the_numbers_and_rules_behind_one_pools_decision() {
+    let lab = lab_with_initiated_jobs("1h", &[(1, 90), (2, 10)]);
+    let out = lab.run(&["explain", "a55", lab.config_arg()]);
+    out.expect_code(0);
+    for step in [
+        "pool a55 (planned, read at",
+        "devices 3: active 3 (quarantined 0, in flight 1, cooling down 0), free 2",
+        "demand = pending 3 − our jobs waiting 1 = 2 (1 stuck job(s) of ours not counted)",
+        "wanted = min(demand 2, free 2, max_starts_per_run 10) = 2",
+        "starts 2, bound by demand",
+        "A55-02: in_flight (job",
+    ] {
+        assert!(
+            out.stdout.contains(step),
+            "{step:?} missing:\n{}",
+            out.stdout
+        );
+    }
+    let json = lab.run(&["explain", "a55", lab.config_arg(), "--format", "json"]);
+    assert_eq!(json.json()["kind"], "device_pool");
+
+    let unknown = lab.run(&["explain", "nope", lab.config_arg()]);
+    unknown.expect_code(1);
+    assert!(
+        unknown.stderr.contains("the names are: a55"),
+        "{}",
+        unknown.stderr
+    );
+}

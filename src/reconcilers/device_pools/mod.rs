@@ -65,6 +65,10 @@ impl KindPlan for DevicePoolPlan {
         report::write_text(out, self);
     }
 
+    fn explain(&self) -> Vec<String> {
+        report::explain(self)
+    }
+
     fn describe(&self) -> String {
         format!("pool {}", self.pool)
     }

@@ -127,3 +127,48 @@ pub(crate) fn tally(entries: &[DevicePoolPlan]) -> Vec<(usize, &'static str)> {
         "job(s) to start",
     )]
 }
+
+/// The chain of numbers and rules behind a device pool's decision, one step a line
+/// (`devicepool explain`).
+pub(crate) fn explain(pool: &DevicePoolPlan) -> Vec<String> {
+    let mut lines = vec![pool.reason.clone()];
+    let Some(n) = pool.numbers else {
+        return lines;
+    };
+    lines.push(format!(
+        "devices {}: active {} (quarantined {}, in flight {}, cooling down {}), free {}",
+        n.devices, n.active, n.quarantined, n.in_flight, n.cooling_down, n.free
+    ));
+    let stuck = if n.stuck > 0 {
+        format!(" ({} stuck job(s) of ours not counted)", n.stuck)
+    } else {
+        String::new()
+    };
+    lines.push(format!(
+        "demand = pending {} − our jobs waiting {} = {}{stuck}",
+        n.pending, n.waiting, n.demand
+    ));
+    let wanted = n.demand.min(u64::from(n.free)).min(u64::from(n.cap));
+    lines.push(format!(
+        "wanted = min(demand {}, free {}, max_starts_per_run {}) = {wanted}",
+        n.demand, n.free, n.cap
+    ));
+    lines.push(format!(
+        "org-wide room = max_initiated {} − initiated in the org {} = {}",
+        n.max_initiated,
+        n.org_initiated,
+        n.max_initiated.saturating_sub(n.org_initiated)
+    ));
+    let bound = pool.bound.map_or("none", |b| b.label());
+    lines.push(format!("starts {}, bound by {bound}", n.starts));
+    for device in &pool.devices {
+        let state = crate::reconcilers::word_of(&device.state);
+        let detail = if device.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", device.detail)
+        };
+        lines.push(format!("{}: {state}{detail}", device.udid));
+    }
+    lines
+}

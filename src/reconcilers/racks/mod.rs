@@ -66,6 +66,10 @@ impl KindPlan for RackPlan {
         report::write_text(out, self);
     }
 
+    fn explain(&self) -> Vec<String> {
+        report::explain(self)
+    }
+
     fn describe(&self) -> String {
         format!("rack {}", self.rack)
     }

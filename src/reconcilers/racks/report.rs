@@ -75,3 +75,16 @@ pub(crate) fn tally(entries: &[RackPlan]) -> Vec<(usize, &'static str)> {
         "machine(s) to deploy",
     )]
 }
+
+/// The rules behind a rack's decision, one machine a line (`devicepool explain`).
+pub(crate) fn explain(rack: &RackPlan) -> Vec<String> {
+    let mut lines = vec![rack.reason.clone()];
+    for machine in &rack.machines {
+        let state = word_of(&machine.state);
+        lines.push(format!(
+            "{}: {state} ({})",
+            machine.hostname, machine.detail
+        ));
+    }
+    lines
+}

@@ -85,6 +85,10 @@ impl KindPlan for RunnerPoolPlan {
         report::write_text(out, self);
     }
 
+    fn explain(&self) -> Vec<String> {
+        report::explain(self)
+    }
+
     fn describe(&self) -> String {
         format!("runner pool {}", self.pool)
     }

@@ -104,3 +104,26 @@ pub(crate) fn tally(entries: &[RunnerPoolPlan]) -> Vec<(usize, &'static str)> {
         (removals, "runner(s) to remove"),
     ]
 }
+
+/// The chain of numbers and rules behind a runner pool's decision (`devicepool explain`).
+pub(crate) fn explain(pool: &RunnerPoolPlan) -> Vec<String> {
+    let mut lines = vec![pool.reason.clone()];
+    if let Some(n) = pool.numbers {
+        lines.push(format!(
+            "runners {}: busy {}, idle {}, gone {}; pending jobs for its tags {}",
+            n.runners, n.busy, n.idle, n.gone, n.pending
+        ));
+        lines.push(format!(
+            "min_idle {}, max_runners {}: starts {}, removals {}",
+            n.min_idle, n.max_runners, n.starts, n.removals
+        ));
+    }
+    for runner in &pool.runners {
+        let state = word_of(&runner.state);
+        lines.push(format!(
+            "runner {} {}: {state} ({})",
+            runner.id, runner.description, runner.detail
+        ));
+    }
+    lines
+}

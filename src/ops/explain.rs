@@ -1,0 +1,73 @@
+//! `devicepool explain NAME`: plan from a fresh reading (read-only clients) or a recorded
+//! snapshot, then print the chain of numbers and rules behind that one entry's decision, as
+//! the entry's kind tells it. Changes nothing; never saves a plan.
+
+use serde_json::json;
+
+use super::prepare::prepare;
+use crate::cli::{ExplainArgs, Format};
+use crate::exit::Exit;
+use crate::load::Purpose;
+use crate::load::partition::Partition;
+use crate::reconcilers::PoolStatus;
+use crate::report;
+use crate::snapshot::recording::Recording;
+
+pub(super) fn run(
+    args: &ExplainArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<Exit> {
+    let purpose = match args.from_snapshot {
+        Some(_) => Purpose::Replay,
+        None => Purpose::Read,
+    };
+    let prepared = prepare(&args.config.config, env, purpose, &Partition::default())?;
+    let desired = &prepared.loaded.desired;
+    let names = crate::reconcilers::names_every_kind(desired);
+    if !names.contains(&args.name.as_str()) {
+        anyhow::bail!(
+            "no device pool, rack or runner pool named {:?}; the names are: {}",
+            args.name,
+            names.join(", ")
+        );
+    }
+    let snapshot = match &args.from_snapshot {
+        Some(path) => Recording::read(path)?.into_snapshot(desired),
+        None => super::plan::read_snapshot(&prepared),
+    };
+    let plan = super::plan::plan_from(&prepared, &snapshot);
+    let entry = plan
+        .entries()
+        .find(|e| e.name() == args.name)
+        .expect("every named entry is planned");
+    let status = match entry.status() {
+        PoolStatus::Planned => "planned",
+        PoolStatus::Held { .. } => "held",
+        PoolStatus::Disabled => "disabled",
+    };
+    let lines = entry.explain();
+    report::emit(&match args.format {
+        Format::Json => report::json(&json!({
+            "kind": entry.kind(),
+            "name": entry.name(),
+            "status": status,
+            "snapshot_at": plan.snapshot_at,
+            "explanation": lines,
+        })),
+        Format::Text => {
+            let mut text = format!(
+                "{} ({status}, read at {}):\n",
+                entry.describe(),
+                plan.snapshot_at
+            );
+            for line in lines {
+                text.push_str(&format!("  {line}\n"));
+            }
+            text
+        }
+    });
+    Ok(match entry.status() {
+        PoolStatus::Held { .. } => Exit::Held,
+        _ => Exit::Clean,
+    })
+}
