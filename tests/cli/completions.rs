@@ -4,13 +4,14 @@
 use crate::support::devicepool;
 
 /// The commands a user types (`--help` lists them too).
-pub(crate) const VERBS: [&str; 10] = [
+pub(crate) const VERBS: [&str; 11] = [
     "validate",
     "plan",
     "apply",
     "render",
     "schema",
     "show",
+    "explain",
     "completions",
     "man",
     "demo",
