@@ -5,7 +5,7 @@
 
 #![no_main]
 
-use devicepool::clients::reply_decode;
+use devicepool::clients::reply_decode as decode;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
