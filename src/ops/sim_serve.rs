@@ -76,15 +76,8 @@ fn info(fleet: &Fleet, cli: &Path, credentials: BTreeMap<String, String>) -> Val
 /// Writes `info` as pretty JSON to `path` atomically (temp file in the same directory, then
 /// rename), mode 0600: it holds credentials, if only simulated ones.
 fn write_info(path: &Path, info: &Value) -> anyhow::Result<()> {
-    let writing = || format!("cannot write the fleet info to {}", path.display());
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir).with_context(writing)?;
-    std::io::Write::write_all(&mut file, report::json(info).as_bytes()).with_context(writing)?;
-    file.persist(path).with_context(writing)?;
-    Ok(())
+    super::output_file::write_atomically(path, &report::json(info), None)
+        .with_context(|| format!("cannot write the fleet info to {}", path.display()))
 }
 
 #[cfg(test)]
