@@ -104,6 +104,14 @@ pub(crate) fn assess(
         .iter()
         .filter(|job| is_ours(job, &lt_config.program_label, name))
         .partition(|job| is_stuck(job));
+    // Our jobs per device, indexed once: every device below looks only at its own.
+    let mut by_device: BTreeMap<&str, Vec<&Job>> = BTreeMap::new();
+    for job in &ours {
+        if let Some(udid) = job_udid(job) {
+            by_device.entry(udid).or_default().push(job);
+        }
+    }
+    let jobs_on = |udid: &str| by_device.get(udid).map_or(&[][..], Vec::as_slice);
     let recent = |job: &Job| {
         job.created_at
             .is_some_and(|at| now.duration_since(at) < grace)
@@ -111,8 +119,8 @@ pub(crate) fn assess(
     // A job holds its device while queued or running, or while it is fresh and not ended
     // (the API may not show the new job's status yet).
     let in_flight_on = |udid: &str| {
-        ours.iter()
-            .filter(|job| job_udid(job) == Some(udid))
+        jobs_on(udid)
+            .iter()
             .find(|job| job.is_active() || (recent(job) && !job.has_ended()))
             .map(|job| job.job_number)
     };
@@ -156,7 +164,7 @@ pub(crate) fn assess(
                 } else if let Some(job_number) = in_flight_on(udid) {
                     numbers.in_flight += 1;
                     (DeviceState::InFlight, format!("job {job_number}"))
-                } else if let Some(why) = cooling_down(pool, &ours, udid, now) {
+                } else if let Some(why) = cooling_down(pool, jobs_on(udid), now) {
                     numbers.cooling_down += 1;
                     (DeviceState::CoolingDown, why)
                 } else {
@@ -272,20 +280,20 @@ fn is_failure(job: &Job) -> bool {
     )
 }
 
-/// Why `udid` is rested: its last `failures_before_cooldown` ended jobs of ours all failed and
-/// the latest was created less than `failure_cooldown` ago.
-fn cooling_down(pool: &DevicePool, ours: &[&Job], udid: &str, now: Timestamp) -> Option<String> {
+/// Why a device is rested, given our jobs on it: its last `failures_before_cooldown` ended jobs
+/// all failed and the latest was created less than `failure_cooldown` ago.
+fn cooling_down(pool: &DevicePool, on_device: &[&Job], now: Timestamp) -> Option<String> {
     let needed = pool.failures_before_cooldown as usize;
     if needed == 0 {
         return None;
     }
-    let mut ended: Vec<&Job> = ours
+    let mut ended: Vec<&Job> = on_device
         .iter()
         .copied()
-        .filter(|job| job_udid(job) == Some(udid) && job.has_ended())
+        // A job without a creation time cannot be placed in the order and is left out.
+        .filter(|job| job.has_ended() && job.created_at.is_some())
         .collect();
-    // Newest first; a job without a creation time cannot be placed and is left out.
-    ended.retain(|job| job.created_at.is_some());
+    // Newest first.
     ended.sort_by(|a, b| {
         b.created_at
             .cmp(&a.created_at)
