@@ -64,7 +64,7 @@ pub fn parse() -> Result<Cli, Exit> {
 /// errors too: an unknown flag, a bad value, an empty or bad DEVICEPOOL_CONFIG or
 /// DEVICEPOOL_LOG_FORMAT; and apply's question not answered `yes`), 2 changes present (plan --detailed-exitcode), 3 apply partly
 /// failed, 4 some pools or racks held (a source failed; the others were handled), 5 another
-/// run holds the lock.
+/// run holds the lock, 6 apply --verify found a broken promise.
 #[derive(Debug, Parser)]
 #[command(
     name = "devicepool",
