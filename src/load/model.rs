@@ -13,6 +13,7 @@ use super::source_model::{
     DockerSource, GitlabSource, LambdatestSource, MaasSource, TaskclusterSource, TestflingerSource,
 };
 use crate::reconcilers::device_pools::config::DevicePool;
+use crate::reconcilers::device_pools::group::DeviceGroup;
 use crate::reconcilers::racks::config::Rack;
 use crate::reconcilers::runner_pools::config::RunnerPool;
 
@@ -33,6 +34,9 @@ pub struct Desired {
     /// device while tasks are pending.
     #[serde(default)]
     pub device_pools: BTreeMap<String, DevicePool>,
+    /// Devices several device pools share, and how they are shared out when scarce.
+    #[serde(default)]
+    pub device_groups: BTreeMap<String, DeviceGroup>,
     /// Racks: MAAS machines redeployed through Testflinger on a cadence.
     #[serde(default)]
     pub racks: BTreeMap<String, Rack>,

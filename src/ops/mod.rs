@@ -242,12 +242,21 @@ fn check_udid(desired: &load::Desired, only_pool: Option<&str>, udid: &str) -> a
         }
     }
     for (name, pool) in pools {
-        if pool.devices.iter().any(|d| d == udid) {
+        let group = pool
+            .group
+            .as_ref()
+            .and_then(|g| desired.device_groups.get(g));
+        let (devices, select) = match group {
+            Some(group) => (&group.devices, &group.select),
+            None => (&pool.devices, &pool.select),
+        };
+        // A selector is matched against LambdaTest's list, which render does not read.
+        if select.is_some() || devices.iter().any(|d| d == udid) {
             continue;
         }
         const SHOWN: usize = 3;
-        let mut listed = pool.devices[..pool.devices.len().min(SHOWN)].join(", ");
-        if pool.devices.len() > SHOWN {
+        let mut listed = devices[..devices.len().min(SHOWN)].join(", ");
+        if devices.len() > SHOWN {
             listed.push_str(", …");
         }
         let owner = desired
@@ -259,7 +268,7 @@ fn check_udid(desired: &load::Desired, only_pool: Option<&str>, udid: &str) -> a
             });
         anyhow::bail!(
             "pool {name} has no device {udid:?} (it lists {} device(s): {listed}){owner}",
-            pool.devices.len()
+            devices.len()
         );
     }
     Ok(())

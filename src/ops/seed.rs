@@ -14,19 +14,25 @@ const MACHINES_PER_RACK: u32 = 3;
 /// Pending GitLab jobs put in every project of a runner pool by [`seed`].
 const JOBS_PER_PROJECT: usize = 2;
 
-/// A busy but healthy fleet for `desired`: every listed UDID an active device and as many
-/// pending tasks as devices on each task queue; per rack, machines `<rack>-01`.. carrying its
+/// A busy but healthy fleet for `desired`: every listed UDID (of a pool or a group) an active
+/// device and as many pending tasks as the pool's (or its group's) devices on each task queue; per rack, machines `<rack>-01`.. carrying its
 /// MAAS tags, each with a waiting Testflinger agent; per runner pool, its image and pending
 /// jobs with its tags in each of its projects.
 pub(super) fn seed(fleet: &Fleet, desired: &Desired) {
     for pool in desired.device_pools.values() {
-        device_pool(
-            fleet,
-            pool,
-            "Simulated device",
-            pool.devices.len() as u64,
-            0,
-        );
+        let group = pool
+            .group
+            .as_ref()
+            .and_then(|g| desired.device_groups.get(g));
+        let pending = group.map_or(&pool.devices, |g| &g.devices).len() as u64;
+        device_pool(fleet, pool, "Simulated device", pending, 0);
+    }
+    for group in desired.device_groups.values() {
+        for udid in &group.devices {
+            fleet
+                .lambdatest
+                .add_device(udid, "Simulated device", "active");
+        }
     }
     for (name, rack_spec) in &desired.racks {
         rack(fleet, name, rack_spec, MACHINES_PER_RACK, |_| {

@@ -35,6 +35,7 @@ fn snapshot(offline: u64, pending: u64) -> Snapshot {
             Device {
                 name: "A55".into(),
                 status: "active".into(),
+                ..Device::default()
             },
         );
     }

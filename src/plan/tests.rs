@@ -81,6 +81,7 @@ impl World {
                 Device {
                     name: "A55".into(),
                     status: status.into(),
+                    ..Device::default()
                 },
             );
         }

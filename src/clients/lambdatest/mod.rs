@@ -42,6 +42,10 @@ struct WireDevice {
     udid: String,
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    os: String,
+    #[serde(default, rename = "fullOsVersion")]
+    full_os_version: String,
     status: String,
 }
 
@@ -102,6 +106,8 @@ fn devices_from_wire(reply: DevicesReply) -> Result<BTreeMap<String, Device>, St
         .map(|d| {
             let device = Device {
                 name: d.name,
+                os: d.os,
+                os_version: d.full_os_version,
                 status: d.status,
             };
             (d.udid, device)
@@ -208,9 +214,15 @@ fn decode_job(wire: WireJob) -> Job {
 }
 
 /// A real device in LambdaTest's private cloud.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Device {
     pub name: String,
+    /// `android` or `ios`.
+    #[serde(default)]
+    pub os: String,
+    /// LambdaTest's `fullOsVersion`, e.g. `14`.
+    #[serde(default)]
+    pub os_version: String,
     /// `active` means idle and available; anything else is unavailable.
     pub status: String,
 }

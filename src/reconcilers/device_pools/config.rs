@@ -9,6 +9,9 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::group::{
+    Selector, check_groups, default_failure_cooldown, default_failures_before_cooldown,
+};
 use crate::load::Desired;
 use crate::load::duration::required as friendly_duration;
 use crate::load::section::{
@@ -22,9 +25,26 @@ pub struct DevicePool {
     /// Taskcluster task queue, `<provisionerId>/<workerType>`.
     #[schemars(regex(pattern = r"^[a-zA-Z0-9_-]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"))]
     pub task_queue: String,
-    /// Device UDIDs in this pool. A UDID may belong to one pool only.
-    #[schemars(length(min = 1))]
+    /// Device UDIDs in this pool. A UDID belongs to one pool or group only. One of
+    /// `devices`, `select` or `group` is required.
+    #[serde(default)]
     pub devices: Vec<String>,
+    /// The devices LambdaTest lists that match, instead of `devices`.
+    pub select: Option<Selector>,
+    /// A `device_groups` entry whose devices this pool shares with the group's other pools.
+    pub group: Option<String>,
+    /// In a group with `allocation: priority`: higher is served first.
+    #[serde(default)]
+    pub priority: i32,
+    /// In a group with `allocation: weighted`: this pool's share of what is left once every
+    /// pool has its `min_devices`.
+    #[serde(default = "default_weight")]
+    #[schemars(range(min = 1))]
+    pub weight: u32,
+    /// In a group with `allocation: weighted`: devices guaranteed to this pool while it has
+    /// that much demand.
+    #[serde(default)]
+    pub min_devices: u32,
     /// Taskcluster client id the job's generic-worker uses.
     pub client_id: String,
     /// Environment variable holding that client's access token. This or `access_token_file`
@@ -57,6 +77,10 @@ pub struct DevicePool {
     pub vars: BTreeMap<String, serde_json::Value>,
 }
 
+fn default_weight() -> u32 {
+    1
+}
+
 fn default_template() -> String {
     "hyperexecute.yaml.j2".into()
 }
@@ -65,16 +89,9 @@ fn default_max_starts() -> u32 {
     10
 }
 
-fn default_failures_before_cooldown() -> u32 {
-    3
-}
-
-fn default_failure_cooldown() -> Duration {
-    Duration::from_secs(3600)
-}
-
-/// The rules the schema cannot say for `device_pools`: plain pool names, the sources they
-/// need, UDIDs usable as labels, and each task queue and device in one pool only.
+/// The rules the schema cannot say for `device_pools` and `device_groups`: plain pool names,
+/// the sources they need, UDIDs usable as labels, and each task queue in one pool and each
+/// listed device in one pool or group only.
 pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
     const SECTION: &str = "device_pools";
     if !desired.device_pools.is_empty() {
@@ -85,7 +102,7 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
         ];
         require_sources(problems, SECTION, &present);
     }
-    let mut owner_of_udid: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut owner_of_udid: BTreeMap<&str, String> = BTreeMap::new();
     let mut owner_of_queue: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, pool) in &desired.device_pools {
         let why = "it becomes a job label";
@@ -104,17 +121,52 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
                 ),
             ));
         }
-        for (i, udid) in pool.devices.iter().enumerate() {
-            if let Some(other) = owner_of_udid.insert(udid, name) {
-                let message = if other == name {
-                    format!("device {udid} is listed twice in this pool")
-                } else {
-                    format!(
-                        "device {udid} is already in pool {other}; a device belongs to one pool"
-                    )
-                };
-                problems.push(Problem::at(format!("{devices}/{i}"), message));
-            }
+        claim_listed(
+            problems,
+            &mut owner_of_udid,
+            format!("pool {name}"),
+            &devices,
+            &pool.devices,
+        );
+    }
+    for (name, group) in &desired.device_groups {
+        let devices = pointer("device_groups", name, "devices");
+        claim_listed(
+            problems,
+            &mut owner_of_udid,
+            format!("group {name}"),
+            &devices,
+            &group.devices,
+        );
+    }
+    check_groups(desired, problems);
+}
+
+/// Records `owner` as the owner of each listed UDID; one already owned is a problem.
+fn claim_listed<'a>(
+    problems: &mut Vec<Problem>,
+    owner_of_udid: &mut BTreeMap<&'a str, String>,
+    owner: String,
+    at: &str,
+    udids: &'a [String],
+) {
+    for (i, udid) in udids.iter().enumerate() {
+        if let Some(other) = owner_of_udid.insert(udid, owner.clone()) {
+            let message = if other == owner {
+                format!(
+                    "device {udid} is listed twice in this {}",
+                    if owner.starts_with("pool") {
+                        "pool"
+                    } else {
+                        "group"
+                    }
+                )
+            } else {
+                format!(
+                    "device {udid} is already in {other}; a device belongs to one pool or group"
+                )
+            };
+            problems.push(Problem::at(format!("{at}/{i}"), message));
         }
     }
 }

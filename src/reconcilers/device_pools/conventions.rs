@@ -9,9 +9,12 @@ pub(crate) fn job_labels(program: &str, pool: &str, udid: &str) -> Vec<String> {
     vec![program.to_string(), pool.to_string(), udid.to_string()]
 }
 
-/// Our job for `pool`: labels exactly `[program, pool, udid]`.
-pub(crate) fn is_ours(job: &Job, program: &str, pool: &str) -> bool {
-    matches!(job.labels.as_deref(), Some([p, name, _]) if p == program && name == pool)
+/// The pool of a job of ours (any pool, desired or not): labels exactly `[program, pool, udid]`.
+pub(crate) fn job_pool<'a>(job: &'a Job, program: &str) -> Option<&'a str> {
+    match job.labels.as_deref() {
+        Some([p, pool, _]) if p == program => Some(pool),
+        _ => None,
+    }
 }
 
 /// The device a job of ours runs on: its third label.

@@ -5,6 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::allocation::Strategy;
 use crate::reconcilers::PoolStatus;
 
 /// The decision for one device pool.
@@ -25,6 +26,27 @@ pub struct DevicePoolPlan {
     pub starts: Vec<StartJob>,
     /// What each device of the pool is doing and why it is or is not used.
     pub devices: Vec<DeviceDecision>,
+    /// For a pool in a device group: how the group's free devices were shared out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupShare>,
+}
+
+/// A grouped pool's share of its group's free devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupShare {
+    /// The `device_groups` entry.
+    pub group: String,
+    /// The group's `allocation`.
+    pub allocation: Strategy,
+    /// Every planned pool sharing the group, in name order.
+    pub pools: Vec<String>,
+    /// min(demand, max_starts_per_run): what this pool would start given enough devices.
+    pub want: u32,
+    /// What the allocation gave this pool of the group's free devices.
+    pub share: u32,
+    /// How the share was reached, in one line.
+    pub explanation: String,
 }
 
 /// The numbers a device pool's decision rests on.
@@ -42,6 +64,9 @@ pub struct PoolNumbers {
     /// Active devices rested after repeated failed jobs of ours.
     #[serde(default)]
     pub cooling_down: u32,
+    /// Devices claimed by more than one pool or group: used by none.
+    #[serde(default)]
+    pub contested: u32,
     /// Our jobs still `initiated` past `sources.lambdatest.stuck_after`: they hold no device
     /// and cover no pending task.
     #[serde(default)]
@@ -79,6 +104,8 @@ pub enum Bound {
     MaxInitiated,
     /// `settings.max_actions_per_run`, shared with every other pool, rack and runner pool.
     MaxActionsPerRun,
+    /// The pool's share of its device group's free devices.
+    GroupShare,
 }
 
 impl Bound {
@@ -89,6 +116,7 @@ impl Bound {
             Self::MaxStartsPerRun => "max_starts_per_run",
             Self::MaxInitiated => "max_initiated",
             Self::MaxActionsPerRun => "max_actions_per_run",
+            Self::GroupShare => "group share",
         }
     }
 }
@@ -135,4 +163,6 @@ pub enum DeviceState {
     CoolingDown,
     /// LambdaTest does not list it.
     Unknown,
+    /// Listed or selected by more than one pool or group: used by none.
+    Contested,
 }

@@ -19,9 +19,14 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<DevicePoo
         .iter()
         .filter(|(name, _)| preview.only.is_none_or(|p| p == name.as_str()))
         .map(|(name, pool)| {
+            let group = pool
+                .group
+                .as_ref()
+                .and_then(|g| desired.device_groups.get(g));
+            let listed = group.map_or(&pool.devices, |g| &g.devices);
             let udid = preview
                 .udid
-                .or(pool.devices.first().map(String::as_str))
+                .or(listed.first().map(String::as_str))
                 .unwrap_or_default();
             DevicePoolPlan {
                 pool: name.clone(),
@@ -30,6 +35,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<DevicePoo
                 reason: "preview".into(),
                 numbers: None,
                 bound: None,
+                group: None,
                 starts: vec![StartJob {
                     udid: udid.to_string(),
                     labels: job_labels(program, name, udid),

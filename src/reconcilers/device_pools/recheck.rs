@@ -63,6 +63,7 @@ fn state_name(state: DeviceState) -> &'static str {
         DeviceState::InFlight => "in flight",
         DeviceState::CoolingDown => "cooling down after failed jobs",
         DeviceState::Unknown => "not listed by LambdaTest",
+        DeviceState::Contested => "claimed by more than one pool or group",
     }
 }
 

@@ -45,6 +45,22 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
     if !unknown.is_empty() {
         let _ = writeln!(out, "  not listed by LambdaTest: {}", unknown.join(", "));
     }
+    if let Some(g) = &pool.group {
+        let _ = writeln!(
+            out,
+            "  group {} (shared by {}): {}",
+            g.group,
+            g.pools.join(", "),
+            g.explanation
+        );
+    }
+    let contested = pool
+        .devices
+        .iter()
+        .filter(|d| d.state == DeviceState::Contested);
+    for device in contested {
+        let _ = writeln!(out, "  contested: {}: {}", device.udid, device.detail);
+    }
     let resting = pool
         .devices
         .iter()
@@ -62,7 +78,7 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
             .devices
             .iter()
             .filter(|d| d.state == DeviceState::Spare);
-        for device in freed.filter(|d| !d.detail.is_empty()) {
+        for device in freed.filter(|d| d.detail.contains("stuck")) {
             let _ = writeln!(out, "  ~ {}: {}", device.udid, device.detail);
         }
     }
@@ -136,8 +152,8 @@ pub(crate) fn explain(pool: &DevicePoolPlan) -> Vec<String> {
         return lines;
     };
     lines.push(format!(
-        "devices {}: active {} (quarantined {}, in flight {}, cooling down {}), free {}",
-        n.devices, n.active, n.quarantined, n.in_flight, n.cooling_down, n.free
+        "devices {}: active {} (quarantined {}, in flight {}, cooling down {}), contested {}, free {}",
+        n.devices, n.active, n.quarantined, n.in_flight, n.cooling_down, n.contested, n.free
     ));
     let stuck = if n.stuck > 0 {
         format!(" ({} stuck job(s) of ours not counted)", n.stuck)
@@ -148,11 +164,27 @@ pub(crate) fn explain(pool: &DevicePoolPlan) -> Vec<String> {
         "demand = pending {} − our jobs waiting {} = {}{stuck}",
         n.pending, n.waiting, n.demand
     ));
-    let wanted = n.demand.min(u64::from(n.free)).min(u64::from(n.cap));
-    lines.push(format!(
-        "wanted = min(demand {}, free {}, max_starts_per_run {}) = {wanted}",
-        n.demand, n.free, n.cap
-    ));
+    match &pool.group {
+        Some(g) => {
+            lines.push(format!(
+                "wanted = min(demand {}, max_starts_per_run {}) = {}",
+                n.demand, n.cap, g.want
+            ));
+            lines.push(format!(
+                "group {} shared by {}: {}",
+                g.group,
+                g.pools.join(", "),
+                g.explanation
+            ));
+        }
+        None => {
+            let wanted = n.demand.min(u64::from(n.free)).min(u64::from(n.cap));
+            lines.push(format!(
+                "wanted = min(demand {}, free {}, max_starts_per_run {}) = {wanted}",
+                n.demand, n.free, n.cap
+            ));
+        }
+    }
     lines.push(format!(
         "org-wide room = max_initiated {} − initiated in the org {} = {}",
         n.max_initiated,

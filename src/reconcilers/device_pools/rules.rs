@@ -1,46 +1,36 @@
-//! The device-pool rules: free devices, demand, caps, which devices to use. Pure: data in,
-//! data out, `now` passed in, deterministic order. No I/O, no clock, no randomness.
+//! The device-pool rules: free devices, demand, caps, shared groups, which devices to use.
+//! Pure: data in, data out, `now` passed in, deterministic order. No I/O, no clock, no
+//! randomness.
 
 use std::collections::BTreeMap;
 
-use jiff::{SignedDuration, Timestamp};
-
+use super::allocation::{Claim, allocate, explain_grant};
 use super::config::DevicePool;
-use super::conventions::{is_ours, job_labels, job_udid};
-use super::model::{Bound, DeviceDecision, DevicePoolPlan, DeviceState, PoolNumbers, StartJob};
-use crate::load::{Desired, LambdatestSource};
+use super::conventions::job_labels;
+use super::fleet::Fleet;
+use super::membership::{Owner, resolve};
+use super::model::{Bound, DevicePoolPlan, DeviceState, GroupShare, PoolNumbers, StartJob};
+use crate::load::Desired;
 use crate::reconcilers::PoolStatus;
 use crate::reconcilers::{disabled, share_round_robin, unplanned};
-use crate::snapshot::Snapshot;
-use crate::snapshot::{Job, LambdatestState, QueueState};
+use crate::snapshot::{QueueState, Snapshot};
 
-/// Plans every device pool of `desired`, in name order. The org-wide `max_initiated` headroom
-/// is shared out one start at a time, round-robin, so no pool starves another.
+/// A pool whose data was read: its name, config and task queue.
+type Ready<'a> = (&'a str, &'a DevicePool, &'a QueueState);
+
+/// Plans every device pool of `desired`, in name order. A group's free devices are shared out
+/// between its pools by the group's `allocation`; the org-wide `max_initiated` headroom is then
+/// shared out one start at a time, round-robin, so no pool starves another.
 pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<DevicePoolPlan> {
-    let now = snapshot.taken_at;
     let mut pools: Vec<DevicePoolPlan> = Vec::new();
-    let mut assessed = Vec::new();
+    let mut ready: Vec<Ready<'_>> = Vec::new();
     let lt_config = desired.sources.lambdatest.as_ref();
     for (name, pool) in &desired.device_pools {
-        let unplanned_pool = |(status, reason): (PoolStatus, String)| DevicePoolPlan {
-            pool: name.clone(),
-            task_queue: pool.task_queue.clone(),
-            status,
-            reason,
-            numbers: None,
-            bound: None,
-            starts: Vec::new(),
-            devices: Vec::new(),
-        };
-        if pool.disabled {
-            pools.push(unplanned_pool(disabled()));
-            continue;
-        }
         let queue = snapshot.queues.get(&pool.task_queue);
-        match (lt_config, queue, &snapshot.lambdatest) {
-            (Some(lt_config), Some(Ok(queue)), Ok(lambdatest)) => {
-                assessed.push(assess(name, pool, lt_config, queue, lambdatest, now));
-            }
+        let unplanned_pool = |(status, reason)| empty_plan(name, pool, status, reason);
+        match (pool.disabled, lt_config, queue, &snapshot.lambdatest) {
+            (true, ..) => pools.push(unplanned_pool(disabled())),
+            (false, Some(_), Some(Ok(queue)), Ok(_)) => ready.push((name, pool, queue)),
             _ => {
                 let queue_failure = queue.and_then(|q| q.as_ref().err());
                 let failures = [queue_failure, snapshot.lambdatest.as_ref().err()];
@@ -48,171 +38,175 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<DevicePool
             }
         }
     }
-
-    if let (Some(lt_config), Ok(lambdatest)) = (lt_config, &snapshot.lambdatest) {
-        let org_initiated = lambdatest
-            .jobs
-            .iter()
-            .filter(|j| j.status == "initiated")
-            .count() as u32;
-        let headroom = lt_config.max_initiated.saturating_sub(org_initiated);
-        let wants: Vec<u32> = assessed.iter().map(|a| a.want).collect();
-        let grants = share_round_robin(headroom, &wants);
-        for (mut assessment, granted) in assessed.into_iter().zip(grants) {
-            if let Some(numbers) = assessment.plan.numbers.as_mut() {
-                numbers.org_initiated = org_initiated;
-                numbers.max_initiated = lt_config.max_initiated;
-            }
-            pools.push(decide(assessment, granted, &lt_config.program_label));
+    let (Some(lt_config), Ok(lambdatest)) = (lt_config, &snapshot.lambdatest) else {
+        return pools;
+    };
+    let membership = resolve(desired, &lambdatest.devices);
+    let fleet = Fleet::new(lt_config, lambdatest, membership, snapshot.taken_at);
+    let mut assessed = Vec::new();
+    let mut grouped: BTreeMap<&str, Vec<Ready<'_>>> = BTreeMap::new();
+    for entry in ready {
+        match &entry.1.group {
+            Some(group) => grouped.entry(group).or_default().push(entry),
+            None => assessed.push(assess(&fleet, entry)),
         }
+    }
+    for (group, members) in grouped {
+        assessed.extend(assess_group(desired, &fleet, group, &members));
+    }
+    assessed.sort_by(|a, b| a.plan.pool.cmp(&b.plan.pool));
+
+    let org_initiated = lambdatest
+        .jobs
+        .iter()
+        .filter(|j| j.status == "initiated")
+        .count() as u32;
+    let headroom = lt_config.max_initiated.saturating_sub(org_initiated);
+    let wants: Vec<u32> = assessed.iter().map(|a| a.want).collect();
+    let grants = share_round_robin(headroom, &wants);
+    for (mut assessment, granted) in assessed.into_iter().zip(grants) {
+        if let Some(numbers) = assessment.plan.numbers.as_mut() {
+            numbers.org_initiated = org_initiated;
+            numbers.max_initiated = lt_config.max_initiated;
+        }
+        pools.push(decide(assessment, granted, &lt_config.program_label));
     }
     pools.sort_by(|a, b| a.pool.cmp(&b.pool));
     pools
 }
 
+fn empty_plan(name: &str, pool: &DevicePool, status: PoolStatus, reason: String) -> DevicePoolPlan {
+    DevicePoolPlan {
+        pool: name.to_string(),
+        task_queue: pool.task_queue.clone(),
+        status,
+        reason,
+        numbers: None,
+        bound: None,
+        starts: Vec::new(),
+        devices: Vec::new(),
+        group: None,
+    }
+}
+
 /// What the planner knows about one pool before the org-wide headroom is shared out.
 pub(crate) struct Assessment {
     pub plan: DevicePoolPlan,
-    /// Free devices, least recently used first.
+    /// Devices this pool may start on, least recently used first.
     pub free: Vec<String>,
-    /// min(demand, free, cap): starts wanted before the org-wide ceiling.
+    /// Starts wanted before the org-wide ceiling: min(demand, free, cap), or the group share.
     pub want: u32,
 }
 
-/// Works out a pool's numbers and device states from fresh data.
-pub(crate) fn assess(
-    name: &str,
-    pool: &DevicePool,
-    lt_config: &LambdatestSource,
-    queue: &QueueState,
-    lambdatest: &LambdatestState,
-    now: Timestamp,
-) -> Assessment {
-    let grace = SignedDuration::try_from(lt_config.launch_grace).unwrap_or(SignedDuration::MAX);
-    let stuck_after =
-        SignedDuration::try_from(lt_config.stuck_after).unwrap_or(SignedDuration::MAX);
-    // Still waiting for a device long after it was made: it will not claim a task, and the
-    // device it names is not held by it.
-    let is_stuck = |job: &Job| {
-        job.status == "initiated"
-            && job
-                .created_at
-                .is_some_and(|at| now.duration_since(at) >= stuck_after)
-    };
-    let (stuck, ours): (Vec<&Job>, Vec<&Job>) = lambdatest
-        .jobs
-        .iter()
-        .filter(|job| is_ours(job, &lt_config.program_label, name))
-        .partition(|job| is_stuck(job));
-    // Our jobs per device, indexed once: every device below looks only at its own.
-    let mut by_device: BTreeMap<&str, Vec<&Job>> = BTreeMap::new();
-    for job in &ours {
-        if let Some(udid) = job_udid(job) {
-            by_device.entry(udid).or_default().push(job);
-        }
-    }
-    let jobs_on = |udid: &str| by_device.get(udid).map_or(&[][..], Vec::as_slice);
-    let recent = |job: &Job| {
-        job.created_at
-            .is_some_and(|at| now.duration_since(at) < grace)
-    };
-    // A job holds its device while queued or running, or while it is fresh and not ended
-    // (the API may not show the new job's status yet).
-    let in_flight_on = |udid: &str| {
-        jobs_on(udid)
-            .iter()
-            .find(|job| job.is_active() || (recent(job) && !job.has_ended()))
-            .map(|job| job.job_number)
-    };
-    let waiting = ours
-        .iter()
-        .filter(|job| {
-            job.status == "initiated" || (recent(job) && !job.is_active() && !job.has_ended())
-        })
-        .count() as u32;
-    let mut last_used: BTreeMap<&str, Timestamp> = BTreeMap::new();
-    for job in &ours {
-        if let (Some(udid), Some(at)) = (job_udid(job), job.created_at) {
-            let entry = last_used.entry(udid).or_insert(at);
-            *entry = (*entry).max(at);
-        }
-    }
-
-    let mut numbers = PoolNumbers {
-        devices: pool.devices.len() as u32,
+/// A pool's own numbers: its task queue and its jobs.
+fn pool_numbers(fleet: &Fleet<'_>, (name, pool, queue): Ready<'_>) -> (PoolNumbers, u32) {
+    let (waiting, stuck, failures) = fleet.pool_jobs(name);
+    let numbers = PoolNumbers {
         pending: queue.pending,
         claimed: queue.claimed,
         waiting,
-        stuck: stuck.len() as u32,
+        stuck,
         cap: pool.max_starts_per_run,
+        demand: queue.pending.saturating_sub(u64::from(waiting)),
         ..PoolNumbers::default()
     };
-    let mut devices = Vec::new();
-    let mut free = Vec::new();
-    for udid in &pool.devices {
-        let (state, detail) = match lambdatest.devices.get(udid) {
-            None => (DeviceState::Unknown, "not listed by LambdaTest".to_string()),
-            Some(device) if device.status != "active" => (DeviceState::Busy, device.status.clone()),
-            Some(_) => {
-                numbers.active += 1;
-                if let Some(until) = quarantined_until(queue, udid, now) {
-                    numbers.quarantined += 1;
-                    (
-                        DeviceState::Quarantined,
-                        format!("quarantined until {until}"),
-                    )
-                } else if let Some(job_number) = in_flight_on(udid) {
-                    numbers.in_flight += 1;
-                    (DeviceState::InFlight, format!("job {job_number}"))
-                } else if let Some(why) = cooling_down(pool, jobs_on(udid), now) {
-                    numbers.cooling_down += 1;
-                    (DeviceState::CoolingDown, why)
-                } else {
-                    free.push(udid.clone());
-                    let stuck_here = stuck.iter().find(|job| job_udid(job) == Some(udid));
-                    let detail = stuck_here.map_or(String::new(), |job| {
-                        let since = job
-                            .created_at
-                            .map_or(String::new(), |at| format!(" since {at}"));
-                        format!(
-                            "job {} stuck in initiated{since} (past stuck_after): not counted",
-                            job.job_number
-                        )
-                    });
-                    (DeviceState::Spare, detail)
-                }
-            }
-        };
-        devices.push(DeviceDecision {
-            udid: udid.clone(),
-            state,
-            detail,
-        });
-    }
-    free.sort_by(|a, b| {
-        let key = |u: &String| last_used.get(u.as_str()).copied();
-        key(a).cmp(&key(b)).then_with(|| a.cmp(b))
-    });
-    numbers.free = free.len() as u32;
-    numbers.demand = queue.pending.saturating_sub(u64::from(waiting));
+    (numbers, failures)
+}
+
+/// Works out a pool outside any group from fresh data.
+fn assess(fleet: &Fleet<'_>, ready: Ready<'_>) -> Assessment {
+    let (name, pool, queue) = ready;
+    let (mut numbers, _) = pool_numbers(fleet, ready);
+    let owner = Owner::Pool(name.to_string());
+    let cooldown = (pool.failures_before_cooldown, pool.failure_cooldown);
+    let (devices, free) = fleet.judge_all(&owner, &[queue], cooldown, &mut numbers);
     let want = numbers
         .demand
         .min(u64::from(numbers.free))
         .min(u64::from(numbers.cap)) as u32;
-    Assessment {
-        plan: DevicePoolPlan {
-            pool: name.to_string(),
-            task_queue: pool.task_queue.clone(),
-            status: PoolStatus::Planned,
-            reason: String::new(),
-            numbers: Some(numbers),
-            bound: None,
-            starts: Vec::new(),
-            devices,
-        },
-        free,
-        want,
+    let mut plan = empty_plan(name, pool, PoolStatus::Planned, String::new());
+    plan.numbers = Some(numbers);
+    plan.devices = devices;
+    Assessment { plan, free, want }
+}
+
+/// Works out every planned pool of `group`: the group's devices are judged once (a device
+/// quarantined in any member's queue is quarantined), then shared out by the allocation, in
+/// least-recently-used order, to the pools in name order.
+fn assess_group(
+    desired: &Desired,
+    fleet: &Fleet<'_>,
+    group: &str,
+    members: &[Ready<'_>],
+) -> Vec<Assessment> {
+    let config = &desired.device_groups[group];
+    let queues: Vec<&QueueState> = members.iter().map(|m| m.2).collect();
+    let owner = Owner::Group(group.to_string());
+    let cooldown = (config.failures_before_cooldown, config.failure_cooldown);
+    let mut group_numbers = PoolNumbers::default();
+    let (devices, free) = fleet.judge_all(&owner, &queues, cooldown, &mut group_numbers);
+    let mut claims = Vec::new();
+    let mut numbers = Vec::new();
+    for &member in members {
+        let (own, failures) = pool_numbers(fleet, member);
+        let pool = member.1;
+        claims.push(Claim {
+            want: own.demand.min(u64::from(own.cap)) as u32,
+            priority: pool.priority,
+            weight: pool.weight,
+            minimum: pool.min_devices,
+            failures,
+        });
+        numbers.push(own);
     }
+    let grants = allocate(config.allocation, group_numbers.free, &claims);
+    let names: Vec<String> = members.iter().map(|m| m.0.to_string()).collect();
+    // Each pool's slice of the free list, in pool order.
+    let mut slices: Vec<&[String]> = Vec::new();
+    let mut rest = free.as_slice();
+    for &grant in &grants {
+        let (mine, after) = rest.split_at(grant as usize);
+        slices.push(mine);
+        rest = after;
+    }
+    let given_to: BTreeMap<&str, &str> = slices
+        .iter()
+        .zip(&names)
+        .flat_map(|(slice, name)| slice.iter().map(move |u| (u.as_str(), name.as_str())))
+        .collect();
+    let mut assessed = Vec::new();
+    for (i, (&(name, pool, _), own)) in members.iter().zip(numbers).enumerate() {
+        let mut plan = empty_plan(name, pool, PoolStatus::Planned, String::new());
+        plan.numbers = Some(PoolNumbers {
+            pending: own.pending,
+            claimed: own.claimed,
+            waiting: own.waiting,
+            stuck: own.stuck,
+            cap: own.cap,
+            demand: own.demand,
+            ..group_numbers
+        });
+        plan.devices = devices.clone();
+        for device in &mut plan.devices {
+            if let Some(other) = given_to.get(device.udid.as_str()).filter(|o| **o != name) {
+                device.detail = format!("given to pool {other} by the group's share");
+            }
+        }
+        plan.group = Some(GroupShare {
+            group: group.to_string(),
+            allocation: config.allocation,
+            pools: names.clone(),
+            want: claims[i].want,
+            share: grants[i],
+            explanation: explain_grant(config.allocation, group_numbers.free, &claims, &grants, i),
+        });
+        assessed.push(Assessment {
+            plan,
+            free: slices[i].to_vec(),
+            want: grants[i],
+        });
+    }
+    assessed
 }
 
 /// Fixes the starts of an assessed pool once its share of the org headroom is known.
@@ -227,6 +221,8 @@ pub(crate) fn decide(assessment: Assessment, granted: u32, program: &str) -> Dev
     numbers.starts = starts;
     let bound = if starts < want {
         Bound::MaxInitiated
+    } else if plan.group.as_ref().is_some_and(|g| g.share < g.want) {
+        Bound::GroupShare
     } else if u64::from(want) == numbers.demand {
         Bound::Demand
     } else if want == numbers.free {
@@ -270,56 +266,4 @@ pub(crate) fn decide(assessment: Assessment, granted: u32, program: &str) -> Dev
         })
         .collect();
     plan
-}
-
-/// HyperExecute statuses that say a job of ours did not do its work.
-fn is_failure(job: &Job) -> bool {
-    matches!(
-        job.status.as_str(),
-        "failed" | "lambda_error" | "error" | "timeout" | "aborted"
-    )
-}
-
-/// Why a device is rested, given our jobs on it: its last `failures_before_cooldown` ended jobs
-/// all failed and the latest was created less than `failure_cooldown` ago.
-fn cooling_down(pool: &DevicePool, on_device: &[&Job], now: Timestamp) -> Option<String> {
-    let needed = pool.failures_before_cooldown as usize;
-    if needed == 0 {
-        return None;
-    }
-    let mut ended: Vec<&Job> = on_device
-        .iter()
-        .copied()
-        // A job without a creation time cannot be placed in the order and is left out.
-        .filter(|job| job.has_ended() && job.created_at.is_some())
-        .collect();
-    // Newest first.
-    ended.sort_by(|a, b| {
-        b.created_at
-            .cmp(&a.created_at)
-            .then(b.job_number.cmp(&a.job_number))
-    });
-    let last = ended.get(..needed)?;
-    if !last.iter().all(|job| is_failure(job)) {
-        return None;
-    }
-    let latest = last[0].created_at?;
-    let rest = SignedDuration::try_from(pool.failure_cooldown).unwrap_or(SignedDuration::MAX);
-    let until = latest.checked_add(rest).ok()?;
-    (now < until).then(|| {
-        let numbers: Vec<String> = last.iter().map(|j| j.job_number.to_string()).collect();
-        format!(
-            "its last {needed} jobs of ours failed ({}); rested until {until}",
-            numbers.join(", ")
-        )
-    })
-}
-
-fn quarantined_until(queue: &QueueState, udid: &str, now: Timestamp) -> Option<Timestamp> {
-    queue
-        .quarantined
-        .get(udid)
-        .copied()
-        .flatten()
-        .filter(|until| *until > now)
 }

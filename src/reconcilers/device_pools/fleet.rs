@@ -1,0 +1,254 @@
+//! What a fresh reading says of each device and of each pool's jobs: our jobs indexed once by
+//! device and by pool, and one device's state from them. A job of ours for any pool holds the
+//! device it names. Pure: `now` is passed in; no I/O.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::conventions::{job_pool, job_udid};
+use super::membership::{Membership, Owner};
+use super::model::{DeviceDecision, DeviceState, PoolNumbers};
+use crate::load::LambdatestSource;
+use crate::snapshot::{Job, LambdatestState, QueueState};
+
+/// Our jobs in the reading, indexed, and what is needed to judge a device.
+pub(crate) struct Fleet<'a> {
+    pub(crate) lambdatest: &'a LambdatestState,
+    pub(crate) membership: Membership,
+    now: Timestamp,
+    grace: SignedDuration,
+    /// Our jobs not stuck, per device, whatever their pool.
+    by_device: BTreeMap<&'a str, Vec<&'a Job>>,
+    /// Each pool's jobs not stuck, and its stuck ones.
+    by_pool: BTreeMap<&'a str, (Vec<&'a Job>, Vec<&'a Job>)>,
+    /// Stuck jobs per device.
+    stuck_on: BTreeMap<&'a str, &'a Job>,
+}
+
+/// How a device is rested after failed jobs: (failures in a row, rest).
+pub(crate) type Cooldown = (u32, Duration);
+
+impl<'a> Fleet<'a> {
+    pub(crate) fn new(
+        lt_config: &LambdatestSource,
+        lambdatest: &'a LambdatestState,
+        membership: Membership,
+        now: Timestamp,
+    ) -> Self {
+        let signed = |d: Duration| SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX);
+        let stuck_after = signed(lt_config.stuck_after);
+        let mut fleet = Fleet {
+            lambdatest,
+            membership,
+            now,
+            grace: signed(lt_config.launch_grace),
+            by_device: BTreeMap::new(),
+            by_pool: BTreeMap::new(),
+            stuck_on: BTreeMap::new(),
+        };
+        for job in &lambdatest.jobs {
+            let Some(pool) = job_pool(job, &lt_config.program_label) else {
+                continue;
+            };
+            // Still waiting for a device long after it was made: it will not claim a task,
+            // and the device it names is not held by it.
+            let stuck = job.status == "initiated"
+                && job
+                    .created_at
+                    .is_some_and(|at| now.duration_since(at) >= stuck_after);
+            let (active, stuck_jobs) = fleet.by_pool.entry(pool).or_default();
+            if stuck {
+                stuck_jobs.push(job);
+                if let Some(udid) = job_udid(job) {
+                    fleet.stuck_on.entry(udid).or_insert(job);
+                }
+            } else {
+                active.push(job);
+                if let Some(udid) = job_udid(job) {
+                    fleet.by_device.entry(udid).or_default().push(job);
+                }
+            }
+        }
+        fleet
+    }
+
+    fn recent(&self, job: &Job) -> bool {
+        job.created_at
+            .is_some_and(|at| self.now.duration_since(at) < self.grace)
+    }
+
+    fn jobs_on(&self, udid: &str) -> &[&'a Job] {
+        self.by_device.get(udid).map_or(&[], Vec::as_slice)
+    }
+
+    /// `pool`'s own numbers: jobs waiting for a device (not stuck), stuck jobs, and how many
+    /// of its latest ended jobs failed in a row.
+    pub(crate) fn pool_jobs(&self, pool: &str) -> (u32, u32, u32) {
+        let Some((jobs, stuck)) = self.by_pool.get(pool) else {
+            return (0, 0, 0);
+        };
+        let waiting = jobs
+            .iter()
+            .filter(|job| {
+                job.status == "initiated"
+                    || (self.recent(job) && !job.is_active() && !job.has_ended())
+            })
+            .count() as u32;
+        let failures = newest_ended(jobs)
+            .iter()
+            .take_while(|job| is_failure(job))
+            .count() as u32;
+        (waiting, stuck.len() as u32, failures)
+    }
+
+    /// When a job of ours last started on `udid`, for least-recently-used order.
+    pub(crate) fn last_used(&self, udid: &str) -> Option<Timestamp> {
+        self.jobs_on(udid).iter().filter_map(|j| j.created_at).max()
+    }
+
+    /// Judges `owner`'s devices against the queues that may quarantine them, counting into
+    /// `numbers`; returns the decisions and the free devices, least recently used first.
+    pub(crate) fn judge_all(
+        &self,
+        owner: &Owner,
+        queues: &[&QueueState],
+        cooldown: Cooldown,
+        numbers: &mut PoolNumbers,
+    ) -> (Vec<DeviceDecision>, Vec<String>) {
+        let udids = self.membership.devices_of(owner);
+        numbers.devices = udids.len() as u32;
+        let mut free = Vec::new();
+        let decisions = udids
+            .iter()
+            .map(|udid| {
+                let (state, detail) = self.judge(udid, owner, queues, cooldown, numbers);
+                if state == DeviceState::Spare {
+                    free.push(udid.clone());
+                }
+                DeviceDecision {
+                    udid: udid.clone(),
+                    state,
+                    detail,
+                }
+            })
+            .collect();
+        free.sort_by_cached_key(|u| (self.last_used(u), u.clone()));
+        numbers.free = free.len() as u32;
+        (decisions, free)
+    }
+
+    fn judge(
+        &self,
+        udid: &str,
+        owner: &Owner,
+        queues: &[&QueueState],
+        cooldown: Cooldown,
+        numbers: &mut PoolNumbers,
+    ) -> (DeviceState, String) {
+        if let Some(rivals) = self.membership.rivals(udid, owner) {
+            numbers.contested += 1;
+            let why = format!("also claimed by {rivals}: used by none until one claim is dropped");
+            return (DeviceState::Contested, why);
+        }
+        match self.lambdatest.devices.get(udid) {
+            None => return (DeviceState::Unknown, "not listed by LambdaTest".into()),
+            Some(device) if device.status != "active" => {
+                return (DeviceState::Busy, device.status.clone());
+            }
+            Some(_) => {}
+        }
+        numbers.active += 1;
+        if let Some(until) = queues
+            .iter()
+            .filter_map(|q| quarantined_until(q, udid, self.now))
+            .max()
+        {
+            numbers.quarantined += 1;
+            return (
+                DeviceState::Quarantined,
+                format!("quarantined until {until}"),
+            );
+        }
+        let jobs = self.jobs_on(udid);
+        let in_flight = jobs
+            .iter()
+            .find(|job| job.is_active() || (self.recent(job) && !job.has_ended()));
+        if let Some(job) = in_flight {
+            numbers.in_flight += 1;
+            return (DeviceState::InFlight, format!("job {}", job.job_number));
+        }
+        if let Some(why) = cooling_down(cooldown, jobs, self.now) {
+            numbers.cooling_down += 1;
+            return (DeviceState::CoolingDown, why);
+        }
+        let detail = self.stuck_on.get(udid).map_or(String::new(), |job| {
+            let since = job
+                .created_at
+                .map_or(String::new(), |at| format!(" since {at}"));
+            format!(
+                "job {} stuck in initiated{since} (past stuck_after): not counted",
+                job.job_number
+            )
+        });
+        (DeviceState::Spare, detail)
+    }
+}
+
+/// HyperExecute statuses that say a job of ours did not do its work.
+fn is_failure(job: &Job) -> bool {
+    matches!(
+        job.status.as_str(),
+        "failed" | "lambda_error" | "error" | "timeout" | "aborted"
+    )
+}
+
+/// Ended jobs with a creation time, newest first (a job without one cannot be placed in the
+/// order and is left out).
+fn newest_ended<'a>(jobs: &[&'a Job]) -> Vec<&'a Job> {
+    let mut ended: Vec<&Job> = jobs
+        .iter()
+        .copied()
+        .filter(|job| job.has_ended() && job.created_at.is_some())
+        .collect();
+    ended.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then(b.job_number.cmp(&a.job_number))
+    });
+    ended
+}
+
+/// Why a device is rested, given our jobs on it: its last `needed` ended jobs all failed and
+/// the latest was created less than `rest` ago.
+fn cooling_down((needed, rest): Cooldown, on_device: &[&Job], now: Timestamp) -> Option<String> {
+    let needed = needed as usize;
+    if needed == 0 {
+        return None;
+    }
+    let ended = newest_ended(on_device);
+    let last = ended.get(..needed)?;
+    if !last.iter().all(|job| is_failure(job)) {
+        return None;
+    }
+    let latest = last[0].created_at?;
+    let rest = SignedDuration::try_from(rest).unwrap_or(SignedDuration::MAX);
+    let until = latest.checked_add(rest).ok()?;
+    (now < until).then(|| {
+        let numbers: Vec<String> = last.iter().map(|j| j.job_number.to_string()).collect();
+        format!(
+            "its last {needed} jobs of ours failed ({}); rested until {until}",
+            numbers.join(", ")
+        )
+    })
+}
+
+fn quarantined_until(queue: &QueueState, udid: &str, now: Timestamp) -> Option<Timestamp> {
+    queue
+        .quarantined
+        .get(udid)
+        .copied()
+        .flatten()
+        .filter(|until| *until > now)
+}

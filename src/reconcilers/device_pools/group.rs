@@ -1,0 +1,244 @@
+//! Shared device groups (`device_groups.<name>`) and device selectors, as the desired state
+//! writes them, with the rules the schema cannot say. A selector is matched against the device
+//! list LambdaTest returns; nothing here reads it. No I/O.
+
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::allocation::Strategy;
+use crate::load::Desired;
+use crate::load::duration::required as friendly_duration;
+pub(crate) use crate::load::partition::matches as glob_matches;
+use crate::load::section::{Problem, check_durations, check_identifier_list, check_name, pointer};
+use crate::snapshot::Device;
+
+/// Devices several device pools share. When the group's free devices cannot cover what its
+/// pools want, `allocation` decides who gets them.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceGroup {
+    /// Device UDIDs in the group. This or `select` is required.
+    #[serde(default)]
+    pub devices: Vec<String>,
+    /// The devices LambdaTest lists that match, instead of `devices`.
+    pub select: Option<Selector>,
+    /// Who gets the free devices when there are too few for every pool.
+    #[serde(default)]
+    pub allocation: Strategy,
+    /// A device whose last this-many jobs of ours all failed is rested (0: never). Applies
+    /// to the group's devices instead of each pool's own setting.
+    #[serde(default = "default_failures_before_cooldown")]
+    pub failures_before_cooldown: u32,
+    /// How long such a device is rested, from its latest failed job.
+    #[serde(default = "default_failure_cooldown", with = "friendly_duration")]
+    #[schemars(with = "String")]
+    pub failure_cooldown: Duration,
+}
+
+pub(crate) fn default_failures_before_cooldown() -> u32 {
+    3
+}
+
+pub(crate) fn default_failure_cooldown() -> Duration {
+    Duration::from_secs(3600)
+}
+
+/// Picks devices from LambdaTest's list by what it says of them. Every field given must match;
+/// `*` matches any run of characters and `?` any one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Selector {
+    /// UDID pattern, e.g. `R5CX*`.
+    pub udid: Option<String>,
+    /// Model name pattern, e.g. `Galaxy A55*`.
+    pub name: Option<String>,
+    /// Operating system: `android` or `ios`.
+    pub os: Option<String>,
+    /// Full OS version pattern (LambdaTest's `fullOsVersion`), e.g. `14` or `17.*`.
+    pub os_version: Option<String>,
+}
+
+impl Selector {
+    /// Whether LambdaTest's `device` with `udid` is selected.
+    pub fn matches(&self, udid: &str, device: &Device) -> bool {
+        let fits = |pattern: &Option<String>, value: &str| {
+            pattern.as_deref().is_none_or(|p| glob_matches(p, value))
+        };
+        fits(&self.udid, udid)
+            && fits(&self.name, &device.name)
+            && fits(&self.os, &device.os)
+            && fits(&self.os_version, &device.os_version)
+    }
+
+    /// The UDID pattern when it is the only field: such a selector can be checked against
+    /// listed UDIDs without LambdaTest's list.
+    pub fn udid_only(&self) -> Option<&str> {
+        match self {
+            Self {
+                udid: Some(udid),
+                name: None,
+                os: None,
+                os_version: None,
+            } => Some(udid),
+            _ => None,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// The rules the schema cannot say for `device_groups` and the pools' `group`/`select`:
+/// each pool takes its devices one way, groups exist and are used, a listed device is not also
+/// matched by another pool's or group's UDID pattern.
+pub(crate) fn check_groups(desired: &Desired, problems: &mut Vec<Problem>) {
+    const SECTION: &str = "device_groups";
+    for (name, group) in &desired.device_groups {
+        check_name(
+            problems,
+            SECTION,
+            name,
+            "a group name",
+            "it is shown in plans",
+        );
+        let why = "a UDID becomes a job label (labels are comma-separated) and a worker id";
+        check_identifier_list(
+            problems,
+            &pointer(SECTION, name, "devices"),
+            &group.devices,
+            why,
+        );
+        let durations = [("failure_cooldown", Some(group.failure_cooldown))];
+        check_durations(problems, SECTION, name, &durations);
+        check_source(
+            problems,
+            &pointer(SECTION, name, ""),
+            &group.devices,
+            &group.select,
+        );
+        if !desired
+            .device_pools
+            .values()
+            .any(|p| p.group.as_deref() == Some(name))
+        {
+            problems.push(Problem::at(
+                pointer(SECTION, name, "").trim_end_matches('/'),
+                format!("group {name} is used by no device pool (set `group: {name}` on one)"),
+            ));
+        }
+    }
+    for (name, pool) in &desired.device_pools {
+        let here = |key: &str| pointer("device_pools", name, key);
+        match &pool.group {
+            Some(group) => {
+                if !pool.devices.is_empty() || pool.select.is_some() {
+                    problems.push(Problem::at(
+                        here("group"),
+                        "a pool in a group takes the group's devices: drop `devices` and `select`",
+                    ));
+                }
+                if !desired.device_groups.contains_key(group) {
+                    let known: Vec<&str> =
+                        desired.device_groups.keys().map(String::as_str).collect();
+                    problems.push(Problem::at(
+                        here("group"),
+                        format!(
+                            "no device group named {group:?} (device_groups: {})",
+                            list(&known)
+                        ),
+                    ));
+                }
+            }
+            None => check_source(problems, &here(""), &pool.devices, &pool.select),
+        }
+    }
+    check_patterns_against_lists(desired, problems);
+}
+
+fn list(names: &[&str]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Exactly one of a non-empty `devices` list or a non-empty `select`.
+fn check_source(
+    problems: &mut Vec<Problem>,
+    at: &str,
+    devices: &[String],
+    select: &Option<Selector>,
+) {
+    let at = at.trim_end_matches('/');
+    match (devices.is_empty(), select) {
+        (true, None) => problems.push(Problem::at(
+            at,
+            "no devices: list them in `devices`, pick them with `select`, or join a `group`",
+        )),
+        (false, Some(_)) => problems.push(Problem::at(
+            format!("{at}/select"),
+            "`devices` and `select` both given: use one",
+        )),
+        (true, Some(select)) if select.is_empty() => problems.push(Problem::at(
+            format!("{at}/select"),
+            "an empty selector would take every device: give udid, name, os or os_version",
+        )),
+        _ => {}
+    }
+}
+
+/// A UDID listed by one pool or group and matched by another's UDID-only pattern would be
+/// claimed by both: refused here rather than found at plan time.
+fn check_patterns_against_lists(desired: &Desired, problems: &mut Vec<Problem>) {
+    let pools = desired
+        .device_pools
+        .iter()
+        .filter(|(_, p)| p.group.is_none());
+    let pools = pools.map(|(n, p)| {
+        (
+            format!("pool {n}"),
+            pointer("device_pools", n, "devices"),
+            &p.devices,
+            &p.select,
+        )
+    });
+    let groups = desired.device_groups.iter();
+    let groups = groups.map(|(n, g)| {
+        (
+            format!("group {n}"),
+            pointer("device_groups", n, "devices"),
+            &g.devices,
+            &g.select,
+        )
+    });
+    let owners: Vec<_> = pools.chain(groups).collect();
+    for (owner, at, devices, _) in &owners {
+        for (other, _, _, select) in &owners {
+            let Some(pattern) = select.as_ref().and_then(Selector::udid_only) else {
+                continue;
+            };
+            if other == owner {
+                continue;
+            }
+            for (i, udid) in devices.iter().enumerate() {
+                if glob_matches(pattern, udid) {
+                    problems.push(Problem::at(
+                        format!("{at}/{i}"),
+                        format!(
+                            "device {udid} of {owner} also matches {other}'s select.udid \
+                             {pattern:?}; a device belongs to one pool or group"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "group_tests.rs"]
+mod tests;
