@@ -21,6 +21,7 @@ mod replay;
 mod runners;
 mod saved_plans;
 mod secrets;
+mod sharing;
 mod show;
 mod sim_serve;
 mod support;
