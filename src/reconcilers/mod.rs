@@ -11,6 +11,7 @@ pub mod racks;
 pub mod record;
 mod run;
 pub mod runner_pools;
+pub(crate) mod schedule;
 pub(crate) mod selection;
 mod share;
 mod status;
