@@ -41,6 +41,9 @@ pub(super) fn prepare(
     partition
         .apply(&mut loaded.desired)
         .with_context(|| loaded.path.display().to_string())?;
+    // Schedules are read at the run's time (now, or DEVICEPOOL_NOW), also against a recorded
+    // snapshot, so any moment can be previewed.
+    crate::reconcilers::settle_every_kind(&mut loaded.desired, super::clock());
     if purpose != Purpose::Replay {
         loaded.check_env(env, purpose)?;
     }

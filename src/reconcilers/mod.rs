@@ -11,7 +11,7 @@ pub mod racks;
 pub mod record;
 mod run;
 pub mod runner_pools;
-pub(crate) mod schedule;
+pub mod schedule;
 pub(crate) mod selection;
 mod share;
 mod status;
@@ -19,7 +19,7 @@ mod status;
 pub use run::{Run, Secrets};
 pub use share::share_round_robin;
 pub use status::{PoolStatus, word_of};
-pub(crate) use status::{disabled, hold, unplanned, write_status_line};
+pub(crate) use status::{disabled, hold, unplanned, write_schedule_line, write_status_line};
 
 use jiff::Timestamp;
 
@@ -177,6 +177,13 @@ pub(crate) fn check_every_kind(desired: &Desired, problems: &mut Vec<Problem>) {
     device_pools::config::check_section(desired, problems);
     racks::config::check_section(desired, problems);
     runner_pools::config::check_section(desired, problems);
+}
+
+/// Lays each pool's schedule period in effect at `at` over its settings, for every kind that
+/// has schedules.
+pub(crate) fn settle_every_kind(desired: &mut Desired, at: Timestamp) {
+    schedule::settle_entries(desired.device_pools.values_mut(), at);
+    schedule::settle_entries(desired.runner_pools.values_mut(), at);
 }
 
 /// Where every entry of every kind names its template: (JSON pointer, name).

@@ -11,11 +11,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::load::section::{Problem, pointer};
+
 /// One period of a pool's schedule.
-#[allow(dead_code)] // wired into the pool configs by the next commit
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Period {
+pub struct Period {
     /// Five-field cron expression (minute hour day-of-month month day-of-week); the period is in
     /// effect during every minute it matches, e.g. `* 8-17 * * 1-5` is 08:00–17:59 on weekdays.
     pub cron: String,
@@ -32,7 +33,6 @@ fn default_timezone() -> String {
 
 /// Checks a period without a clock: the cron expression parses and the time zone exists.
 /// The error is one plain sentence naming the field and the bad part, for an operator.
-#[allow(dead_code)] // wired into the pool configs by the next commit
 pub(crate) fn check_period(period: &Period) -> Result<(), String> {
     parse_cron(&period.cron)?;
     let zone = &period.timezone;
@@ -42,28 +42,15 @@ pub(crate) fn check_period(period: &Period) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks `set`: every key is one of `allowed` (error names the key and lists the allowed ones),
-/// and overlaying it on `base` yields a valid value (the error names the key, e.g.
-/// `set.min_idle: invalid type: string "four", expected u32`).
-#[allow(dead_code)] // wired into the pool configs by the next commit
-pub(crate) fn check_overlay<T: Serialize + DeserializeOwned>(
-    base: &T,
-    set: &BTreeMap<String, Value>,
-    allowed: &[&str],
-) -> Result<(), String> {
-    overlay(base, set, allowed).map(drop)
-}
-
 /// The first period in effect at `at` (index into `periods`), or None. A period that does not
 /// check is never in effect (load refuses such files earlier).
-#[allow(dead_code)] // wired into the pool configs by the next commit
 pub(crate) fn period_at(periods: &[Period], at: Timestamp) -> Option<usize> {
     periods.iter().position(|period| applies(period, at))
 }
 
 /// `base` with `set` laid over it (serialize to a JSON object, replace the keys, deserialize back).
-/// Errors as check_overlay.
-#[allow(dead_code)] // wired into the pool configs by the next commit
+/// The error names the key and lists the allowed ones, or names the key whose value does not
+/// fit (e.g. `set.min_idle: invalid type: string "four", expected u32`).
 pub(crate) fn overlay<T: Serialize + DeserializeOwned>(
     base: &T,
     set: &BTreeMap<String, Value>,
@@ -91,7 +78,6 @@ pub(crate) fn overlay<T: Serialize + DeserializeOwned>(
 /// `schedule period 1 (cron "* 8-17 * * 1-5" in Europe/Berlin) sets max_runners=8, min_idle=4`
 /// (keys in order, values as compact JSON). Periods are numbered from 1; `index` is one
 /// [`period_at`] returned.
-#[allow(dead_code)] // wired into the pool configs by the next commit
 pub(crate) fn describe(periods: &[Period], index: usize) -> String {
     let period = &periods[index];
     let values: Vec<String> = period.set.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -102,6 +88,70 @@ pub(crate) fn describe(periods: &[Period], index: usize) -> String {
     };
     let (number, cron, zone) = (index + 1, &period.cron, &period.timezone);
     format!("schedule period {number} (cron {cron:?} in {zone}) sets {values}")
+}
+
+/// An entry that has a schedule.
+pub(crate) trait Scheduled: Clone + Serialize + DeserializeOwned {
+    /// The settings a period may set.
+    const SCHEDULABLE: &'static [&'static str];
+    /// The entry's periods, in the order written.
+    fn periods(&self) -> &[Period];
+    /// Remembers the period in effect, for the plan.
+    fn note_in_effect(&mut self, period: Option<String>);
+}
+
+/// Lays the period in effect at `at` over every entry of `entries`.
+pub(crate) fn settle_entries<'a, T: Scheduled + 'a>(
+    entries: impl Iterator<Item = &'a mut T>,
+    at: Timestamp,
+) {
+    for entry in entries {
+        let (mut settled, in_effect) = settle(entry, entry.periods(), T::SCHEDULABLE, at);
+        settled.note_in_effect(in_effect);
+        *entry = settled;
+    }
+}
+
+/// `base` as the period in effect at `at` leaves it, with that period's description; `base`
+/// itself when none is. A period load should have refused is skipped with a note.
+fn settle<T: Clone + Serialize + DeserializeOwned>(
+    base: &T,
+    periods: &[Period],
+    allowed: &[&str],
+    at: Timestamp,
+) -> (T, Option<String>) {
+    let Some(index) = period_at(periods, at) else {
+        return (base.clone(), None);
+    };
+    match overlay(base, &periods[index].set, allowed) {
+        Ok(settled) => (settled, Some(describe(periods, index))),
+        Err(error) => (
+            base.clone(),
+            Some(format!("{} — ignored: {error}", describe(periods, index))),
+        ),
+    }
+}
+
+/// Checks each period of entry `name` of `section` and what it lays over `base`; problems
+/// point at the period. Returns the entry as each valid period leaves it, for the section's
+/// own cross-field rules.
+pub(crate) fn check_schedule<T: Serialize + DeserializeOwned>(
+    problems: &mut Vec<Problem>,
+    section: &str,
+    name: &str,
+    base: &T,
+    periods: &[Period],
+    allowed: &[&str],
+) -> Vec<(String, T)> {
+    let mut settled = Vec::new();
+    for (i, period) in periods.iter().enumerate() {
+        let at = format!("{}/{i}", pointer(section, name, "schedule"));
+        match check_period(period).and_then(|()| overlay(base, &period.set, allowed)) {
+            Ok(entry) => settled.push((at, entry)),
+            Err(message) => problems.push(Problem::at(at, message)),
+        }
+    }
+    settled
 }
 
 /// Whether `period` is in effect at `at`: its cron matches the wall-clock minute in its zone.

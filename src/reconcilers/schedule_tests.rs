@@ -349,7 +349,7 @@ fn overlay_replaces_the_values_it_sets_and_keeps_the_rest() {
         })
     );
     assert_eq!(overlay(&base(), &BTreeMap::new(), ALLOWED), Ok(base()));
-    assert_eq!(check_overlay(&base(), &all, ALLOWED), Ok(()));
+    assert_eq!(overlay_unit(&base(), &all, ALLOWED), Ok(()));
 }
 
 #[test]
@@ -361,9 +361,9 @@ fn overlay_refuses_a_key_it_may_not_set_and_lists_those_it_may() {
         "set.max_idel is not a setting a schedule can change (it can change: min_idle, \
          disabled, idle_cooldown)"
     );
-    assert_eq!(check_overlay(&base(), &typo, ALLOWED), Err(error));
+    assert_eq!(overlay_unit(&base(), &typo, ALLOWED), Err(error));
     let not_allowed = set(json!({"disabled": true}));
-    let error = check_overlay(&base(), &not_allowed, &["min_idle"]).expect_err("disabled");
+    let error = overlay_unit(&base(), &not_allowed, &["min_idle"]).expect_err("disabled");
     assert!(
         error.starts_with("set.disabled is not a setting"),
         "{error}"
@@ -396,7 +396,7 @@ fn overlay_refuses_a_wrong_type_naming_the_key() {
         ),
     ];
     for (values, key, expected) in cases {
-        let error = check_overlay(&base(), &set(values.clone()), ALLOWED).expect_err(key);
+        let error = overlay_unit(&base(), &set(values.clone()), ALLOWED).expect_err(key);
         assert!(
             error.starts_with(key) && error.contains(expected),
             "{values}: {error}"
@@ -431,4 +431,12 @@ fn describe_numbers_from_1_and_lists_the_values_in_key_order_as_json() {
         describe(&periods, 2),
         r#"schedule period 3 (cron "* * * * *" in UTC) sets nothing"#
     );
+}
+
+fn overlay_unit(
+    base: &Settings,
+    set: &BTreeMap<String, Value>,
+    allowed: &[&str],
+) -> Result<(), String> {
+    overlay(base, set, allowed).map(drop)
 }

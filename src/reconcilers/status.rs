@@ -54,6 +54,13 @@ pub(crate) fn write_status_line(
     }
 }
 
+/// Names the schedule period in effect under an entry's status line, whatever the status.
+pub(crate) fn write_schedule_line(out: &mut String, schedule: Option<&str>) {
+    if let Some(schedule) = schedule {
+        let _ = writeln!(out, "  {schedule} (in effect)");
+    }
+}
+
 /// A pool or rack not planned because its data is missing: held, naming every source that
 /// failed (each once), so one failure does not hide another until the next run.
 pub(crate) fn unplanned(failures: &[Option<&ApiError>]) -> (PoolStatus, String) {

@@ -20,6 +20,7 @@ mod render;
 mod replay;
 mod runners;
 mod saved_plans;
+mod schedules;
 mod secrets;
 mod sharing;
 mod show;

@@ -17,6 +17,7 @@ use crate::load::duration::required as friendly_duration;
 use crate::load::section::{
     Problem, check_durations, check_identifier_list, check_name, pointer, require_sources,
 };
+use crate::reconcilers::schedule::{Period, Scheduled, check_schedule};
 
 /// A pool of real devices serving one Taskcluster task queue.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -75,6 +76,32 @@ pub struct DevicePool {
     /// Extra values handed to the template as `vars`.
     #[serde(default)]
     pub vars: BTreeMap<String, serde_json::Value>,
+    /// Periods that change some settings by time of day; the first in effect wins. It may set: `max_starts_per_run`, `disabled`,
+    /// `priority`, `weight`, `min_devices`.
+    #[serde(default)]
+    pub schedule: Vec<Period>,
+    /// The period in effect for this run (set when settled; never read from the file).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub in_effect: Option<String>,
+}
+
+impl Scheduled for DevicePool {
+    const SCHEDULABLE: &'static [&'static str] = &[
+        "max_starts_per_run",
+        "disabled",
+        "priority",
+        "weight",
+        "min_devices",
+    ];
+
+    fn periods(&self) -> &[Period] {
+        &self.schedule
+    }
+
+    fn note_in_effect(&mut self, period: Option<String>) {
+        self.in_effect = period;
+    }
 }
 
 fn default_weight() -> u32 {
@@ -112,6 +139,14 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
         check_identifier_list(problems, &devices, &pool.devices, why);
         let durations = [("failure_cooldown", Some(pool.failure_cooldown))];
         check_durations(problems, SECTION, name, &durations);
+        check_schedule(
+            problems,
+            SECTION,
+            name,
+            pool,
+            &pool.schedule,
+            DevicePool::SCHEDULABLE,
+        );
         if let Some(other) = owner_of_queue.insert(&pool.task_queue, name) {
             problems.push(Problem::at(
                 pointer(SECTION, name, "task_queue"),

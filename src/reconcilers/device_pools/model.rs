@@ -29,6 +29,9 @@ pub struct DevicePoolPlan {
     /// For a pool in a device group: how the group's free devices were shared out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<GroupShare>,
+    /// The schedule period in effect when this was planned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
 }
 
 /// A grouped pool's share of its group's free devices.

@@ -36,6 +36,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<DevicePoo
                 numbers: None,
                 bound: None,
                 group: None,
+                schedule: None,
                 starts: vec![StartJob {
                     udid: udid.to_string(),
                     labels: job_labels(program, name, udid),

@@ -6,17 +6,15 @@ use std::fmt::Write;
 
 use super::model::{DevicePoolPlan, DeviceState};
 use crate::reconcilers::record::{ActionRecord, Outcome};
-use crate::reconcilers::write_status_line;
+use crate::reconcilers::{write_schedule_line, write_status_line};
 
 /// Appends the entry as text: head line, reason, numbers, then one line per decision.
 pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
     let head = format!("device pool {} ({})", pool.pool, pool.task_queue);
-    if !write_status_line(
-        out,
-        &head,
-        &pool.status,
-        &format!("start {}", pool.starts.len()),
-    ) {
+    let summary = format!("start {}", pool.starts.len());
+    let planned = write_status_line(out, &head, &pool.status, &summary);
+    write_schedule_line(out, pool.schedule.as_deref());
+    if !planned {
         return;
     }
     let _ = writeln!(out, "  {}", pool.reason);
@@ -148,6 +146,7 @@ pub(crate) fn tally(entries: &[DevicePoolPlan]) -> Vec<(usize, &'static str)> {
 /// (`devicepool explain`).
 pub(crate) fn explain(pool: &DevicePoolPlan) -> Vec<String> {
     let mut lines = vec![pool.reason.clone()];
+    lines.extend(pool.schedule.iter().map(|s| format!("{s} (in effect)")));
     let Some(n) = pool.numbers else {
         return lines;
     };

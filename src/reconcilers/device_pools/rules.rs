@@ -86,6 +86,7 @@ fn empty_plan(name: &str, pool: &DevicePool, status: PoolStatus, reason: String)
         starts: Vec::new(),
         devices: Vec::new(),
         group: None,
+        schedule: pool.in_effect.clone(),
     }
 }
 

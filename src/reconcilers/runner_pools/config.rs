@@ -13,6 +13,7 @@ use crate::load::Desired;
 use crate::load::section::{
     Problem, check_durations, check_identifier_list, check_name, pointer, require_sources,
 };
+use crate::reconcilers::schedule::{Period, Scheduled, check_schedule};
 
 /// A pool of GitLab runners, one container each.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -73,6 +74,33 @@ pub struct RunnerPool {
     /// A disabled pool is reported but never changed.
     #[serde(default)]
     pub disabled: bool,
+    /// Periods that change some settings by time of day; the first in effect wins. It may set: `min_idle`, `max_runners`,
+    /// `max_starts_per_run`, `idle_cooldown`, `max_removals_per_run`, `disabled`.
+    #[serde(default)]
+    pub schedule: Vec<Period>,
+    /// The period in effect for this run (set when settled; never read from the file).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub in_effect: Option<String>,
+}
+
+impl Scheduled for RunnerPool {
+    const SCHEDULABLE: &'static [&'static str] = &[
+        "min_idle",
+        "max_runners",
+        "max_starts_per_run",
+        "idle_cooldown",
+        "max_removals_per_run",
+        "disabled",
+    ];
+
+    fn periods(&self) -> &[Period] {
+        &self.schedule
+    }
+
+    fn note_in_effect(&mut self, period: Option<String>) {
+        self.in_effect = period;
+    }
 }
 
 fn default_max_starts() -> u32 {
@@ -139,11 +167,19 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
             ("offline_grace", Some(pool.offline_grace)),
         ];
         check_durations(problems, SECTION, name, &durations);
-        if pool.min_idle > pool.max_runners {
-            problems.push(Problem::at(
-                pointer(SECTION, name, "min_idle"),
-                "min_idle must not exceed max_runners",
-            ));
+        let settled = check_schedule(
+            problems,
+            SECTION,
+            name,
+            pool,
+            &pool.schedule,
+            RunnerPool::SCHEDULABLE,
+        );
+        let variants = std::iter::once((pointer(SECTION, name, "min_idle"), pool.clone()));
+        for (at, variant) in variants.chain(settled) {
+            if variant.min_idle > variant.max_runners {
+                problems.push(Problem::at(at, "min_idle must not exceed max_runners"));
+            }
         }
         if !(pool.docker_socket.is_empty() || pool.docker_socket.starts_with('/')) {
             problems.push(Problem::at(

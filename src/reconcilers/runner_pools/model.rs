@@ -21,6 +21,9 @@ pub struct RunnerPoolPlan {
     pub removals: Vec<RunnerRemoval>,
     /// Every runner of ours and what happens to it.
     pub runners: Vec<RunnerDecision>,
+    /// The schedule period in effect when this was planned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
 }
 
 /// The numbers behind a runner pool's decision.

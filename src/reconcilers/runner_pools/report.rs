@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::model::{RunnerPoolPlan, RunnerState};
 use crate::reconcilers::record::{Action, ActionRecord, Outcome};
-use crate::reconcilers::{word_of, write_status_line};
+use crate::reconcilers::{word_of, write_schedule_line, write_status_line};
 
 /// Appends the entry as text: head line, reason, numbers, then one line per decision.
 pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
@@ -16,7 +16,9 @@ pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
         pool.starts.len(),
         pool.removals.len()
     );
-    if !write_status_line(out, &head, &pool.status, &summary) {
+    let planned = write_status_line(out, &head, &pool.status, &summary);
+    write_schedule_line(out, pool.schedule.as_deref());
+    if !planned {
         return;
     }
     let _ = writeln!(out, "  {}", pool.reason);
@@ -108,6 +110,7 @@ pub(crate) fn tally(entries: &[RunnerPoolPlan]) -> Vec<(usize, &'static str)> {
 /// The chain of numbers and rules behind a runner pool's decision (`devicepool explain`).
 pub(crate) fn explain(pool: &RunnerPoolPlan) -> Vec<String> {
     let mut lines = vec![pool.reason.clone()];
+    lines.extend(pool.schedule.iter().map(|s| format!("{s} (in effect)")));
     if let Some(n) = pool.numbers {
         lines.push(format!(
             "runners {}: busy {}, idle {}, gone {}; pending jobs for its tags {}",

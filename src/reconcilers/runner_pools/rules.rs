@@ -26,14 +26,17 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RunnerPool
         .runner_pools
         .iter()
         .map(|(name, pool)| {
-            if pool.disabled {
-                return held_runner_pool(name, disabled());
-            }
-            match snapshot.runner_pools.get(name) {
-                Some(Ok(state)) => plan_runner_pool(name, pool, state, now),
-                Some(Err(e)) => held_runner_pool(name, unplanned(&[Some(e)])),
-                None => held_runner_pool(name, unplanned(&[])),
-            }
+            let mut plan = if pool.disabled {
+                held_runner_pool(name, disabled())
+            } else {
+                match snapshot.runner_pools.get(name) {
+                    Some(Ok(state)) => plan_runner_pool(name, pool, state, now),
+                    Some(Err(e)) => held_runner_pool(name, unplanned(&[Some(e)])),
+                    None => held_runner_pool(name, unplanned(&[])),
+                }
+            };
+            plan.schedule = pool.in_effect.clone();
+            plan
         })
         .collect()
 }
@@ -255,6 +258,7 @@ pub(crate) fn plan_runner_pool(
         starts,
         removals,
         runners: decisions,
+        schedule: None,
     }
 }
 
@@ -290,6 +294,7 @@ pub(crate) fn held_runner_pool(
         starts: Vec::new(),
         removals: Vec::new(),
         runners: Vec::new(),
+        schedule: None,
     }
 }
 
