@@ -46,6 +46,7 @@ pub(super) fn run(
         PoolStatus::Disabled => "disabled",
     };
     let lines = entry.explain();
+    let items = entry.explain_items();
     report::emit(&match args.format {
         Format::Json => report::json(&json!({
             "kind": entry.kind(),
@@ -53,6 +54,7 @@ pub(super) fn run(
             "status": status,
             "snapshot_at": plan.snapshot_at,
             "explanation": lines,
+            "items": items,
         })),
         Format::Text => {
             let mut text = format!(
@@ -60,7 +62,7 @@ pub(super) fn run(
                 entry.describe(),
                 plan.snapshot_at
             );
-            for line in lines {
+            for line in lines.iter().chain(&items) {
                 text.push_str(&format!("  {line}\n"));
             }
             text

@@ -36,6 +36,7 @@ pub(super) fn plan_from(prepared: &Prepared, snapshot: &Snapshot) -> Plan {
     };
     let mut plan = plan::plan(desired, snapshot, &origin);
     super::render_redacted(&prepared.templates, desired, &mut plan);
+    plan.explain_entries();
     for (name, reason) in plan.held() {
         tracing::warn!(name = %name, "held: {reason}");
     }

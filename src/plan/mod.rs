@@ -50,6 +50,19 @@ impl Plan {
         self.entries().map(KindPlan::action_count).sum()
     }
 
+    /// Writes down every entry's explanation, as it stands now (after rendering, which may
+    /// hold an entry).
+    pub fn explain_entries(&mut self) {
+        self.explanations = self
+            .entries()
+            .map(|e| Explanation {
+                kind: e.kind(),
+                name: e.name().to_string(),
+                lines: e.explain(),
+            })
+            .collect();
+    }
+
     /// Names and reasons of everything held.
     pub fn held(&self) -> Vec<(String, String)> {
         self.entries()

@@ -2,6 +2,7 @@
 //! decision not to act carrying its reason and the numbers behind it. No logic here beyond
 //! naming a state in the plan's own words.
 
+use crate::reconcilers::record::Kind;
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,20 @@ pub struct Plan {
     /// One entry per runner pool, by name.
     #[serde(default)]
     pub runner_pools: Vec<RunnerPoolPlan>,
+    /// Why each entry was decided as it was, in plan order: the chain of numbers and rules
+    /// `devicepool explain` prints (its per-device lines are the entries' own lists).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub explanations: Vec<Explanation>,
+}
+
+/// The chain of numbers and rules behind one entry's decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Explanation {
+    pub kind: Kind,
+    pub name: String,
+    /// One step a line.
+    pub lines: Vec<String>,
 }
 
 impl Plan {

@@ -65,8 +65,11 @@ pub trait KindPlan {
     fn workload(&self) -> Option<(u64, u64, u64)>;
     /// The entry's numbers in one line and its actions, one each, for a Markdown table.
     fn summary_cells(&self) -> (Option<String>, Vec<String>);
-    /// The chain of numbers and rules behind the decision, one step a line.
+    /// The chain of numbers and rules behind the decision, one step a line (the plan carries
+    /// it).
     fn explain(&self) -> Vec<String>;
+    /// One line per device, machine or runner: its state and why (`explain` prints them).
+    fn explain_items(&self) -> Vec<String>;
 }
 
 /// Every kind plans all its entries from the snapshot, in name order.

@@ -158,6 +158,21 @@ fn the_plan_and_explain_say_how_the_share_was_reached() {
         "{}",
         text.stdout
     );
+    // The plan carries the same chain of rules `explain` prints.
+    let carried = plan["explanations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "device_pool" && e["name"] == "b")
+        .expect("pool b explained in the plan")["lines"]
+        .clone();
+    let explained = run(
+        &lab,
+        &["explain", "b", lab.config_arg(), "--format", "json"],
+    )
+    .json();
+    assert_eq!(carried, explained["explanation"]);
+    assert_eq!(explained["items"].as_array().unwrap().len(), 5);
     let explain = run(&lab, &["explain", "b", lab.config_arg()]);
     explain.expect_code(0);
     for step in [

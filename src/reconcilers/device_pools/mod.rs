@@ -73,6 +73,10 @@ impl KindPlan for DevicePoolPlan {
         report::explain(self)
     }
 
+    fn explain_items(&self) -> Vec<String> {
+        report::explain_items(self)
+    }
+
     fn describe(&self) -> String {
         format!("pool {}", self.pool)
     }

@@ -192,6 +192,12 @@ pub(crate) fn explain(pool: &DevicePoolPlan) -> Vec<String> {
     ));
     let bound = pool.bound.map_or("none", |b| b.label());
     lines.push(format!("starts {}, bound by {bound}", n.starts));
+    lines
+}
+
+/// One line per device: its state and why.
+pub(crate) fn explain_items(pool: &DevicePoolPlan) -> Vec<String> {
+    let mut lines = Vec::new();
     for device in &pool.devices {
         let state = crate::reconcilers::word_of(&device.state);
         let detail = if device.detail.is_empty() {

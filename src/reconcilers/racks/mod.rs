@@ -70,6 +70,10 @@ impl KindPlan for RackPlan {
         report::explain(self)
     }
 
+    fn explain_items(&self) -> Vec<String> {
+        report::explain_items(self)
+    }
+
     fn describe(&self) -> String {
         format!("rack {}", self.rack)
     }

@@ -78,7 +78,12 @@ pub(crate) fn tally(entries: &[RackPlan]) -> Vec<(usize, &'static str)> {
 
 /// The rules behind a rack's decision, one machine a line (`devicepool explain`).
 pub(crate) fn explain(rack: &RackPlan) -> Vec<String> {
-    let mut lines = vec![rack.reason.clone()];
+    vec![rack.reason.clone()]
+}
+
+/// One line per machine: its state and why.
+pub(crate) fn explain_items(rack: &RackPlan) -> Vec<String> {
+    let mut lines = Vec::new();
     for machine in &rack.machines {
         let state = word_of(&machine.state);
         lines.push(format!(

@@ -89,6 +89,10 @@ impl KindPlan for RunnerPoolPlan {
         report::explain(self)
     }
 
+    fn explain_items(&self) -> Vec<String> {
+        report::explain_items(self)
+    }
+
     fn describe(&self) -> String {
         format!("runner pool {}", self.pool)
     }

@@ -121,6 +121,12 @@ pub(crate) fn explain(pool: &RunnerPoolPlan) -> Vec<String> {
             n.min_idle, n.max_runners, n.starts, n.removals
         ));
     }
+    lines
+}
+
+/// One line per runner of ours: its state and why.
+pub(crate) fn explain_items(pool: &RunnerPoolPlan) -> Vec<String> {
+    let mut lines = Vec::new();
     for runner in &pool.runners {
         let state = word_of(&runner.state);
         lines.push(format!(

@@ -350,6 +350,7 @@ fn a_saved_start_is_dropped_when_its_room_came_from_a_removal_the_saved_plan_lac
         device_pools: Vec::new(),
         racks: Vec::new(),
         runner_pools: vec![p],
+        explanations: Vec::new(),
     };
     let mut fresh_state = fresh_state;
     fresh_state.runners[0].contacted_at = ago(60);
