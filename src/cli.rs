@@ -113,8 +113,9 @@ pub enum Command {
     /// and needs no credentials or desired state.
     Show(ShowArgs),
     /// Print the chain of numbers and rules behind one device pool's, rack's or runner pool's
-    /// decision (demand, free, in flight, stuck, cooling down, caps, bound; each machine or
-    /// runner and why), from a fresh reading or a recorded snapshot. Changes nothing.
+    /// decision (demand, free, in flight, stuck, cooling down, caps, group share, schedule,
+    /// bound; each device, machine or runner and why), from a fresh reading or a recorded
+    /// snapshot. Changes nothing.
     Explain(ExplainArgs),
     /// Print a completion script for SHELL on stdout, e.g.
     /// `devicepool completions bash > /etc/bash_completion.d/devicepool`.
