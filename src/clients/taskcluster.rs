@@ -33,13 +33,14 @@ struct WorkerPage {
 struct Worker {
     worker_id: String,
     quarantine_until: Option<Timestamp>,
+    last_date_active: Option<Timestamp>,
 }
 
-/// One page of quarantined workers, as decoded.
+/// One page of workers, as decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuarantinedPage {
-    /// `(workerId, quarantineUntil)` in the server's order.
-    pub workers: Vec<(String, Option<Timestamp>)>,
+    /// `(workerId, quarantineUntil, lastDateActive)` in the server's order.
+    pub workers: Vec<(String, Option<Timestamp>, Option<Timestamp>)>,
     /// Present when another page follows.
     pub continuation_token: Option<String>,
 }
@@ -65,7 +66,7 @@ fn page_from_wire(page: WorkerPage) -> QuarantinedPage {
         workers: page
             .workers
             .into_iter()
-            .map(|w| (w.worker_id, w.quarantine_until))
+            .map(|w| (w.worker_id, w.quarantine_until, w.last_date_active))
             .collect(),
         continuation_token: page.continuation_token,
     }
@@ -91,12 +92,21 @@ pub fn fetch_counts(
     Ok(counts_from_wire(counts))
 }
 
-/// Quarantined workers of the queue's worker type, every page read once.
-pub fn fetch_quarantined(
+/// What the worker list says: quarantined workers with the end of their quarantine, and when
+/// each worker was last active (only when every worker was listed).
+pub type WorkersSeen = (
+    BTreeMap<String, Option<Timestamp>>,
+    BTreeMap<String, Timestamp>,
+);
+
+/// The workers of the queue's worker type, every page read once: only the quarantined ones
+/// (`quarantined=true`), or all of them when `every` (for their `lastDateActive`).
+pub fn fetch_workers(
     reader: &Reader,
     root_url: &str,
     task_queue: &str,
-) -> Result<BTreeMap<String, Option<Timestamp>>, ApiError> {
+    every: bool,
+) -> Result<WorkersSeen, ApiError> {
     let (provisioner, worker_type) = task_queue.split_once('/').unwrap_or((task_queue, ""));
     let url = format!(
         "{}/api/worker-manager/v1/provisioners/{}/worker-types/{}/workers",
@@ -104,13 +114,13 @@ pub fn fetch_quarantined(
         encode_component(provisioner),
         encode_component(worker_type)
     );
-    let mut quarantined = BTreeMap::new();
+    let mut seen: WorkersSeen = (BTreeMap::new(), BTreeMap::new());
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let mut query = vec![
-            ("quarantined", "true".to_string()),
-            ("limit", "1000".to_string()),
-        ];
+        let mut query = vec![("limit", "1000".to_string())];
+        if !every {
+            query.insert(0, ("quarantined", "true".to_string()));
+        }
         if let Some(t) = &token {
             query.push(("continuationToken", t.clone()));
         }
@@ -121,9 +131,16 @@ pub fn fetch_quarantined(
             authorization: None,
         })?;
         let page = page_from_wire(wire);
-        quarantined.extend(page.workers);
+        for (worker, until, last_active) in page.workers {
+            if !every || until.is_some() {
+                seen.0.insert(worker.clone(), until);
+            }
+            if let Some(at) = last_active {
+                seen.1.insert(worker, at);
+            }
+        }
         match page.continuation_token {
-            None => return Ok(quarantined),
+            None => return Ok(seen),
             Some(next) if token.as_deref() == Some(next.as_str()) => {
                 return Err(ApiError {
                     api: API,

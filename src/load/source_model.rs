@@ -20,6 +20,12 @@ pub struct TaskclusterSource {
     #[serde(default, with = "optional_duration")]
     #[schemars(with = "Option<String>")]
     pub timeout: Option<Duration>,
+    /// A device whose worker has not been active since our last job on it was created, this
+    /// long ago, is not used (`stale_worker`): its generic-worker is not claiming. Not set:
+    /// not checked (and only quarantined workers are listed).
+    #[serde(default, with = "optional_duration")]
+    #[schemars(with = "Option<String>")]
+    pub worker_stale_after: Option<Duration>,
 }
 
 /// LambdaTest HyperExecute account and behaviour.

@@ -42,7 +42,7 @@ fn snapshot(offline: u64, pending: u64) -> Snapshot {
     let queue = QueueState {
         pending: 3,
         claimed: 0,
-        quarantined: BTreeMap::new(),
+        ..QueueState::default()
     };
     let hour_ago = Some(now() - SignedDuration::from_hours(1));
     let runners: Vec<RunnerView> = (1..=offline)

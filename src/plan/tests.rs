@@ -54,7 +54,7 @@ impl World {
             Ok(QueueState {
                 pending,
                 claimed: 0,
-                quarantined: BTreeMap::new(),
+                ..QueueState::default()
             }),
         );
         self

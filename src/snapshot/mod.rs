@@ -46,6 +46,11 @@ pub struct QueueState {
     /// Workers listed as quarantined, with the time the quarantine ends.
     #[schemars(with = "BTreeMap<String, Option<String>>")]
     pub quarantined: BTreeMap<String, Option<Timestamp>>,
+    /// When each worker was last active (`lastDateActive`); read only when
+    /// `sources.taskcluster.worker_stale_after` is set.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub last_active: BTreeMap<String, Timestamp>,
 }
 
 /// The LambdaTest organisation as seen through its APIs.

@@ -205,7 +205,7 @@ fn explain_prints_the_numbers_and_rules_behind_one_pools_decision() {
     out.expect_code(0);
     for step in [
         "pool a55 (planned, read at",
-        "devices 3: active 3 (quarantined 0, in flight 1, cooling down 0), contested 0, free 2",
+        "devices 3: active 3 (quarantined 0, in flight 1, cooling down 0, stale worker 0), contested 0, free 2",
         "demand = pending 3 − our jobs waiting 1 = 2 (1 stuck job(s) of ours not counted)",
         "wanted = min(demand 2, free 2, max_starts_per_run 10) = 2",
         "starts 2, bound by demand",
@@ -226,5 +226,88 @@ fn explain_prints_the_numbers_and_rules_behind_one_pools_decision() {
         unknown.stderr.contains("the names are: a55"),
         "{}",
         unknown.stderr
+    );
+}
+
+/// Three devices, each with one ended job of ours: device 1's job is 2 h old and its worker
+/// was last active 3 h ago; device 2's job is 2 h old and its worker was active 1 h ago;
+/// device 3's job is 10 minutes old and its worker has never been active.
+fn lab_with_worker_activity(worker_stale_after: Option<&str>) -> Lab {
+    let lab = Lab::new(vec![pool("a55", 3, 3)]);
+    let now = Timestamp::now();
+    let queue = crate::support::queue_of("a55");
+    for (device, job_minutes, active_minutes) in
+        [(1, 120, Some(180)), (2, 120, Some(60)), (3, 10, None)]
+    {
+        let udid = udid("a55", device);
+        let labels = vec!["tcdp".to_string(), "a55".to_string(), udid.clone()];
+        let created = now - SignedDuration::from_mins(job_minutes);
+        lab.fleet
+            .lambdatest
+            .add_job(Some(labels), "completed", created);
+        lab.fleet.taskcluster.add_worker(&queue, &udid, None);
+        if let Some(minutes) = active_minutes {
+            let at = now - SignedDuration::from_mins(minutes);
+            lab.fleet.taskcluster.set_last_active(&queue, &udid, at);
+        }
+    }
+    if let Some(after) = worker_stale_after {
+        let yaml = lab.config_yaml().replace(
+            "  taskcluster:\n",
+            &format!("  taskcluster:\n    worker_stale_after: {after}\n"),
+        );
+        std::fs::write(&lab.config, yaml).unwrap();
+    }
+    lab
+}
+
+#[test]
+fn a_device_whose_worker_stayed_silent_through_our_last_job_is_not_used() {
+    let lab = lab_with_worker_activity(Some("30m"));
+    let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    out.expect_code(0);
+    let plan = out.json();
+    let a55 = pool_of(&plan, "a55");
+    assert_eq!(a55["numbers"]["stale_workers"], 1, "{a55:#}");
+    assert_eq!(a55["devices"][0]["state"], "stale_worker", "{a55:#}");
+    let detail = a55["devices"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("not since job"), "{detail}");
+    // Device 2's worker was active after its job; device 3's job is too young to judge.
+    assert_eq!(started(&plan), [udid("a55", 2), udid("a55", 3)]);
+    // Every worker is listed, not only the quarantined ones, to read lastDateActive.
+    let lists: Vec<_> = lab
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/workers"))
+        .collect();
+    assert!(!lists.is_empty());
+    assert!(
+        lists.iter().all(|r| !r.query.contains("quarantined")),
+        "{lists:?}"
+    );
+    let text = lab.run(&["plan", lab.config_arg()]);
+    assert!(
+        text.stdout
+            .contains("stale worker: A55-01: its worker is last active"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn without_worker_stale_after_worker_activity_is_not_read_or_judged() {
+    let lab = lab_with_worker_activity(None);
+    let plan = lab
+        .run(&["plan", lab.config_arg(), "--format", "json"])
+        .json();
+    assert_eq!(started(&plan).len(), 3);
+    let lists: Vec<_> = lab
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/workers"))
+        .collect();
+    assert!(
+        lists.iter().all(|r| r.query.contains("quarantined=true")),
+        "{lists:?}"
     );
 }

@@ -17,6 +17,8 @@ pub(super) struct Worker {
     pub(super) pool: String,
     pub(super) worker_id: String,
     pub(super) quarantine_until: Option<Timestamp>,
+    /// `lastDateActive`: the last time the worker claimed or reclaimed work.
+    pub(super) last_date_active: Option<Timestamp>,
 }
 
 pub(super) struct State {
@@ -79,7 +81,20 @@ impl TaskclusterSim {
             pool: task_queue_id.to_string(),
             worker_id: worker_id.to_string(),
             quarantine_until,
+            last_date_active: None,
         });
+    }
+
+    /// Sets when a registered worker was last active (as a claim would).
+    pub fn set_last_active(&self, task_queue_id: &str, worker_id: &str, at: Timestamp) {
+        let mut state = lock(&self.state);
+        let worker = state
+            .workers
+            .iter_mut()
+            .find(|w| w.pool == task_queue_id && w.worker_id == worker_id);
+        if let Some(worker) = worker {
+            worker.last_date_active = Some(at);
+        }
     }
 
     /// Caps the rows per page of list endpoints (the real cap is 1000).

@@ -257,6 +257,9 @@ fn worker_json(w: &Worker) -> Value {
     if let Some(t) = w.quarantine_until {
         v["quarantineUntil"] = json!(format!("{t:.3}"));
     }
+    if let Some(t) = w.last_date_active {
+        v["lastDateActive"] = json!(format!("{t:.3}"));
+    }
     v
 }
 

@@ -19,6 +19,8 @@ pub(crate) struct Fleet<'a> {
     pub(crate) membership: Membership,
     now: Timestamp,
     grace: SignedDuration,
+    /// `sources.taskcluster.worker_stale_after`, when set.
+    worker_stale_after: Option<SignedDuration>,
     /// Our jobs not stuck, per device, whatever their pool.
     by_device: BTreeMap<&'a str, Vec<&'a Job>>,
     /// Each pool's jobs not stuck, and its stuck ones.
@@ -33,6 +35,7 @@ pub(crate) type Cooldown = (u32, Duration);
 impl<'a> Fleet<'a> {
     pub(crate) fn new(
         lt_config: &LambdatestSource,
+        worker_stale_after: Option<Duration>,
         lambdatest: &'a LambdatestState,
         membership: Membership,
         now: Timestamp,
@@ -44,6 +47,7 @@ impl<'a> Fleet<'a> {
             membership,
             now,
             grace: signed(lt_config.launch_grace),
+            worker_stale_after: worker_stale_after.map(signed),
             by_device: BTreeMap::new(),
             by_pool: BTreeMap::new(),
             stuck_on: BTreeMap::new(),
@@ -183,6 +187,10 @@ impl<'a> Fleet<'a> {
             numbers.cooling_down += 1;
             return (DeviceState::CoolingDown, why);
         }
+        if let Some(why) = self.stale_worker(udid, queues) {
+            numbers.stale_workers += 1;
+            return (DeviceState::StaleWorker, why);
+        }
         let detail = self.stuck_on.get(udid).map_or(String::new(), |job| {
             let since = job
                 .created_at
@@ -193,6 +201,30 @@ impl<'a> Fleet<'a> {
             )
         });
         (DeviceState::Spare, detail)
+    }
+}
+
+impl Fleet<'_> {
+    /// Why `udid`'s Taskcluster worker is stale: our latest ended job on it was created at
+    /// least `worker_stale_after` ago, and the worker has not been active since (in any of
+    /// `queues`), so the generic-worker our jobs start there is not claiming tasks.
+    fn stale_worker(&self, udid: &str, queues: &[&QueueState]) -> Option<String> {
+        let stale_after = self.worker_stale_after?;
+        let job = *newest_ended(self.jobs_on(udid)).first()?;
+        let created = job.created_at?;
+        if self.now.duration_since(created) < stale_after {
+            return None;
+        }
+        let active = queues.iter().filter_map(|q| q.last_active.get(udid)).max();
+        if active.is_some_and(|at| *at >= created) {
+            return None;
+        }
+        let last = active.map_or("never active".to_string(), |at| format!("last active {at}"));
+        Some(format!(
+            "its worker is {last}, not since job {} of ours was created at {created}: \
+             the generic-worker there is not claiming (worker_stale_after)",
+            job.job_number
+        ))
     }
 }
 

@@ -70,6 +70,10 @@ pub struct PoolNumbers {
     /// Devices claimed by more than one pool or group: used by none.
     #[serde(default)]
     pub contested: u32,
+    /// Active devices whose Taskcluster worker has not been active since our last job there
+    /// (`sources.taskcluster.worker_stale_after`).
+    #[serde(default)]
+    pub stale_workers: u32,
     /// Our jobs still `initiated` past `sources.lambdatest.stuck_after`: they hold no device
     /// and cover no pending task.
     #[serde(default)]
@@ -168,4 +172,7 @@ pub enum DeviceState {
     Unknown,
     /// Listed or selected by more than one pool or group: used by none.
     Contested,
+    /// Its Taskcluster worker has not been active since our last job on it, created at least
+    /// `worker_stale_after` ago.
+    StaleWorker,
 }

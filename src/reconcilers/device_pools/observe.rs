@@ -71,8 +71,9 @@ pub(crate) fn snapshot_device_pools(
             let got = taskcluster::fetch_counts(reader, &tc.root_url, queue);
             counts.lock().unwrap().insert(*queue, got);
         }));
+        let every = tc.worker_stale_after.is_some();
         tasks.push(Box::new(move || {
-            let got = taskcluster::fetch_quarantined(reader, &tc.root_url, queue);
+            let got = taskcluster::fetch_workers(reader, &tc.root_url, queue, every);
             quarantined.lock().unwrap().insert(*queue, got);
         }));
     }
@@ -82,11 +83,14 @@ pub(crate) fn snapshot_device_pools(
     let mut quarantined = quarantined.into_inner().unwrap();
     for queue in queues {
         let state = match (counts.remove(queue), quarantined.remove(queue)) {
-            (Some(Ok((pending, claimed))), Some(Ok(quarantined))) => Ok(QueueState {
-                pending,
-                claimed,
-                quarantined,
-            }),
+            (Some(Ok((pending, claimed))), Some(Ok((quarantined, last_active)))) => {
+                Ok(QueueState {
+                    pending,
+                    claimed,
+                    quarantined,
+                    last_active,
+                })
+            }
             (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e),
             _ => unreachable!("every queue task ran"),
         };

@@ -64,6 +64,7 @@ fn state_name(state: DeviceState) -> &'static str {
         DeviceState::CoolingDown => "cooling down after failed jobs",
         DeviceState::Unknown => "not listed by LambdaTest",
         DeviceState::Contested => "claimed by more than one pool or group",
+        DeviceState::StaleWorker => "idle: its Taskcluster worker is stale",
     }
 }
 

@@ -59,12 +59,13 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
     for device in contested {
         let _ = writeln!(out, "  contested: {}: {}", device.udid, device.detail);
     }
-    let resting = pool
-        .devices
-        .iter()
-        .filter(|d| d.state == DeviceState::CoolingDown);
-    for device in resting {
-        let _ = writeln!(out, "  cooling down: {}: {}", device.udid, device.detail);
+    for device in &pool.devices {
+        let label = match device.state {
+            DeviceState::CoolingDown => "cooling down",
+            DeviceState::StaleWorker => "stale worker",
+            _ => continue,
+        };
+        let _ = writeln!(out, "  {label}: {}: {}", device.udid, device.detail);
     }
     if pool.numbers.is_some_and(|n| n.stuck > 0) {
         let stuck = pool.numbers.map_or(0, |n| n.stuck);
@@ -151,8 +152,16 @@ pub(crate) fn explain(pool: &DevicePoolPlan) -> Vec<String> {
         return lines;
     };
     lines.push(format!(
-        "devices {}: active {} (quarantined {}, in flight {}, cooling down {}), contested {}, free {}",
-        n.devices, n.active, n.quarantined, n.in_flight, n.cooling_down, n.contested, n.free
+        "devices {}: active {} (quarantined {}, in flight {}, cooling down {}, stale worker {}), \
+         contested {}, free {}",
+        n.devices,
+        n.active,
+        n.quarantined,
+        n.in_flight,
+        n.cooling_down,
+        n.stale_workers,
+        n.contested,
+        n.free
     ));
     let stuck = if n.stuck > 0 {
         format!(" ({} stuck job(s) of ours not counted)", n.stuck)

@@ -42,7 +42,15 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<DevicePool
         return pools;
     };
     let membership = resolve(desired, &lambdatest.devices);
-    let fleet = Fleet::new(lt_config, lambdatest, membership, snapshot.taken_at);
+    let stale_after = desired.sources.taskcluster.as_ref();
+    let stale_after = stale_after.and_then(|tc| tc.worker_stale_after);
+    let fleet = Fleet::new(
+        lt_config,
+        stale_after,
+        lambdatest,
+        membership,
+        snapshot.taken_at,
+    );
     let mut assessed = Vec::new();
     let mut grouped: BTreeMap<&str, Vec<Ready<'_>>> = BTreeMap::new();
     for entry in ready {

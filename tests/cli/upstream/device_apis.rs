@@ -16,6 +16,7 @@ fn the_taskcluster_fake_answers_as_the_queue_and_worker_manager_schemas() {
     tc.add_worker(tq, "A55-01", Some(now + SignedDuration::from_hours(1)));
     tc.add_worker(tq, "A55-02", Some(now - SignedDuration::from_hours(1)));
     tc.add_worker(tq, "A55-03", None);
+    tc.set_last_active(tq, "A55-03", now - SignedDuration::from_mins(5));
     tc.set_page_size(2);
     let queue = format!("{}/api/queue/v1", tc.url());
     for path in [
