@@ -57,9 +57,33 @@ impl Partition {
             .map(|n| n.to_string())
             .filter(|n| keep(n))
             .collect();
+        check_groups_whole(desired, &|name| kept.iter().any(|k| k == name))?;
         crate::reconcilers::retain_every_kind(desired, &|name| kept.iter().any(|k| k == name));
         Ok(())
     }
+}
+
+/// Refuses a partition that keeps some pools of a device group and leaves others out: a group's
+/// free devices are shared out between all its pools in one plan, so two partitions planning
+/// parts of it could give the same device to two pools.
+fn check_groups_whole(desired: &Desired, kept: &dyn Fn(&str) -> bool) -> anyhow::Result<()> {
+    for group in desired.device_groups.keys() {
+        let pools = desired.device_pools.iter();
+        let (inside, outside): (Vec<&str>, Vec<&str>) = pools
+            .filter(|(_, p)| p.group.as_ref() == Some(group))
+            .map(|(name, _)| name.as_str())
+            .partition(|name| kept(name));
+        if !inside.is_empty() && !outside.is_empty() {
+            anyhow::bail!(
+                "--pool/--exclude-pool keep {} of device group {group} but leave out {}: a \
+                 group's pools share its devices and are planned together; keep all of them \
+                 or none",
+                inside.join(", "),
+                outside.join(", ")
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Whether `name` matches `glob` as a whole: `*` is any run of characters (none included),

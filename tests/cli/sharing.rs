@@ -259,3 +259,45 @@ fn validate_refuses_a_pool_without_devices_an_unknown_group_and_a_pattern_that_t
     assert!(out.stderr.contains("devicepool.yaml:"), "{}", out.stderr);
     assert!(lab.requests().is_empty(), "validate sends no request");
 }
+
+#[test]
+fn a_partition_cannot_split_a_group_between_runs() {
+    let lab = scenario("round-robin");
+    let out = run(
+        &lab,
+        &["plan", lab.config_arg(), "--pool", "a", "--pool", "d*"],
+    );
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("keep a of device group galaxy but leave out b, c: a group's pools share"),
+        "{}",
+        out.stderr
+    );
+    assert!(lab.requests().is_empty(), "refused before any request");
+    // Leaving a whole group out is a fine partition.
+    let out = run(
+        &lab,
+        &[
+            "plan",
+            lab.config_arg(),
+            "--exclude-pool",
+            "d",
+            "--exclude-pool",
+            "e",
+            "--format",
+            "json",
+        ],
+    );
+    out.expect_code(0);
+    let plan = out.json();
+    let starts = |name| pool_of(&plan, name)["starts"].as_array().unwrap().len();
+    assert_eq!([starts("a"), starts("b"), starts("c")], [2, 2, 1]);
+    let names: Vec<&str> = plan["device_pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pool"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a", "b", "c"]);
+}

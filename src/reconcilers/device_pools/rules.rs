@@ -8,6 +8,7 @@ use super::allocation::{Claim, allocate, explain_grant};
 use super::config::DevicePool;
 use super::conventions::job_labels;
 use super::fleet::Fleet;
+use super::group::DeviceGroup;
 use super::membership::{Owner, resolve};
 use super::model::{Bound, DevicePoolPlan, DeviceState, GroupShare, PoolNumbers, StartJob};
 use crate::load::Desired;
@@ -60,7 +61,21 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<DevicePool
         }
     }
     for (group, members) in grouped {
-        assessed.extend(assess_group(desired, &fleet, group, &members));
+        match desired.device_groups.get(group) {
+            Some(config) => assessed.extend(assess_group(config, &fleet, group, &members)),
+            // `load` refuses a pool naming no group; never plan on a guess.
+            None => pools.extend(members.iter().map(|(name, pool, _)| {
+                let reason = format!("device group {group:?} is not in the desired state");
+                empty_plan(
+                    name,
+                    pool,
+                    PoolStatus::Held {
+                        reason: reason.clone(),
+                    },
+                    reason,
+                )
+            })),
+        }
     }
     assessed.sort_by(|a, b| a.plan.pool.cmp(&b.plan.pool));
 
@@ -143,12 +158,11 @@ fn assess(fleet: &Fleet<'_>, ready: Ready<'_>) -> Assessment {
 /// quarantined in any member's queue is quarantined), then shared out by the allocation, in
 /// least-recently-used order, to the pools in name order.
 fn assess_group(
-    desired: &Desired,
+    config: &DeviceGroup,
     fleet: &Fleet<'_>,
     group: &str,
     members: &[Ready<'_>],
 ) -> Vec<Assessment> {
-    let config = &desired.device_groups[group];
     let queues: Vec<&QueueState> = members.iter().map(|m| m.2).collect();
     let owner = Owner::Group(group.to_string());
     let cooldown = (config.failures_before_cooldown, config.failure_cooldown);
