@@ -62,7 +62,9 @@ impl ApplyReport {
 
 /// Carries out every action of `kept` (a re-checked plan); the drifted ones are reported as
 /// skipped.
-pub fn carry_out(run: &Run<'_>, kept: Plan, drifted: Vec<Drift>) -> ApplyReport {
+pub fn carry_out(run: &Run<'_>, mut kept: Plan, drifted: Vec<Drift>) -> ApplyReport {
+    // The fresh plan's explanations speak of what it planned; say what is kept.
+    kept.explain_entries();
     let mut actions = crate::reconcilers::execute_every_kind(run, &kept);
     actions.extend(drifted.into_iter().map(|d| {
         let record = ActionRecord::new(d.kind, &d.pool, d.action, &d.target);

@@ -135,7 +135,7 @@ pub fn fetch_workers(
             if !every || until.is_some() {
                 seen.0.insert(worker.clone(), until);
             }
-            if let Some(at) = last_active {
+            if let Some(at) = last_active.filter(|_| every) {
                 seen.1.insert(worker, at);
             }
         }

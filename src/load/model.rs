@@ -44,6 +44,12 @@ pub struct Desired {
     /// idle, offline or orphaned.
     #[serde(default)]
     pub runner_pools: BTreeMap<String, RunnerPool>,
+    /// Device pools a `--pool` / `--exclude-pool` partition left out of this run (never read
+    /// from the file): not planned, but their device claims still count, so a device another
+    /// partition may use is contested here too.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub left_out_pools: BTreeMap<String, DevicePool>,
 }
 
 /// Run-wide settings.

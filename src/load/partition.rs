@@ -58,6 +58,10 @@ impl Partition {
             .filter(|n| keep(n))
             .collect();
         check_groups_whole(desired, &|name| kept.iter().any(|k| k == name))?;
+        desired.left_out_pools = (desired.device_pools.iter())
+            .filter(|(name, _)| !kept.contains(name))
+            .map(|(name, pool)| (name.clone(), pool.clone()))
+            .collect();
         crate::reconcilers::retain_every_kind(desired, &|name| kept.iter().any(|k| k == name));
         Ok(())
     }

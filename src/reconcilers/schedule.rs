@@ -36,7 +36,7 @@ fn default_timezone() -> String {
 pub(crate) fn check_period(period: &Period) -> Result<(), String> {
     parse_cron(&period.cron)?;
     let zone = &period.timezone;
-    TimeZone::get(zone).map_err(|_| {
+    zone_named(zone).map_err(|_| {
         format!("timezone {zone:?} is not a known IANA time zone, e.g. Europe/Berlin or UTC")
     })?;
     Ok(())
@@ -154,9 +154,18 @@ pub(crate) fn check_schedule<T: Serialize + DeserializeOwned>(
     settled
 }
 
+/// The zone named `name` from the time-zone database built into devicepool, never the host's:
+/// a schedule means the same on every machine and settling reads no file.
+fn zone_named(name: &str) -> Result<TimeZone, jiff::Error> {
+    static BUNDLED: std::sync::OnceLock<jiff::tz::TimeZoneDatabase> = std::sync::OnceLock::new();
+    BUNDLED
+        .get_or_init(jiff::tz::TimeZoneDatabase::bundled)
+        .get(name)
+}
+
 /// Whether `period` is in effect at `at`: its cron matches the wall-clock minute in its zone.
 fn applies(period: &Period, at: Timestamp) -> bool {
-    let (Ok(cron), Ok(zone)) = (parse_cron(&period.cron), TimeZone::get(&period.timezone)) else {
+    let (Ok(cron), Ok(zone)) = (parse_cron(&period.cron), zone_named(&period.timezone)) else {
         return false;
     };
     cron.matches(zone.to_datetime(at))

@@ -75,6 +75,10 @@ fn device_pool_reads(desired: &Desired) -> BTreeMap<String, String> {
     let mut note = |key: &str, value: String| reads.insert(key.to_string(), value);
     if let Some(tc) = &desired.sources.taskcluster {
         note("taskcluster.root_url", tc.root_url.clone());
+        // Only when set: every worker is then listed, for its lastDateActive.
+        if let Some(after) = tc.worker_stale_after {
+            note("taskcluster.worker_stale_after", format!("{after:?}"));
+        }
     }
     if let Some(lt) = &desired.sources.lambdatest {
         note("lambdatest.api_url", lt.api_url.clone());

@@ -229,16 +229,20 @@ fn explain_prints_the_numbers_and_rules_behind_one_pools_decision() {
     );
 }
 
-/// Three devices, each with one ended job of ours: device 1's job is 2 h old and its worker
-/// was last active 3 h ago; device 2's job is 2 h old and its worker was active 1 h ago;
-/// device 3's job is 10 minutes old and its worker has never been active.
+/// Four devices, each with one ended job of ours (minutes ago) and its worker's lastDateActive:
+/// 1: job 120, active 180 (silent through the job); 2: job 120, active 140 (within
+/// lastDateActive's 30-minute write lag of the job); 3: job 10, never active (too young to
+/// judge); 4: job 200, active 300 (silent, but rested long enough: tried again).
 fn lab_with_worker_activity(worker_stale_after: Option<&str>) -> Lab {
-    let lab = Lab::new(vec![pool("a55", 3, 3)]);
+    let lab = Lab::new(vec![pool("a55", 4, 4)]);
     let now = Timestamp::now();
     let queue = crate::support::queue_of("a55");
-    for (device, job_minutes, active_minutes) in
-        [(1, 120, Some(180)), (2, 120, Some(60)), (3, 10, None)]
-    {
+    for (device, job_minutes, active_minutes) in [
+        (1, 120, Some(180)),
+        (2, 120, Some(140)),
+        (3, 10, None),
+        (4, 200, Some(300)),
+    ] {
         let udid = udid("a55", device);
         let labels = vec!["tcdp".to_string(), "a55".to_string(), udid.clone()];
         let created = now - SignedDuration::from_mins(job_minutes);
@@ -263,7 +267,7 @@ fn lab_with_worker_activity(worker_stale_after: Option<&str>) -> Lab {
 
 #[test]
 fn a_device_whose_worker_stayed_silent_through_our_last_job_is_not_used() {
-    let lab = lab_with_worker_activity(Some("30m"));
+    let lab = lab_with_worker_activity(Some("90m"));
     let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
     out.expect_code(0);
     let plan = out.json();
@@ -272,8 +276,12 @@ fn a_device_whose_worker_stayed_silent_through_our_last_job_is_not_used() {
     assert_eq!(a55["devices"][0]["state"], "stale_worker", "{a55:#}");
     let detail = a55["devices"][0]["detail"].as_str().unwrap();
     assert!(detail.contains("not since job"), "{detail}");
-    // Device 2's worker was active after its job; device 3's job is too young to judge.
-    assert_eq!(started(&plan), [udid("a55", 2), udid("a55", 3)]);
+    assert!(detail.contains("rested until"), "{detail}");
+    // Least recently used first: device 4's job is the oldest.
+    assert_eq!(
+        started(&plan),
+        [udid("a55", 4), udid("a55", 2), udid("a55", 3)]
+    );
     // Every worker is listed, not only the quarantined ones, to read lastDateActive.
     let lists: Vec<_> = lab
         .requests()
@@ -300,7 +308,7 @@ fn without_worker_stale_after_worker_activity_is_not_read_or_judged() {
     let plan = lab
         .run(&["plan", lab.config_arg(), "--format", "json"])
         .json();
-    assert_eq!(started(&plan).len(), 3);
+    assert_eq!(started(&plan).len(), 4);
     let lists: Vec<_> = lab
         .requests()
         .into_iter()

@@ -99,6 +99,8 @@ fn validate_refuses_a_bad_cron_an_unknown_zone_and_a_setting_a_schedule_cannot_c
         set: {task_queue: other/queue}
       - cron: '* * * * *'
         set: {max_starts_per_run: many}
+      - cron: '* * * * *'
+        set: {weight: 0}
 ",
     );
     let out = lab.run(&["validate", lab.config_arg()]);
@@ -109,6 +111,7 @@ fn validate_refuses_a_bad_cron_an_unknown_zone_and_a_setting_a_schedule_cannot_c
         "set.task_queue is not a setting a schedule can change (it can change: \
          max_starts_per_run, disabled, priority, weight, min_devices)",
         "set.max_starts_per_run: invalid type: string \"many\", expected u32",
+        "weight must be at least 1",
     ] {
         assert!(out.stderr.contains(problem), "{problem:?}:\n{}", out.stderr);
     }

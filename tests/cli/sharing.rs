@@ -301,3 +301,36 @@ fn a_partition_cannot_split_a_group_between_runs() {
         .collect();
     assert_eq!(names, ["a", "b", "c"]);
 }
+
+#[test]
+fn a_device_a_left_out_pool_also_claims_stays_contested_in_a_partitioned_run() {
+    let lab = scenario("round-robin");
+    let mut yaml = std::fs::read_to_string(&lab.config).unwrap();
+    for (name, claim) in [
+        ("f", "select: {name: 'Galaxy S24'}"),
+        ("g", "devices: [GS-01]"),
+    ] {
+        lab.fleet.taskcluster.set_counts(&queue_of(name), 1, 0);
+        yaml.push_str(&format!(
+            "  {name}:\n    task_queue: {queue}\n    client_id: project/autophone/{name}\n    \
+             access_token_env: {env}\n    {claim}\n",
+            queue = queue_of(name),
+            env = token_env(name),
+        ));
+    }
+    std::fs::write(&lab.config, yaml).unwrap();
+    // Run only g: f is left out of the run, but its selector still claims GS-01.
+    let out = lab
+        .command(&["plan", lab.config_arg(), "--pool", "g", "--format", "json"])
+        .env(&token_env("g"), token_of("g"))
+        .run();
+    out.expect_code(0);
+    let plan = out.json();
+    let g = pool_of(&plan, "g");
+    assert_eq!(g["starts"], serde_json::json!([]), "{g:#}");
+    assert_eq!(g["devices"][0]["state"], "contested", "{g:#}");
+    assert_eq!(
+        g["devices"][0]["detail"],
+        "also claimed by pool f: used by none until one claim is dropped"
+    );
+}

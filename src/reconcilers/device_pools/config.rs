@@ -139,14 +139,14 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
         check_identifier_list(problems, &devices, &pool.devices, why);
         let durations = [("failure_cooldown", Some(pool.failure_cooldown))];
         check_durations(problems, SECTION, name, &durations);
-        check_schedule(
-            problems,
-            SECTION,
-            name,
-            pool,
-            &pool.schedule,
-            DevicePool::SCHEDULABLE,
-        );
+        let schedulable = DevicePool::SCHEDULABLE;
+        for (at, settled) in
+            check_schedule(problems, SECTION, name, pool, &pool.schedule, schedulable)
+        {
+            if settled.weight == 0 {
+                problems.push(Problem::at(at, "weight must be at least 1"));
+            }
+        }
         if let Some(other) = owner_of_queue.insert(&pool.task_queue, name) {
             problems.push(Problem::at(
                 pointer(SECTION, name, "task_queue"),

@@ -21,6 +21,10 @@ pub(crate) struct Fleet<'a> {
     grace: SignedDuration,
     /// `sources.taskcluster.worker_stale_after`, when set.
     worker_stale_after: Option<SignedDuration>,
+    /// The task queue read for each desired pool, by pool name.
+    queues_of_pools: BTreeMap<&'a str, &'a QueueState>,
+    /// The first label of our jobs.
+    program: String,
     /// Our jobs not stuck, per device, whatever their pool.
     by_device: BTreeMap<&'a str, Vec<&'a Job>>,
     /// Each pool's jobs not stuck, and its stuck ones.
@@ -36,6 +40,7 @@ impl<'a> Fleet<'a> {
     pub(crate) fn new(
         lt_config: &LambdatestSource,
         worker_stale_after: Option<Duration>,
+        queues_of_pools: BTreeMap<&'a str, &'a QueueState>,
         lambdatest: &'a LambdatestState,
         membership: Membership,
         now: Timestamp,
@@ -48,6 +53,8 @@ impl<'a> Fleet<'a> {
             now,
             grace: signed(lt_config.launch_grace),
             worker_stale_after: worker_stale_after.map(signed),
+            queues_of_pools,
+            program: lt_config.program_label.clone(),
             by_device: BTreeMap::new(),
             by_pool: BTreeMap::new(),
             stuck_on: BTreeMap::new(),
@@ -151,6 +158,10 @@ impl<'a> Fleet<'a> {
         cooldown: Cooldown,
         numbers: &mut PoolNumbers,
     ) -> (DeviceState, String) {
+        if let Some(flaw) = self.membership.unusable.get(udid) {
+            let why = format!("LambdaTest's UDID {udid:?} {flaw}: it cannot be a job label");
+            return (DeviceState::Unusable, why);
+        }
         if let Some(rivals) = self.membership.rivals(udid, owner) {
             numbers.contested += 1;
             let why = format!("also claimed by {rivals}: used by none until one claim is dropped");
@@ -187,7 +198,7 @@ impl<'a> Fleet<'a> {
             numbers.cooling_down += 1;
             return (DeviceState::CoolingDown, why);
         }
-        if let Some(why) = self.stale_worker(udid, queues) {
+        if let Some(why) = self.stale_worker(udid) {
             numbers.stale_workers += 1;
             return (DeviceState::StaleWorker, why);
         }
@@ -204,25 +215,37 @@ impl<'a> Fleet<'a> {
     }
 }
 
+/// How far Taskcluster's `lastDateActive` may lag a claim: the queue writes it at most once
+/// every 30 minutes per worker.
+const LAST_ACTIVE_LAG: SignedDuration = SignedDuration::from_mins(30);
+
 impl Fleet<'_> {
     /// Why `udid`'s Taskcluster worker is stale: our latest ended job on it was created at
-    /// least `worker_stale_after` ago, and the worker has not been active since (in any of
-    /// `queues`), so the generic-worker our jobs start there is not claiming tasks.
-    fn stale_worker(&self, udid: &str, queues: &[&QueueState]) -> Option<String> {
+    /// least `worker_stale_after` ago, and the worker (in the queue of that job's pool) has not
+    /// been active since, allowing for `lastDateActive`'s lag: the generic-worker our jobs start
+    /// there is not claiming. The device then rests for another `worker_stale_after` and is
+    /// tried again. Not judged when that queue was not read.
+    fn stale_worker(&self, udid: &str) -> Option<String> {
         let stale_after = self.worker_stale_after?;
         let job = *newest_ended(self.jobs_on(udid)).first()?;
         let created = job.created_at?;
-        if self.now.duration_since(created) < stale_after {
+        let age = self.now.duration_since(created);
+        if age < stale_after || age >= stale_after.checked_mul(2)? {
             return None;
         }
-        let active = queues.iter().filter_map(|q| q.last_active.get(udid)).max();
-        if active.is_some_and(|at| *at >= created) {
+        let queue = self.queues_of_pools.get(job_pool(job, &self.program)?)?;
+        let active = queue.last_active.get(udid);
+        if active.is_some_and(|at| {
+            at.checked_add(LAST_ACTIVE_LAG)
+                .is_ok_and(|at| at >= created)
+        }) {
             return None;
         }
         let last = active.map_or("never active".to_string(), |at| format!("last active {at}"));
+        let until = created.checked_add(stale_after.checked_mul(2)?).ok()?;
         Some(format!(
-            "its worker is {last}, not since job {} of ours was created at {created}: \
-             the generic-worker there is not claiming (worker_stale_after)",
+            "its worker is {last}, not since job {} of ours was created at {created}: the \
+             generic-worker there is not claiming (worker_stale_after); rested until {until}",
             job.job_number
         ))
     }

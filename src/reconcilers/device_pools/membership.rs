@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::group::Selector;
-use crate::load::Desired;
+use crate::load::{Desired, identifier_flaw};
 use crate::snapshot::Device;
 
 /// Who owns a set of devices: a pool outside any group, or a group.
@@ -31,6 +31,8 @@ pub struct Membership {
     pub devices: BTreeMap<Owner, Vec<String>>,
     /// Devices claimed by several owners, with all of them.
     pub contested: BTreeMap<String, Vec<Owner>>,
+    /// Selected devices whose UDID cannot be a job label, and why.
+    pub unusable: BTreeMap<String, &'static str>,
 }
 
 impl Membership {
@@ -53,10 +55,9 @@ impl Membership {
 
 /// Resolves every owner's devices against LambdaTest's `listed` devices.
 pub fn resolve(desired: &Desired, listed: &BTreeMap<String, Device>) -> Membership {
-    let pools = desired
-        .device_pools
-        .iter()
-        .filter(|(_, p)| p.group.is_none());
+    // Pools a partition left out still claim their devices.
+    let every_pool = desired.device_pools.iter().chain(&desired.left_out_pools);
+    let pools = every_pool.filter(|(_, p)| p.group.is_none());
     let pools = pools.map(|(n, p)| (Owner::Pool(n.clone()), &p.devices, &p.select));
     let groups = desired.device_groups.iter();
     let groups = groups.map(|(n, g)| (Owner::Group(n.clone()), &g.devices, &g.select));
@@ -65,7 +66,13 @@ pub fn resolve(desired: &Desired, listed: &BTreeMap<String, Device>) -> Membersh
     for (owner, devices, select) in pools.chain(groups) {
         let mut mine: Vec<String> = devices.clone();
         if let Some(select) = select {
-            mine.extend(selected(select, listed));
+            for udid in selected(select, listed) {
+                // A listed UDID was checked by `load`; one LambdaTest sends is checked here.
+                if let Some(flaw) = identifier_flaw(&udid) {
+                    membership.unusable.insert(udid.clone(), flaw);
+                }
+                mine.push(udid);
+            }
         }
         membership.devices.insert(owner, mine);
     }

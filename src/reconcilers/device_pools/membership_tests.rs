@@ -66,3 +66,15 @@ fn a_device_two_owners_claim_is_contested_and_names_the_others() {
         None
     );
 }
+
+#[test]
+fn a_selected_udid_that_cannot_be_a_label_is_kept_out_with_the_reason() {
+    let desired = desired(&format!(
+        "device_pools:\n  b:\n    {POOL}\n    select: {{name: 'Pixel*'}}\n"
+    ));
+    let fleet = listed(&[("P1", "Pixel 7"), ("P2,x", "Pixel 8"), ("P3 y", "Pixel 9")]);
+    let membership = resolve(&desired, &fleet);
+    assert_eq!(membership.unusable["P2,x"], "holds a comma");
+    assert!(membership.unusable.contains_key("P3 y"));
+    assert!(!membership.unusable.contains_key("P1"));
+}

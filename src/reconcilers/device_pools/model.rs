@@ -172,6 +172,9 @@ pub enum DeviceState {
     Unknown,
     /// Listed or selected by more than one pool or group: used by none.
     Contested,
+    /// Selected from LambdaTest's list, but its UDID cannot be a job label (a comma, a space
+    /// or a control character): never used.
+    Unusable,
     /// Its Taskcluster worker has not been active since our last job on it, created at least
     /// `worker_stale_after` ago.
     StaleWorker,

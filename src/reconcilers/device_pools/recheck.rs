@@ -64,6 +64,7 @@ fn state_name(state: DeviceState) -> &'static str {
         DeviceState::CoolingDown => "cooling down after failed jobs",
         DeviceState::Unknown => "not listed by LambdaTest",
         DeviceState::Contested => "claimed by more than one pool or group",
+        DeviceState::Unusable => "not usable: its UDID cannot be a job label",
         DeviceState::StaleWorker => "idle: its Taskcluster worker is stale",
     }
 }

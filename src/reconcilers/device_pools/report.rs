@@ -63,6 +63,7 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
         let label = match device.state {
             DeviceState::CoolingDown => "cooling down",
             DeviceState::StaleWorker => "stale worker",
+            DeviceState::Unusable => "unusable",
             _ => continue,
         };
         let _ = writeln!(out, "  {label}: {}: {}", device.udid, device.detail);

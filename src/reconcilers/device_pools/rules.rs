@@ -25,6 +25,8 @@ type Ready<'a> = (&'a str, &'a DevicePool, &'a QueueState);
 pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<DevicePoolPlan> {
     let mut pools: Vec<DevicePoolPlan> = Vec::new();
     let mut ready: Vec<Ready<'_>> = Vec::new();
+    // Groups with an enabled pool whose data could not be read, and that pool.
+    let mut unread: BTreeMap<&str, &str> = BTreeMap::new();
     let lt_config = desired.sources.lambdatest.as_ref();
     for (name, pool) in &desired.device_pools {
         let queue = snapshot.queues.get(&pool.task_queue);
@@ -33,6 +35,9 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<DevicePool
             (true, ..) => pools.push(unplanned_pool(disabled())),
             (false, Some(_), Some(Ok(queue)), Ok(_)) => ready.push((name, pool, queue)),
             _ => {
+                if let Some(group) = &pool.group {
+                    unread.entry(group).or_insert(name);
+                }
                 let queue_failure = queue.and_then(|q| q.as_ref().err());
                 let failures = [queue_failure, snapshot.lambdatest.as_ref().err()];
                 pools.push(unplanned_pool(unplanned(&failures)));
@@ -45,12 +50,20 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<DevicePool
     let membership = resolve(desired, &lambdatest.devices);
     let stale_after = desired.sources.taskcluster.as_ref();
     let stale_after = stale_after.and_then(|tc| tc.worker_stale_after);
+    let queues_of_pools = (desired.device_pools.iter())
+        .filter_map(|(name, pool)| {
+            let queue = snapshot.queues.get(&pool.task_queue)?.as_ref().ok()?;
+            Some((name.as_str(), queue))
+        })
+        .collect();
+    let now = snapshot.taken_at;
     let fleet = Fleet::new(
         lt_config,
         stale_after,
+        queues_of_pools,
         lambdatest,
         membership,
-        snapshot.taken_at,
+        now,
     );
     let mut assessed = Vec::new();
     let mut grouped: BTreeMap<&str, Vec<Ready<'_>>> = BTreeMap::new();
@@ -61,21 +74,24 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<DevicePool
         }
     }
     for (group, members) in grouped {
-        match desired.device_groups.get(group) {
-            Some(config) => assessed.extend(assess_group(config, &fleet, group, &members)),
+        let held = match (desired.device_groups.get(group), unread.get(group)) {
+            (Some(config), None) => {
+                assessed.extend(assess_group(config, &fleet, group, &members));
+                continue;
+            }
+            (Some(_), Some(failed)) => format!(
+                "held with pool {failed} of device group {group}: its data could not be read, \
+                 and the group's devices are shared out between all its pools"
+            ),
             // `load` refuses a pool naming no group; never plan on a guess.
-            None => pools.extend(members.iter().map(|(name, pool, _)| {
-                let reason = format!("device group {group:?} is not in the desired state");
-                empty_plan(
-                    name,
-                    pool,
-                    PoolStatus::Held {
-                        reason: reason.clone(),
-                    },
-                    reason,
-                )
-            })),
-        }
+            (None, _) => format!("device group {group:?} is not in the desired state"),
+        };
+        pools.extend(members.iter().map(|(name, pool, _)| {
+            let status = PoolStatus::Held {
+                reason: held.clone(),
+            };
+            empty_plan(name, pool, status, held.clone())
+        }));
     }
     assessed.sort_by(|a, b| a.plan.pool.cmp(&b.plan.pool));
 
@@ -244,8 +260,15 @@ pub(crate) fn decide(assessment: Assessment, granted: u32, program: &str) -> Dev
     numbers.starts = starts;
     let bound = if starts < want {
         Bound::MaxInitiated
-    } else if plan.group.as_ref().is_some_and(|g| g.share < g.want) {
-        Bound::GroupShare
+    } else if let Some(g) = &plan.group {
+        // `numbers.free` is the group's: the pool's own limits are its want and its share.
+        if g.share < g.want {
+            Bound::GroupShare
+        } else if u64::from(g.want) == numbers.demand {
+            Bound::Demand
+        } else {
+            Bound::MaxStartsPerRun
+        }
     } else if u64::from(want) == numbers.demand {
         Bound::Demand
     } else if want == numbers.free {
@@ -267,8 +290,9 @@ pub(crate) fn decide(assessment: Assessment, granted: u32, program: &str) -> Dev
     };
     plan.bound = Some(bound);
     let chosen: Vec<String> = free.into_iter().take(starts as usize).collect();
+    let chosen_set: std::collections::BTreeSet<&str> = chosen.iter().map(String::as_str).collect();
     for device in &mut plan.devices {
-        if chosen.contains(&device.udid) {
+        if chosen_set.contains(device.udid.as_str()) {
             device.state = DeviceState::Start;
         }
     }

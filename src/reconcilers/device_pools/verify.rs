@@ -9,7 +9,8 @@ use crate::load::Desired;
 use crate::reconcilers::record::{Broken, Kind};
 use crate::snapshot::Snapshot;
 
-/// Every device with more than one active job of ours, whichever pools started them (a device
+/// Every device with more than one active job of this run's pools, whichever of them started
+/// them (a device
 /// shared through a group may be double-booked across pools).
 pub(crate) fn verify(desired: &Desired, snapshot: &Snapshot) -> Vec<Broken> {
     let (Some(lt), Ok(lambdatest)) = (&desired.sources.lambdatest, &snapshot.lambdatest) else {
@@ -17,7 +18,10 @@ pub(crate) fn verify(desired: &Desired, snapshot: &Snapshot) -> Vec<Broken> {
     };
     let mut on_device: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
     for job in lambdatest.jobs.iter().filter(|j| j.is_active()) {
-        if let (Some(pool), Some(udid)) = (job_pool(job, &lt.program_label), job_udid(job)) {
+        let pool = job_pool(job, &lt.program_label);
+        // Pools outside this run's desired state (another partition's) are not judged here.
+        let pool = pool.filter(|p| desired.device_pools.contains_key(*p));
+        if let (Some(pool), Some(udid)) = (pool, job_udid(job)) {
             on_device
                 .entry(udid)
                 .or_default()
