@@ -46,7 +46,17 @@ pub(super) fn run(
         PoolStatus::Disabled => "disabled",
     };
     let lines = entry.explain();
-    let items = entry.explain_items();
+    let mut items = entry.explain_items();
+    // A pool in a device group lists only its share: add the group's devices.
+    let pool = plan.device_pools.iter().find(|p| p.pool == args.name);
+    let group = pool
+        .and_then(|p| p.group.as_ref())
+        .and_then(|share| plan.device_groups.iter().find(|g| g.group == share.group));
+    items.extend(
+        group
+            .map(crate::reconcilers::device_pools::report::explain_group_items)
+            .unwrap_or_default(),
+    );
     report::emit(&match args.format {
         Format::Json => report::json(&json!({
             "kind": entry.kind(),

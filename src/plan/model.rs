@@ -42,6 +42,9 @@ pub struct Plan {
     pub replayed: bool,
     /// One entry per device pool, by name.
     pub device_pools: Vec<DevicePoolPlan>,
+    /// Each device group's devices, once (device pools in a group list only their share).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_groups: Vec<DeviceGroupPlan>,
     /// One entry per rack, by name.
     #[serde(default)]
     pub racks: Vec<RackPlan>,

@@ -74,7 +74,7 @@ pub trait KindPlan {
 
 /// Every kind plans all its entries from the snapshot, in name order.
 pub(crate) fn plan_every_kind(desired: &Desired, snapshot: &Snapshot, plan: &mut Plan) {
-    plan.device_pools = device_pools::rules::plan_all(desired, snapshot);
+    (plan.device_pools, plan.device_groups) = device_pools::rules::plan_all(desired, snapshot);
     plan.racks = racks::rules::plan_all(desired, snapshot);
     plan.runner_pools = runner_pools::rules::plan_all(desired, snapshot);
 }

@@ -21,6 +21,7 @@ pub fn plan_text(plan: &Plan) -> String {
         out.push('\n');
         entry.write_text(&mut out);
     }
+    crate::reconcilers::device_pools::report::write_groups(&mut out, &plan.device_groups);
     let held = plan.held().len();
     let tally: Vec<String> = crate::reconcilers::tally_every_kind(plan)
         .into_iter()

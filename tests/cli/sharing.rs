@@ -144,6 +144,12 @@ fn the_plan_and_explain_say_how_the_share_was_reached() {
             vec!["G-04".to_string(), "G-05".into()]
         ]
     );
+    // Each pool lists only its share; the group's devices are listed once.
+    assert_eq!(pool_of(&plan, "a")["devices"].as_array().unwrap().len(), 3);
+    assert_eq!(pool_of(&plan, "b")["devices"], serde_json::json!([]));
+    let galaxy = &plan["device_groups"][0];
+    assert_eq!(galaxy["group"], "galaxy");
+    assert_eq!(galaxy["devices"].as_array().unwrap().len(), 5);
     let b = pool_of(&plan, "b");
     assert_eq!(b["bound"], "group_share");
     assert_eq!(b["group"]["share"], 0);
@@ -173,14 +179,20 @@ fn the_plan_and_explain_say_how_the_share_was_reached() {
     .json();
     assert_eq!(carried, explained["explanation"]);
     assert_eq!(explained["items"].as_array().unwrap().len(), 5);
+    assert!(
+        text.stdout
+            .contains("device group galaxy (priority; pools a, b, c): devices 5, free 5"),
+        "{}",
+        text.stdout
+    );
     let explain = run(&lab, &["explain", "b", lab.config_arg()]);
     explain.expect_code(0);
     for step in [
         "clipped by group share: wanted 6, starting 0",
         "wanted = min(demand 6, max_starts_per_run 10) = 6",
         "group galaxy shared by a, b, c: group share = 0 of 5 free",
-        "G-01: spare (given to pool a by the group's share)",
-        "G-05: spare (given to pool c by the group's share)",
+        "group galaxy: G-01: spare (in pool a's share)",
+        "group galaxy: G-05: spare (in pool c's share)",
     ] {
         assert!(
             explain.stdout.contains(step),

@@ -34,6 +34,21 @@ pub struct DevicePoolPlan {
     pub schedule: Option<String>,
 }
 
+/// A device group's devices, judged once for all its pools (each pool's entry lists only the
+/// devices of its share).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceGroupPlan {
+    /// The `device_groups` entry.
+    pub group: String,
+    /// The group's `allocation`.
+    pub allocation: Strategy,
+    /// Every planned pool sharing the group, in name order.
+    pub pools: Vec<String>,
+    /// What each device of the group is doing; a free one names the pool whose share it is.
+    pub devices: Vec<DeviceDecision>,
+}
+
 /// A grouped pool's share of its group's free devices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -43,7 +43,13 @@ pub(crate) fn select(
 /// Why the fresh plan starts nothing on `udid`.
 fn why_not_started(fresh: &DevicePoolPlan, udid: &str) -> String {
     let Some(device) = fresh.devices.iter().find(|d| d.udid == udid) else {
-        return "device no longer in the pool".into();
+        return match &fresh.group {
+            Some(g) => format!(
+                "not in the pool's share of group {} this time: {}",
+                g.group, fresh.reason
+            ),
+            None => "device no longer in the pool".into(),
+        };
     };
     match (device.state, fresh.bound) {
         (DeviceState::Spare, Some(Bound::Demand)) => "no uncovered pending task left for it".into(),

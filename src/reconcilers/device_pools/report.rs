@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::model::{DevicePoolPlan, DeviceState};
+use super::model::{DeviceDecision, DeviceGroupPlan, DevicePoolPlan, DeviceState};
 use crate::reconcilers::record::{ActionRecord, Outcome};
 use crate::reconcilers::{write_schedule_line, write_status_line};
 
@@ -34,15 +34,6 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
             n.max_initiated
         );
     }
-    let unknown: Vec<&str> = pool
-        .devices
-        .iter()
-        .filter(|d| d.state == DeviceState::Unknown)
-        .map(|d| d.udid.as_str())
-        .collect();
-    if !unknown.is_empty() {
-        let _ = writeln!(out, "  not listed by LambdaTest: {}", unknown.join(", "));
-    }
     if let Some(g) = &pool.group {
         let _ = writeln!(
             out,
@@ -52,22 +43,7 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
             g.explanation
         );
     }
-    let contested = pool
-        .devices
-        .iter()
-        .filter(|d| d.state == DeviceState::Contested);
-    for device in contested {
-        let _ = writeln!(out, "  contested: {}: {}", device.udid, device.detail);
-    }
-    for device in &pool.devices {
-        let label = match device.state {
-            DeviceState::CoolingDown => "cooling down",
-            DeviceState::StaleWorker => "stale worker",
-            DeviceState::Unusable => "unusable",
-            _ => continue,
-        };
-        let _ = writeln!(out, "  {label}: {}: {}", device.udid, device.detail);
-    }
+    write_device_notes(out, &pool.devices);
     if pool.numbers.is_some_and(|n| n.stuck > 0) {
         let stuck = pool.numbers.map_or(0, |n| n.stuck);
         let _ = writeln!(
@@ -90,6 +66,58 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
             start.labels.join(",")
         );
     }
+}
+
+/// Appends the devices a reader should look at: those LambdaTest does not list, contested,
+/// cooling down, with a stale worker, or unusable.
+fn write_device_notes(out: &mut String, devices: &[DeviceDecision]) {
+    let unknown: Vec<&str> = devices
+        .iter()
+        .filter(|d| d.state == DeviceState::Unknown)
+        .map(|d| d.udid.as_str())
+        .collect();
+    if !unknown.is_empty() {
+        let _ = writeln!(out, "  not listed by LambdaTest: {}", unknown.join(", "));
+    }
+    for device in devices {
+        let label = match device.state {
+            DeviceState::Contested => "contested",
+            DeviceState::CoolingDown => "cooling down",
+            DeviceState::StaleWorker => "stale worker",
+            DeviceState::Unusable => "unusable",
+            _ => continue,
+        };
+        let _ = writeln!(out, "  {label}: {}: {}", device.udid, device.detail);
+    }
+}
+
+/// Appends each device group once: its pools and the devices a reader should look at (each
+/// pool's entry lists only its share).
+pub(crate) fn write_groups(out: &mut String, groups: &[DeviceGroupPlan]) {
+    for group in groups {
+        let free = group
+            .devices
+            .iter()
+            .filter(|d| matches!(d.state, DeviceState::Spare | DeviceState::Start));
+        let _ = writeln!(
+            out,
+            "\ndevice group {} ({}; pools {}): devices {}, free {}",
+            group.group,
+            group.allocation.label(),
+            group.pools.join(", "),
+            group.devices.len(),
+            free.count()
+        );
+        write_device_notes(out, &group.devices);
+    }
+}
+
+/// One line per device of a group, for `explain` of one of its pools.
+pub(crate) fn explain_group_items(group: &DeviceGroupPlan) -> Vec<String> {
+    device_lines(&group.devices)
+        .into_iter()
+        .map(|line| format!("group {}: {line}", group.group))
+        .collect()
 }
 
 /// Appends the launches of an apply: a count, then one line per launch (a failed one with the
@@ -207,15 +235,19 @@ pub(crate) fn explain(pool: &DevicePoolPlan) -> Vec<String> {
 
 /// One line per device: its state and why.
 pub(crate) fn explain_items(pool: &DevicePoolPlan) -> Vec<String> {
-    let mut lines = Vec::new();
-    for device in &pool.devices {
-        let state = crate::reconcilers::word_of(&device.state);
-        let detail = if device.detail.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", device.detail)
-        };
-        lines.push(format!("{}: {state}{detail}", device.udid));
-    }
-    lines
+    device_lines(&pool.devices)
+}
+
+fn device_lines(devices: &[DeviceDecision]) -> Vec<String> {
+    devices
+        .iter()
+        .map(|device| {
+            let state = crate::reconcilers::word_of(&device.state);
+            if device.detail.is_empty() {
+                format!("{}: {state}", device.udid)
+            } else {
+                format!("{}: {state} ({})", device.udid, device.detail)
+            }
+        })
+        .collect()
 }

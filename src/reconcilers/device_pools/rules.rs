@@ -2,7 +2,7 @@
 //! Pure: data in, data out, `now` passed in, deterministic order. No I/O, no clock, no
 //! randomness.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::allocation::{Claim, allocate, explain_grant};
 use super::config::DevicePool;
@@ -10,7 +10,10 @@ use super::conventions::job_labels;
 use super::fleet::Fleet;
 use super::group::DeviceGroup;
 use super::membership::{Owner, resolve};
-use super::model::{Bound, DevicePoolPlan, DeviceState, GroupShare, PoolNumbers, StartJob};
+use super::model::{
+    Bound, DeviceDecision, DeviceGroupPlan, DevicePoolPlan, DeviceState, GroupShare, PoolNumbers,
+    StartJob,
+};
 use crate::load::Desired;
 use crate::reconcilers::PoolStatus;
 use crate::reconcilers::{disabled, share_round_robin, unplanned};
@@ -19,11 +22,16 @@ use crate::snapshot::{QueueState, Snapshot};
 /// A pool whose data was read: its name, config and task queue.
 type Ready<'a> = (&'a str, &'a DevicePool, &'a QueueState);
 
-/// Plans every device pool of `desired`, in name order. A group's free devices are shared out
-/// between its pools by the group's `allocation`; the org-wide `max_initiated` headroom is then
-/// shared out one start at a time, round-robin, so no pool starves another.
-pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<DevicePoolPlan> {
+/// Plans every device pool of `desired`, in name order, and every device group planned. A
+/// group's free devices are shared out between its pools by the group's `allocation`; the
+/// org-wide `max_initiated` headroom is then shared out one start at a time, round-robin, so
+/// no pool starves another.
+pub(crate) fn plan_all(
+    desired: &Desired,
+    snapshot: &Snapshot,
+) -> (Vec<DevicePoolPlan>, Vec<DeviceGroupPlan>) {
     let mut pools: Vec<DevicePoolPlan> = Vec::new();
+    let mut groups: Vec<DeviceGroupPlan> = Vec::new();
     let mut ready: Vec<Ready<'_>> = Vec::new();
     // Groups with an enabled pool whose data could not be read, and that pool.
     let mut unread: BTreeMap<&str, &str> = BTreeMap::new();
@@ -45,7 +53,7 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<DevicePool
         }
     }
     let (Some(lt_config), Ok(lambdatest)) = (lt_config, &snapshot.lambdatest) else {
-        return pools;
+        return (pools, groups);
     };
     let membership = resolve(desired, &lambdatest.devices);
     let stale_after = desired.sources.taskcluster.as_ref();
@@ -76,7 +84,9 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<DevicePool
     for (group, members) in grouped {
         let held = match (desired.device_groups.get(group), unread.get(group)) {
             (Some(config), None) => {
-                assessed.extend(assess_group(config, &fleet, group, &members));
+                let (members, group_plan) = assess_group(config, &fleet, group, &members);
+                assessed.extend(members);
+                groups.push(group_plan);
                 continue;
             }
             (Some(_), Some(failed)) => format!(
@@ -111,7 +121,7 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<DevicePool
         pools.push(decide(assessment, granted, &lt_config.program_label));
     }
     pools.sort_by(|a, b| a.pool.cmp(&b.pool));
-    pools
+    (pools, groups)
 }
 
 fn empty_plan(name: &str, pool: &DevicePool, status: PoolStatus, reason: String) -> DevicePoolPlan {
@@ -172,13 +182,14 @@ fn assess(fleet: &Fleet<'_>, ready: Ready<'_>) -> Assessment {
 
 /// Works out every planned pool of `group`: the group's devices are judged once (a device
 /// quarantined in any member's queue is quarantined), then shared out by the allocation, in
-/// least-recently-used order, to the pools in name order.
+/// least-recently-used order, to the pools in name order. Each pool lists only its share; the
+/// group's plan lists every device once.
 fn assess_group(
     config: &DeviceGroup,
     fleet: &Fleet<'_>,
     group: &str,
     members: &[Ready<'_>],
-) -> Vec<Assessment> {
+) -> (Vec<Assessment>, DeviceGroupPlan) {
     let queues: Vec<&QueueState> = members.iter().map(|m| m.2).collect();
     let owner = Owner::Group(group.to_string());
     let cooldown = (config.failures_before_cooldown, config.failure_cooldown);
@@ -208,11 +219,6 @@ fn assess_group(
         slices.push(mine);
         rest = after;
     }
-    let given_to: BTreeMap<&str, &str> = slices
-        .iter()
-        .zip(&names)
-        .flat_map(|(slice, name)| slice.iter().map(move |u| (u.as_str(), name.as_str())))
-        .collect();
     let mut assessed = Vec::new();
     for (i, (&(name, pool, _), own)) in members.iter().zip(numbers).enumerate() {
         let mut plan = empty_plan(name, pool, PoolStatus::Planned, String::new());
@@ -225,12 +231,14 @@ fn assess_group(
             demand: own.demand,
             ..group_numbers
         });
-        plan.devices = devices.clone();
-        for device in &mut plan.devices {
-            if let Some(other) = given_to.get(device.udid.as_str()).filter(|o| **o != name) {
-                device.detail = format!("given to pool {other} by the group's share");
-            }
-        }
+        plan.devices = slices[i]
+            .iter()
+            .map(|udid| DeviceDecision {
+                udid: udid.clone(),
+                state: DeviceState::Spare,
+                detail: format!("this pool's share of group {group}"),
+            })
+            .collect();
         plan.group = Some(GroupShare {
             group: group.to_string(),
             allocation: config.allocation,
@@ -245,7 +253,23 @@ fn assess_group(
             want: grants[i],
         });
     }
-    assessed
+    let mut devices = devices;
+    for (slice, name) in slices.iter().zip(&names) {
+        let mine: BTreeSet<&str> = slice.iter().map(String::as_str).collect();
+        for device in devices
+            .iter_mut()
+            .filter(|d| mine.contains(d.udid.as_str()))
+        {
+            device.detail = format!("in pool {name}'s share");
+        }
+    }
+    let group_plan = DeviceGroupPlan {
+        group: group.to_string(),
+        allocation: config.allocation,
+        pools: names,
+        devices,
+    };
+    (assessed, group_plan)
 }
 
 /// Fixes the starts of an assessed pool once its share of the org headroom is known.
@@ -290,7 +314,7 @@ pub(crate) fn decide(assessment: Assessment, granted: u32, program: &str) -> Dev
     };
     plan.bound = Some(bound);
     let chosen: Vec<String> = free.into_iter().take(starts as usize).collect();
-    let chosen_set: std::collections::BTreeSet<&str> = chosen.iter().map(String::as_str).collect();
+    let chosen_set: BTreeSet<&str> = chosen.iter().map(String::as_str).collect();
     for device in &mut plan.devices {
         if chosen_set.contains(device.udid.as_str()) {
             device.state = DeviceState::Start;

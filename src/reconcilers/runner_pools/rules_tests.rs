@@ -347,10 +347,8 @@ fn a_saved_start_is_dropped_when_its_room_came_from_a_removal_the_saved_plan_lac
         snapshot_at: now(),
         expires_at: now(),
         replayed: false,
-        device_pools: Vec::new(),
-        racks: Vec::new(),
         runner_pools: vec![p],
-        explanations: Vec::new(),
+        ..Plan::default()
     };
     let mut fresh_state = fresh_state;
     fresh_state.runners[0].contacted_at = ago(60);
