@@ -91,34 +91,35 @@ fn check_groups_whole(desired: &Desired, kept: &dyn Fn(&str) -> bool) -> anyhow:
 }
 
 /// Whether `name` matches `glob` as a whole: `*` is any run of characters (none included),
-/// `?` exactly one.
+/// `?` exactly one. Allocation-free: selectors run it over every device LambdaTest lists.
 pub fn matches(glob: &str, name: &str) -> bool {
-    let (glob, name): (Vec<char>, Vec<char>) = (glob.chars().collect(), name.chars().collect());
-    // The classic greedy match with one backtrack point: the last `*` seen and where the name
-    // stood then.
+    let first = |s: &str, at: usize| s[at..].chars().next();
+    // The classic greedy match with one backtrack point: just after the last `*` seen, and
+    // where the name stood then. Positions are byte offsets on character boundaries.
     let (mut g, mut n) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
-    while n < name.len() {
-        match glob.get(g) {
+    while let Some(c) = first(name, n) {
+        match first(glob, g) {
             Some('*') => {
-                star = Some((g, n));
+                star = Some((g + 1, n));
                 g += 1;
             }
-            Some(&c) if c == '?' || c == name[n] => {
-                g += 1;
-                n += 1;
+            Some(p) if p == '?' || p == c => {
+                g += p.len_utf8();
+                n += c.len_utf8();
             }
             _ => match star {
-                Some((star_g, star_n)) => {
-                    g = star_g + 1;
-                    n = star_n + 1;
-                    star = Some((star_g, star_n + 1));
+                Some((after_star, from)) => {
+                    let skipped = first(name, from).map_or(1, char::len_utf8);
+                    g = after_star;
+                    n = from + skipped;
+                    star = Some((after_star, n));
                 }
                 None => return false,
             },
         }
     }
-    glob[g..].iter().all(|&c| c == '*')
+    glob[g..].chars().all(|c| c == '*')
 }
 
 #[cfg(test)]

@@ -37,3 +37,11 @@ fn the_label_names_the_globs() {
     };
     assert_eq!(partition.label(), "a*,p9,!a5?");
 }
+
+#[test]
+fn globs_match_characters_not_bytes() {
+    assert!(matches("Galaxy ?", "Galaxy Ä"));
+    assert!(matches("*ä*", "Bär 5G"));
+    assert!(!matches("B?r", "Bäär"));
+    assert!(matches("B*r", "Bäär"));
+}

@@ -30,11 +30,13 @@ pub struct SimJob {
 impl SimJob {
     /// True when the job is pinned to `udid` (by fixedIP, or by a label equal to the udid).
     fn pins(&self, udid: &str) -> bool {
-        self.fixed_ip.as_deref() == Some(udid)
-            || self
-                .labels
-                .as_ref()
-                .is_some_and(|l| l.iter().any(|x| x == udid))
+        self.pinned().any(|x| x == udid)
+    }
+
+    /// Every UDID the job pins: its `fixedIP` and each of its labels.
+    fn pinned(&self) -> impl Iterator<Item = &str> {
+        let labels = self.labels.iter().flatten().map(String::as_str);
+        self.fixed_ip.as_deref().into_iter().chain(labels)
     }
 }
 
@@ -205,6 +207,12 @@ pub(super) fn next_uuid(seed: &mut u64) -> String {
         0x8000 | (b >> 48) & 0x3fff,
         b & 0xffff_ffff_ffff
     )
+}
+
+/// Every UDID a running job pins, collected once for a listing of many devices.
+pub(super) fn busy_udids(state: &State) -> std::collections::BTreeSet<&str> {
+    let running = state.jobs.iter().filter(|j| j.status == "running");
+    running.flat_map(SimJob::pinned).collect()
 }
 
 pub(super) fn device_status<'a>(state: &State, d: &'a Device) -> &'a str {

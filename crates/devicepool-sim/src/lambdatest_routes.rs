@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::http::{Api, Request, Response};
 use super::lambdatest::{
-    SIM_ACCESS_KEY, SIM_USERNAME, SimJob, State, device_status, insert_job, lock,
+    SIM_ACCESS_KEY, SIM_USERNAME, SimJob, State, busy_udids, insert_job, lock,
 };
 
 const DEFAULT_LIMIT: usize = 10;
@@ -154,13 +154,19 @@ fn list_jobs(state: &State, req: &Request) -> Response {
 }
 
 fn list_devices(state: &State) -> Response {
+    let busy = busy_udids(state);
     let devices: Vec<Value> = state
         .devices
         .iter()
         .map(|d| {
+            let status = if busy.contains(d.udid.as_str()) {
+                "busy"
+            } else {
+                d.status.as_str()
+            };
             json!({
                 "udid": d.udid, "name": d.name, "os": "android", "os_version": 14,
-                "fullOsVersion": "14", "status": device_status(state, d),
+                "fullOsVersion": "14", "status": status,
                 "Automation": true, "Manual": false, "simDetails": [],
             })
         })
