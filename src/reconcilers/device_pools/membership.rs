@@ -2,7 +2,7 @@
 //! LambdaTest's list its `select` matches. A device two owners claim is used by neither and
 //! shown as contested. Pure: the device list is passed in.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::group::Selector;
 use crate::load::{Desired, identifier_flaw};
@@ -53,7 +53,9 @@ impl Membership {
     }
 }
 
-/// Resolves every owner's devices against LambdaTest's `listed` devices.
+/// Resolves every owner's devices against LambdaTest's `listed` devices. Each listed device
+/// is visited once and tried against every selector while it is at hand (a fleet of 60,000
+/// devices is far larger than the cache; the selectors are not).
 pub fn resolve(desired: &Desired, listed: &BTreeMap<String, Device>) -> Membership {
     // Pools a partition left out still claim their devices.
     let every_pool = desired.device_pools.iter().chain(&desired.left_out_pools);
@@ -61,43 +63,46 @@ pub fn resolve(desired: &Desired, listed: &BTreeMap<String, Device>) -> Membersh
     let pools = pools.map(|(n, p)| (Owner::Pool(n.clone()), &p.devices, &p.select));
     let groups = desired.device_groups.iter();
     let groups = groups.map(|(n, g)| (Owner::Group(n.clone()), &g.devices, &g.select));
+    let owners: Vec<(Owner, &Vec<String>, &Option<Selector>)> = pools.chain(groups).collect();
+    let mut lists: Vec<Vec<String>> = owners.iter().map(|(_, l, _)| l.to_vec()).collect();
+    let selecting: Vec<(usize, &Selector)> = (owners.iter().enumerate())
+        .filter_map(|(i, (_, _, select))| select.as_ref().map(|s| (i, s)))
+        .collect();
     let mut membership = Membership::default();
-    let mut owners_of: BTreeMap<&str, Vec<Owner>> = BTreeMap::new();
-    for (owner, devices, select) in pools.chain(groups) {
-        let mut mine: Vec<String> = devices.clone();
-        if let Some(select) = select {
-            for udid in selected(select, listed) {
-                // A listed UDID was checked by `load`; one LambdaTest sends is checked here.
-                if let Some(flaw) = identifier_flaw(&udid) {
-                    membership.unusable.insert(udid.clone(), flaw);
+    if !selecting.is_empty() {
+        for (udid, device) in listed {
+            for &(i, select) in &selecting {
+                if select.matches(udid, device) {
+                    // A listed UDID was checked by `load`; one LambdaTest sends is checked here.
+                    if let Some(flaw) = identifier_flaw(udid) {
+                        membership.unusable.insert(udid.clone(), flaw);
+                    }
+                    lists[i].push(udid.clone());
                 }
-                mine.push(udid);
             }
         }
-        membership.devices.insert(owner, mine);
     }
-    for (owner, mine) in &membership.devices {
-        for udid in mine {
-            owners_of.entry(udid).or_default().push(owner.clone());
+    // Who claims each device. Hashed for speed; the result is sorted into a BTreeMap.
+    let mut owners_of: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, list) in lists.iter().enumerate() {
+        for udid in list {
+            owners_of.entry(udid).or_default().push(i);
         }
     }
     membership.contested = owners_of
         .into_iter()
-        .filter(|(_, owners)| owners.len() > 1)
-        .map(|(udid, owners)| (udid.to_string(), owners))
+        .filter(|(_, claimants)| claimants.len() > 1)
+        .map(|(udid, claimants)| {
+            let claimants = claimants.iter().map(|&i| owners[i].0.clone()).collect();
+            (udid.to_string(), claimants)
+        })
+        .collect();
+    membership.devices = owners
+        .into_iter()
+        .map(|(owner, ..)| owner)
+        .zip(lists)
         .collect();
     membership
-}
-
-/// The UDIDs of `listed` that `select` matches, in UDID order.
-fn selected<'a>(
-    select: &'a Selector,
-    listed: &'a BTreeMap<String, Device>,
-) -> impl Iterator<Item = String> + 'a {
-    listed
-        .iter()
-        .filter(|(udid, device)| select.matches(udid, device))
-        .map(|(udid, _)| udid.clone())
 }
 
 #[cfg(test)]
