@@ -63,13 +63,13 @@ pub struct Selector {
 impl Selector {
     /// Whether LambdaTest's `device` with `udid` is selected.
     pub fn matches(&self, udid: &str, device: &Device) -> bool {
-        let fits = |pattern: &Option<String>, value: &str| {
-            pattern.as_deref().is_none_or(|p| glob_matches(p, value))
-        };
-        fits(&self.udid, udid)
-            && fits(&self.name, &device.name)
-            && fits(&self.os, &device.os)
-            && fits(&self.os_version, &device.os_version)
+        self.prepare().matches(udid, device)
+    }
+
+    /// The selector made ready to be tried against many devices.
+    pub fn prepare(&self) -> PreparedSelector<'_> {
+        let fields = [&self.udid, &self.name, &self.os, &self.os_version];
+        PreparedSelector(fields.map(|pattern| pattern.as_deref().map(Pattern::new)))
     }
 
     /// The UDID pattern when it is the only field: such a selector can be checked against
@@ -88,6 +88,45 @@ impl Selector {
 
     fn is_empty(&self) -> bool {
         *self == Self::default()
+    }
+}
+
+/// A selector with each pattern prepared once: udid, name, os, os_version.
+pub struct PreparedSelector<'a>([Option<Pattern<'a>>; 4]);
+
+impl PreparedSelector<'_> {
+    /// Whether LambdaTest's `device` with `udid` is selected: every field given matches.
+    pub fn matches(&self, udid: &str, device: &Device) -> bool {
+        let values = [udid, &device.name, &device.os, &device.os_version];
+        (self.0.iter().zip(values))
+            .all(|(pattern, value)| pattern.as_ref().is_none_or(|p| p.fits(value)))
+    }
+}
+
+/// A pattern and its literal head (what comes before the first `*` or `?`): the head settles
+/// most devices with one compare, so a fleet of 60,000 is cheap to select from.
+struct Pattern<'a> {
+    glob: &'a str,
+    head: &'a str,
+    /// No `*` or `?` at all: only an equal value fits.
+    literal: bool,
+}
+
+impl<'a> Pattern<'a> {
+    fn new(glob: &'a str) -> Self {
+        let head_end = glob.find(['*', '?']);
+        Pattern {
+            glob,
+            head: &glob[..head_end.unwrap_or(glob.len())],
+            literal: head_end.is_none(),
+        }
+    }
+
+    fn fits(&self, value: &str) -> bool {
+        if self.literal {
+            return value == self.glob;
+        }
+        value.starts_with(self.head) && glob_matches(self.glob, value)
     }
 }
 

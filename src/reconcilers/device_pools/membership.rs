@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::group::Selector;
+use super::group::{PreparedSelector, Selector};
 use crate::load::{Desired, identifier_flaw};
 use crate::snapshot::Device;
 
@@ -65,13 +65,14 @@ pub fn resolve(desired: &Desired, listed: &BTreeMap<String, Device>) -> Membersh
     let groups = groups.map(|(n, g)| (Owner::Group(n.clone()), &g.devices, &g.select));
     let owners: Vec<(Owner, &Vec<String>, &Option<Selector>)> = pools.chain(groups).collect();
     let mut lists: Vec<Vec<String>> = owners.iter().map(|(_, l, _)| l.to_vec()).collect();
-    let selecting: Vec<(usize, &Selector)> = (owners.iter().enumerate())
-        .filter_map(|(i, (_, _, select))| select.as_ref().map(|s| (i, s)))
+    let selecting: Vec<(usize, PreparedSelector<'_>)> = (owners.iter().enumerate())
+        .filter_map(|(i, (_, _, select))| select.as_ref().map(|s| (i, s.prepare())))
         .collect();
     let mut membership = Membership::default();
     if !selecting.is_empty() {
         for (udid, device) in listed {
-            for &(i, select) in &selecting {
+            for (i, select) in &selecting {
+                let i = *i;
                 if select.matches(udid, device) {
                     // A listed UDID was checked by `load`; one LambdaTest sends is checked here.
                     if let Some(flaw) = identifier_flaw(udid) {

@@ -236,7 +236,8 @@ fn assess_group(
             .map(|udid| DeviceDecision {
                 udid: udid.clone(),
                 state: DeviceState::Spare,
-                detail: format!("this pool's share of group {group}"),
+                // The pool's `group` says whose devices these are.
+                detail: String::new(),
             })
             .collect();
         plan.group = Some(GroupShare {
@@ -253,13 +254,13 @@ fn assess_group(
             want: grants[i],
         });
     }
+    // Whose share each free device is, looked up once per device.
+    let share_of: BTreeMap<&str, &str> = (slices.iter().zip(&names))
+        .flat_map(|(slice, name)| slice.iter().map(move |u| (u.as_str(), name.as_str())))
+        .collect();
     let mut devices = devices;
-    for (slice, name) in slices.iter().zip(&names) {
-        let mine: BTreeSet<&str> = slice.iter().map(String::as_str).collect();
-        for device in devices
-            .iter_mut()
-            .filter(|d| mine.contains(d.udid.as_str()))
-        {
+    for device in &mut devices {
+        if let Some(name) = share_of.get(device.udid.as_str()) {
             device.detail = format!("in pool {name}'s share");
         }
     }
