@@ -37,6 +37,18 @@ fn main() {
     shared_groups(1000, 60_000, 10);
 }
 
+/// The simulated fleet's LambdaTest credentials; no other source needs any here.
+fn lambdatest_credentials() -> ReadCredentials {
+    ReadCredentials {
+        lambdatest_username: Secret::new(SIM_USERNAME),
+        lambdatest_access_key: Secret::new(SIM_ACCESS_KEY),
+        maas_api_key: Secret::new(""),
+        testflinger_tokens: None,
+        gitlab_token: Secret::new(""),
+        docker_host: String::new(),
+    }
+}
+
 /// A snapshot of `desired`'s sources, and how long it took.
 fn timed_snapshot(
     desired: &load::Desired,
@@ -144,14 +156,7 @@ fn snapshot_and_plan(pools: usize, devices: usize) {
     for server in [fleet.taskcluster.server(), fleet.lambdatest.server()] {
         server.inject("*", "/", Fault::delay(LATENCY_MS));
     }
-    let credentials = ReadCredentials {
-        lambdatest_username: Secret::new(SIM_USERNAME),
-        lambdatest_access_key: Secret::new(SIM_ACCESS_KEY),
-        maas_api_key: Secret::new(""),
-        testflinger_tokens: None,
-        gitlab_token: Secret::new(""),
-        docker_host: String::new(),
-    };
+    let credentials = lambdatest_credentials();
     let origin = Origin {
         config_path: path.display().to_string(),
         config_hash: loaded.hash.clone(),
@@ -304,14 +309,7 @@ fn shared_groups(pools: usize, devices: usize, pools_per_group: usize) {
         yaml.len() / 1024,
         load_time.as_secs_f64() * 1000.0
     );
-    let credentials = ReadCredentials {
-        lambdatest_username: Secret::new(SIM_USERNAME),
-        lambdatest_access_key: Secret::new(SIM_ACCESS_KEY),
-        maas_api_key: Secret::new(""),
-        testflinger_tokens: None,
-        gitlab_token: Secret::new(""),
-        docker_host: String::new(),
-    };
+    let credentials = lambdatest_credentials();
     let servers = [fleet.taskcluster.server(), lt.server()];
 
     // What reading costs without latency: the sim serving and the client decoding.

@@ -39,6 +39,28 @@ fn the_label_names_the_globs() {
 }
 
 #[test]
+fn globs_match_what_selectors_write() {
+    for (glob, name) in [
+        ("R5CX*", "R5CX123"),
+        ("R5CX*", "R5CX"),
+        ("A55-0?", "A55-01"),
+        ("*Galaxy*5G", "Samsung Galaxy A55 5G"),
+        ("17.*", "17.4.1"),
+        ("a*b*c", "aXbYbZc"),
+    ] {
+        assert!(matches(glob, name), "{glob} should match {name}");
+    }
+    for (glob, name) in [
+        ("R5CX*", "R5C"),
+        ("A55-0?", "A55-011"),
+        ("*Galaxy*5G", "Samsung Galaxy A55 5G Pro"),
+        ("a", ""),
+    ] {
+        assert!(!matches(glob, name), "{glob} should not match {name}");
+    }
+}
+
+#[test]
 fn globs_match_characters_not_bytes() {
     assert!(matches("Galaxy ?", "Galaxy Ä"));
     assert!(matches("*ä*", "Bär 5G"));

@@ -66,7 +66,7 @@ pub fn allocate(strategy: Strategy, free: u32, claims: &[Claim]) -> Vec<u32> {
         Strategy::Priority => {
             let mut grants = vec![0; claims.len()];
             let mut left = free;
-            for i in order_by(claims, |c| c.priority) {
+            for i in order_by(claims, |c| i64::from(c.priority)) {
                 grants[i] = wants[i].min(left);
                 left -= grants[i];
             }
@@ -79,7 +79,7 @@ pub fn allocate(strategy: Strategy, free: u32, claims: &[Claim]) -> Vec<u32> {
         }
         Strategy::Weighted => allocate_weighted(free, claims),
         Strategy::FailFirst => {
-            let order = order_by(claims, |c| c.failures as i32);
+            let order = order_by(claims, |c| i64::from(c.failures));
             let ordered: Vec<u32> = order.iter().map(|&i| wants[i]).collect();
             let mut grants = vec![0; claims.len()];
             for (&i, grant) in order.iter().zip(share_round_robin(free, &ordered)) {
@@ -91,7 +91,7 @@ pub fn allocate(strategy: Strategy, free: u32, claims: &[Claim]) -> Vec<u32> {
 }
 
 /// Claim indices, highest `key` first; equal keys keep their order.
-fn order_by(claims: &[Claim], key: impl Fn(&Claim) -> i32) -> Vec<usize> {
+fn order_by(claims: &[Claim], key: impl Fn(&Claim) -> i64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..claims.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(key(&claims[i])));
     order

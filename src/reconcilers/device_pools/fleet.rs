@@ -213,13 +213,7 @@ impl<'a> Fleet<'a> {
         });
         (DeviceState::Spare, detail)
     }
-}
 
-/// How far Taskcluster's `lastDateActive` may lag a claim: the queue writes it at most once
-/// every 30 minutes per worker.
-const LAST_ACTIVE_LAG: SignedDuration = SignedDuration::from_mins(30);
-
-impl Fleet<'_> {
     /// Why `udid`'s Taskcluster worker is stale: our latest ended job on it was created at
     /// least `worker_stale_after` ago, and the worker (in the queue of that job's pool) has not
     /// been active since, allowing for `lastDateActive`'s lag: the generic-worker our jobs start
@@ -250,6 +244,10 @@ impl Fleet<'_> {
         ))
     }
 }
+
+/// How far Taskcluster's `lastDateActive` may lag a claim: the queue writes it at most once
+/// every 30 minutes per worker.
+const LAST_ACTIVE_LAG: SignedDuration = SignedDuration::from_mins(30);
 
 /// HyperExecute statuses that say a job of ours did not do its work.
 fn is_failure(job: &Job) -> bool {

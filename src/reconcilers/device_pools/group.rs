@@ -61,11 +61,6 @@ pub struct Selector {
 }
 
 impl Selector {
-    /// Whether LambdaTest's `device` with `udid` is selected.
-    pub fn matches(&self, udid: &str, device: &Device) -> bool {
-        self.prepare().matches(udid, device)
-    }
-
     /// The selector made ready to be tried against many devices.
     pub fn prepare(&self) -> PreparedSelector<'_> {
         let fields = [&self.udid, &self.name, &self.os, &self.os_version];

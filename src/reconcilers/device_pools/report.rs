@@ -54,7 +54,7 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
             .devices
             .iter()
             .filter(|d| d.state == DeviceState::Spare);
-        for device in freed.filter(|d| d.detail.contains("stuck")) {
+        for device in freed.filter(|d| !d.detail.is_empty()) {
             let _ = writeln!(out, "  ~ {}: {}", device.udid, device.detail);
         }
     }
