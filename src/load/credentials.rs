@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::input::read_capped;
-use super::model::Desired;
+use super::model::{Desired, Settings};
 use super::source_model::{GitlabSource, LambdatestSource, MaasSource, TestflingerSource};
 use super::tree::escape;
 use super::validate::Problem;
@@ -65,6 +65,16 @@ impl GitlabSource {
     /// The GitLab admin token: `token_file`, else `token_env`.
     pub fn token(&self) -> Option<SecretFrom<'_>> {
         pick(self.token_env.as_deref(), self.token_file.as_deref())
+    }
+}
+
+impl Settings {
+    /// The ownership key: `ownership_key_file`, else `ownership_key_env` (`None`: no key).
+    pub fn ownership_key(&self) -> Option<SecretFrom<'_>> {
+        pick(
+            self.ownership_key_env.as_deref(),
+            self.ownership_key_file.as_deref(),
+        )
     }
 }
 
@@ -153,6 +163,13 @@ fn slots(desired: &Desired) -> Vec<Slot<'_>> {
             need: need_if(active_runners, Need::Read),
         });
     }
+    slots.push(Slot {
+        mapping: "/settings".into(),
+        stem: "ownership_key",
+        env_has_default: true,
+        from: desired.settings.ownership_key(),
+        need: Need::Read,
+    });
     for (name, pool) in &desired.device_pools {
         slots.push(Slot {
             mapping: format!("/device_pools/{}", escape(name)),

@@ -50,6 +50,11 @@ pub struct Desired {
     #[serde(skip)]
     #[schemars(skip)]
     pub left_out_pools: BTreeMap<String, DevicePool>,
+    /// The ownership key (`settings.ownership_key_*`), read at the edge; never from the file
+    /// and never written out.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub ownership_key: Option<crate::secret::Secret>,
 }
 
 /// Run-wide settings.
@@ -74,6 +79,20 @@ pub struct Settings {
     #[serde(with = "friendly_duration")]
     #[schemars(with = "String")]
     pub plan_lifetime: Duration,
+    /// The name of this desired state's fleet. Every object devicepool creates carries it
+    /// (job labels, Testflinger tags, runner descriptions, container labels) and only objects
+    /// of this fleet are counted or touched, so two fleets sharing an API and pool names leave
+    /// each other alone. Objects made before fleets existed carry no fleet name: they are
+    /// taken as `default`'s while no ownership key is set.
+    #[schemars(length(min = 1, max = 63))]
+    pub fleet: String,
+    /// Environment variable holding the ownership key: every object created also carries a
+    /// keyed MAC, and an object without a valid one is a look-alike (never counted, touched
+    /// or removed; listed in the plan). Give this or `ownership_key_file`, or neither.
+    pub ownership_key_env: Option<String>,
+    /// File holding the ownership key (relative paths under `$CREDENTIALS_DIRECTORY` when
+    /// set, else this file's directory).
+    pub ownership_key_file: Option<PathBuf>,
 }
 
 /// `settings.state_dir` when neither the file nor `$STATE_DIRECTORY` names one, relative to
@@ -89,6 +108,9 @@ impl Default for Settings {
             launch: LaunchSettings::default(),
             max_actions_per_run: None,
             plan_lifetime: Duration::from_secs(15 * 60),
+            fleet: crate::reconcilers::ownership::DEFAULT_FLEET.to_string(),
+            ownership_key_env: None,
+            ownership_key_file: None,
         }
     }
 }

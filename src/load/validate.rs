@@ -113,6 +113,13 @@ fn check_timeouts(problems: &mut Vec<Problem>, desired: &Desired) {
 pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
     let mut problems = Vec::new();
     check_timeouts(&mut problems, desired);
+    if let Some(flaw) = super::identifiers::identifier_flaw(&desired.settings.fleet) {
+        let fleet = &desired.settings.fleet;
+        problems.push(Problem::at(
+            "/settings/fleet",
+            format!("{fleet:?} {flaw} (the fleet name goes into job labels, tags and runner descriptions)"),
+        ));
+    }
     super::values::check_values(&mut problems, desired);
     crate::reconcilers::check_every_kind(desired, &mut problems);
     if let Some(lt) = &desired.sources.lambdatest

@@ -48,6 +48,7 @@ pub(super) fn prepare(
         loaded.check_env(env, purpose)?;
     }
     loaded.check_paths()?;
+    loaded.desired.ownership_key = read_ownership_key(&loaded, env)?;
     let desired = &loaded.desired;
     let secret =
         |from: Option<SecretFrom<'_>>| Secret::new(loaded.secret(from, env).unwrap_or_default());
@@ -104,6 +105,34 @@ pub(super) fn prepare(
     })
 }
 
+/// The shortest ownership key accepted: a guessable key would let anyone forge ownership.
+const MIN_OWNERSHIP_KEY: usize = 16;
+
+/// The ownership key `settings` names, when it names one. Needed by every run that judges
+/// objects, a replay too: without it no object could be told from a look-alike.
+fn read_ownership_key(
+    loaded: &Loaded,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<Secret>> {
+    let Some(from) = loaded.desired.settings.ownership_key() else {
+        return Ok(None);
+    };
+    let (key, source) = match from {
+        SecretFrom::Env(var) => ("ownership_key_env", format!("environment variable {var}")),
+        SecretFrom::File(path) => ("ownership_key_file", format!("file {}", path.display())),
+    };
+    let at = format!("{}: settings.{key}", loaded.path.display());
+    match loaded.secret(Some(from), env) {
+        Some(value) if value.chars().count() >= MIN_OWNERSHIP_KEY => Ok(Some(Secret::new(value))),
+        Some(value) if !value.is_empty() => anyhow::bail!(
+            "{at}: the ownership key in {source} is shorter than {MIN_OWNERSHIP_KEY} characters"
+        ),
+        _ => anyhow::bail!(
+            "{at}: the ownership key ({source}) is not set, empty or unreadable; it is needed to tell this fleet's objects from look-alikes"
+        ),
+    }
+}
+
 /// A redactor for every secret value the desired state names that is set in `env` or held
 /// in its file, with the Basic credentials built from them; values not there are skipped
 /// (`render` runs without them).
@@ -129,6 +158,9 @@ pub(super) fn known_secrets(loaded: &Loaded, env: &dyn Fn(&str) -> Option<String
     );
     if let Some(gl) = &desired.sources.gitlab {
         secrets.push(value(gl.token()));
+    }
+    if let Some(from) = desired.settings.ownership_key() {
+        secrets.push(value(Some(from)));
     }
     if let Some(maas) = &desired.sources.maas {
         let key = value(maas.api_key());

@@ -69,6 +69,7 @@ fn snapshot(offline: u64, pending: u64) -> Snapshot {
             })
             .collect(),
         containers: Vec::new(),
+        look_alikes: Vec::new(),
     };
     Snapshot {
         taken_at: now(),

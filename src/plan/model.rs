@@ -55,6 +55,11 @@ pub struct Plan {
     /// `devicepool explain` prints (its per-device lines are the entries' own lists).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub explanations: Vec<Explanation>,
+    /// Objects that look like this fleet's but cannot prove it (no valid ownership MAC, half
+    /// the labels, an old runner name with no container of ours here): never counted,
+    /// touched or removed; listed for an operator to look at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub look_alikes: Vec<crate::snapshot::LookAlike>,
 }
 
 /// The chain of numbers and rules behind one entry's decision.

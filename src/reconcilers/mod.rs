@@ -7,6 +7,7 @@
 //! kinds. Nothing here reads a clock.
 
 pub mod device_pools;
+pub mod ownership;
 pub mod racks;
 pub mod record;
 mod run;
@@ -77,6 +78,26 @@ pub(crate) fn plan_every_kind(desired: &Desired, snapshot: &Snapshot, plan: &mut
     (plan.device_pools, plan.device_groups) = device_pools::rules::plan_all(desired, snapshot);
     plan.racks = racks::rules::plan_all(desired, snapshot);
     plan.runner_pools = runner_pools::rules::plan_all(desired, snapshot);
+    plan.look_alikes = look_alikes_every_kind(desired, snapshot);
+}
+
+/// Every object of every kind that looks like this fleet's but cannot prove it.
+fn look_alikes_every_kind(desired: &Desired, snapshot: &Snapshot) -> Vec<ownership::LookAlike> {
+    let owner = ownership::Ownership::of(desired);
+    let mut found = match (&desired.sources.lambdatest, &snapshot.lambdatest) {
+        (Some(lt), Ok(read)) => {
+            device_pools::conventions::look_alike_jobs(&read.jobs, &lt.program_label, &owner)
+        }
+        _ => Vec::new(),
+    };
+    let racks = snapshot.racks.values().filter_map(|r| r.as_ref().ok());
+    found.extend(racks.flat_map(|r| r.look_alikes.iter().cloned()));
+    let runner_pools = snapshot
+        .runner_pools
+        .values()
+        .filter_map(|r| r.as_ref().ok());
+    found.extend(runner_pools.flat_map(|r| r.look_alikes.iter().cloned()));
+    found
 }
 
 /// Every kind cuts its fresh entries in `kept` down to what `saved` selects.

@@ -22,6 +22,12 @@ pub fn plan_text(plan: &Plan) -> String {
         entry.write_text(&mut out);
     }
     crate::reconcilers::device_pools::report::write_groups(&mut out, &plan.device_groups);
+    if !plan.look_alikes.is_empty() {
+        out.push_str("\nLook-alikes (not proven this fleet's; left alone):\n");
+        for l in &plan.look_alikes {
+            let _ = writeln!(out, "  {} {} ({}): {}", l.object, l.name, l.pool, l.reason);
+        }
+    }
     let held = plan.held().len();
     let tally: Vec<String> = crate::reconcilers::tally_every_kind(plan)
         .into_iter()

@@ -79,6 +79,22 @@ pub struct LastResult {
     pub read: ResultRead,
 }
 
+/// An object that looks like devicepool's but is not proven this fleet's (no valid ownership
+/// MAC, half its labels, an old name with nothing of ours on this host): never counted,
+/// touched or removed; the plan lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookAlike {
+    /// `job`, `deploy`, `runner` or `container`.
+    pub object: String,
+    /// The device pool, rack or runner pool it claims.
+    pub pool: String,
+    /// What identifies it: job number and device, runner id and description, container name.
+    pub name: String,
+    /// Why it is not taken as ours.
+    pub reason: String,
+}
+
 /// One rack as read from MAAS and Testflinger.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RackState {
@@ -86,6 +102,9 @@ pub struct RackState {
     pub machines: Vec<MaasMachine>,
     /// Our deploy jobs per agent, read for the agents that could be deployed.
     pub histories: BTreeMap<String, AgentHistory>,
+    /// Deploy jobs tagged like ours on those agents that cannot prove it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub look_alikes: Vec<LookAlike>,
 }
 
 /// Our jobs on one agent and the outcome of the latest finished one.
@@ -108,6 +127,9 @@ pub struct RunnerPoolState {
     /// Every runner id GitLab listed (ours or not): a container is an orphan only when its
     /// runner id is not among them.
     pub known_runner_ids: std::collections::BTreeSet<u64>,
+    /// Runners and containers named or labelled like this pool's that cannot prove it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub look_alikes: Vec<LookAlike>,
 }
 
 /// A GitLab runner of ours with what decides its fate.

@@ -200,7 +200,12 @@ fn three_runs_deploy_the_due_then_nothing_then_again_after_the_cadence() {
         .unwrap();
     assert_eq!(
         job["tags"],
-        json!(["devicepool", "rack:rack-a", "agent:host-01"])
+        json!([
+            "devicepool",
+            "rack:rack-a",
+            "agent:host-01",
+            "fleet:default"
+        ])
     );
     assert_eq!(job["provision_data"], json!({"distro": "noble"}));
     assert_eq!(job["reserve_data"], json!({"timeout": 120}));

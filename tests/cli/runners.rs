@@ -431,8 +431,18 @@ fn a_runner_deleted_between_list_and_details_is_skipped_but_other_errors_hold() 
     ] {
         let lab = RunnerLab::new("");
         let gl = &lab.fleet.gitlab;
-        let gone = gl.add_runner("devicepool-autogit-100-1", &["autogit", "docker"], false);
-        let kept = gl.add_runner("devicepool-autogit-100-2", &["autogit", "docker"], false);
+        // Marked with their fleet: a runner named the old way needs a container here.
+        let marked = |name: &str| format!("{name} fleet:default");
+        let gone = gl.add_runner(
+            &marked("devicepool-autogit-100-1"),
+            &["autogit", "docker"],
+            false,
+        );
+        let kept = gl.add_runner(
+            &marked("devicepool-autogit-100-2"),
+            &["autogit", "docker"],
+            false,
+        );
         gl.contact(kept);
         gl.add_pending_job("group/app", &["autogit"]);
         gl.add_pending_job("group/app", &["autogit"]);

@@ -81,14 +81,19 @@ fn edited_job_labels_are_never_launched() {
     let labels: Vec<Option<Vec<String>>> = launches.iter().map(|j| j.labels.clone()).collect();
     assert_eq!(
         labels,
-        vec![Some(vec!["tcdp".into(), "a55".into(), udid("a55", 2)])],
+        vec![Some(vec![
+            "tcdp".into(),
+            "a55".into(),
+            udid("a55", 2),
+            "fleet:default".into()
+        ])],
         "only the unedited start ran, with the desired state's labels"
     );
     let reasons = skip_reasons(&out.json());
     assert_eq!(
         reasons,
         vec![format!(
-            "a55 {victim}: the saved plan's labels other-team,suite-x,{victim} are not the ones the desired state gives (tcdp,a55,{victim})"
+            "a55 {victim}: the saved plan's labels other-team,suite-x,{victim} are not the ones the desired state gives (tcdp,a55,{victim},fleet:default)"
         )]
     );
     // The device was left free: a fresh apply starts it once, as ours.
@@ -129,7 +134,10 @@ fn an_edited_runner_name_or_tags_registers_nothing() {
         1,
         "only the untouched start ran: {runners:#?}"
     );
-    assert!(runners[0].description.ends_with("-3"), "{runners:#?}");
+    assert!(
+        runners[0].description.ends_with("-3 fleet:default"),
+        "{runners:#?}"
+    );
     assert_eq!(runners[0].tags, vec!["autogit", "docker"]);
     let containers = lab.fleet.docker.containers();
     assert_eq!(containers.len(), 1, "{containers:#?}");

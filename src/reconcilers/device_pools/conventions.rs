@@ -1,26 +1,70 @@
-//! How device pools mark the HyperExecute jobs they start: labels exactly
-//! `[program_label, pool, udid]`, which is also how a job is recognised as ours and which
-//! device it holds. No I/O.
+//! How device pools mark the HyperExecute jobs they start: labels `[program_label, pool,
+//! udid, fleet:<fleet>]` (and `mac:<hex>` with an ownership key), which is also how a job is
+//! recognised as ours and which device it holds. Jobs labelled exactly `[program, pool,
+//! udid]` were made before fleets existed. No I/O.
 
+use crate::reconcilers::ownership::{LookAlike, Object, Ownership, Verdict, look_alike};
 use crate::snapshot::Job;
 
 /// The labels of a job of `pool` on `udid`.
-pub(crate) fn job_labels(program: &str, pool: &str, udid: &str) -> Vec<String> {
-    vec![program.to_string(), pool.to_string(), udid.to_string()]
+pub(crate) fn job_labels(
+    program: &str,
+    owner: &Ownership<'_>,
+    pool: &str,
+    udid: &str,
+) -> Vec<String> {
+    let mut labels = vec![program.to_string(), pool.to_string(), udid.to_string()];
+    labels.extend(owner.marks(Object::Job, pool, udid));
+    labels
 }
 
-/// The pool of a job of ours (any pool, desired or not): labels exactly `[program, pool, udid]`.
-pub(crate) fn job_pool<'a>(job: &'a Job, program: &str) -> Option<&'a str> {
-    match job.labels.as_deref() {
-        Some([p, pool, _]) if p == program => Some(pool),
+/// A job labelled like ours — `[program, pool, udid]` then only fleet markers — with its
+/// pool, device and what it is to `owner`.
+pub(crate) fn job_claim<'a>(
+    job: &'a Job,
+    program: &str,
+    owner: &Ownership<'_>,
+) -> Option<(&'a str, &'a str, Verdict)> {
+    let [p, pool, udid, marks @ ..] = job.labels.as_deref()? else {
+        return None;
+    };
+    if p != program {
+        return None;
+    }
+    let marks = Ownership::read_marks(marks.iter().map(String::as_str))?;
+    Some((pool, udid, owner.judge(marks, Object::Job, pool, udid)))
+}
+
+/// The pool and device of a job of ours (any pool, desired or not).
+pub(crate) fn job_of_ours<'a>(
+    job: &'a Job,
+    program: &str,
+    owner: &Ownership<'_>,
+) -> Option<(&'a str, &'a str)> {
+    match job_claim(job, program, owner)? {
+        (pool, udid, Verdict::Ours) => Some((pool, udid)),
         _ => None,
     }
 }
 
-/// The device a job of ours runs on: its third label.
-pub(crate) fn job_udid(job: &Job) -> Option<&str> {
-    job.labels
-        .as_deref()
-        .and_then(|l| l.get(2))
-        .map(String::as_str)
+/// The pool of a job already judged ours: its second label.
+pub(crate) fn job_pool(job: &Job) -> Option<&str> {
+    job.labels.as_deref()?.get(1).map(String::as_str)
+}
+
+/// Every job labelled like one of this fleet's that cannot prove it, for the plan to show.
+pub(crate) fn look_alike_jobs(
+    jobs: &[Job],
+    program: &str,
+    owner: &Ownership<'_>,
+) -> Vec<LookAlike> {
+    jobs.iter()
+        .filter_map(|job| match job_claim(job, program, owner)? {
+            (pool, udid, Verdict::LookAlike(why)) => {
+                let name = format!("{} on {udid}", job.job_number);
+                Some(look_alike(Object::Job, pool, name, why))
+            }
+            _ => None,
+        })
+        .collect()
 }

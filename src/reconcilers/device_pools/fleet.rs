@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::conventions::{job_pool, job_udid};
+use super::conventions::{job_claim, job_pool};
 use super::membership::{Membership, Owner};
 use super::model::{DeviceDecision, DeviceState, PoolNumbers};
 use crate::load::LambdatestSource;
+use crate::reconcilers::ownership::{Ownership, Verdict};
 use crate::snapshot::{Job, LambdatestState, QueueState};
 
 /// Our jobs in the reading, indexed, and what is needed to judge a device.
@@ -23,14 +24,15 @@ pub(crate) struct Fleet<'a> {
     worker_stale_after: Option<SignedDuration>,
     /// The task queue read for each desired pool, by pool name.
     queues_of_pools: BTreeMap<&'a str, &'a QueueState>,
-    /// The first label of our jobs.
-    program: String,
     /// Our jobs not stuck, per device, whatever their pool.
     by_device: BTreeMap<&'a str, Vec<&'a Job>>,
     /// Each pool's jobs not stuck, and its stuck ones.
     by_pool: BTreeMap<&'a str, (Vec<&'a Job>, Vec<&'a Job>)>,
     /// Stuck jobs per device.
     stuck_on: BTreeMap<&'a str, &'a Job>,
+    /// Look-alike jobs (labelled like this fleet's, not proven) not ended, per device: never
+    /// counted as ours, but the device they name is not started on either.
+    look_alike_on: BTreeMap<&'a str, &'a Job>,
 }
 
 /// How a device is rested after failed jobs: (failures in a row, rest).
@@ -43,7 +45,7 @@ impl<'a> Fleet<'a> {
         queues_of_pools: BTreeMap<&'a str, &'a QueueState>,
         lambdatest: &'a LambdatestState,
         membership: Membership,
-        now: Timestamp,
+        (owner, now): (Ownership<'_>, Timestamp),
     ) -> Self {
         let signed = |d: Duration| SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX);
         let stuck_after = signed(lt_config.stuck_after);
@@ -54,14 +56,19 @@ impl<'a> Fleet<'a> {
             grace: signed(lt_config.launch_grace),
             worker_stale_after: worker_stale_after.map(signed),
             queues_of_pools,
-            program: lt_config.program_label.clone(),
             by_device: BTreeMap::new(),
             by_pool: BTreeMap::new(),
             stuck_on: BTreeMap::new(),
+            look_alike_on: BTreeMap::new(),
         };
         for job in &lambdatest.jobs {
-            let Some(pool) = job_pool(job, &lt_config.program_label) else {
-                continue;
+            let (pool, udid) = match job_claim(job, &lt_config.program_label, &owner) {
+                Some((pool, udid, Verdict::Ours)) => (pool, udid),
+                Some((_, udid, Verdict::LookAlike(_))) if !job.has_ended() => {
+                    fleet.look_alike_on.entry(udid).or_insert(job);
+                    continue;
+                }
+                _ => continue,
             };
             // Still waiting for a device long after it was made: it will not claim a task,
             // and the device it names is not held by it.
@@ -72,14 +79,10 @@ impl<'a> Fleet<'a> {
             let (active, stuck_jobs) = fleet.by_pool.entry(pool).or_default();
             if stuck {
                 stuck_jobs.push(job);
-                if let Some(udid) = job_udid(job) {
-                    fleet.stuck_on.entry(udid).or_insert(job);
-                }
+                fleet.stuck_on.entry(udid).or_insert(job);
             } else {
                 active.push(job);
-                if let Some(udid) = job_udid(job) {
-                    fleet.by_device.entry(udid).or_default().push(job);
-                }
+                fleet.by_device.entry(udid).or_default().push(job);
             }
         }
         fleet
@@ -194,6 +197,13 @@ impl<'a> Fleet<'a> {
             numbers.in_flight += 1;
             return (DeviceState::InFlight, format!("job {}", job.job_number));
         }
+        if let Some(job) = self.look_alike_on.get(udid) {
+            let why = format!(
+                "look-alike job {} (not proven ours) is on it",
+                job.job_number
+            );
+            return (DeviceState::Busy, why);
+        }
         if let Some(why) = cooling_down(cooldown, jobs, self.now) {
             numbers.cooling_down += 1;
             return (DeviceState::CoolingDown, why);
@@ -227,7 +237,7 @@ impl<'a> Fleet<'a> {
         if age < stale_after || age >= stale_after.checked_mul(2)? {
             return None;
         }
-        let queue = self.queues_of_pools.get(job_pool(job, &self.program)?)?;
+        let queue = self.queues_of_pools.get(job_pool(job)?)?;
         let active = queue.last_active.get(udid);
         if active.is_some_and(|at| {
             at.checked_add(LAST_ACTIVE_LAG)

@@ -148,7 +148,7 @@ impl Bound {
 #[serde(deny_unknown_fields)]
 pub struct StartJob {
     pub udid: String,
-    /// `--labels` of the launch: `<program>,<pool>,<udid>`.
+    /// `--labels` of the launch: `<program>,<pool>,<udid>,fleet:<fleet>[,mac:<hex>]`.
     pub labels: Vec<String>,
     /// The rendered job file, secrets shown as `<redacted>`.
     pub job_file: String,

@@ -4,6 +4,7 @@
 use super::conventions::job_labels;
 use super::model::{DevicePoolPlan, StartJob};
 use crate::load::Desired;
+use crate::reconcilers::ownership::Ownership;
 use crate::reconcilers::{PoolStatus, Preview};
 
 /// What `devicepool render` shows of device pools, made without reading any API: one start per
@@ -14,6 +15,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<DevicePoo
         .lambdatest
         .as_ref()
         .map_or("tcdp", |lt| lt.program_label.as_str());
+    let owner = Ownership::of(desired);
     desired
         .device_pools
         .iter()
@@ -39,7 +41,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<DevicePoo
                 schedule: None,
                 starts: vec![StartJob {
                     udid: udid.to_string(),
-                    labels: job_labels(program, name, udid),
+                    labels: job_labels(program, &owner, name, udid),
                     job_file: String::new(),
                     preconditions: Vec::new(),
                 }],

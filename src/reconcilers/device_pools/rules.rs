@@ -16,6 +16,7 @@ use super::model::{
 };
 use crate::load::Desired;
 use crate::reconcilers::PoolStatus;
+use crate::reconcilers::ownership::Ownership;
 use crate::reconcilers::{disabled, share_round_robin, unplanned};
 use crate::snapshot::{QueueState, Snapshot};
 
@@ -71,7 +72,7 @@ pub(crate) fn plan_all(
         queues_of_pools,
         lambdatest,
         membership,
-        now,
+        (Ownership::of(desired), now),
     );
     let mut assessed = Vec::new();
     let mut grouped: BTreeMap<&str, Vec<Ready<'_>>> = BTreeMap::new();
@@ -118,7 +119,11 @@ pub(crate) fn plan_all(
             numbers.org_initiated = org_initiated;
             numbers.max_initiated = lt_config.max_initiated;
         }
-        pools.push(decide(assessment, granted, &lt_config.program_label));
+        pools.push(decide(
+            assessment,
+            granted,
+            (&lt_config.program_label, Ownership::of(desired)),
+        ));
     }
     pools.sort_by(|a, b| a.pool.cmp(&b.pool));
     (pools, groups)
@@ -274,7 +279,11 @@ fn assess_group(
 }
 
 /// Fixes the starts of an assessed pool once its share of the org headroom is known.
-pub(crate) fn decide(assessment: Assessment, granted: u32, program: &str) -> DevicePoolPlan {
+pub(crate) fn decide(
+    assessment: Assessment,
+    granted: u32,
+    (program, owner): (&str, Ownership<'_>),
+) -> DevicePoolPlan {
     let Assessment {
         mut plan,
         free,
@@ -324,7 +333,7 @@ pub(crate) fn decide(assessment: Assessment, granted: u32, program: &str) -> Dev
     plan.starts = chosen
         .into_iter()
         .map(|udid| StartJob {
-            labels: job_labels(program, &plan.pool, &udid),
+            labels: job_labels(program, &owner, &plan.pool, &udid),
             preconditions: vec![
                 format!("device {udid} is active in LambdaTest"),
                 format!("no job of ours is in flight on {udid}"),

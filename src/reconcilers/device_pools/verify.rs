@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::conventions::{job_pool, job_udid};
+use super::conventions::job_of_ours;
 use crate::load::Desired;
+use crate::reconcilers::ownership::Ownership;
 use crate::reconcilers::record::{Broken, Kind};
 use crate::snapshot::Snapshot;
 
@@ -16,12 +17,12 @@ pub(crate) fn verify(desired: &Desired, snapshot: &Snapshot) -> Vec<Broken> {
     let (Some(lt), Ok(lambdatest)) = (&desired.sources.lambdatest, &snapshot.lambdatest) else {
         return Vec::new();
     };
+    let owner = Ownership::of(desired);
     let mut on_device: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
     for job in lambdatest.jobs.iter().filter(|j| j.is_active()) {
-        let pool = job_pool(job, &lt.program_label);
+        let ours = job_of_ours(job, &lt.program_label, &owner);
         // Pools outside this run's desired state (another partition's) are not judged here.
-        let pool = pool.filter(|p| desired.device_pools.contains_key(*p));
-        if let (Some(pool), Some(udid)) = (pool, job_udid(job)) {
+        if let Some((pool, udid)) = ours.filter(|(p, _)| desired.device_pools.contains_key(*p)) {
             on_device
                 .entry(udid)
                 .or_default()

@@ -1,14 +1,53 @@
-//! How racks mark the Testflinger jobs they submit: the owner tag and the `rack:`/`agent:`
-//! tags a job history search finds them by. No I/O.
+//! How racks mark the Testflinger jobs they submit: the owner tag, the `rack:`/`agent:` tags
+//! and the fleet markers (`fleet:<fleet>`, with a key `mac:<hex>`), and the tags a job history
+//! search finds them by. The default fleet's owner tag is the bare `devicepool` jobs carried
+//! before fleets existed; a named fleet's is `devicepool-fleet:<fleet>`, so the default
+//! fleet, still reading unmarked jobs, never finds a named fleet's. No I/O.
 
-/// Tag carried by every job devicepool submits.
+use crate::reconcilers::ownership::{DEFAULT_FLEET, FLEET_PREFIX, MAC_PREFIX, Object, Ownership};
+
+/// Tag carried by every job of the default fleet (and by every job made before fleets).
 pub const OWNER_TAG: &str = "devicepool";
 
+/// The owner tag of `owner`'s fleet.
+fn owner_tag(owner: &Ownership<'_>) -> String {
+    if owner.fleet == DEFAULT_FLEET {
+        OWNER_TAG.to_string()
+    } else {
+        format!("devicepool-fleet:{}", owner.fleet)
+    }
+}
+
 /// Tags of a deploy job of `rack` on `agent`.
-pub fn job_tags(rack: &str, agent: &str) -> Vec<String> {
-    vec![
-        OWNER_TAG.to_string(),
+pub fn job_tags(owner: &Ownership<'_>, rack: &str, agent: &str) -> Vec<String> {
+    let mut tags = vec![
+        owner_tag(owner),
         format!("rack:{rack}"),
         format!("agent:{agent}"),
-    ]
+    ];
+    tags.extend(owner.marks(Object::Deploy, rack, agent));
+    tags
+}
+
+/// The tags (all required) of our deploys of `rack` on `agent`: the owner tag and agent, then
+/// the fleet markers unless unmarked jobs may be ours (the default fleet without a key).
+pub fn history_tags(owner: &Ownership<'_>, rack: &str, agent: &str) -> Vec<String> {
+    let mut tags = vec![owner_tag(owner), format!("agent:{agent}")];
+    if !owner.takes_unmarked() {
+        tags.push(format!("{FLEET_PREFIX}{}", owner.fleet));
+        tags.extend(
+            owner
+                .mac(Object::Deploy, rack, agent)
+                .map(|mac| format!("{MAC_PREFIX}{mac}")),
+        );
+    }
+    tags
+}
+
+/// With a key: the tags of every job claiming this fleet's deploys on `agent`, valid MAC or
+/// not; those the history search does not find are look-alikes.
+pub fn claim_tags(owner: &Ownership<'_>, agent: &str) -> Option<Vec<String>> {
+    owner
+        .keyed()
+        .then(|| vec![owner_tag(owner), format!("agent:{agent}")])
 }

@@ -9,14 +9,15 @@ use std::sync::Mutex;
 use jiff::Timestamp;
 
 use super::config::Rack;
-use super::conventions::OWNER_TAG;
+use super::conventions::{claim_tags, history_tags};
 use crate::clients::http::{ApiError, Reader};
 use crate::clients::{ReadCredentials, maas, testflinger};
 use crate::load::Desired;
 use crate::parallel::{Task, run_parallel};
+use crate::reconcilers::ownership::{Object, Ownership, look_alike};
 use crate::secret::Secret;
 use crate::snapshot::{
-    AgentHistory, LastResult, MaasMachine, RackState, ResultRead, TestflingerAgent,
+    AgentHistory, LastResult, LookAlike, MaasMachine, RackState, ResultRead, TestflingerAgent,
 };
 
 /// Reads every enabled rack. Returns the agent list and one result per rack.
@@ -98,14 +99,15 @@ pub fn snapshot_racks(
             }
         }
     }
-    let histories: Mutex<BTreeMap<(&str, String), Result<AgentHistory, ApiError>>> =
+    let owner = Ownership::of(desired);
+    let histories: Mutex<BTreeMap<(&str, String), Result<History, ApiError>>> =
         Mutex::new(BTreeMap::new());
     let tasks: Vec<Task<'_>> = wanted
         .iter()
         .map(|(rack, agent)| {
             let histories = &histories;
             Box::new(move || {
-                let got = read_history(reader, &tf.url, bearer, agent);
+                let got = read_history((reader, &tf.url, bearer), owner, rack, agent);
                 histories
                     .lock()
                     .unwrap()
@@ -123,14 +125,18 @@ pub fn snapshot_racks(
             .expect("machine task ran")
             .and_then(|machines| {
                 let mut rack_histories = BTreeMap::new();
+                let mut look_alikes = Vec::new();
                 for ((rack, agent), history) in &histories {
                     if *rack == name.as_str() {
-                        rack_histories.insert(agent.clone(), history.clone()?);
+                        let (history, found) = history.clone()?;
+                        rack_histories.insert(agent.clone(), history);
+                        look_alikes.extend(found);
                     }
                 }
                 Ok(RackState {
                     machines,
                     histories: rack_histories,
+                    look_alikes,
                 })
             });
         states.insert(name.clone(), state);
@@ -138,14 +144,28 @@ pub fn snapshot_racks(
     (agents, states)
 }
 
+/// One agent's history of our deploys, and the jobs tagged like them that cannot prove it.
+type History = (AgentHistory, Vec<LookAlike>);
+
+/// Our deploys of `rack` on `agent` (one search), and with a key the look-alikes (a second).
 fn read_history(
-    reader: &Reader,
-    base: &str,
-    bearer: Option<&Secret>,
+    (reader, base, bearer): (&Reader, &str, Option<&Secret>),
+    owner: Ownership<'_>,
+    rack: &str,
     agent: &str,
-) -> Result<AgentHistory, ApiError> {
-    let tags = vec![OWNER_TAG.to_string(), format!("agent:{agent}")];
+) -> Result<History, ApiError> {
+    let tags = history_tags(&owner, rack, agent);
     let jobs = testflinger::search_jobs(reader, base, bearer, &tags, false)?;
+    let mut look_alikes = Vec::new();
+    if let Some(claims) = claim_tags(&owner, agent) {
+        for claim in testflinger::search_jobs(reader, base, bearer, &claims, false)? {
+            if !jobs.iter().any(|j| j.job_id == claim.job_id) {
+                let name = format!("{} on {agent}", claim.job_id);
+                let why = "its tags carry no valid ownership MAC for this rack and agent";
+                look_alikes.push(look_alike(Object::Deploy, rack, name, why));
+            }
+        }
+    }
     let last_ended = jobs
         .iter()
         .filter(|j| j.has_ended())
@@ -161,5 +181,5 @@ fn read_history(
         };
         LastResult { job_id, read }
     });
-    Ok(AgentHistory { jobs, last_result })
+    Ok((AgentHistory { jobs, last_result }, look_alikes))
 }

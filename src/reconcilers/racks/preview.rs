@@ -4,6 +4,7 @@
 use super::conventions::job_tags;
 use super::model::{Deploy, RackPlan};
 use crate::load::Desired;
+use crate::reconcilers::ownership::Ownership;
 use crate::reconcilers::{PoolStatus, Preview};
 
 /// What `devicepool render` shows of racks, made without reading any API: one deploy of
@@ -22,7 +23,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RackPlan>
                 agent: agent.to_string(),
                 // No agent list is read: the agent's name stands in for its own queue.
                 queue: agent.to_string(),
-                tags: job_tags(name, agent),
+                tags: job_tags(&Ownership::of(desired), name, agent),
                 job_file: String::new(),
                 preconditions: Vec::new(),
             }],

@@ -14,6 +14,7 @@ use super::eligibility::{QueueServers, gate};
 use super::model::{Deploy, DeployOutcome, LastDeploy, MachineDecision, MachineState, RackPlan};
 use crate::load::Desired;
 use crate::reconcilers::PoolStatus;
+use crate::reconcilers::ownership::Ownership;
 use crate::reconcilers::{disabled, unplanned};
 use crate::snapshot::Snapshot;
 use crate::snapshot::{AgentHistory, RackState, ResultRead, TestflingerAgent, TestflingerResult};
@@ -30,7 +31,9 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RackPlan> 
                 return held_rack(name, disabled());
             }
             match (snapshot.racks.get(name), &snapshot.agents) {
-                (Some(Ok(state)), Ok(agents)) => plan_rack(name, rack, state, agents, now),
+                (Some(Ok(state)), Ok(agents)) => {
+                    plan_rack(name, rack, state, agents, (Ownership::of(desired), now))
+                }
                 (state, agents) => {
                     let state_failure = state.and_then(|s| s.as_ref().err());
                     let failures = [state_failure, agents.as_ref().err()];
@@ -112,7 +115,7 @@ pub(crate) fn plan_rack(
     rack: &Rack,
     state: &RackState,
     agents: &[TestflingerAgent],
-    now: Timestamp,
+    (owner, now): (Ownership<'_>, Timestamp),
 ) -> RackPlan {
     let every = SignedDuration::try_from(rack.every).unwrap_or(SignedDuration::MAX);
     let servers = QueueServers::count(agents);
@@ -139,7 +142,7 @@ pub(crate) fn plan_rack(
                 deploys.push(Deploy {
                     agent: host.to_string(),
                     queue: gated.unwrap_or_default().to_string(),
-                    tags: job_tags(name, host),
+                    tags: job_tags(&owner, name, host),
                     job_file: String::new(),
                     preconditions: vec![
                         format!("agent {host} is waiting without a job"),

@@ -1,13 +1,14 @@
 //! Carrying out runner-pool actions. Start: register the runner (`POST /user/runners`), render
 //! its container spec with the new token, set the ownership labels (`devicepool.managed`,
-//! `devicepool.pool`, `devicepool.runner-id`) whatever the template says, create and start the
+//! `devicepool.pool`, `devicepool.runner-id`, `devicepool.fleet`, `devicepool.mac`) whatever
+//! the template says, create and start the
 //! container; a failure after
 //! registering deletes the runner again. Remove: pause the runner (its maintenance note marking
 //! the pause as devicepool's removal), check again that no job
 //! landed on it (if one did, resume it and say so), delete it, remove its container; a 404 on
 //! either means already gone. Orphans: remove the container. Decides nothing.
 
-use super::conventions::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, RUNNER_LABEL};
+use super::conventions::{MAC_LABEL, REMOVAL_NOTE, container_labels, runner_description};
 use super::model::{RunnerRemoval, RunnerStart};
 use super::recheck::{removal_action, removal_name};
 use crate::clients::docker::write::{self as docker, ContainerSpec};
@@ -16,6 +17,7 @@ use crate::clients::gitlab::write::{self as gitlab, NewRunner};
 use crate::clients::http::Reader;
 use crate::clients::http_send::{Removal, Writer};
 use crate::load::Desired;
+use crate::reconcilers::ownership::Ownership;
 use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, Kind, Outcome};
 use crate::render::Templates;
 use crate::secret::Secret;
@@ -37,11 +39,12 @@ impl RunnerExecutor<'_> {
     pub fn start(&self, pool: &str, start: &RunnerStart) -> ActionRecord {
         let mut record =
             ActionRecord::new(Kind::RunnerPool, pool, Action::StartRunner, &start.name);
+        let description = runner_description(&Ownership::of(self.desired), pool, &start.name);
         let new = NewRunner {
             runner_type: "instance_type",
             group_id: None,
             project_id: None,
-            description: &start.name,
+            description: &description,
             tag_list: &start.tags,
             run_untagged: false,
             locked: false,
@@ -103,10 +106,10 @@ impl RunnerExecutor<'_> {
             .map_err(|e| render(format!("the rendered container spec is not usable: {e}")))?;
         // The labels later runs find the container by: set here, whatever the template says,
         // so a custom template cannot leave a container (and its runner token) unowned.
-        spec.labels.insert(MANAGED_LABEL.into(), "true".into());
-        spec.labels.insert(POOL_LABEL.into(), pool.into());
-        spec.labels
-            .insert(RUNNER_LABEL.into(), runner_id.to_string());
+        spec.labels.remove(MAC_LABEL);
+        for (label, value) in container_labels(&Ownership::of(self.desired), pool, runner_id) {
+            spec.labels.insert(label.into(), value);
+        }
         // Named after the runner id, which GitLab never hands out twice.
         let container_name = format!("{}r{runner_id}", super::conventions::runner_prefix(pool));
         let id =

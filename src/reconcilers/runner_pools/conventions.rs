@@ -1,6 +1,11 @@
-//! How runner pools name and mark what they own: runner descriptions and container names
-//! `devicepool-<pool>-<stamp>-<n>`, the container labels, and the maintenance note of a runner
-//! paused for removal. Every claim of ownership goes through here; no I/O.
+//! How runner pools name and mark what they own: runner names `devicepool-<pool>-<stamp>-<n>`
+//! (the description adds the fleet markers `fleet:<fleet>` and, with a key, `mac:<hex>`),
+//! containers `devicepool-<pool>-r<runner id>` with their labels, and the maintenance note of
+//! a runner paused for removal. Every claim of ownership goes through here; no I/O.
+
+use std::collections::BTreeMap;
+
+use crate::reconcilers::ownership::{Marks, Object, Ownership, Verdict};
 
 /// Label on every container devicepool creates: the pool's name.
 pub const POOL_LABEL: &str = "devicepool.pool";
@@ -8,6 +13,10 @@ pub const POOL_LABEL: &str = "devicepool.pool";
 pub const RUNNER_LABEL: &str = "devicepool.runner-id";
 /// Label marking a container as ours.
 pub const MANAGED_LABEL: &str = "devicepool.managed";
+/// Label holding the fleet of the container.
+pub const FLEET_LABEL: &str = "devicepool.fleet";
+/// Label holding the container's ownership MAC (with a key).
+pub const MAC_LABEL: &str = "devicepool.mac";
 
 /// The maintenance note devicepool sets when it pauses a runner to remove it. A paused runner
 /// of ours with this note is a removal cut short; paused without it, a person paused it.
@@ -34,6 +43,71 @@ pub fn is_ours(description: &str, pool: &str) -> bool {
     let numeric =
         |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     numeric(parts.next()) && numeric(parts.next()) && parts.next().is_none()
+}
+
+/// The GitLab description of the runner `name` of `pool`: the name, then its fleet markers.
+pub fn runner_description(owner: &Ownership<'_>, pool: &str, name: &str) -> String {
+    let mut words = vec![name.to_string()];
+    words.extend(owner.marks(Object::Runner, pool, name));
+    words.join(" ")
+}
+
+/// A description naming a runner of `pool` (its name, then only fleet markers): the name and
+/// what the runner is to `owner`.
+pub fn runner_claim<'a>(
+    description: &'a str,
+    pool: &str,
+    owner: &Ownership<'_>,
+) -> Option<(&'a str, Verdict, bool)> {
+    let mut words = description.split(' ');
+    let name = words.next().filter(|name| is_ours(name, pool))?;
+    let marks = Ownership::read_marks(words)?;
+    let unmarked = marks.fleet.is_none();
+    Some((
+        name,
+        owner.judge(marks, Object::Runner, pool, name),
+        unmarked,
+    ))
+}
+
+/// The labels devicepool sets on the container of runner `runner_id` of `pool`, whatever its
+/// template says.
+pub fn container_labels(
+    owner: &Ownership<'_>,
+    pool: &str,
+    runner_id: u64,
+) -> Vec<(&'static str, String)> {
+    let id = runner_id.to_string();
+    let mut labels = vec![
+        (MANAGED_LABEL, "true".to_string()),
+        (POOL_LABEL, pool.to_string()),
+        (RUNNER_LABEL, id.clone()),
+        (FLEET_LABEL, owner.fleet.to_string()),
+    ];
+    labels.extend(
+        owner
+            .mac(Object::Container, pool, &id)
+            .map(|mac| (MAC_LABEL, mac)),
+    );
+    labels
+}
+
+/// What a container carrying `pool`'s labels is to `owner`, with the runner id it serves;
+/// `Err` says why it is a look-alike (no runner id: a half-labelled container is never ours).
+pub fn container_claim(
+    labels: &BTreeMap<String, String>,
+    pool: &str,
+    owner: &Ownership<'_>,
+) -> Result<(u64, Verdict), &'static str> {
+    let Some(runner_id) = labels.get(RUNNER_LABEL).and_then(|v| v.parse::<u64>().ok()) else {
+        return Err("it carries no devicepool.runner-id label");
+    };
+    let marks = Marks {
+        fleet: labels.get(FLEET_LABEL).map(String::as_str),
+        mac: labels.get(MAC_LABEL).map(String::as_str),
+    };
+    let verdict = owner.judge(marks, Object::Container, pool, &runner_id.to_string());
+    Ok((runner_id, verdict))
 }
 
 #[cfg(test)]

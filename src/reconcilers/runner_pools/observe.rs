@@ -13,10 +13,13 @@ use crate::clients::gitlab::{self, RunnerFilter};
 use crate::clients::http::{ApiError, Reader};
 use crate::load::Desired;
 
-use super::conventions::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, RUNNER_LABEL, is_ours};
+use super::conventions::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, container_claim, runner_claim};
 use crate::parallel::{Task, map_parallel, run_parallel};
+use crate::reconcilers::ownership::{Object, Ownership, Verdict, look_alike};
 use crate::secret::{Redactor, Secret};
-use crate::snapshot::{ContainerView, GitlabRunner, PendingJobView, RunnerPoolState, RunnerView};
+use crate::snapshot::{
+    ContainerView, GitlabRunner, LookAlike, PendingJobView, RunnerPoolState, RunnerView,
+};
 
 /// Reads every enabled runner pool.
 pub fn snapshot_runner_pools(
@@ -56,6 +59,7 @@ pub fn snapshot_runner_pools(
     };
     let listed = gitlab::fetch_runners(reader, &gl.url, gitlab_token, &filter);
     let parallel = desired.settings.http.parallel_requests;
+    let owner = Ownership::of(desired);
     let results = Mutex::new(BTreeMap::new());
     let tasks: Vec<Task<'_>> = pools
         .iter()
@@ -72,10 +76,8 @@ pub fn snapshot_runner_pools(
                             parallel,
                         },
                         listed,
-                        docker_reader,
-                        docker_base,
-                        name,
-                        pool,
+                        (docker_reader, docker_base),
+                        (name, pool, owner),
                     ),
                     (Err(e), _) => Err(e.clone()),
                 };
@@ -99,10 +101,8 @@ struct Gitlab<'a> {
 fn read_pool(
     gitlab: Gitlab<'_>,
     listed: &[GitlabRunner],
-    docker_reader: &Reader,
-    docker_base: &str,
-    name: &str,
-    pool: &RunnerPool,
+    (docker_reader, docker_base): (&Reader, &str),
+    (name, pool, owner): (&str, &RunnerPool, Ownership<'_>),
 ) -> Result<RunnerPoolState, ApiError> {
     let Gitlab {
         reader,
@@ -111,11 +111,9 @@ fn read_pool(
         parallel,
     } = gitlab;
     let known_runner_ids = listed.iter().map(|r| r.id).collect();
-    let ours: Vec<GitlabRunner> = listed
-        .iter()
-        .filter(|r| is_ours(&r.description, name))
-        .cloned()
-        .collect();
+    let mut look_alikes = Vec::new();
+    let containers = read_containers((docker_reader, docker_base), name, owner, &mut look_alikes)?;
+    let ours = claim_runners(listed, name, owner, &containers, &mut look_alikes);
     // Three reads per runner, so the runners are read in parallel (in list order).
     let views = map_parallel(parallel, ours, |runner| {
         read_runner(reader, base, token, runner)
@@ -139,26 +137,73 @@ fn read_pool(
             });
         }
     }
-    let containers = docker::fetch_containers(
-        docker_reader,
-        docker_base,
-        &[(POOL_LABEL, name), (MANAGED_LABEL, "true")],
-    )?
-    .into_iter()
-    .map(|c| ContainerView {
-        runner_id: c.labels.get(RUNNER_LABEL).and_then(|v| v.parse().ok()),
-        created: jiff::Timestamp::from_second(c.created).ok(),
-        id: c.id,
-        name: c.name,
-        state: c.state,
-    })
-    .collect();
     Ok(RunnerPoolState {
         runners,
         pending_jobs,
         containers,
         known_runner_ids,
+        look_alikes,
     })
+}
+
+/// The containers carrying `pool`'s labels that are ours; the others are look-alikes.
+fn read_containers(
+    (reader, base): (&Reader, &str),
+    pool: &str,
+    owner: Ownership<'_>,
+    look_alikes: &mut Vec<LookAlike>,
+) -> Result<Vec<ContainerView>, ApiError> {
+    let listed =
+        docker::fetch_containers(reader, base, &[(POOL_LABEL, pool), (MANAGED_LABEL, "true")])?;
+    let mut ours = Vec::new();
+    for c in listed {
+        let runner_id = match container_claim(&c.labels, pool, &owner) {
+            Ok((id, Verdict::Ours)) => id,
+            Ok((_, Verdict::OtherFleet)) => continue,
+            Ok((_, Verdict::LookAlike(why))) | Err(why) => {
+                look_alikes.push(look_alike(Object::Container, pool, c.name, why));
+                continue;
+            }
+        };
+        ours.push(ContainerView {
+            runner_id: Some(runner_id),
+            created: jiff::Timestamp::from_second(c.created).ok(),
+            id: c.id,
+            name: c.name,
+            state: c.state,
+        });
+    }
+    Ok(ours)
+}
+
+/// The listed runners that are `pool`'s. One named the old way (no fleet marker) is ours only
+/// when a container of ours on this host serves it: the name alone is anyone's to copy.
+fn claim_runners(
+    listed: &[GitlabRunner],
+    pool: &str,
+    owner: Ownership<'_>,
+    containers: &[ContainerView],
+    look_alikes: &mut Vec<LookAlike>,
+) -> Vec<GitlabRunner> {
+    let mut ours = Vec::new();
+    for runner in listed {
+        let why = match runner_claim(&runner.description, pool, &owner) {
+            None | Some((_, Verdict::OtherFleet, _)) => continue,
+            Some((_, Verdict::LookAlike(why), _)) => why,
+            Some((_, Verdict::Ours, true))
+                if !containers.iter().any(|c| c.runner_id == Some(runner.id)) =>
+            {
+                "named the old way (no fleet) and no container of ours on this host serves it"
+            }
+            Some((_, Verdict::Ours, _)) => {
+                ours.push(runner.clone());
+                continue;
+            }
+        };
+        let name = format!("{} {:?}", runner.id, runner.description);
+        look_alikes.push(look_alike(Object::Runner, pool, name, why));
+    }
+    ours
 }
 
 /// Details, running jobs and last finished job of one listed runner.
