@@ -12,6 +12,8 @@ mod inputs;
 mod kill;
 mod liveness;
 mod metrics;
+mod ownership;
+mod ownership_runners;
 mod partition;
 mod plan;
 mod racks;

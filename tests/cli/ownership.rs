@@ -1,0 +1,216 @@
+//! Ownership of jobs and deploys (issue 18): an upgrade keeps what today's conventions made
+//! (a snapshot recorded by the previous release replays with nothing started twice), a
+//! job whose MAC was copied from another device's job holds nothing of ours, and a foreign
+//! Testflinger job carrying our tags is not our deploy.
+
+use crate::racks::RackLab;
+use crate::support::{Lab, devicepool, pool, pool_of};
+
+const KEY: &str = "lab-ownership-key-0123456789";
+
+/// A desired state and a snapshot recorded by the release before fleets existed, after one
+/// apply against `sim serve`: 3 jobs labelled `tcdp,phones,<udid>` waiting, 3 deploys tagged
+/// `devicepool,rack:rack-b,agent:<agent>` queued, 2 idle runners `devicepool-ci-<stamp>-<n>`
+/// with their containers.
+const LEGACY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/cli/inputs/legacy-conventions"
+);
+
+fn replay_legacy(settings: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = std::fs::read_to_string(format!("{LEGACY}.yaml")).unwrap();
+    let yaml = yaml.replacen("settings:\n", &format!("settings:\n{settings}"), 1);
+    std::fs::write(dir.path().join("desired.yaml"), yaml).unwrap();
+    let snapshot = format!("{LEGACY}.snapshot.json");
+    let out = devicepool(&["plan", "desired.yaml", "--format", "json"])
+        .args(&["--from-snapshot", &snapshot])
+        .current_dir(dir.path())
+        .env("OWN_KEY", KEY)
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    out.json()
+}
+
+fn count(value: &serde_json::Value) -> usize {
+    value.as_array().map_or(0, Vec::len)
+}
+
+#[test]
+fn a_snapshot_recorded_with_todays_conventions_replays_with_nothing_started_twice() {
+    let plan = replay_legacy("");
+    let phones = pool_of(&plan, "phones");
+    assert_eq!(
+        count(&phones["starts"]),
+        0,
+        "a device with a waiting job of ours got another"
+    );
+    assert_eq!(phones["numbers"]["in_flight"], 3, "{phones}");
+    assert_eq!(
+        count(&plan["racks"][0]["deploys"]),
+        0,
+        "a queued deploy was submitted again"
+    );
+    let runners = &plan["runner_pools"][0];
+    assert_eq!(
+        count(&runners["runners"]),
+        2,
+        "the old runners are still ours"
+    );
+    assert_eq!(
+        count(&runners["starts"]) + count(&runners["removals"]),
+        0,
+        "{runners}"
+    );
+    assert!(plan.get("look_alikes").is_none(), "{plan}");
+}
+
+#[test]
+fn a_named_fleet_or_a_key_does_not_take_the_unmarked_jobs_of_the_default_fleet() {
+    for settings in ["  fleet: lab-b\n", "  ownership_key_env: OWN_KEY\n"] {
+        let plan = replay_legacy(settings);
+        let phones = pool_of(&plan, "phones");
+        assert_eq!(phones["numbers"]["in_flight"], 0, "{settings}: {phones}");
+        let keyed = settings.contains("key");
+        // With a key they are this fleet's look-alikes: listed, and their devices not used.
+        assert_eq!(count(&plan["look_alikes"]) > 0, keyed, "{settings}: {plan}");
+        assert_eq!(
+            count(&phones["starts"]),
+            if keyed { 0 } else { 3 },
+            "{settings}"
+        );
+    }
+}
+
+#[test]
+fn a_job_whose_mac_was_copied_from_another_device_holds_nothing_of_ours() {
+    let lab = Lab::new(vec![pool("a55", 4, 2)]);
+    let yaml = lab.config_yaml().replacen(
+        "settings:\n",
+        "settings:\n  ownership_key_env: OWN_KEY\n  fleet: lab-a\n",
+        1,
+    );
+    std::fs::write(&lab.config, yaml).unwrap();
+    let out = lab
+        .command(&["apply", lab.config_arg()])
+        .env("OWN_KEY", KEY)
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let launched = lab.fleet.lambdatest.launches();
+    assert_eq!(launched.len(), 2);
+    let labels = launched[0].labels.clone().unwrap();
+    assert_eq!(labels[3], "fleet:lab-a");
+    assert!(
+        labels[4].starts_with("mac:") && labels[4].len() == 4 + 16,
+        "{labels:?}"
+    );
+    // The first job's labels, MAC and all, on a job naming a free device.
+    let free = ["A55-01", "A55-02", "A55-03", "A55-04"]
+        .into_iter()
+        .find(|u| !launched.iter().any(|j| j.labels.as_ref().unwrap()[2] == *u))
+        .unwrap();
+    let mut copied = labels.clone();
+    copied[2] = free.to_string();
+    let now = jiff::Timestamp::now();
+    lab.fleet.lambdatest.add_job(Some(copied), "initiated", now);
+    lab.fleet
+        .taskcluster
+        .set_counts(&crate::support::queue_of("a55"), 3, 0);
+    let out = lab
+        .command(&["plan", lab.config_arg(), "--format", "json"])
+        .env("OWN_KEY", KEY)
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let plan = out.json();
+    let a55 = pool_of(&plan, "a55");
+    assert_eq!(
+        a55["numbers"]["in_flight"], 2,
+        "only our two jobs count: {a55}"
+    );
+    assert_eq!(
+        a55["numbers"]["waiting"], 2,
+        "the copy is no waiting job of ours: {a55}"
+    );
+    let alike = &plan["look_alikes"][0];
+    assert_eq!(alike["object"], "job");
+    assert!(
+        alike["name"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("on {free}")),
+        "{alike}"
+    );
+    assert!(
+        alike["reason"].as_str().unwrap().contains("not valid"),
+        "{alike}"
+    );
+    let starts: Vec<&str> = (a55["starts"].as_array().unwrap().iter())
+        .map(|s| s["udid"].as_str().unwrap())
+        .collect();
+    assert!(
+        !starts.contains(&free),
+        "a device a look-alike names was started on"
+    );
+    // Not listed by the text plan either way round: it says what it left alone.
+    let text = lab
+        .command(&["plan", lab.config_arg()])
+        .env("OWN_KEY", KEY)
+        .run();
+    assert!(
+        text.stdout
+            .contains("Look-alikes (not proven this fleet's; left alone):"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        !text.stdout.contains(KEY) && !text.stderr.contains(KEY),
+        "the key was printed"
+    );
+}
+
+#[test]
+fn a_foreign_testflinger_job_with_our_tags_is_not_our_deploy() {
+    let lab = RackLab::new();
+    // Another team's job on host-01, tagged as devicepool tagged its deploys before fleets.
+    lab.submit("host-01");
+    let yaml = std::fs::read_to_string(&lab.config).unwrap();
+    for settings in ["  fleet: lab-a\n", "  ownership_key_env: OWN_KEY\n"] {
+        let config = lab.config.with_file_name("owned.yaml");
+        std::fs::write(
+            &config,
+            yaml.replacen("settings:\n", &format!("settings:\n{settings}"), 1),
+        )
+        .unwrap();
+        let out = lab
+            .command(&["plan", config.to_str().unwrap(), "--format", "json"])
+            .env("OWN_KEY", KEY)
+            .run();
+        assert_eq!(out.code, 0, "{out:?}");
+        let plan = out.json();
+        let deploys: Vec<&str> = (plan["racks"][0]["deploys"].as_array().unwrap().iter())
+            .map(|d| d["agent"].as_str().unwrap())
+            .collect();
+        assert!(
+            deploys.contains(&"host-01"),
+            "{settings}: the foreign job set the cadence"
+        );
+        let listed = (plan["look_alikes"].as_array().into_iter().flatten()).any(|l| {
+            l["object"] == "deploy" && l["name"].as_str().unwrap().ends_with("on host-01")
+        });
+        assert_eq!(listed, settings.contains("key"), "{settings}: {plan}");
+    }
+}
+
+#[test]
+fn a_fleet_name_that_cannot_be_a_label_is_refused_at_its_line_before_any_request() {
+    let lab = Lab::new(vec![pool("a55", 1, 1)]);
+    let yaml = lab
+        .config_yaml()
+        .replacen("settings:\n", "settings:\n  fleet: \"lab a\"\n", 1);
+    std::fs::write(&lab.config, yaml).unwrap();
+    let out = lab.run(&["plan", lab.config_arg()]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("devicepool.yaml:3:"), "{}", out.stderr);
+    assert!(out.stderr.contains("settings.fleet"), "{}", out.stderr);
+    assert!(lab.requests().is_empty(), "a request was sent");
+}
