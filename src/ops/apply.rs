@@ -36,8 +36,8 @@ pub(super) fn run(
         .map(|p| read_saved(p, &prepared))
         .transpose()?;
     let lock = RunLock::acquire(&state_dir)?;
-    lock.settle(longest_timeout(&prepared.loaded.desired));
-    let leftovers = crate::apply::remove_leftover_job_dirs(&state_dir.join("jobs"), &lock);
+    lock.settle(longest_timeout(&prepared.loaded.desired))?;
+    let leftovers = crate::apply::remove_leftover_job_dirs(&state_dir.join("jobs"), &lock)?;
     if leftovers > 0 {
         tracing::warn!(
             count = leftovers,

@@ -25,6 +25,7 @@ mod secrets;
 mod sharing;
 mod show;
 mod sim_serve;
+mod state_dir;
 mod support;
 mod unattended;
 mod upstream;
