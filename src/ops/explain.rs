@@ -63,6 +63,7 @@ pub(super) fn run(
             "name": entry.name(),
             "status": status,
             "snapshot_at": plan.snapshot_at,
+            "preview_at": plan.preview_at,
             "explanation": lines,
             "items": items,
         })),
@@ -72,6 +73,9 @@ pub(super) fn run(
                 entry.describe(),
                 plan.snapshot_at
             );
+            if let Some(at) = plan.preview_at {
+                text.push_str(&format!("{}\n", report::preview_note(at)));
+            }
             for line in lines.iter().chain(&items) {
                 text.push_str(&format!("  {line}\n"));
             }

@@ -26,6 +26,9 @@ pub fn plan_markdown(plan: &Plan) -> String {
             ""
         }
     );
+    if let Some(at) = plan.preview_at {
+        let _ = writeln!(out, "{}.\n", super::preview_note(at));
+    }
     let tally: Vec<String> = crate::reconcilers::tally_every_kind(plan)
         .into_iter()
         .map(|(count, what)| format!("{count} {what}"))

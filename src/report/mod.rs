@@ -17,6 +17,9 @@ pub fn plan_text(plan: &Plan) -> String {
         "Plan for {} (read at {})",
         plan.config_path, plan.snapshot_at
     );
+    if let Some(at) = plan.preview_at {
+        let _ = writeln!(out, "{}", preview_note(at));
+    }
     for entry in plan.entries() {
         out.push('\n');
         entry.write_text(&mut out);
@@ -33,6 +36,14 @@ pub fn plan_text(plan: &Plan) -> String {
     }
     out.push_str(".\n");
     out
+}
+
+/// The line saying a run previews another time's schedules (`DEVICEPOOL_NOW`).
+pub fn preview_note(at: jiff::Timestamp) -> String {
+    format!(
+        "Preview: schedules read at {at} (DEVICEPOOL_NOW); cool-downs, grace periods and job \
+         windows at the real time; apply never acts on a preview"
+    )
 }
 
 /// The apply report as text: each kind's actions under its own heading, then what was

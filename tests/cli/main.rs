@@ -14,6 +14,7 @@ mod liveness;
 mod metrics;
 mod partition;
 mod plan;
+mod previews;
 mod racks;
 mod racks_fidelity;
 mod render;
