@@ -70,14 +70,14 @@ pub(super) fn run(
         Format::Text => {
             let mut text = format!(
                 "{} ({status}, read at {}):\n",
-                entry.describe(),
+                report::escape_text(&entry.describe(), false),
                 plan.snapshot_at
             );
             if let Some(at) = plan.preview_at {
                 text.push_str(&format!("{}\n", report::preview_note(at)));
             }
             for line in lines.iter().chain(&items) {
-                text.push_str(&format!("  {line}\n"));
+                text.push_str(&format!("  {}\n", report::escape_text(line, false)));
             }
             text
         }

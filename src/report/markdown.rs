@@ -14,6 +14,7 @@ const SHOWN_ACTIONS: usize = 10;
 
 /// The plan as Markdown.
 pub fn plan_markdown(plan: &Plan) -> String {
+    let plan = &*super::escape::escaped_plan(plan);
     let mut out = String::new();
     let _ = writeln!(
         out,

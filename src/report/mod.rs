@@ -1,7 +1,10 @@
 //! REPORT: plans and apply reports as human text or JSON, for stdout. Formatting only.
 
+mod escape;
 pub mod markdown;
 pub mod metrics;
+
+pub(crate) use escape::escape_text;
 
 use std::fmt::Write;
 
@@ -11,6 +14,7 @@ use crate::reconcilers::record::{ActionRecord, ErrorClass, Outcome};
 
 /// The plan as text.
 pub fn plan_text(plan: &Plan) -> String {
+    let plan = &*escape::escaped_plan(plan);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -49,6 +53,7 @@ pub fn preview_note(at: jiff::Timestamp) -> String {
 /// The apply report as text: each kind's actions under its own heading, then what was
 /// skipped and what was held.
 pub fn apply_text(report: &ApplyReport) -> String {
+    let report = &escape::escaped_report(report);
     let mut out = String::new();
     let tried = report
         .actions

@@ -28,6 +28,7 @@ mod show;
 mod sim_serve;
 mod state_dir;
 mod support;
+mod terminal;
 mod unattended;
 mod upstream;
 mod wording;
