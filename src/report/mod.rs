@@ -1,6 +1,7 @@
 //! REPORT: plans and apply reports as human text or JSON, for stdout. Formatting only.
 
 mod escape;
+mod exposition;
 pub mod markdown;
 pub mod metrics;
 
