@@ -238,19 +238,10 @@ fn a_fleet_started_in_the_background_of_an_interactive_shell_serves() {
     // background process group of that terminal, as an interactive shell does.
     let lab = LabDir::new(&["fleet.json"]);
     let info_path = lab.path().join("fleet.json");
-    let line = format!(
-        "set -m; '{}' sim serve --info '{}' & wait $!",
-        crate::support::binary().display(),
-        info_path.display()
-    );
-    let mut shell = std::process::Command::new("script")
-        .args(["--quiet", "--return", "--command", &line, "/dev/null"])
-        .env("SHELL", "/bin/bash")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("script runs");
+    let info_arg = info_path.to_str().unwrap();
+    let terminal = devicepool(&["sim", "serve", "--info", info_arg])
+        .current_dir(lab.path())
+        .spawn_in_background_of_terminal();
     let deadline = Instant::now() + Duration::from_secs(30);
     while !info_path.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
@@ -271,8 +262,7 @@ fn a_fleet_started_in_the_background_of_an_interactive_shell_serves() {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-    let _ = shell.kill();
-    let _ = shell.wait();
+    drop(terminal);
     assert!(
         written,
         "a background `sim serve &` never wrote its info file"
