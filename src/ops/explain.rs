@@ -58,15 +58,21 @@ pub(super) fn run(
             .unwrap_or_default(),
     );
     report::emit(&match args.format {
-        Format::Json => report::json(&json!({
-            "kind": entry.kind(),
-            "name": entry.name(),
-            "status": status,
-            "snapshot_at": plan.snapshot_at,
-            "preview_at": plan.preview_at,
-            "explanation": lines,
-            "items": items,
-        })),
+        Format::Json => {
+            let mut shown = json!({
+                "kind": entry.kind(),
+                "name": entry.name(),
+                "status": status,
+                "snapshot_at": plan.snapshot_at,
+                "explanation": lines,
+                "items": items,
+            });
+            // Only a preview says so, as in the plan.
+            if let Some(at) = plan.preview_at {
+                shown["preview_at"] = json!(at);
+            }
+            report::json(&shown)
+        }
         Format::Text => {
             let mut text = format!(
                 "{} ({status}, read at {}):\n",

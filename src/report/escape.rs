@@ -32,20 +32,27 @@ pub(crate) fn escape_text(text: &str, keep_newlines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn escape_in_place(text: &mut String, keep_newlines: bool) {
-    if let Cow::Owned(escaped) = escape_text(text, keep_newlines) {
-        *text = escaped;
+/// Escapes `text` where it stands; whether anything changed.
+fn escape_in_place(text: &mut String, keep_newlines: bool) -> bool {
+    match escape_text(text, keep_newlines) {
+        Cow::Owned(escaped) => {
+            *text = escaped;
+            true
+        }
+        Cow::Borrowed(_) => false,
     }
 }
 
-/// Every string of `value`, escaped.
-fn escape_json(value: &mut serde_json::Value) {
+/// Every string of `value`, escaped; whether any changed.
+fn escape_json(value: &mut serde_json::Value) -> bool {
     use serde_json::Value;
     match value {
         Value::String(s) => escape_in_place(s, false),
-        Value::Array(items) => items.iter_mut().for_each(escape_json),
-        Value::Object(fields) => fields.values_mut().for_each(escape_json),
-        _ => {}
+        Value::Array(items) => items.iter_mut().fold(false, |any, v| escape_json(v) | any),
+        Value::Object(fields) => fields
+            .values_mut()
+            .fold(false, |any, v| escape_json(v) | any),
+        _ => false,
     }
 }
 
@@ -55,9 +62,7 @@ pub(crate) fn escaped_plan(plan: &Plan) -> Cow<'_, Plan> {
     let Ok(mut value) = serde_json::to_value(plan) else {
         return Cow::Borrowed(plan);
     };
-    let before = value.clone();
-    escape_json(&mut value);
-    if value == before {
+    if !escape_json(&mut value) {
         return Cow::Borrowed(plan);
     }
     serde_json::from_value(value).map_or(Cow::Borrowed(plan), Cow::Owned)
@@ -68,17 +73,17 @@ pub(crate) fn escaped_plan(plan: &Plan) -> Cow<'_, Plan> {
 pub(crate) fn escaped_report(report: &ApplyReport) -> ApplyReport {
     let mut report = report.clone();
     for action in &mut report.actions {
-        let fields = [&mut action.pool, &mut action.target];
-        fields.into_iter().for_each(|s| escape_in_place(s, false));
         let optional = [
             &mut action.job_id,
             &mut action.container_id,
             &mut action.note,
         ];
-        optional
+        let one_line = [&mut action.pool, &mut action.target]
             .into_iter()
-            .flatten()
-            .for_each(|s| escape_in_place(s, false));
+            .chain(optional.into_iter().flatten());
+        for text in one_line {
+            escape_in_place(text, false);
+        }
         if let Some(error) = &mut action.error {
             escape_in_place(&mut error.message, false);
         }

@@ -60,6 +60,8 @@ fn a_plan_for_tomorrow_still_sees_the_jobs_running_now() {
     assert!(second.starts_with(said), "{text}");
     let explained = preview(&lab, &["explain", "a55", lab.config_arg()], 0).stdout;
     assert!(explained.contains(said), "{explained}");
+    let explain_json = ["explain", "a55", lab.config_arg(), "--format", "json"];
+    assert!(preview(&lab, &explain_json, 0).json()["preview_at"].is_string());
     let rendered = preview(&lab, &["render", lab.config_arg()], 0).stdout;
     assert!(rendered.starts_with(&format!("# {said}")), "{rendered}");
 }

@@ -46,6 +46,10 @@ fn escape_sequences_and_newlines_from_foreign_text_are_shown_escaped() {
     ]);
     live.expect_code(4);
     assert_escaped(&live.stdout);
+    // The apply report's held line too.
+    let applied = lab.run(&["apply", lab.config_arg(), "--yes"]);
+    assert!(applied.stdout.contains("held   p7"), "{}", applied.stdout);
+    assert_escaped(&applied.stdout);
     // The saved plan keeps the bytes; `show` escapes them.
     let saved = std::fs::read_to_string(lab.path("plan.json")).unwrap();
     assert!(saved.contains("\\u001b]0;pwned"), "{saved}");
