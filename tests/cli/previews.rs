@@ -65,3 +65,21 @@ fn a_plan_for_tomorrow_still_sees_the_jobs_running_now() {
     let rendered = preview(&lab, &["render", lab.config_arg()], 0).stdout;
     assert!(rendered.starts_with(&format!("# {said}")), "{rendered}");
 }
+
+#[test]
+fn a_plan_saved_from_a_preview_is_refused_by_apply() {
+    let lab = Lab::new(vec![pool("a55", 2, 2)]);
+    preview(
+        &lab,
+        &["plan", lab.config_arg(), "--out", "preview.json"],
+        0,
+    );
+    let out = lab.run(&["apply", lab.config_arg(), "--plan", "preview.json", "--yes"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("is a preview of the schedules at"),
+        "{}",
+        out.stderr
+    );
+    assert!(lab.fleet.lambdatest.launches().is_empty());
+}
