@@ -37,6 +37,9 @@ pub fn main_entry() -> std::process::ExitCode {
     } else {
         cli.global.verbose as i8
     };
-    logging::init(cli.global.log_format, verbosity);
+    if let Err(error) = logging::init(cli.global.log_format, verbosity) {
+        eprintln!("devicepool: error: {error}");
+        return exit::Exit::Error.into();
+    }
     ops::run(&cli).into()
 }

@@ -15,8 +15,12 @@ use crate::reconcilers::{PoolStatus, Run};
 pub const REPORT_FORMAT: u32 = 1;
 
 /// Removes the job directories (job files with real secrets) a killed run left under
-/// `work_dir`. Holding `_lock` proves no launch of that run is still using them.
-pub fn remove_leftover_job_dirs(work_dir: &Path, _lock: &crate::lock::RunLock) -> usize {
+/// `work_dir`. Holding `_lock` proves no launch of that run is still using them. A `work_dir`
+/// that is a symbolic link is refused, not followed.
+pub fn remove_leftover_job_dirs(
+    work_dir: &Path,
+    _lock: &crate::lock::RunLock,
+) -> Result<usize, crate::lock::UnsafeState> {
     crate::reconcilers::device_pools::execute::remove_leftover_job_dirs(work_dir)
 }
 

@@ -9,6 +9,13 @@
 //! [`SendLog`] file `sending`, touched before every request and removed when the apply ends.
 //! A run that finds it was preceded by a killed one waits until that run's last request has
 //! had a full timeout to land ([`RunLock::settle`]) before it reads the fleet.
+//! The directory must be the running user's and closed to other writers, and no state file
+//! is reached through a symbolic link ([`state_dir`]).
+
+mod state_dir;
+
+pub use state_dir::UnsafeState;
+pub(crate) use state_dir::{open_in_state_dir, refuse_symlink};
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -40,7 +47,12 @@ impl SendLog {
             std::process::id(),
             jiff::Timestamp::now()
         );
-        if let Err(e) = std::fs::write(self.path.as_path(), line) {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true).mode(0o600);
+        let written = open_in_state_dir(&mut options, &self.path)
+            .and_then(|mut file| file.write_all(line.as_bytes()));
+        if let Err(e) = written {
             tracing::warn!(path = %self.path.display(), "cannot record a request on its way: {e}");
         }
     }
@@ -63,6 +75,8 @@ pub enum LockError {
     },
     #[error("settings.state_dir {state_dir} cannot be used: {blocker} is a file, not a directory")]
     NotADirectory { state_dir: String, blocker: String },
+    #[error(transparent)]
+    Unsafe(#[from] UnsafeState),
 }
 
 /// How long a run that finds the lock taken waits for its holder to write its record: the
@@ -96,14 +110,15 @@ impl RunLock {
                 path: shown_path(&path),
                 source,
             })?;
-        // A directory that was there before is not narrowed (`state_dir: .` is allowed), but
-        // the operator hears when others can read what devicepool keeps in it.
-        if let Ok(meta) = std::fs::metadata(state_dir)
-            && meta.permissions().mode() & 0o077 != 0
-        {
+        // A directory that was there before is not narrowed (`state_dir: .` is allowed), but it
+        // must be ours and closed to other writers; the operator hears when others can read it.
+        let shown_dir = std::fs::canonicalize(state_dir)
+            .map_or_else(|_| shown_path(state_dir), |d| d.display().to_string());
+        let mode = state_dir::check_owned_and_private(state_dir, &shown_dir)?;
+        if mode & 0o077 != 0 {
             tracing::warn!(
-                state_dir = %shown_path(state_dir),
-                mode = format_args!("{:o}", meta.permissions().mode() & 0o777),
+                state_dir = %shown_dir,
+                mode = format_args!("{:o}", mode & 0o777),
                 "the state directory is open to other users; `chmod 700` it (devicepool creates it 0700)"
             );
         }
@@ -116,14 +131,16 @@ impl RunLock {
             path: shown.clone(),
             source,
         };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .map_err(io)?;
+        let mut file = open_in_state_dir(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600),
+            &path,
+        )
+        .map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -167,11 +184,13 @@ impl RunLock {
 
     /// If a killed run left requests on their way, waits until `timeout` has passed since the
     /// last of them was sent (so whatever the server makes of them is visible to this run's
-    /// snapshot), then clears the trace. Returns how long it waited.
-    pub fn settle(&self, timeout: Duration) -> Duration {
+    /// snapshot), then clears the trace. Returns how long it waited; a trace that is a
+    /// symbolic link is refused, not followed.
+    pub fn settle(&self, timeout: Duration) -> Result<Duration, LockError> {
         let log = self.send_log();
-        let Ok(meta) = std::fs::metadata(log.path.as_path()) else {
-            return Duration::ZERO;
+        refuse_symlink(&log.path)?;
+        let Ok(meta) = std::fs::symlink_metadata(log.path.as_path()) else {
+            return Ok(Duration::ZERO);
         };
         let wait = meta
             .modified()
@@ -184,7 +203,7 @@ impl RunLock {
             std::thread::sleep(wait);
         }
         log.finish();
-        wait
+        Ok(wait)
     }
 }
 

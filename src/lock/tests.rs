@@ -111,7 +111,7 @@ fn a_trace_left_behind_is_waited_out_and_cleared() {
     let dir = tempfile::tempdir().unwrap();
     let lock = RunLock::acquire(dir.path()).unwrap();
     assert_eq!(
-        lock.settle(Duration::from_secs(30)),
+        lock.settle(Duration::from_secs(30)).unwrap(),
         Duration::ZERO,
         "no trace, no wait"
     );
@@ -130,7 +130,10 @@ fn a_trace_left_behind_is_waited_out_and_cleared() {
         .unwrap()
         .set_modified(old)
         .unwrap();
-    assert_eq!(lock.settle(Duration::from_secs(30)), Duration::ZERO);
+    assert_eq!(
+        lock.settle(Duration::from_secs(30)).unwrap(),
+        Duration::ZERO
+    );
     assert!(!trace.exists(), "the trace is cleared");
     // Sent "in the future" (the clock jumped back): the whole timeout is waited.
     lock.send_log().note();
@@ -142,7 +145,7 @@ fn a_trace_left_behind_is_waited_out_and_cleared() {
         .set_modified(future)
         .unwrap();
     assert_eq!(
-        lock.settle(Duration::from_millis(20)),
+        lock.settle(Duration::from_millis(20)).unwrap(),
         Duration::from_millis(20)
     );
     lock.send_log().note();

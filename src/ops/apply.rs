@@ -36,8 +36,8 @@ pub(super) fn run(
         .map(|p| read_saved(p, &prepared))
         .transpose()?;
     let lock = RunLock::acquire(&state_dir)?;
-    lock.settle(longest_timeout(&prepared.loaded.desired));
-    let leftovers = crate::apply::remove_leftover_job_dirs(&state_dir.join("jobs"), &lock);
+    lock.settle(longest_timeout(&prepared.loaded.desired))?;
+    let leftovers = crate::apply::remove_leftover_job_dirs(&state_dir.join("jobs"), &lock)?;
     if leftovers > 0 {
         tracing::warn!(
             count = leftovers,
@@ -99,7 +99,7 @@ pub(super) fn carry_out(
         state_dir,
         lock,
         sends: lock.map(RunLock::send_log),
-        now: super::clock(),
+        now: super::clock::real_now(),
     };
     crate::apply::carry_out(&run, kept, drifted)
 }
@@ -156,6 +156,12 @@ fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
             path.display()
         );
     }
+    if let Some(at) = plan.preview_at {
+        bail!(
+            "{} is a preview of the schedules at {at} (DEVICEPOOL_NOW): it is for review only. Make a plan without DEVICEPOOL_NOW.",
+            path.display()
+        );
+    }
     if plan.config_hash != prepared.loaded.hash {
         bail!(
             "{} was made from another desired state ({} {}); {} is {} now. Make a new plan.",
@@ -166,7 +172,12 @@ fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
             prepared.loaded.hash
         );
     }
-    check_fresh(&plan, path, &prepared.loaded.desired, super::clock())?;
+    check_fresh(
+        &plan,
+        path,
+        &prepared.loaded.desired,
+        super::clock::real_now(),
+    )?;
     Ok(plan)
 }
 

@@ -58,22 +58,32 @@ pub(super) fn run(
             .unwrap_or_default(),
     );
     report::emit(&match args.format {
-        Format::Json => report::json(&json!({
-            "kind": entry.kind(),
-            "name": entry.name(),
-            "status": status,
-            "snapshot_at": plan.snapshot_at,
-            "explanation": lines,
-            "items": items,
-        })),
+        Format::Json => {
+            let mut shown = json!({
+                "kind": entry.kind(),
+                "name": entry.name(),
+                "status": status,
+                "snapshot_at": plan.snapshot_at,
+                "explanation": lines,
+                "items": items,
+            });
+            // Only a preview says so, as in the plan.
+            if let Some(at) = plan.preview_at {
+                shown["preview_at"] = json!(at);
+            }
+            report::json(&shown)
+        }
         Format::Text => {
             let mut text = format!(
                 "{} ({status}, read at {}):\n",
-                entry.describe(),
+                report::escape_text(&entry.describe(), false),
                 plan.snapshot_at
             );
+            if let Some(at) = plan.preview_at {
+                text.push_str(&format!("{}\n", report::preview_note(at)));
+            }
             for line in lines.iter().chain(&items) {
-                text.push_str(&format!("  {line}\n"));
+                text.push_str(&format!("  {}\n", report::escape_text(line, false)));
             }
             text
         }

@@ -42,7 +42,7 @@ pub(super) fn write(
         report: observed.report.as_ref(),
         apis: &request_stats::snapshot(),
         exit,
-        now: super::clock(),
+        now: super::clock::real_now(),
     };
     let text = metrics::metrics_text(&facts, &previous);
     super::output_file::write_atomically(path, &text, Some(0o644))

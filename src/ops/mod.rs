@@ -3,6 +3,7 @@
 
 mod apply;
 mod cli_docs;
+mod clock;
 #[cfg(feature = "sim")]
 mod demo;
 mod explain;
@@ -29,41 +30,10 @@ use crate::{load, plan as planner, render};
 const NO_SIM: &str =
     "this devicepool was built without the simulated fleet; build with the default features";
 
-/// The variable that sets the time a run plans for.
-const NOW_VAR: &str = "DEVICEPOOL_NOW";
-
-/// The time a run plans for: now, or `DEVICEPOOL_NOW` (RFC 3339) when set — for simulations
-/// and tests that need to step over a cadence. [`run`] refuses a value that does not parse
-/// before any command that reads the clock starts.
-pub(crate) fn clock() -> jiff::Timestamp {
-    parse_now(std::env::var(NOW_VAR).ok().as_deref())
-        .ok()
-        .flatten()
-        .unwrap_or_else(jiff::Timestamp::now)
-}
-
-/// Reads a `DEVICEPOOL_NOW` value: `None` when unset, an error naming the variable and the
-/// accepted format when it is set but is not an RFC 3339 timestamp (empty included).
-fn parse_now(raw: Option<&str>) -> anyhow::Result<Option<jiff::Timestamp>> {
-    let Some(raw) = raw else {
-        return Ok(None);
-    };
-    raw.trim().parse().map(Some).map_err(|_| {
-        anyhow::anyhow!(
-            "{NOW_VAR}={raw:?} is not an RFC 3339 timestamp with an offset \
-             (e.g. 2025-06-01T12:00:00Z); unset it to plan for the current time"
-        )
-    })
-}
-
 /// Runs one command; errors are printed here, once, with their cause chain.
 pub fn run(cli: &Cli) -> Exit {
     let env = |name: &str| std::env::var(name).ok();
-    let reads_clock = matches!(
-        cli.command,
-        Command::Plan(_) | Command::Apply(_) | Command::Demo(_) | Command::Explain(_)
-    );
-    if reads_clock && let Err(error) = parse_now(env(NOW_VAR).as_deref()) {
+    if let Err(error) = check_clocks(&cli.command, &env) {
         eprintln!("devicepool: error: {error:#}");
         return Exit::Error;
     }
@@ -91,6 +61,29 @@ pub fn run(cli: &Cli) -> Exit {
             exit.worst(Exit::Error)
         }
     }
+}
+
+/// Refuses, before anything is read, a clock variable that does not parse for a command that
+/// reads the clock, and any `DEVICEPOOL_NOW` for `apply`.
+fn check_clocks(command: &Command, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    let reads_clock = matches!(
+        command,
+        Command::Plan(_)
+            | Command::Apply(_)
+            | Command::Demo(_)
+            | Command::Explain(_)
+            | Command::Render(_)
+    );
+    if !reads_clock {
+        return Ok(());
+    }
+    if matches!(command, Command::Apply(_)) {
+        clock::refuse_preview_for_apply(env(clock::NOW_VAR).as_deref())?;
+    }
+    for var in [clock::NOW_VAR, clock::SIM_CLOCK_VAR] {
+        clock::parse_time(var, env(var).as_deref())?;
+    }
+    Ok(())
 }
 
 /// Runs the command itself; what `plan` and `apply` saw and did is kept in `observed`.
@@ -186,7 +179,9 @@ fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
 /// device), one per rack (for `--agent`) and one container spec per runner pool (runner token
 /// redacted, runner id `<new>`: both are only known when applying).
 fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
-    let loaded = load::load(&args.config.config)?;
+    let mut loaded = load::load(&args.config.config)?;
+    // A period's settings are rendered as the plan would use them at the schedule time.
+    crate::reconcilers::settle_every_kind(&mut loaded.desired, clock::schedule_at());
     let desired = &loaded.desired;
     if let Some(pool) = &args.pool
         && !crate::reconcilers::names_every_kind(desired).contains(&pool.as_str())
@@ -213,6 +208,9 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
     };
     let mut plan = planner::preview(desired, &origin, &preview);
     render_redacted(&templates, desired, &mut plan);
+    if let Some(at) = clock::preview_at() {
+        crate::report::emit(&format!("# {}\n", crate::report::preview_note(at)));
+    }
     for entry in plan.entries() {
         if let planner::PoolStatus::Held { reason } = entry.status() {
             anyhow::bail!("{}: {reason}", entry.describe());
@@ -273,6 +271,3 @@ fn check_udid(desired: &load::Desired, only_pool: Option<&str>, udid: &str) -> a
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests;

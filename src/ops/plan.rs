@@ -23,7 +23,7 @@ pub(super) fn read_snapshot(prepared: &Prepared) -> Snapshot {
         &prepared.loaded.desired,
         &prepared.secrets.read,
         &prepared.secrets.redactor,
-        super::clock(),
+        super::clock::real_now(),
     )
 }
 
@@ -35,6 +35,7 @@ pub(super) fn plan_from(prepared: &Prepared, snapshot: &Snapshot) -> Plan {
         config_hash: prepared.loaded.hash.clone(),
     };
     let mut plan = plan::plan(desired, snapshot, &origin);
+    plan.preview_at = super::clock::preview_at();
     super::render_redacted(&prepared.templates, desired, &mut plan);
     plan.explain_entries();
     for (name, reason) in plan.held() {

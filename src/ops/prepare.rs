@@ -41,9 +41,10 @@ pub(super) fn prepare(
     partition
         .apply(&mut loaded.desired)
         .with_context(|| loaded.path.display().to_string())?;
-    // Schedules are read at the run's time (now, or DEVICEPOOL_NOW), also against a recorded
-    // snapshot, so any moment can be previewed.
-    crate::reconcilers::settle_every_kind(&mut loaded.desired, super::clock());
+    super::clock::check_sim_clock(&loaded.desired.sources)?;
+    // Schedules are read at the schedule time (now, or DEVICEPOOL_NOW), also against a
+    // recorded snapshot, so any moment can be previewed; nothing else moves with it.
+    crate::reconcilers::settle_every_kind(&mut loaded.desired, super::clock::schedule_at());
     if purpose != Purpose::Replay {
         loaded.check_env(env, purpose)?;
     }

@@ -40,6 +40,11 @@ pub struct Plan {
     /// `apply --plan`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub replayed: bool,
+    /// Schedules were read at this time (`DEVICEPOOL_NOW`) rather than at `snapshot_at`,
+    /// which still judged everything else: a preview, refused by `apply --plan`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub preview_at: Option<Timestamp>,
     /// One entry per device pool, by name.
     pub device_pools: Vec<DevicePoolPlan>,
     /// Each device group's devices, once (device pools in a group list only their share).

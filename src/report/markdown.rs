@@ -14,6 +14,7 @@ const SHOWN_ACTIONS: usize = 10;
 
 /// The plan as Markdown.
 pub fn plan_markdown(plan: &Plan) -> String {
+    let plan = &*super::escape::escaped_plan(plan);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -26,6 +27,9 @@ pub fn plan_markdown(plan: &Plan) -> String {
             ""
         }
     );
+    if let Some(at) = plan.preview_at {
+        let _ = writeln!(out, "{}.\n", super::preview_note(at));
+    }
     let tally: Vec<String> = crate::reconcilers::tally_every_kind(plan)
         .into_iter()
         .map(|(count, what)| format!("{count} {what}"))

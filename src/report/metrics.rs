@@ -8,6 +8,8 @@ use std::fmt::Write;
 
 use jiff::Timestamp;
 
+use super::exposition;
+
 use crate::apply::ApplyReport;
 use crate::clients::request_stats::ApiStats;
 use crate::exit::Exit;
@@ -51,21 +53,22 @@ pub struct Previous {
 const LAST_SUCCESS: &str = "devicepool_last_success_timestamp_seconds";
 const HELD_RUNS: &str = "devicepool_pool_held_runs";
 
-/// Reads the carried-on figures back from a metrics file this function's twin wrote; lines
-/// it does not know are ignored, so a damaged file only loses what it damaged.
+/// Reads the carried-on figures back from a metrics file this function's twin wrote; only
+/// well-formed sample lines of its own series count, so a damaged line is dropped, not
+/// copied into the next file.
 pub fn previous(text: &str) -> Previous {
     let mut previous = Previous::default();
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let Some((series, value)) = line.rsplit_once(' ') else {
-            continue;
-        };
-        if series.starts_with(LAST_SUCCESS) {
-            previous.last_success = value.parse::<f64>().ok().map(|v| v as i64);
-        } else if let Some(labels) = series.strip_prefix(HELD_RUNS)
-            && labels.starts_with('{')
-            && let Ok(runs) = value.parse()
+    for sample in text.lines().filter_map(exposition::parse_sample) {
+        if sample.name == LAST_SUCCESS && sample.value.is_finite() {
+            previous.last_success = Some(sample.value as i64);
+        } else if sample.name == HELD_RUNS
+            && !sample.labels.is_empty()
+            && sample.value >= 0.0
+            && sample.value.fract() == 0.0
         {
-            previous.held_runs.insert(labels.to_string(), runs);
+            previous
+                .held_runs
+                .insert(sample.labels.to_string(), sample.value as _);
         }
     }
     previous

@@ -1,7 +1,11 @@
 //! REPORT: plans and apply reports as human text or JSON, for stdout. Formatting only.
 
+mod escape;
+mod exposition;
 pub mod markdown;
 pub mod metrics;
+
+pub(crate) use escape::escape_text;
 
 use std::fmt::Write;
 
@@ -11,12 +15,16 @@ use crate::reconcilers::record::{ActionRecord, ErrorClass, Outcome};
 
 /// The plan as text.
 pub fn plan_text(plan: &Plan) -> String {
+    let plan = &*escape::escaped_plan(plan);
     let mut out = String::new();
     let _ = writeln!(
         out,
         "Plan for {} (read at {})",
         plan.config_path, plan.snapshot_at
     );
+    if let Some(at) = plan.preview_at {
+        let _ = writeln!(out, "{}", preview_note(at));
+    }
     for entry in plan.entries() {
         out.push('\n');
         entry.write_text(&mut out);
@@ -41,9 +49,18 @@ pub fn plan_text(plan: &Plan) -> String {
     out
 }
 
+/// The line saying a run previews another time's schedules (`DEVICEPOOL_NOW`).
+pub fn preview_note(at: jiff::Timestamp) -> String {
+    format!(
+        "Preview: schedules read at {at} (DEVICEPOOL_NOW); cool-downs, grace periods and job \
+         windows at the real time; apply never acts on a preview"
+    )
+}
+
 /// The apply report as text: each kind's actions under its own heading, then what was
 /// skipped and what was held.
 pub fn apply_text(report: &ApplyReport) -> String {
+    let report = &escape::escaped_report(report);
     let mut out = String::new();
     let tried = report
         .actions

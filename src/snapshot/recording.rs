@@ -227,7 +227,13 @@ impl Recording {
     pub fn read(path: &Path) -> anyhow::Result<Recording> {
         let text = crate::load::read_input(path)
             .with_context(|| format!("cannot read the snapshot {}", path.display()))?;
-        let value: serde_json::Value = serde_json::from_str(&text)
+        Recording::parse(&text, path)
+    }
+
+    /// A recording's text → the recording (`path` only names it in errors). Pure: the fuzz
+    /// target `recorded_snapshot` feeds it directly.
+    pub fn parse(text: &str, path: &Path) -> anyhow::Result<Recording> {
+        let value: serde_json::Value = serde_json::from_str(text)
             .with_context(|| format!("{} is not a recorded snapshot (not JSON)", path.display()))?;
         let format = value.get("format").and_then(serde_json::Value::as_u64);
         if format != Some(u64::from(SNAPSHOT_FORMAT)) {

@@ -205,20 +205,39 @@ fn the_committed_schemas_match_the_code() {
     }
 }
 
-#[test]
-fn a_bad_devicepool_now_is_refused_before_any_request() {
-    let (lab, _) = lab_and_config();
-    for bad in ["garbage", "2025-06-01T12:00:00"] {
+/// `plan` with `var` set to each of `bad`: exit 1 naming the variable and `hint`, no output,
+/// no request.
+fn expect_variable_refused(lab: &Lab, var: &str, bad: &[&str], hint: &str) {
+    for value in bad {
         let out = lab
             .command(&["plan", lab.config_arg()])
-            .env("DEVICEPOOL_NOW", bad)
+            .env(var, value)
             .run();
         out.expect_code(1);
-        assert!(out.stderr.contains("DEVICEPOOL_NOW"), "{}", out.stderr);
-        assert!(out.stderr.contains("RFC 3339"), "{}", out.stderr);
+        assert!(out.stderr.contains(var), "{}", out.stderr);
+        assert!(out.stderr.contains(hint), "{}", out.stderr);
         assert!(out.stdout.is_empty(), "{}", out.stdout);
     }
     assert!(lab.requests().is_empty(), "a request was sent");
+}
+
+#[test]
+fn a_bad_devicepool_now_is_refused_before_any_request() {
+    let (lab, _) = lab_and_config();
+    let bad = ["garbage", "2025-06-01T12:00:00"];
+    expect_variable_refused(&lab, "DEVICEPOOL_NOW", &bad, "RFC 3339");
+}
+
+#[test]
+fn a_devicepool_log_that_names_no_level_is_refused_before_any_request() {
+    let (lab, _) = lab_and_config();
+    let bad = ["degub", "devicepool=verbose"];
+    expect_variable_refused(&lab, "DEVICEPOOL_LOG", &bad, "debug, trace");
+    let out = lab
+        .command(&["plan", lab.config_arg()])
+        .env("DEVICEPOOL_LOG", "devicepool=debug,warn")
+        .run();
+    out.expect_code(0);
 }
 
 #[test]

@@ -222,3 +222,26 @@ fn promtool_accepts_the_file_and_the_alert_rules() {
         );
     }
 }
+
+#[test]
+fn a_damaged_line_of_the_previous_file_is_not_carried_forward() {
+    let lab = Lab::new(vec![pool("a55", 1, 1)]);
+    let held = "devicepool_pool_held_runs";
+    let kept = format!("{held}{{partition=\"all\",kind=\"device_pool\",pool=\"p9\"}} 3");
+    let damaged = [
+        format!("{held}{{partition=\"all\",kind=\"device_pool\",pool=\"cut\" 7"),
+        format!("{held}{{partition=\"all\",pool=\"bad\\q\"}} 2"),
+        format!("{held}{{partition=\"all\",pool=\"two\"}} 2 3 4"),
+        format!("{held}{{partition=\"all\",pool=\"word\"}} many"),
+    ];
+    let previous = format!("# HELP {held} x\n{kept}\n{}\n", damaged.join("\n"));
+    std::fs::write(lab.path("metrics.prom"), previous).unwrap();
+    // A run that fails before its snapshot carries the held-run counts it read.
+    let out = lab.run(&["plan", "missing.yaml", "--metrics-file", "metrics.prom"]);
+    out.expect_code(1);
+    let text = std::fs::read_to_string(lab.path("metrics.prom")).unwrap();
+    for pool in ["cut", "bad", "two", "word"] {
+        assert!(!text.contains(&format!("pool=\"{pool}")), "{pool}: {text}");
+    }
+    assert_eq!(of_pool(&samples(&text), held, "p9"), Some(3.0), "{text}");
+}

@@ -91,7 +91,10 @@ impl RackLab {
         devicepool(args)
             .current_dir(self.dir.path())
             .env("MAAS_API_KEY", self.fleet.maas.api_key())
-            .env("DEVICEPOOL_NOW", self.fleet.testflinger.now().to_string())
+            .env(
+                "DEVICEPOOL_SIM_CLOCK",
+                self.fleet.testflinger.now().to_string(),
+            )
     }
 
     pub(crate) fn run(&self, args: &[&str]) -> Outcome {

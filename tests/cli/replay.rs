@@ -12,7 +12,7 @@ const NOW: &str = "2026-03-01T12:00:00Z";
 fn recorded_lab() -> Lab {
     let lab = Lab::new(vec![pool("a55", 4, 3), pool("p7", 2, 5)]);
     lab.command(&["plan", lab.config_arg(), "--record", "snap.json"])
-        .env("DEVICEPOOL_NOW", NOW)
+        .env("DEVICEPOOL_SIM_CLOCK", NOW)
         .run()
         .expect_code(0);
     lab
@@ -64,6 +64,17 @@ fn a_replay_needs_no_credentials_sends_nothing_and_repeats_byte_for_byte() {
     assert_eq!(lab.requests().len(), before, "a replay sent a request");
     let plan = first.json();
     assert_eq!(plan["snapshot_at"], NOW);
+    // A preview time moves only the schedules: the recording's own time still judges the rest.
+    let previewed = devicepool(&["plan", "offline.yaml", "--from-snapshot", "snap.json"])
+        .args(&["--format", "json"])
+        .current_dir(lab.dir.path())
+        .env("DEVICEPOOL_NOW", "2026-03-02T12:00:00Z")
+        .run();
+    previewed.expect_code(0);
+    let previewed = previewed.json();
+    assert_eq!(previewed["snapshot_at"], NOW);
+    assert_eq!(previewed["preview_at"], "2026-03-02T12:00:00Z");
+    assert_eq!(previewed["device_pools"], plan["device_pools"]);
     let starts: usize = (0..2)
         .map(|i| plan["device_pools"][i]["starts"].as_array().unwrap().len())
         .sum();
@@ -104,7 +115,7 @@ fn another_snapshot_format_and_a_saved_replay_plan_are_refused() {
     // Nor can a replayed plan saved from stdout be applied.
     std::fs::remove_file(lab.path("snap.json")).unwrap();
     lab.command(&["plan", lab.config_arg(), "--record", "snap.json"])
-        .env("DEVICEPOOL_NOW", NOW)
+        .env("DEVICEPOOL_SIM_CLOCK", NOW)
         .run()
         .expect_code(0);
     let json = replay(&lab, lab.config_arg(), &["--format", "json"]);
@@ -152,7 +163,7 @@ fn a_replay_gives_the_live_plan_failures_and_their_reasons_included() {
     let live = lab
         .command(&["plan", lab.config_arg(), "--record", "snap.json"])
         .args(&["--format", "json"])
-        .env("DEVICEPOOL_NOW", NOW)
+        .env("DEVICEPOOL_SIM_CLOCK", NOW)
         .run();
     live.expect_code(4);
     let replayed = replay(&lab, lab.config_arg(), &["--format", "json"]);

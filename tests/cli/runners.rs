@@ -38,7 +38,7 @@ impl RunnerLab {
             .current_dir(self.dir.path())
             .env_remove("DOCKER_HOST")
             .env("GITLAB_TOKEN", self.fleet.gitlab.admin_token())
-            .env("DEVICEPOOL_NOW", self.fleet.gitlab.now().to_string())
+            .env("DEVICEPOOL_SIM_CLOCK", self.fleet.gitlab.now().to_string())
     }
 
     pub(crate) fn run(&self, args: &[&str]) -> Outcome {

@@ -225,3 +225,47 @@ fn an_empty_served_fleet_stops_when_its_stdin_closes() {
     assert!(!info_path.exists());
     assert!(!cli.exists(), "the fake CLI goes with the fleet");
 }
+
+/// The state letter of process `pid` (`T`: stopped), from `/proc/<pid>/stat`.
+fn process_state(pid: u64) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.chars().next()
+}
+
+#[test]
+fn a_fleet_started_in_the_background_of_an_interactive_shell_serves() {
+    // `bash` with job control (`set -m`) on a terminal (`script`): `… &` puts the server in a
+    // background process group of that terminal, as an interactive shell does.
+    let lab = LabDir::new(&["fleet.json"]);
+    let info_path = lab.path().join("fleet.json");
+    let info_arg = info_path.to_str().unwrap();
+    let terminal = devicepool(&["sim", "serve", "--info", info_arg])
+        .current_dir(lab.path())
+        .spawn_in_background_of_terminal();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !info_path.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let written = info_path.exists();
+    let pid = written.then(|| {
+        let info: Value = serde_json::from_str(&std::fs::read_to_string(&info_path).unwrap())
+            .expect("the info file is whole");
+        info["pid"].as_u64().expect("a pid")
+    });
+    let state = pid.and_then(process_state);
+    if let Some(pid) = pid {
+        let pid = libc::pid_t::try_from(pid).unwrap();
+        // SAFETY: a signal to a process of this test; no memory is passed.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let gone = Instant::now() + Duration::from_secs(10);
+        while process_state(pid as u64).is_some() && Instant::now() < gone {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    drop(terminal);
+    assert!(
+        written,
+        "a background `sim serve &` never wrote its info file"
+    );
+    assert_ne!(state, Some('T'), "the background server was stopped");
+}

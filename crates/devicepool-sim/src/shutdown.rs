@@ -1,5 +1,6 @@
 //! How a served fleet learns to stop: SIGTERM, SIGINT, end of input on stdin (when stdin is a
-//! pipe or a terminal) or a time limit. It only waits; it starts and stops no fake, and it
+//! pipe, or a terminal it is in the foreground of) or a time limit. A background job never
+//! reads its terminal, so the shell never stops it ("Stopped (tty input)"). It only waits; it starts and stops no fake, and it
 //! installs no signal handler (the signals are blocked and taken with `sigwait` on a thread of
 //! its own, so no code runs in signal context).
 
@@ -36,8 +37,10 @@ pub struct Shutdown {
 
 impl Shutdown {
     /// Blocks SIGTERM and SIGINT and waits for them on a thread; when stdin is a pipe or a
-    /// terminal, also waits for its end on another (stdin at `/dev/null` or a file, as a
-    /// background job or a service has it, is not watched: it would stop at once).
+    /// terminal this process is in the foreground of, also waits for its end on another
+    /// (stdin at `/dev/null` or a file, as a service has it, is not watched: it would stop at
+    /// once; nor is the terminal of a background job, `sim serve … &`). A job sent to the
+    /// background later (Ctrl-Z, `bg`) stops watching its terminal rather than being stopped.
     pub fn arm() -> std::io::Result<Shutdown> {
         let (tx, stops) = mpsc::channel();
         let set = block_signals()?;
@@ -48,11 +51,14 @@ impl Shutdown {
                 let _ = on_signal.send(Stop::Signal(wait_for_signal(&set)));
             })?;
         if watches_stdin() {
+            ignore_terminal_reads_from_the_background();
             std::thread::Builder::new()
                 .name("sim-stdin".into())
                 .spawn(move || {
-                    let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
-                    let _ = tx.send(Stop::StdinClosed);
+                    // A read from the background fails (EIO) instead: not an end of input.
+                    if std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink()).is_ok() {
+                        let _ = tx.send(Stop::StdinClosed);
+                    }
                 })?;
         }
         Ok(Shutdown { stops })
@@ -73,13 +79,14 @@ fn first_stop(stops: &mpsc::Receiver<Stop>, limit: Option<Duration>) -> Stop {
     }
 }
 
-/// Whether stdin's end means "stop": a pipe (a parent holding it) or a terminal (Ctrl-D).
+/// Whether stdin's end means "stop": a pipe (a parent holding it) or a terminal (Ctrl-D)
+/// whose foreground this process is in.
 fn watches_stdin() -> bool {
     use std::io::IsTerminal as _;
     use std::os::fd::AsFd as _;
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        return true;
+        return in_foreground_of_stdin();
     }
     stdin
         .as_fd()
@@ -87,6 +94,23 @@ fn watches_stdin() -> bool {
         .map(std::fs::File::from)
         .and_then(|file| file.metadata())
         .is_ok_and(|meta| meta.file_type().is_fifo())
+}
+
+/// Whether this process's group is the foreground group of the terminal on stdin: only then
+/// may it read the terminal without being stopped.
+fn in_foreground_of_stdin() -> bool {
+    // SAFETY: both calls take plain integers (or nothing) and touch no memory of ours.
+    let (foreground, own) = unsafe { (libc::tcgetpgrp(libc::STDIN_FILENO), libc::getpgrp()) };
+    foreground == own
+}
+
+/// Makes a read of the terminal from the background fail with EIO instead of stopping the
+/// whole process with SIGTTIN (as when the job is put in the background after it started).
+fn ignore_terminal_reads_from_the_background() {
+    // SAFETY: SIG_IGN installs no handler: no code of ours ever runs in signal context.
+    unsafe {
+        libc::signal(libc::SIGTTIN, libc::SIG_IGN);
+    }
 }
 
 /// Blocks SIGTERM and SIGINT in this thread (threads started later inherit the mask), so they

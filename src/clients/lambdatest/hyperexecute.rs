@@ -185,26 +185,35 @@ fn failed(message: String) -> Outcome {
 
 /// Removes the `job-*` directories a killed run left in `work_dir` (their job files hold real
 /// secrets); returns how many. The caller must hold the run lock: a CLI still running from
-/// that run would hold it too, so none of these directories is in use.
-pub(crate) fn remove_leftover_job_dirs(work_dir: &Path) -> usize {
+/// that run would hold it too, so none of these directories is in use. Follows no symbolic
+/// link: a `work_dir` that is one is refused, a `job-*` entry that is one is skipped with a
+/// warning.
+pub(crate) fn remove_leftover_job_dirs(work_dir: &Path) -> Result<usize, crate::lock::UnsafeState> {
+    crate::lock::refuse_symlink(work_dir)?;
     let Ok(entries) = fs::read_dir(work_dir) else {
-        return 0;
+        return Ok(0);
     };
-    entries
+    let removed = entries
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with("job-"))
         .filter(|e| {
+            if let Err(refused) = crate::lock::refuse_symlink(&e.path()) {
+                tracing::warn!("not a leftover job directory, left alone: {refused}");
+                return false;
+            }
             let removed = fs::remove_dir_all(e.path());
             if let Err(err) = &removed {
                 tracing::warn!(path = %e.path().display(), "cannot remove a leftover job directory: {err}");
             }
             removed.is_ok()
         })
-        .count()
+        .count();
+    Ok(removed)
 }
 
 /// A fresh directory only we can read (tempfile creates it 0700), removed on drop.
 fn private_dir(parent: &Path) -> std::io::Result<tempfile::TempDir> {
+    crate::lock::refuse_symlink(parent).map_err(std::io::Error::other)?;
     fs::create_dir_all(parent)?;
     let dir = tempfile::Builder::new().prefix("job-").tempdir_in(parent)?;
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700))?;

@@ -48,13 +48,16 @@ fn leftover_job_directories_are_removed_and_nothing_else() {
         fs::create_dir_all(dir.path().join(name)).unwrap();
     }
     fs::write(dir.path().join("job-a1/hyperexecute.yaml"), "token").unwrap();
-    assert_eq!(remove_leftover_job_dirs(dir.path()), 2);
+    assert_eq!(remove_leftover_job_dirs(dir.path()).unwrap(), 2);
     let left: Vec<String> = fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(left, ["keep-me"]);
-    assert_eq!(remove_leftover_job_dirs(&dir.path().join("missing")), 0);
+    assert_eq!(
+        remove_leftover_job_dirs(&dir.path().join("missing")).unwrap(),
+        0
+    );
 }
 
 #[test]

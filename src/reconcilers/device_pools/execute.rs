@@ -79,7 +79,7 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[DevicePoolPlan]) -> Vec<ActionRecor
 
 /// Removes the job directories (job files with real secrets) a killed run left under
 /// `work_dir`; the caller holds the run lock.
-pub(crate) fn remove_leftover_job_dirs(work_dir: &Path) -> usize {
+pub(crate) fn remove_leftover_job_dirs(work_dir: &Path) -> Result<usize, crate::lock::UnsafeState> {
     hyperexecute::remove_leftover_job_dirs(work_dir)
 }
 

@@ -65,14 +65,46 @@ impl Invocation {
     /// Runs to the end under `script`, so its stdin, stdout and stderr are a terminal, with
     /// `typed` typed in. The terminal's output (both streams, as shown) lands in `stdout`.
     pub(crate) fn run_in_terminal(self, typed: &str) -> Outcome {
+        let line = self.shell_line();
+        let mut child = self.under_script(&line).spawn().expect("script runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        std::io::Write::write_all(&mut stdin, typed.as_bytes()).expect("typed in");
+        drop(stdin);
+        guarded(&self.shown, child.wait_with_output().expect("script ends"))
+    }
+
+    /// Starts as a background job (`… &`) of a shell with job control on a terminal, as an
+    /// interactive shell runs it: in a process group that is not the terminal's foreground.
+    /// The `Running` is the terminal (`script`); signal the job itself by its own pid.
+    pub(crate) fn spawn_in_background_of_terminal(self) -> Running {
+        let line = format!("set -m; {} & wait $!", self.shell_line());
+        let child = self
+            .under_script(&line)
+            .env("SHELL", "/bin/bash")
+            .spawn()
+            .expect("script runs");
+        Running {
+            child: Some(child),
+            shown: self.shown,
+        }
+    }
+
+    /// The command as one shell line, every word quoted.
+    fn shell_line(&self) -> String {
         let quote = |s: &OsStr| format!("'{}'", s.to_string_lossy().replace('\'', r"'\''"));
         let mut line = quote(self.command.get_program());
         for arg in self.command.get_args() {
             line.push(' ');
             line.push_str(&quote(arg));
         }
+        line
+    }
+
+    /// `script` running `line` on a terminal of its own, with this command's environment and
+    /// directory; stdin, stdout and stderr are pipes.
+    fn under_script(&self, line: &str) -> Command {
         let mut script = Command::new("script");
-        script.args(["--quiet", "--return", "--command", &line, "/dev/null"]);
+        script.args(["--quiet", "--return", "--command", line, "/dev/null"]);
         for (key, value) in self.command.get_envs() {
             match value {
                 Some(value) => script.env(key, value),
@@ -82,16 +114,11 @@ impl Invocation {
         if let Some(dir) = self.command.get_current_dir() {
             script.current_dir(dir);
         }
-        let mut child = script
+        script
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("script runs");
-        let mut stdin = child.stdin.take().expect("stdin");
-        std::io::Write::write_all(&mut stdin, typed.as_bytes()).expect("typed in");
-        drop(stdin);
-        guarded(&self.shown, child.wait_with_output().expect("script ends"))
+            .stderr(Stdio::piped());
+        script
     }
 
     /// Starts without waiting; the output is checked when the child is waited for or dropped.

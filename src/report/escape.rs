@@ -1,0 +1,107 @@
+//! Foreign text made safe for a terminal: control characters (escape sequences, carriage
+//! returns, newlines) and bidi/zero-width marks taken from API bodies, snapshots or saved plans
+//! are shown escaped (`\u{1b}`, `\n`) in text output, so they can neither drive the terminal
+//! nor fake a line. Text without them passes unchanged. JSON output is never escaped here.
+
+use std::borrow::Cow;
+
+use crate::apply::ApplyReport;
+use crate::plan::Plan;
+
+/// Whether `c` must not reach a terminal as it is.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `text` with every unsafe character escaped; newlines too, unless `keep_newlines` (a
+/// multi-line value printed line by line).
+pub(crate) fn escape_text(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let escaped = |c: char| is_unsafe(c) && !(keep_newlines && c == '\n');
+    if !text.chars().any(escaped) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escaped(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Escapes `text` where it stands; whether anything changed.
+fn escape_in_place(text: &mut String, keep_newlines: bool) -> bool {
+    match escape_text(text, keep_newlines) {
+        Cow::Owned(escaped) => {
+            *text = escaped;
+            true
+        }
+        Cow::Borrowed(_) => false,
+    }
+}
+
+/// Every string of `value`, escaped; whether any changed.
+fn escape_json(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => escape_in_place(s, false),
+        Value::Array(items) => items.iter_mut().fold(false, |any, v| escape_json(v) | any),
+        Value::Object(fields) => fields
+            .values_mut()
+            .fold(false, |any, v| escape_json(v) | any),
+        _ => false,
+    }
+}
+
+/// A copy of `plan` for text output: every string escaped. The plan itself (JSON, `--out`)
+/// keeps its bytes.
+pub(crate) fn escaped_plan(plan: &Plan) -> Cow<'_, Plan> {
+    let Ok(mut value) = serde_json::to_value(plan) else {
+        return Cow::Borrowed(plan);
+    };
+    if !escape_json(&mut value) {
+        return Cow::Borrowed(plan);
+    }
+    serde_json::from_value(value).map_or(Cow::Borrowed(plan), Cow::Owned)
+}
+
+/// A copy of `report` for text output: every string its text shows, escaped (a CLI's output
+/// keeps its lines).
+pub(crate) fn escaped_report(report: &ApplyReport) -> ApplyReport {
+    let mut report = report.clone();
+    for action in &mut report.actions {
+        let optional = [
+            &mut action.job_id,
+            &mut action.container_id,
+            &mut action.note,
+        ];
+        let one_line = [&mut action.pool, &mut action.target]
+            .into_iter()
+            .chain(optional.into_iter().flatten());
+        for text in one_line {
+            escape_in_place(text, false);
+        }
+        if let Some(error) = &mut action.error {
+            escape_in_place(&mut error.message, false);
+        }
+        if let Some(output) = &mut action.output {
+            escape_in_place(output, true);
+        }
+    }
+    for held in &mut report.held {
+        escape_in_place(&mut held.pool, false);
+        escape_in_place(&mut held.reason, false);
+    }
+    for broken in report.verified.iter_mut().flatten() {
+        escape_in_place(&mut broken.pool, false);
+        escape_in_place(&mut broken.problem, false);
+    }
+    report
+}
+
+#[cfg(test)]
+#[path = "escape_tests.rs"]
+mod tests;

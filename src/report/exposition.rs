@@ -1,0 +1,102 @@
+//! One sample line of the Prometheus text format, checked whole: `name{labels} value
+//! [timestamp]`. Lets the metrics file carry a figure forward only from a well-formed line,
+//! so one damaged line never makes node_exporter reject the next file. Parses; writes nothing.
+
+/// A well-formed sample: its metric name, its label set as written (`{…}`, or empty) and value.
+#[derive(Debug, PartialEq)]
+pub(super) struct Sample<'a> {
+    pub name: &'a str,
+    pub labels: &'a str,
+    pub value: f64,
+}
+
+/// `line` as a sample, or `None` when it is not exactly one well-formed sample line.
+pub(super) fn parse_sample(line: &str) -> Option<Sample<'_>> {
+    let name_end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .unwrap_or(line.len());
+    let name = &line[..name_end];
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let rest = &line[name_end..];
+    let labels_len = if rest.starts_with('{') {
+        label_set_len(rest)?
+    } else {
+        0
+    };
+    let (labels, rest) = rest.split_at(labels_len);
+    let mut fields = rest.strip_prefix(' ')?.split(' ');
+    let value = parse_value(fields.next()?)?;
+    if let Some(timestamp) = fields.next() {
+        timestamp.parse::<i64>().ok()?;
+    }
+    if fields.next().is_some() {
+        return None;
+    }
+    Some(Sample {
+        name,
+        labels,
+        value,
+    })
+}
+
+/// A sample value as the format writes it (Go's float syntax, `NaN` and `±Inf` included).
+fn parse_value(text: &str) -> Option<f64> {
+    match text {
+        "NaN" => Some(f64::NAN),
+        "+Inf" | "Inf" => Some(f64::INFINITY),
+        "-Inf" => Some(f64::NEG_INFINITY),
+        _ if text
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) =>
+        {
+            text.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// The length of the label set `{name="value",…}` that `text` opens with, when it is well
+/// formed (values escape only `\\`, `\"` and `\n`).
+fn label_set_len(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = 1;
+    loop {
+        if bytes.get(at) == Some(&b'}') {
+            return Some(at + 1);
+        }
+        let start = at;
+        while bytes
+            .get(at)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        {
+            at += 1;
+        }
+        if at == start || bytes[start].is_ascii_digit() {
+            return None;
+        }
+        if bytes.get(at..at + 2) != Some(b"=\"") {
+            return None;
+        }
+        at += 2;
+        loop {
+            match bytes.get(at)? {
+                b'"' => break,
+                b'\\' if matches!(bytes.get(at + 1), Some(b'\\' | b'"' | b'n')) => at += 2,
+                b'\\' | b'\n' => return None,
+                _ => at += 1,
+            }
+        }
+        at += 1;
+        match bytes.get(at)? {
+            b',' => at += 1,
+            b'}' => {}
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "exposition_tests.rs"]
+mod tests;

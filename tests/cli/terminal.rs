@@ -1,0 +1,93 @@
+//! Foreign text in text output: an escape sequence or a newline in an API's error body, a
+//! recorded snapshot or a saved plan is printed escaped, so it can neither drive the
+//! operator's terminal nor fake a line of the plan; JSON keeps the bytes.
+
+use devicepool_sim::Fault;
+
+use crate::support::{Lab, devicepool, pool};
+
+/// An OSC title change, a bell and a screen clear, as a hostile or broken upstream sends them.
+const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2Jboom";
+
+/// Adds `tail` to every string of `value` that mentions `marker`.
+fn append_where(value: &mut serde_json::Value, marker: &str, tail: &str) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains(marker) => s.push_str(tail),
+        Value::Array(items) => items.iter_mut().for_each(|v| append_where(v, marker, tail)),
+        Value::Object(fields) => fields
+            .values_mut()
+            .for_each(|v| append_where(v, marker, tail)),
+        _ => {}
+    }
+}
+
+fn assert_escaped(text: &str) {
+    assert!(!text.contains('\u{1b}'), "raw ESC in: {text:?}");
+    assert!(!text.contains('\u{7}'), "raw BEL in: {text:?}");
+    assert!(text.contains("\\u{1b}]0;pwned\\u{7}"), "{text}");
+}
+
+#[test]
+fn escape_sequences_and_newlines_from_foreign_text_are_shown_escaped() {
+    let lab = Lab::new(vec![pool("a55", 2, 1), pool("p7", 1, 1)]);
+    lab.fleet.taskcluster.server().inject(
+        "GET",
+        "/api/queue/v1/task-queues/proj-autophone/gecko-t-p7",
+        Fault::status(500).with_body(HOSTILE),
+    );
+    let live = lab.run(&[
+        "plan",
+        lab.config_arg(),
+        "--record",
+        "snap.json",
+        "--out",
+        "plan.json",
+    ]);
+    live.expect_code(4);
+    assert_escaped(&live.stdout);
+    // The apply report's held line too.
+    let applied = lab.run(&["apply", lab.config_arg(), "--yes"]);
+    assert!(applied.stdout.contains("held   p7"), "{}", applied.stdout);
+    assert_escaped(&applied.stdout);
+    // The saved plan keeps the bytes; `show` escapes them.
+    let saved = std::fs::read_to_string(lab.path("plan.json")).unwrap();
+    assert!(saved.contains("\\u001b]0;pwned"), "{saved}");
+    let shown = devicepool(&["show", "plan.json"])
+        .current_dir(lab.dir.path())
+        .run();
+    shown.expect_code(0);
+    assert_escaped(&shown.stdout);
+
+    // A recording edited to carry a newline and a fake line after the error.
+    let path = lab.path("snap.json");
+    let mut recording: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    append_where(&mut recording, "pwned", "\nPlan: 99 start, 0 held.");
+    std::fs::write(&path, recording.to_string()).unwrap();
+    let replayed = devicepool(&["plan", lab.config_arg(), "--from-snapshot", "snap.json"])
+        .current_dir(lab.dir.path())
+        .run();
+    replayed.expect_code(4);
+    assert_escaped(&replayed.stdout);
+    assert!(
+        !replayed.stdout.lines().any(|l| l.starts_with("Plan: 99")),
+        "a faked line: {}",
+        replayed.stdout
+    );
+    assert!(
+        replayed.stdout.contains("\\nPlan: 99 start"),
+        "{}",
+        replayed.stdout
+    );
+    let explained = devicepool(&[
+        "explain",
+        "p7",
+        lab.config_arg(),
+        "--from-snapshot",
+        "snap.json",
+    ])
+    .current_dir(lab.dir.path())
+    .run();
+    assert!(!explained.stdout.contains('\u{1b}'), "{}", explained.stdout);
+}
