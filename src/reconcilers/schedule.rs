@@ -9,9 +9,9 @@ use jiff::tz::TimeZone;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::load::section::{Problem, pointer};
+use crate::load::section::{KeyAt, Problem, pointer};
 
 /// One period of a pool's schedule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -56,17 +56,26 @@ pub(crate) fn overlay<T: Serialize + DeserializeOwned>(
     set: &BTreeMap<String, Value>,
     allowed: &[&str],
 ) -> Result<T, String> {
+    overlay_settings(&settings_of(base)?, set, allowed)
+}
+
+/// `settings` (an entry as a JSON object) with `set` laid over it, read back as the entry.
+fn overlay_settings<T: DeserializeOwned>(
+    settings: &Map<String, Value>,
+    set: &BTreeMap<String, Value>,
+    allowed: &[&str],
+) -> Result<T, String> {
     if let Some(key) = set.keys().find(|key| !allowed.contains(&key.as_str())) {
         let allowed = allowed.join(", ");
         return Err(format!(
             "set.{key} is not a setting a schedule can change (it can change: {allowed})"
         ));
     }
-    lay_over(base, set).map_err(|error| {
+    lay_over(settings, set).map_err(|error| {
         // Name the key: the first one that fails on its own, else the whole error.
         let culprit = set
             .iter()
-            .find_map(|pair| lay_over(base, [pair]).err().map(|e| (pair.0, e)));
+            .find_map(|pair| lay_over::<T>(settings, [pair]).err().map(|e| (pair.0, e)));
         match culprit {
             Some((key, error)) => format!("set.{key}: {error}"),
             None => format!("set: {error}"),
@@ -98,6 +107,9 @@ pub(crate) trait Scheduled: Clone + Serialize + DeserializeOwned {
     fn periods(&self) -> &[Period];
     /// Remembers the period in effect, for the plan.
     fn note_in_effect(&mut self, period: Option<String>);
+    /// The kind's own checks of the values a period may set, the same at the entry's level
+    /// and in each period; a problem about `key` goes where `at(key)` says, or nowhere.
+    fn check_values(&self, problems: &mut Vec<Problem>, at: KeyAt<'_>);
 }
 
 /// Lays the period in effect at `at` over every entry of `entries`.
@@ -132,26 +144,54 @@ fn settle<T: Clone + Serialize + DeserializeOwned>(
     }
 }
 
-/// Checks each period of entry `name` of `section` and what it lays over `base`; problems
-/// point at the period. Returns the entry as each valid period leaves it, for the section's
-/// own cross-field rules.
-pub(crate) fn check_schedule<T: Serialize + DeserializeOwned>(
+/// Most periods one entry's schedule may hold. A schedule is a handful of periods (working
+/// hours, nights, weekends, a few holidays); a longer one is generated or hostile, and each
+/// period is read on every run.
+pub const MAX_PERIODS: usize = 100;
+
+/// Checks each period of entry `name` of `section` and what it lays over `entry`: the cron and
+/// zone, the keys it may set, and the kind's own value checks on the entry as the period leaves
+/// it, reported at the period's keys. Problems point at the period. Linear in the periods: each
+/// is laid over the entry's settings without its schedule, checked and dropped.
+pub(crate) fn check_schedule<T: Scheduled>(
     problems: &mut Vec<Problem>,
     section: &str,
     name: &str,
-    base: &T,
-    periods: &[Period],
-    allowed: &[&str],
-) -> Vec<(String, T)> {
-    let mut settled = Vec::new();
+    entry: &T,
+) {
+    let periods = entry.periods();
+    let schedule = pointer(section, name, "schedule");
+    if periods.len() > MAX_PERIODS {
+        problems.push(Problem::at(
+            format!("{schedule}/{MAX_PERIODS}"),
+            format!(
+                "a schedule holds at most {MAX_PERIODS} periods; this one has {} (merge periods \
+                 with cron lists and ranges, e.g. `* 8-17 * * 1-5`)",
+                periods.len()
+            ),
+        ));
+        return;
+    }
+    let settings = match settings_of(entry) {
+        Ok(mut settings) => {
+            settings.remove("schedule");
+            settings
+        }
+        Err(error) => return problems.push(Problem::at(schedule, error)),
+    };
     for (i, period) in periods.iter().enumerate() {
-        let at = format!("{}/{i}", pointer(section, name, "schedule"));
-        match check_period(period).and_then(|()| overlay(base, &period.set, allowed)) {
-            Ok(entry) => settled.push((at, entry)),
+        let at = format!("{schedule}/{i}");
+        let settled = check_period(period)
+            .and_then(|()| overlay_settings::<T>(&settings, &period.set, T::SCHEDULABLE));
+        match settled {
+            Ok(settled) => {
+                let set = &period.set;
+                let key_at = |key: &str| set.contains_key(key).then(|| format!("{at}/set/{key}"));
+                settled.check_values(problems, &key_at);
+            }
             Err(message) => problems.push(Problem::at(at, message)),
         }
     }
-    settled
 }
 
 /// The zone named `name` from the time-zone database built into devicepool, never the host's:
@@ -171,17 +211,24 @@ fn applies(period: &Period, at: Timestamp) -> bool {
     cron.matches(zone.to_datetime(at))
 }
 
-/// Serializes `base`, replaces the keys of `set`, deserializes back.
-fn lay_over<'a, T: Serialize + DeserializeOwned>(
-    base: &T,
+/// `entry` as a JSON object of its settings.
+fn settings_of<T: Serialize>(entry: &T) -> Result<Map<String, Value>, String> {
+    match serde_json::to_value(entry).map_err(|e| e.to_string())? {
+        Value::Object(settings) => Ok(settings),
+        _ => Err("the settings are not a map".to_owned()),
+    }
+}
+
+/// A copy of `settings` with the keys of `set` replaced, deserialized.
+fn lay_over<'a, T: DeserializeOwned>(
+    settings: &Map<String, Value>,
     set: impl IntoIterator<Item = (&'a String, &'a Value)>,
 ) -> Result<T, String> {
-    let mut value = serde_json::to_value(base).map_err(|e| e.to_string())?;
-    let object = value.as_object_mut().ok_or("the settings are not a map")?;
+    let mut object = settings.clone();
     for (key, replacement) in set {
         object.insert(key.clone(), replacement.clone());
     }
-    serde_json::from_value(value).map_err(|e| e.to_string())
+    serde_json::from_value(Value::Object(object)).map_err(|e| e.to_string())
 }
 
 /// A parsed cron expression: in each field's bitset, bit N is set when value N matches.
