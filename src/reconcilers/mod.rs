@@ -184,7 +184,7 @@ pub(crate) fn check_every_kind(desired: &Desired, problems: &mut Vec<Problem>) {
 
 /// Lays each pool's schedule period in effect at `at` over its settings, for every kind that
 /// has schedules.
-pub(crate) fn settle_every_kind(desired: &mut Desired, at: Timestamp) {
+pub fn settle_every_kind(desired: &mut Desired, at: Timestamp) {
     schedule::settle_entries(desired.device_pools.values_mut(), at);
     schedule::settle_entries(desired.runner_pools.values_mut(), at);
 }
