@@ -6,6 +6,7 @@
 //! reaches the kinds through the `*_every_kind` functions below: this file is the one list of
 //! kinds. Nothing here reads a clock.
 
+mod cron;
 pub mod device_pools;
 pub mod racks;
 pub mod record;
