@@ -1,21 +1,76 @@
-//! The rule for values that become labels, tags or worker ids (UDIDs, MAAS and runner tags):
-//! not empty, no comma, no whitespace, no control character. A value breaking it would be
-//! split or mangled on its way out and never be recognised as ours. No I/O.
+//! The rules for values that become labels, tags, worker ids or file names (UDIDs, MAAS and
+//! runner tags, client ids) and for the text devicepool matches or shows (selector patterns):
+//! not empty, no control or invisible character, and for identifiers no comma or whitespace
+//! either. A value breaking them would be split or mangled on its way out, never be
+//! recognised as ours, or look like another. No I/O.
+
+use unicode_general_category::{GeneralCategory, get_general_category};
 
 use super::validate::Problem;
 
 /// Why `value` cannot be a label or tag, or `None` when it can.
 pub fn identifier_flaw(value: &str) -> Option<&'static str> {
-    if value.is_empty() {
-        Some("is empty")
-    } else if value.contains(',') {
+    if value.contains(',') {
         Some("holds a comma")
     } else if value.chars().any(char::is_whitespace) {
         Some("holds whitespace")
+    } else {
+        text_flaw(value)
+    }
+}
+
+/// Why `value` cannot be matched or shown as written, or `None` when it can: it is empty,
+/// or holds a control or invisible character.
+pub(crate) fn text_flaw(value: &str) -> Option<&'static str> {
+    if value.is_empty() {
+        Some("is empty")
     } else if value.chars().any(char::is_control) {
         Some("holds a control character")
+    } else if value.chars().any(is_invisible) {
+        Some("holds an invisible character (zero-width, bidi control or other format character)")
     } else {
         None
+    }
+}
+
+/// Characters that print as nothing, or reorder what follows, so two values that look the same
+/// differ: every format character (Unicode category Cf: zero-width spaces and joiners, bidi
+/// controls, the byte-order mark, the soft hyphen, ...) and the other default-ignorable ones
+/// (fillers, variation selectors, the combining grapheme joiner).
+fn is_invisible(c: char) -> bool {
+    const IGNORABLE: [(char, char); 9] = [
+        ('\u{034F}', '\u{034F}'),
+        ('\u{115F}', '\u{1160}'),
+        ('\u{17B4}', '\u{17B5}'),
+        ('\u{180B}', '\u{180F}'),
+        ('\u{2060}', '\u{206F}'),
+        ('\u{3164}', '\u{3164}'),
+        ('\u{FE00}', '\u{FE0F}'),
+        ('\u{FFA0}', '\u{FFA0}'),
+        ('\u{E0000}', '\u{E0FFF}'),
+    ];
+    get_general_category(c) == GeneralCategory::Format
+        || IGNORABLE
+            .iter()
+            .any(|(first, last)| (*first..=*last).contains(&c))
+}
+
+/// One identifier at `pointer`; `why` says where it goes.
+pub(crate) fn check_identifier(
+    problems: &mut Vec<Problem>,
+    pointer: String,
+    value: &str,
+    why: &str,
+) {
+    if let Some(flaw) = identifier_flaw(value) {
+        problems.push(Problem::at(pointer, format!("{value:?} {flaw} ({why})")));
+    }
+}
+
+/// One piece of text at `pointer` that is matched or shown; `why` says where it goes.
+pub(crate) fn check_text(problems: &mut Vec<Problem>, pointer: String, value: &str, why: &str) {
+    if let Some(flaw) = text_flaw(value) {
+        problems.push(Problem::at(pointer, format!("{value:?} {flaw} ({why})")));
     }
 }
 
@@ -27,12 +82,7 @@ pub(crate) fn check_identifier_list(
     why: &str,
 ) {
     for (i, value) in values.iter().enumerate() {
-        if let Some(flaw) = identifier_flaw(value) {
-            problems.push(Problem::at(
-                format!("{pointer}/{i}"),
-                format!("{value:?} {flaw} ({why})"),
-            ));
-        }
+        check_identifier(problems, format!("{pointer}/{i}"), value, why);
     }
 }
 

@@ -214,6 +214,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, ConfigError> {
         problems,
     };
     let document = LocatedDocument::parse(text).map_err(|e| invalid(vec![syntax_problem(&e)]))?;
+    if !document.null_keys().is_empty() {
+        return Err(invalid(null_key_problems(&document)));
+    }
     let schema_problems = validate::check_schema(&document.value);
     if !schema_problems.is_empty() {
         return Err(invalid(locate(&document, schema_problems)));
@@ -274,6 +277,22 @@ fn syntax_problem(error: &serde_saphyr::Error) -> Problem {
     }
 }
 
+/// A null key is a name left out (`~:`, `null:` or a bare `:`): said so where it sits, before
+/// the typed reading would say only that null is not a string.
+fn null_key_problems(document: &LocatedDocument) -> Vec<Problem> {
+    let null_keys = document.null_keys().iter();
+    null_keys
+        .map(|(pointer, Position { line, column })| Problem {
+            line: *line,
+            column: *column,
+            key: dotted(pointer),
+            message: "a name is missing: this key is null (`~`, `null` or nothing before the \
+                      colon); write the name, quoted if it is `null`"
+                .to_string(),
+        })
+        .collect()
+}
+
 fn locate(document: &LocatedDocument, problems: Vec<validate::Problem>) -> Vec<Problem> {
     let mut located: Vec<Problem> = problems
         .into_iter()
@@ -284,8 +303,10 @@ fn locate(document: &LocatedDocument, problems: Vec<validate::Problem>) -> Vec<P
             };
             let mut key = dotted(&p.pointer);
             if let Some(name) = &p.key_name {
+                // An empty key would vanish from the path: show it quoted.
+                let name = if name.is_empty() { "\"\"" } else { name };
                 key = if key.is_empty() {
-                    name.clone()
+                    name.to_string()
                 } else {
                     format!("{key}.{name}")
                 };
@@ -306,8 +327,13 @@ fn locate(document: &LocatedDocument, problems: Vec<validate::Problem>) -> Vec<P
 /// `/device_pools/a55/devices/2` → `device_pools.a55.devices[2]`.
 fn dotted(pointer: &str) -> String {
     let mut out = String::new();
-    for segment in pointer.split('/').skip(1) {
-        let segment = segment.replace("~1", "/").replace("~0", "~");
+    let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let mut segment = segment.replace("~1", "/").replace("~0", "~");
+        if segment.is_empty() && i + 1 < segments.len() {
+            // An empty name would vanish from the path: show it quoted.
+            segment = "\"\"".to_string();
+        }
         if segment.chars().all(|c| c.is_ascii_digit()) && !segment.is_empty() {
             out.push_str(&format!("[{segment}]"));
         } else {

@@ -28,15 +28,18 @@ enum Node {
     Map(Vec<(Spanned<KeyText>, Spanned<Node>)>),
 }
 
-/// A mapping key rendered as text (YAML allows numbers and booleans as keys).
+/// A mapping key rendered as text (YAML allows numbers and booleans as keys), and whether
+/// it was null (`~:`, `null:` or a bare `:`).
 #[derive(Debug, Clone)]
-struct KeyText(String);
+struct KeyText(String, bool);
 
 /// The parsed document: its JSON form and where each JSON pointer came from.
 #[derive(Debug, Clone)]
 pub(super) struct LocatedDocument {
     pub(super) value: serde_json::Value,
     positions: HashMap<String, Position>,
+    /// Null keys: the JSON pointer of the mapping holding each, and where it sits.
+    null_keys: Vec<(String, Position)>,
 }
 
 impl LocatedDocument {
@@ -44,9 +47,19 @@ impl LocatedDocument {
     pub(super) fn parse(text: &str) -> Result<Self, serde_saphyr::Error> {
         let options = serde_saphyr::options! { strict_booleans: true };
         let root: Spanned<Node> = serde_saphyr::from_str_with_options(text, options)?;
-        let mut positions = HashMap::new();
-        let value = index(&root, String::new(), &mut positions);
-        Ok(Self { value, positions })
+        let mut document = Self {
+            value: serde_json::Value::Null,
+            positions: HashMap::new(),
+            null_keys: Vec::new(),
+        };
+        document.value = document.index(&root, String::new());
+        Ok(document)
+    }
+
+    /// Every null key (the mapping's JSON pointer, where the key sits): no key of the desired
+    /// state may be null, and a forgotten entry name reads as one.
+    pub(super) fn null_keys(&self) -> &[(String, Position)] {
+        &self.null_keys
     }
 
     /// Where the value at `pointer` sits, or the nearest ancestor that exists.
@@ -85,35 +98,39 @@ fn position_of(spanned: &Spanned<impl Sized>) -> Position {
     }
 }
 
-fn index(
-    node: &Spanned<Node>,
-    pointer: String,
-    positions: &mut HashMap<String, Position>,
-) -> serde_json::Value {
-    use serde_json::Value;
-    positions.insert(pointer.clone(), position_of(node));
-    match &node.value {
-        Node::Null => Value::Null,
-        Node::Bool(b) => Value::Bool(*b),
-        Node::Int(i) => Value::from(*i),
-        Node::Uint(u) => Value::from(*u),
-        Node::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
-        Node::Str(s) => Value::String(s.clone()),
-        Node::Seq(items) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| index(item, format!("{pointer}/{i}"), positions))
-                .collect(),
-        ),
-        Node::Map(entries) => {
-            let mut object = serde_json::Map::new();
-            for (key, value) in entries {
-                let child = format!("{pointer}/{}", escape(&key.value.0));
-                positions.insert(format!("{child}#key"), position_of(key));
-                object.insert(key.value.0.clone(), index(value, child, positions));
+impl LocatedDocument {
+    /// `node` as JSON, remembering where it and each of its children sit.
+    fn index(&mut self, node: &Spanned<Node>, pointer: String) -> serde_json::Value {
+        use serde_json::Value;
+        self.positions.insert(pointer.clone(), position_of(node));
+        match &node.value {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(*b),
+            Node::Int(i) => Value::from(*i),
+            Node::Uint(u) => Value::from(*u),
+            Node::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            Node::Str(s) => Value::String(s.clone()),
+            Node::Seq(items) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| self.index(item, format!("{pointer}/{i}")))
+                    .collect(),
+            ),
+            Node::Map(entries) => {
+                let mut object = serde_json::Map::new();
+                for (key, value) in entries {
+                    let child = format!("{pointer}/{}", escape(&key.value.0));
+                    if key.value.1 {
+                        self.null_keys.push((pointer.clone(), position_of(key)));
+                    }
+                    self.positions
+                        .insert(format!("{child}#key"), position_of(key));
+                    let value = self.index(value, child);
+                    object.insert(key.value.0.clone(), value);
+                }
+                Value::Object(object)
             }
-            Value::Object(object)
         }
     }
 }
@@ -175,7 +192,9 @@ impl<'de> Deserialize<'de> for Node {
 
 impl<'de> Deserialize<'de> for KeyText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = match Node::deserialize(d)? {
+        let node = Node::deserialize(d)?;
+        let null = matches!(node, Node::Null);
+        let text = match node {
             Node::Str(s) => s,
             Node::Int(i) => i.to_string(),
             Node::Uint(u) => u.to_string(),
@@ -186,7 +205,7 @@ impl<'de> Deserialize<'de> for KeyText {
                 return Err(de::Error::custom("a mapping key must be a scalar"));
             }
         };
-        Ok(KeyText(text))
+        Ok(KeyText(text, null))
     }
 }
 

@@ -35,3 +35,21 @@ fn keeps_no_as_a_string() {
     let doc = LocatedDocument::parse("x: no\n").unwrap();
     assert_eq!(doc.value["x"], "no");
 }
+
+#[test]
+fn null_keys_are_found_where_they_sit_and_quoted_ones_are_names() {
+    let doc =
+        LocatedDocument::parse("p:\n  ~: 1\n  x:\n    null: 2\n    : 3\n  'null': 4\n  '': 5\n")
+            .unwrap();
+    let at = |line, column| Position { line, column };
+    assert_eq!(
+        doc.null_keys(),
+        [
+            ("/p".to_string(), at(2, 3)),
+            ("/p/x".to_string(), at(4, 5)),
+            ("/p/x".to_string(), at(5, 5)),
+        ]
+    );
+    assert_eq!(doc.value["p"]["null"], 4);
+    assert_eq!(doc.value["p"][""], 5);
+}

@@ -55,11 +55,11 @@ pub(super) fn check_values(problems: &mut Vec<Problem>, desired: &Desired) {
 /// Why `name` may not name a template file, if it may not: it must be a relative path of
 /// plain segments, none hidden or `..`, no backslash. The template loader applies the same.
 pub fn check_template_name(name: &str) -> Result<(), &'static str> {
-    if name.is_empty() {
-        return Err("is empty");
+    if let Some(flaw) = super::identifiers::text_flaw(name) {
+        return Err(flaw);
     }
-    if name.contains('\\') || name.chars().any(char::is_control) {
-        return Err("holds a backslash or control character");
+    if name.contains('\\') {
+        return Err("holds a backslash");
     }
     let path = Path::new(name);
     if path.is_absolute() || name.starts_with('/') {

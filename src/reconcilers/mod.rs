@@ -6,6 +6,7 @@
 //! reaches the kinds through the `*_every_kind` functions below: this file is the one list of
 //! kinds. Nothing here reads a clock.
 
+mod cron;
 pub mod device_pools;
 pub mod ownership;
 pub mod racks;
@@ -205,7 +206,7 @@ pub(crate) fn check_every_kind(desired: &Desired, problems: &mut Vec<Problem>) {
 
 /// Lays each pool's schedule period in effect at `at` over its settings, for every kind that
 /// has schedules.
-pub(crate) fn settle_every_kind(desired: &mut Desired, at: Timestamp) {
+pub fn settle_every_kind(desired: &mut Desired, at: Timestamp) {
     schedule::settle_entries(desired.device_pools.values_mut(), at);
     schedule::settle_entries(desired.runner_pools.values_mut(), at);
 }

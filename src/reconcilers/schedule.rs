@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::load::section::{Problem, pointer};
+use super::cron::parse_cron;
+use crate::load::section::{KeyAt, Problem, pointer};
 
 /// One period of a pool's schedule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -56,17 +56,26 @@ pub(crate) fn overlay<T: Serialize + DeserializeOwned>(
     set: &BTreeMap<String, Value>,
     allowed: &[&str],
 ) -> Result<T, String> {
+    overlay_settings(&settings_of(base)?, set, allowed)
+}
+
+/// `settings` (an entry as a JSON object) with `set` laid over it, read back as the entry.
+fn overlay_settings<T: DeserializeOwned>(
+    settings: &Map<String, Value>,
+    set: &BTreeMap<String, Value>,
+    allowed: &[&str],
+) -> Result<T, String> {
     if let Some(key) = set.keys().find(|key| !allowed.contains(&key.as_str())) {
         let allowed = allowed.join(", ");
         return Err(format!(
             "set.{key} is not a setting a schedule can change (it can change: {allowed})"
         ));
     }
-    lay_over(base, set).map_err(|error| {
+    lay_over(settings, set).map_err(|error| {
         // Name the key: the first one that fails on its own, else the whole error.
         let culprit = set
             .iter()
-            .find_map(|pair| lay_over(base, [pair]).err().map(|e| (pair.0, e)));
+            .find_map(|pair| lay_over::<T>(settings, [pair]).err().map(|e| (pair.0, e)));
         match culprit {
             Some((key, error)) => format!("set.{key}: {error}"),
             None => format!("set: {error}"),
@@ -98,6 +107,9 @@ pub(crate) trait Scheduled: Clone + Serialize + DeserializeOwned {
     fn periods(&self) -> &[Period];
     /// Remembers the period in effect, for the plan.
     fn note_in_effect(&mut self, period: Option<String>);
+    /// The kind's own checks of the values a period may set, the same at the entry's level
+    /// and in each period; a problem about `key` goes where `at(key)` says, or nowhere.
+    fn check_values(&self, problems: &mut Vec<Problem>, at: KeyAt<'_>);
 }
 
 /// Lays the period in effect at `at` over every entry of `entries`.
@@ -132,26 +144,54 @@ fn settle<T: Clone + Serialize + DeserializeOwned>(
     }
 }
 
-/// Checks each period of entry `name` of `section` and what it lays over `base`; problems
-/// point at the period. Returns the entry as each valid period leaves it, for the section's
-/// own cross-field rules.
-pub(crate) fn check_schedule<T: Serialize + DeserializeOwned>(
+/// Most periods one entry's schedule may hold. A schedule is a handful of periods (working
+/// hours, nights, weekends, a few holidays); a longer one is generated or hostile, and each
+/// period is read on every run.
+pub const MAX_PERIODS: usize = 100;
+
+/// Checks each period of entry `name` of `section` and what it lays over `entry`: the cron and
+/// zone, the keys it may set, and the kind's own value checks on the entry as the period leaves
+/// it, reported at the period's keys. Problems point at the period. Linear in the periods: each
+/// is laid over the entry's settings without its schedule, checked and dropped.
+pub(crate) fn check_schedule<T: Scheduled>(
     problems: &mut Vec<Problem>,
     section: &str,
     name: &str,
-    base: &T,
-    periods: &[Period],
-    allowed: &[&str],
-) -> Vec<(String, T)> {
-    let mut settled = Vec::new();
+    entry: &T,
+) {
+    let periods = entry.periods();
+    let schedule = pointer(section, name, "schedule");
+    if periods.len() > MAX_PERIODS {
+        problems.push(Problem::at(
+            format!("{schedule}/{MAX_PERIODS}"),
+            format!(
+                "a schedule holds at most {MAX_PERIODS} periods; this one has {} (merge periods \
+                 with cron lists and ranges, e.g. `* 8-17 * * 1-5`)",
+                periods.len()
+            ),
+        ));
+        return;
+    }
+    let settings = match settings_of(entry) {
+        Ok(mut settings) => {
+            settings.remove("schedule");
+            settings
+        }
+        Err(error) => return problems.push(Problem::at(schedule, error)),
+    };
     for (i, period) in periods.iter().enumerate() {
-        let at = format!("{}/{i}", pointer(section, name, "schedule"));
-        match check_period(period).and_then(|()| overlay(base, &period.set, allowed)) {
-            Ok(entry) => settled.push((at, entry)),
+        let at = format!("{schedule}/{i}");
+        let settled = check_period(period)
+            .and_then(|()| overlay_settings::<T>(&settings, &period.set, T::SCHEDULABLE));
+        match settled {
+            Ok(settled) => {
+                let set = &period.set;
+                let key_at = |key: &str| set.contains_key(key).then(|| format!("{at}/set/{key}"));
+                settled.check_values(problems, &key_at);
+            }
             Err(message) => problems.push(Problem::at(at, message)),
         }
     }
-    settled
 }
 
 /// The zone named `name` from the time-zone database built into devicepool, never the host's:
@@ -171,184 +211,24 @@ fn applies(period: &Period, at: Timestamp) -> bool {
     cron.matches(zone.to_datetime(at))
 }
 
-/// Serializes `base`, replaces the keys of `set`, deserializes back.
-fn lay_over<'a, T: Serialize + DeserializeOwned>(
-    base: &T,
+/// `entry` as a JSON object of its settings.
+fn settings_of<T: Serialize>(entry: &T) -> Result<Map<String, Value>, String> {
+    match serde_json::to_value(entry).map_err(|e| e.to_string())? {
+        Value::Object(settings) => Ok(settings),
+        _ => Err("the settings are not a map".to_owned()),
+    }
+}
+
+/// A copy of `settings` with the keys of `set` replaced, deserialized.
+fn lay_over<'a, T: DeserializeOwned>(
+    settings: &Map<String, Value>,
     set: impl IntoIterator<Item = (&'a String, &'a Value)>,
 ) -> Result<T, String> {
-    let mut value = serde_json::to_value(base).map_err(|e| e.to_string())?;
-    let object = value.as_object_mut().ok_or("the settings are not a map")?;
+    let mut object = settings.clone();
     for (key, replacement) in set {
         object.insert(key.clone(), replacement.clone());
     }
-    serde_json::from_value(value).map_err(|e| e.to_string())
-}
-
-/// A parsed cron expression: in each field's bitset, bit N is set when value N matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Cron {
-    minutes: u64,
-    hours: u64,
-    days: u64,
-    months: u64,
-    /// Sunday is bit 0 (a written 7 lands there too).
-    weekdays: u64,
-    /// Both day fields are restricted, so a day matches when either does (the Vixie-cron rule).
-    either_day: bool,
-}
-
-impl Cron {
-    fn matches(&self, time: DateTime) -> bool {
-        let has = |set: u64, value: i8| (set >> value) & 1 == 1;
-        let day_of_month = has(self.days, time.day());
-        let day_of_week = has(self.weekdays, time.weekday().to_sunday_zero_offset());
-        let day = if self.either_day {
-            day_of_month || day_of_week
-        } else {
-            day_of_month && day_of_week
-        };
-        day && has(self.minutes, time.minute())
-            && has(self.hours, time.hour())
-            && has(self.months, time.month())
-    }
-}
-
-/// What one cron field accepts: its name for errors, its range, the names of its values.
-struct Field {
-    name: &'static str,
-    min: u32,
-    max: u32,
-    /// Names of the values from `min` on, matched case-insensitively.
-    names: &'static [&'static str],
-}
-
-const MONTHS: [&str; 12] = [
-    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-];
-const WEEKDAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
-
-const FIELDS: [Field; 5] = [
-    field("minute", 0, 59, &[]),
-    field("hour", 0, 23, &[]),
-    field("day-of-month", 1, 31, &[]),
-    field("month", 1, 12, &MONTHS),
-    field("day-of-week", 0, 7, &WEEKDAYS),
-];
-
-const fn field(name: &'static str, min: u32, max: u32, names: &'static [&'static str]) -> Field {
-    Field {
-        name,
-        min,
-        max,
-        names,
-    }
-}
-
-/// Reads a five-field cron expression; the error names the field and the bad part.
-fn parse_cron(cron: &str) -> Result<Cron, String> {
-    let wrong_count = || {
-        let count = cron.split_whitespace().count();
-        format!(
-            "cron {cron:?} has {count} field(s) but needs five: minute hour day-of-month month \
-             day-of-week"
-        )
-    };
-    let mut parts = cron.split_whitespace();
-    let mut sets = [0; 5];
-    let mut starred = [false; 5];
-    for ((field, set), starred) in FIELDS.iter().zip(&mut sets).zip(&mut starred) {
-        let part = parts.next().ok_or_else(wrong_count)?;
-        *set = parse_field(field, part).map_err(|problem| {
-            format!(
-                "cron {cron:?} has a bad {} field {part:?}: {problem}",
-                field.name
-            )
-        })?;
-        *starred = part.starts_with('*');
-    }
-    if parts.next().is_some() {
-        return Err(wrong_count());
-    }
-    let [minutes, hours, days, months, weekdays] = sets;
-    Ok(Cron {
-        minutes,
-        hours,
-        days,
-        months,
-        weekdays: weekdays | ((weekdays >> 7) & 1),
-        either_day: !starred[2] && !starred[4],
-    })
-}
-
-/// Reads one field: a comma list of `*`, `N` or `A-B`, the first and last with an optional `/STEP`.
-fn parse_field(field: &Field, part: &str) -> Result<u64, String> {
-    let mut bits = 0;
-    for item in part.split(',') {
-        if item.is_empty() {
-            return Err("an item is empty (two commas in a row, or one at an end)".to_owned());
-        }
-        let (range, step) = match item.split_once('/') {
-            Some((range, step)) => (range, Some(parse_step(step)?)),
-            None => (item, None),
-        };
-        let (first, last) = if range == "*" {
-            (field.min, field.max)
-        } else if let Some((first, last)) = range.split_once('-') {
-            let (first, last) = (parse_value(field, first)?, parse_value(field, last)?);
-            if first > last {
-                return Err(format!("the range {range:?} runs backwards"));
-            }
-            (first, last)
-        } else {
-            let value = parse_value(field, range)?;
-            if step.is_some() {
-                return Err(format!(
-                    "{item:?} steps from a single value; a step follows * or A-B"
-                ));
-            }
-            (value, value)
-        };
-        for value in (first..=last).step_by(step.unwrap_or(1)) {
-            bits |= 1u64 << value;
-        }
-    }
-    Ok(bits)
-}
-
-fn parse_step(step: &str) -> Result<usize, String> {
-    let digits = !step.is_empty() && step.bytes().all(|b| b.is_ascii_digit());
-    match step.parse().unwrap_or(usize::MAX) {
-        step if digits && step >= 1 => Ok(step),
-        _ => Err(format!(
-            "the step {step:?} is not a whole number of 1 or more"
-        )),
-    }
-}
-
-/// Reads a number or, for months and days of the week, a name, within the field's range.
-fn parse_value(field: &Field, text: &str) -> Result<u32, String> {
-    let (min, max) = (field.min, field.max);
-    let value = if text.is_empty() {
-        return Err("a value is missing (around a '-' or before a '/')".to_owned());
-    } else if text.bytes().all(|b| b.is_ascii_digit()) {
-        text.parse().unwrap_or(u32::MAX)
-    } else if let Some(i) = field
-        .names
-        .iter()
-        .position(|n| n.eq_ignore_ascii_case(text))
-    {
-        min + i as u32
-    } else if let [first, .., last] = field.names {
-        return Err(format!(
-            "{text:?} is neither a number nor a name {first}-{last}"
-        ));
-    } else {
-        return Err(format!("{text:?} is not a number"));
-    };
-    if !(min..=max).contains(&value) {
-        return Err(format!("{text} is outside {min}-{max}"));
-    }
-    Ok(value)
+    serde_json::from_value(Value::Object(object)).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Bad desired state: each mistake gives file:line:col and the key, exits 1, and no request
 //! is sent. Also the committed schemas must match the code.
 
+mod hostile_names;
+mod hostile_schedules;
 mod hostile_templates;
 mod hostile_values;
 
@@ -8,18 +10,30 @@ use crate::support::{Lab, devicepool, pool};
 
 /// Writes `yaml` as the lab's config, runs `plan`, and checks the error and silence.
 fn expect_rejected(lab: &Lab, yaml: &str, location: &str, needle: &str) {
+    expect_refused_by("plan", lab, yaml, location, needle);
+}
+
+/// `validate` and `plan` both refuse `yaml` with `needle` at `location`; nothing is sent.
+fn expect_refused(lab: &Lab, yaml: &str, location: &str, needle: &str) {
+    for verb in ["validate", "plan"] {
+        expect_refused_by(verb, lab, yaml, location, needle);
+    }
+}
+
+/// Writes `yaml` as the lab's config, runs `verb`, and checks the error and silence.
+fn expect_refused_by(verb: &str, lab: &Lab, yaml: &str, location: &str, needle: &str) {
     std::fs::write(&lab.config, yaml).unwrap();
-    let out = lab.run(&["plan", lab.config_arg()]);
+    let out = lab.run(&[verb, lab.config_arg()]);
     out.expect_code(1);
     let expected = format!("{}:{location}", lab.config.display());
     assert!(
         out.stderr.contains(&expected),
-        "want {expected} in:\n{}",
+        "{verb}: want {expected} in:\n{}",
         out.stderr
     );
     assert!(
         out.stderr.contains(needle),
-        "want {needle:?} in:\n{}",
+        "{verb}: want {needle:?} in:\n{}",
         out.stderr
     );
     assert!(out.stdout.is_empty(), "{}", out.stdout);

@@ -15,7 +15,8 @@ use super::group::{
 use crate::load::Desired;
 use crate::load::duration::required as friendly_duration;
 use crate::load::section::{
-    Problem, check_durations, check_identifier_list, check_name, pointer, require_sources,
+    KeyAt, Problem, check_durations, check_identifier, check_identifier_list, check_name,
+    entry_keys, pointer, require_sources,
 };
 use crate::reconcilers::schedule::{Period, Scheduled, check_schedule};
 
@@ -102,6 +103,19 @@ impl Scheduled for DevicePool {
     fn note_in_effect(&mut self, period: Option<String>) {
         self.in_effect = period;
     }
+
+    fn check_values(&self, problems: &mut Vec<Problem>, at: KeyAt<'_>) {
+        check_durations(
+            problems,
+            at,
+            &[("failure_cooldown", Some(self.failure_cooldown))],
+        );
+        if self.weight == 0
+            && let Some(pointer) = at("weight")
+        {
+            problems.push(Problem::at(pointer, "weight must be at least 1"));
+        }
+    }
 }
 
 fn default_weight() -> u32 {
@@ -137,16 +151,15 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
         let devices = pointer(SECTION, name, "devices");
         let why = "a UDID becomes a job label (labels are comma-separated) and a worker id";
         check_identifier_list(problems, &devices, &pool.devices, why);
-        let durations = [("failure_cooldown", Some(pool.failure_cooldown))];
-        check_durations(problems, SECTION, name, &durations);
-        let schedulable = DevicePool::SCHEDULABLE;
-        for (at, settled) in
-            check_schedule(problems, SECTION, name, pool, &pool.schedule, schedulable)
-        {
-            if settled.weight == 0 {
-                problems.push(Problem::at(at, "weight must be at least 1"));
-            }
-        }
+        pool.check_values(problems, &entry_keys(SECTION, name));
+        check_schedule(problems, SECTION, name, pool);
+        let why = "the job's worker signs in to Taskcluster with it";
+        check_identifier(
+            problems,
+            pointer(SECTION, name, "client_id"),
+            &pool.client_id,
+            why,
+        );
         if let Some(other) = owner_of_queue.insert(&pool.task_queue, name) {
             problems.push(Problem::at(
                 pointer(SECTION, name, "task_queue"),

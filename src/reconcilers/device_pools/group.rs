@@ -11,7 +11,9 @@ use super::allocation::Strategy;
 use crate::load::Desired;
 use crate::load::duration::required as friendly_duration;
 pub(crate) use crate::load::partition::matches as glob_matches;
-use crate::load::section::{Problem, check_durations, check_identifier_list, check_name, pointer};
+use crate::load::section::{
+    Problem, check_durations, check_identifier_list, check_name, check_text, entry_keys, pointer,
+};
 use crate::snapshot::Device;
 
 /// Devices several device pools share. When the group's free devices cannot cover what its
@@ -146,7 +148,7 @@ pub(crate) fn check_groups(desired: &Desired, problems: &mut Vec<Problem>) {
             why,
         );
         let durations = [("failure_cooldown", Some(group.failure_cooldown))];
-        check_durations(problems, SECTION, name, &durations);
+        check_durations(problems, &entry_keys(SECTION, name), &durations);
         check_source(
             problems,
             &pointer(SECTION, name, ""),
@@ -207,7 +209,7 @@ fn check_source(
     devices: &[String],
     select: &Option<Selector>,
 ) {
-    let at = at.trim_end_matches('/');
+    let at = at.strip_suffix('/').unwrap_or(at);
     match (devices.is_empty(), select) {
         (true, None) => problems.push(Problem::at(
             at,
@@ -222,6 +224,20 @@ fn check_source(
             "an empty selector would take every device: give udid, name, os or os_version",
         )),
         _ => {}
+    }
+    if let Some(select) = select {
+        let patterns = [
+            ("udid", &select.udid),
+            ("name", &select.name),
+            ("os", &select.os),
+            ("os_version", &select.os_version),
+        ];
+        for (key, pattern) in patterns {
+            if let Some(pattern) = pattern {
+                let why = "it is matched against the devices LambdaTest lists";
+                check_text(problems, format!("{at}/select/{key}"), pattern, why);
+            }
+        }
     }
 }
 

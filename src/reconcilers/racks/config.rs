@@ -10,7 +10,8 @@ use crate::load::duration::{optional as optional_duration, required as friendly_
 
 use crate::load::Desired;
 use crate::load::section::{
-    Problem, check_durations, check_identifier_list, check_name, pointer, require_sources,
+    Problem, check_durations, check_identifier_list, check_name, check_text, entry_keys, pointer,
+    require_sources,
 };
 
 /// A rack: the MAAS machines carrying all `maas_tags`, each deployed through its Testflinger
@@ -121,7 +122,16 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
             ("output_timeout", rack.output_timeout),
             ("agent_stale_after", rack.agent_stale_after),
         ];
-        check_durations(problems, SECTION, name, &durations);
+        check_durations(problems, &entry_keys(SECTION, name), &durations);
+        if let Some(location) = &rack.agent_location {
+            let at = pointer(SECTION, name, "agent_location");
+            check_text(
+                problems,
+                at,
+                location,
+                "it is matched in each agent's location",
+            );
+        }
         let every = pointer(SECTION, name, "every");
         if rack.every.is_zero() {
             problems.push(Problem::at(every, "every must be longer than zero"));

@@ -11,7 +11,8 @@ use crate::load::duration::required as friendly_duration;
 
 use crate::load::Desired;
 use crate::load::section::{
-    Problem, check_durations, check_identifier_list, check_name, pointer, require_sources,
+    KeyAt, Problem, check_durations, check_identifier_list, check_name, entry_keys, pointer,
+    require_sources,
 };
 use crate::reconcilers::schedule::{Period, Scheduled, check_schedule};
 
@@ -101,6 +102,19 @@ impl Scheduled for RunnerPool {
     fn note_in_effect(&mut self, period: Option<String>) {
         self.in_effect = period;
     }
+
+    fn check_values(&self, problems: &mut Vec<Problem>, at: KeyAt<'_>) {
+        let durations = [
+            ("idle_cooldown", Some(self.idle_cooldown)),
+            ("offline_grace", Some(self.offline_grace)),
+        ];
+        check_durations(problems, at, &durations);
+        if self.min_idle > self.max_runners
+            && let Some(pointer) = at("min_idle").or_else(|| at("max_runners"))
+        {
+            problems.push(Problem::at(pointer, "min_idle must not exceed max_runners"));
+        }
+    }
 }
 
 fn default_max_starts() -> u32 {
@@ -162,25 +176,11 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
         let tags = pointer(SECTION, name, "tags");
         let why = "runner tags are sent to GitLab comma-separated";
         check_identifier_list(problems, &tags, &pool.tags, why);
-        let durations = [
-            ("idle_cooldown", Some(pool.idle_cooldown)),
-            ("offline_grace", Some(pool.offline_grace)),
-        ];
-        check_durations(problems, SECTION, name, &durations);
-        let settled = check_schedule(
-            problems,
-            SECTION,
-            name,
-            pool,
-            &pool.schedule,
-            RunnerPool::SCHEDULABLE,
-        );
-        let variants = std::iter::once((pointer(SECTION, name, "min_idle"), pool.clone()));
-        for (at, variant) in variants.chain(settled) {
-            if variant.min_idle > variant.max_runners {
-                problems.push(Problem::at(at, "min_idle must not exceed max_runners"));
-            }
-        }
+        let projects = pointer(SECTION, name, "projects");
+        let why = "a project is an id or a group/project path";
+        check_identifier_list(problems, &projects, &pool.projects, why);
+        pool.check_values(problems, &entry_keys(SECTION, name));
+        check_schedule(problems, SECTION, name, pool);
         if !(pool.docker_socket.is_empty() || pool.docker_socket.starts_with('/')) {
             problems.push(Problem::at(
                 pointer(SECTION, name, "docker_socket"),
