@@ -26,6 +26,7 @@ mod sharing;
 mod show;
 mod sim_serve;
 mod support;
+mod template_bounds;
 mod unattended;
 mod upstream;
 mod wording;
