@@ -16,6 +16,7 @@ mod partition;
 mod plan;
 mod racks;
 mod racks_fidelity;
+mod redaction_cut;
 mod render;
 mod replay;
 mod runners;
