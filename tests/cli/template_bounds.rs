@@ -90,3 +90,35 @@ fn serialising_an_aliased_giant_value_fails_render_without_aborting() {
         );
     }
 }
+
+/// The worker `plan`, `apply` and `render` start for templates really runs under the address
+/// space limit (and makes no core file when it is stopped).
+#[test]
+fn the_render_worker_runs_under_its_memory_limit() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_devicepool"))
+        .arg("__render-worker")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut requests = worker.stdin.take().unwrap();
+    requests
+        .write_all(b"{\"dir\":null,\"name\":\"nope.j2\",\"ctx\":{}}\n")
+        .unwrap();
+    let mut reply = String::new();
+    BufReader::new(worker.stdout.take().unwrap())
+        .read_line(&mut reply)
+        .unwrap();
+    assert!(reply.starts_with("{\"Failed\":"), "{reply}");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", worker.id())).unwrap();
+    let limit = |name: &str| {
+        let line = limits.lines().find(|l| l.starts_with(name)).unwrap();
+        line.split_whitespace().rev().nth(2).unwrap().to_string()
+    };
+    assert_eq!(limit("Max address space"), (192 * 1024 * 1024).to_string());
+    assert_eq!(limit("Max core file size"), "0");
+    drop(requests);
+    assert!(worker.wait().unwrap().success());
+}
