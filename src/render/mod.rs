@@ -18,7 +18,7 @@ mod worker;
 
 pub use engine::{FUEL, MAX_OUTPUT_BYTES, render_untrusted};
 pub use sandbox::{RENDER_DEADLINE, render_in_workers};
-pub use worker::{MAX_RENDER_MEMORY, serve_if_asked};
+pub use worker::{MAX_RENDER_MEMORY, MAX_WORKER_CPU_SECONDS, serve_if_asked};
 
 /// Loaded templates, ready to render.
 pub struct Templates {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use minijinja::value::Value;
 
-use super::worker::{MAX_RENDER_MEMORY, Reply, Request, WORKER_ARG};
+use super::worker::{MAX_RENDER_MEMORY, MAX_WORKER_CPU_SECONDS, Reply, Request, WORKER_ARG};
 
 /// Longest one render may take in the worker: the shipped templates render in about a
 /// millisecond, fuel stops loops long before this; it bounds a single filter call that works
@@ -160,6 +160,9 @@ fn stop_reason(signal: Option<i32>, stderr: &str) -> String {
         "rendering nested too deeply (stack overflow) and was stopped".to_string()
     } else {
         match signal {
+            Some(libc::SIGXCPU) => format!(
+                "the render worker used its {MAX_WORKER_CPU_SECONDS} s of processor time and was stopped"
+            ),
             Some(signal) => format!("the render worker stopped with signal {signal}"),
             None => "the render worker stopped".to_string(),
         }

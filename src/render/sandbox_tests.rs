@@ -67,4 +67,9 @@ fn a_crash_is_named_by_its_signal() {
         render(&worker).unwrap_err(),
         "the render worker stopped with signal 11"
     );
+    let worker = sandbox("read line; kill -XCPU $$", Duration::from_secs(30));
+    assert_eq!(
+        render(&worker).unwrap_err(),
+        "the render worker used its 600 s of processor time and was stopped"
+    );
 }

@@ -18,6 +18,11 @@ pub(super) const WORKER_ARG: &str = "__render-worker";
 /// value stops the worker, never the run. The shipped templates need about 10 MiB.
 pub const MAX_RENDER_MEMORY: u64 = 192 * 1024 * 1024;
 
+/// Processor time one worker may use, in seconds, over all its renders: only reached by a
+/// worker left spinning on a hostile render after its parent died (the parent stops a render
+/// after [`super::RENDER_DEADLINE`]).
+pub const MAX_WORKER_CPU_SECONDS: u64 = 600;
+
 /// One render: the template directory, the template and its context.
 #[derive(Serialize, Deserialize)]
 pub(super) struct Request {
@@ -39,8 +44,8 @@ pub fn serve_if_asked() -> Option<std::process::ExitCode> {
     if std::env::args_os().nth(1).as_deref() != Some(WORKER_ARG.as_ref()) {
         return None;
     }
-    if let Err(e) = limit_memory(MAX_RENDER_MEMORY) {
-        eprintln!("devicepool: render worker cannot limit its memory: {e}");
+    if let Err(e) = limit_resources() {
+        eprintln!("devicepool: render worker cannot limit its resources: {e}");
         return Some(std::process::ExitCode::FAILURE);
     }
     Some(match serve(io::stdin().lock(), io::stdout().lock()) {
@@ -77,11 +82,12 @@ pub(super) fn serve(input: impl BufRead, mut output: impl Write) -> io::Result<(
     Ok(())
 }
 
-/// Caps this process's address space at `bytes` (an allocation past it aborts the worker)
-/// and turns off core files, so a stopped worker leaves nothing behind.
-fn limit_memory(bytes: u64) -> io::Result<()> {
+/// Caps this process's address space (an allocation past it aborts the worker) and
+/// processor time, and turns off core files, so a stopped worker leaves nothing behind.
+fn limit_resources() -> io::Result<()> {
     let limits = [
-        (libc::RLIMIT_AS, bytes as libc::rlim_t),
+        (libc::RLIMIT_AS, MAX_RENDER_MEMORY as libc::rlim_t),
+        (libc::RLIMIT_CPU, MAX_WORKER_CPU_SECONDS as libc::rlim_t),
         (libc::RLIMIT_CORE, 0),
     ];
     for (resource, value) in limits {

@@ -92,7 +92,7 @@ fn serialising_an_aliased_giant_value_fails_render_without_aborting() {
 }
 
 /// The worker `plan`, `apply` and `render` start for templates really runs under the address
-/// space limit (and makes no core file when it is stopped).
+/// space and processor time limits (and makes no core file when it is stopped).
 #[test]
 fn the_render_worker_runs_under_its_memory_limit() {
     use std::io::{BufRead, BufReader, Write};
@@ -118,6 +118,7 @@ fn the_render_worker_runs_under_its_memory_limit() {
         line.split_whitespace().rev().nth(2).unwrap().to_string()
     };
     assert_eq!(limit("Max address space"), (192 * 1024 * 1024).to_string());
+    assert_eq!(limit("Max cpu time"), "600");
     assert_eq!(limit("Max core file size"), "0");
     drop(requests);
     assert!(worker.wait().unwrap().success());
