@@ -85,21 +85,21 @@ impl Sandbox {
             Ok(()) => worker.replies.recv_timeout(self.deadline),
             Err(_) => Err(RecvTimeoutError::Disconnected),
         };
+        // Past here the worker is stopped; `None`: it stopped by itself, and says why.
         let failure = match answer {
             Ok(reply) => match serde_json::from_str::<Reply>(&reply) {
                 Ok(Reply::Rendered(text)) => return Ok(text),
                 Ok(Reply::Failed(why)) => return Err(why),
-                Err(e) => format!("the render worker answered nonsense ({e})"),
+                Err(e) => Some(format!("the render worker answered nonsense ({e})")),
             },
-            Err(RecvTimeoutError::Timeout) => format!(
+            Err(RecvTimeoutError::Timeout) => Some(format!(
                 "rendering took more than {} s and was stopped",
                 self.deadline.as_secs_f32()
-            ),
-            Err(RecvTimeoutError::Disconnected) => String::new(),
+            )),
+            Err(RecvTimeoutError::Disconnected) => None,
         };
-        let worker = slot.take().expect("a worker was running");
-        let why = worker.stop();
-        Err(if failure.is_empty() { why } else { failure })
+        let stopped = slot.take().expect("a worker was running").stop();
+        Err(failure.unwrap_or(stopped))
     }
 }
 
