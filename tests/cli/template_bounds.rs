@@ -2,7 +2,7 @@
 //! limit and a deadline, so such a template holds only its own pool, with the reason, and
 //! the run goes on (`plan` and `render` alike).
 
-use crate::support::{Lab, Outcome, pool, pool_of};
+use crate::support::{Lab, Outcome, devicepool, pool, pool_of};
 
 /// What a hostile template does with `d`, a value of 10^8 integers built by aliasing one
 /// list of 10^5: each turns all of it into one string.
@@ -95,31 +95,24 @@ fn serialising_an_aliased_giant_value_fails_render_without_aborting() {
 /// space and processor time limits (and makes no core file when it is stopped).
 #[test]
 fn the_render_worker_runs_under_its_memory_limit() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::{Command, Stdio};
-    let mut worker = Command::new(env!("CARGO_BIN_EXE_devicepool"))
-        .arg("__render-worker")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut requests = worker.stdin.take().unwrap();
-    requests
-        .write_all(b"{\"dir\":null,\"name\":\"nope.j2\",\"ctx\":{}}\n")
-        .unwrap();
-    let mut reply = String::new();
-    BufReader::new(worker.stdout.take().unwrap())
-        .read_line(&mut reply)
-        .unwrap();
-    assert!(reply.starts_with("{\"Failed\":"), "{reply}");
-    let limits = std::fs::read_to_string(format!("/proc/{}/limits", worker.id())).unwrap();
+    let mut worker = devicepool(&["__render-worker"]).spawn_with_stdin();
+    let path = format!("/proc/{}/limits", worker.id());
     let limit = |name: &str| {
-        let line = limits.lines().find(|l| l.starts_with(name)).unwrap();
-        line.split_whitespace().rev().nth(2).unwrap().to_string()
+        let limits = std::fs::read_to_string(&path).unwrap_or_default();
+        let line = limits.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().rev().nth(2).map(str::to_string)
     };
-    assert_eq!(limit("Max address space"), (192 * 1024 * 1024).to_string());
-    assert_eq!(limit("Max cpu time"), "600");
-    assert_eq!(limit("Max core file size"), "0");
-    drop(requests);
-    assert!(worker.wait().unwrap().success());
+    // The worker sets its limits as it starts, before it reads a request.
+    let started = std::time::Instant::now();
+    while limit("Max address space").as_deref() == Some("unlimited")
+        && started.elapsed() < std::time::Duration::from_secs(10)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let expected = (192 * 1024 * 1024).to_string();
+    assert_eq!(limit("Max address space"), Some(expected));
+    assert_eq!(limit("Max cpu time").as_deref(), Some("600"));
+    assert_eq!(limit("Max core file size").as_deref(), Some("0"));
+    worker.close_stdin();
+    worker.wait().expect_code(0);
 }
