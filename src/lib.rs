@@ -28,6 +28,11 @@ pub mod snapshot;
 
 /// Entry point used by the binary: parse, set up logging, run, map to an exit code.
 pub fn main_entry() -> std::process::ExitCode {
+    if let Some(exit) = render::serve_if_asked() {
+        return exit;
+    }
+    // Without a path to itself the worker cannot start, and every render fails (held).
+    render::render_in_workers(std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into()));
     let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(exit) => return exit.into(),

@@ -12,13 +12,16 @@ use serde::de::DeserializeOwned;
 
 use super::request_stats;
 use crate::load::HttpSettings;
-use crate::secret::{Redactor, Secret};
+use crate::secret::{Cut, Redactor, Secret};
 
 /// Longest `Retry-After` wait honoured; a longer one fails the request instead of stalling
 /// the run.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
-/// Characters of an error body kept in messages.
-const EXCERPT_CHARS: usize = 200;
+/// How much of an error body a message quotes (after redaction: see `Redactor::excerpt`).
+pub(crate) const ERROR_EXCERPT: Cut = Cut {
+    chars: 200,
+    fold_whitespace: true,
+};
 
 /// A read-only HTTP client shared by all sources.
 #[derive(Clone)]
@@ -238,7 +241,7 @@ impl Reader {
         if !(200..300).contains(&status) {
             return Err(fail(Failure::Status {
                 status,
-                excerpt: self.redactor.redact(&excerpt(&body)),
+                excerpt: self.redactor.excerpt(&body, ERROR_EXCERPT),
             }));
         }
         // A token reply is a secret from end to end: never quote it, not even in part.
@@ -331,7 +334,7 @@ impl Reader {
         }
         let failure = Failure::Status {
             status,
-            excerpt: self.redactor.redact(&excerpt(&body)),
+            excerpt: self.redactor.excerpt(&body, ERROR_EXCERPT),
         };
         let retry = match status {
             429 => match retry_after {
@@ -390,7 +393,7 @@ impl Reader {
             url: display_url(&get.url, &get.query),
             failure: Failure::Decode(format!(
                 "{e} (body starts {:?})",
-                self.redactor.redact(&excerpt(body))
+                self.redactor.excerpt(body, ERROR_EXCERPT)
             )),
         })
     }
@@ -415,17 +418,6 @@ pub(crate) fn read_body(
             Err(Failure::Transport(format!("reading body: {e}")))
         }
         Err(_) => Ok(String::new()),
-    }
-}
-
-/// The first characters of a body on one line, for messages.
-pub(crate) fn excerpt(body: &str) -> String {
-    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() > EXCERPT_CHARS {
-        let cut: String = flat.chars().take(EXCERPT_CHARS).collect();
-        format!("{cut}…")
-    } else {
-        flat
     }
 }
 

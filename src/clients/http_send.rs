@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::clients::http::{
-    ApiError, Failure, agent_config, display_url, encode_component, excerpt, failed_before_sending,
-    read_body,
+    ApiError, ERROR_EXCERPT, Failure, agent_config, display_url, encode_component,
+    failed_before_sending, read_body,
 };
 use crate::clients::request_stats;
 use crate::load::HttpSettings;
@@ -151,13 +151,16 @@ impl Writer {
         Ok(Answer { status, body })
     }
 
-    /// The error for `m`, with any status excerpt scrubbed of known secrets.
+    /// The error for `m`, every message in it scrubbed of known secrets (a decoder's words
+    /// may quote a value the server sent back).
     pub fn fail(&self, m: &Mutation<'_>, failure: Failure) -> ApiError {
         let failure = match failure {
             Failure::Status { status, excerpt } => Failure::Status {
                 status,
                 excerpt: self.redactor.redact(&excerpt),
             },
+            Failure::Decode(message) => Failure::Decode(self.redactor.redact(&message)),
+            Failure::Protocol(message) => Failure::Protocol(self.redactor.redact(&message)),
             other => other,
         };
         ApiError {
@@ -168,23 +171,32 @@ impl Writer {
         }
     }
 
-    /// The error for an answer that is a refusal, with `message` (the server's words).
-    pub fn refused(&self, m: &Mutation<'_>, answer: &Answer, message: String) -> ApiError {
+    /// The error for an answer that is a refusal, quoting `message` (the server's words,
+    /// whole: they are redacted, then cut to one short line, here).
+    pub fn refused(&self, m: &Mutation<'_>, answer: &Answer, message: &str) -> ApiError {
         let failure = Failure::Status {
             status: answer.status,
-            excerpt: message,
+            excerpt: self.redactor.excerpt(message, ERROR_EXCERPT),
         };
         self.fail(m, failure)
+    }
+
+    /// The error for an answer that does not decode, quoting the start of `body` (redacted
+    /// whole before it is cut).
+    pub fn undecodable(&self, m: &Mutation<'_>, why: String, body: &str) -> ApiError {
+        let shown = self.redactor.excerpt(body, ERROR_EXCERPT);
+        self.fail(m, Failure::Decode(format!("{why} (body starts {shown:?})")))
     }
 }
 
 /// The server's words for a refusal: a JSON `message` (GitLab, Docker) or `error` (Grape
-/// validation) string, else the body itself. Always one short line.
+/// validation) string, else the body itself. Whole, not cut: only `Writer::refused` cuts,
+/// after redacting.
 pub fn server_message(body: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(v) if v["message"].is_string() => excerpt(v["message"].as_str().unwrap_or_default()),
-        Ok(v) if v["error"].is_string() => excerpt(v["error"].as_str().unwrap_or_default()),
-        _ => excerpt(body),
+        Ok(v) if v["message"].is_string() => v["message"].as_str().unwrap_or_default().to_string(),
+        Ok(v) if v["error"].is_string() => v["error"].as_str().unwrap_or_default().to_string(),
+        _ => body.to_string(),
     }
 }
 

@@ -15,8 +15,8 @@ fn hides_userinfo_and_shows_the_query() {
 #[test]
 fn excerpts_are_short_and_flat() {
     let long = "x ".repeat(500);
-    let shown = excerpt(&long);
-    assert!(shown.chars().count() <= EXCERPT_CHARS + 1);
+    let shown = Redactor::default().excerpt(&long, ERROR_EXCERPT);
+    assert!(shown.chars().count() <= ERROR_EXCERPT.chars + 1);
     assert!(!shown.contains('\n'));
 }
 

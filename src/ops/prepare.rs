@@ -165,10 +165,9 @@ pub(super) fn known_secrets(loaded: &Loaded, env: &dyn Fn(&str) -> Option<String
     }
     if let Some(maas) = &desired.sources.maas {
         let key = value(maas.api_key());
-        // The token secret alone is what signs MAAS requests; scrub it on its own too.
-        if let Some(token_secret) = key.expose().rsplit(':').next() {
-            secrets.push(Secret::new(token_secret));
-        }
+        // The request carries the three parts apart (the token secret percent-encoded in
+        // the signature): scrub each on its own too.
+        secrets.extend(key.expose().split(':').map(Secret::new));
         secrets.push(key);
     }
     if let Some(tf) = &desired.sources.testflinger

@@ -1,8 +1,9 @@
 //! RENDER: job files from minijinja templates (strict undefined, no auto-escaping, trailing
-//! newline kept, bounded by fuel and an output cap: see `render/engine.rs`). Templates are
-//! read by `load_templates`; rendering reads no file but the templates' `include`s. A file
-//! rendered to be shown has every known secret value `<redacted>`; only apply asks for
-//! real values.
+//! newline kept, bounded by fuel and an output cap: see `render/engine.rs`). The binary
+//! renders in a worker process with a memory limit and a deadline (`render/sandbox.rs`), so a
+//! template that would exhaust either fails its own render only. Templates are read by
+//! `load_templates`; rendering reads no file but the templates' `include`s. A file rendered
+//! to be shown has every known secret value `<redacted>`; only apply asks for real values.
 
 use std::path::PathBuf;
 
@@ -12,12 +13,20 @@ use crate::load::{ConfigError, Desired, Loaded};
 use crate::secret::Redactor;
 
 mod engine;
+mod sandbox;
+mod worker;
 
 pub use engine::{FUEL, MAX_OUTPUT_BYTES, render_untrusted};
+pub use sandbox::{RENDER_DEADLINE, render_in_workers};
+pub use worker::{MAX_RENDER_MEMORY, MAX_WORKER_CPU_SECONDS, serve_if_asked};
 
 /// Loaded templates, ready to render.
 pub struct Templates {
     env: Environment<'static>,
+    /// The template directory, as the worker is told it.
+    dir: Option<PathBuf>,
+    /// Where renders run when the binary named itself worker program; in-process otherwise.
+    sandbox: Option<sandbox::Sandbox>,
     /// Scrubs known secrets out of every job file rendered to be shown or saved.
     redactor: Redactor,
 }
@@ -73,7 +82,7 @@ impl Templates {
         desired: &Desired,
         redactor: Redactor,
     ) -> Result<Self, Vec<RenderError>> {
-        let env = engine::environment(dir);
+        let env = engine::environment(dir.clone());
         let mut names: Vec<&str> = crate::load::template_keys(desired)
             .into_iter()
             .map(|(_, name)| name)
@@ -97,7 +106,14 @@ impl Templates {
             })
             .collect();
         if errors.is_empty() {
-            Ok(Self { env, redactor })
+            let sandbox = sandbox::worker_command()
+                .map(|command| sandbox::Sandbox::new(command, RENDER_DEADLINE));
+            Ok(Self {
+                env,
+                dir,
+                sandbox,
+                redactor,
+            })
         } else {
             Err(errors)
         }
@@ -111,7 +127,11 @@ impl Templates {
         exposure: Exposure,
     ) -> Result<String, RenderError> {
         // An error message may quote what the template was given: never a secret.
-        let text = engine::render_bounded(&self.env, name, ctx).map_err(|message| RenderError {
+        let rendered = match &self.sandbox {
+            Some(sandbox) => sandbox.render(self.dir.clone(), name, ctx),
+            None => engine::render_bounded(&self.env, name, ctx),
+        };
+        let text = rendered.map_err(|message| RenderError {
             name: name.to_string(),
             message: self.redactor.redact(&message),
         })?;

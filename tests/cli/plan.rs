@@ -186,25 +186,11 @@ fn render_shows_the_job_file_with_secrets_redacted() {
 #[test]
 fn a_template_that_fails_strict_rendering_holds_only_its_pool() {
     let lab = Lab::new(vec![pool("a55", 2, 2), pool("p9", 2, 2)]);
-    std::fs::create_dir_all(lab.path("templates")).unwrap();
-    std::fs::write(
-        lab.path("templates/broken.yaml.j2"),
+    lab.use_template(
+        "a55",
+        "broken.yaml.j2",
         "fixedIP: {{ udid }}\nmissing: {{ no_such_value }}\n",
-    )
-    .unwrap();
-    let yaml = lab
-        .config_yaml()
-        .replacen(
-            "settings:\n",
-            "settings:\n  templates_dir: ../templates\n",
-            1,
-        )
-        .replacen(
-            "    client_id: project/autophone/a55\n",
-            "    client_id: project/autophone/a55\n    template: broken.yaml.j2\n",
-            1,
-        );
-    std::fs::write(&lab.config, yaml).unwrap();
+    );
     let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
     out.expect_code(4);
     let plan = out.json();

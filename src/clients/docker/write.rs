@@ -236,7 +236,7 @@ fn strings(v: &Value) -> Option<Vec<String>> {
 }
 
 fn refusal(writer: &Writer, m: &Mutation<'_>, answer: &Answer) -> ApiError {
-    writer.refused(m, answer, server_message(&answer.body))
+    writer.refused(m, answer, &server_message(&answer.body))
 }
 
 /// `POST /containers/create?name=`: returns the new container's id. A taken name is 409.

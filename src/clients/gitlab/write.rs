@@ -36,7 +36,7 @@ pub struct CreatedRunner {
 }
 
 fn refusal(writer: &Writer, m: &Mutation<'_>, answer: &Answer) -> ApiError {
-    writer.refused(m, answer, server_message(&answer.body))
+    writer.refused(m, answer, &server_message(&answer.body))
 }
 
 /// `POST /user/runners`: creates the runner record; returns its id and token.

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::lock::RunLock;
-use crate::secret::{Redactor, Secret};
+use crate::secret::{Cut, Redactor, Secret};
 
 /// The variables of devicepool's own environment the CLI inherits: where to find programs
 /// and a home, locale and time zone, proxies and CA certificates. Nothing else: devicepool's
@@ -147,7 +147,13 @@ fn run_in(dir: &Path, job: &Launch<'_>, redactor: &Redactor) -> Outcome {
     };
     let read = |p: &Path| fs::read_to_string(p).unwrap_or_default();
     let raw = format!("{}{}", read(&stdout_path), read(&stderr_path));
-    let output = shorten(&redactor.redact(&raw));
+    let output = redactor.excerpt(
+        &raw,
+        Cut {
+            chars: OUTPUT_CHARS,
+            fold_whitespace: false,
+        },
+    );
     let job_id = find_job_id(&raw);
     match status {
         Ok(status) if status.success() => Outcome {
@@ -249,15 +255,6 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn shorten(text: &str) -> String {
-    let text = text.trim();
-    if text.chars().count() <= OUTPUT_CHARS {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(OUTPUT_CHARS).collect();
-    format!("{cut}…")
 }
 
 /// The CLI prints a job link holding `jobId=<uuid>`.

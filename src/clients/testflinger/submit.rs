@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::clients::http::{ApiError, Failure, excerpt};
+use crate::clients::http::ApiError;
 use crate::clients::http_send::{Mutation, Payload, Writer};
 use crate::secret::Secret;
 
@@ -17,19 +17,17 @@ struct JobId {
 }
 
 /// The server's words for a refusal: APIFlask's `message` plus any field `detail`, or the
-/// plain-text body.
+/// plain-text body. Whole: `Writer::refused` redacts, then cuts.
 fn server_message(body: &str) -> String {
     match serde_json::from_str::<Value>(body) {
         Ok(v) if v["message"].is_string() => {
             let message = v["message"].as_str().unwrap_or_default();
             match &v["detail"] {
-                Value::Object(d) if !d.is_empty() => {
-                    excerpt(&format!("{message}: {}", v["detail"]))
-                }
-                _ => excerpt(message),
+                Value::Object(d) if !d.is_empty() => format!("{message}: {}", v["detail"]),
+                _ => message.to_string(),
             }
         }
-        _ => excerpt(body),
+        _ => body.to_string(),
     }
 }
 
@@ -52,15 +50,15 @@ pub fn submit_job(
     let answer = writer.send(&m)?;
     let text = answer.body.as_str();
     if answer.status != 200 {
-        return Err(writer.refused(&m, &answer, server_message(text)));
+        return Err(writer.refused(&m, &answer, &server_message(text)));
     }
-    decode_submitted_job(text).map_err(|e| writer.fail(&m, Failure::Decode(e)))
+    decode_submitted_job(text).map_err(|e| writer.undecodable(&m, e, text))
 }
 
-/// The 200 body of `POST /v1/job` → the new job's id.
+/// The 200 body of `POST /v1/job` → the new job's id. The error does not quote the body:
+/// the caller does, redacted.
 pub(crate) fn decode_submitted_job(text: &str) -> Result<String, String> {
-    let answer: JobId =
-        serde_json::from_str(text).map_err(|e| format!("{e} (body starts {:?})", excerpt(text)))?;
+    let answer: JobId = serde_json::from_str(text).map_err(|e| e.to_string())?;
     Ok(answer.job_id)
 }
 

@@ -1,6 +1,7 @@
 //! Unit tests of `clients/testflinger/submit.rs`.
 
 use super::*;
+use crate::clients::http::Failure;
 use crate::clients::testflinger::fetch_token;
 use crate::load::HttpSettings;
 use devicepool_sim::testflinger::TestflingerSim;

@@ -128,6 +128,23 @@ impl Lab {
         yaml
     }
 
+    /// Writes `source` as `templates/<file>` and makes pool `pool` render it; the other pools
+    /// keep the built-in template.
+    pub(crate) fn use_template(&self, pool: &str, file: &str, source: &str) {
+        std::fs::create_dir_all(self.path("templates")).unwrap();
+        std::fs::write(self.path("templates").join(file), source).unwrap();
+        let client = format!("    client_id: project/autophone/{pool}\n");
+        let yaml = self
+            .config_yaml()
+            .replacen(
+                "settings:\n",
+                "settings:\n  templates_dir: ../templates\n",
+                1,
+            )
+            .replacen(&client, &format!("{client}    template: {file}\n"), 1);
+        std::fs::write(&self.config, yaml).unwrap();
+    }
+
     pub(crate) fn write_config(&self) {
         std::fs::write(&self.config, self.config_yaml()).unwrap();
     }

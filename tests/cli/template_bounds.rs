@@ -1,0 +1,118 @@
+//! Templates that would exhaust memory or time: rendering happens in a worker with a memory
+//! limit and a deadline, so such a template holds only its own pool, with the reason, and
+//! the run goes on (`plan` and `render` alike).
+
+use crate::support::{Lab, Outcome, devicepool, pool, pool_of};
+
+/// What a hostile template does with `d`, a value of 10^8 integers built by aliasing one
+/// list of 10^5: each turns all of it into one string.
+const SERIALISED: &[&str] = &[
+    "d|pprint",
+    "d|tojson",
+    "d|string",
+    "d|join",
+    "d|sort|join",
+    "d ~ ''",
+];
+
+/// A template that builds `d` and prints the length of `expression`.
+fn aliased_and_serialised(expression: &str) -> String {
+    let ten = |name: &str| [name; 10].join(",");
+    format!(
+        "{{% set a = range(100000)|list %}}{{% set b = [{}] %}}{{% set c = [{}] %}}{{% set d = [{}] %}}{{{{ ({expression})|length }}}}\n",
+        ten("a"),
+        ten("b"),
+        ten("c"),
+    )
+}
+
+/// Pool a55 renders `template`; p9 renders the built-in template.
+fn lab_with_template(template: &str) -> Lab {
+    let lab = Lab::new(vec![pool("a55", 2, 2), pool("p9", 2, 2)]);
+    lab.use_template("a55", "hostile.yaml.j2", template);
+    lab
+}
+
+/// The reason says the render was stopped (by the memory limit or the deadline).
+fn assert_stopped(reason: &str, out: &Outcome) {
+    let by_memory = reason.ends_with("needed more than 192 MiB of memory and was stopped");
+    let by_deadline = reason.ends_with("took more than 2 s and was stopped");
+    assert!(
+        by_memory || by_deadline,
+        "{reason}\nstderr:\n{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn serialising_an_aliased_giant_value_holds_only_its_pool_in_plan() {
+    for filter in SERIALISED {
+        let lab = lab_with_template(&aliased_and_serialised(filter));
+        let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+        out.expect_code(4);
+        let plan = out.json();
+        let a55 = pool_of(&plan, "a55");
+        assert_eq!(a55["status"]["state"], "held", "{filter}");
+        let reason = a55["reason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("cannot render job file: template hostile.yaml.j2: "),
+            "{reason}"
+        );
+        assert_stopped(a55["reason"].as_str().unwrap(), &out);
+        assert!(a55["starts"].as_array().unwrap().is_empty(), "{filter}");
+        let p9 = pool_of(&plan, "p9");
+        assert_eq!(p9["status"]["state"], "planned", "{filter}");
+        assert_eq!(p9["starts"].as_array().unwrap().len(), 2, "{filter}");
+    }
+}
+
+#[test]
+fn serialising_an_aliased_giant_value_fails_render_without_aborting() {
+    for expression in SERIALISED {
+        let lab = lab_with_template(&aliased_and_serialised(expression));
+        let out = lab.run(&["render", lab.config_arg(), "--pool", "a55"]);
+        out.expect_code(1);
+        let error = out.stderr.lines().next().unwrap_or_default();
+        assert!(
+            error.starts_with(
+                "devicepool: error: pool a55: cannot render job file: template hostile.yaml.j2: "
+            ),
+            "{expression}: {}",
+            out.stderr
+        );
+        assert_stopped(error, &out);
+        let other = lab.run(&["render", lab.config_arg(), "--pool", "p9"]);
+        other.expect_code(0);
+        assert!(
+            other.stdout.starts_with("# ---- pool p9, device "),
+            "{}",
+            other.stdout
+        );
+    }
+}
+
+/// The worker `plan`, `apply` and `render` start for templates really runs under the address
+/// space and processor time limits (and makes no core file when it is stopped).
+#[test]
+fn the_render_worker_runs_under_its_memory_limit() {
+    let mut worker = devicepool(&["__render-worker"]).spawn_with_stdin();
+    let path = format!("/proc/{}/limits", worker.id());
+    let limit = |name: &str| {
+        let limits = std::fs::read_to_string(&path).unwrap_or_default();
+        let line = limits.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().rev().nth(2).map(str::to_string)
+    };
+    // The worker sets its limits as it starts, before it reads a request.
+    let started = std::time::Instant::now();
+    while limit("Max address space").as_deref() == Some("unlimited")
+        && started.elapsed() < std::time::Duration::from_secs(10)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let expected = (192 * 1024 * 1024).to_string();
+    assert_eq!(limit("Max address space"), Some(expected));
+    assert_eq!(limit("Max cpu time").as_deref(), Some("600"));
+    assert_eq!(limit("Max core file size").as_deref(), Some("0"));
+    worker.close_stdin();
+    worker.wait().expect_code(0);
+}
