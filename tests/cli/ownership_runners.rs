@@ -19,7 +19,7 @@ fn command(lab: &RunnerLab, config: &std::path::Path, args: &[&str]) -> Invocati
         .env_remove("DOCKER_HOST")
         .env("GITLAB_TOKEN", lab.fleet.gitlab.admin_token())
         .env("OWN_KEY", KEY)
-        .env("DEVICEPOOL_NOW", lab.fleet.gitlab.now().to_string())
+        .env("DEVICEPOOL_SIM_CLOCK", lab.fleet.gitlab.now().to_string())
 }
 
 /// The lab's desired state with `settings` lines added, written as `name`.
