@@ -9,6 +9,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::lock_model::LockSettings;
 use super::source_model::{
     DockerSource, GitlabSource, LambdatestSource, MaasSource, TaskclusterSource, TestflingerSource,
 };
@@ -74,6 +75,10 @@ pub struct Settings {
     #[serde(with = "friendly_duration")]
     #[schemars(with = "String")]
     pub plan_lifetime: Duration,
+    /// Where the run lock lives when several hosts (or a CronJob and a manual run) may
+    /// apply: an etcd lease or a Kubernetes Lease, taken besides the state directory's file
+    /// lock. Absent: only the file lock in `state_dir`.
+    pub lock: Option<LockSettings>,
 }
 
 /// `settings.state_dir` when neither the file nor `$STATE_DIRECTORY` names one, relative to
@@ -89,6 +94,7 @@ impl Default for Settings {
             launch: LaunchSettings::default(),
             max_actions_per_run: None,
             plan_lifetime: Duration::from_secs(15 * 60),
+            lock: None,
         }
     }
 }

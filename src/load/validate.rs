@@ -113,6 +113,7 @@ fn check_timeouts(problems: &mut Vec<Problem>, desired: &Desired) {
 pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
     let mut problems = Vec::new();
     check_timeouts(&mut problems, desired);
+    super::lock_checks::check_lock(&mut problems, desired);
     super::values::check_values(&mut problems, desired);
     crate::reconcilers::check_every_kind(desired, &mut problems);
     if let Some(lt) = &desired.sources.lambdatest
