@@ -7,18 +7,12 @@ use std::time::{Duration, Instant};
 use devicepool_sim::Fault;
 
 use super::etcd_server::EtcdServer;
-use super::host_config;
-use crate::kill::{active_deploys, kill_after};
+use super::{
+    apply_until_first_deploy, expect_status_after_success, expect_stopped_by_lost_lease,
+    expect_takeover_converges, host_config, race,
+};
+use crate::kill::kill_after;
 use crate::racks::RackLab;
-
-/// Every agent has at most one deploy of ours in flight.
-fn assert_no_duplicate(lab: &RackLab) {
-    let active = active_deploys(lab);
-    assert!(
-        active.values().all(|n| *n == 1),
-        "an agent got two deploys: {active:?}"
-    );
-}
 
 /// A rack lab whose deploys take `delay_ms` each, an etcd, and two hosts locking on it with
 /// `ttl`.
@@ -52,13 +46,7 @@ fn two_hosts_racing_an_apply_one_acts_and_the_other_exits_5_naming_it() {
     let Some((_etcd, lab, a, b)) = two_hosts(100, "5s") else {
         return;
     };
-    let first = lab.command(&["apply", &a]).spawn();
-    let second = lab.command(&["apply", &b]).spawn();
-    let (first, second) = (first.wait(), second.wait());
-    let mut codes = [first.code, second.code];
-    codes.sort();
-    assert_eq!(codes, [0, 5], "first:\n{first:?}\nsecond:\n{second:?}");
-    let loser = if first.code == 5 { &first } else { &second };
+    let loser = race(&lab, &a, &b);
     assert!(
         loser
             .stderr
@@ -67,34 +55,10 @@ fn two_hosts_racing_an_apply_one_acts_and_the_other_exits_5_naming_it() {
         "{}",
         loser.stderr
     );
-    assert_no_duplicate(&lab);
-    assert_eq!(
-        lab.submitted_agents().len(),
-        32,
-        "{:?}",
-        lab.submitted_agents()
-    );
-    // The record says when the winner last sent a mutation and that it succeeded.
+    // Given back, with when the winner last sent a mutation and that it succeeded.
+    expect_status_after_success(&lab, &b, "etcd key /devicepool/default/holder at");
     let status = lab.run(&["lock", "status", &b]);
-    status.expect_code(0);
-    assert!(
-        status
-            .stdout
-            .contains("etcd key /devicepool/default/holder at"),
-        "{}",
-        status.stdout
-    );
     assert!(status.stdout.contains(": free\n"), "{}", status.stdout);
-    assert!(
-        !status.stdout.contains("last successful run: never"),
-        "{}",
-        status.stdout
-    );
-    assert!(
-        !status.stdout.contains("last mutation sent: never"),
-        "{}",
-        status.stdout
-    );
 }
 
 #[test]
@@ -117,74 +81,23 @@ fn a_killed_holder_is_taken_over_after_its_ttl_and_its_requests_are_waited_for()
     );
     // Waiting: taken over once the TTL has passed, then the killed run's last requests
     // (2s timeout) are waited for before the fleet is read.
-    let next = lab
-        .command(&["apply", &b, "--wait-lock", "30s"])
-        .env("DEVICEPOOL_LOG", "warn")
-        .run();
-    next.expect_code(0);
+    expect_takeover_converges(&lab, &b);
     assert!(
         killed_at.elapsed() >= Duration::from_secs(3),
         "taken before the TTL"
     );
-    assert!(
-        next.stderr
-            .contains("an earlier holder of the lease did not finish"),
-        "{}",
-        next.stderr
-    );
-    lab.fleet.testflinger.server().clear_faults();
-    lab.run(&["apply", &b]).expect_code(0);
-    lab.run(&["plan", &b, "--detailed-exitcode"]).expect_code(0);
-    assert_no_duplicate(&lab);
 }
 
 #[test]
 fn etcd_lost_mid_apply_stops_every_new_mutation_and_the_run_exits_non_zero() {
-    let Some(mut etcd) = EtcdServer::start() else {
+    let Some((mut etcd, lab, a, _)) = two_hosts(500, "3s") else {
         return;
     };
-    let lab = RackLab::new();
-    let tf = lab.fleet.testflinger.server();
-    tf.inject("POST", "/v1/job", Fault::delay(500));
-    let a = host_config(&lab, "a", &etcd.lock_yaml("3s"));
-    let posts = || lab.submitted_agents().len();
-    let running = lab.command(&["apply", &a, "--format", "json"]).spawn();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while posts() < 1 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let running = apply_until_first_deploy(&lab, &a);
     etcd.stop();
-    let stopped_with = posts();
-    let out = running.wait();
-    assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
-    assert!(
-        out.stderr.contains("could not be renewed"),
-        "{}",
-        out.stderr
-    );
-    let report = out.json();
-    let not_tried: Vec<_> = report["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["error"]["class"] == "not_tried")
-        .collect();
-    assert!(!not_tried.is_empty(), "{report}");
-    assert!(
-        not_tried[0]["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("lease"),
-        "{report}"
-    );
-    // Requests already on their way when the lease went may land; none starts after the
-    // renewal failed (every third of the 3s TTL, so within about a second).
-    let sent = posts();
-    assert!(
-        sent < 32,
-        "every deploy was sent ({sent}) after etcd stopped at {stopped_with}"
-    );
-    assert_no_duplicate(&lab);
+    // Requests already on their way when etcd went may land; none starts after the renewal
+    // failed (every third of the 3s TTL, so within about a second).
+    expect_stopped_by_lost_lease(&lab, &running.wait(), "could not be renewed");
 }
 
 #[test]
@@ -218,5 +131,5 @@ fn lock_break_refuses_a_live_holder_without_force_and_removes_it_with_force() {
     lab.fleet.testflinger.server().clear_faults();
     lab.run(&["apply", &b]).expect_code(0);
     lab.run(&["plan", &b, "--detailed-exitcode"]).expect_code(0);
-    assert_no_duplicate(&lab);
+    super::assert_no_duplicate(&lab);
 }
