@@ -141,6 +141,11 @@ impl Fence {
         }
     }
 
+    /// How many requests the engine was sent (for the benchmark).
+    pub fn requests_sent(&self) -> u64 {
+        self.backend.requests_sent()
+    }
+
     /// Why the lease was lost, if it was.
     pub fn lost(&self) -> Option<String> {
         self.state
@@ -214,11 +219,6 @@ impl Lease {
         })
     }
 
-    /// The engine the lease is held on.
-    pub fn backend(&self) -> &dyn Backend {
-        self.fence.backend.as_ref()
-    }
-
     /// The handle senders check before every mutation.
     pub fn fence(&self) -> Arc<Fence> {
         Arc::clone(&self.fence)
@@ -274,8 +274,9 @@ fn renew_until_stopped(fence: &Fence, stop: &(Mutex<bool>, Condvar)) {
     let (flag, wake) = stop;
     let mut stopped = flag.lock().unwrap_or_else(|e| e.into_inner());
     loop {
+        // A stop that came before this wait began is seen here, not missed.
         let (guard, _) = wake
-            .wait_timeout(stopped, fence.ttl / 3)
+            .wait_timeout_while(stopped, fence.ttl / 3, |stop| !*stop)
             .unwrap_or_else(|e| e.into_inner());
         stopped = guard;
         if *stopped {
@@ -294,3 +295,7 @@ fn renew_until_stopped(fence: &Fence, stop: &(Mutex<bool>, Condvar)) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "lease_tests.rs"]
+mod tests;

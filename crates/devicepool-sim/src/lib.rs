@@ -8,6 +8,7 @@
 pub mod docker;
 mod docker_filters;
 mod docker_routes;
+pub mod etcd_process;
 pub mod fake_cli;
 pub mod fault;
 pub mod gitlab;
