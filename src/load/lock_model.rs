@@ -69,7 +69,8 @@ pub struct KubernetesLock {
     /// `KUBERNETES_SERVICE_PORT`.
     #[schemars(url)]
     pub url: Option<String>,
-    /// The bearer token file. Absent: the service account's token.
+    /// The bearer token file. Absent: the service account's token. A relative path is
+    /// resolved against `$CREDENTIALS_DIRECTORY` when set, else against this file.
     pub token_file: Option<PathBuf>,
     /// CA certificate (PEM) of the API server. Absent: the service account's `ca.crt`.
     pub ca_file: Option<PathBuf>,

@@ -9,7 +9,7 @@ use super::etcd::Etcd;
 use super::kubernetes::Kubernetes;
 use super::lease::Backend;
 use super::transport::{TlsFiles, Transport};
-use crate::load::{Loaded, LockSettings, fleet_name};
+use crate::load::{Loaded, LockSettings, SecretFrom, fleet_name};
 
 /// Where an in-cluster pod finds its service account.
 const SERVICE_ACCOUNT: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -66,8 +66,20 @@ pub fn open(
                 Some(namespace) => namespace.clone(),
                 None => read_trimmed(&account.join("namespace"), "service account namespace")?,
             };
-            let token_file = resolve(&k8s.token_file).unwrap_or_else(|| account.join("token"));
-            let token = read_trimmed(&token_file, "bearer token")?;
+            // A secret file: relative paths are looked up in $CREDENTIALS_DIRECTORY first.
+            let default_token = account.join("token");
+            let token_file = k8s.token_file.as_deref().unwrap_or(&default_token);
+            let token = loaded
+                .secret(Some(SecretFrom::File(token_file)), env)
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| {
+                    format!(
+                        "the bearer token file {} cannot be read or is empty",
+                        token_file.display()
+                    )
+                })?
+                .trim()
+                .to_string();
             let ca = resolve(&k8s.ca_file).or_else(|| {
                 let default = account.join("ca.crt");
                 (k8s.url.is_none() || default.exists()).then_some(default)
