@@ -42,6 +42,7 @@ pub(super) fn run(
     let lease = super::lock::take_lease(&prepared.loaded, env, wait)?;
     lock.settle(longest_timeout(&prepared.loaded.desired));
     if let Some(lease) = &lease {
+        observed.shared_last_success = lease.previous.last_success_at.map(|t| t.as_second());
         settle_lease(lease);
     }
     let leftovers = crate::apply::remove_leftover_job_dirs(&state_dir.join("jobs"), &lock);

@@ -133,3 +133,32 @@ fn lock_break_refuses_a_live_holder_without_force_and_removes_it_with_force() {
     lab.run(&["plan", &b, "--detailed-exitcode"]).expect_code(0);
     super::assert_no_duplicate(&lab);
 }
+
+#[test]
+fn the_last_success_of_a_run_on_another_host_reaches_this_hosts_metrics() {
+    let Some((_etcd, lab, a, b)) = two_hosts(0, "5s") else {
+        return;
+    };
+    lab.run(&["apply", &a]).expect_code(0);
+    // A new machine is due; host b's first run fails to deploy it, with no metrics file of
+    // its own yet.
+    lab.fleet
+        .maas
+        .add_machine("host-41", &["rack-a"], "Deployed");
+    lab.fleet
+        .testflinger
+        .add_agent("host-41", "waiting", &["host-41"], "TOR3", None);
+    let tf = lab.fleet.testflinger.server();
+    tf.clear_faults();
+    tf.inject("POST", "/v1/job", Fault::status(500));
+    let metrics = lab.config.with_file_name("b.prom");
+    let out = lab.run(&["apply", &b, "--metrics-file", metrics.to_str().unwrap()]);
+    out.expect_code(3);
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("devicepool_last_success_timestamp_seconds"))
+        .unwrap();
+    let value: i64 = line.rsplit_once(' ').unwrap().1.parse().unwrap();
+    assert!(value > 0, "host a's success is not carried: {line}");
+}
