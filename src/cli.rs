@@ -63,8 +63,9 @@ pub fn parse() -> Result<Cli, Exit> {
 /// Exit codes: 0 success / no changes (and --help, --version), 1 error (nothing done; usage
 /// errors too: an unknown flag, a bad value, an empty or bad DEVICEPOOL_CONFIG or
 /// DEVICEPOOL_LOG_FORMAT; and apply's question not answered `yes`), 2 changes present (plan --detailed-exitcode), 3 apply partly
-/// failed, 4 some pools or racks held (a source failed; the others were handled), 5 another
-/// run holds the lock, 6 apply --verify found a broken promise.
+/// failed (or the settings.lock lease was lost mid-apply), 4 some pools or racks held (a source
+/// failed; the others were handled), 5 another run holds the lock, 6 apply --verify found a
+/// broken promise.
 #[derive(Debug, Parser)]
 #[command(
     name = "devicepool",

@@ -58,13 +58,21 @@ pub(super) fn run(
     let Recheck { kept, drifted } = recheck(saved.as_ref().unwrap_or(&fresh), &fresh);
     // Nothing to do is not a question: the run goes on and reports what it skipped.
     let ask = !args.yes && kept.action_count() > 0 && std::io::stdin().is_terminal();
-    if ask && !confirm(&kept, &drifted)? {
-        // Like Terraform: a refusal is exit 1, so a wrapper never takes it for a done apply.
-        eprintln!("Apply cancelled; nothing was started.");
+    let confirmed = if ask {
+        confirm(&kept, &drifted)
+    } else {
+        Ok(true)
+    };
+    if !matches!(confirmed, Ok(true)) {
+        // Nothing was started: the lease goes back at once rather than after its TTL.
         if let Some(lease) = lease {
             lease.release(false);
         }
-        return Ok(Exit::Error);
+        // Like Terraform: a refusal is exit 1, so a wrapper never takes it for a done apply.
+        if let Ok(false) = confirmed {
+            eprintln!("Apply cancelled; nothing was started.");
+        }
+        return confirmed.map(|_| Exit::Error);
     }
     let fence = lease.as_ref().map(Lease::fence);
     let mut report = carry_out(&prepared, kept, drifted, &state_dir, Some(&lock), fence);
