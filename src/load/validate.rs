@@ -62,6 +62,22 @@ fn explain(error: &jsonschema::ValidationError<'_>) -> Vec<Problem> {
                 _ => vec![Problem::at(pointer, error.masked().to_string())],
             }
         }
+        // An externally tagged enum (`settings.lock: {etcd: …}`): the branch whose tag is
+        // written is explained; an unknown tag is an unknown key.
+        ValidationErrorKind::OneOfNotValid { context } => {
+            let written: Vec<&Vec<jsonschema::ValidationError<'static>>> = context
+                .iter()
+                .filter(|branch| {
+                    !branch
+                        .iter()
+                        .any(|e| e.instance_path().to_string() == pointer)
+                })
+                .collect();
+            match written.as_slice() {
+                [only] => only.iter().flat_map(|e| explain(e)).collect(),
+                _ => vec![Problem::at(pointer, error.masked().to_string())],
+            }
+        }
         _ => vec![Problem::at(pointer, error.masked().to_string())],
     }
 }

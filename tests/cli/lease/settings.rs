@@ -51,12 +51,13 @@ fn bad_lock_settings_are_refused_at_their_key() {
             "lock.yaml:6:18",
             "namespace name",
         ),
-        // Neither engine as written: the schema says where.
+        // The written engine's own problem, at its key.
         (
             "    kubernetes: {namespace: lab}\n",
-            "lock.yaml:4:5",
-            "settings.lock",
+            "lock.yaml:4:17",
+            "\"name\" is a required property",
         ),
+        // Neither engine: the schema says where.
         ("    zookeeper: {}\n", "lock.yaml:4:5", "settings.lock"),
     ];
     for (lock, at, says) in cases {
