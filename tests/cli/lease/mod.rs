@@ -5,6 +5,7 @@
 mod etcd;
 mod etcd_server;
 mod kubernetes;
+mod launches;
 mod settings;
 
 use std::time::{Duration, Instant};
