@@ -63,8 +63,9 @@ pub fn parse() -> Result<Cli, Exit> {
 /// Exit codes: 0 success / no changes (and --help, --version), 1 error (nothing done; usage
 /// errors too: an unknown flag, a bad value, an empty or bad DEVICEPOOL_CONFIG or
 /// DEVICEPOOL_LOG_FORMAT; and apply's question not answered `yes`), 2 changes present (plan --detailed-exitcode), 3 apply partly
-/// failed, 4 some pools or racks held (a source failed; the others were handled), 5 another
-/// run holds the lock, 6 apply --verify found a broken promise.
+/// failed (or the settings.lock lease was lost mid-apply), 4 some pools or racks held (a source
+/// failed; the others were handled), 5 another run holds the lock, 6 apply --verify found a
+/// broken promise.
 #[derive(Debug, Parser)]
 #[command(
     name = "devicepool",
@@ -101,11 +102,14 @@ pub enum Command {
     /// Sends only reads; never starts, deploys or removes anything.
     Plan(PlanArgs),
     /// Read the fleet, plan, and carry the plan out (or apply a saved plan). Takes the lock
-    /// `<state_dir>/lock` first and exits 5 when another run holds it.
+    /// `<state_dir>/lock` (and the `settings.lock` lease) first and exits 5 when another run
+    /// holds it (unless --wait-lock).
     Apply(ApplyArgs),
     /// Print the job files and container specs a run would submit, secrets redacted. Sends no
     /// request.
     Render(RenderArgs),
+    /// Show or break the run lock: `lock status`, `lock break`.
+    Lock(LockArgs),
     /// Print a JSON schema: the desired state (default), the saved plan, the recorded
     /// snapshot or the apply report.
     Schema(SchemaArgs),
@@ -231,6 +235,40 @@ pub struct ApplyArgs {
     pub verify: bool,
     /// Do not ask for confirmation (never asked when stdin is not a terminal or when there is
     /// nothing to do; any answer but `yes` exits 1).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// When another run holds the lock (the state directory's file lock or the
+    /// `settings.lock` lease), wait up to DURATION (e.g. `10m`) for it instead of exiting 5.
+    #[arg(long, value_name = "DURATION", value_parser = crate::load::parse_duration)]
+    pub wait_lock: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    #[command(subcommand)]
+    pub command: LockCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockCommand {
+    /// Show who holds the run lock (the `settings.lock` lease, else the state directory's
+    /// file lock) and the run record: the last mutation sent and the last successful run.
+    Status(ConfigArg),
+    /// Remove a stale holder of the `settings.lock` lease after typing `yes` (like
+    /// Terraform's force-unlock). Refused while the holder's lease has not run out, unless
+    /// --force. The file lock never needs breaking: the kernel releases it.
+    Break(LockBreakArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LockBreakArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Remove the holder even though its lease has not run out (only when that holder is
+    /// known to be dead: a live holder would go on mutating).
+    #[arg(long)]
+    pub force: bool,
+    /// Do not ask for the typed confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
 }

@@ -49,6 +49,8 @@ pub enum Failure {
     Protocol(String),
     /// Replayed from a recorded snapshot: the whole message as it was shown then.
     Recorded(String),
+    /// Never sent: the run's lease on the lock is lost or about to run out (the reason).
+    NotSent(String),
 }
 
 /// An API call that failed, with everything an operator needs and no credentials.
@@ -75,6 +77,7 @@ impl fmt::Display for ApiError {
             Failure::Decode(m) => write!(f, "unexpected response: {m}"),
             Failure::TooLarge(limit) => write!(f, "response body over {limit} bytes"),
             Failure::Protocol(m) | Failure::Recorded(m) => write!(f, "{m}"),
+            Failure::NotSent(m) => write!(f, "not sent: {m}"),
         }
     }
 }

@@ -126,8 +126,10 @@ impl Writer {
                 .body(body.clone())
                 .map_err(|e| self.fail(m, Failure::Transport(format!("bad request: {e}"))))?;
             tracing::trace!(api = m.api, method = m.method, url = %display_url(&m.url, &m.query), "send");
-            if let Some(sends) = &self.sends {
-                sends.note();
+            if let Some(sends) = &self.sends
+                && let Err(why) = sends.note()
+            {
+                return Err(self.fail(m, Failure::NotSent(why)));
             }
             let started = std::time::Instant::now();
             let sent = self.agent.run(request);

@@ -78,6 +78,18 @@ impl Settings {
     }
 }
 
+impl super::EtcdLock {
+    /// The etcd user name: `username_file`, else `username_env` (`None`: no authentication).
+    pub fn username(&self) -> Option<SecretFrom<'_>> {
+        pick(self.username_env.as_deref(), self.username_file.as_deref())
+    }
+
+    /// The etcd password: `password_file`, else `password_env`.
+    pub fn password(&self) -> Option<SecretFrom<'_>> {
+        pick(self.password_env.as_deref(), self.password_file.as_deref())
+    }
+}
+
 impl DevicePool {
     /// The pool's Taskcluster access token: `access_token_file`, else `access_token_env`.
     pub fn access_token(&self) -> Option<SecretFrom<'_>> {
@@ -170,6 +182,18 @@ fn slots(desired: &Desired) -> Vec<Slot<'_>> {
         from: desired.settings.ownership_key(),
         need: Need::Read,
     });
+    if let Some(super::LockSettings::Etcd(etcd)) = &desired.settings.lock {
+        for (stem, from) in [("username", etcd.username()), ("password", etcd.password())] {
+            slots.push(Slot {
+                mapping: "/settings/lock/etcd".into(),
+                stem,
+                // Without authentication neither is written; `check_lock` pairs them.
+                env_has_default: true,
+                from,
+                need: Need::Launch,
+            });
+        }
+    }
     for (name, pool) in &desired.device_pools {
         slots.push(Slot {
             mapping: format!("/device_pools/{}", escape(name)),

@@ -5,6 +5,8 @@ mod credentials;
 pub(crate) mod duration;
 mod identifiers;
 mod input;
+mod lock_checks;
+mod lock_model;
 mod model;
 pub mod partition;
 pub(crate) mod section;
@@ -23,6 +25,7 @@ pub use credentials::SecretFrom;
 pub(crate) use duration::parse as parse_duration;
 pub use identifiers::identifier_flaw;
 pub use input::{MAX_INPUT_BYTES, read_input};
+pub use lock_model::{EtcdLock, KubernetesLock, LockSettings, fleet_name};
 pub use model::{DEFAULT_STATE_DIR, Desired, HttpSettings, LaunchSettings, Settings, Sources};
 pub use source_model::{
     DockerSource, GitlabSource, LambdatestSource, MaasSource, TaskclusterSource, TestflingerSource,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::lock_model::LockSettings;
 use super::source_model::{
     DockerSource, GitlabSource, LambdatestSource, MaasSource, TaskclusterSource, TestflingerSource,
 };
@@ -93,6 +94,10 @@ pub struct Settings {
     /// File holding the ownership key (relative paths under `$CREDENTIALS_DIRECTORY` when
     /// set, else this file's directory).
     pub ownership_key_file: Option<PathBuf>,
+    /// Where the run lock lives when several hosts (or a CronJob and a manual run) may
+    /// apply: an etcd lease or a Kubernetes Lease, taken besides the state directory's file
+    /// lock. Absent: only the file lock in `state_dir`.
+    pub lock: Option<LockSettings>,
 }
 
 /// `settings.state_dir` when neither the file nor `$STATE_DIRECTORY` names one, relative to
@@ -111,6 +116,7 @@ impl Default for Settings {
             fleet: crate::reconcilers::ownership::DEFAULT_FLEET.to_string(),
             ownership_key_env: None,
             ownership_key_file: None,
+            lock: None,
         }
     }
 }

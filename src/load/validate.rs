@@ -62,6 +62,22 @@ fn explain(error: &jsonschema::ValidationError<'_>) -> Vec<Problem> {
                 _ => vec![Problem::at(pointer, error.masked().to_string())],
             }
         }
+        // An externally tagged enum (`settings.lock: {etcd: …}`): the branch whose tag is
+        // written is explained; an unknown tag is an unknown key.
+        ValidationErrorKind::OneOfNotValid { context } => {
+            let written: Vec<&Vec<jsonschema::ValidationError<'static>>> = context
+                .iter()
+                .filter(|branch| {
+                    !branch
+                        .iter()
+                        .any(|e| e.instance_path().to_string() == pointer)
+                })
+                .collect();
+            match written.as_slice() {
+                [only] => only.iter().flat_map(|e| explain(e)).collect(),
+                _ => vec![Problem::at(pointer, error.masked().to_string())],
+            }
+        }
         _ => vec![Problem::at(pointer, error.masked().to_string())],
     }
 }
@@ -120,6 +136,7 @@ pub(super) fn check_semantics(desired: &Desired) -> Vec<Problem> {
             format!("{fleet:?} {flaw} (the fleet name goes into job labels, tags and runner descriptions)"),
         ));
     }
+    super::lock_checks::check_lock(&mut problems, desired);
     super::values::check_values(&mut problems, desired);
     crate::reconcilers::check_every_kind(desired, &mut problems);
     if let Some(lt) = &desired.sources.lambdatest

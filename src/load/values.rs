@@ -133,6 +133,22 @@ fn urls(desired: &Desired) -> Vec<(String, &str)> {
     if let Some(gl) = &s.gitlab {
         out.push(("/sources/gitlab/url".into(), gl.url.as_str()));
     }
+    match &desired.settings.lock {
+        Some(super::LockSettings::Etcd(etcd)) => {
+            for (i, endpoint) in etcd.endpoints.iter().enumerate() {
+                out.push((
+                    format!("/settings/lock/etcd/endpoints/{i}"),
+                    endpoint.as_str(),
+                ));
+            }
+        }
+        Some(super::LockSettings::Kubernetes(k8s)) => {
+            if let Some(url) = &k8s.url {
+                out.push(("/settings/lock/kubernetes/url".into(), url.as_str()));
+            }
+        }
+        None => {}
+    }
     out
 }
 

@@ -17,6 +17,13 @@ mod state_dir;
 pub use state_dir::UnsafeState;
 pub(crate) use state_dir::{open_in_state_dir, refuse_symlink};
 
+pub mod engine;
+pub mod etcd;
+pub mod kubernetes;
+pub mod lease;
+pub mod record;
+pub mod transport;
+
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -33,15 +40,43 @@ pub struct RunLock {
 /// The trace of mutating requests on their way: `<state_dir>/sending`, whose modification
 /// time is the moment the latest request was sent. Only exists while an apply sends, or after
 /// one was killed while it did.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SendLog {
     path: Arc<PathBuf>,
+    /// The distributed lease, checked (and its record updated) before every mutation, with
+    /// how long an HTTP mutation may be on its way.
+    lease: Option<(Arc<lease::Fence>, Duration)>,
 }
 
 impl SendLog {
-    /// Records that a request is about to be sent. A trace that cannot be written is
-    /// logged: the request still goes, as it would have without the trace.
-    pub fn note(&self) {
+    /// The same log, also fenced by `lease`: an HTTP mutation may be on its way for
+    /// `timeout` after it is sent.
+    pub fn fenced_by(mut self, lease: Option<Arc<lease::Fence>>, timeout: Duration) -> SendLog {
+        self.lease = lease.map(|fence| (fence, timeout));
+        self
+    }
+
+    /// Before a launch of a CLI that may run `timeout`: checks the lease and records the
+    /// launch in it (the local file lock is handed to the CLI itself).
+    pub fn note_launch(&self, timeout: Duration) -> Result<(), String> {
+        match &self.lease {
+            Some((fence, _)) => fence.note(timeout),
+            None => Ok(()),
+        }
+    }
+
+    /// Records that a request is about to be sent: `Err` (why) when the run's lease does
+    /// not allow a new mutation. A local trace that cannot be written is logged: the
+    /// request still goes, as it would have without the trace.
+    pub fn note(&self) -> Result<(), String> {
+        if let Some((fence, timeout)) = &self.lease {
+            fence.note(*timeout)?;
+        }
+        self.note_locally();
+        Ok(())
+    }
+
+    fn note_locally(&self) {
         let line = format!(
             "pid {} sent a request at {}\n",
             std::process::id(),
@@ -77,6 +112,8 @@ pub enum LockError {
     NotADirectory { state_dir: String, blocker: String },
     #[error(transparent)]
     Unsafe(#[from] UnsafeState),
+    #[error("cannot take the lease: {0}")]
+    Lease(String),
 }
 
 /// How long a run that finds the lock taken waits for its holder to write its record: the
@@ -88,6 +125,30 @@ impl RunLock {
     /// lock stays taken.
     pub fn share(&self) -> std::io::Result<File> {
         self.file.try_clone()
+    }
+
+    /// Takes `state_dir/lock`, trying again while another run holds it until `wait` has
+    /// passed (`--wait-lock`).
+    pub fn acquire_waiting(state_dir: &Path, wait: Duration) -> Result<Self, LockError> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match Self::acquire(state_dir) {
+                Err(LockError::Busy { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                taken => return taken,
+            }
+        }
+    }
+
+    /// Who holds `state_dir/lock` now (its note), or `None` when no run holds it. Takes
+    /// nothing (a free lock is let go at once).
+    pub fn holder(state_dir: &Path) -> Option<String> {
+        let mut file = File::open(state_dir.join("lock")).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => None,
+            Err(_) => Some(read_record(&mut file, RECORD_WAIT).trim().to_string()),
+        }
     }
 
     /// Takes `state_dir/lock` without waiting (creating the directory 0700 and the file
@@ -179,6 +240,7 @@ impl RunLock {
     pub fn send_log(&self) -> SendLog {
         SendLog {
             path: Arc::new(self.state_dir.join("sending")),
+            lease: None,
         }
     }
 
@@ -237,7 +299,7 @@ fn shown_path(path: &Path) -> String {
 }
 
 /// This machine's host name, as the lock note records it.
-fn this_host() -> String {
+pub(crate) fn this_host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "unknown-host".into())

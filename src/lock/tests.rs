@@ -116,7 +116,7 @@ fn a_trace_left_behind_is_waited_out_and_cleared() {
         "no trace, no wait"
     );
     let trace = dir.path().join("sending");
-    lock.send_log().note();
+    lock.send_log().note().unwrap();
     assert!(
         std::fs::read_to_string(&trace)
             .unwrap()
@@ -136,7 +136,7 @@ fn a_trace_left_behind_is_waited_out_and_cleared() {
     );
     assert!(!trace.exists(), "the trace is cleared");
     // Sent "in the future" (the clock jumped back): the whole timeout is waited.
-    lock.send_log().note();
+    lock.send_log().note().unwrap();
     let future = SystemTime::now() + Duration::from_secs(3600);
     File::options()
         .write(true)
@@ -148,7 +148,7 @@ fn a_trace_left_behind_is_waited_out_and_cleared() {
         lock.settle(Duration::from_millis(20)).unwrap(),
         Duration::from_millis(20)
     );
-    lock.send_log().note();
+    lock.send_log().note().unwrap();
     lock.send_log().finish();
     assert!(!trace.exists());
 }

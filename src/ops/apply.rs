@@ -14,6 +14,7 @@ use crate::apply::ApplyReport;
 use crate::cli::{ApplyArgs, Format};
 use crate::exit::Exit;
 use crate::lock::RunLock;
+use crate::lock::lease::{Fence, Lease};
 use crate::plan::{Drift, PLAN_FORMAT, Plan, Recheck, recheck};
 use crate::reconcilers::Run;
 use crate::report;
@@ -35,8 +36,15 @@ pub(super) fn run(
         .as_deref()
         .map(|p| read_saved(p, &prepared))
         .transpose()?;
-    let lock = RunLock::acquire(&state_dir)?;
+    let wait = args.wait_lock.unwrap_or_default();
+    let lock = RunLock::acquire_waiting(&state_dir, wait)?;
+    // Under the lease the file lock is still taken: it fences this host's launched CLIs.
+    let lease = super::lock::take_lease(&prepared.loaded, env, wait)?;
     lock.settle(longest_timeout(&prepared.loaded.desired))?;
+    if let Some(lease) = &lease {
+        observed.shared_last_success = lease.previous.last_success_at.map(|t| t.as_second());
+        settle_lease(lease);
+    }
     let leftovers = crate::apply::remove_leftover_job_dirs(&state_dir.join("jobs"), &lock)?;
     if leftovers > 0 {
         tracing::warn!(
@@ -50,12 +58,24 @@ pub(super) fn run(
     let Recheck { kept, drifted } = recheck(saved.as_ref().unwrap_or(&fresh), &fresh);
     // Nothing to do is not a question: the run goes on and reports what it skipped.
     let ask = !args.yes && kept.action_count() > 0 && std::io::stdin().is_terminal();
-    if ask && !confirm(&kept, &drifted)? {
+    let confirmed = if ask {
+        confirm(&kept, &drifted)
+    } else {
+        Ok(true)
+    };
+    if !matches!(confirmed, Ok(true)) {
+        // Nothing was started: the lease goes back at once rather than after its TTL.
+        if let Some(lease) = lease {
+            lease.release(false);
+        }
         // Like Terraform: a refusal is exit 1, so a wrapper never takes it for a done apply.
-        eprintln!("Apply cancelled; nothing was started.");
-        return Ok(Exit::Error);
+        if let Ok(false) = confirmed {
+            eprintln!("Apply cancelled; nothing was started.");
+        }
+        return confirmed.map(|_| Exit::Error);
     }
-    let mut report = carry_out(&prepared, kept, drifted, &state_dir, Some(&lock));
+    let fence = lease.as_ref().map(Lease::fence);
+    let mut report = carry_out(&prepared, kept, drifted, &state_dir, Some(&lock), fence);
     if args.verify {
         // What apply promises, checked on the fleet as it is now, not as the plan saw it.
         let now = super::plan::read_snapshot(&prepared);
@@ -66,9 +86,31 @@ pub(super) fn run(
         Format::Text => report::apply_text(&report),
         Format::Json => report::json(&report),
     });
-    let exit = apply_exit(&report);
+    let mut exit = apply_exit(&report);
+    if let Some(lease) = lease {
+        if let Some(why) = lease.fence().lost() {
+            eprintln!("devicepool: {why}; no mutation was started after that");
+            exit = exit.worst(Exit::Partial);
+        }
+        lease.release(exit == Exit::Clean);
+    }
     observed.report = Some(report);
     Ok(exit)
+}
+
+/// Waits for the mutations of a previous holder of the lease that did not finish (killed,
+/// or its host lost) to land before this run reads the fleet: the kill -9 wait, from any
+/// host.
+fn settle_lease(lease: &Lease) {
+    let wait = lease.settle_wait();
+    if wait.is_zero() {
+        return;
+    }
+    tracing::warn!(
+        wait_ms = wait.as_millis() as u64,
+        "an earlier holder of the lease did not finish while its requests were on their way; waiting for them to land before reading the fleet"
+    );
+    std::thread::sleep(wait);
 }
 
 /// The longest any request of this configuration may take: how long a killed run's last
@@ -89,6 +131,7 @@ pub(super) fn carry_out(
     drifted: Vec<Drift>,
     state_dir: &Path,
     lock: Option<&RunLock>,
+    fence: Option<std::sync::Arc<Fence>>,
 ) -> ApplyReport {
     let run = Run {
         loaded: &prepared.loaded,
@@ -98,7 +141,10 @@ pub(super) fn carry_out(
         redactor: &prepared.secrets.redactor,
         state_dir,
         lock,
-        sends: lock.map(RunLock::send_log),
+        sends: lock.map(|lock| {
+            let timeout = longest_timeout(&prepared.loaded.desired);
+            lock.send_log().fenced_by(fence, timeout)
+        }),
         now: super::clock::real_now(),
     };
     crate::apply::carry_out(&run, kept, drifted)

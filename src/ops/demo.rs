@@ -49,7 +49,7 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     let first = make_plan(&prepared);
     show("Plan 1: what the fleet needs now", &first, args.format);
     let Recheck { kept, drifted } = recheck(&first, &first);
-    let applied = carry_out(&prepared, kept, drifted, &state_dir, None);
+    let applied = carry_out(&prepared, kept, drifted, &state_dir, None, None);
     crate::report::emit("\n== Apply ==\n");
     crate::report::emit(&match args.format {
         Format::Text => report::apply_text(&applied),

@@ -19,6 +19,8 @@ use crate::report::metrics::{self, Previous, RunFacts};
 pub(super) struct Observed {
     pub plan: Option<Plan>,
     pub report: Option<ApplyReport>,
+    /// The last success the `settings.lock` lease's run record holds: a run on any host.
+    pub shared_last_success: Option<i64>,
 }
 
 /// Writes the metrics of a run that ended with `exit` to `path`.
@@ -35,6 +37,10 @@ pub(super) fn write(
             tracing::warn!(path = %path.display(), "cannot read the previous metrics ({e}); the last success and held-run counts start again");
             Previous::default()
         }
+    };
+    let previous = Previous {
+        last_success: previous.last_success.max(observed.shared_last_success),
+        ..previous
     };
     let facts = RunFacts {
         partition,

@@ -7,6 +7,7 @@ mod clock;
 #[cfg(feature = "sim")]
 mod demo;
 mod explain;
+mod lock;
 mod metrics_file;
 mod output_file;
 mod plan;
@@ -96,6 +97,7 @@ fn run_command(
         Command::Validate(args) => validate(&args.config),
         Command::Plan(args) => plan::run(args, env, observed),
         Command::Apply(args) => apply::run(args, env, observed),
+        Command::Lock(args) => lock::run(args, env),
         Command::Render(args) => render_files(args),
         Command::Show(args) => show::run(args),
         Command::Explain(args) => explain::run(args, env),

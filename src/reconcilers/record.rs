@@ -84,8 +84,8 @@ pub enum ErrorClass {
     /// The job file or container spec could not be rendered with the real values, or what
     /// it rendered is not usable.
     Render,
-    /// A prerequisite failed first (no token, Docker not reachable): nothing was sent, and
-    /// the action counts as failed.
+    /// A prerequisite failed first (no token, Docker not reachable, the run's lease on the
+    /// lock lost): nothing was sent, and the action counts as failed.
     NotTried,
     /// The saved plan selected it, but the fresh plan does not take it as saved.
     Drifted,
@@ -103,6 +103,7 @@ impl ErrorClass {
             | Failure::TooLarge(_)
             | Failure::Protocol(_)
             | Failure::Recorded(_) => ErrorClass::Unexpected,
+            Failure::NotSent(_) => ErrorClass::NotTried,
         }
     }
 }

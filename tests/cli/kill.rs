@@ -15,7 +15,13 @@ use crate::runners::RunnerLab;
 use crate::support::Running;
 
 /// Kills `child` with SIGKILL once `server` has received `count` requests `method path*`.
-fn kill_after(mut child: Running, server: &SimServer, method: &str, path: &str, count: usize) {
+pub(crate) fn kill_after(
+    mut child: Running,
+    server: &SimServer,
+    method: &str,
+    path: &str,
+    count: usize,
+) {
     let seen = || {
         server
             .requests()
@@ -36,7 +42,7 @@ fn kill_after(mut child: Running, server: &SimServer, method: &str, path: &str, 
 }
 
 /// Our active deploy jobs per agent.
-fn active_deploys(lab: &RackLab) -> BTreeMap<String, usize> {
+pub(crate) fn active_deploys(lab: &RackLab) -> BTreeMap<String, usize> {
     let mut active = BTreeMap::new();
     for job in lab.fleet.testflinger.jobs() {
         let ours = job.definition["tags"]

@@ -46,14 +46,7 @@ fn a_start_or_pool_listed_again_launches_each_device_once() {
     });
     let out = apply_saved(&lab, "plan.json");
     out.expect_code(0);
-    let mut devices: Vec<String> = lab
-        .fleet
-        .lambdatest
-        .launches()
-        .iter()
-        .filter_map(|j| j.fixed_ip.clone())
-        .collect();
-    devices.sort();
+    let devices = lab.launched_devices();
     let expected: Vec<String> = (1..=5).map(|i| udid("a55", i)).collect();
     assert_eq!(devices, expected, "every device once, none twice");
     let reasons = skip_reasons(&out.json());

@@ -68,6 +68,7 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[DevicePoolPlan]) -> Vec<ActionRecor
         work_dir: &run.state_dir.join("jobs"),
         redactor: run.redactor,
         lock: run.lock,
+        sends: run.sends.clone(),
     };
     if jobs.is_empty() {
         return skipped;
@@ -111,6 +112,8 @@ pub struct Launcher<'a> {
     pub redactor: &'a Redactor,
     /// The run lock, inherited by every launched CLI.
     pub lock: Option<&'a crate::lock::RunLock>,
+    /// Checked before every launch: no launch starts once the run's lease is lost.
+    pub sends: Option<crate::lock::SendLog>,
 }
 
 impl Launcher<'_> {
@@ -124,6 +127,16 @@ impl Launcher<'_> {
     }
 
     fn launch_one(&self, job: &Launchable) -> ActionRecord {
+        if let Some(sends) = &self.sends
+            && let Err(why) = sends.note_launch(self.settings.timeout)
+        {
+            let record = ActionRecord::new(Kind::DevicePool, &job.pool, START, &job.udid);
+            tracing::warn!(pool = %job.pool, udid = %job.udid, "not launched: {why}");
+            return record.fail(ActionError::new(
+                ErrorClass::NotTried,
+                format!("not started: {why}"),
+            ));
+        }
         let started = Instant::now();
         let outcome = hyperexecute::launch(
             &hyperexecute::Launch {

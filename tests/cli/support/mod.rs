@@ -178,6 +178,19 @@ impl Lab {
         all
     }
 
+    /// The device of every job launched on the fleet, sorted (a device twice: two jobs).
+    pub(crate) fn launched_devices(&self) -> Vec<String> {
+        let mut devices: Vec<String> = self
+            .fleet
+            .lambdatest
+            .launches()
+            .iter()
+            .filter_map(|j| j.fixed_ip.clone())
+            .collect();
+        devices.sort();
+        devices
+    }
+
     pub(crate) fn path(&self, relative: &str) -> PathBuf {
         self.dir.path().join(relative)
     }

@@ -9,6 +9,7 @@ use std::path::Path;
 use serde_json::Value;
 
 mod device_apis;
+mod lease_api;
 mod runner_apis;
 
 /// An answer: status, headers (names lower-case) and body.

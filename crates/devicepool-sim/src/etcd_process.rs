@@ -1,0 +1,84 @@
+//! A real `etcd` (not a fake) on loopback for the lease tests and benchmark: free ports, a
+//! temporary data directory, killed when dropped. Starts nothing when `etcd` is not on
+//! PATH; says nothing about devicepool.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running single-member etcd.
+pub struct EtcdProcess {
+    child: Child,
+    url: String,
+    _data: tempfile::TempDir,
+}
+
+/// A port nobody listens on now.
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Whether `etcd` can be run here.
+pub fn etcd_installed() -> bool {
+    Command::new("etcd").arg("--version").output().is_ok()
+}
+
+impl EtcdProcess {
+    /// Starts etcd and waits (up to 20 s) until `/health` answers.
+    pub fn start() -> std::io::Result<EtcdProcess> {
+        let data = tempfile::tempdir()?;
+        let (client, peer) = (free_port()?, free_port()?);
+        let url = format!("http://127.0.0.1:{client}");
+        let peer_url = format!("http://127.0.0.1:{peer}");
+        let child = Command::new("etcd")
+            .args(["--name", "default", "--data-dir"])
+            .arg(data.path())
+            .args([
+                "--listen-client-urls",
+                &url,
+                "--advertise-client-urls",
+                &url,
+            ])
+            .args(["--listen-peer-urls", &peer_url])
+            .args(["--initial-advertise-peer-urls", &peer_url])
+            .args(["--initial-cluster", &format!("default={peer_url}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut etcd = EtcdProcess {
+            child,
+            url,
+            _data: data,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let health = ureq::get(format!("{}/health", etcd.url)).call();
+            if health.is_ok_and(|r| r.status() == 200) {
+                return Ok(etcd);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        etcd.stop();
+        Err(std::io::Error::other(format!(
+            "etcd did not answer on {} within 20s",
+            etcd.url
+        )))
+    }
+
+    /// The client URL, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Stops etcd now (SIGKILL), as a lost etcd cluster looks to a client.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for EtcdProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,119 @@
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use super::*;
+
+/// An engine in memory: free or busy, renewals that work until told not to, and a count of
+/// record writes.
+#[derive(Default)]
+struct Memory {
+    busy: bool,
+    renewals_fail: Arc<AtomicBool>,
+    writes: Arc<AtomicU64>,
+}
+
+impl Backend for Memory {
+    fn requests_sent(&self) -> u64 {
+        0
+    }
+    fn location(&self) -> String {
+        "memory".into()
+    }
+    fn take(&self, _holder: &Holder) -> Result<Take, String> {
+        if self.busy {
+            return Ok(Take::Busy {
+                holder: "host other, pid 7".into(),
+                expires_in: Some(Duration::from_secs(9)),
+            });
+        }
+        Ok(Take::Taken(RunRecord::default()))
+    }
+    fn renew(&self) -> Result<(), String> {
+        if self.renewals_fail.load(Ordering::SeqCst) {
+            return Err("engine gone".into());
+        }
+        Ok(())
+    }
+    fn write_record(&self, _record: &RunRecord) -> Result<(), String> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    fn release(&self, _record: &RunRecord) -> Result<(), String> {
+        Ok(())
+    }
+    fn status(&self) -> Result<Status, String> {
+        Err("not here".into())
+    }
+    fn remove_holder(&self, _force: bool) -> Result<String, String> {
+        Err("not here".into())
+    }
+}
+
+#[test]
+fn mutations_within_the_written_horizon_write_the_record_once() {
+    let writes = Arc::new(AtomicU64::new(0));
+    let engine = Memory {
+        writes: Arc::clone(&writes),
+        ..Memory::default()
+    };
+    let lease = Lease::take(Box::new(engine), Duration::from_secs(30), Duration::ZERO)
+        .unwrap_or_else(|_| panic!("free"));
+    let fence = lease.fence();
+    for _ in 0..10 {
+        fence.note(Duration::from_secs(1)).unwrap();
+    }
+    assert_eq!(writes.load(Ordering::SeqCst), 1);
+    // A longer mutation reaches past the horizon: written again.
+    fence.note(Duration::from_secs(60)).unwrap();
+    assert_eq!(writes.load(Ordering::SeqCst), 2);
+    lease.release(true);
+}
+
+#[test]
+fn a_failed_renewal_stops_every_later_mutation() {
+    let fail = Arc::new(AtomicBool::new(false));
+    let engine = Memory {
+        renewals_fail: Arc::clone(&fail),
+        ..Memory::default()
+    };
+    let lease = Lease::take(Box::new(engine), Duration::from_secs(3), Duration::ZERO)
+        .unwrap_or_else(|_| panic!("free"));
+    let fence = lease.fence();
+    assert!(fence.check().is_ok());
+    fail.store(true, Ordering::SeqCst);
+    // Renewed every second: lost within about one.
+    std::thread::sleep(Duration::from_millis(1500));
+    let why = fence.check().unwrap_err();
+    assert!(why.contains("could not be renewed: engine gone"), "{why}");
+    assert!(fence.note(Duration::from_secs(1)).is_err());
+    assert_eq!(fence.lost().as_deref(), Some(why.as_str()));
+}
+
+#[test]
+fn a_lease_inside_its_safety_margin_allows_no_mutation() {
+    let fence = Fence {
+        backend: Box::new(Memory::default()),
+        ttl: Duration::from_secs(30),
+        state: Mutex::new(Validity {
+            // 5 s left: inside the 10 s margin (a third of the TTL).
+            until: Some(Instant::now() + Duration::from_secs(5)),
+            ..Validity::default()
+        }),
+    };
+    let why = fence.check().unwrap_err();
+    assert!(why.contains("about to run out"), "{why}");
+}
+
+#[test]
+fn a_busy_lease_names_its_holder_and_when_it_runs_out() {
+    let engine = Memory {
+        busy: true,
+        ..Memory::default()
+    };
+    let Err(error) = Lease::take(Box::new(engine), Duration::from_secs(30), Duration::ZERO) else {
+        panic!("taken while busy");
+    };
+    let text = error.to_string();
+    assert!(text.contains("memory"), "{text}");
+    assert!(text.contains("host other, pid 7"), "{text}");
+    assert!(text.contains("runs out in 9s"), "{text}");
+}
