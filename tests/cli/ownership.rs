@@ -71,14 +71,13 @@ fn a_named_fleet_or_a_key_does_not_take_the_unmarked_jobs_of_the_default_fleet()
         let plan = replay_legacy(settings);
         let phones = pool_of(&plan, "phones");
         assert_eq!(phones["numbers"]["in_flight"], 0, "{settings}: {phones}");
-        let keyed = settings.contains("key");
-        // With a key they are this fleet's look-alikes: listed, and their devices not used.
-        assert_eq!(count(&plan["look_alikes"]) > 0, keyed, "{settings}: {plan}");
-        assert_eq!(
-            count(&phones["starts"]),
-            if keyed { 0 } else { 3 },
-            "{settings}"
-        );
+        // Look-alikes to this fleet (made before fleets, or without a MAC): listed, never
+        // touched, and the devices their waiting jobs name get no second job.
+        let jobs = (plan["look_alikes"].as_array().unwrap().iter())
+            .filter(|l| l["object"] == "job")
+            .count();
+        assert_eq!(jobs, 3, "{settings}: {plan}");
+        assert_eq!(count(&phones["starts"]), 0, "{settings}: {phones}");
     }
 }
 
@@ -172,33 +171,82 @@ fn a_job_whose_mac_was_copied_from_another_device_holds_nothing_of_ours() {
 fn a_foreign_testflinger_job_with_our_tags_is_not_our_deploy() {
     let lab = RackLab::new();
     // Another team's job on host-01, tagged as devicepool tagged its deploys before fleets.
-    lab.submit("host-01");
-    let yaml = std::fs::read_to_string(&lab.config).unwrap();
-    for settings in ["  fleet: lab-a\n", "  ownership_key_env: OWN_KEY\n"] {
-        let config = lab.config.with_file_name("owned.yaml");
-        std::fs::write(
-            &config,
-            yaml.replacen("settings:\n", &format!("settings:\n{settings}"), 1),
-        )
-        .unwrap();
-        let out = lab
-            .command(&["plan", config.to_str().unwrap(), "--format", "json"])
-            .env("OWN_KEY", KEY)
-            .run();
-        assert_eq!(out.code, 0, "{out:?}");
-        let plan = out.json();
-        let deploys: Vec<&str> = (plan["racks"][0]["deploys"].as_array().unwrap().iter())
-            .map(|d| d["agent"].as_str().unwrap())
-            .collect();
+    let foreign = lab.submit("host-01");
+    // A named fleet takes it for one made before fleets; a key for one without a MAC. Either
+    // way it is listed, never our cadence, and host-01 is not deployed behind it.
+    let plan = plan_racks_owned(&lab);
+    for (settings, plan) in &plan {
+        let deploys = deployed_agents(plan);
         assert!(
-            deploys.contains(&"host-01"),
+            !deploys.contains(&"host-01".to_string()),
+            "{settings}: host-01 was deployed behind a queued look-alike: {deploys:?}"
+        );
+        let host_01 = (plan["racks"][0]["machines"].as_array().unwrap().iter())
+            .find(|m| m["hostname"] == "host-01")
+            .unwrap();
+        assert_eq!(host_01["state"], "in_flight", "{settings}: {host_01}");
+        let detail = host_01["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("look-alike job {foreign} (not proven ours)")),
+            "{settings}: {detail}"
+        );
+        assert!(
+            host_01.get("last_deploy").is_none_or(|l| l.is_null()),
+            "{settings}: its outcome was reported as ours: {host_01}"
+        );
+        assert!(listed(plan, "host-01"), "{settings}: {plan}");
+    }
+    // Once it has ended it holds nothing and is no longer listed; it never set the cadence.
+    lab.fleet.testflinger.advance_job(&foreign, "provision");
+    lab.fleet
+        .testflinger
+        .complete_job(&foreign, &[("provision", 0)]);
+    for (settings, plan) in &plan_racks_owned(&lab) {
+        assert!(
+            deployed_agents(plan).contains(&"host-01".to_string()),
             "{settings}: the foreign job set the cadence"
         );
-        let listed = (plan["look_alikes"].as_array().into_iter().flatten()).any(|l| {
-            l["object"] == "deploy" && l["name"].as_str().unwrap().ends_with("on host-01")
-        });
-        assert_eq!(listed, settings.contains("key"), "{settings}: {plan}");
+        assert!(
+            !listed(plan, "host-01"),
+            "{settings}: an ended job is listed"
+        );
     }
+}
+
+/// The JSON plan of `lab`'s racks for a named fleet, then for a key, with their settings.
+fn plan_racks_owned(lab: &RackLab) -> Vec<(&'static str, serde_json::Value)> {
+    let yaml = std::fs::read_to_string(&lab.config).unwrap();
+    let config = lab.config.with_file_name("owned.yaml");
+    ["  fleet: lab-a\n", "  ownership_key_env: OWN_KEY\n"]
+        .into_iter()
+        .map(|settings| {
+            let owned = yaml.replacen("settings:\n", &format!("settings:\n{settings}"), 1);
+            std::fs::write(&config, owned).unwrap();
+            let out = lab
+                .command(&["plan", config.to_str().unwrap(), "--format", "json"])
+                .env("OWN_KEY", KEY)
+                .run();
+            assert_eq!(out.code, 0, "{out:?}");
+            (settings, out.json())
+        })
+        .collect()
+}
+
+fn deployed_agents(plan: &serde_json::Value) -> Vec<String> {
+    (plan["racks"][0]["deploys"].as_array().unwrap().iter())
+        .map(|d| d["agent"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// True when the plan lists a look-alike deploy on `agent`.
+fn listed(plan: &serde_json::Value, agent: &str) -> bool {
+    (plan["look_alikes"].as_array().into_iter().flatten()).any(|l| {
+        l["object"] == "deploy"
+            && l["name"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("on {agent}"))
+    })
 }
 
 #[test]

@@ -12,6 +12,11 @@ pub use crate::snapshot::LookAlike;
 /// (without any fleet marker) belong to.
 pub const DEFAULT_FLEET: &str = "default";
 
+/// Why an object made before fleets (no marker) is a look-alike to a named fleet: it may be
+/// the default fleet's, so it is never touched, but the devices and agents it names are not
+/// used either (two jobs on one device otherwise, after naming the fleet on upgrade).
+pub const PRE_FLEET: &str = "made before fleets; this fleet is named";
+
 /// Prefix of the fleet marker (HyperExecute label, Testflinger tag, runner description word).
 pub const FLEET_PREFIX: &str = "fleet:";
 /// Prefix of the MAC marker, in the same places.
@@ -56,7 +61,7 @@ pub struct Marks<'a> {
 pub enum Verdict {
     /// Ours: counted, re-checked, touched.
     Ours,
-    /// Another fleet's (it says so): left alone, not listed.
+    /// Another fleet's (it names that fleet): left alone, not listed, holds nothing of ours.
     OtherFleet,
     /// Claims this fleet but cannot prove it: never counted, touched or removed; listed in
     /// the plan with the reason.
@@ -125,7 +130,7 @@ impl<'a> Ownership<'a> {
                 Verdict::LookAlike("it carries no fleet name or ownership MAC")
             }
             None if self.fleet == DEFAULT_FLEET => Verdict::Ours,
-            None => Verdict::OtherFleet,
+            None => Verdict::LookAlike(PRE_FLEET),
             Some(fleet) if fleet != self.fleet => Verdict::OtherFleet,
             Some(_) => match (self.mac(object, pool, identity), marks.mac) {
                 (None, _) => Verdict::Ours,

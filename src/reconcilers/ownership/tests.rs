@@ -16,7 +16,7 @@ fn marks<'a>(fleet: Option<&'a str>, mac: Option<&'a str>) -> Marks<'a> {
 }
 
 #[test]
-fn unmarked_objects_are_the_default_fleets_only_without_a_key() {
+fn unmarked_objects_are_the_default_fleets_only_without_a_key_and_look_alikes_otherwise() {
     let key = Secret::new("0123456789abcdef0123");
     let none = Marks::default();
     assert_eq!(
@@ -25,7 +25,8 @@ fn unmarked_objects_are_the_default_fleets_only_without_a_key() {
     );
     assert_eq!(
         plain("lab-b").judge(none, Object::Job, "a55", "U1"),
-        Verdict::OtherFleet
+        Verdict::LookAlike(PRE_FLEET),
+        "a named fleet lists what was made before fleets and leaves it alone"
     );
     let verdict = keyed("default", &key).judge(none, Object::Job, "a55", "U1");
     assert!(matches!(verdict, Verdict::LookAlike(_)), "{verdict:?}");
