@@ -4,7 +4,7 @@
 //! Testflinger job carrying our tags is not our deploy.
 
 use crate::racks::RackLab;
-use crate::support::{Lab, devicepool, pool, pool_of};
+use crate::support::{Lab, devicepool, pool, pool_of, udid};
 
 const KEY: &str = "lab-ownership-key-0123456789";
 
@@ -261,4 +261,45 @@ fn a_fleet_name_that_cannot_be_a_label_is_refused_at_its_line_before_any_request
     assert!(out.stderr.contains("devicepool.yaml:3:"), "{}", out.stderr);
     assert!(out.stderr.contains("settings.fleet"), "{}", out.stderr);
     assert!(lab.requests().is_empty(), "a request was sent");
+}
+
+#[test]
+fn a_look_alike_job_holds_its_device_until_it_ends_or_is_stuck_and_only_unended_ones_are_listed() {
+    // Jobs made before fleets, seen by a named fleet: device 1's initiated 90 minutes ago
+    // (past stuck_after), device 2's 10 minutes ago, device 3's long completed; 3 pending.
+    let mut lab = Lab::new(vec![pool("a55", 3, 3)]);
+    lab.set_lambdatest_extra("    stuck_after: 1h\n");
+    let now = jiff::Timestamp::now();
+    for (device, status, minutes) in [
+        (1, "initiated", 90),
+        (2, "initiated", 10),
+        (3, "completed", 600),
+    ] {
+        let labels = vec!["tcdp".to_string(), "a55".to_string(), udid("a55", device)];
+        let created = now - jiff::SignedDuration::from_mins(minutes);
+        lab.fleet.lambdatest.add_job(Some(labels), status, created);
+    }
+    let yaml = lab
+        .config_yaml()
+        .replacen("settings:\n", "settings:\n  fleet: lab-b\n", 1);
+    std::fs::write(&lab.config, yaml).unwrap();
+    let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let plan = out.json();
+    let starts: Vec<&str> = (pool_of(&plan, "a55")["starts"].as_array().unwrap().iter())
+        .map(|s| s["udid"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [udid("a55", 1), udid("a55", 3)],
+        "the stuck look-alike held device 1, or device 2 was started on behind one waiting"
+    );
+    let listed: Vec<&str> = (plan["look_alikes"].as_array().unwrap().iter())
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(
+        !listed.iter().any(|n| n.ends_with(&udid("a55", 3))),
+        "an ended look-alike is listed: {listed:?}"
+    );
 }
