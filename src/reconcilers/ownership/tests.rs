@@ -1,3 +1,6 @@
+//! Unit tests of ownership verdicts: unmarked, other-fleet, look-alike and valid-MAC objects,
+//! and the markers read from labels. Pure; fixed test keys only.
+
 use super::*;
 
 fn keyed<'a>(fleet: &'a str, key: &'a Secret) -> Ownership<'a> {
