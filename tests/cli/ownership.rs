@@ -303,3 +303,32 @@ fn a_look_alike_job_holds_its_device_until_it_ends_or_is_stuck_and_only_unended_
         "an ended look-alike is listed: {listed:?}"
     );
 }
+
+#[test]
+fn render_shows_the_ownership_mac_apply_sends() {
+    let lab = Lab::new(vec![pool("a55", 1, 1)]);
+    let yaml = lab.config_yaml().replacen(
+        "settings:\n",
+        "settings:\n  ownership_key_env: OWN_KEY\n  fleet: lab-a\n",
+        1,
+    );
+    std::fs::write(&lab.config, yaml).unwrap();
+    let rendered = lab
+        .command(&["render", lab.config_arg(), "--pool", "a55"])
+        .env("OWN_KEY", KEY)
+        .run();
+    assert_eq!(rendered.code, 0, "{rendered:?}");
+    assert!(!rendered.stdout.contains(KEY), "the key was printed");
+    let out = lab
+        .command(&["apply", lab.config_arg()])
+        .env("OWN_KEY", KEY)
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let labels = lab.fleet.lambdatest.launches()[0].labels.clone().unwrap();
+    let mac = labels.iter().find(|l| l.starts_with("mac:")).unwrap();
+    assert!(
+        rendered.stdout.contains(mac.as_str()),
+        "render shows labels without the {mac} apply sends:\n{}",
+        rendered.stdout
+    );
+}
