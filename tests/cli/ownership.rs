@@ -32,6 +32,18 @@ fn replay_legacy(settings: &str) -> serde_json::Value {
     out.json()
 }
 
+/// A lab of `spec` whose desired state names the fleet `lab-a` and the key in `OWN_KEY`.
+pub(crate) fn keyed_lab(spec: crate::support::PoolSpec) -> Lab {
+    let lab = Lab::new(vec![spec]);
+    let yaml = lab.config_yaml().replacen(
+        "settings:\n",
+        "settings:\n  ownership_key_env: OWN_KEY\n  fleet: lab-a\n",
+        1,
+    );
+    std::fs::write(&lab.config, yaml).unwrap();
+    lab
+}
+
 fn count(value: &serde_json::Value) -> usize {
     value.as_array().map_or(0, Vec::len)
 }
@@ -83,13 +95,7 @@ fn a_named_fleet_or_a_key_does_not_take_the_unmarked_jobs_of_the_default_fleet()
 
 #[test]
 fn a_job_whose_mac_was_copied_from_another_device_holds_nothing_of_ours() {
-    let lab = Lab::new(vec![pool("a55", 4, 2)]);
-    let yaml = lab.config_yaml().replacen(
-        "settings:\n",
-        "settings:\n  ownership_key_env: OWN_KEY\n  fleet: lab-a\n",
-        1,
-    );
-    std::fs::write(&lab.config, yaml).unwrap();
+    let lab = keyed_lab(pool("a55", 4, 2));
     let out = lab
         .command(&["apply", lab.config_arg()])
         .env("OWN_KEY", KEY)
@@ -306,13 +312,7 @@ fn a_look_alike_job_holds_its_device_until_it_ends_or_is_stuck_and_only_unended_
 
 #[test]
 fn render_shows_the_ownership_mac_apply_sends() {
-    let lab = Lab::new(vec![pool("a55", 1, 1)]);
-    let yaml = lab.config_yaml().replacen(
-        "settings:\n",
-        "settings:\n  ownership_key_env: OWN_KEY\n  fleet: lab-a\n",
-        1,
-    );
-    std::fs::write(&lab.config, yaml).unwrap();
+    let lab = keyed_lab(pool("a55", 1, 1));
     let rendered = lab
         .command(&["render", lab.config_arg(), "--pool", "a55"])
         .env("OWN_KEY", KEY)
