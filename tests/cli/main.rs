@@ -13,6 +13,7 @@ mod kill;
 mod liveness;
 mod metrics;
 mod ownership;
+mod ownership_files;
 mod ownership_runners;
 mod partition;
 mod plan;

@@ -18,18 +18,23 @@ const LEGACY: &str = concat!(
 );
 
 fn replay_legacy(settings: &str) -> serde_json::Value {
+    let out = replay_legacy_as(settings);
+    assert_eq!(out.code, 0, "{out:?}");
+    out.json()
+}
+
+/// `plan --from-snapshot` of the legacy snapshot with `settings` added to its desired state.
+fn replay_legacy_as(settings: &str) -> crate::support::Outcome {
     let dir = tempfile::tempdir().unwrap();
     let yaml = std::fs::read_to_string(format!("{LEGACY}.yaml")).unwrap();
     let yaml = yaml.replacen("settings:\n", &format!("settings:\n{settings}"), 1);
     std::fs::write(dir.path().join("desired.yaml"), yaml).unwrap();
     let snapshot = format!("{LEGACY}.snapshot.json");
-    let out = devicepool(&["plan", "desired.yaml", "--format", "json"])
+    devicepool(&["plan", "desired.yaml", "--format", "json"])
         .args(&["--from-snapshot", &snapshot])
         .current_dir(dir.path())
         .env("OWN_KEY", KEY)
-        .run();
-    assert_eq!(out.code, 0, "{out:?}");
-    out.json()
+        .run()
 }
 
 /// A lab of `spec` whose desired state names the fleet `lab-a` and the key in `OWN_KEY`.
@@ -78,18 +83,56 @@ fn a_snapshot_recorded_with_todays_conventions_replays_with_nothing_started_twic
 }
 
 #[test]
-fn a_named_fleet_or_a_key_does_not_take_the_unmarked_jobs_of_the_default_fleet() {
+fn a_snapshot_is_not_replayed_for_another_fleet_or_key() {
+    // Its runners were judged ours when read, for the default fleet without a key.
     for settings in ["  fleet: lab-b\n", "  ownership_key_env: OWN_KEY\n"] {
-        let plan = replay_legacy(settings);
-        let phones = pool_of(&plan, "phones");
-        assert_eq!(phones["numbers"]["in_flight"], 0, "{settings}: {phones}");
-        // Look-alikes to this fleet (made before fleets, or without a MAC): listed, never
-        // touched, and the devices their waiting jobs name get no second job.
+        let out = replay_legacy_as(settings);
+        assert_eq!(out.code, 1, "{settings}: {out:?}");
+        let refused = "the snapshot was read for fleet \"default\" without an ownership key";
+        assert!(
+            out.stderr.contains(refused)
+                && out
+                    .stderr
+                    .contains("cannot be replayed for another fleet or key"),
+            "{settings}: {}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty(), "{settings}: a plan was shown");
+        assert!(!out.stderr.contains(KEY), "the key was printed");
+    }
+}
+
+#[test]
+fn a_named_fleet_or_a_key_starts_nothing_beside_the_jobs_made_before_fleets() {
+    for settings in ["  fleet: lab-b\n", "  ownership_key_env: OWN_KEY\n"] {
+        // Three waiting jobs labelled the way devicepool labelled them before fleets.
+        let lab = Lab::new(vec![pool("a55", 3, 3)]);
+        for device in 1..=3 {
+            let labels = vec!["tcdp".to_string(), "a55".to_string(), udid("a55", device)];
+            (lab.fleet.lambdatest).add_job(Some(labels), "initiated", jiff::Timestamp::now());
+        }
+        let yaml = lab
+            .config_yaml()
+            .replacen("settings:\n", &format!("settings:\n{settings}"), 1);
+        std::fs::write(&lab.config, yaml).unwrap();
+        let out = lab
+            .command(&["apply", lab.config_arg()])
+            .env("OWN_KEY", KEY)
+            .run();
+        assert_eq!(out.code, 0, "{settings}: {out:?}");
+        assert!(
+            lab.fleet.lambdatest.launches().is_empty(),
+            "{settings}: a device with a waiting job got a second one"
+        );
+        let plan = lab
+            .command(&["plan", lab.config_arg(), "--format", "json"])
+            .env("OWN_KEY", KEY)
+            .run()
+            .json();
         let jobs = (plan["look_alikes"].as_array().unwrap().iter())
             .filter(|l| l["object"] == "job")
             .count();
-        assert_eq!(jobs, 3, "{settings}: {plan}");
-        assert_eq!(count(&phones["starts"]), 0, "{settings}: {phones}");
+        assert_eq!(jobs, 3, "{settings}: listed and left alone: {plan}");
     }
 }
 

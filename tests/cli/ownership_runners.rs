@@ -307,3 +307,48 @@ fn with_a_key_a_runner_whose_whole_description_was_copied_is_never_paused_delete
     );
     assert!(lab.runner_ids().contains(&copy));
 }
+
+#[test]
+fn an_upgrade_keeps_serving_a_runner_and_a_deploy_made_before_fleets() {
+    // A runner and its container as the release before fleets made them, one job pending.
+    let lab = RunnerLab::new("");
+    let gl = &lab.fleet.gitlab;
+    let old = gl.add_runner("devicepool-autogit-100-1", &["autogit", "docker"], false);
+    let id = old.to_string();
+    let labels = [
+        ("devicepool.managed", "true"),
+        ("devicepool.pool", "autogit"),
+        ("devicepool.runner-id", id.as_str()),
+    ];
+    let name = format!("devicepool-autogit-r{old}");
+    let container = (lab.fleet.docker).add_container(&name, IMAGE, &labels, "running");
+    lab.heartbeat();
+    gl.add_pending_job("group/app", &["autogit"]);
+    let config = lab.config.clone();
+    apply(&lab, &config);
+    assert_eq!(
+        lab.runner_ids(),
+        BTreeSet::from([old]),
+        "a runner was started"
+    );
+    assert!(touched(&lab).is_empty(), "{:?}", touched(&lab));
+    let containers: Vec<String> = (lab.fleet.docker.containers().into_iter())
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(
+        containers,
+        [container],
+        "a container was started or removed"
+    );
+
+    // A deploy tagged `devicepool,rack:rack-a,agent:host-07` still queued: not submitted again.
+    let racks = crate::racks::RackLab::new();
+    let on_host_07 = |lab: &crate::racks::RackLab| {
+        (lab.fleet.testflinger.jobs().iter())
+            .filter(|j| j.definition["job_queue"] == "host-07")
+            .count()
+    };
+    assert_eq!(on_host_07(&racks), 1);
+    racks.run(&["apply", racks.config_arg()]).expect_code(0);
+    assert_eq!(on_host_07(&racks), 1, "a second deploy was submitted");
+}

@@ -7,6 +7,7 @@ mod hmac;
 use crate::load::Desired;
 use crate::secret::Secret;
 pub use crate::snapshot::LookAlike;
+use crate::snapshot::recording::JudgedFor;
 
 /// `settings.fleet` when the file names none: the fleet objects made before fleets existed
 /// (without any fleet marker) belong to.
@@ -109,6 +110,20 @@ impl<'a> Ownership<'a> {
         .join("\0");
         let mac = hmac::hmac_sha256(key.expose().as_bytes(), message.as_bytes());
         Some(mac.iter().map(|b| format!("{b:02x}")).collect::<String>()[..MAC_HEX].to_string())
+    }
+
+    /// Whose objects a reading takes as its own: the fleet and a fingerprint of the key
+    /// (the first 8 hex of SHA-256 over HMAC(key, "fingerprint"); never the key).
+    pub fn judged_for(&self) -> JudgedFor {
+        let key_fingerprint = self.key.map(|key| {
+            let mac = hmac::hmac_sha256(key.expose().as_bytes(), b"fingerprint");
+            let digest = <sha2::Sha256 as sha2::Digest>::digest(mac);
+            digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+        });
+        JudgedFor {
+            fleet: self.fleet.to_string(),
+            key_fingerprint,
+        }
     }
 
     /// The markers a new object carries, each a `prefix:value` word: the fleet, then the

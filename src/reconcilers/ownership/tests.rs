@@ -100,3 +100,19 @@ fn reading_marks_refuses_unknown_words_and_repeated_markers() {
     assert!(read(&["fleet:a", "fleet:b"]).is_none());
     assert!(read(&["mac:1", "mac:1"]).is_none());
 }
+
+#[test]
+fn a_key_fingerprint_tells_keys_apart_and_never_shows_the_key() {
+    let (one, two) = (
+        Secret::new("0123456789abcdef0123"),
+        Secret::new("0123456789abcdef0124"),
+    );
+    let print = |key| keyed("lab-a", key).judged_for().key_fingerprint.unwrap();
+    assert_eq!(print(&one).len(), 8);
+    assert!(print(&one).bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_ne!(print(&one), print(&two));
+    assert_eq!(print(&one), print(&one));
+    assert!(!"0123456789abcdef0123".contains(print(&one).as_str()));
+    assert_eq!(plain("lab-a").judged_for().key_fingerprint, None);
+    assert_eq!(plain("lab-a").judged_for().fleet, "lab-a");
+}
