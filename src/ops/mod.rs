@@ -184,9 +184,8 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
     let mut loaded = load::load(&args.config.config)?;
     // A period's settings are rendered as the plan would use them at the schedule time.
     crate::reconcilers::settle_every_kind(&mut loaded.desired, clock::schedule_at());
-    let desired = &loaded.desired;
     if let Some(pool) = &args.pool
-        && !crate::reconcilers::names_every_kind(desired).contains(&pool.as_str())
+        && !crate::reconcilers::names_every_kind(&loaded.desired).contains(&pool.as_str())
     {
         anyhow::bail!(
             "no device pool, rack or runner pool named {pool:?} in {}",
@@ -194,11 +193,16 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
         );
     }
     if let Some(udid) = &args.udid {
-        check_udid(desired, args.pool.as_deref(), udid)?;
+        check_udid(&loaded.desired, args.pool.as_deref(), udid)?;
     }
     // Render needs no credentials, but any that are set are scrubbed from what it prints.
-    let redactor = prepare::known_secrets(&loaded, &|name| std::env::var(name).ok());
+    let env = |name: &str| std::env::var(name).ok();
+    let redactor = prepare::known_secrets(&loaded, &env);
+    // The ownership key, when the file names one: the labels and tags shown carry the MAC
+    // apply sends (the MAC is not secret; the key is never printed).
+    loaded.desired.ownership_key = prepare::read_ownership_key(&loaded, &env)?;
     let templates = render::load_templates(&loaded, redactor)?;
+    let desired = &loaded.desired;
     let origin = planner::Origin {
         config_path: loaded.path.display().to_string(),
         config_hash: loaded.hash.clone(),

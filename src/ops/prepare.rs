@@ -111,7 +111,7 @@ const MIN_OWNERSHIP_KEY: usize = 16;
 
 /// The ownership key `settings` names, when it names one. Needed by every run that judges
 /// objects, a replay too: without it no object could be told from a look-alike.
-fn read_ownership_key(
+pub(super) fn read_ownership_key(
     loaded: &Loaded,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> anyhow::Result<Option<Secret>> {

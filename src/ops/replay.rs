@@ -30,6 +30,11 @@ pub(super) fn run(args: &PlanArgs, env: &dyn Fn(&str) -> Option<String>) -> anyh
             &prepared.loaded.desired,
         ),
     };
+    // Runners, containers and deploys were judged for one fleet and key when read.
+    for judging in std::iter::once(&prepared).chain(&other) {
+        let loaded = &judging.loaded;
+        recording.check_judged_for(&loaded.desired, &loaded.path)?;
+    }
     if let Some(record) = &args.record {
         recording.write(record)?;
     }

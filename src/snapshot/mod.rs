@@ -113,6 +113,10 @@ pub struct AgentHistory {
     pub jobs: Vec<TestflingerJob>,
     /// The latest ended job and its result, when there is an ended job.
     pub last_result: Option<LastResult>,
+    /// Jobs not ended on the agent, tagged like this fleet's deploys, that cannot prove it:
+    /// never our cadence or outcome, but the agent is not deployed behind them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub look_alikes: Vec<TestflingerJob>,
 }
 
 /// One runner pool as the planner needs it: GitLab runners of ours, matching pending jobs,

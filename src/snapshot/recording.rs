@@ -54,6 +54,44 @@ pub struct ReadWith {
     /// reads otherwise holds every device pool.
     #[serde(default)]
     pub device_pool_reads: BTreeMap<String, String>,
+    /// The fleet and key the runners, containers and deploy histories were judged for when
+    /// read (the recording keeps only the verdict): a replay for another fleet or key is
+    /// refused. Absent in a recording made before fleets: the default fleet without a key.
+    #[serde(default)]
+    pub judged_for: JudgedFor,
+}
+
+/// Whose objects a reading took as its own: a fleet, and a fingerprint of its ownership key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JudgedFor {
+    pub fleet: String,
+    /// The first 8 hex characters of SHA-256 over HMAC-SHA-256(key, "fingerprint"): tells
+    /// one key from another, never the key. Absent without a key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_fingerprint: Option<String>,
+}
+
+impl Default for JudgedFor {
+    fn default() -> Self {
+        JudgedFor {
+            fleet: crate::reconcilers::ownership::DEFAULT_FLEET.to_string(),
+            key_fingerprint: None,
+        }
+    }
+}
+
+impl std::fmt::Display for JudgedFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.key_fingerprint {
+            Some(print) => write!(
+                f,
+                "fleet {:?} with the key of fingerprint {print}",
+                self.fleet
+            ),
+            None => write!(f, "fleet {:?} without an ownership key", self.fleet),
+        }
+    }
 }
 
 impl ReadWith {
@@ -66,6 +104,7 @@ impl ReadWith {
                 .map(|(name, pool)| (name.clone(), pool.projects.clone()))
                 .collect(),
             device_pool_reads: device_pool_reads(desired),
+            judged_for: crate::reconcilers::ownership::Ownership::of(desired).judged_for(),
         }
     }
 }
@@ -221,6 +260,21 @@ impl Recording {
         hold_missing(&mut snapshot.racks, desired.racks.keys());
         hold_missing(&mut snapshot.runner_pools, desired.runner_pools.keys());
         snapshot
+    }
+
+    /// Refuses to replay this recording for `desired` (the file at `config`) when it judged
+    /// runners, containers and deploys for another fleet or key: they would show as ours.
+    pub fn check_judged_for(&self, desired: &Desired, config: &Path) -> anyhow::Result<()> {
+        let (then, now) = (&self.read_with.judged_for, ReadWith::of(desired).judged_for);
+        if *then != now {
+            anyhow::bail!(
+                "the snapshot was read for {then}, but {} is {now}: runners, containers and \
+                 deploys were judged whose they are when read, so it cannot be replayed for \
+                 another fleet or key (record it again with `plan --record`)",
+                config.display()
+            );
+        }
+        Ok(())
     }
 
     /// Reads a recording, refusing another format with a message that names both.

@@ -14,6 +14,7 @@ mod lease;
 mod liveness;
 mod metrics;
 mod ownership;
+mod ownership_files;
 mod ownership_runners;
 mod partition;
 mod plan;

@@ -269,3 +269,86 @@ fn two_fleets_sharing_a_gitlab_and_pool_names_leave_each_others_runners_alone() 
         "each pauses only what it then deletes"
     );
 }
+
+#[test]
+fn with_a_key_a_runner_whose_whole_description_was_copied_is_never_paused_deleted_or_counted() {
+    let lab = RunnerLab::new("");
+    let gl = &lab.fleet.gitlab;
+    let config = config_with(&lab, "keyed.yaml", "  ownership_key_env: OWN_KEY\n");
+    let job = gl.add_pending_job("group/app", &["autogit"]);
+    apply(&lab, &config);
+    let ours = gl.runners().pop().expect("a runner was started");
+    // Another team's online runner with our runner's description, fleet and MAC included;
+    // no container of ours on this host serves it.
+    let copy = gl.add_runner(&ours.description, &["autogit", "docker"], false);
+    gl.contact(copy);
+    let planned = plan(&lab, &config);
+    let decision = (planned["runner_pools"][0]["runners"]
+        .as_array()
+        .unwrap()
+        .iter())
+    .find(|r| r["id"] == copy)
+    .expect("judged by its valid MAC")
+    .clone();
+    assert_eq!(decision["state"], "left_alone", "{decision}");
+    // Our runner takes the job, which finishes; then a long idle with nothing pending.
+    lab.heartbeat();
+    gl.pick_up(job, ours.id);
+    gl.finish_job(job, "success");
+    gl.advance_clock(7200);
+    lab.heartbeat();
+    gl.contact(copy);
+    apply(&lab, &config);
+    assert!(lab.deleted().contains(&ours.id), "our idle runner stays");
+    assert!(
+        !touched(&lab).iter().any(|(_, id)| *id == copy),
+        "the copy was paused or deleted: {:?}",
+        touched(&lab)
+    );
+    assert!(lab.runner_ids().contains(&copy));
+}
+
+#[test]
+fn an_upgrade_keeps_serving_a_runner_and_a_deploy_made_before_fleets() {
+    // A runner and its container as the release before fleets made them, one job pending.
+    let lab = RunnerLab::new("");
+    let gl = &lab.fleet.gitlab;
+    let old = gl.add_runner("devicepool-autogit-100-1", &["autogit", "docker"], false);
+    let id = old.to_string();
+    let labels = [
+        ("devicepool.managed", "true"),
+        ("devicepool.pool", "autogit"),
+        ("devicepool.runner-id", id.as_str()),
+    ];
+    let name = format!("devicepool-autogit-r{old}");
+    let container = (lab.fleet.docker).add_container(&name, IMAGE, &labels, "running");
+    lab.heartbeat();
+    gl.add_pending_job("group/app", &["autogit"]);
+    let config = lab.config.clone();
+    apply(&lab, &config);
+    assert_eq!(
+        lab.runner_ids(),
+        BTreeSet::from([old]),
+        "a runner was started"
+    );
+    assert!(touched(&lab).is_empty(), "{:?}", touched(&lab));
+    let containers: Vec<String> = (lab.fleet.docker.containers().into_iter())
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(
+        containers,
+        [container],
+        "a container was started or removed"
+    );
+
+    // A deploy tagged `devicepool,rack:rack-a,agent:host-07` still queued: not submitted again.
+    let racks = crate::racks::RackLab::new();
+    let on_host_07 = |lab: &crate::racks::RackLab| {
+        (lab.fleet.testflinger.jobs().iter())
+            .filter(|j| j.definition["job_queue"] == "host-07")
+            .count()
+    };
+    assert_eq!(on_host_07(&racks), 1);
+    racks.run(&["apply", racks.config_arg()]).expect_code(0);
+    assert_eq!(on_host_07(&racks), 1, "a second deploy was submitted");
+}

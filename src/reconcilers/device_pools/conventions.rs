@@ -52,13 +52,15 @@ pub(crate) fn job_pool(job: &Job) -> Option<&str> {
     job.labels.as_deref()?.get(1).map(String::as_str)
 }
 
-/// Every job labelled like one of this fleet's that cannot prove it, for the plan to show.
+/// Every job not ended labelled like one of this fleet's that cannot prove it, for the plan
+/// to show (ended ones hold nothing and would pile up).
 pub(crate) fn look_alike_jobs(
     jobs: &[Job],
     program: &str,
     owner: &Ownership<'_>,
 ) -> Vec<LookAlike> {
     jobs.iter()
+        .filter(|job| !job.has_ended())
         .filter_map(|job| match job_claim(job, program, owner)? {
             (pool, udid, Verdict::LookAlike(why)) => {
                 let name = format!("{} on {udid}", job.job_number);

@@ -62,20 +62,20 @@ impl<'a> Fleet<'a> {
             look_alike_on: BTreeMap::new(),
         };
         for job in &lambdatest.jobs {
+            // Still waiting for a device long after it was made: it will not claim a task,
+            // and the device it names is not held by it (ours or a look-alike).
+            let stuck = job.status == "initiated"
+                && job
+                    .created_at
+                    .is_some_and(|at| now.duration_since(at) >= stuck_after);
             let (pool, udid) = match job_claim(job, &lt_config.program_label, &owner) {
                 Some((pool, udid, Verdict::Ours)) => (pool, udid),
-                Some((_, udid, Verdict::LookAlike(_))) if !job.has_ended() => {
+                Some((_, udid, Verdict::LookAlike(_))) if !job.has_ended() && !stuck => {
                     fleet.look_alike_on.entry(udid).or_insert(job);
                     continue;
                 }
                 _ => continue,
             };
-            // Still waiting for a device long after it was made: it will not claim a task,
-            // and the device it names is not held by it.
-            let stuck = job.status == "initiated"
-                && job
-                    .created_at
-                    .is_some_and(|at| now.duration_since(at) >= stuck_after);
             let (active, stuck_jobs) = fleet.by_pool.entry(pool).or_default();
             if stuck {
                 stuck_jobs.push(job);

@@ -1,3 +1,6 @@
+//! Unit tests of the HMAC-SHA-256 the ownership MAC is built on: RFC 4231 vectors and the
+//! constant-time comparison. They use only fixed test keys, never a real one.
+
 use super::*;
 
 fn hex(bytes: &[u8]) -> String {

@@ -7,10 +7,16 @@ mod hmac;
 use crate::load::Desired;
 use crate::secret::Secret;
 pub use crate::snapshot::LookAlike;
+use crate::snapshot::recording::JudgedFor;
 
 /// `settings.fleet` when the file names none: the fleet objects made before fleets existed
 /// (without any fleet marker) belong to.
 pub const DEFAULT_FLEET: &str = "default";
+
+/// Why an object made before fleets (no marker) is a look-alike to a named fleet: it may be
+/// the default fleet's, so it is never touched, but the devices and agents it names are not
+/// used either (two jobs on one device otherwise, after naming the fleet on upgrade).
+pub const PRE_FLEET: &str = "made before fleets; this fleet is named";
 
 /// Prefix of the fleet marker (HyperExecute label, Testflinger tag, runner description word).
 pub const FLEET_PREFIX: &str = "fleet:";
@@ -56,7 +62,7 @@ pub struct Marks<'a> {
 pub enum Verdict {
     /// Ours: counted, re-checked, touched.
     Ours,
-    /// Another fleet's (it says so): left alone, not listed.
+    /// Another fleet's (it names that fleet): left alone, not listed, holds nothing of ours.
     OtherFleet,
     /// Claims this fleet but cannot prove it: never counted, touched or removed; listed in
     /// the plan with the reason.
@@ -106,6 +112,20 @@ impl<'a> Ownership<'a> {
         Some(mac.iter().map(|b| format!("{b:02x}")).collect::<String>()[..MAC_HEX].to_string())
     }
 
+    /// Whose objects a reading takes as its own: the fleet and a fingerprint of the key
+    /// (the first 8 hex of SHA-256 over HMAC(key, "fingerprint"); never the key).
+    pub fn judged_for(&self) -> JudgedFor {
+        let key_fingerprint = self.key.map(|key| {
+            let mac = hmac::hmac_sha256(key.expose().as_bytes(), b"fingerprint");
+            let digest = <sha2::Sha256 as sha2::Digest>::digest(mac);
+            digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+        });
+        JudgedFor {
+            fleet: self.fleet.to_string(),
+            key_fingerprint,
+        }
+    }
+
     /// The markers a new object carries, each a `prefix:value` word: the fleet, then the
     /// MAC when a key is set.
     pub fn marks(&self, object: Object, pool: &str, identity: &str) -> Vec<String> {
@@ -125,7 +145,7 @@ impl<'a> Ownership<'a> {
                 Verdict::LookAlike("it carries no fleet name or ownership MAC")
             }
             None if self.fleet == DEFAULT_FLEET => Verdict::Ours,
-            None => Verdict::OtherFleet,
+            None => Verdict::LookAlike(PRE_FLEET),
             Some(fleet) if fleet != self.fleet => Verdict::OtherFleet,
             Some(_) => match (self.mac(object, pool, identity), marks.mac) {
                 (None, _) => Verdict::Ours,

@@ -1,3 +1,6 @@
+//! Unit tests of ownership verdicts: unmarked, other-fleet, look-alike and valid-MAC objects,
+//! and the markers read from labels. Pure; fixed test keys only.
+
 use super::*;
 
 fn keyed<'a>(fleet: &'a str, key: &'a Secret) -> Ownership<'a> {
@@ -16,7 +19,7 @@ fn marks<'a>(fleet: Option<&'a str>, mac: Option<&'a str>) -> Marks<'a> {
 }
 
 #[test]
-fn unmarked_objects_are_the_default_fleets_only_without_a_key() {
+fn unmarked_objects_are_the_default_fleets_only_without_a_key_and_look_alikes_otherwise() {
     let key = Secret::new("0123456789abcdef0123");
     let none = Marks::default();
     assert_eq!(
@@ -25,7 +28,8 @@ fn unmarked_objects_are_the_default_fleets_only_without_a_key() {
     );
     assert_eq!(
         plain("lab-b").judge(none, Object::Job, "a55", "U1"),
-        Verdict::OtherFleet
+        Verdict::LookAlike(PRE_FLEET),
+        "a named fleet lists what was made before fleets and leaves it alone"
     );
     let verdict = keyed("default", &key).judge(none, Object::Job, "a55", "U1");
     assert!(matches!(verdict, Verdict::LookAlike(_)), "{verdict:?}");
@@ -95,4 +99,20 @@ fn reading_marks_refuses_unknown_words_and_repeated_markers() {
     assert!(read(&["other"]).is_none());
     assert!(read(&["fleet:a", "fleet:b"]).is_none());
     assert!(read(&["mac:1", "mac:1"]).is_none());
+}
+
+#[test]
+fn a_key_fingerprint_tells_keys_apart_and_never_shows_the_key() {
+    let (one, two) = (
+        Secret::new("0123456789abcdef0123"),
+        Secret::new("0123456789abcdef0124"),
+    );
+    let print = |key| keyed("lab-a", key).judged_for().key_fingerprint.unwrap();
+    assert_eq!(print(&one).len(), 8);
+    assert!(print(&one).bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_ne!(print(&one), print(&two));
+    assert_eq!(print(&one), print(&one));
+    assert!(!"0123456789abcdef0123".contains(print(&one).as_str()));
+    assert_eq!(plain("lab-a").judged_for().key_fingerprint, None);
+    assert_eq!(plain("lab-a").judged_for().fleet, "lab-a");
 }

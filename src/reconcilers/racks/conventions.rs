@@ -44,10 +44,36 @@ pub fn history_tags(owner: &Ownership<'_>, rack: &str, agent: &str) -> Vec<Strin
     tags
 }
 
-/// With a key: the tags of every job claiming this fleet's deploys on `agent`, valid MAC or
-/// not; those the history search does not find are look-alikes.
-pub fn claim_tags(owner: &Ownership<'_>, agent: &str) -> Option<Vec<String>> {
-    owner
-        .keyed()
-        .then(|| vec![owner_tag(owner), format!("agent:{agent}")])
+/// One search for jobs claiming this fleet's deploys on an agent without proving it.
+pub struct ClaimSearch {
+    /// The tags (all required) of the jobs that claim.
+    pub tags: Vec<String>,
+    /// The tags of the jobs among those that are another fleet's, not claims.
+    pub except: Option<Vec<String>>,
+    /// Why a job found (and not ours) is a look-alike.
+    pub why: &'static str,
+}
+
+/// The searches for look-alike deploys on `agent`: with a key, every job with this fleet's
+/// owner tag (those the history search does not find carry no valid MAC); with a named
+/// fleet, every job tagged the way deploys were before fleets, less the default fleet's.
+pub fn claim_searches(owner: &Ownership<'_>, agent: &str) -> Vec<ClaimSearch> {
+    let on = format!("agent:{agent}");
+    let mut searches = Vec::new();
+    if owner.keyed() {
+        searches.push(ClaimSearch {
+            tags: vec![owner_tag(owner), on.clone()],
+            except: None,
+            why: "its tags carry no valid ownership MAC for this rack and agent",
+        });
+    }
+    if owner.fleet != DEFAULT_FLEET {
+        let default_fleet = format!("{FLEET_PREFIX}{DEFAULT_FLEET}");
+        searches.push(ClaimSearch {
+            tags: vec![OWNER_TAG.to_string(), on.clone()],
+            except: Some(vec![OWNER_TAG.to_string(), on, default_fleet]),
+            why: crate::reconcilers::ownership::PRE_FLEET,
+        });
+    }
+    searches
 }

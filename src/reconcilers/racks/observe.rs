@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use jiff::Timestamp;
 
 use super::config::Rack;
-use super::conventions::{claim_tags, history_tags};
+use super::conventions::{claim_searches, history_tags};
 use crate::clients::http::{ApiError, Reader};
 use crate::clients::{ReadCredentials, maas, testflinger};
 use crate::load::Desired;
@@ -18,6 +18,7 @@ use crate::reconcilers::ownership::{Object, Ownership, look_alike};
 use crate::secret::Secret;
 use crate::snapshot::{
     AgentHistory, LastResult, LookAlike, MaasMachine, RackState, ResultRead, TestflingerAgent,
+    TestflingerJob,
 };
 
 /// Reads every enabled rack. Returns the agent list and one result per rack.
@@ -147,7 +148,8 @@ pub fn snapshot_racks(
 /// One agent's history of our deploys, and the jobs tagged like them that cannot prove it.
 type History = (AgentHistory, Vec<LookAlike>);
 
-/// Our deploys of `rack` on `agent` (one search), and with a key the look-alikes (a second).
+/// Our deploys of `rack` on `agent` (one search), and the jobs not ended that claim to be
+/// this fleet's there without proving it (a search or two each, see `claim_searches`).
 fn read_history(
     (reader, base, bearer): (&Reader, &str, Option<&Secret>),
     owner: Ownership<'_>,
@@ -156,13 +158,20 @@ fn read_history(
 ) -> Result<History, ApiError> {
     let tags = history_tags(&owner, rack, agent);
     let jobs = testflinger::search_jobs(reader, base, bearer, &tags, false)?;
+    let mut claims: Vec<TestflingerJob> = Vec::new();
     let mut look_alikes = Vec::new();
-    if let Some(claims) = claim_tags(&owner, agent) {
-        for claim in testflinger::search_jobs(reader, base, bearer, &claims, false)? {
-            if !jobs.iter().any(|j| j.job_id == claim.job_id) {
+    for search in claim_searches(&owner, agent) {
+        let mut found = testflinger::search_jobs(reader, base, bearer, &search.tags, true)?;
+        if let (Some(except), false) = (&search.except, found.is_empty()) {
+            let theirs = testflinger::search_jobs(reader, base, bearer, except, true)?;
+            found.retain(|j| !theirs.iter().any(|t| t.job_id == j.job_id));
+        }
+        for claim in found {
+            let known = jobs.iter().chain(&claims).any(|j| j.job_id == claim.job_id);
+            if !known && !claim.has_ended() {
                 let name = format!("{} on {agent}", claim.job_id);
-                let why = "its tags carry no valid ownership MAC for this rack and agent";
-                look_alikes.push(look_alike(Object::Deploy, rack, name, why));
+                look_alikes.push(look_alike(Object::Deploy, rack, name, search.why));
+                claims.push(claim);
             }
         }
     }
@@ -181,5 +190,10 @@ fn read_history(
         };
         LastResult { job_id, read }
     });
-    Ok((AgentHistory { jobs, last_result }, look_alikes))
+    let history = AgentHistory {
+        jobs,
+        last_result,
+        look_alikes: claims,
+    };
+    Ok((history, look_alikes))
 }

@@ -197,6 +197,17 @@ fn decide_due(
             format!("job {} is {}", active.job_id, active.job_state),
         );
     }
+    // Not ours (it never sets the cadence or the outcome), but a deploy behind it would
+    // queue on the agent after it.
+    if let Some(claim) = history.look_alikes.first() {
+        return (
+            MachineState::InFlight,
+            format!(
+                "look-alike job {} (not proven ours) is {}",
+                claim.job_id, claim.job_state
+            ),
+        );
+    }
     if let Some(undated) = history.jobs.iter().find(|j| j.created_at.is_none()) {
         return (
             MachineState::HistoryUnknown,

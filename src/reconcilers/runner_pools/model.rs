@@ -102,6 +102,7 @@ pub enum RunnerState {
     Remove,
     /// Would be removed, but a budget kept it.
     Kept,
-    /// Paused by someone other than devicepool: neither removed nor counted as capacity.
+    /// Paused by someone other than devicepool, or (with an ownership key) served by no
+    /// container of ours on this host: neither removed nor counted as capacity.
     LeftAlone,
 }

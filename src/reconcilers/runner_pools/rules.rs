@@ -15,6 +15,7 @@ use super::model::{
 };
 use crate::load::Desired;
 use crate::reconcilers::PoolStatus;
+use crate::reconcilers::ownership::Ownership;
 use crate::reconcilers::{disabled, unplanned};
 use crate::snapshot::Snapshot;
 use crate::snapshot::{RunnerPoolState, RunnerView};
@@ -30,7 +31,10 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RunnerPool
                 held_runner_pool(name, disabled())
             } else {
                 match snapshot.runner_pools.get(name) {
-                    Some(Ok(state)) => plan_runner_pool(name, pool, state, now),
+                    Some(Ok(state)) => {
+                        let keyed = Ownership::of(desired).keyed();
+                        plan_runner_pool(name, pool, state, (keyed, now))
+                    }
                     Some(Err(e)) => held_runner_pool(name, unplanned(&[Some(e)])),
                     None => held_runner_pool(name, unplanned(&[])),
                 }
@@ -46,7 +50,7 @@ pub(crate) fn plan_runner_pool(
     name: &str,
     pool: &RunnerPool,
     state: &RunnerPoolState,
-    now: Timestamp,
+    (keyed, now): (bool, Timestamp),
 ) -> RunnerPoolPlan {
     let grace = SignedDuration::try_from(pool.offline_grace).unwrap_or(SignedDuration::MAX);
     let cooldown = SignedDuration::try_from(pool.idle_cooldown).unwrap_or(SignedDuration::MAX);
@@ -84,6 +88,13 @@ pub(crate) fn plan_runner_pool(
             (
                 RunnerState::LeftAlone,
                 "paused by someone else; left alone".to_string(),
+            )
+        } else if keyed && container.is_none() {
+            // A description, MAC and all, can be copied onto anyone's runner: with a key, only
+            // a runner our container on this host serves is ours to pause and delete.
+            (
+                RunnerState::LeftAlone,
+                "no container of ours on this host serves it: with an ownership key it is not removed (delete it by hand if it is ours)".to_string(),
             )
         } else if runner.paused {
             // Paused with our maintenance note: an earlier removal was cut short.
