@@ -34,7 +34,7 @@ const NO_SIM: &str =
 pub fn run(cli: &Cli) -> Exit {
     let env = |name: &str| std::env::var(name).ok();
     if let Err(error) = check_clocks(&cli.command, &env) {
-        eprintln!("devicepool: error: {error:#}");
+        print_error(&error);
         return Exit::Error;
     }
     let (metrics_path, partition) = match &cli.command {
@@ -45,7 +45,7 @@ pub fn run(cli: &Cli) -> Exit {
     if let Some(path) = metrics_path
         && let Err(error) = output_file::check_writable(path, "the metrics")
     {
-        eprintln!("devicepool: error: {error:#}");
+        print_error(&error);
         return Exit::Error;
     }
     let mut observed = metrics_file::Observed::default();
@@ -57,7 +57,7 @@ pub fn run(cli: &Cli) -> Exit {
         Ok(()) => exit,
         Err(error) => {
             // Unattended, a run whose metrics are missing is a run nobody sees.
-            eprintln!("devicepool: error: {error:#}");
+            print_error(&error);
             exit.worst(Exit::Error)
         }
     }
@@ -137,15 +137,27 @@ fn run_command(
 }
 
 /// The exit code of a command's result; an error is printed here, once, with its cause chain.
+/// Prints `error` with its cause chain, its text escaped: a cause may quote a saved plan, an
+/// API body or a file's bytes.
+fn print_error(error: &anyhow::Error) {
+    let text = format!("{error:#}");
+    eprintln!(
+        "devicepool: error: {}",
+        crate::report::escape_text(&text, true)
+    );
+}
+
 fn exit_of(result: anyhow::Result<Exit>) -> Exit {
     match result {
         Ok(exit) => exit,
         Err(error) => {
             if let Some(LockError::Busy { .. }) = error.downcast_ref::<LockError>() {
-                eprintln!("devicepool: {error}; this run did nothing");
+                let text = error.to_string();
+                let text = crate::report::escape_text(&text, true);
+                eprintln!("devicepool: {text}; this run did nothing");
                 return Exit::Locked;
             }
-            eprintln!("devicepool: error: {error:#}");
+            print_error(&error);
             Exit::Error
         }
     }
