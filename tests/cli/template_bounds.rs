@@ -44,11 +44,32 @@ fn assert_stopped(reason: &str, out: &Outcome) {
     );
 }
 
+/// The most memory a run with a hostile template may use, over devicepool and its worker.
+const MAX_PEAK_RSS: u64 = 200 * 1000 * 1000;
+
+/// A guard against a hang only (the render deadline stops each in seconds; a loaded CI
+/// machine is slower): the figures are printed.
+const MAX_WALL: std::time::Duration = std::time::Duration::from_secs(20);
+
 #[test]
 fn serialising_an_aliased_giant_value_holds_only_its_pool_in_plan() {
     for filter in SERIALISED {
         let lab = lab_with_template(&aliased_and_serialised(filter));
-        let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+        let started = std::time::Instant::now();
+        let (out, usage) = lab
+            .command(&["plan", lab.config_arg(), "--format", "json"])
+            .spawn()
+            .wait_measured(started);
+        let peak_mb = usage.peak_rss_bytes as f64 / 1e6;
+        println!(
+            "{filter}: {:.2} s wall, peak RSS {peak_mb:.1} MB (devicepool and its worker)",
+            usage.wall.as_secs_f64()
+        );
+        assert!(
+            usage.peak_rss_bytes < MAX_PEAK_RSS,
+            "{filter}: {peak_mb:.1} MB"
+        );
+        assert!(usage.wall < MAX_WALL, "{filter}: {:?}", usage.wall);
         out.expect_code(4);
         let plan = out.json();
         let a55 = pool_of(&plan, "a55");
