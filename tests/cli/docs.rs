@@ -245,6 +245,11 @@ fn operations_lists_every_limit_devicepool_enforces_with_its_value() {
         format!("{} s", render::RENDER_DEADLINE.as_secs()),
         format!("{} s over its life", render::MAX_WORKER_CPU_SECONDS),
         format!(
+            "a wall-clock cap of {} s",
+            render::RENDER_WALL_CAP.as_secs()
+        ),
+        format!("{} s in all", render::RENDER_BUDGET.as_secs()),
+        format!(
             "at most {} days",
             devicepool::load::MAX_DURATION.as_secs() / 86_400
         ),
