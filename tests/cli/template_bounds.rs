@@ -137,3 +137,37 @@ fn the_render_worker_runs_under_its_memory_limit() {
     worker.close_stdin();
     worker.wait().expect_code(0);
 }
+
+/// The render worker is started from the running binary itself (`/proc/self/exe`), so a
+/// binary replaced while a run reads the fleet (an upgrade) still renders that run's files.
+#[test]
+fn a_binary_replaced_mid_run_still_renders() {
+    let lab = Lab::new(vec![pool("a55", 2, 2)]);
+    let old = lab.path("devicepool-old");
+    std::fs::copy(crate::support::binary(), &old).unwrap();
+    // The reads take 1.5 s; the worker starts after them, at the first render.
+    lab.fleet.taskcluster.server().inject(
+        "GET",
+        "/api/queue/v1/task-queues/proj-autophone/gecko-t-a55",
+        devicepool_sim::Fault::delay(1500),
+    );
+    let running = lab
+        .command(&["plan", lab.config_arg(), "--format", "json"])
+        .program(&old)
+        .spawn();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let upgrade = lab.path("devicepool-new");
+    std::fs::write(&upgrade, "#!/bin/sh\nexit 7\n").unwrap();
+    std::fs::set_permissions(
+        &upgrade,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::rename(&upgrade, &old).unwrap();
+    let out = running.wait();
+    out.expect_code(0);
+    let plan = out.json();
+    let a55 = pool_of(&plan, "a55");
+    assert_eq!(a55["status"]["state"], "planned", "{}", out.stdout);
+    assert_eq!(a55["starts"].as_array().unwrap().len(), 2);
+}

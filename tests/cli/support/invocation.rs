@@ -51,6 +51,29 @@ impl Invocation {
         self
     }
 
+    /// The same run from another copy of the binary at `program` (its arguments, environment
+    /// and directory kept).
+    pub(crate) fn program(mut self, program: &Path) -> Self {
+        let mut command = Command::new(program);
+        command.args(self.command.get_args());
+        self.command = self.with_setup(command);
+        self
+    }
+
+    /// `command` given this command's environment and directory.
+    fn with_setup(&self, mut command: Command) -> Command {
+        for (key, value) in self.command.get_envs() {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        if let Some(dir) = self.command.get_current_dir() {
+            command.current_dir(dir);
+        }
+        command
+    }
+
     pub(crate) fn current_dir(mut self, dir: &Path) -> Self {
         self.command.current_dir(dir);
         self
@@ -105,15 +128,7 @@ impl Invocation {
     fn under_script(&self, line: &str) -> Command {
         let mut script = Command::new("script");
         script.args(["--quiet", "--return", "--command", line, "/dev/null"]);
-        for (key, value) in self.command.get_envs() {
-            match value {
-                Some(value) => script.env(key, value),
-                None => script.env_remove(key),
-            };
-        }
-        if let Some(dir) = self.command.get_current_dir() {
-            script.current_dir(dir);
-        }
+        let mut script = self.with_setup(script);
         script
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
