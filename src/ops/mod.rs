@@ -80,6 +80,10 @@ fn check_clocks(command: &Command, env: &dyn Fn(&str) -> Option<String>) -> anyh
     if matches!(command, Command::Apply(_)) {
         clock::refuse_preview_for_apply(env(clock::NOW_VAR).as_deref())?;
     }
+    clock::refuse_sim_clock_in_release(
+        env(clock::SIM_CLOCK_VAR).as_deref(),
+        clock::SIM_CLOCK_HONOURED,
+    )?;
     for var in [clock::NOW_VAR, clock::SIM_CLOCK_VAR] {
         clock::parse_time(var, env(var).as_deref())?;
     }
