@@ -22,6 +22,7 @@ pub use crate::reconcilers::runner_pools::config::RunnerPool;
 pub use credentials::SecretFrom;
 pub(crate) use duration::parse as parse_duration;
 pub use identifiers::identifier_flaw;
+pub(crate) use identifiers::is_invisible;
 pub use input::{MAX_INPUT_BYTES, read_input};
 pub use model::{DEFAULT_STATE_DIR, Desired, HttpSettings, LaunchSettings, Settings, Sources};
 pub use source_model::{

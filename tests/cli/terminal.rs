@@ -125,3 +125,37 @@ fn the_confirmation_of_a_saved_plan_escapes_its_text() {
     );
     assert_escaped(&out.stderr);
 }
+
+#[test]
+fn line_separators_and_invisible_marks_in_a_saved_plan_are_shown_escaped() {
+    let lab = Lab::new(vec![pool("p7", 1, 1)]);
+    lab.fleet.taskcluster.server().inject(
+        "GET",
+        "/api/queue/v1/task-queues/proj-autophone/gecko-t-p7",
+        Fault::status(500).with_body("broken"),
+    );
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(4);
+    let path = lab.path("plan.json");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    append_where(
+        &mut plan,
+        "broken",
+        "\u{2028}Plan: 99 start\u{2029}two\u{61c}three",
+    );
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let out = devicepool(&["show", "plan.json"])
+        .current_dir(lab.dir.path())
+        .run();
+    out.expect_code(0);
+    for c in ['\u{2028}', '\u{2029}', '\u{61c}'] {
+        assert!(!out.stdout.contains(c), "raw {c:?} in: {}", out.stdout);
+    }
+    assert!(
+        out.stdout
+            .contains("broken\\u{2028}Plan: 99 start\\u{2029}two\\u{61c}three"),
+        "{}",
+        out.stdout
+    );
+}
