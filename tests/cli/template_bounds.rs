@@ -171,3 +171,25 @@ fn a_binary_replaced_mid_run_still_renders() {
     assert_eq!(a55["status"]["state"], "planned", "{}", out.stdout);
     assert_eq!(a55["starts"].as_array().unwrap().len(), 2);
 }
+
+/// A template file is read like the desired state: a file over 16 MiB is refused at the
+/// key that names it, before a byte of it is read and before any request.
+#[test]
+fn a_template_file_over_16_mib_is_refused_before_any_request() {
+    let lab = lab_with_template("{{ udid }}\n");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(lab.path("templates").join("hostile.yaml.j2"))
+        .unwrap();
+    file.set_len(16 * 1024 * 1024 + 1).unwrap();
+    let out = lab.run(&["plan", lab.config_arg()]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("it is larger than 16 MiB, the most devicepool reads"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("template"), "{}", out.stderr);
+    assert!(lab.requests().is_empty(), "refused before any request");
+}
