@@ -37,8 +37,10 @@ fn lab_with_template(template: &str) -> Lab {
 fn assert_stopped(reason: &str, out: &Outcome) {
     let by_memory = reason.ends_with("needed more than 192 MiB of memory and was stopped");
     let by_deadline = reason.ends_with("took more than 2 s and was stopped");
+    // A machine so loaded that the worker got under 2 s of processor time in 10 s.
+    let by_wall_cap = reason.contains("took more than 10 s of wall-clock time");
     assert!(
-        by_memory || by_deadline,
+        by_memory || by_deadline || by_wall_cap,
         "{reason}\nstderr:\n{}",
         out.stderr
     );
