@@ -26,13 +26,23 @@ pub mod report;
 pub mod secret;
 pub mod snapshot;
 
+/// The program to start render workers from: `/proc/self/exe`, which stays this binary even
+/// if its file is replaced or removed while it runs (an upgrade during a run); the path it
+/// was started from where there is no /proc. Without either, every render fails (held).
+fn worker_program() -> std::path::PathBuf {
+    let proc_exe = std::path::Path::new("/proc/self/exe");
+    if proc_exe.exists() {
+        return proc_exe.to_path_buf();
+    }
+    std::env::current_exe().unwrap_or_else(|_| proc_exe.to_path_buf())
+}
+
 /// Entry point used by the binary: parse, set up logging, run, map to an exit code.
 pub fn main_entry() -> std::process::ExitCode {
     if let Some(exit) = render::serve_if_asked() {
         return exit;
     }
-    // Without a path to itself the worker cannot start, and every render fails (held).
-    render::render_in_workers(std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into()));
+    render::render_in_workers(worker_program());
     let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(exit) => return exit.into(),

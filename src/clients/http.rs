@@ -154,6 +154,12 @@ impl Reader {
         }
     }
 
+    /// Makes `secret` (issued during the run, an access token) known to this reader's
+    /// redactor and every clone of it, so no later error quotes it.
+    pub fn learn_secret(&self, secret: &Secret) {
+        self.redactor.learn(secret);
+    }
+
     /// GETs a JSON document, retrying what is worth retrying.
     pub fn get_json<T: DeserializeOwned>(&self, get: &Get<'_>) -> Result<T, ApiError> {
         let (_, _, body) = self.get_text(get)?;

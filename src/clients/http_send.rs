@@ -66,6 +66,12 @@ pub enum Removal {
 }
 
 impl Writer {
+    /// Makes `secret` (issued during the run: a new runner's token) known to this writer's
+    /// redactor and every clone of it, so no later error quotes it, even in part.
+    pub fn learn_secret(&self, secret: &crate::secret::Secret) {
+        self.redactor.learn(secret);
+    }
+
     pub fn new(settings: &HttpSettings, redactor: Redactor) -> Writer {
         Writer::with_agent(
             settings,

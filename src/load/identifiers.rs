@@ -37,7 +37,7 @@ pub(crate) fn text_flaw(value: &str) -> Option<&'static str> {
 /// differ: every format character (Unicode category Cf: zero-width spaces and joiners, bidi
 /// controls, the byte-order mark, the soft hyphen, ...) and the other default-ignorable ones
 /// (fillers, variation selectors, the combining grapheme joiner).
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     const IGNORABLE: [(char, char); 9] = [
         ('\u{034F}', '\u{034F}'),
         ('\u{115F}', '\u{1160}'),

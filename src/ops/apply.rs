@@ -212,8 +212,8 @@ fn read_saved(path: &Path, prepared: &Prepared) -> anyhow::Result<Plan> {
         bail!(
             "{} was made from another desired state ({} {}); {} is {} now. Make a new plan.",
             path.display(),
-            plan.config_path,
-            plan.config_hash,
+            report::escape_text(&plan.config_path, false),
+            report::escape_text(&plan.config_hash, false),
             prepared.loaded.path.display(),
             prepared.loaded.hash
         );
@@ -264,7 +264,9 @@ fn confirm(kept: &Plan, drifted: &[Drift]) -> anyhow::Result<bool> {
     for drift in drifted {
         eprintln!(
             "  skipped {} {}: {}",
-            drift.pool, drift.target, drift.reason
+            report::escape_text(&drift.pool, false),
+            report::escape_text(&drift.target, false),
+            report::escape_text(&drift.reason, false)
         );
     }
     eprint!("{}", phrase_question(kept));

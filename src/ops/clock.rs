@@ -1,7 +1,8 @@
 //! The run's two clocks. The real time judges cool-downs, grace periods, job windows, tokens
 //! and a saved plan's age; the schedule time picks the period of each schedule in effect.
 //! `DEVICEPOOL_NOW` moves only the schedule time (a preview: `apply` refuses it);
-//! `DEVICEPOOL_SIM_CLOCK` moves both, and only against a simulated fleet on loopback. Reads
+//! `DEVICEPOOL_SIM_CLOCK` moves both, only in a debug build (the test suite's) and only
+//! against a simulated fleet on loopback. Reads
 //! the environment; decides nothing else.
 
 use anyhow::bail;
@@ -15,9 +16,11 @@ pub(super) const NOW_VAR: &str = "DEVICEPOOL_NOW";
 /// The variable that sets a simulated fleet's time as the run's real time.
 pub(super) const SIM_CLOCK_VAR: &str = "DEVICEPOOL_SIM_CLOCK";
 
-/// The real time of the run: now, or `DEVICEPOOL_SIM_CLOCK` (checked by [`check_sim_clock`]).
+/// The real time of the run: now, or `DEVICEPOOL_SIM_CLOCK` (checked by [`check_sim_clock`])
+/// in a build that honours it.
 pub(crate) fn real_now() -> Timestamp {
-    read(SIM_CLOCK_VAR).unwrap_or_else(Timestamp::now)
+    let simulated = SIM_CLOCK_HONOURED.then(|| read(SIM_CLOCK_VAR)).flatten();
+    simulated.unwrap_or_else(Timestamp::now)
 }
 
 /// The time schedules are read at: `DEVICEPOOL_NOW` when set, else the real time.
@@ -60,6 +63,23 @@ pub(super) fn refuse_preview_for_apply(raw: Option<&str>) -> anyhow::Result<()> 
             "{NOW_VAR} is set: it previews another time's schedules and never acts; \
              `apply` runs at the real time. See the preview with `devicepool plan`, \
              then unset {NOW_VAR} to apply"
+        );
+    }
+    Ok(())
+}
+
+/// Whether this build honours `DEVICEPOOL_SIM_CLOCK`: only a build with debug assertions, as
+/// the test suite builds it. A release build never takes its time from the environment.
+pub(super) const SIM_CLOCK_HONOURED: bool = cfg!(debug_assertions);
+
+/// Refuses `DEVICEPOOL_SIM_CLOCK` (`raw`) in a build that does not honour it (`honoured`:
+/// [`SIM_CLOCK_HONOURED`]), before it could be mistaken for having any effect.
+pub(super) fn refuse_sim_clock_in_release(raw: Option<&str>, honoured: bool) -> anyhow::Result<()> {
+    if raw.is_some() && !honoured {
+        bail!(
+            "{SIM_CLOCK_VAR} is set: it is for the test suite only (a debug build, against a \
+             simulated fleet on loopback); this release build always runs at the real time. \
+             Unset it"
         );
     }
     Ok(())

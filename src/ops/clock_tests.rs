@@ -46,3 +46,15 @@ fn only_loopback_hosts_and_unix_sockets_count_as_simulated() {
         assert!(!is_loopback(far), "{far}");
     }
 }
+
+#[test]
+fn a_release_build_refuses_the_simulated_clock() {
+    assert!(refuse_sim_clock_in_release(None, false).is_ok());
+    assert!(refuse_sim_clock_in_release(Some("2025-06-01T12:00:00Z"), true).is_ok());
+    let message = refuse_sim_clock_in_release(Some("2025-06-01T12:00:00Z"), false)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("for the test suite only"), "{message}");
+    assert!(message.contains("Unset it"), "{message}");
+    assert_eq!(SIM_CLOCK_HONOURED, cfg!(debug_assertions));
+}

@@ -35,7 +35,7 @@ const NO_SIM: &str =
 pub fn run(cli: &Cli) -> Exit {
     let env = |name: &str| std::env::var(name).ok();
     if let Err(error) = check_clocks(&cli.command, &env) {
-        eprintln!("devicepool: error: {error:#}");
+        print_error(&error);
         return Exit::Error;
     }
     let (metrics_path, partition) = match &cli.command {
@@ -46,7 +46,7 @@ pub fn run(cli: &Cli) -> Exit {
     if let Some(path) = metrics_path
         && let Err(error) = output_file::check_writable(path, "the metrics")
     {
-        eprintln!("devicepool: error: {error:#}");
+        print_error(&error);
         return Exit::Error;
     }
     let mut observed = metrics_file::Observed::default();
@@ -58,7 +58,7 @@ pub fn run(cli: &Cli) -> Exit {
         Ok(()) => exit,
         Err(error) => {
             // Unattended, a run whose metrics are missing is a run nobody sees.
-            eprintln!("devicepool: error: {error:#}");
+            print_error(&error);
             exit.worst(Exit::Error)
         }
     }
@@ -81,6 +81,10 @@ fn check_clocks(command: &Command, env: &dyn Fn(&str) -> Option<String>) -> anyh
     if matches!(command, Command::Apply(_)) {
         clock::refuse_preview_for_apply(env(clock::NOW_VAR).as_deref())?;
     }
+    clock::refuse_sim_clock_in_release(
+        env(clock::SIM_CLOCK_VAR).as_deref(),
+        clock::SIM_CLOCK_HONOURED,
+    )?;
     for var in [clock::NOW_VAR, clock::SIM_CLOCK_VAR] {
         clock::parse_time(var, env(var).as_deref())?;
     }
@@ -139,15 +143,27 @@ fn run_command(
 }
 
 /// The exit code of a command's result; an error is printed here, once, with its cause chain.
+/// Prints `error` with its cause chain, its text escaped: a cause may quote a saved plan, an
+/// API body or a file's bytes.
+fn print_error(error: &anyhow::Error) {
+    let text = format!("{error:#}");
+    eprintln!(
+        "devicepool: error: {}",
+        crate::report::escape_text(&text, true)
+    );
+}
+
 fn exit_of(result: anyhow::Result<Exit>) -> Exit {
     match result {
         Ok(exit) => exit,
         Err(error) => {
             if let Some(LockError::Busy { .. }) = error.downcast_ref::<LockError>() {
-                eprintln!("devicepool: {error}; this run did nothing");
+                let text = error.to_string();
+                let text = crate::report::escape_text(&text, true);
+                eprintln!("devicepool: {text}; this run did nothing");
                 return Exit::Locked;
             }
-            eprintln!("devicepool: error: {error:#}");
+            print_error(&error);
             Exit::Error
         }
     }

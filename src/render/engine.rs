@@ -73,7 +73,8 @@ fn read_template(root: Option<&Path>, name: &str) -> Result<Option<String>, Erro
                 ));
             }
             if real.is_file() {
-                return std::fs::read_to_string(&real).map(Some).map_err(|e| {
+                // Bounded like every file devicepool is handed: a regular file of 16 MiB at most.
+                return crate::load::read_input(&real).map(Some).map_err(|e| {
                     Error::new(
                         ErrorKind::InvalidOperation,
                         format!("cannot read {}: {e}", real.display()),

@@ -17,7 +17,7 @@ mod sandbox;
 mod worker;
 
 pub use engine::{FUEL, MAX_OUTPUT_BYTES, render_untrusted};
-pub use sandbox::{RENDER_DEADLINE, render_in_workers};
+pub use sandbox::{RENDER_BUDGET, RENDER_DEADLINE, RENDER_WALL_CAP, render_in_workers};
 pub use worker::{MAX_RENDER_MEMORY, MAX_WORKER_CPU_SECONDS, serve_if_asked};
 
 /// Loaded templates, ready to render.
@@ -107,7 +107,7 @@ impl Templates {
             .collect();
         if errors.is_empty() {
             let sandbox = sandbox::worker_command()
-                .map(|command| sandbox::Sandbox::new(command, RENDER_DEADLINE));
+                .map(|command| sandbox::Sandbox::new(command, sandbox::Bounds::RUN));
             Ok(Self {
                 env,
                 dir,

@@ -9,16 +9,50 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use minijinja::value::Value;
 
 use super::worker::{MAX_RENDER_MEMORY, MAX_WORKER_CPU_SECONDS, Reply, Request, WORKER_ARG};
 
-/// Longest one render may take in the worker: the shipped templates render in about a
-/// millisecond, fuel stops loops long before this; it bounds a single filter call that works
-/// over an enormous value (sorting or comparing one, say).
+/// Processor time one render may take in the worker: the shipped templates render in about
+/// a millisecond, fuel stops loops long before this; it bounds a single filter call that
+/// works over an enormous value (sorting or comparing one, say). Judged by the worker's own
+/// processor time, so a loaded machine that starves the worker does not fail a render.
 pub const RENDER_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Wall-clock time one render may take however little processor time it used: a worker
+/// starved or stopped for this long is given up on.
+pub const RENDER_WALL_CAP: Duration = Duration::from_secs(10);
+
+/// Wall-clock time all the renders of one run may take together (starting workers
+/// included): past it, every pool still to render is held. A template that takes nearly the
+/// deadline on every render costs at most this much of a run.
+pub const RENDER_BUDGET: Duration = Duration::from_secs(60);
+
+/// Wall-clock time a worker may take to start and say it is ready (outside any render's
+/// deadline: starting a process on a loaded machine may be slow).
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The time bounds a [`Sandbox`] renders under.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Bounds {
+    /// Worker processor time per render.
+    pub(super) deadline: Duration,
+    /// Wall-clock time per render.
+    pub(super) wall_cap: Duration,
+    /// Wall-clock time of all renders (and worker starts) together.
+    pub(super) budget: Duration,
+}
+
+impl Bounds {
+    /// The bounds every run renders under.
+    pub(super) const RUN: Bounds = Bounds {
+        deadline: RENDER_DEADLINE,
+        wall_cap: RENDER_WALL_CAP,
+        budget: RENDER_BUDGET,
+    };
+}
 
 /// The program run as render worker, once the binary has named itself (see [`render_in_workers`]).
 static WORKER_PROGRAM: OnceLock<PathBuf> = OnceLock::new();
@@ -39,8 +73,15 @@ pub(super) fn worker_command() -> Option<Command> {
 
 /// Hands renders to one worker at a time, starting a new one after a failure.
 pub(super) struct Sandbox {
-    command: Mutex<(Command, Option<Worker>)>,
-    deadline: Duration,
+    state: Mutex<State>,
+    bounds: Bounds,
+}
+
+/// How to start a worker, the one running, and the render time spent so far.
+struct State {
+    command: Command,
+    worker: Option<Worker>,
+    spent: Duration,
 }
 
 /// A running worker: its process, its requests and its reply lines.
@@ -51,10 +92,14 @@ struct Worker {
 }
 
 impl Sandbox {
-    pub(super) fn new(command: Command, deadline: Duration) -> Self {
+    pub(super) fn new(command: Command, bounds: Bounds) -> Self {
         Self {
-            command: Mutex::new((command, None)),
-            deadline,
+            state: Mutex::new(State {
+                command,
+                worker: None,
+                spent: Duration::ZERO,
+            }),
+            bounds,
         }
     }
 
@@ -74,31 +119,45 @@ impl Sandbox {
         };
         let mut line = serde_json::to_string(&request).expect("a JSON value serialises");
         line.push('\n');
-        let mut guard = self.command.lock().unwrap_or_else(|e| e.into_inner());
-        let (command, slot) = &mut *guard;
-        let worker = match slot {
-            Some(worker) => worker,
-            None => slot.insert(Worker::start(command)?),
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.spent >= self.bounds.budget {
+            return Err(format!(
+                "render budget exhausted ({} s of rendering in this run)",
+                self.bounds.budget.as_secs_f32()
+            ));
+        }
+        let started = Instant::now();
+        let result = self.render_line(&mut state, &line);
+        state.spent += started.elapsed();
+        result
+    }
+
+    /// Sends one request line to the worker (started if none runs) and waits for its reply
+    /// within the bounds; a worker that dies or passes them is stopped.
+    fn render_line(&self, state: &mut State, line: &str) -> Result<String, String> {
+        let State {
+            command, worker, ..
+        } = state;
+        let running = match worker {
+            Some(running) => running,
+            None => worker.insert(Worker::start(command)?),
         };
-        let sent = worker.requests.write_all(line.as_bytes());
-        let answer = match sent {
-            Ok(()) => worker.replies.recv_timeout(self.deadline),
-            Err(_) => Err(RecvTimeoutError::Disconnected),
+        let answer = match running.requests.write_all(line.as_bytes()) {
+            Ok(()) => running.await_reply(&self.bounds),
+            Err(_) => Err(None),
         };
         // Past here the worker is stopped; `None`: it stopped by itself, and says why.
         let failure = match answer {
             Ok(reply) => match serde_json::from_str::<Reply>(&reply) {
                 Ok(Reply::Rendered(text)) => return Ok(text),
                 Ok(Reply::Failed(why)) => return Err(why),
-                Err(e) => Some(format!("the render worker answered nonsense ({e})")),
+                Ok(Reply::Ready) | Err(_) => {
+                    Some("the render worker answered nonsense".to_string())
+                }
             },
-            Err(RecvTimeoutError::Timeout) => Some(format!(
-                "rendering took more than {} s and was stopped",
-                self.deadline.as_secs_f32()
-            )),
-            Err(RecvTimeoutError::Disconnected) => None,
+            Err(why) => why,
         };
-        let stopped = slot.take().expect("a worker was running").stop();
+        let stopped = worker.take().expect("a worker was running").stop();
         Err(failure.unwrap_or(stopped))
     }
 }
@@ -122,11 +181,70 @@ impl Worker {
                 }
             }
         });
-        Ok(Self {
+        let worker = Self {
             child,
             requests,
             replies,
-        })
+        };
+        // The worker says it is ready once its limits are set: its start is not timed
+        // against a render.
+        let ready = match worker.replies.recv_timeout(START_TIMEOUT) {
+            Ok(line) => matches!(serde_json::from_str(&line), Ok(Reply::Ready)),
+            Err(RecvTimeoutError::Timeout) => {
+                worker.stop();
+                return Err(format!(
+                    "the render worker did not start within {} s",
+                    START_TIMEOUT.as_secs()
+                ));
+            }
+            Err(RecvTimeoutError::Disconnected) => false,
+        };
+        if ready {
+            Ok(worker)
+        } else {
+            Err(format!(
+                "the render worker did not start: {}",
+                worker.stop()
+            ))
+        }
+    }
+
+    /// The reply line to the request just sent. The render may use [`Bounds::deadline`] of
+    /// the worker's processor time and [`Bounds::wall_cap`] of wall-clock time; past either
+    /// (`Err(Some(why))`) or when the worker ended (`Err(None)`), there is none.
+    fn await_reply(&self, bounds: &Bounds) -> Result<String, Option<String>> {
+        let started = Instant::now();
+        let cpu_before = cpu_time(self.child.id());
+        let mut wait = bounds.deadline.min(bounds.wall_cap);
+        loop {
+            match self.replies.recv_timeout(wait) {
+                Ok(reply) => return Ok(reply),
+                Err(RecvTimeoutError::Disconnected) => return Err(None),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            let wall = started.elapsed();
+            // Without /proc, wall-clock time stands in for processor time.
+            let used = match (cpu_before, cpu_time(self.child.id())) {
+                (Some(before), Some(now)) => now.saturating_sub(before),
+                _ => wall,
+            };
+            if used >= bounds.deadline {
+                return Err(Some(format!(
+                    "rendering took more than {} s and was stopped",
+                    bounds.deadline.as_secs_f32()
+                )));
+            }
+            if wall >= bounds.wall_cap {
+                return Err(Some(format!(
+                    "rendering took more than {} s of wall-clock time (with {:.1} s of processor time) and was stopped",
+                    bounds.wall_cap.as_secs_f32(),
+                    used.as_secs_f32()
+                )));
+            }
+            wait = (bounds.deadline - used)
+                .min(bounds.wall_cap - wall)
+                .max(Duration::from_millis(10));
+        }
     }
 
     /// Kills and reaps the worker; says why it stopped if it stopped by itself.
@@ -143,11 +261,27 @@ impl Worker {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        let slot = &mut self.command.get_mut().unwrap_or_else(|e| e.into_inner()).1;
-        if let Some(worker) = slot.take() {
+        let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(worker) = state.worker.take() {
             worker.stop();
         }
     }
+}
+
+/// The processor time (user and system) process `pid` has used, from `/proc/<pid>/stat`;
+/// `None` where there is no /proc.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold anything;
+    // utime and stime are fields 14 and 15, the 12th and 13th after it.
+    let fields: Vec<&str> = stat
+        .get(stat.rfind(')')? + 1..)?
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok()?;
+    (per_second > 0).then(|| Duration::from_millis(ticks * 1000 / per_second))
 }
 
 /// Why a worker stopped, from the signal that ended it and what it wrote to stderr (which is

@@ -20,7 +20,7 @@ pub const MAX_RENDER_MEMORY: u64 = 192 * 1024 * 1024;
 
 /// Processor time one worker may use, in seconds, over all its renders: only reached by a
 /// worker left spinning on a hostile render after its parent died (the parent stops a render
-/// after [`super::RENDER_DEADLINE`]).
+/// after [`super::RENDER_DEADLINE`] of processor time).
 pub const MAX_WORKER_CPU_SECONDS: u64 = 600;
 
 /// One render: the template directory, the template and its context.
@@ -31,9 +31,11 @@ pub(super) struct Request {
     pub(super) ctx: serde_json::Value,
 }
 
-/// What one render gave: the file, or why there is none.
+/// What one render gave: the file, or why there is none; or, once, that the worker has set
+/// its limits and is ready.
 #[derive(Serialize, Deserialize)]
 pub(super) enum Reply {
+    Ready,
     Rendered(String),
     Failed(String),
 }
@@ -48,6 +50,7 @@ pub fn serve_if_asked() -> Option<std::process::ExitCode> {
         eprintln!("devicepool: render worker cannot limit its resources: {e}");
         return Some(std::process::ExitCode::FAILURE);
     }
+    choose_me_for_oom_kill();
     Some(match serve(io::stdin().lock(), io::stdout().lock()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(_) => std::process::ExitCode::FAILURE,
@@ -57,6 +60,9 @@ pub fn serve_if_asked() -> Option<std::process::ExitCode> {
 /// Answers every request line of `input` with a reply line on `output`, until `input` ends.
 /// The environment is built once per template directory.
 pub(super) fn serve(input: impl BufRead, mut output: impl Write) -> io::Result<()> {
+    serde_json::to_writer(&mut output, &Reply::Ready)?;
+    output.write_all(b"\n")?;
+    output.flush()?;
     let mut env: Option<(Option<PathBuf>, Environment<'static>)> = None;
     for line in input.lines() {
         let reply = match serde_json::from_str::<Request>(&line?) {
@@ -80,6 +86,13 @@ pub(super) fn serve(input: impl BufRead, mut output: impl Write) -> io::Result<(
         output.flush()?;
     }
     Ok(())
+}
+
+/// Makes this process the first the kernel's OOM killer picks (its own cgroup's included),
+/// so a render that exhausts the memory of a container kills the worker, not devicepool.
+/// Best effort: without /proc nothing changes.
+fn choose_me_for_oom_kill() {
+    let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
 }
 
 /// Caps this process's address space (an allocation past it aborts the worker) and

@@ -28,9 +28,13 @@ fn every_request_line_gets_one_reply_line() {
         ctx: serde_json::json!({"udid": "R5CX", "vars": {"n": 41}}),
     };
     let replies = serve_lines(&[request("t.j2"), request("missing.j2"), request("t.j2")]);
-    assert_eq!(replies.len(), 4);
-    assert!(matches!(&replies[0], Reply::Rendered(text) if text == "udid: R5CX 42"));
-    assert!(matches!(&replies[1], Reply::Failed(why) if why.contains("missing.j2")));
-    assert!(matches!(&replies[2], Reply::Rendered(text) if text == "udid: R5CX 42"));
-    assert!(matches!(&replies[3], Reply::Failed(why) if why.contains("unreadable")));
+    assert_eq!(replies.len(), 5);
+    assert!(
+        matches!(&replies[0], Reply::Ready),
+        "first the worker says it is ready"
+    );
+    assert!(matches!(&replies[1], Reply::Rendered(text) if text == "udid: R5CX 42"));
+    assert!(matches!(&replies[2], Reply::Failed(why) if why.contains("missing.j2")));
+    assert!(matches!(&replies[3], Reply::Rendered(text) if text == "udid: R5CX 42"));
+    assert!(matches!(&replies[4], Reply::Failed(why) if why.contains("unreadable")));
 }

@@ -1,5 +1,6 @@
 //! Foreign text made safe for a terminal: control characters (escape sequences, carriage
-//! returns, newlines) and bidi/zero-width marks taken from API bodies, snapshots or saved plans
+//! returns, newlines, line and paragraph separators) and invisible characters (bidi,
+//! zero-width and other format marks) taken from API bodies, snapshots or saved plans
 //! are shown escaped (`\u{1b}`, `\n`) in text output, so they can neither drive the terminal
 //! nor fake a line. Text without them passes unchanged. JSON output is never escaped here.
 
@@ -8,10 +9,11 @@ use std::borrow::Cow;
 use crate::apply::ApplyReport;
 use crate::plan::Plan;
 
-/// Whether `c` must not reach a terminal as it is.
+/// Whether `c` must not reach a terminal as it is: a control character, one the desired
+/// state refuses as invisible (every format character, bidi controls and the Arabic letter
+/// mark included, and the other default-ignorable ones), or a line or paragraph separator.
 fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    c.is_control() || crate::load::is_invisible(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// `text` with every unsafe character escaped; newlines too, unless `keep_newlines` (a
@@ -57,15 +59,22 @@ fn escape_json(value: &mut serde_json::Value) -> bool {
 }
 
 /// A copy of `plan` for text output: every string escaped. The plan itself (JSON, `--out`)
-/// keeps its bytes.
-pub(crate) fn escaped_plan(plan: &Plan) -> Cow<'_, Plan> {
-    let Ok(mut value) = serde_json::to_value(plan) else {
-        return Cow::Borrowed(plan);
-    };
-    if !escape_json(&mut value) {
-        return Cow::Borrowed(plan);
+/// keeps its bytes. `None` when it cannot be escaped (it does not round-trip through JSON):
+/// it is then not shown as text at all, never shown raw.
+pub(crate) fn escaped_plan(plan: &Plan) -> Option<Cow<'_, Plan>> {
+    escaped_strings(plan)
+}
+
+/// `value` with every string escaped, through its JSON form; `None` if that fails either way.
+fn escaped_strings<T>(value: &T) -> Option<Cow<'_, T>>
+where
+    T: Clone + serde::Serialize + serde::de::DeserializeOwned,
+{
+    let mut json = serde_json::to_value(value).ok()?;
+    if !escape_json(&mut json) {
+        return Some(Cow::Borrowed(value));
     }
-    serde_json::from_value(value).map_or(Cow::Borrowed(plan), Cow::Owned)
+    serde_json::from_value(json).ok().map(Cow::Owned)
 }
 
 /// A copy of `report` for text output: every string its text shows, escaped (a CLI's output

@@ -2,11 +2,13 @@
 //! [timestamp]`. Lets the metrics file carry a figure forward only from a well-formed line,
 //! so one damaged line never makes node_exporter reject the next file. Parses; writes nothing.
 
-/// A well-formed sample: its metric name, its label set as written (`{…}`, or empty) and value.
+/// A well-formed sample: its metric name, its label set as written (`{…}`, or empty), the
+/// same as (name, unescaped value) pairs in their order, and its value.
 #[derive(Debug, PartialEq)]
 pub(super) struct Sample<'a> {
     pub name: &'a str,
     pub labels: &'a str,
+    pub pairs: Vec<(&'a str, String)>,
     pub value: f64,
 }
 
@@ -20,10 +22,10 @@ pub(super) fn parse_sample(line: &str) -> Option<Sample<'_>> {
         return None;
     }
     let rest = &line[name_end..];
-    let labels_len = if rest.starts_with('{') {
-        label_set_len(rest)?
+    let (labels_len, pairs) = if rest.starts_with('{') {
+        read_label_set(rest)?
     } else {
-        0
+        (0, Vec::new())
     };
     let (labels, rest) = rest.split_at(labels_len);
     let mut fields = rest.strip_prefix(' ')?.split(' ');
@@ -37,6 +39,7 @@ pub(super) fn parse_sample(line: &str) -> Option<Sample<'_>> {
     Some(Sample {
         name,
         labels,
+        pairs,
         value,
     })
 }
@@ -57,14 +60,15 @@ fn parse_value(text: &str) -> Option<f64> {
     }
 }
 
-/// The length of the label set `{name="value",…}` that `text` opens with, when it is well
-/// formed (values escape only `\\`, `\"` and `\n`).
-fn label_set_len(text: &str) -> Option<usize> {
+/// The length of the label set `{name="value",…}` that `text` opens with and its pairs
+/// (values unescaped), when it is well formed (values escape only `\\`, `\"` and `\n`).
+fn read_label_set(text: &str) -> Option<(usize, Vec<(&str, String)>)> {
     let bytes = text.as_bytes();
+    let mut pairs = Vec::new();
     let mut at = 1;
     loop {
         if bytes.get(at) == Some(&b'}') {
-            return Some(at + 1);
+            return Some((at + 1, pairs));
         }
         let start = at;
         while bytes
@@ -76,18 +80,32 @@ fn label_set_len(text: &str) -> Option<usize> {
         if at == start || bytes[start].is_ascii_digit() {
             return None;
         }
+        let name = &text[start..at];
         if bytes.get(at..at + 2) != Some(b"=\"") {
             return None;
         }
         at += 2;
+        let mut value = Vec::new();
         loop {
             match bytes.get(at)? {
                 b'"' => break,
-                b'\\' if matches!(bytes.get(at + 1), Some(b'\\' | b'"' | b'n')) => at += 2,
-                b'\\' | b'\n' => return None,
-                _ => at += 1,
+                b'\\' => {
+                    value.push(match bytes.get(at + 1)? {
+                        b'\\' => b'\\',
+                        b'"' => b'"',
+                        b'n' => b'\n',
+                        _ => return None,
+                    });
+                    at += 2;
+                }
+                b'\n' => return None,
+                b => {
+                    value.push(*b);
+                    at += 1;
+                }
             }
         }
+        pairs.push((name, String::from_utf8(value).ok()?));
         at += 1;
         match bytes.get(at)? {
             b',' => at += 1,

@@ -9,6 +9,11 @@ fn well_formed_samples_are_read_whole() {
     assert_eq!(sample.name, "devicepool_pool_held_runs");
     assert_eq!(sample.labels, r#"{partition="all",pool="a\"5\\5\n"}"#);
     assert_eq!(sample.value, 3.0);
+    let pairs = [
+        ("partition", "all".to_string()),
+        ("pool", "a\"5\\5\n".to_string()),
+    ];
+    assert_eq!(sample.pairs, pairs, "values unescaped");
     let bare = parse_sample("devicepool_last_success_timestamp_seconds 1.7e9 1700000000").unwrap();
     assert_eq!((bare.labels, bare.value), ("", 1.7e9));
     assert!(parse_sample("x{} +Inf").is_some());

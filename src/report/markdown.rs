@@ -14,7 +14,10 @@ const SHOWN_ACTIONS: usize = 10;
 
 /// The plan as Markdown.
 pub fn plan_markdown(plan: &Plan) -> String {
-    let plan = &*super::escape::escaped_plan(plan);
+    let Some(plan) = super::escape::escaped_plan(plan) else {
+        return format!("## devicepool plan\n\n{}\n", super::UNSHOWABLE);
+    };
+    let plan = &*plan;
     let mut out = String::new();
     let _ = writeln!(
         out,

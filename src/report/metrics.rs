@@ -46,7 +46,7 @@ pub struct RunFacts<'a> {
 #[derive(Debug, Default, PartialEq)]
 pub struct Previous {
     pub last_success: Option<i64>,
-    /// By label set, as written (`{partition="all",kind="rack",pool="r1"}`).
+    /// By label set, as this module writes it (`{partition="all",kind="rack",pool="r1"}`).
     pub held_runs: BTreeMap<String, u64>,
 }
 
@@ -62,16 +62,39 @@ pub fn previous(text: &str) -> Previous {
         if sample.name == LAST_SUCCESS && sample.value.is_finite() {
             previous.last_success = Some(sample.value as i64);
         } else if sample.name == HELD_RUNS
-            && !sample.labels.is_empty()
             && sample.value >= 0.0
             && sample.value.fract() == 0.0
+            && let Some(set) = pool_label_set(&sample.pairs)
         {
-            previous
-                .held_runs
-                .insert(sample.labels.to_string(), sample.value as _);
+            previous.held_runs.insert(set, sample.value as _);
         }
     }
     previous
+}
+
+/// The label set of a pool's series as this module writes it, from `pairs` read back: they
+/// must be exactly `partition`, `kind` and `pool`, each once (in any order); `None` otherwise
+/// (a duplicate or missing or foreign label, which node_exporter would refuse or this
+/// module would not write).
+fn pool_label_set(pairs: &[(&str, String)]) -> Option<String> {
+    const NAMES: [&str; 3] = ["partition", "kind", "pool"];
+    if pairs.len() != NAMES.len() {
+        return None;
+    }
+    let value_of = |name: &str| {
+        let mut found = pairs.iter().filter(|(n, _)| *n == name);
+        let (_, value) = found.next()?;
+        found.next().is_none().then_some(value.as_str())
+    };
+    let values = NAMES.map(value_of);
+    let [Some(partition), Some(kind), Some(pool)] = values else {
+        return None;
+    };
+    Some(labels(&[
+        ("partition", partition),
+        ("kind", kind),
+        ("pool", pool),
+    ]))
 }
 
 /// One metric family being written.

@@ -13,9 +13,17 @@ use crate::apply::ApplyReport;
 use crate::plan::Plan;
 use crate::reconcilers::record::{ActionRecord, ErrorClass, Outcome};
 
+/// Said instead of a plan whose strings cannot be escaped for a terminal.
+const UNSHOWABLE: &str = "This plan cannot be shown as text safely (its strings could not be \
+     escaped for the terminal); see it with --format json.";
+
 /// The plan as text.
 pub fn plan_text(plan: &Plan) -> String {
-    let plan = &*escape::escaped_plan(plan);
+    let Some(plan) = escape::escaped_plan(plan) else {
+        // Fail closed: a plan whose text cannot be escaped is not printed raw.
+        return format!("{UNSHOWABLE}\n");
+    };
+    let plan = &*plan;
     let mut out = String::new();
     let _ = writeln!(
         out,

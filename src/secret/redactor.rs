@@ -1,10 +1,13 @@
 //! The redactor: replaces every known secret value in a text with `<redacted>`, in every form
 //! it may take there, and is the one way to quote text devicepool did not write
 //! ([`Redactor::excerpt`]: the whole text is redacted before it is cut). It holds the values;
-//! it never prints, logs or returns any of them.
+//! it never prints, logs or returns any of them. Its clones share what they know, so a
+//! secret learned during a run (an issued access token, a new runner's token) is redacted by
+//! every client from then on.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
@@ -18,6 +21,13 @@ use super::{REDACTED, Secret};
 /// where occurrences overlap.
 #[derive(Clone, Default)]
 pub struct Redactor {
+    /// What every clone knows.
+    known: Arc<RwLock<Known>>,
+}
+
+/// The forms a redactor scrubs.
+#[derive(Default)]
+struct Known {
     /// Every form to scrub, by its first [`KEY`] bytes; each list longest first.
     forms: HashMap<[u8; KEY], Vec<Secret>>,
     /// Whether some form starts with this byte: most positions of a text are skipped on it.
@@ -42,7 +52,7 @@ const MIN_ENCODED_FRAGMENT: usize = 8;
 
 impl fmt::Debug for Redactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count: usize = self.forms.values().map(Vec::len).sum();
+        let count: usize = self.known().forms.values().map(Vec::len).sum();
         write!(f, "Redactor({count} forms)")
     }
 }
@@ -51,6 +61,12 @@ impl Redactor {
     /// Remembers a secret and its encoded forms; values shorter than 4 bytes are ignored
     /// (they would mangle ordinary text and are not worth protecting by substring).
     pub fn add(&mut self, secret: &Secret) {
+        self.learn(secret);
+    }
+
+    /// [`Redactor::add`] through a shared handle: a secret learned during a run (an issued
+    /// token), known from then on to this redactor and every clone of it.
+    pub fn learn(&self, secret: &Secret) {
         let value = secret.expose();
         if value.len() < KEY {
             return;
@@ -80,22 +96,30 @@ impl Redactor {
         }
     }
 
-    fn remember(&mut self, value: String) {
+    /// What the clones know, for reading.
+    fn known(&self) -> std::sync::RwLockReadGuard<'_, Known> {
+        self.known.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn remember(&self, value: String) {
         let Some(key) = value.as_bytes().first_chunk::<KEY>().copied() else {
             return;
         };
-        let forms = self.forms.entry(key).or_default();
+        let mut known = self.known.write().unwrap_or_else(PoisonError::into_inner);
+        let known = &mut *known;
+        let forms = known.forms.entry(key).or_default();
         if !forms.iter().any(|s| s.expose() == value) {
             forms.push(Secret::new(value));
             // Longest first, so the longest form at a position is the one found.
             forms.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
         }
-        self.starts.resize(256, false);
-        self.starts[usize::from(key[0])] = true;
+        known.starts.resize(256, false);
+        known.starts[usize::from(key[0])] = true;
     }
 
     /// `text` with every run of bytes covered by a known form replaced by one `<redacted>`.
     pub fn redact(&self, text: &str) -> String {
+        let known = self.known();
         let bytes = text.as_bytes();
         let mut out = String::with_capacity(text.len());
         let mut copied = 0;
@@ -106,7 +130,7 @@ impl Redactor {
             copied = end;
         };
         for start in 0..bytes.len().saturating_sub(KEY - 1) {
-            if !self
+            if !known
                 .starts
                 .get(usize::from(bytes[start]))
                 .copied()
@@ -115,7 +139,7 @@ impl Redactor {
                 continue;
             }
             let key = bytes[start..].first_chunk::<KEY>().expect("in range");
-            let Some(form) = self.forms.get(key).and_then(|forms| {
+            let Some(form) = known.forms.get(key).and_then(|forms| {
                 forms
                     .iter()
                     .find(|f| bytes[start..].starts_with(f.expose().as_bytes()))

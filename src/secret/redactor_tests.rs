@@ -104,3 +104,14 @@ fn debug_shows_no_value() {
     let shown = format!("{redactor:?}");
     assert!(!shown.contains("hunt"), "{shown}");
 }
+
+#[test]
+fn a_secret_learned_by_one_clone_is_redacted_by_every_clone() {
+    let mut original = Redactor::default();
+    original.add(&Secret::new("configured-secret".to_string()));
+    let clone = original.clone();
+    clone.learn(&Secret::new("issued-token-4f8a".to_string()));
+    let text = "a configured-secret and an issued-token-4f8a";
+    assert_eq!(original.redact(text), "a <redacted> and an <redacted>");
+    assert_eq!(clone.redact(text), "a <redacted> and an <redacted>");
+}

@@ -205,3 +205,56 @@ fn the_anchor_rule_matches_github() {
     }
     assert_eq!(found.len(), 4, "{found:?}");
 }
+
+/// The rows of the `## Limits` table of docs/operations.md.
+fn limits_table() -> String {
+    let text = std::fs::read_to_string(root().join("docs/operations.md")).unwrap();
+    let start = text
+        .find("\n## Limits\n")
+        .expect("operations.md has a Limits section");
+    let section = &text[start + 1..];
+    let end = section[3..].find("\n## ").map_or(section.len(), |i| i + 3);
+    section[..end].to_string()
+}
+
+#[test]
+fn operations_lists_every_limit_devicepool_enforces_with_its_value() {
+    use devicepool::render;
+    let table = limits_table();
+    let mib = |bytes: u64| format!("{} MiB", bytes / (1024 * 1024));
+    let thousands = |n: u64| {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    let expected = [
+        mib(devicepool::load::MAX_INPUT_BYTES),
+        format!(
+            "{} per pool",
+            devicepool::reconcilers::schedule::MAX_PERIODS
+        ),
+        format!("{} instructions per render", thousands(render::FUEL)),
+        format!("{} per job file", mib(render::MAX_OUTPUT_BYTES as u64)),
+        format!("{} of address space", mib(render::MAX_RENDER_MEMORY)),
+        format!("{} s", render::RENDER_DEADLINE.as_secs()),
+        format!("{} s over its life", render::MAX_WORKER_CPU_SECONDS),
+        format!(
+            "a wall-clock cap of {} s",
+            render::RENDER_WALL_CAP.as_secs()
+        ),
+        format!("{} s in all", render::RENDER_BUDGET.as_secs()),
+        format!(
+            "at most {} days",
+            devicepool::load::MAX_DURATION.as_secs() / 86_400
+        ),
+    ];
+    for value in expected {
+        assert!(table.contains(&value), "no {value:?} in:\n{table}");
+    }
+}

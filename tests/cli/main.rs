@@ -22,6 +22,7 @@ mod previews;
 mod racks;
 mod racks_fidelity;
 mod redaction_cut;
+mod redaction_cut_writes;
 mod render;
 mod replay;
 mod runners;

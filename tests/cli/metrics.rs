@@ -245,3 +245,40 @@ fn a_damaged_line_of_the_previous_file_is_not_carried_forward() {
     }
     assert_eq!(of_pool(&samples(&text), held, "p9"), Some(3.0), "{text}");
 }
+
+#[test]
+fn only_series_with_exactly_the_pool_labels_are_carried_forward_once_each() {
+    let lab = Lab::new(vec![pool("a55", 1, 1)]);
+    let held = "devicepool_pool_held_runs";
+    let previous = [
+        format!("{held}{{partition=\"all\",kind=\"device_pool\",pool=\"p9\"}} 3"),
+        // The same series with its labels in another order: carried once, not twice.
+        format!("{held}{{pool=\"p9\",kind=\"device_pool\",partition=\"all\"}} 4"),
+        // A label given twice, a label missing, a foreign label: node_exporter refuses the
+        // first, and this devicepool never writes the others.
+        format!("{held}{{partition=\"all\",kind=\"device_pool\",pool=\"d1\",pool=\"d2\"}} 2"),
+        format!("{held}{{partition=\"all\",pool=\"short\"}} 2"),
+        format!("{held}{{partition=\"all\",kind=\"device_pool\",pool=\"extra\",x=\"1\"}} 2"),
+    ];
+    std::fs::write(lab.path("metrics.prom"), previous.join("\n") + "\n").unwrap();
+    let out = lab.run(&["plan", "missing.yaml", "--metrics-file", "metrics.prom"]);
+    out.expect_code(1);
+    let text = std::fs::read_to_string(lab.path("metrics.prom")).unwrap();
+    for pool in ["d1", "d2", "short", "extra"] {
+        assert!(
+            !text.contains(&format!("pool=\"{pool}\"")),
+            "{pool}: {text}"
+        );
+    }
+    let p9: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with(held) && l.contains("pool=\"p9\""))
+        .collect();
+    assert_eq!(
+        p9,
+        [format!(
+            "{held}{{partition=\"all\",kind=\"device_pool\",pool=\"p9\"}} 4"
+        )],
+        "{text}"
+    );
+}

@@ -83,3 +83,31 @@ fn a_plan_saved_from_a_preview_is_refused_by_apply() {
     );
     assert!(lab.fleet.lambdatest.launches().is_empty());
 }
+
+/// `DEVICEPOOL_SIM_CLOCK` replaces the real time, so it is refused against a source that is
+/// not on loopback (the tests' debug build honours it only against a simulated fleet; a
+/// release build refuses it outright, see `ops/clock.rs`).
+#[test]
+fn the_simulated_clock_is_refused_against_a_source_off_loopback() {
+    let lab = Lab::new(vec![pool("a55", 2, 2)]);
+    let yaml = std::fs::read_to_string(&lab.config).unwrap();
+    let (before, after) = yaml.split_once("root_url: ").unwrap();
+    let rest = after.split_once('\n').unwrap().1;
+    std::fs::write(
+        &lab.config,
+        format!("{before}root_url: https://tc.example.org\n{rest}"),
+    )
+    .unwrap();
+    let out = lab
+        .command(&["apply", lab.config_arg(), "--yes"])
+        .env("DEVICEPOOL_SIM_CLOCK", "2025-06-01T12:00:00Z")
+        .run();
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("DEVICEPOOL_SIM_CLOCK is set, but https://tc.example.org is not on loopback"),
+        "{}",
+        out.stderr
+    );
+    assert!(lab.requests().is_empty(), "refused before any request");
+}

@@ -60,14 +60,29 @@ impl Drop for EchoServer {
     }
 }
 
-/// Reads one request (headers and a `content-length` body, each bounded) and echoes it.
-fn answer(stream: TcpStream, pad: usize) {
+/// One request as a test server reads it (headers and a `content-length` body, each bounded).
+pub(crate) struct ReadRequest {
+    /// The request line, `METHOD target HTTP/1.1\r\n`.
+    pub(crate) line: String,
+    /// Every header line but `connection`, as sent.
+    pub(crate) headers: String,
+    /// The `Authorization` and `PRIVATE-TOKEN` values.
+    pub(crate) credentials: Vec<String>,
+    pub(crate) body: Vec<u8>,
+}
+
+/// Reads one request from `stream`; gives the stream back for the answer.
+pub(crate) fn read_request(stream: TcpStream) -> (ReadRequest, TcpStream) {
     let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(stream.take(1 << 20));
-    let mut target = String::new();
-    let _ = reader.read_line(&mut target);
-    let mut echoed = Vec::new();
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(stream.take(1 << 22));
+    let mut request = ReadRequest {
+        line: String::new(),
+        headers: String::new(),
+        credentials: Vec::new(),
+        body: Vec::new(),
+    };
+    let _ = reader.read_line(&mut request.line);
     let mut length = 0;
     loop {
         let mut line = String::new();
@@ -76,11 +91,23 @@ fn answer(stream: TcpStream, pad: usize) {
         }
         let (name, value) = line.split_once(':').unwrap_or_default();
         match name.to_ascii_lowercase().as_str() {
-            "content-length" => length = value.trim().parse().unwrap_or(0).min(1 << 16),
-            "authorization" | "private-token" => echoed.push(value.trim().to_string()),
+            "content-length" => length = value.trim().parse().unwrap_or(0).min(1 << 20),
+            "authorization" | "private-token" => request.credentials.push(value.trim().to_string()),
+            "connection" => continue,
             _ => {}
         }
+        request.headers.push_str(&line);
     }
+    request.body = vec![0; length];
+    let _ = reader.read_exact(&mut request.body);
+    (request, reader.into_inner().into_inner())
+}
+
+/// Reads one request and echoes it.
+fn answer(stream: TcpStream, pad: usize) {
+    let (request, mut stream) = read_request(stream);
+    let target = request.line;
+    let mut echoed = request.credentials;
     let request_target = target.split(' ').nth(1).unwrap_or_default();
     if request_target.starts_with("/tc/") {
         echoed.push(TC_TOKEN.to_string());
@@ -92,9 +119,7 @@ fn answer(stream: TcpStream, pad: usize) {
             .1
             .to_string(),
     );
-    let mut body = vec![0; length];
-    let _ = reader.read_exact(&mut body);
-    echoed.push(String::from_utf8_lossy(&body).into_owned());
+    echoed.push(String::from_utf8_lossy(&request.body).into_owned());
     // The agent list reads fine, so that a rack's MAAS error is the one reported.
     let (status, text) = if request_target.starts_with("/tf/v1/agents/data") {
         ("200 OK", "[]".to_string())
@@ -106,10 +131,7 @@ fn answer(stream: TcpStream, pad: usize) {
         "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
         text.len()
     );
-    let _ = reader
-        .into_inner()
-        .into_inner()
-        .write_all(response.as_bytes());
+    let _ = stream.write_all(response.as_bytes());
 }
 
 /// The desired state: `sources` (`ECHO` stands for the echo server's URL, `PORT` for its

@@ -37,18 +37,41 @@ fn lab_with_template(template: &str) -> Lab {
 fn assert_stopped(reason: &str, out: &Outcome) {
     let by_memory = reason.ends_with("needed more than 192 MiB of memory and was stopped");
     let by_deadline = reason.ends_with("took more than 2 s and was stopped");
+    // A machine so loaded that the worker got under 2 s of processor time in 10 s.
+    let by_wall_cap = reason.contains("took more than 10 s of wall-clock time");
     assert!(
-        by_memory || by_deadline,
+        by_memory || by_deadline || by_wall_cap,
         "{reason}\nstderr:\n{}",
         out.stderr
     );
 }
 
+/// The most memory a run with a hostile template may use, over devicepool and its worker.
+const MAX_PEAK_RSS: u64 = 200 * 1000 * 1000;
+
+/// A guard against a hang only (the render deadline stops each in seconds; a loaded CI
+/// machine is slower): the figures are printed.
+const MAX_WALL: std::time::Duration = std::time::Duration::from_secs(20);
+
 #[test]
 fn serialising_an_aliased_giant_value_holds_only_its_pool_in_plan() {
     for filter in SERIALISED {
         let lab = lab_with_template(&aliased_and_serialised(filter));
-        let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+        let started = std::time::Instant::now();
+        let (out, usage) = lab
+            .command(&["plan", lab.config_arg(), "--format", "json"])
+            .spawn()
+            .wait_measured(started);
+        let peak_mb = usage.peak_rss_bytes as f64 / 1e6;
+        println!(
+            "{filter}: {:.2} s wall, peak RSS {peak_mb:.1} MB (devicepool and its worker)",
+            usage.wall.as_secs_f64()
+        );
+        assert!(
+            usage.peak_rss_bytes < MAX_PEAK_RSS,
+            "{filter}: {peak_mb:.1} MB"
+        );
+        assert!(usage.wall < MAX_WALL, "{filter}: {:?}", usage.wall);
         out.expect_code(4);
         let plan = out.json();
         let a55 = pool_of(&plan, "a55");
@@ -115,4 +138,60 @@ fn the_render_worker_runs_under_its_memory_limit() {
     assert_eq!(limit("Max core file size").as_deref(), Some("0"));
     worker.close_stdin();
     worker.wait().expect_code(0);
+}
+
+/// The render worker is started from the running binary itself (`/proc/self/exe`), so a
+/// binary replaced while a run reads the fleet (an upgrade) still renders that run's files.
+#[test]
+fn a_binary_replaced_mid_run_still_renders() {
+    let lab = Lab::new(vec![pool("a55", 2, 2)]);
+    let old = lab.path("devicepool-old");
+    std::fs::copy(crate::support::binary(), &old).unwrap();
+    // The reads take 1.5 s; the worker starts after them, at the first render.
+    lab.fleet.taskcluster.server().inject(
+        "GET",
+        "/api/queue/v1/task-queues/proj-autophone/gecko-t-a55",
+        devicepool_sim::Fault::delay(1500),
+    );
+    let running = lab
+        .command(&["plan", lab.config_arg(), "--format", "json"])
+        .program(&old)
+        .spawn();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let upgrade = lab.path("devicepool-new");
+    std::fs::write(&upgrade, "#!/bin/sh\nexit 7\n").unwrap();
+    std::fs::set_permissions(
+        &upgrade,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::rename(&upgrade, &old).unwrap();
+    let out = running.wait();
+    out.expect_code(0);
+    let plan = out.json();
+    let a55 = pool_of(&plan, "a55");
+    assert_eq!(a55["status"]["state"], "planned", "{}", out.stdout);
+    assert_eq!(a55["starts"].as_array().unwrap().len(), 2);
+}
+
+/// A template file is read like the desired state: a file over 16 MiB is refused at the
+/// key that names it, before a byte of it is read and before any request.
+#[test]
+fn a_template_file_over_16_mib_is_refused_before_any_request() {
+    let lab = lab_with_template("{{ udid }}\n");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(lab.path("templates").join("hostile.yaml.j2"))
+        .unwrap();
+    file.set_len(16 * 1024 * 1024 + 1).unwrap();
+    let out = lab.run(&["plan", lab.config_arg()]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("it is larger than 16 MiB, the most devicepool reads"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("template"), "{}", out.stderr);
+    assert!(lab.requests().is_empty(), "refused before any request");
 }

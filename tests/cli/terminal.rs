@@ -91,3 +91,71 @@ fn escape_sequences_and_newlines_from_foreign_text_are_shown_escaped() {
     .run();
     assert!(!explained.stdout.contains('\u{1b}'), "{}", explained.stdout);
 }
+
+#[test]
+fn the_confirmation_of_a_saved_plan_escapes_its_text() {
+    use crate::support::udid;
+    let lab = Lab::new(vec![pool("a55", 2, 2)]);
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(0);
+    let path = lab.path("plan.json");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    plan["device_pools"][0]["starts"][0]["labels"] =
+        serde_json::json!([HOSTILE, "tcdp", udid("a55", 1)]);
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let out = lab
+        .command(&["apply", lab.config_arg(), "--plan", "plan.json"])
+        .run_in_terminal("no\n");
+    out.expect_code(1);
+    assert!(out.stdout.contains("skipped a55"), "{}", out.stdout);
+    assert_escaped(&out.stdout);
+    assert!(lab.fleet.lambdatest.launches().is_empty());
+
+    // A saved plan of another desired state: its path and hash are shown escaped.
+    plan["config_path"] = serde_json::json!(format!("{HOSTILE}.yaml"));
+    plan["config_hash"] = serde_json::json!(format!("sha256:{HOSTILE}"));
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let out = lab.run(&["apply", lab.config_arg(), "--plan", "plan.json", "--yes"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("another desired state"),
+        "{}",
+        out.stderr
+    );
+    assert_escaped(&out.stderr);
+}
+
+#[test]
+fn line_separators_and_invisible_marks_in_a_saved_plan_are_shown_escaped() {
+    let lab = Lab::new(vec![pool("p7", 1, 1)]);
+    lab.fleet.taskcluster.server().inject(
+        "GET",
+        "/api/queue/v1/task-queues/proj-autophone/gecko-t-p7",
+        Fault::status(500).with_body("broken"),
+    );
+    lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
+        .expect_code(4);
+    let path = lab.path("plan.json");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    append_where(
+        &mut plan,
+        "broken",
+        "\u{2028}Plan: 99 start\u{2029}two\u{61c}three",
+    );
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let out = devicepool(&["show", "plan.json"])
+        .current_dir(lab.dir.path())
+        .run();
+    out.expect_code(0);
+    for c in ['\u{2028}', '\u{2029}', '\u{61c}'] {
+        assert!(!out.stdout.contains(c), "raw {c:?} in: {}", out.stdout);
+    }
+    assert!(
+        out.stdout
+            .contains("broken\\u{2028}Plan: 99 start\\u{2029}two\\u{61c}three"),
+        "{}",
+        out.stdout
+    );
+}

@@ -130,12 +130,15 @@ pub fn fetch_token(
     ));
     let endpoint = url(base, "/v1/oauth2/token");
     let wire: WireToken = reader.post_for_token(API, &endpoint, basic.expose())?;
-    token_from_wire(wire, now).map_err(|message| ApiError {
+    let token = token_from_wire(wire, now).map_err(|message| ApiError {
         api: API,
         method: "POST",
         url: display_url(&endpoint, &[]),
         failure: Failure::Decode(message),
-    })
+    })?;
+    // Every client redacts it from now on: an upstream may echo it in any error body.
+    reader.learn_secret(&token.access_token);
+    Ok(token)
 }
 
 /// Decodes a token reply exactly as `fetch_token` does; `now` is the caller's clock.

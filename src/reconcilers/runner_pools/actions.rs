@@ -56,7 +56,9 @@ impl RunnerExecutor<'_> {
                 Err(e) => return record.fail(ActionError::api(&e)),
             };
         record.runner_id = Some(created.id);
-        // The new runner's token is known to no redactor yet: scrub it from any error.
+        // Every client redacts the new runner's token from now on, before any excerpt is
+        // cut: Docker may echo the container's environment in an error.
+        self.gitlab_writer.learn_secret(&created.token);
         let mut scrub = crate::secret::Redactor::default();
         scrub.add(&created.token);
         let result = self

@@ -51,6 +51,29 @@ impl Invocation {
         self
     }
 
+    /// The same run from another copy of the binary at `program` (its arguments, environment
+    /// and directory kept).
+    pub(crate) fn program(mut self, program: &Path) -> Self {
+        let mut command = Command::new(program);
+        command.args(self.command.get_args());
+        self.command = self.with_setup(command);
+        self
+    }
+
+    /// `command` given this command's environment and directory.
+    fn with_setup(&self, mut command: Command) -> Command {
+        for (key, value) in self.command.get_envs() {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        if let Some(dir) = self.command.get_current_dir() {
+            command.current_dir(dir);
+        }
+        command
+    }
+
     pub(crate) fn current_dir(mut self, dir: &Path) -> Self {
         self.command.current_dir(dir);
         self
@@ -105,15 +128,7 @@ impl Invocation {
     fn under_script(&self, line: &str) -> Command {
         let mut script = Command::new("script");
         script.args(["--quiet", "--return", "--command", line, "/dev/null"]);
-        for (key, value) in self.command.get_envs() {
-            match value {
-                Some(value) => script.env(key, value),
-                None => script.env_remove(key),
-            };
-        }
-        if let Some(dir) = self.command.get_current_dir() {
-            script.current_dir(dir);
-        }
+        let mut script = self.with_setup(script);
         script
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -185,6 +200,67 @@ impl Running {
     pub(crate) fn wait(mut self) -> Outcome {
         let child = self.child.take().expect("not waited for yet");
         guarded(&self.shown, child.wait_with_output().expect("child ends"))
+    }
+}
+
+/// What a waited-for child used: its wall time from [`Running::wait_measured`]'s call and the
+/// peak resident set of it and every descendant it reaped (wait4 gives both as one).
+pub(crate) struct Usage {
+    pub(crate) wall: std::time::Duration,
+    pub(crate) peak_rss_bytes: u64,
+}
+
+impl Running {
+    /// [`Running::wait`], also measuring the process tree's peak RSS with wait4.
+    #[expect(
+        clippy::zombie_processes,
+        reason = "the child is reaped by wait4, which also gives its peak RSS"
+    )]
+    pub(crate) fn wait_measured(mut self, started: std::time::Instant) -> (Outcome, Usage) {
+        use std::io::Read;
+        use std::os::unix::process::ExitStatusExt;
+        let mut child = self.child.take().expect("not waited for yet");
+        let drain = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut bytes);
+                }
+                bytes
+            })
+        };
+        let stdout = drain(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let stderr = drain(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        drop(child.stdin.take());
+        let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
+        let mut status = 0;
+        // SAFETY: `rusage` is plain data that wait4 fills.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: waits for our own child, not yet reaped, writing only into the two locals.
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        assert_eq!(reaped, pid, "wait4");
+        let wall = started.elapsed();
+        let output = std::process::Output {
+            status: std::process::ExitStatus::from_raw(status),
+            stdout: stdout.join().expect("stdout read"),
+            stderr: stderr.join().expect("stderr read"),
+        };
+        let usage = Usage {
+            wall,
+            // Linux gives ru_maxrss in KiB.
+            peak_rss_bytes: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
+        };
+        (guarded(&self.shown, output), usage)
     }
 }
 
