@@ -60,7 +60,7 @@ fn a_worker_that_runs_out_of_memory_fails_its_render_and_the_next_starts_afresh(
         let why = render(&worker).unwrap_err();
         assert_eq!(
             why,
-            "rendering needed more than 192 MiB of memory and was stopped"
+            "rendering needed more than 128 MiB of memory and was stopped"
         );
     }
     assert_eq!(starts(&counter), 2);

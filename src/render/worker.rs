@@ -15,8 +15,10 @@ use super::engine;
 pub(super) const WORKER_ARG: &str = "__render-worker";
 
 /// Address space a render worker may map, in bytes: a template that would build a larger
-/// value stops the worker, never the run. The shipped templates need about 10 MiB.
-pub const MAX_RENDER_MEMORY: u64 = 192 * 1024 * 1024;
+/// value stops the worker, never the run. The shipped templates need about 10 MiB. 128 MiB keeps
+/// devicepool and its worker together under 200 MB of resident memory (a resident page is a
+/// mapped one, so the worker never holds more than this), which a 256 MiB pod limit fits.
+pub const MAX_RENDER_MEMORY: u64 = 128 * 1024 * 1024;
 
 /// Processor time one worker may use, in seconds, over all its renders: only reached by a
 /// worker left spinning on a hostile render after its parent died (the parent stops a render

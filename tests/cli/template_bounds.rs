@@ -35,7 +35,7 @@ fn lab_with_template(template: &str) -> Lab {
 
 /// The reason says the render was stopped (by the memory limit or the deadline).
 fn assert_stopped(reason: &str, out: &Outcome) {
-    let by_memory = reason.ends_with("needed more than 192 MiB of memory and was stopped");
+    let by_memory = reason.ends_with("needed more than 128 MiB of memory and was stopped");
     let by_deadline = reason.ends_with("took more than 2 s and was stopped");
     // A machine so loaded that the worker got under 2 s of processor time in 10 s.
     let by_wall_cap = reason.contains("took more than 10 s of wall-clock time");
@@ -132,7 +132,7 @@ fn the_render_worker_runs_under_its_memory_limit() {
     {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let expected = (192 * 1024 * 1024).to_string();
+    let expected = (128 * 1024 * 1024).to_string();
     assert_eq!(limit("Max address space"), Some(expected));
     assert_eq!(limit("Max cpu time").as_deref(), Some("600"));
     assert_eq!(limit("Max core file size").as_deref(), Some("0"));
