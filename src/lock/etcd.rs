@@ -56,10 +56,18 @@ impl Etcd {
     }
 
     /// POSTs `body` to `path` on the first endpoint that answers; a non-2xx answer is an
-    /// error with etcd's words.
+    /// error with etcd's words. A token etcd no longer knows (HTTP 401: a JWT past its TTL,
+    /// a simple token dropped on a member restart or idle too long) is replaced once by
+    /// authenticating again, and the request sent once more.
     fn call(&self, path: &str, body: &Value) -> Result<Value, String> {
         let token = self.token()?;
-        let (url, Reply { status, body }) = self.post_first(path, body, token.as_deref())?;
+        let mut answer = self.post_first(path, body, token.as_deref())?;
+        if answer.1.status == 401 && token.is_some() {
+            self.session().token = None;
+            let token = self.token()?;
+            answer = self.post_first(path, body, token.as_deref())?;
+        }
+        let (url, Reply { status, body }) = answer;
         if !(200..300).contains(&status) {
             return Err(format!(
                 "POST {url}: HTTP {status}: {}",

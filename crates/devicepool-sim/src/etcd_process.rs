@@ -26,6 +26,11 @@ pub fn etcd_installed() -> bool {
 impl EtcdProcess {
     /// Starts etcd and waits (up to 20 s) until `/health` answers.
     pub fn start() -> std::io::Result<EtcdProcess> {
+        EtcdProcess::start_with(&[])
+    }
+
+    /// Starts etcd with `extra` flags (e.g. `--auth-token-ttl 1`), as [`EtcdProcess::start`].
+    pub fn start_with(extra: &[&str]) -> std::io::Result<EtcdProcess> {
         let data = tempfile::tempdir()?;
         let (client, peer) = (free_port()?, free_port()?);
         let url = format!("http://127.0.0.1:{client}");
@@ -42,6 +47,7 @@ impl EtcdProcess {
             .args(["--listen-peer-urls", &peer_url])
             .args(["--initial-advertise-peer-urls", &peer_url])
             .args(["--initial-cluster", &format!("default={peer_url}")])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?;
@@ -68,6 +74,30 @@ impl EtcdProcess {
     /// The client URL, e.g. `http://127.0.0.1:40123`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Turns etcd authentication on with `etcdctl`: user `root` with `password` and the
+    /// `root` role.
+    pub fn enable_auth(&self, password: &str) -> std::io::Result<()> {
+        let steps: [&[&str]; 3] = [
+            &["user", "add", &format!("root:{password}")],
+            &["user", "grant-role", "root", "root"],
+            &["auth", "enable"],
+        ];
+        for step in steps {
+            let out = Command::new("etcdctl")
+                .args(["--endpoints", &self.url])
+                .args(step)
+                .output()?;
+            if !out.status.success() {
+                return Err(std::io::Error::other(format!(
+                    "etcdctl {}: {}",
+                    step[0],
+                    String::from_utf8_lossy(&out.stderr)
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Stops etcd now (SIGKILL), as a lost etcd cluster looks to a client.

@@ -8,6 +8,18 @@ pub(crate) struct EtcdServer(EtcdProcess);
 impl EtcdServer {
     /// Starts etcd; `None` (after saying so) when etcd is not installed outside CI.
     pub(crate) fn start() -> Option<EtcdServer> {
+        EtcdServer::start_with(&[])
+    }
+
+    /// Starts etcd with authentication on (user `root`, `password`) and auth tokens that
+    /// etcd forgets after one idle second.
+    pub(crate) fn start_with_auth(password: &str) -> Option<EtcdServer> {
+        let etcd = EtcdServer::start_with(&["--auth-token-ttl", "1"])?;
+        etcd.0.enable_auth(password).expect("etcd auth is enabled");
+        Some(etcd)
+    }
+
+    fn start_with(extra: &[&str]) -> Option<EtcdServer> {
         if !etcd_installed() {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
@@ -18,7 +30,9 @@ impl EtcdServer {
             );
             return None;
         }
-        Some(EtcdServer(EtcdProcess::start().expect("etcd starts")))
+        Some(EtcdServer(
+            EtcdProcess::start_with(extra).expect("etcd starts"),
+        ))
     }
 
     /// Stops etcd now, as a lost etcd cluster looks to a run.
@@ -29,5 +43,13 @@ impl EtcdServer {
     /// The `settings.lock` YAML (flow style) for this server.
     pub(crate) fn lock_yaml(&self, ttl: &str) -> String {
         format!("{{etcd: {{endpoints: [{}], ttl: {ttl}}}}}", self.0.url())
+    }
+
+    /// As [`EtcdServer::lock_yaml`], logging in with `ETCD_USER` and `ETCD_PASSWORD`.
+    pub(crate) fn lock_yaml_with_auth(&self, ttl: &str) -> String {
+        format!(
+            "{{etcd: {{endpoints: [{}], ttl: {ttl}, username_env: ETCD_USER, password_env: ETCD_PASSWORD}}}}",
+            self.0.url()
+        )
     }
 }
