@@ -99,30 +99,34 @@ impl Fence {
     }
 
     /// Checks the lease, then records that a mutation that may take `in_flight_for` is
-    /// about to be sent (written to the engine when it extends the written horizon).
+    /// about to be sent (written to the engine when it extends the written horizon). The
+    /// horizon is dated from after the write: a write that took longer than the slack is
+    /// made again, padded by how long it took, so the mutation sent after it cannot land
+    /// after the horizon on record.
     pub fn note(&self, in_flight_for: Duration) -> Result<(), String> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        self.check_held(&state)?;
-        let now = Timestamp::now();
-        state.record.last_mutation_at = Some(now);
-        let needed = now.checked_add(in_flight_for).unwrap_or(now);
-        if state.written_until.is_some_and(|w| w >= needed) {
-            return Ok(());
-        }
-        let horizon = needed.checked_add(HORIZON_SLACK).unwrap_or(needed);
-        let mut record = state.record.clone();
-        record.in_flight_until = Some(horizon);
-        match self.backend.write_record(&record) {
-            Ok(()) => {
-                state.record = record;
-                state.written_until = Some(horizon);
-                Ok(())
+        let mut slack = HORIZON_SLACK;
+        loop {
+            self.check_held(&state)?;
+            let now = Timestamp::now();
+            let needed = now.checked_add(in_flight_for).unwrap_or(now);
+            if state.written_until.is_some_and(|w| w >= needed) {
+                state.record.last_mutation_at = Some(now);
+                return Ok(());
             }
-            Err(e) => {
+            let horizon = needed.checked_add(slack).unwrap_or(needed);
+            let mut record = state.record.clone();
+            record.in_flight_until = Some(horizon);
+            record.last_mutation_at = Some(now);
+            let started = Instant::now();
+            if let Err(e) = self.backend.write_record(&record) {
                 let why = format!("cannot record a mutation on the lease: {e}");
                 state.lost = Some(why.clone());
-                Err(why)
+                return Err(why);
             }
+            state.record = record;
+            state.written_until = Some(horizon);
+            slack = HORIZON_SLACK + started.elapsed();
         }
     }
 

@@ -9,6 +9,10 @@ struct Memory {
     busy: bool,
     renewals_fail: Arc<AtomicBool>,
     writes: Arc<AtomicU64>,
+    /// How long each record write takes.
+    write_takes: Duration,
+    /// The last record written.
+    last_written: Arc<Mutex<Option<RunRecord>>>,
 }
 
 impl Backend for Memory {
@@ -33,8 +37,10 @@ impl Backend for Memory {
         }
         Ok(())
     }
-    fn write_record(&self, _record: &RunRecord) -> Result<(), String> {
+    fn write_record(&self, record: &RunRecord) -> Result<(), String> {
+        std::thread::sleep(self.write_takes);
         self.writes.fetch_add(1, Ordering::SeqCst);
+        *self.last_written.lock().unwrap() = Some(record.clone());
         Ok(())
     }
     fn release(&self, _record: &RunRecord) -> Result<(), String> {
@@ -116,4 +122,28 @@ fn a_busy_lease_names_its_holder_and_when_it_runs_out() {
     assert!(text.contains("memory"), "{text}");
     assert!(text.contains("host other, pid 7"), "{text}");
     assert!(text.contains("runs out in 9s"), "{text}");
+}
+
+#[test]
+fn a_slow_record_write_still_leaves_the_horizon_after_the_mutation_can_land() {
+    let last_written = Arc::new(Mutex::new(None));
+    let engine = Memory {
+        // Longer than the 2 s slack the horizon is padded with.
+        write_takes: Duration::from_millis(2300),
+        last_written: Arc::clone(&last_written),
+        ..Memory::default()
+    };
+    let lease = Lease::take(Box::new(engine), Duration::from_secs(30), Duration::ZERO)
+        .unwrap_or_else(|_| panic!("free"));
+    let fence = lease.fence();
+    fence.note(Duration::from_secs(1)).unwrap();
+    // The mutation goes out now and may take a second: the horizon on record covers it.
+    let lands_by = Timestamp::now()
+        .checked_add(Duration::from_secs(1))
+        .unwrap();
+    let written = last_written.lock().unwrap().clone().unwrap();
+    let horizon = written.in_flight_until.unwrap();
+    assert!(horizon >= lands_by, "{horizon} is before {lands_by}");
+    drop(fence);
+    lease.release(true);
 }
