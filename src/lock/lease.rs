@@ -25,9 +25,22 @@ pub enum Take {
 
 /// Who holds the lease now, for `lock status`.
 pub struct Status {
-    /// The holder, with when its lease runs out; `None` when free.
-    pub holder: Option<(String, Option<Duration>)>,
+    /// The holder; `None` when free.
+    pub holder: Option<Held>,
     pub record: RunRecord,
+}
+
+/// A holder as read, for `lock status` and `lock break`.
+pub struct Held {
+    /// The holder, described.
+    pub who: String,
+    /// When its lease runs out (`None`: it has run out); `Err` when the engine could not
+    /// tell.
+    pub left: Result<Option<Duration>, String>,
+    /// The version of what was read (etcd: the holder key's `mod_revision`; Kubernetes: the
+    /// Lease's `resourceVersion`): `lock break` removes this holder, not whoever holds the
+    /// lease by then.
+    pub version: String,
 }
 
 /// One engine's lease operations. Every call is one or two requests; none waits.
@@ -46,8 +59,9 @@ pub trait Backend: Send + Sync {
     fn release(&self, record: &RunRecord) -> Result<(), String>;
     /// Who holds the lease now.
     fn status(&self) -> Result<Status, String>;
-    /// Removes the holder, whoever it is; `force` also when its lease has not run out.
-    fn remove_holder(&self, force: bool) -> Result<String, String>;
+    /// Removes `held` if it still holds the lease exactly as read (nothing else changed it
+    /// since); says what was done.
+    fn remove_holder(&self, held: &Held) -> Result<String, String>;
 }
 
 /// Why a lease cannot be used for the next mutation, once it is so.

@@ -49,7 +49,7 @@ impl Backend for Memory {
     fn status(&self) -> Result<Status, String> {
         Err("not here".into())
     }
-    fn remove_holder(&self, _force: bool) -> Result<String, String> {
+    fn remove_holder(&self, _held: &Held) -> Result<String, String> {
         Err("not here".into())
     }
 }

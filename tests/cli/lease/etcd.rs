@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use devicepool_sim::Fault;
 
-use super::etcd_server::EtcdServer;
+use super::etcd_server::{EtcdProxy, EtcdServer};
 use super::{
     apply_until_first_deploy, expect_status_after_success, expect_stopped_by_lost_lease,
     expect_takeover_converges, host_config, race,
@@ -118,14 +118,7 @@ fn lock_break_refuses_a_live_holder_without_force_and_removes_it_with_force() {
         "{}",
         unconfirmed.stderr
     );
-    lab.run(&["apply", &b]).expect_code(5);
-    let broken = lab.run(&["lock", "break", &b, "--force", "--yes"]);
-    broken.expect_code(0);
-    assert!(
-        broken.stdout.contains("removed the holder host "),
-        "{}",
-        broken.stdout
-    );
+    expect_forced_break(&lab, &b);
     let status = lab.run(&["lock", "status", &b]);
     assert!(status.stdout.contains(": free\n"), "{}", status.stdout);
     lab.fleet.testflinger.server().clear_faults();
@@ -161,4 +154,48 @@ fn the_last_success_of_a_run_on_another_host_reaches_this_hosts_metrics() {
         .unwrap();
     let value: i64 = line.rsplit_once(' ').unwrap().1.parse().unwrap();
     assert!(value > 0, "host a's success is not carried: {line}");
+}
+
+#[test]
+fn lock_break_refuses_a_holder_whose_lease_etcd_cannot_tell_about_without_force() {
+    let Some((etcd, lab, a, _)) = two_hosts(300, "60s") else {
+        return;
+    };
+    kill_holder(&lab, &a, 1);
+    // Host b reaches etcd through a proxy that fails every TTL question.
+    let proxy = EtcdProxy::start(&etcd);
+    let b = host_config(&lab, "b", &proxy.lock_yaml("60s"));
+    proxy
+        .server()
+        .inject("POST", "/v3/lease/timetolive", Fault::status(503));
+    let status = lab.run(&["lock", "status", &b]);
+    status.expect_code(0);
+    assert!(
+        status
+            .stdout
+            .contains("cannot tell when its lease runs out"),
+        "{}",
+        status.stdout
+    );
+    let refused = lab.run(&["lock", "break", &b, "--yes"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("cannot be told") && refused.stderr.contains("--force"),
+        "{}",
+        refused.stderr
+    );
+    expect_forced_break(&lab, &b);
+}
+
+/// The lease of `config` is still held (an apply exits 5), and `lock break --force --yes`
+/// removes its holder.
+fn expect_forced_break(lab: &RackLab, config: &str) {
+    lab.run(&["apply", config]).expect_code(5);
+    let broken = lab.run(&["lock", "break", config, "--force", "--yes"]);
+    broken.expect_code(0);
+    assert!(
+        broken.stdout.contains("removed the holder host "),
+        "{}",
+        broken.stdout
+    );
 }
