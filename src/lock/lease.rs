@@ -174,12 +174,14 @@ impl Fence {
     }
 }
 
-/// A lease this run holds; given back by [`Lease::release`] (or left to run out when the
-/// process dies).
+/// A lease this run holds; given back by [`Lease::release`], or when dropped (an error that
+/// ends the run early), or left to run out when the process dies.
 pub struct Lease {
     fence: Arc<Fence>,
     stop: Arc<(Mutex<bool>, Condvar)>,
     renewer: Option<JoinHandle<()>>,
+    /// Set once given back (or tried to): a drop does not give it back again.
+    given_back: bool,
     /// What the previous holders left.
     pub previous: RunRecord,
 }
@@ -233,6 +235,7 @@ impl Lease {
             fence,
             stop,
             renewer: Some(renewer),
+            given_back: false,
             previous,
         })
     }
@@ -251,12 +254,21 @@ impl Lease {
     /// any more, and `succeeded` sets the last success. A lease that cannot be given back
     /// runs out by itself after its TTL (logged).
     pub fn release(mut self, succeeded: bool) {
+        self.give_back(true, succeeded);
+    }
+
+    /// Stops renewing and gives the lease back unless it was lost: `finished` clears the
+    /// in-flight horizon (nothing is on its way any more), `succeeded` sets the last success.
+    fn give_back(&mut self, finished: bool, succeeded: bool) {
         self.stop_renewing();
+        self.given_back = true;
         let mut record = {
             let state = self.fence.state.lock().unwrap_or_else(|e| e.into_inner());
             state.record.clone()
         };
-        record.in_flight_until = None;
+        if finished {
+            record.in_flight_until = None;
+        }
         if succeeded {
             record.last_success_at = Some(Timestamp::now());
         }
@@ -282,8 +294,13 @@ impl Lease {
 }
 
 impl Drop for Lease {
+    /// A run that ends on an error gives the lease back rather than hold it for its TTL
+    /// (best effort); the in-flight horizon on record is kept, as mutations may be on
+    /// their way.
     fn drop(&mut self) {
-        self.stop_renewing();
+        if !self.given_back {
+            self.give_back(false, false);
+        }
     }
 }
 

@@ -13,6 +13,8 @@ struct Memory {
     write_takes: Duration,
     /// The last record written.
     last_written: Arc<Mutex<Option<RunRecord>>>,
+    /// How many times it was given back.
+    releases: Arc<AtomicU64>,
 }
 
 impl Backend for Memory {
@@ -44,6 +46,7 @@ impl Backend for Memory {
         Ok(())
     }
     fn release(&self, _record: &RunRecord) -> Result<(), String> {
+        self.releases.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
     fn status(&self) -> Result<Status, String> {
@@ -146,4 +149,30 @@ fn a_slow_record_write_still_leaves_the_horizon_after_the_mutation_can_land() {
     assert!(horizon >= lands_by, "{horizon} is before {lands_by}");
     drop(fence);
     lease.release(true);
+}
+
+#[test]
+fn a_lease_dropped_on_an_error_is_given_back_once_and_a_lost_one_is_not() {
+    let releases = Arc::new(AtomicU64::new(0));
+    let take = |fail: &Arc<AtomicBool>| {
+        let engine = Memory {
+            releases: Arc::clone(&releases),
+            renewals_fail: Arc::clone(fail),
+            ..Memory::default()
+        };
+        Lease::take(Box::new(engine), Duration::from_secs(3), Duration::ZERO)
+            .unwrap_or_else(|_| panic!("free"))
+    };
+    let fine = Arc::new(AtomicBool::new(false));
+    drop(take(&fine));
+    assert_eq!(releases.load(Ordering::SeqCst), 1);
+    // Released explicitly: the drop that follows does not give it back again.
+    take(&fine).release(true);
+    assert_eq!(releases.load(Ordering::SeqCst), 2);
+    let failing = Arc::new(AtomicBool::new(true));
+    let lost = take(&failing);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(lost.fence().lost().is_some());
+    drop(lost);
+    assert_eq!(releases.load(Ordering::SeqCst), 2);
 }

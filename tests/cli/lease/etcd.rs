@@ -199,3 +199,20 @@ fn expect_forced_break(lab: &RackLab, config: &str) {
         broken.stdout
     );
 }
+
+#[test]
+fn a_run_that_fails_after_taking_the_lease_gives_it_back_at_once() {
+    let Some((_etcd, lab, a, b)) = two_hosts(0, "60s") else {
+        return;
+    };
+    // The job directory is a symbolic link: refused after the lease was taken.
+    let state = lab.config.with_file_name("state-a");
+    std::fs::create_dir_all(&state).unwrap();
+    std::os::unix::fs::symlink("no-such-dir", state.join("jobs")).unwrap();
+    let failed = lab.run(&["apply", &a]);
+    failed.expect_code(1);
+    // Not held for its 60s TTL: the other host goes ahead straight away.
+    let status = lab.run(&["lock", "status", &b]);
+    assert!(status.stdout.contains(": free\n"), "{}", status.stdout);
+    lab.run(&["apply", &b]).expect_code(0);
+}
