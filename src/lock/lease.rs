@@ -304,21 +304,29 @@ impl Drop for Lease {
     }
 }
 
-/// Renews every third of the TTL until stopped; the first failure loses the lease.
+/// Renews every third of the TTL, counted from when the last renewal started (a slow
+/// answer does not push the next one back), until stopped; the first failure loses the
+/// lease.
 fn renew_until_stopped(fence: &Fence, stop: &(Mutex<bool>, Condvar)) {
     let (flag, wake) = stop;
     let mut stopped = flag.lock().unwrap_or_else(|e| e.into_inner());
+    let mut next = Instant::now() + fence.ttl / 3;
     loop {
         // A stop that came before this wait began is seen here, not missed.
+        let wait = next.saturating_duration_since(Instant::now());
         let (guard, _) = wake
-            .wait_timeout_while(stopped, fence.ttl / 3, |stop| !*stop)
+            .wait_timeout_while(stopped, wait, |stop| !*stop)
             .unwrap_or_else(|e| e.into_inner());
         stopped = guard;
         if *stopped {
             return;
         }
         let since = Instant::now();
-        match fence.backend.renew() {
+        next = since + fence.ttl / 3;
+        drop(stopped);
+        let renewed = fence.backend.renew();
+        stopped = flag.lock().unwrap_or_else(|e| e.into_inner());
+        match renewed {
             Ok(()) => fence.renewed(since),
             Err(e) => {
                 fence.lose(format!(

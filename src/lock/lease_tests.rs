@@ -15,6 +15,8 @@ struct Memory {
     last_written: Arc<Mutex<Option<RunRecord>>>,
     /// How many times it was given back.
     releases: Arc<AtomicU64>,
+    /// How long each renewal takes.
+    renew_takes: Duration,
 }
 
 impl Backend for Memory {
@@ -34,6 +36,7 @@ impl Backend for Memory {
         Ok(Take::Taken(RunRecord::default()))
     }
     fn renew(&self) -> Result<(), String> {
+        std::thread::sleep(self.renew_takes);
         if self.renewals_fail.load(Ordering::SeqCst) {
             return Err("engine gone".into());
         }
@@ -175,4 +178,23 @@ fn a_lease_dropped_on_an_error_is_given_back_once_and_a_lost_one_is_not() {
     assert!(lost.fence().lost().is_some());
     drop(lost);
     assert_eq!(releases.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn slow_renewals_that_succeed_never_stop_a_mutation() {
+    let engine = Memory {
+        // Most of the second between renewals of a 3 s TTL.
+        renew_takes: Duration::from_millis(900),
+        ..Memory::default()
+    };
+    let lease = Lease::take(Box::new(engine), Duration::from_secs(3), Duration::ZERO)
+        .unwrap_or_else(|_| panic!("free"));
+    let fence = lease.fence();
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end {
+        fence.check().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(fence);
+    lease.release(true);
 }
