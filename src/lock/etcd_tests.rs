@@ -2,18 +2,13 @@
 //! `etcd` is not installed, failing when `CI` is set): `lock break` removes only the holder
 //! it read.
 
-use devicepool_sim::etcd_process::{EtcdProcess, etcd_installed};
+use devicepool_sim::etcd_process::{EtcdProcess, etcd_or_skip};
 
 use super::*;
 use crate::lock::transport::TlsFiles;
 
 fn start_etcd() -> Option<EtcdProcess> {
-    if !etcd_installed() {
-        assert!(
-            std::env::var_os("CI").is_none_or(|v| v.is_empty()),
-            "etcd is not on PATH"
-        );
-        eprintln!("SKIPPED: etcd is not on PATH");
+    if !etcd_or_skip() {
         return None;
     }
     Some(EtcdProcess::start().expect("etcd starts"))

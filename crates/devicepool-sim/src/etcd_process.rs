@@ -23,6 +23,30 @@ pub fn etcd_installed() -> bool {
     Command::new("etcd").arg("--version").output().is_ok()
 }
 
+/// Whether a test needing etcd runs: yes when it is installed; when it is not, the test is
+/// skipped with a printed message, but fails (panics) when `CI` is set to anything, where
+/// CI installed etcd and a skip would hide the lease tests.
+pub fn etcd_or_skip() -> bool {
+    match decide(etcd_installed(), std::env::var_os("CI").as_deref()) {
+        Ok(run) => run,
+        Err(why) => panic!("{why}"),
+    }
+}
+
+/// [`etcd_or_skip`] without the environment: `Ok(false)` to skip, `Err` to fail.
+fn decide(installed: bool, ci: Option<&std::ffi::OsStr>) -> Result<bool, String> {
+    if installed {
+        return Ok(true);
+    }
+    if ci.is_some() {
+        return Err(
+            "etcd is not on PATH and CI is set; .ci/run installs Debian's etcd-server".into(),
+        );
+    }
+    eprintln!("SKIPPED: etcd is not on PATH (apt-get install etcd-server to run this test)");
+    Ok(false)
+}
+
 impl EtcdProcess {
     /// Starts etcd and waits (up to 20 s) until `/health` answers.
     pub fn start() -> std::io::Result<EtcdProcess> {
@@ -112,3 +136,7 @@ impl Drop for EtcdProcess {
         self.stop();
     }
 }
+
+#[cfg(test)]
+#[path = "etcd_process_tests.rs"]
+mod tests;

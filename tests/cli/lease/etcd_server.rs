@@ -1,7 +1,7 @@
 //! A real `etcd` per test (`devicepool_sim::etcd_process`). Without `etcd` on PATH a test is
-//! skipped with a printed message, and fails under `CI=true`, where `.ci/run` installed it.
+//! skipped with a printed message, and fails when `CI` is set, where `.ci/run` installed it.
 
-use devicepool_sim::etcd_process::{EtcdProcess, etcd_installed};
+use devicepool_sim::etcd_process::{EtcdProcess, etcd_or_skip};
 
 pub(crate) struct EtcdServer(EtcdProcess);
 
@@ -20,14 +20,7 @@ impl EtcdServer {
     }
 
     fn start_with(extra: &[&str]) -> Option<EtcdServer> {
-        if !etcd_installed() {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "etcd is not on PATH; .ci/run installs Debian's etcd-server"
-            );
-            eprintln!(
-                "SKIPPED: etcd is not on PATH (apt-get install etcd-server to run this test)"
-            );
+        if !etcd_or_skip() {
             return None;
         }
         Some(EtcdServer(
