@@ -1,3 +1,6 @@
+//! Unit tests of `lease.rs` with an engine in memory: the written horizon, lost and slow
+//! renewals, a slow record write, the safety margin, a busy lease, giving back on drop.
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::*;
