@@ -216,3 +216,32 @@ fn a_run_that_fails_after_taking_the_lease_gives_it_back_at_once() {
     assert!(status.stdout.contains(": free\n"), "{}", status.stdout);
     lab.run(&["apply", &b]).expect_code(0);
 }
+
+#[test]
+fn wait_lock_is_one_budget_for_the_file_lock_and_the_lease() {
+    let Some((_etcd, lab, a, b)) = two_hosts(300, "60s") else {
+        return;
+    };
+    // Host b's dead run keeps the lease for a minute.
+    kill_holder(&lab, &b, 1);
+    // Something else holds host a's file lock for 2s.
+    let state = lab.config.with_file_name("state-a");
+    std::fs::create_dir_all(&state).unwrap();
+    let file = std::fs::File::create(state.join("lock")).unwrap();
+    file.lock().unwrap();
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        drop(file);
+    });
+    let started = Instant::now();
+    let busy = lab.run(&["apply", &a, "--wait-lock", "3s"]);
+    let waited = started.elapsed();
+    holder.join().unwrap();
+    busy.expect_code(5);
+    assert!(busy.stderr.contains("runs out in"), "{}", busy.stderr);
+    // About 3s in all, not 2s for the file lock and 3s more for the lease.
+    assert!(
+        (Duration::from_secs(2)..Duration::from_millis(4200)).contains(&waited),
+        "waited {waited:?}"
+    );
+}
