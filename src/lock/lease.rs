@@ -210,7 +210,12 @@ impl Lease {
                             holder: format!("{holder}{expiry}"),
                         });
                     }
-                    std::thread::sleep((deadline - now).min(Duration::from_millis(500)));
+                    // A holder whose lease runs out later is not asked again before then
+                    // (at most every 5 s, in case it gives the lease back sooner).
+                    let pause = expires_in.map_or(Duration::from_millis(500), |left| {
+                        left.clamp(Duration::from_millis(500), Duration::from_secs(5))
+                    });
+                    std::thread::sleep((deadline - now).min(pause));
                 }
             }
         };

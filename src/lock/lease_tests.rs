@@ -20,6 +20,8 @@ struct Memory {
     releases: Arc<AtomicU64>,
     /// How long each renewal takes.
     renew_takes: Duration,
+    /// How many times taking it was tried.
+    takes: Arc<AtomicU64>,
 }
 
 impl Backend for Memory {
@@ -30,6 +32,7 @@ impl Backend for Memory {
         "memory".into()
     }
     fn take(&self, _holder: &Holder) -> Result<Take, String> {
+        self.takes.fetch_add(1, Ordering::SeqCst);
         if self.busy {
             return Ok(Take::Busy {
                 holder: "host other, pid 7".into(),
@@ -200,4 +203,23 @@ fn slow_renewals_that_succeed_never_stop_a_mutation() {
     }
     drop(fence);
     lease.release(true);
+}
+
+#[test]
+fn waiting_for_a_busy_lease_asks_again_when_it_may_have_run_out_not_twice_a_second() {
+    let takes = Arc::new(AtomicU64::new(0));
+    let engine = Memory {
+        busy: true,
+        takes: Arc::clone(&takes),
+        ..Memory::default()
+    };
+    // Its holder's lease runs out in 9 s: within a 2 s wait it is asked at the start and
+    // when the wait ends, not every 500 ms.
+    let waited = Lease::take(
+        Box::new(engine),
+        Duration::from_secs(30),
+        Duration::from_secs(2),
+    );
+    assert!(waited.is_err());
+    assert_eq!(takes.load(Ordering::SeqCst), 2);
 }
