@@ -27,6 +27,12 @@ pub(super) fn check_lock(problems: &mut Vec<Problem>, desired: &Desired) {
             format!("{section}/ttl"),
             "must be between 3s and 1h (the lease is renewed every third of it; a holder that died blocks others this long)",
         ));
+    } else if ttl.subsec_nanos() != 0 {
+        // Both engines count a lease in whole seconds: a fraction would be cut off.
+        problems.push(Problem::at(
+            format!("{section}/ttl"),
+            "must be whole seconds, e.g. 30s (etcd and Kubernetes count a lease's TTL in seconds)",
+        ));
     }
     match lock {
         LockSettings::Etcd(etcd) => {

@@ -27,7 +27,9 @@ pub fn open(
     let Some(lock) = &settings.lock else {
         return Ok(None);
     };
-    let timeout = settings.http.timeout;
+    // A request to the engine never outlasts a third of the TTL: a renewal stuck longer
+    // than that would leave too little of the lease to tell it failed in time.
+    let timeout = settings.http.timeout.min(lock.ttl() / 3);
     let resolve = |p: &Option<PathBuf>| p.as_deref().map(|p| loaded.resolve(p));
     let backend: Box<dyn Backend> = match lock {
         LockSettings::Etcd(etcd) => {

@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 
-use super::lease::{Backend, Status, Take};
+use super::lease::{Backend, Held, Status, Take};
 use super::record::{Holder, RunRecord};
 use super::transport::{Reply, Transport, server_words};
 
@@ -56,10 +56,18 @@ impl Etcd {
     }
 
     /// POSTs `body` to `path` on the first endpoint that answers; a non-2xx answer is an
-    /// error with etcd's words.
+    /// error with etcd's words. A token etcd no longer knows (HTTP 401: a JWT past its TTL,
+    /// a simple token dropped on a member restart or idle too long) is replaced once by
+    /// authenticating again, and the request sent once more.
     fn call(&self, path: &str, body: &Value) -> Result<Value, String> {
         let token = self.token()?;
-        let (url, Reply { status, body }) = self.post_first(path, body, token.as_deref())?;
+        let mut answer = self.post_first(path, body, token.as_deref())?;
+        if answer.1.status == 401 && token.is_some() {
+            self.session().token = None;
+            let token = self.token()?;
+            answer = self.post_first(path, body, token.as_deref())?;
+        }
+        let (url, Reply { status, body }) = answer;
         if !(200..300).contains(&status) {
             return Err(format!(
                 "POST {url}: HTTP {status}: {}",
@@ -147,11 +155,30 @@ impl Etcd {
         json!({"request_put": {"key": b64(&self.record_key), "value": B64.encode(record.to_json())}})
     }
 
-    /// The remaining TTL of etcd lease `id` (`None`: gone or unknown).
-    fn time_to_live(&self, id: &str) -> Option<Duration> {
-        let answer = self.call("/v3/lease/timetolive", &json!({"ID": id})).ok()?;
-        let ttl = int(&answer["TTL"])?;
-        (ttl > 0).then(|| Duration::from_secs(ttl as u64))
+    /// The remaining TTL of etcd lease `id` (`None`: it has run out or was revoked); `Err`
+    /// when etcd could not be asked, which is not "ran out".
+    fn time_to_live(&self, id: &str) -> Result<Option<Duration>, String> {
+        let answer = self.call("/v3/lease/timetolive", &json!({"ID": id}))?;
+        let ttl = int(&answer["TTL"])
+            .ok_or_else(|| format!("etcd answered no TTL for lease {id}: {answer}"))?;
+        Ok((ttl > 0).then(|| Duration::from_secs(ttl as u64)))
+    }
+
+    /// The holder in one range answer (`{"response_range": ...}`), if any.
+    fn held(&self, response: &Value) -> Option<Held> {
+        let text = range_value(response)?;
+        let left = match bound_lease(response) {
+            Some(id) => self.time_to_live(&id),
+            None => Ok(None),
+        };
+        let version = int(&response["response_range"]["kvs"][0]["mod_revision"])
+            .unwrap_or_default()
+            .to_string();
+        Some(Held {
+            who: describe_holder(&text),
+            left,
+            version,
+        })
     }
 }
 
@@ -200,7 +227,8 @@ impl Backend for Etcd {
         let (holder, expires_in) = match found {
             Some(text) => (
                 describe_holder(&text),
-                bound_lease(&responses[0]).and_then(|id| self.time_to_live(&id)),
+                // Only for the message: an unknown TTL is not shown.
+                bound_lease(&responses[0]).and_then(|id| self.time_to_live(&id).ok().flatten()),
             ),
             None => ("a holder that just gave it back".into(), None),
         };
@@ -237,44 +265,35 @@ impl Backend for Etcd {
             ]}),
         )?;
         let responses = &answer["responses"];
-        let holder = range_value(&responses[0]).map(|text| {
-            let expires = bound_lease(&responses[0]).and_then(|id| self.time_to_live(&id));
-            (describe_holder(&text), expires)
-        });
+        let holder = self.held(&responses[0]);
         let record =
             range_value(&responses[1]).map_or_else(RunRecord::default, |t| RunRecord::parse(&t));
         Ok(Status { holder, record })
     }
 
-    fn remove_holder(&self, force: bool) -> Result<String, String> {
-        let answer = self.call("/v3/kv/range", &json!({"key": b64(&self.holder_key)}))?;
-        let wrapped = json!({"response_range": answer});
-        let Some(text) = range_value(&wrapped) else {
-            return Ok(format!(
-                "{} has no holder: nothing to break",
-                self.holder_key
-            ));
-        };
-        let lease = bound_lease(&wrapped);
-        let live = lease.as_deref().and_then(|id| self.time_to_live(id));
-        if let Some(left) = live
-            && !force
-        {
+    fn remove_holder(&self, held: &Held) -> Result<String, String> {
+        // Only the holder that was shown: the key must not have changed since it was read.
+        let answer = self.call(
+            "/v3/kv/txn",
+            &json!({
+                "compare": [{"target": "MOD", "key": b64(&self.holder_key), "mod_revision": held.version}],
+                "success": [{"request_delete_range": {"key": b64(&self.holder_key), "prev_kv": true}}],
+            }),
+        )?;
+        if answer["succeeded"].as_bool() != Some(true) {
             return Err(format!(
-                "{} is held by {} and its lease runs out in {}s: wait for it, or use --force if that holder is known to be dead",
-                self.holder_key,
-                describe_holder(&text),
-                left.as_secs()
+                "{} changed since its holder {} was read (given back, renewed into a new key or taken by another run); nothing was removed: look again",
+                self.holder_key, held.who
             ));
         }
-        if let Some(id) = &lease {
+        // Its etcd lease is revoked too, so that holder's next renewal fails at once.
+        let deleted = json!({"response_range": {"kvs": answer["responses"][0]["response_delete_range"]["prev_kvs"]}});
+        if let Some(id) = bound_lease(&deleted) {
             self.call("/v3/lease/revoke", &json!({"ID": id}))?;
         }
-        self.call("/v3/kv/deleterange", &json!({"key": b64(&self.holder_key)}))?;
         Ok(format!(
             "removed the holder {} of {}",
-            describe_holder(&text),
-            self.holder_key
+            held.who, self.holder_key
         ))
     }
 }
@@ -321,3 +340,7 @@ fn int(value: &Value) -> Option<i64> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+#[path = "etcd_tests.rs"]
+mod tests;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::lease::{Backend, Status, Take};
+use super::lease::{Backend, Held, Status, Take};
 use super::record::{Holder, RunRecord};
 use super::transport::{Reply, Transport, server_words};
 
@@ -220,50 +220,50 @@ impl Backend for Kubernetes {
         let holder = lease["spec"]["holderIdentity"]
             .as_str()
             .filter(|h| !h.is_empty())
-            .map(|_| (holder_of(&lease), live_for(&lease, Timestamp::now())));
+            .map(|_| Held {
+                who: holder_of(&lease),
+                left: Ok(live_for(&lease, Timestamp::now())),
+                version: resource_version(&lease),
+            });
         Ok(Status {
             holder,
             record: record_of(&lease),
         })
     }
 
-    fn remove_holder(&self, force: bool) -> Result<String, String> {
-        let Some(mut lease) = self.read()? else {
-            return Ok(format!(
-                "{} does not exist: nothing to break",
-                self.location()
-            ));
-        };
-        if lease["spec"]["holderIdentity"]
-            .as_str()
-            .is_none_or(str::is_empty)
-        {
-            return Ok(format!(
-                "{} has no holder: nothing to break",
-                self.location()
-            ));
-        }
-        let holder = holder_of(&lease);
-        if let Some(left) = live_for(&lease, Timestamp::now())
-            && !force
-        {
-            return Err(format!(
-                "{} is held by {holder} and runs out in {}s: wait for it, or use --force if that holder is known to be dead",
+    fn remove_holder(&self, held: &Held) -> Result<String, String> {
+        let changed = || {
+            format!(
+                "{} changed since its holder {} was read (renewed, given back or taken by another run); nothing was removed: look again",
                 self.location(),
-                left.as_secs()
-            ));
+                held.who
+            )
+        };
+        let Some(mut lease) = self.read()? else {
+            return Err(changed());
+        };
+        // Only the holder that was shown: the PUT carries the resourceVersion it was read at,
+        // so a change in between is a 409.
+        if resource_version(&lease) != held.version {
+            return Err(changed());
         }
         lease["spec"]["holderIdentity"] = Value::Null;
         match self.replace(&lease)? {
             Some(_) => Ok(format!(
-                "removed the holder {holder} of {}",
+                "removed the holder {} of {}",
+                held.who,
                 self.location()
             )),
-            None => {
-                Err("the Lease changed while it was being broken (409 Conflict); look again".into())
-            }
+            None => Err(changed()),
         }
     }
+}
+
+fn resource_version(lease: &Value) -> String {
+    lease["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// A MicroTime as Kubernetes writes it: RFC 3339 in UTC with six fractional digits.
@@ -335,3 +335,7 @@ fn set_annotations(lease: &mut Value, annotations: &Value) {
 fn parse(url: &str, body: &str) -> Result<Value, String> {
     serde_json::from_str(body).map_err(|e| format!("{url}: unexpected answer: {e}"))
 }
+
+#[cfg(test)]
+#[path = "kubernetes_tests.rs"]
+mod tests;

@@ -25,9 +25,22 @@ pub enum Take {
 
 /// Who holds the lease now, for `lock status`.
 pub struct Status {
-    /// The holder, with when its lease runs out; `None` when free.
-    pub holder: Option<(String, Option<Duration>)>,
+    /// The holder; `None` when free.
+    pub holder: Option<Held>,
     pub record: RunRecord,
+}
+
+/// A holder as read, for `lock status` and `lock break`.
+pub struct Held {
+    /// The holder, described.
+    pub who: String,
+    /// When its lease runs out (`None`: it has run out); `Err` when the engine could not
+    /// tell.
+    pub left: Result<Option<Duration>, String>,
+    /// The version of what was read (etcd: the holder key's `mod_revision`; Kubernetes: the
+    /// Lease's `resourceVersion`): `lock break` removes this holder, not whoever holds the
+    /// lease by then.
+    pub version: String,
 }
 
 /// One engine's lease operations. Every call is one or two requests; none waits.
@@ -46,8 +59,9 @@ pub trait Backend: Send + Sync {
     fn release(&self, record: &RunRecord) -> Result<(), String>;
     /// Who holds the lease now.
     fn status(&self) -> Result<Status, String>;
-    /// Removes the holder, whoever it is; `force` also when its lease has not run out.
-    fn remove_holder(&self, force: bool) -> Result<String, String>;
+    /// Removes `held` if it still holds the lease exactly as read (nothing else changed it
+    /// since); says what was done.
+    fn remove_holder(&self, held: &Held) -> Result<String, String>;
 }
 
 /// Why a lease cannot be used for the next mutation, once it is so.
@@ -99,30 +113,34 @@ impl Fence {
     }
 
     /// Checks the lease, then records that a mutation that may take `in_flight_for` is
-    /// about to be sent (written to the engine when it extends the written horizon).
+    /// about to be sent (written to the engine when it extends the written horizon). The
+    /// horizon is dated from after the write: a write that took longer than the slack is
+    /// made again, padded by how long it took, so the mutation sent after it cannot land
+    /// after the horizon on record.
     pub fn note(&self, in_flight_for: Duration) -> Result<(), String> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        self.check_held(&state)?;
-        let now = Timestamp::now();
-        state.record.last_mutation_at = Some(now);
-        let needed = now.checked_add(in_flight_for).unwrap_or(now);
-        if state.written_until.is_some_and(|w| w >= needed) {
-            return Ok(());
-        }
-        let horizon = needed.checked_add(HORIZON_SLACK).unwrap_or(needed);
-        let mut record = state.record.clone();
-        record.in_flight_until = Some(horizon);
-        match self.backend.write_record(&record) {
-            Ok(()) => {
-                state.record = record;
-                state.written_until = Some(horizon);
-                Ok(())
+        let mut slack = HORIZON_SLACK;
+        loop {
+            self.check_held(&state)?;
+            let now = Timestamp::now();
+            let needed = now.checked_add(in_flight_for).unwrap_or(now);
+            if state.written_until.is_some_and(|w| w >= needed) {
+                state.record.last_mutation_at = Some(now);
+                return Ok(());
             }
-            Err(e) => {
+            let horizon = needed.checked_add(slack).unwrap_or(needed);
+            let mut record = state.record.clone();
+            record.in_flight_until = Some(horizon);
+            record.last_mutation_at = Some(now);
+            let started = Instant::now();
+            if let Err(e) = self.backend.write_record(&record) {
                 let why = format!("cannot record a mutation on the lease: {e}");
                 state.lost = Some(why.clone());
-                Err(why)
+                return Err(why);
             }
+            state.record = record;
+            state.written_until = Some(horizon);
+            slack = HORIZON_SLACK + started.elapsed();
         }
     }
 
@@ -156,12 +174,14 @@ impl Fence {
     }
 }
 
-/// A lease this run holds; given back by [`Lease::release`] (or left to run out when the
-/// process dies).
+/// A lease this run holds; given back by [`Lease::release`], or when dropped (an error that
+/// ends the run early), or left to run out when the process dies.
 pub struct Lease {
     fence: Arc<Fence>,
     stop: Arc<(Mutex<bool>, Condvar)>,
     renewer: Option<JoinHandle<()>>,
+    /// Set once given back (or tried to): a drop does not give it back again.
+    given_back: bool,
     /// What the previous holders left.
     pub previous: RunRecord,
 }
@@ -190,7 +210,12 @@ impl Lease {
                             holder: format!("{holder}{expiry}"),
                         });
                     }
-                    std::thread::sleep((deadline - now).min(Duration::from_millis(500)));
+                    // A holder whose lease runs out later is not asked again before then
+                    // (at most every 5 s, in case it gives the lease back sooner).
+                    let pause = expires_in.map_or(Duration::from_millis(500), |left| {
+                        left.clamp(Duration::from_millis(500), Duration::from_secs(5))
+                    });
+                    std::thread::sleep((deadline - now).min(pause));
                 }
             }
         };
@@ -215,6 +240,7 @@ impl Lease {
             fence,
             stop,
             renewer: Some(renewer),
+            given_back: false,
             previous,
         })
     }
@@ -233,12 +259,21 @@ impl Lease {
     /// any more, and `succeeded` sets the last success. A lease that cannot be given back
     /// runs out by itself after its TTL (logged).
     pub fn release(mut self, succeeded: bool) {
+        self.give_back(true, succeeded);
+    }
+
+    /// Stops renewing and gives the lease back unless it was lost: `finished` clears the
+    /// in-flight horizon (nothing is on its way any more), `succeeded` sets the last success.
+    fn give_back(&mut self, finished: bool, succeeded: bool) {
         self.stop_renewing();
+        self.given_back = true;
         let mut record = {
             let state = self.fence.state.lock().unwrap_or_else(|e| e.into_inner());
             state.record.clone()
         };
-        record.in_flight_until = None;
+        if finished {
+            record.in_flight_until = None;
+        }
         if succeeded {
             record.last_success_at = Some(Timestamp::now());
         }
@@ -264,26 +299,39 @@ impl Lease {
 }
 
 impl Drop for Lease {
+    /// A run that ends on an error gives the lease back rather than hold it for its TTL
+    /// (best effort); the in-flight horizon on record is kept, as mutations may be on
+    /// their way.
     fn drop(&mut self) {
-        self.stop_renewing();
+        if !self.given_back {
+            self.give_back(false, false);
+        }
     }
 }
 
-/// Renews every third of the TTL until stopped; the first failure loses the lease.
+/// Renews every third of the TTL, counted from when the last renewal started (a slow
+/// answer does not push the next one back), until stopped; the first failure loses the
+/// lease.
 fn renew_until_stopped(fence: &Fence, stop: &(Mutex<bool>, Condvar)) {
     let (flag, wake) = stop;
     let mut stopped = flag.lock().unwrap_or_else(|e| e.into_inner());
+    let mut next = Instant::now() + fence.ttl / 3;
     loop {
         // A stop that came before this wait began is seen here, not missed.
+        let wait = next.saturating_duration_since(Instant::now());
         let (guard, _) = wake
-            .wait_timeout_while(stopped, fence.ttl / 3, |stop| !*stop)
+            .wait_timeout_while(stopped, wait, |stop| !*stop)
             .unwrap_or_else(|e| e.into_inner());
         stopped = guard;
         if *stopped {
             return;
         }
         let since = Instant::now();
-        match fence.backend.renew() {
+        next = since + fence.ttl / 3;
+        drop(stopped);
+        let renewed = fence.backend.renew();
+        stopped = flag.lock().unwrap_or_else(|e| e.into_inner());
+        match renewed {
             Ok(()) => fence.renewed(since),
             Err(e) => {
                 fence.lose(format!(

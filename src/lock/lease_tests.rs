@@ -1,3 +1,6 @@
+//! Unit tests of `lease.rs` with an engine in memory: the written horizon, lost and slow
+//! renewals, a slow record write, the safety margin, a busy lease, giving back on drop.
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::*;
@@ -9,6 +12,16 @@ struct Memory {
     busy: bool,
     renewals_fail: Arc<AtomicBool>,
     writes: Arc<AtomicU64>,
+    /// How long each record write takes.
+    write_takes: Duration,
+    /// The last record written.
+    last_written: Arc<Mutex<Option<RunRecord>>>,
+    /// How many times it was given back.
+    releases: Arc<AtomicU64>,
+    /// How long each renewal takes.
+    renew_takes: Duration,
+    /// How many times taking it was tried.
+    takes: Arc<AtomicU64>,
 }
 
 impl Backend for Memory {
@@ -19,6 +32,7 @@ impl Backend for Memory {
         "memory".into()
     }
     fn take(&self, _holder: &Holder) -> Result<Take, String> {
+        self.takes.fetch_add(1, Ordering::SeqCst);
         if self.busy {
             return Ok(Take::Busy {
                 holder: "host other, pid 7".into(),
@@ -28,22 +42,26 @@ impl Backend for Memory {
         Ok(Take::Taken(RunRecord::default()))
     }
     fn renew(&self) -> Result<(), String> {
+        std::thread::sleep(self.renew_takes);
         if self.renewals_fail.load(Ordering::SeqCst) {
             return Err("engine gone".into());
         }
         Ok(())
     }
-    fn write_record(&self, _record: &RunRecord) -> Result<(), String> {
+    fn write_record(&self, record: &RunRecord) -> Result<(), String> {
+        std::thread::sleep(self.write_takes);
         self.writes.fetch_add(1, Ordering::SeqCst);
+        *self.last_written.lock().unwrap() = Some(record.clone());
         Ok(())
     }
     fn release(&self, _record: &RunRecord) -> Result<(), String> {
+        self.releases.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
     fn status(&self) -> Result<Status, String> {
         Err("not here".into())
     }
-    fn remove_holder(&self, _force: bool) -> Result<String, String> {
+    fn remove_holder(&self, _held: &Held) -> Result<String, String> {
         Err("not here".into())
     }
 }
@@ -116,4 +134,92 @@ fn a_busy_lease_names_its_holder_and_when_it_runs_out() {
     assert!(text.contains("memory"), "{text}");
     assert!(text.contains("host other, pid 7"), "{text}");
     assert!(text.contains("runs out in 9s"), "{text}");
+}
+
+#[test]
+fn a_slow_record_write_still_leaves_the_horizon_after_the_mutation_can_land() {
+    let last_written = Arc::new(Mutex::new(None));
+    let engine = Memory {
+        // Longer than the 2 s slack the horizon is padded with.
+        write_takes: Duration::from_millis(2300),
+        last_written: Arc::clone(&last_written),
+        ..Memory::default()
+    };
+    let lease = Lease::take(Box::new(engine), Duration::from_secs(30), Duration::ZERO)
+        .unwrap_or_else(|_| panic!("free"));
+    let fence = lease.fence();
+    fence.note(Duration::from_secs(1)).unwrap();
+    // The mutation goes out now and may take a second: the horizon on record covers it.
+    let lands_by = Timestamp::now()
+        .checked_add(Duration::from_secs(1))
+        .unwrap();
+    let written = last_written.lock().unwrap().clone().unwrap();
+    let horizon = written.in_flight_until.unwrap();
+    assert!(horizon >= lands_by, "{horizon} is before {lands_by}");
+    drop(fence);
+    lease.release(true);
+}
+
+#[test]
+fn a_lease_dropped_on_an_error_is_given_back_once_and_a_lost_one_is_not() {
+    let releases = Arc::new(AtomicU64::new(0));
+    let take = |fail: &Arc<AtomicBool>| {
+        let engine = Memory {
+            releases: Arc::clone(&releases),
+            renewals_fail: Arc::clone(fail),
+            ..Memory::default()
+        };
+        Lease::take(Box::new(engine), Duration::from_secs(3), Duration::ZERO)
+            .unwrap_or_else(|_| panic!("free"))
+    };
+    let fine = Arc::new(AtomicBool::new(false));
+    drop(take(&fine));
+    assert_eq!(releases.load(Ordering::SeqCst), 1);
+    // Released explicitly: the drop that follows does not give it back again.
+    take(&fine).release(true);
+    assert_eq!(releases.load(Ordering::SeqCst), 2);
+    let failing = Arc::new(AtomicBool::new(true));
+    let lost = take(&failing);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(lost.fence().lost().is_some());
+    drop(lost);
+    assert_eq!(releases.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn slow_renewals_that_succeed_never_stop_a_mutation() {
+    let engine = Memory {
+        // Most of the second between renewals of a 3 s TTL.
+        renew_takes: Duration::from_millis(900),
+        ..Memory::default()
+    };
+    let lease = Lease::take(Box::new(engine), Duration::from_secs(3), Duration::ZERO)
+        .unwrap_or_else(|_| panic!("free"));
+    let fence = lease.fence();
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end {
+        fence.check().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(fence);
+    lease.release(true);
+}
+
+#[test]
+fn waiting_for_a_busy_lease_asks_again_when_it_may_have_run_out_not_twice_a_second() {
+    let takes = Arc::new(AtomicU64::new(0));
+    let engine = Memory {
+        busy: true,
+        takes: Arc::clone(&takes),
+        ..Memory::default()
+    };
+    // Its holder's lease runs out in 9 s: within a 2 s wait it is asked at the start and
+    // when the wait ends, not every 500 ms.
+    let waited = Lease::take(
+        Box::new(engine),
+        Duration::from_secs(30),
+        Duration::from_secs(2),
+    );
+    assert!(waited.is_err());
+    assert_eq!(takes.load(Ordering::SeqCst), 2);
 }

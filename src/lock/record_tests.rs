@@ -1,3 +1,5 @@
+//! Unit tests of `record.rs`: the run record round-trips and the settle wait.
+
 use super::*;
 
 #[test]

@@ -37,9 +37,12 @@ pub(super) fn run(
         .map(|p| read_saved(p, &prepared))
         .transpose()?;
     let wait = args.wait_lock.unwrap_or_default();
+    let waiting_since = std::time::Instant::now();
     let lock = RunLock::acquire_waiting(&state_dir, wait)?;
     // Under the lease the file lock is still taken: it fences this host's launched CLIs.
-    let lease = super::lock::take_lease(&prepared.loaded, env, wait)?;
+    // --wait-lock is one budget for both: what the file lock took is not waited again.
+    let wait_left = wait.saturating_sub(waiting_since.elapsed());
+    let lease = super::lock::take_lease(&prepared.loaded, env, wait_left)?;
     lock.settle(longest_timeout(&prepared.loaded.desired))?;
     if let Some(lease) = &lease {
         observed.shared_last_success = lease.previous.last_success_at.map(|t| t.as_second());

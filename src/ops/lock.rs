@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 
 use crate::cli::{LockArgs, LockBreakArgs, LockCommand};
 use crate::exit::Exit;
-use crate::lock::lease::{Lease, Status};
+use crate::lock::lease::{Held, Lease, Status};
 use crate::lock::record::RunRecord;
 use crate::lock::{RunLock, engine};
 
@@ -56,12 +56,25 @@ fn status(path: &std::path::Path, env: &dyn Fn(&str) -> Option<String>) -> anyho
             .context("cannot read the lease")?;
         out.push_str(&format!("{}: ", backend.location()));
         match holder {
-            Some((holder, Some(left))) => out.push_str(&format!(
-                "held by {holder}; runs out in {}s unless renewed\n",
+            Some(Held {
+                who,
+                left: Ok(Some(left)),
+                ..
+            }) => out.push_str(&format!(
+                "held by {who}; runs out in {}s unless renewed\n",
                 left.as_secs()
             )),
-            Some((holder, None)) => out.push_str(&format!(
-                "held by {holder}; its lease has run out (the next run takes it over)\n"
+            Some(Held {
+                who,
+                left: Ok(None),
+                ..
+            }) => out.push_str(&format!(
+                "held by {who}; its lease has run out (the next run takes it over)\n"
+            )),
+            Some(Held {
+                who, left: Err(e), ..
+            }) => out.push_str(&format!(
+                "held by {who}; cannot tell when its lease runs out ({e})\n"
             )),
             None => out.push_str("free\n"),
         }
@@ -107,18 +120,24 @@ fn break_holder(
         );
     };
     let status = backend.status().map_err(anyhow::Error::msg)?;
-    let Some((holder, left)) = status.holder else {
+    let Some(held) = status.holder else {
         crate::report::emit(&format!("{}: free, nothing to break\n", backend.location()));
         return Ok(Exit::Clean);
     };
-    if let Some(left) = left
-        && !args.force
-    {
-        bail!(
+    let holder = &held.who;
+    match &held.left {
+        _ if args.force => {}
+        Ok(None) => {}
+        Ok(Some(left)) => bail!(
             "{} is held by {holder} and its lease runs out in {}s: wait for it, or use --force if that holder is known to be dead",
             backend.location(),
             left.as_secs()
-        );
+        ),
+        // Not knowing is not "ran out": a live holder would go on mutating.
+        Err(e) => bail!(
+            "{} is held by {holder} and whether its lease ran out cannot be told ({e}): try again, or use --force if that holder is known to be dead",
+            backend.location()
+        ),
     }
     if !args.yes {
         if !std::io::stdin().is_terminal() {
@@ -135,9 +154,7 @@ fn break_holder(
             return Ok(Exit::Error);
         }
     }
-    let done = backend
-        .remove_holder(args.force)
-        .map_err(anyhow::Error::msg)?;
+    let done = backend.remove_holder(&held).map_err(anyhow::Error::msg)?;
     crate::report::emit(&format!("{done}\n"));
     Ok(Exit::Clean)
 }

@@ -23,9 +23,38 @@ pub fn etcd_installed() -> bool {
     Command::new("etcd").arg("--version").output().is_ok()
 }
 
+/// Whether a test needing etcd runs: yes when it is installed; when it is not, the test is
+/// skipped with a printed message, but fails (panics) when `CI` is set to anything, where
+/// CI installed etcd and a skip would hide the lease tests.
+pub fn etcd_or_skip() -> bool {
+    match decide(etcd_installed(), std::env::var_os("CI").as_deref()) {
+        Ok(run) => run,
+        Err(why) => panic!("{why}"),
+    }
+}
+
+/// [`etcd_or_skip`] without the environment: `Ok(false)` to skip, `Err` to fail.
+fn decide(installed: bool, ci: Option<&std::ffi::OsStr>) -> Result<bool, String> {
+    if installed {
+        return Ok(true);
+    }
+    if ci.is_some() {
+        return Err(
+            "etcd is not on PATH and CI is set; .ci/run installs Debian's etcd-server".into(),
+        );
+    }
+    eprintln!("SKIPPED: etcd is not on PATH (apt-get install etcd-server to run this test)");
+    Ok(false)
+}
+
 impl EtcdProcess {
     /// Starts etcd and waits (up to 20 s) until `/health` answers.
     pub fn start() -> std::io::Result<EtcdProcess> {
+        EtcdProcess::start_with(&[])
+    }
+
+    /// Starts etcd with `extra` flags (e.g. `--auth-token-ttl 1`), as [`EtcdProcess::start`].
+    pub fn start_with(extra: &[&str]) -> std::io::Result<EtcdProcess> {
         let data = tempfile::tempdir()?;
         let (client, peer) = (free_port()?, free_port()?);
         let url = format!("http://127.0.0.1:{client}");
@@ -42,6 +71,7 @@ impl EtcdProcess {
             .args(["--listen-peer-urls", &peer_url])
             .args(["--initial-advertise-peer-urls", &peer_url])
             .args(["--initial-cluster", &format!("default={peer_url}")])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?;
@@ -70,6 +100,30 @@ impl EtcdProcess {
         &self.url
     }
 
+    /// Turns etcd authentication on with `etcdctl`: user `root` with `password` and the
+    /// `root` role.
+    pub fn enable_auth(&self, password: &str) -> std::io::Result<()> {
+        let steps: [&[&str]; 3] = [
+            &["user", "add", &format!("root:{password}")],
+            &["user", "grant-role", "root", "root"],
+            &["auth", "enable"],
+        ];
+        for step in steps {
+            let out = Command::new("etcdctl")
+                .args(["--endpoints", &self.url])
+                .args(step)
+                .output()?;
+            if !out.status.success() {
+                return Err(std::io::Error::other(format!(
+                    "etcdctl {}: {}",
+                    step[0],
+                    String::from_utf8_lossy(&out.stderr)
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Stops etcd now (SIGKILL), as a lost etcd cluster looks to a client.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
@@ -82,3 +136,7 @@ impl Drop for EtcdProcess {
         self.stop();
     }
 }
+
+#[cfg(test)]
+#[path = "etcd_process_tests.rs"]
+mod tests;

@@ -143,7 +143,17 @@ impl Api for Handler {
                 let current = stored["metadata"]["resourceVersion"].clone();
                 let uid = stored["metadata"]["uid"].clone();
                 let sent = &lease["metadata"]["resourceVersion"];
-                if !sent.is_null() && *sent != current {
+                // The Lease strategy has AllowUnconditionalUpdate false: no blind writes.
+                if sent.as_str().is_none_or(str::is_empty) {
+                    return status(
+                        422,
+                        "Invalid",
+                        &format!(
+                            "Lease.coordination.k8s.io \"{name}\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"
+                        ),
+                    );
+                }
+                if *sent != current {
                     return status(
                         409,
                         "Conflict",

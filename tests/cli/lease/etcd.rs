@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use devicepool_sim::Fault;
 
-use super::etcd_server::EtcdServer;
+use super::etcd_server::{EtcdProxy, EtcdServer};
 use super::{
     apply_until_first_deploy, expect_status_after_success, expect_stopped_by_lost_lease,
     expect_takeover_converges, host_config, race,
@@ -118,14 +118,7 @@ fn lock_break_refuses_a_live_holder_without_force_and_removes_it_with_force() {
         "{}",
         unconfirmed.stderr
     );
-    lab.run(&["apply", &b]).expect_code(5);
-    let broken = lab.run(&["lock", "break", &b, "--force", "--yes"]);
-    broken.expect_code(0);
-    assert!(
-        broken.stdout.contains("removed the holder host "),
-        "{}",
-        broken.stdout
-    );
+    expect_forced_break(&lab, &b);
     let status = lab.run(&["lock", "status", &b]);
     assert!(status.stdout.contains(": free\n"), "{}", status.stdout);
     lab.fleet.testflinger.server().clear_faults();
@@ -161,4 +154,94 @@ fn the_last_success_of_a_run_on_another_host_reaches_this_hosts_metrics() {
         .unwrap();
     let value: i64 = line.rsplit_once(' ').unwrap().1.parse().unwrap();
     assert!(value > 0, "host a's success is not carried: {line}");
+}
+
+#[test]
+fn lock_break_refuses_a_holder_whose_lease_etcd_cannot_tell_about_without_force() {
+    let Some((etcd, lab, a, _)) = two_hosts(300, "60s") else {
+        return;
+    };
+    kill_holder(&lab, &a, 1);
+    // Host b reaches etcd through a proxy that fails every TTL question.
+    let proxy = EtcdProxy::start(&etcd);
+    let b = host_config(&lab, "b", &proxy.lock_yaml("60s"));
+    proxy
+        .server()
+        .inject("POST", "/v3/lease/timetolive", Fault::status(503));
+    let status = lab.run(&["lock", "status", &b]);
+    status.expect_code(0);
+    assert!(
+        status
+            .stdout
+            .contains("cannot tell when its lease runs out"),
+        "{}",
+        status.stdout
+    );
+    let refused = lab.run(&["lock", "break", &b, "--yes"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("cannot be told") && refused.stderr.contains("--force"),
+        "{}",
+        refused.stderr
+    );
+    expect_forced_break(&lab, &b);
+}
+
+/// The lease of `config` is still held (an apply exits 5), and `lock break --force --yes`
+/// removes its holder.
+fn expect_forced_break(lab: &RackLab, config: &str) {
+    lab.run(&["apply", config]).expect_code(5);
+    let broken = lab.run(&["lock", "break", config, "--force", "--yes"]);
+    broken.expect_code(0);
+    assert!(
+        broken.stdout.contains("removed the holder host "),
+        "{}",
+        broken.stdout
+    );
+}
+
+#[test]
+fn a_run_that_fails_after_taking_the_lease_gives_it_back_at_once() {
+    let Some((_etcd, lab, a, b)) = two_hosts(0, "60s") else {
+        return;
+    };
+    // The job directory is a symbolic link: refused after the lease was taken.
+    let state = lab.config.with_file_name("state-a");
+    std::fs::create_dir_all(&state).unwrap();
+    std::os::unix::fs::symlink("no-such-dir", state.join("jobs")).unwrap();
+    let failed = lab.run(&["apply", &a]);
+    failed.expect_code(1);
+    // Not held for its 60s TTL: the other host goes ahead straight away.
+    let status = lab.run(&["lock", "status", &b]);
+    assert!(status.stdout.contains(": free\n"), "{}", status.stdout);
+    lab.run(&["apply", &b]).expect_code(0);
+}
+
+#[test]
+fn wait_lock_is_one_budget_for_the_file_lock_and_the_lease() {
+    let Some((_etcd, lab, a, b)) = two_hosts(300, "60s") else {
+        return;
+    };
+    // Host b's dead run keeps the lease for a minute.
+    kill_holder(&lab, &b, 1);
+    // Something else holds host a's file lock for 2s.
+    let state = lab.config.with_file_name("state-a");
+    std::fs::create_dir_all(&state).unwrap();
+    let file = std::fs::File::create(state.join("lock")).unwrap();
+    file.lock().unwrap();
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        drop(file);
+    });
+    let started = Instant::now();
+    let busy = lab.run(&["apply", &a, "--wait-lock", "3s"]);
+    let waited = started.elapsed();
+    holder.join().unwrap();
+    busy.expect_code(5);
+    assert!(busy.stderr.contains("runs out in"), "{}", busy.stderr);
+    // About 3s in all, not 2s for the file lock and 3s more for the lease.
+    assert!(
+        (Duration::from_secs(2)..Duration::from_millis(4200)).contains(&waited),
+        "waited {waited:?}"
+    );
 }

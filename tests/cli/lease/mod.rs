@@ -3,6 +3,7 @@
 //! own state directories against one simulated fleet.
 
 mod etcd;
+mod etcd_auth;
 mod etcd_server;
 mod kubernetes;
 mod launches;

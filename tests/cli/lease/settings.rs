@@ -32,6 +32,16 @@ fn bad_lock_settings_are_refused_at_their_key() {
             "between 3s and 1h",
         ),
         (
+            "    etcd:\n      endpoints: [http://etcd:2379]\n      ttl: 4500ms\n",
+            "lock.yaml:6:12",
+            "whole seconds",
+        ),
+        (
+            "    kubernetes:\n      name: devicepool\n      ttl: 3.5s\n",
+            "lock.yaml:6:12",
+            "whole seconds",
+        ),
+        (
             "    etcd:\n      endpoints: [http://etcd:2379]\n      prefix: devicepool/\n",
             "lock.yaml:6:15",
             "must start with `/`",

@@ -66,6 +66,25 @@ fn every_lease_route_answers_as_the_api_server_does() {
         &invalid.json(),
         "PUT without microseconds",
     );
+    // No resourceVersion: no blind update of a Lease (AllowUnconditionalUpdate is false).
+    let mut blind = updated.json();
+    blind["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("resourceVersion");
+    let unconditional = call("PUT", &one, &headers, Some(&blind.to_string()));
+    assert_eq!(unconditional.status, 422);
+    assert_eq!(unconditional.json()["reason"], "Invalid");
+    assert!(
+        unconditional.json()["message"].as_str().unwrap().contains(
+            "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"
+        )
+    );
+    check(
+        "kubernetes/status.schema.json",
+        &unconditional.json(),
+        "PUT without resourceVersion",
+    );
     k8s.allow(&["get"]);
     let forbidden = call("PUT", &one, &headers, Some(&updated.json().to_string()));
     assert_eq!(forbidden.status, 403);
