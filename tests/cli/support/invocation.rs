@@ -15,6 +15,21 @@ pub(crate) struct Invocation {
     shown: String,
 }
 
+/// GNU time (Debian's `time` package), for peak memory: [`Invocation::measured`].
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// The peak resident set GNU time wrote to `report`, in bytes (its last line, in KiB; a
+/// line before it says when the command exited non-zero).
+pub(crate) fn peak_rss_bytes(report: &Path) -> u64 {
+    let text = std::fs::read_to_string(report).expect("GNU time's report");
+    let kib: u64 = text
+        .lines()
+        .last()
+        .and_then(|line| line.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in GNU time's report: {text:?}"));
+    kib * 1024
+}
+
 /// The devicepool binary under test (a fake CLI script may `exec` it, too).
 pub(crate) fn binary() -> &'static Path {
     assert_cmd::cargo::cargo_bin!("devicepool")
@@ -49,6 +64,31 @@ impl Invocation {
     pub(crate) fn env_remove(mut self, key: &str) -> Self {
         self.command.env_remove(key);
         self
+    }
+
+    /// The same run under GNU time, which writes the peak resident set of devicepool and of
+    /// every child it reaped (its render worker), in KiB, to `report` (read it with
+    /// [`peak_rss_bytes`]). wait4 from this test process cannot tell it: a child's peak starts
+    /// from the high-water mark of the process it was spawned from (this test binary, often
+    /// past 200 MB in a full run), which the kernel carries across exec. `None` when GNU time
+    /// is not installed; under CI (`.ci/run` installs it) a missing one fails.
+    pub(crate) fn measured(mut self, report: &Path) -> Option<Self> {
+        if !Path::new(GNU_TIME).exists() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{GNU_TIME} is missing: .ci/run installs Debian's time package"
+            );
+            println!("{GNU_TIME} is not installed: peak memory not measured");
+            return None;
+        }
+        let mut command = Command::new(GNU_TIME);
+        command
+            .args(["-f", "%M", "-o"])
+            .arg(report)
+            .arg(self.command.get_program())
+            .args(self.command.get_args());
+        self.command = self.with_setup(command);
+        Some(self)
     }
 
     /// The same run from another copy of the binary at `program` (its arguments, environment
@@ -200,67 +240,6 @@ impl Running {
     pub(crate) fn wait(mut self) -> Outcome {
         let child = self.child.take().expect("not waited for yet");
         guarded(&self.shown, child.wait_with_output().expect("child ends"))
-    }
-}
-
-/// What a waited-for child used: its wall time from [`Running::wait_measured`]'s call and the
-/// peak resident set of it and every descendant it reaped (wait4 gives both as one).
-pub(crate) struct Usage {
-    pub(crate) wall: std::time::Duration,
-    pub(crate) peak_rss_bytes: u64,
-}
-
-impl Running {
-    /// [`Running::wait`], also measuring the process tree's peak RSS with wait4.
-    #[expect(
-        clippy::zombie_processes,
-        reason = "the child is reaped by wait4, which also gives its peak RSS"
-    )]
-    pub(crate) fn wait_measured(mut self, started: std::time::Instant) -> (Outcome, Usage) {
-        use std::io::Read;
-        use std::os::unix::process::ExitStatusExt;
-        let mut child = self.child.take().expect("not waited for yet");
-        let drain = |pipe: Option<Box<dyn Read + Send>>| {
-            std::thread::spawn(move || {
-                let mut bytes = Vec::new();
-                if let Some(mut pipe) = pipe {
-                    let _ = pipe.read_to_end(&mut bytes);
-                }
-                bytes
-            })
-        };
-        let stdout = drain(
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        );
-        let stderr = drain(
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        );
-        drop(child.stdin.take());
-        let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
-        let mut status = 0;
-        // SAFETY: `rusage` is plain data that wait4 fills.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: waits for our own child, not yet reaped, writing only into the two locals.
-        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        assert_eq!(reaped, pid, "wait4");
-        let wall = started.elapsed();
-        let output = std::process::Output {
-            status: std::process::ExitStatus::from_raw(status),
-            stdout: stdout.join().expect("stdout read"),
-            stderr: stderr.join().expect("stderr read"),
-        };
-        let usage = Usage {
-            wall,
-            // Linux gives ru_maxrss in KiB.
-            peak_rss_bytes: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
-        };
-        (guarded(&self.shown, output), usage)
     }
 }
 

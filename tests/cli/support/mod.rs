@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use devicepool_sim::{Fleet, LoggedRequest, SIM_ACCESS_KEY, SIM_USERNAME};
 
-pub(crate) use invocation::{Invocation, Running, binary, devicepool, external_tool};
+pub(crate) use invocation::{
+    Invocation, Running, binary, devicepool, external_tool, peak_rss_bytes,
+};
 pub(crate) use lab_dir::LabDir;
 pub(crate) use secret_guard::{
     TC_TOKEN_PREFIX, TF_CLIENT_SECRET, WRONG_LT_ACCESS_KEY, WRONG_MAAS_API_KEY,
