@@ -214,6 +214,31 @@ fn a_deploy_that_failed_in_any_phase_is_shown_failed() {
     insta::assert_snapshot!(text);
 }
 #[test]
+fn a_deploy_cancelled_before_provision_is_reported_not_provisioned_not_ok() {
+    let lab = RackLab::new();
+    let tf = &lab.fleet.testflinger;
+    // A deploy cancelled before provision ends `complete` with only these two statuses
+    // (`setup_status`, `cleanup_status` of the upstream `ResultGet` schema).
+    let id = lab.submit("host-01");
+    assert!(tf.complete_job(&id, &[("setup", 0), ("cleanup", 0)]));
+    tf.advance_clock(7 * 3600);
+    let json = lab
+        .run(&["plan", lab.config_arg(), "--format", "json"])
+        .json();
+    let last = &machine(&json, "host-01")["last_deploy"];
+    assert_eq!(last["job_state"], "complete");
+    assert_eq!(last["outcome"], "failed", "{last}");
+    assert_eq!(last["note"], "cancelled before provision, not provisioned");
+    let text = lab.run(&["plan", lab.config_arg()]).stdout;
+    let line = text.lines().find(|l| l.contains("host-01")).unwrap();
+    assert!(
+        line.contains("FAILED, cancelled before provision, not provisioned")
+            && !line.contains(" ok"),
+        "{line}"
+    );
+}
+
+#[test]
 fn a_cadence_longer_than_job_retention_is_refused_where_it_is_written() {
     let lab = RackLab::new();
     for (every, words) in [

@@ -271,8 +271,10 @@ fn last_deploy(history: &AgentHistory) -> Option<LastDeploy> {
     })
 }
 
-/// Failed when any phase exited non-zero (the first such is named) or the job was cancelled;
-/// ok when every reported phase exited 0; unknown when none reported.
+/// Failed when any phase exited non-zero (the first such is named) or the job was cancelled,
+/// including a deploy cancelled before provision: it ends `complete` with only setup and cleanup
+/// statuses, so reported phases without a provision status mean the machine was not provisioned;
+/// ok when every reported phase, provision among them, exited 0; unknown when none reported.
 fn judge(result: &TestflingerResult) -> (DeployOutcome, String) {
     let rank = |phase: &str| PHASE_ORDER.iter().position(|p| *p == phase);
     let failed = result
@@ -286,6 +288,10 @@ fn judge(result: &TestflingerResult) -> (DeployOutcome, String) {
         None if result.phase_status.is_empty() => (
             DeployOutcome::Unknown,
             format!("{}, no phase reported", result.job_state),
+        ),
+        None if result.provision_status().is_none() => (
+            DeployOutcome::Failed,
+            "cancelled before provision, not provisioned".into(),
         ),
         None => (DeployOutcome::Ok, String::new()),
     }
