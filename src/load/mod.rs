@@ -133,6 +133,19 @@ impl Loaded {
         }
     }
 
+    /// Warnings found outside this module (settings that load but may not do what is
+    /// meant), each given as (JSON pointer, message): one `<file:line:col>: <key>: <message>`
+    /// line each.
+    pub fn located_lines(
+        &self,
+        warnings: impl IntoIterator<Item = (String, String)>,
+    ) -> Vec<String> {
+        let ConfigError::Invalid { path, problems } = self.invalid_at(warnings) else {
+            return Vec::new();
+        };
+        problems.iter().map(|p| describe(&path, p)).collect()
+    }
+
     fn fail_if_any(&self, problems: Vec<validate::Problem>) -> Result<(), ConfigError> {
         if problems.is_empty() {
             return Ok(());
@@ -180,6 +193,16 @@ pub enum ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// One problem as `<file:line:col>: <key>: <message>` (no key when it has none).
+fn describe(path: &Path, p: &Problem) -> String {
+    let at = format!("{}:{}:{}", path.display(), p.line, p.column);
+    if p.key.is_empty() {
+        format!("{at}: {}", p.message)
+    } else {
+        format!("{at}: {}: {}", p.key, p.message)
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -189,12 +212,7 @@ impl fmt::Display for ConfigError {
                 let noun = if count == 1 { "problem" } else { "problems" };
                 write!(f, "{} has {count} {noun}:", path.display())?;
                 for p in problems {
-                    let at = format!("{}:{}:{}", path.display(), p.line, p.column);
-                    if p.key.is_empty() {
-                        write!(f, "\n  {at}: {}", p.message)?;
-                    } else {
-                        write!(f, "\n  {at}: {}: {}", p.key, p.message)?;
-                    }
+                    write!(f, "\n  {}", describe(path, p))?;
                 }
                 Ok(())
             }

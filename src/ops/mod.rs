@@ -184,6 +184,10 @@ fn render_redacted(
 fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     let loaded = load::load(path)?;
     render::load_templates(&loaded, crate::secret::Redactor::default())?;
+    let warnings = crate::reconcilers::racks::config::stale_warnings(&loaded.desired);
+    for line in loaded.located_lines(warnings) {
+        eprintln!("devicepool: warning: {line}");
+    }
     let counts = crate::reconcilers::count_every_kind(&loaded.desired);
     crate::report::emit(&format!(
         "{}: valid ({})\n",

@@ -79,7 +79,9 @@ fn below_stuck_after_an_initiated_job_still_holds_its_device() {
 #[test]
 fn a_silent_agent_is_not_deployed_when_agent_stale_after_is_set() {
     let lab = RackLab::new();
-    // Every agent last posted an hour ago (the lab's clock moved on); three post again now.
+    // Every agent last posted 25 hours ago, past its daily heartbeat (the lab's clock moved
+    // on); three post again now.
+    lab.fleet.testflinger.advance_clock(24 * 3600);
     for i in 1..=3 {
         lab.fleet
             .testflinger
@@ -87,7 +89,7 @@ fn a_silent_agent_is_not_deployed_when_agent_stale_after_is_set() {
     }
     let yaml = lab
         .yaml(40)
-        .replace("every: 6h", "every: 6h\n    agent_stale_after: 30m");
+        .replace("every: 6h", "every: 6h\n    agent_stale_after: 1d");
     std::fs::write(&lab.config, yaml).unwrap();
     let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
     out.expect_code(0);
@@ -116,6 +118,65 @@ fn a_silent_agent_is_not_deployed_when_agent_stale_after_is_set() {
     let out = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
     let deploys = out.json()["racks"][0]["deploys"].as_array().unwrap().len();
     assert!(deploys > 3, "{}", out.stdout);
+}
+
+/// Idle agents post once a day (testflinger#789): an `agent_stale_after` under a day or under
+/// `every` makes healthy idle machines `stale` when due, so `validate` warns where it is
+/// written, with the reason, and the file stays valid.
+#[test]
+fn validate_warns_when_agent_stale_after_is_under_a_day_or_under_every() {
+    let lab = RackLab::new();
+    let under_day = "it is under a day, and an idle agent posts only on a state change";
+    let under_every = "it is under `every`";
+    for (every, after, reasons) in [
+        ("6h", "4h", vec![under_day, under_every]),
+        ("2d", "1d", vec![under_every]),
+        ("6h", "1d", vec![]),
+        ("2d", "2d", vec![]),
+    ] {
+        let yaml = lab.yaml(40).replace(
+            "every: 6h",
+            &format!("every: {every}\n    agent_stale_after: {after}"),
+        );
+        std::fs::write(&lab.config, &yaml).unwrap();
+        let out = lab.run(&["validate", lab.config_arg()]);
+        out.expect_code(0);
+        assert!(out.stdout.contains("valid"), "{}", out.stdout);
+        let case = format!("every {every}, agent_stale_after {after}");
+        if reasons.is_empty() {
+            assert!(!out.stderr.contains("warning"), "{case}: {}", out.stderr);
+            continue;
+        }
+        let line = 1 + yaml
+            .lines()
+            .position(|l| l.contains("agent_stale_after"))
+            .unwrap();
+        let at = format!("racks.yaml:{line}:");
+        for want in [
+            "warning",
+            at.as_str(),
+            "racks.rack-a.agent_stale_after",
+            "stale` exactly when they are due",
+        ] {
+            assert!(
+                out.stderr.contains(want),
+                "{case}: want {want}: {}",
+                out.stderr
+            );
+        }
+        assert_eq!(
+            out.stderr.contains(under_day),
+            reasons.contains(&under_day),
+            "{case}: {}",
+            out.stderr
+        );
+        assert_eq!(
+            out.stderr.contains(under_every),
+            reasons.contains(&under_every),
+            "{case}: {}",
+            out.stderr
+        );
+    }
 }
 
 /// A device whose last three jobs of ours failed is rested for `failure_cooldown` after the

@@ -145,6 +145,45 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
     }
 }
 
+/// How often an idle agent posts at least: a waiting agent posts on a state change or when a day
+/// has passed (testflinger#789).
+const IDLE_AGENT_HEARTBEAT: Duration = Duration::from_secs(24 * 3600);
+
+/// Settings that load but defeat themselves, as (JSON pointer, reason): an `agent_stale_after`
+/// under a day or under `every` makes healthy idle machines `stale` exactly when they are due.
+pub(crate) fn stale_warnings(desired: &Desired) -> Vec<(String, String)> {
+    let mut warnings = Vec::new();
+    for (name, rack) in &desired.racks {
+        let Some(after) = rack.agent_stale_after else {
+            continue;
+        };
+        let mut reasons = Vec::new();
+        if after < IDLE_AGENT_HEARTBEAT {
+            reasons.push(
+                "it is under a day, and an idle agent posts only on a state change or once a \
+                 day (testflinger#789)",
+            );
+        }
+        if after < rack.every {
+            reasons.push(
+                "it is under `every`, and an agent left idle since our last deploy has not \
+                 posted since then",
+            );
+        }
+        if !reasons.is_empty() {
+            warnings.push((
+                pointer("racks", name, "agent_stale_after"),
+                format!(
+                    "{}: healthy idle machines are `stale` exactly when they are due and are \
+                     never deployed; set it to at least 24h and at least `every`",
+                    reasons.join("; ")
+                ),
+            ));
+        }
+    }
+    warnings
+}
+
 /// Where each rack names its template: (JSON pointer, name).
 pub(crate) fn template_keys(desired: &Desired) -> Vec<(String, &str)> {
     let racks = desired.racks.iter();
