@@ -64,6 +64,25 @@ pub struct ApiError {
 
 impl std::error::Error for ApiError {}
 
+impl ApiError {
+    /// The error for an answer whose body does not decode as `api`'s schema (`message` says
+    /// why, already redacted), counted as a failed request of `api` in the run's figures.
+    pub(crate) fn undecodable(
+        api: &'static str,
+        method: &'static str,
+        url: String,
+        message: String,
+    ) -> Self {
+        request_stats::record_undecodable(api);
+        ApiError {
+            api,
+            method,
+            url,
+            failure: Failure::Decode(message),
+        }
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Failure::Recorded(m) = &self.failure {
@@ -255,9 +274,12 @@ impl Reader {
         }
         // A token reply is a secret from end to end: never quote it, not even in part.
         serde_json::from_str(&body).map_err(|e| {
-            fail(Failure::Decode(format!(
-                "{e} (the token reply is not quoted)"
-            )))
+            ApiError::undecodable(
+                api,
+                "POST",
+                display_url(url, &[]),
+                format!("{e} (the token reply is not quoted)"),
+            )
         })
     }
 
@@ -396,14 +418,16 @@ pub(crate) fn headers_of(response: &ureq::http::Response<ureq::Body>) -> Vec<(St
 impl Reader {
     /// Parses a success body; a failure quotes its start, secrets redacted.
     fn decode<T: DeserializeOwned>(&self, get: &Get<'_>, body: &str) -> Result<T, ApiError> {
-        serde_json::from_str(body).map_err(|e| ApiError {
-            api: get.api,
-            method: "GET",
-            url: display_url(&get.url, &get.query),
-            failure: Failure::Decode(format!(
-                "{e} (body starts {:?})",
-                self.redactor.excerpt(body, ERROR_EXCERPT)
-            )),
+        serde_json::from_str(body).map_err(|e| {
+            ApiError::undecodable(
+                get.api,
+                "GET",
+                display_url(&get.url, &get.query),
+                format!(
+                    "{e} (body starts {:?})",
+                    self.redactor.excerpt(body, ERROR_EXCERPT)
+                ),
+            )
         })
     }
 }

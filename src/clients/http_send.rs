@@ -167,7 +167,10 @@ impl Writer {
                 status,
                 excerpt: self.redactor.redact(&excerpt),
             },
-            Failure::Decode(message) => Failure::Decode(self.redactor.redact(&message)),
+            Failure::Decode(message) => {
+                request_stats::record_undecodable(m.api);
+                Failure::Decode(self.redactor.redact(&message))
+            }
             Failure::Protocol(message) => Failure::Protocol(self.redactor.redact(&message)),
             other => other,
         };

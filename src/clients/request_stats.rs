@@ -17,8 +17,8 @@ use std::time::Duration;
 pub struct ApiStats {
     /// Attempts sent (each retry is one more).
     pub requests: u64,
-    /// Attempts that got no answer or an unreadable or oversized body, reads answered with a
-    /// status other than 2xx, and mutations answered with 400 or more (a 404 an executor takes
+    /// Attempts that got no answer or an unreadable, oversized or undecodable body (a 200 that
+    /// does not match the API's schema), reads answered with a status other than 2xx, and mutations answered with 400 or more (a 404 an executor takes
     /// for "already gone" included: the API still said no).
     pub errors: u64,
     /// Time spent on all of them, body reading included.
@@ -36,6 +36,15 @@ pub fn record(api: &'static str, elapsed: Duration, failed: bool) {
     entry.requests += 1;
     entry.errors += u64::from(failed);
     entry.seconds += elapsed.as_secs_f64();
+}
+
+/// Counts an answered attempt to `api` whose 2xx body did not decode as the API's schema as
+/// failed too: `record` saw only the status and counted it a success.
+pub fn record_undecodable(api: &'static str) {
+    let mut stats = STATS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    stats.entry(api).or_default().errors += 1;
 }
 
 /// The figures so far, by API name.

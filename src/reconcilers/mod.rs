@@ -130,6 +130,7 @@ pub(crate) fn execute_every_kind(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord
 /// Every kind checks, on a snapshot read after an apply, the promises apply makes.
 pub(crate) fn verify_every_kind(desired: &Desired, snapshot: &Snapshot) -> Vec<Broken> {
     let mut broken = device_pools::verify::verify(desired, snapshot);
+    broken.extend(racks::verify::verify(desired, snapshot));
     broken.extend(runner_pools::verify::verify(desired, snapshot));
     broken
 }

@@ -282,3 +282,26 @@ fn only_series_with_exactly_the_pool_labels_are_carried_forward_once_each() {
         "{text}"
     );
 }
+
+#[test]
+fn a_200_whose_body_does_not_decode_counts_as_an_api_error() {
+    let lab = Lab::new(vec![pool("a55", 1, 1), pool("p9", 1, 1)]);
+    let taskcluster = lab.fleet.taskcluster.server();
+    // Well-formed JSON, answered 200, but not the counts schema: a string where a number goes.
+    let off_schema = Fault::status(200).with_body(r#"{"pendingTasks": "many", "claimedTasks": 0}"#);
+    taskcluster.inject("GET", P9_QUEUE, off_schema);
+    let out = lab
+        .command(&["plan", lab.config_arg(), "--metrics-file", "metrics.prom"])
+        .run();
+    out.expect_code(4);
+    let m = read(&lab);
+    assert_eq!(of_pool(&m, "devicepool_pool_held", "p9"), Some(1.0));
+    assert_eq!(
+        of_api(&m, "devicepool_last_run_api_errors", "taskcluster"),
+        1.0
+    );
+    assert_eq!(
+        of_api(&m, "devicepool_last_run_api_errors", "lambdatest"),
+        0.0
+    );
+}

@@ -80,12 +80,7 @@ pub fn fetch_devices(
         query: Vec::new(),
         authorization: Some(account.authorization),
     })?;
-    devices_from_wire(reply).map_err(|message| ApiError {
-        api: API,
-        method: "GET",
-        url,
-        failure: Failure::Decode(message),
-    })
+    devices_from_wire(reply).map_err(|message| ApiError::undecodable(API, "GET", url, message))
 }
 
 /// Decodes a `privatecloud_devices` body exactly as `fetch_devices` does.

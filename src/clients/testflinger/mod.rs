@@ -130,11 +130,8 @@ pub fn fetch_token(
     ));
     let endpoint = url(base, "/v1/oauth2/token");
     let wire: WireToken = reader.post_for_token(API, &endpoint, basic.expose())?;
-    let token = token_from_wire(wire, now).map_err(|message| ApiError {
-        api: API,
-        method: "POST",
-        url: display_url(&endpoint, &[]),
-        failure: Failure::Decode(message),
+    let token = token_from_wire(wire, now).map_err(|message| {
+        ApiError::undecodable(API, "POST", display_url(&endpoint, &[]), message)
     })?;
     // Every client redacts it from now on: an upstream may echo it in any error body.
     reader.learn_secret(&token.access_token);
@@ -267,12 +264,7 @@ pub fn fetch_result(
     };
     result_from_wire(wire)
         .map(Some)
-        .map_err(|message| ApiError {
-            api: API,
-            method: "GET",
-            url: endpoint,
-            failure: Failure::Decode(message),
-        })
+        .map_err(|message| ApiError::undecodable(API, "GET", endpoint, message))
 }
 
 /// Decodes a `200` body of `/v1/result/<id>` exactly as `fetch_result` does (a `204` never

@@ -13,6 +13,7 @@ pub mod recheck;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod verify;
 
 use crate::load::Desired;
 use crate::reconcilers::record::Kind;
