@@ -62,14 +62,23 @@ pub(crate) fn check_identifier(
     value: &str,
     why: &str,
 ) {
-    if let Some(flaw) = identifier_flaw(value) {
-        problems.push(Problem::at(pointer, format!("{value:?} {flaw} ({why})")));
-    }
+    push_flaw(problems, pointer, value, why, identifier_flaw);
 }
 
 /// One piece of text at `pointer` that is matched or shown; `why` says where it goes.
 pub(crate) fn check_text(problems: &mut Vec<Problem>, pointer: String, value: &str, why: &str) {
-    if let Some(flaw) = text_flaw(value) {
+    push_flaw(problems, pointer, value, why, text_flaw);
+}
+
+/// The problem `flaw` finds in `value`, if any, at `pointer`.
+fn push_flaw(
+    problems: &mut Vec<Problem>,
+    pointer: String,
+    value: &str,
+    why: &str,
+    flaw: fn(&str) -> Option<&'static str>,
+) {
+    if let Some(flaw) = flaw(value) {
         problems.push(Problem::at(pointer, format!("{value:?} {flaw} ({why})")));
     }
 }

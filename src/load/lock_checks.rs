@@ -18,9 +18,10 @@ pub(super) fn check_lock(problems: &mut Vec<Problem>, desired: &Desired) {
     let Some(lock) = &desired.settings.lock else {
         return;
     };
-    let (section, ttl) = match lock {
-        LockSettings::Etcd(_) => ("/settings/lock/etcd", lock.ttl()),
-        LockSettings::Kubernetes(_) => ("/settings/lock/kubernetes", lock.ttl()),
+    let ttl = lock.ttl();
+    let section = match lock {
+        LockSettings::Etcd(_) => "/settings/lock/etcd",
+        LockSettings::Kubernetes(_) => "/settings/lock/kubernetes",
     };
     if !(MIN_LOCK_TTL..=MAX_LOCK_TTL).contains(&ttl) {
         problems.push(Problem::at(

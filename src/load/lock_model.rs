@@ -8,7 +8,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::model::{Settings, friendly_duration};
+use super::model::friendly_duration;
 
 /// Where the run lock lives besides the state directory's file lock (which is always taken).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -97,10 +97,4 @@ impl LockSettings {
             LockSettings::Kubernetes(k8s) => k8s.ttl,
         }
     }
-}
-
-/// The name of the fleet this desired state drives (`settings.fleet`): what the etcd lease is
-/// keyed by, so two fleets sharing one etcd never take each other's lock.
-pub fn fleet_name(settings: &Settings) -> &str {
-    &settings.fleet
 }

@@ -9,7 +9,7 @@ use super::etcd::Etcd;
 use super::kubernetes::Kubernetes;
 use super::lease::Backend;
 use super::transport::{TlsFiles, Transport};
-use crate::load::{Loaded, LockSettings, SecretFrom, fleet_name};
+use crate::load::{Loaded, LockSettings, SecretFrom};
 
 /// Where an in-cluster pod finds its service account.
 const SERVICE_ACCOUNT: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -53,7 +53,9 @@ pub fn open(
                 Transport::new(timeout, &tls)?,
                 etcd.endpoints.clone(),
                 &etcd.prefix,
-                fleet_name(settings),
+                // The fleet keys the lease: two fleets sharing one etcd never take each
+                // other's lock.
+                &settings.fleet,
                 etcd.ttl,
                 credentials,
             ))

@@ -144,7 +144,8 @@ impl RunLock {
     /// Who holds `state_dir/lock` now (its note), or `None` when no run holds it. Takes
     /// nothing (a free lock is let go at once).
     pub fn holder(state_dir: &Path) -> Option<String> {
-        let mut file = File::open(state_dir.join("lock")).ok()?;
+        let mut file =
+            open_in_state_dir(OpenOptions::new().read(true), &state_dir.join("lock")).ok()?;
         match file.try_lock_shared() {
             Ok(()) => None,
             Err(_) => Some(read_record(&mut file, RECORD_WAIT).trim().to_string()),

@@ -163,6 +163,11 @@ pub(super) fn known_secrets(loaded: &Loaded, env: &dyn Fn(&str) -> Option<String
     if let Some(from) = desired.settings.ownership_key() {
         secrets.push(value(Some(from)));
     }
+    if let Some(crate::load::LockSettings::Etcd(etcd)) = &desired.settings.lock
+        && let Some(from) = etcd.password()
+    {
+        secrets.push(value(Some(from)));
+    }
     if let Some(maas) = &desired.sources.maas {
         let key = value(maas.api_key());
         // The request carries the three parts apart (the token secret percent-encoded in

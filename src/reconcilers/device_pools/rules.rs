@@ -66,13 +66,14 @@ pub(crate) fn plan_all(
         })
         .collect();
     let now = snapshot.taken_at;
+    let owner = Ownership::of(desired);
     let fleet = Fleet::new(
         lt_config,
         stale_after,
         queues_of_pools,
         lambdatest,
         membership,
-        (Ownership::of(desired), now),
+        (owner, now),
     );
     let mut assessed = Vec::new();
     let mut grouped: BTreeMap<&str, Vec<Ready<'_>>> = BTreeMap::new();
@@ -122,7 +123,7 @@ pub(crate) fn plan_all(
         pools.push(decide(
             assessment,
             granted,
-            (&lt_config.program_label, Ownership::of(desired)),
+            (&lt_config.program_label, owner),
         ));
     }
     pools.sort_by(|a, b| a.pool.cmp(&b.pool));

@@ -4,7 +4,7 @@
 //! before fleets existed; a named fleet's is `devicepool-fleet:<fleet>`, so the default
 //! fleet, still reading unmarked jobs, never finds a named fleet's. No I/O.
 
-use crate::reconcilers::ownership::{DEFAULT_FLEET, FLEET_PREFIX, MAC_PREFIX, Object, Ownership};
+use crate::reconcilers::ownership::{DEFAULT_FLEET, FLEET_PREFIX, Object, Ownership};
 
 /// Tag carried by every job of the default fleet (and by every job made before fleets).
 pub const OWNER_TAG: &str = "devicepool";
@@ -34,12 +34,7 @@ pub fn job_tags(owner: &Ownership<'_>, rack: &str, agent: &str) -> Vec<String> {
 pub fn history_tags(owner: &Ownership<'_>, rack: &str, agent: &str) -> Vec<String> {
     let mut tags = vec![owner_tag(owner), format!("agent:{agent}")];
     if !owner.takes_unmarked() {
-        tags.push(format!("{FLEET_PREFIX}{}", owner.fleet));
-        tags.extend(
-            owner
-                .mac(Object::Deploy, rack, agent)
-                .map(|mac| format!("{MAC_PREFIX}{mac}")),
-        );
+        tags.extend(owner.marks(Object::Deploy, rack, agent));
     }
     tags
 }

@@ -23,6 +23,7 @@ use crate::snapshot::{AgentHistory, RackState, ResultRead, TestflingerAgent, Tes
 /// first only.
 pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RackPlan> {
     let now = snapshot.taken_at;
+    let owner = Ownership::of(desired);
     let racks = desired
         .racks
         .iter()
@@ -31,9 +32,7 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RackPlan> 
                 return held_rack(name, disabled());
             }
             match (snapshot.racks.get(name), &snapshot.agents) {
-                (Some(Ok(state)), Ok(agents)) => {
-                    plan_rack(name, rack, state, agents, (Ownership::of(desired), now))
-                }
+                (Some(Ok(state)), Ok(agents)) => plan_rack(name, rack, state, agents, (owner, now)),
                 (state, agents) => {
                     let state_failure = state.and_then(|s| s.as_ref().err());
                     let failures = [state_failure, agents.as_ref().err()];

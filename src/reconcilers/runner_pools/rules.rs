@@ -23,6 +23,7 @@ use crate::snapshot::{RunnerPoolState, RunnerView};
 /// Plans every runner pool of `desired`, in name order.
 pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RunnerPoolPlan> {
     let now = snapshot.taken_at;
+    let keyed = Ownership::of(desired).keyed();
     desired
         .runner_pools
         .iter()
@@ -31,10 +32,7 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RunnerPool
                 held_runner_pool(name, disabled())
             } else {
                 match snapshot.runner_pools.get(name) {
-                    Some(Ok(state)) => {
-                        let keyed = Ownership::of(desired).keyed();
-                        plan_runner_pool(name, pool, state, (keyed, now))
-                    }
+                    Some(Ok(state)) => plan_runner_pool(name, pool, state, (keyed, now)),
                     Some(Err(e)) => held_runner_pool(name, unplanned(&[Some(e)])),
                     None => held_runner_pool(name, unplanned(&[])),
                 }
