@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use super::server::SimServer;
 
@@ -51,6 +51,17 @@ pub(super) struct State {
     pub(super) jobs: Vec<SimJob>,
     pub(super) launches: Vec<String>,
     pub(super) seed: u64,
+    /// The fake's clock once set ([`LambdatestSim::set_clock`]); the real time until then.
+    pub(super) clock: Option<Timestamp>,
+    /// Jobs whose generic-worker has claimed its task (see `job_timing`).
+    pub(super) claimed: std::collections::BTreeSet<String>,
+}
+
+impl State {
+    /// The fake's time: its clock once set, the real time until then.
+    pub(super) fn now(&self) -> Timestamp {
+        self.clock.unwrap_or_else(Timestamp::now)
+    }
 }
 
 pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -72,6 +83,8 @@ impl LambdatestSim {
             jobs: Vec::new(),
             launches: Vec::new(),
             seed,
+            clock: None,
+            claimed: std::collections::BTreeSet::new(),
         }));
         let server = SimServer::start(Arc::new(super::lambdatest_routes::Handler(Arc::clone(
             &state,
@@ -120,29 +133,58 @@ impl LambdatestSim {
     /// Changes a job's status; terminal statuses set `end_time`.
     pub fn set_job_status(&self, id: &str, status: &str) {
         let mut state = lock(&self.state);
+        let now = state.now();
         if let Some(j) = state.jobs.iter_mut().find(|j| j.id == id) {
             j.status = status.into();
-            j.end_time = (!is_active(status)).then(Timestamp::now);
+            j.end_time = (!is_active(status)).then_some(now);
         }
+    }
+
+    /// The fake's time: the real time until [`LambdatestSim::set_clock`] fixes it.
+    pub fn now(&self) -> Timestamp {
+        lock(&self.state).now()
+    }
+
+    /// Fixes the fake's clock at `at` (launched jobs are created then); it moves only when
+    /// stepped ([`crate::Fleet::step_jobs`]).
+    pub fn set_clock(&self, at: Timestamp) {
+        lock(&self.state).clock = Some(at);
     }
 
     /// Moves every `initiated` job whose device is `active` to `running`; returns how many.
     pub fn start_initiated_jobs(&self) -> usize {
+        start_jobs(&mut lock(&self.state), |_| true)
+    }
+
+    /// Moves the jobs on to `now`: an `initiated` job at least `runs_after` old whose device
+    /// is `active` runs; a running job at least `claims_after` old that has not claimed its
+    /// task claims it now. Returns the device of each job that claimed, in job order.
+    pub(crate) fn advance_jobs(
+        &self,
+        now: Timestamp,
+        (runs_after, claims_after): (SignedDuration, SignedDuration),
+    ) -> Vec<String> {
         let mut state = lock(&self.state);
-        let mut started = 0;
-        for i in 0..state.jobs.len() {
-            let job = &state.jobs[i];
-            let free = state
-                .devices
-                .iter()
-                .find(|d| job.pins(&d.udid))
-                .is_some_and(|d| device_status(&state, d) == "active");
-            if free && state.jobs[i].status == "initiated" {
-                state.jobs[i].status = "running".into();
-                started += 1;
-            }
+        state.clock = Some(now);
+        start_jobs(&mut state, |job| {
+            now.duration_since(job.created_at) >= runs_after
+        });
+        let due: Vec<(String, String)> = (state.jobs.iter())
+            .filter(|j| j.status == "running" && !state.claimed.contains(&j.id))
+            .filter(|j| now.duration_since(j.created_at) >= claims_after)
+            .filter_map(|j| Some((j.id.clone(), j.fixed_ip.clone()?)))
+            .collect();
+        let mut claiming = Vec::new();
+        for (id, udid) in due {
+            state.claimed.insert(id);
+            claiming.push(udid);
         }
-        started
+        claiming
+    }
+
+    #[cfg(test)]
+    pub(crate) fn state(&self) -> &Mutex<State> {
+        &self.state
     }
 
     /// Every job, oldest first.
@@ -156,6 +198,25 @@ impl LambdatestSim {
         let by_id = |id: &String| state.jobs.iter().find(|j| &j.id == id).cloned();
         state.launches.iter().filter_map(by_id).collect()
     }
+}
+
+/// Moves each `initiated` job that `due` lets through, and whose device is `active`, to
+/// `running`; returns how many.
+fn start_jobs(state: &mut State, due: impl Fn(&SimJob) -> bool) -> usize {
+    let mut started = 0;
+    for i in 0..state.jobs.len() {
+        let job = &state.jobs[i];
+        let free = state
+            .devices
+            .iter()
+            .find(|d| job.pins(&d.udid))
+            .is_some_and(|d| device_status(state, d) == "active");
+        if free && job.status == "initiated" && due(job) {
+            state.jobs[i].status = "running".into();
+            started += 1;
+        }
+    }
+    started
 }
 
 pub(super) fn is_active(status: &str) -> bool {

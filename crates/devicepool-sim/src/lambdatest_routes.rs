@@ -201,7 +201,7 @@ fn launch(state: &mut State, req: &Request) -> Response {
         labels,
         Some(fixed_ip.into()),
         "initiated",
-        Timestamp::now(),
+        state.now(),
     );
     state.launches.push(job.id.clone());
     Response::json(200, &json!({ "id": job.id, "job_number": job.job_number }))

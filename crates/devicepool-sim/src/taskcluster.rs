@@ -97,6 +97,32 @@ impl TaskclusterSim {
         }
     }
 
+    /// The generic-worker `worker_id` claims a pending task of its worker pool at `at`: one
+    /// task moves from pending to claimed and the worker is active. Returns false (nothing
+    /// changes) when no such worker is registered or its queue has nothing pending.
+    pub fn claim_task(&self, worker_id: &str, at: Timestamp) -> bool {
+        let mut state = lock(&self.state);
+        let Some(worker) = state.workers.iter_mut().find(|w| w.worker_id == worker_id) else {
+            return false;
+        };
+        worker.last_date_active = Some(at);
+        let pool = worker.pool.clone();
+        match state.counts.get_mut(&pool) {
+            Some((pending, claimed)) if *pending > 0 => {
+                *pending -= 1;
+                *claimed += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The (pending, claimed) counts of a task queue.
+    pub fn counts(&self, task_queue_id: &str) -> (u64, u64) {
+        let state = lock(&self.state);
+        state.counts.get(task_queue_id).copied().unwrap_or((0, 0))
+    }
+
     /// Caps the rows per page of list endpoints (the real cap is 1000).
     pub fn set_page_size(&self, n: usize) {
         lock(&self.state).page_size = n.clamp(1, MAX_LIMIT);
