@@ -177,7 +177,7 @@ impl Default for LaunchSettings {
     fn default() -> Self {
         Self {
             parallel: 10,
-            stagger: Duration::from_millis(100),
+            stagger: Duration::from_secs(1),
             timeout: Duration::from_secs(120),
         }
     }

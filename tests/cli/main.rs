@@ -10,6 +10,7 @@ mod fidelity;
 mod hostile_files;
 mod inputs;
 mod kill;
+mod launching;
 mod lease;
 mod liveness;
 mod metrics;

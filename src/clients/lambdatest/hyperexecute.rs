@@ -111,6 +111,8 @@ fn run_in(dir: &Path, job: &Launch<'_>, redactor: &Redactor) -> Outcome {
         .arg("--config")
         .arg(&config)
         .arg("--exclude-external-binaries")
+        // The CLI updates itself by default, and concurrent launches race on that update.
+        .arg("--disable-updates")
         .current_dir(dir)
         .env_clear()
         .envs(
