@@ -59,6 +59,14 @@ impl World {
         );
         self
     }
+    fn claimed(mut self, pool: &str, claimed: u64) -> Self {
+        let queue = self
+            .snapshot
+            .queues
+            .get_mut(&format!("proj-autophone/gecko-t-{pool}"));
+        queue.unwrap().as_mut().unwrap().claimed = claimed;
+        self
+    }
     fn quarantine(mut self, pool: &str, udid: &str, minutes_from_now: i64) -> Self {
         let queue = self
             .snapshot
@@ -349,5 +357,41 @@ fn a_machine_in_two_racks_is_deployed_once_per_run() {
     assert_eq!(
         plan.racks[1].machines[0].detail,
         "deployed by rack ra in this run"
+    );
+}
+
+/// A job of ours covers a pending task until it claims one: waiting ones always, running ones
+/// younger than `launch_grace` (5m) as far as the queue's claimed count leaves them unclaimed,
+/// ended ones never.
+#[test]
+fn demand_is_pending_minus_the_jobs_not_yet_matched_by_a_claimed_task() {
+    let d = desired(&[("a", &["A1", "A2", "A3", "A4", "A5", "A6"], 10)], "");
+    let covering = |claimed: u64| {
+        let world = World::new()
+            .pending("a", 10)
+            .claimed("a", claimed)
+            .devices("active", &["A1", "A2", "A3", "A4", "A5", "A6"])
+            .job(&["tcdp", "a", "A1"], "initiated", 1)
+            .job(&["tcdp", "a", "A2"], "running", 1)
+            .job(&["tcdp", "a", "A3"], "running", 2)
+            .job(&["tcdp", "a", "A4"], "running", 30)
+            .job(&["tcdp", "a", "A5"], "completed", 1)
+            .job(&["tcdp", "a", "A6"], "failed", 2);
+        let n = world.plan(&d).device_pools[0].numbers.unwrap();
+        (n.waiting, n.running, n.young_running, n.covering, n.demand)
+    };
+    // 3 running, 2 of them young; the ended young ones cover nothing.
+    assert_eq!(covering(0), (1, 3, 2, 3, 7));
+    assert_eq!(
+        covering(1),
+        (1, 3, 2, 3, 7),
+        "the old one may be the one that claimed"
+    );
+    assert_eq!(covering(2), (1, 3, 2, 2, 8));
+    assert_eq!(covering(3), (1, 3, 2, 1, 9));
+    assert_eq!(
+        covering(9),
+        (1, 3, 2, 1, 9),
+        "more claimed than ours running: none of them covers"
     );
 }

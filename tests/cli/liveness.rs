@@ -267,7 +267,7 @@ fn explain_prints_the_numbers_and_rules_behind_one_pools_decision() {
     for step in [
         "pool a55 (planned, read at",
         "devices 3: active 3 (quarantined 0, in flight 1, cooling down 0, stale worker 0), contested 0, free 2",
-        "demand = pending 3 − our jobs waiting 1 = 2 (1 stuck job(s) of ours not counted)",
+        "demand = pending 3 − our jobs covering 1 = 2 (1 stuck job(s) of ours not counted)",
         "wanted = min(demand 2, free 2, max_starts_per_run 10) = 2",
         "starts 2, bound by demand",
         "A55-02: in_flight (job",

@@ -3,6 +3,7 @@
 
 mod apply;
 mod completions;
+mod covering;
 mod docs;
 mod fault_matrix;
 mod faults;

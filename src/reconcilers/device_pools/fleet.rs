@@ -35,6 +35,21 @@ pub(crate) struct Fleet<'a> {
     look_alike_on: BTreeMap<&'a str, &'a Job>,
 }
 
+/// One pool's jobs of ours, counted for its demand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct PoolJobs {
+    /// `initiated` and not stuck, or younger than `launch_grace` and neither running nor ended.
+    pub(crate) waiting: u32,
+    /// `running`, and of those, created less than `launch_grace` ago.
+    pub(crate) running: u32,
+    pub(crate) young_running: u32,
+    /// Jobs expected to claim a pending task: `waiting + min(young_running, running − claimed)`.
+    pub(crate) covering: u32,
+    pub(crate) stuck: u32,
+    /// How many of the latest ended jobs failed in a row.
+    pub(crate) failures: u32,
+}
+
 /// How a device is rested after failed jobs: (failures in a row, rest).
 pub(crate) type Cooldown = (u32, Duration);
 
@@ -97,24 +112,39 @@ impl<'a> Fleet<'a> {
         self.by_device.get(udid).map_or(&[], Vec::as_slice)
     }
 
-    /// `pool`'s own numbers: jobs waiting for a device (not stuck), stuck jobs, and how many
-    /// of its latest ended jobs failed in a row.
-    pub(crate) fn pool_jobs(&self, pool: &str) -> (u32, u32, u32) {
+    /// `pool`'s own jobs, given `claimed`, the tasks its queue counts as claimed: those
+    /// waiting for a device, those covering a pending task, the stuck ones, and how many of
+    /// its latest ended jobs failed in a row.
+    ///
+    /// A job covers a pending task until it claims one. One waiting for its device (not
+    /// stuck) has not claimed. A running one may have: of the running jobs, as many as the
+    /// queue has claimed tasks are taken to have claimed, and only those younger than
+    /// `launch_grace` are expected to claim still (an older one that has not claimed is
+    /// doing something else). An ended job covers nothing, however young: it will claim no
+    /// more, and a task it left unclaimed is pending again.
+    pub(crate) fn pool_jobs(&self, pool: &str, claimed: u64) -> PoolJobs {
         let Some((jobs, stuck)) = self.by_pool.get(pool) else {
-            return (0, 0, 0);
+            return PoolJobs::default();
         };
-        let waiting = jobs
-            .iter()
-            .filter(|job| {
-                job.status == "initiated"
-                    || (self.recent(job) && !job.is_active() && !job.has_ended())
-            })
-            .count() as u32;
+        let count = |keep: &dyn Fn(&Job) -> bool| jobs.iter().filter(|j| keep(j)).count() as u32;
+        let waiting = count(&|job| {
+            job.status == "initiated" || (self.recent(job) && !job.is_active() && !job.has_ended())
+        });
+        let running = count(&|job| job.status == "running");
+        let young_running = count(&|job| job.status == "running" && self.recent(job));
+        let unclaimed = u64::from(running).saturating_sub(claimed) as u32;
         let failures = newest_ended(jobs)
             .iter()
             .take_while(|job| is_failure(job))
             .count() as u32;
-        (waiting, stuck.len() as u32, failures)
+        PoolJobs {
+            waiting,
+            running,
+            young_running,
+            covering: waiting + young_running.min(unclaimed),
+            stuck: stuck.len() as u32,
+            failures,
+        }
     }
 
     /// When a job of ours last started on `udid`, for least-recently-used order.

@@ -101,7 +101,17 @@ pub struct PoolNumbers {
     pub claimed: u64,
     /// Our jobs for this pool not yet running (they will claim pending tasks).
     pub waiting: u32,
-    /// Pending tasks not yet covered by a waiting job: pending − waiting.
+    /// Our jobs for this pool `running`, and of those, created less than `launch_grace` ago.
+    #[serde(default)]
+    pub running: u32,
+    #[serde(default)]
+    pub young_running: u32,
+    /// Our jobs expected to claim a pending task: the waiting ones, plus the running ones
+    /// younger than `launch_grace` not matched by a claimed task:
+    /// `waiting + min(young_running, running − claimed)`.
+    #[serde(default)]
+    pub covering: u32,
+    /// Pending tasks not yet covered by a job of ours: pending − covering.
     pub demand: u64,
     /// `max_starts_per_run` of the pool.
     pub cap: u32,

@@ -21,7 +21,7 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
     if let Some(n) = &pool.numbers {
         let _ = writeln!(
             out,
-            "  devices {}: active {}, quarantined {}, in flight {}, free {} | tasks pending {}, claimed {}; our jobs waiting {} | org initiated {}/{}",
+            "  devices {}: active {}, quarantined {}, in flight {}, free {} | tasks pending {}, claimed {}; our jobs waiting {}, covering {} | org initiated {}/{}",
             n.devices,
             n.active,
             n.quarantined,
@@ -30,6 +30,7 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
             n.pending,
             n.claimed,
             n.waiting,
+            n.covering,
             n.org_initiated,
             n.max_initiated
         );
@@ -198,8 +199,16 @@ pub(crate) fn explain(pool: &DevicePoolPlan) -> Vec<String> {
         String::new()
     };
     lines.push(format!(
-        "demand = pending {} − our jobs waiting {} = {}{stuck}",
-        n.pending, n.waiting, n.demand
+        "our jobs covering = waiting {} + min(running younger than launch_grace {}, running {} − claimed {}) = {}",
+        n.waiting,
+        n.young_running,
+        n.running,
+        n.claimed,
+        n.covering
+    ));
+    lines.push(format!(
+        "demand = pending {} − our jobs covering {} = {}{stuck}",
+        n.pending, n.covering, n.demand
     ));
     match &pool.group {
         Some(g) => {

@@ -156,17 +156,20 @@ pub(crate) struct Assessment {
 
 /// A pool's own numbers: its task queue and its jobs.
 fn pool_numbers(fleet: &Fleet<'_>, (name, pool, queue): Ready<'_>) -> (PoolNumbers, u32) {
-    let (waiting, stuck, failures) = fleet.pool_jobs(name);
+    let jobs = fleet.pool_jobs(name, queue.claimed);
     let numbers = PoolNumbers {
         pending: queue.pending,
         claimed: queue.claimed,
-        waiting,
-        stuck,
+        waiting: jobs.waiting,
+        running: jobs.running,
+        young_running: jobs.young_running,
+        covering: jobs.covering,
+        stuck: jobs.stuck,
         cap: pool.max_starts_per_run,
-        demand: queue.pending.saturating_sub(u64::from(waiting)),
+        demand: queue.pending.saturating_sub(u64::from(jobs.covering)),
         ..PoolNumbers::default()
     };
-    (numbers, failures)
+    (numbers, jobs.failures)
 }
 
 /// Works out a pool outside any group from fresh data.
@@ -232,6 +235,9 @@ fn assess_group(
             pending: own.pending,
             claimed: own.claimed,
             waiting: own.waiting,
+            running: own.running,
+            young_running: own.young_running,
+            covering: own.covering,
             stuck: own.stuck,
             cap: own.cap,
             demand: own.demand,
@@ -313,8 +319,8 @@ pub(crate) fn decide(
     };
     plan.reason = match bound {
         Bound::Demand if numbers.demand == 0 => format!(
-            "nothing to start: no uncovered demand ({} pending, {} waiting)",
-            numbers.pending, numbers.waiting
+            "nothing to start: no uncovered demand ({} pending, {} covered by our jobs)",
+            numbers.pending, numbers.covering
         ),
         Bound::Demand => format!("demand met: wanted {}, starting {starts}", numbers.demand),
         _ => format!(
@@ -339,7 +345,7 @@ pub(crate) fn decide(
                 format!("device {udid} is active in LambdaTest"),
                 format!("no job of ours is in flight on {udid}"),
                 format!(
-                    "{} has a pending task not covered by a waiting job",
+                    "{} has a pending task not covered by a job of ours",
                     plan.task_queue
                 ),
             ],
