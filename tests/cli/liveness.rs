@@ -9,7 +9,7 @@ use crate::racks::RackLab;
 use crate::support::{Lab, pool, pool_of, udid};
 
 /// The jobs of ours a lab starts with: `(device index, minutes ago)`, all `initiated`.
-fn lab_with_initiated_jobs(stuck_after: &str, jobs: &[(usize, i64)]) -> Lab {
+pub(crate) fn lab_with_initiated_jobs(stuck_after: &str, jobs: &[(usize, i64)]) -> Lab {
     let mut lab = Lab::new(vec![pool("a55", 3, 3)]);
     lab.set_lambdatest_extra(&format!("    stuck_after: {stuck_after}\n"));
     let now = Timestamp::now();
@@ -23,7 +23,7 @@ fn lab_with_initiated_jobs(stuck_after: &str, jobs: &[(usize, i64)]) -> Lab {
     lab
 }
 
-fn started(plan: &serde_json::Value) -> Vec<String> {
+pub(crate) fn started(plan: &serde_json::Value) -> Vec<String> {
     let starts = pool_of(plan, "a55")["starts"].as_array().unwrap().clone();
     starts
         .iter()
@@ -45,9 +45,10 @@ fn a_job_initiated_past_stuck_after_no_longer_holds_its_device_or_covers_a_task(
         "only device 2 is held: {numbers:#}"
     );
     // Only the young job covers a pending task: 3 pending − 1 waiting = 2 to start, on the
-    // two devices not held (device 1, whose job is stuck, and device 3).
+    // two devices not held (device 3, idle, then device 1, whose job is stuck: a use all the
+    // same, least recently used first).
     assert_eq!(numbers["waiting"], 1, "{numbers:#}");
-    assert_eq!(started(&plan), [udid("a55", 1), udid("a55", 3)]);
+    assert_eq!(started(&plan), [udid("a55", 3), udid("a55", 1)]);
     let device = &pool_of(&plan, "a55")["devices"][0];
     let detail = device["detail"].as_str().unwrap();
     assert!(detail.contains("stuck in initiated"), "{device:#}");

@@ -36,6 +36,7 @@ mod sharing;
 mod show;
 mod sim_serve;
 mod state_dir;
+mod stuck_jobs;
 mod support;
 mod template_bounds;
 mod terminal;

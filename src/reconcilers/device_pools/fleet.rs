@@ -28,8 +28,8 @@ pub(crate) struct Fleet<'a> {
     by_device: BTreeMap<&'a str, Vec<&'a Job>>,
     /// Each pool's jobs not stuck, and its stuck ones.
     by_pool: BTreeMap<&'a str, (Vec<&'a Job>, Vec<&'a Job>)>,
-    /// Stuck jobs per device.
-    stuck_on: BTreeMap<&'a str, &'a Job>,
+    /// Stuck jobs per device, in the order read.
+    stuck_on: BTreeMap<&'a str, Vec<&'a Job>>,
     /// Look-alike jobs (labelled like this fleet's, not proven) not ended, per device: never
     /// counted as ours, but the device they name is not started on either.
     look_alike_on: BTreeMap<&'a str, &'a Job>,
@@ -77,12 +77,7 @@ impl<'a> Fleet<'a> {
             look_alike_on: BTreeMap::new(),
         };
         for job in &lambdatest.jobs {
-            // Still waiting for a device long after it was made: it will not claim a task,
-            // and the device it names is not held by it (ours or a look-alike).
-            let stuck = job.status == "initiated"
-                && job
-                    .created_at
-                    .is_some_and(|at| now.duration_since(at) >= stuck_after);
+            let stuck = is_stuck(job, now, stuck_after);
             let (pool, udid) = match job_claim(job, &lt_config.program_label, &owner) {
                 Some((pool, udid, Verdict::Ours)) => (pool, udid),
                 Some((_, udid, Verdict::LookAlike(_))) if !job.has_ended() && !stuck => {
@@ -94,7 +89,7 @@ impl<'a> Fleet<'a> {
             let (active, stuck_jobs) = fleet.by_pool.entry(pool).or_default();
             if stuck {
                 stuck_jobs.push(job);
-                fleet.stuck_on.entry(udid).or_insert(job);
+                fleet.stuck_on.entry(udid).or_default().push(job);
             } else {
                 active.push(job);
                 fleet.by_device.entry(udid).or_default().push(job);
@@ -147,9 +142,13 @@ impl<'a> Fleet<'a> {
         }
     }
 
-    /// When a job of ours last started on `udid`, for least-recently-used order.
+    /// When a job of ours last started on `udid`, for least-recently-used order. A stuck job
+    /// counts: the device was used (the manual's order is by our latest job on it).
     pub(crate) fn last_used(&self, udid: &str) -> Option<Timestamp> {
-        self.jobs_on(udid).iter().filter_map(|j| j.created_at).max()
+        let stuck = self.stuck_on.get(udid).into_iter().flatten();
+        (self.jobs_on(udid).iter().chain(stuck))
+            .filter_map(|j| j.created_at)
+            .max()
     }
 
     /// Judges `owner`'s devices against the queues that may quarantine them, counting into
@@ -242,7 +241,8 @@ impl<'a> Fleet<'a> {
             numbers.stale_workers += 1;
             return (DeviceState::StaleWorker, why);
         }
-        let detail = self.stuck_on.get(udid).map_or(String::new(), |job| {
+        let stuck = self.stuck_on.get(udid).and_then(|jobs| jobs.first());
+        let detail = stuck.map_or(String::new(), |job| {
             let since = job
                 .created_at
                 .map_or(String::new(), |at| format!(" since {at}"));
@@ -288,6 +288,16 @@ impl<'a> Fleet<'a> {
 /// How far Taskcluster's `lastDateActive` may lag a claim: the queue writes it at most once
 /// every 30 minutes per worker.
 const LAST_ACTIVE_LAG: SignedDuration = SignedDuration::from_mins(30);
+
+/// Whether `job` is still `initiated` (waiting for a device) `stuck_after` or more after it
+/// was made: it will not claim a task, and the device it names is not held by it (ours or a
+/// look-alike).
+pub(crate) fn is_stuck(job: &Job, now: Timestamp, stuck_after: SignedDuration) -> bool {
+    job.status == "initiated"
+        && job
+            .created_at
+            .is_some_and(|at| now.duration_since(at) >= stuck_after)
+}
 
 /// HyperExecute statuses that say a job of ours did not do its work.
 fn is_failure(job: &Job) -> bool {

@@ -1,25 +1,32 @@
-//! What `apply --verify` checks of device pools on the fleet read back: no device has two jobs
-//! of ours queued or running (one would wait for the other, or a device was started twice).
-//! Pure; nothing is judged when LambdaTest could not be read.
+//! What `apply --verify` checks of device pools on the fleet read back: no device is held by
+//! two jobs of ours queued or running (one would wait for the other, or a device was started
+//! twice). A job stuck `initiated` past `stuck_after` holds no device (the planner reuses its
+//! device on purpose), so it is not counted. Pure; nothing is judged when LambdaTest could not
+//! be read.
 
 use std::collections::BTreeMap;
 
+use jiff::SignedDuration;
+
 use super::conventions::job_of_ours;
+use super::fleet::is_stuck;
 use crate::load::Desired;
 use crate::reconcilers::ownership::Ownership;
 use crate::reconcilers::record::{Broken, Kind};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Job, Snapshot};
 
-/// Every device with more than one active job of this run's pools, whichever of them started
-/// them (a device
-/// shared through a group may be double-booked across pools).
+/// Every device held by more than one active job of this run's pools, whichever of them
+/// started them (a device shared through a group may be double-booked across pools).
 pub(crate) fn verify(desired: &Desired, snapshot: &Snapshot) -> Vec<Broken> {
     let (Some(lt), Ok(lambdatest)) = (&desired.sources.lambdatest, &snapshot.lambdatest) else {
         return Vec::new();
     };
     let owner = Ownership::of(desired);
+    let stuck_after = SignedDuration::try_from(lt.stuck_after).unwrap_or(SignedDuration::MAX);
+    let holds_device =
+        |job: &&Job| job.is_active() && !is_stuck(job, snapshot.taken_at, stuck_after);
     let mut on_device: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
-    for job in lambdatest.jobs.iter().filter(|j| j.is_active()) {
+    for job in lambdatest.jobs.iter().filter(holds_device) {
         let ours = job_of_ours(job, &lt.program_label, &owner);
         // Pools outside this run's desired state (another partition's) are not judged here.
         if let Some((pool, udid)) = ours.filter(|(p, _)| desired.device_pools.contains_key(*p)) {
