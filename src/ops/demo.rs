@@ -84,7 +84,7 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
         "\nConverged: {} job(s) launched, {} deploy(s) submitted, {} runner action(s) done; the second plan changes nothing. Requests served: Taskcluster {}, LambdaTest {}.\n",
         done(Action::StartJob),
         done(Action::Deploy),
-        applied.count(Outcome::Done) - done(Action::StartJob) - done(Action::Deploy),
+        done(Action::RemoveRunner) + done(Action::RemoveContainer) + done(Action::StartRunner),
         fleet.taskcluster.server().requests().len(),
         fleet.lambdatest.server().requests().len(),
     ));

@@ -77,6 +77,13 @@ pub(super) fn rack(
     machines: u32,
     agent: impl Fn(u32) -> Option<&'static str>,
 ) {
+    // A standing fleet's Testflinger keeps wall-clock time, as the real server does: a job's
+    // age (against the rack's `stuck_after` and `every`) is then what devicepool sees.
+    let testflinger = &fleet.testflinger;
+    let behind = jiff::Timestamp::now().duration_since(testflinger.now());
+    if behind.is_positive() {
+        testflinger.advance_clock(behind.as_secs());
+    }
     let tags: Vec<&str> = rack.maas_tags.iter().map(String::as_str).collect();
     let location = rack.agent_location.as_deref().unwrap_or("sim-lab");
     for i in 1..=machines {

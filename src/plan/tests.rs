@@ -339,6 +339,7 @@ fn a_machine_in_two_racks_is_deployed_once_per_run() {
         updated_at: None,
         provision_streak_type: None,
         provision_streak_count: None,
+        restricted_to: Default::default(),
     };
     let state = RackState {
         machines: vec![machine],

@@ -46,6 +46,9 @@ pub enum Action {
     StartJob,
     /// Submit a Testflinger deploy job for an agent.
     Deploy,
+    /// Cancel a Testflinger deploy job of ours that can no longer start, before deploying its
+    /// agent again.
+    CancelDeploy,
     /// Pause, re-check and delete a GitLab runner, then remove its container. Removals come
     /// before starts, the order apply runs them in.
     RemoveRunner,

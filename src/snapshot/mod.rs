@@ -117,6 +117,10 @@ pub struct AgentHistory {
     /// never our cadence or outcome, but the agent is not deployed behind them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub look_alikes: Vec<TestflingerJob>,
+    /// The queue of each job of ours still `waiting`, by job id, when its definition could be
+    /// read (`GET /v1/job/<id>`): a job on a queue the agent does not poll never starts.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub waiting_queues: BTreeMap<String, String>,
 }
 
 /// One runner pool as the planner needs it: GitLab runners of ours, matching pending jobs,

@@ -23,6 +23,7 @@ mod plan;
 mod previews;
 mod racks;
 mod racks_fidelity;
+mod racks_stuck;
 mod racks_verify;
 mod redaction_cut;
 mod redaction_cut_writes;

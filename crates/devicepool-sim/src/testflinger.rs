@@ -3,7 +3,7 @@
 //! retention, and test hooks that play the agents' part (`testflinger_agents`). It must not be
 //! kinder than the real server: see `testflinger_routes`. It uses none of devicepool's clients.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use jiff::{SignedDuration, Timestamp};
@@ -77,6 +77,10 @@ pub(super) struct State {
     pub(super) jobs: Vec<SimTestflingerJob>,
     /// Accepted `POST /v1/job` bodies, in order.
     pub(super) submissions: Vec<Value>,
+    /// Restricted queues and their owners.
+    pub(super) restricted: super::testflinger_restricted::Restricted,
+    /// Agents whose process has stopped: they post nothing more, not even the daily heartbeat.
+    pub(super) stopped: BTreeSet<String>,
     pub(super) seed: u64,
 }
 
@@ -112,6 +116,31 @@ pub(super) const JOB_STATES: [&str; 14] = [
     "active",
 ];
 
+/// A running agent that is `waiting` or `offline` posts its record again once a day even when
+/// nothing changed (testflinger#789), so the server does not expire it: `updated_at` moves to
+/// the last whole day after it that has passed. Agents running a job post on each phase.
+const HEARTBEAT_SECONDS: i64 = 24 * 60 * 60;
+
+fn post_heartbeats(state: &mut State) {
+    let now = state.now;
+    for agent in &mut state.agents {
+        let name = agent["name"].as_str().unwrap_or_default();
+        let idle = agent["state"] == "waiting" || agent["state"] == "offline";
+        if !idle || state.stopped.contains(name) {
+            continue;
+        }
+        let last = agent["updated_at"]
+            .as_str()
+            .and_then(|t| t.parse::<Timestamp>().ok());
+        let Some(last) = last else { continue };
+        let days = now.duration_since(last).as_secs() / HEARTBEAT_SECONDS;
+        if days > 0 {
+            let posted = last + SignedDuration::from_secs(days * HEARTBEAT_SECONDS);
+            agent.insert("updated_at".into(), json!(tf_time(posted)));
+        }
+    }
+}
+
 /// The fake Testflinger: control methods here, HTTP on `url()`.
 pub struct TestflingerSim {
     server: SimServer,
@@ -130,6 +159,8 @@ impl TestflingerSim {
             agents: Vec::new(),
             jobs: Vec::new(),
             submissions: Vec::new(),
+            restricted: BTreeMap::new(),
+            stopped: BTreeSet::new(),
             seed: Timestamp::now().as_nanosecond() as u64,
         }));
         let handler = super::testflinger_routes::Handler(Arc::clone(&state));
@@ -165,6 +196,13 @@ impl TestflingerSim {
         state
             .jobs
             .retain(|j| now.duration_since(j.created_at) < retention);
+        post_heartbeats(&mut state);
+    }
+
+    /// The agent's process stops (a dead host): its record stays as it last posted it, and it
+    /// posts nothing more, not even the daily heartbeat.
+    pub fn stop_agent(&self, name: &str) {
+        lock(&self.state).stopped.insert(name.into());
     }
 
     /// "OIDC on": anonymous requests get 401; a bearer token is needed everywhere.

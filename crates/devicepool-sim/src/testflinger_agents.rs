@@ -1,5 +1,6 @@
 //! The agents' side of the fake Testflinger, as test hooks: an agent takes jobs only from the
-//! queues it lists (so a job on a queue nobody serves waits forever), posts `job_id` before it
+//! queues it polls (those it lists, or only its owned restricted ones; so a job on a queue
+//! nobody polls waits forever), posts `job_id` before it
 //! changes `state`, streams a log per phase, reports exit codes and updates its provision
 //! streak. No HTTP here; the routes only read what these hooks leave behind.
 
@@ -8,6 +9,7 @@ use serde_json::{Map, Value, json};
 use super::testflinger::{
     JOB_STATES, SimTestflingerJob, State, TestflingerSim, is_final, lock, tf_time,
 };
+use super::testflinger_restricted::{Restricted, polled_queues};
 
 /// The phases an agent runs, in order (`TestPhase` in testflinger-common).
 pub(super) const PHASES: [&str; 7] = [
@@ -25,11 +27,12 @@ fn is_free(agent: &Map<String, Value>) -> bool {
     agent["state"] == "waiting" && agent.get("job_id").is_none_or(|j| j == "")
 }
 
-/// True when `agent` lists the job's queue and the job does not exclude it.
-fn may_take(agent: &Map<String, Value>, job: &SimTestflingerJob) -> bool {
-    let serves = agent["queues"]
-        .as_array()
-        .is_some_and(|q| q.iter().any(|x| x == job.queue()));
+/// True when `agent` polls the job's queue (its owned restricted queues when it has any, else
+/// the queues it lists) and the job does not exclude it.
+fn may_take(restricted: &Restricted, agent: &Map<String, Value>, job: &SimTestflingerJob) -> bool {
+    let serves = polled_queues(restricted, agent)
+        .iter()
+        .any(|q| q == job.queue());
     let excluded = job.definition["exclude_agents"]
         .as_array()
         .is_some_and(|names| names.contains(&agent["name"]));
@@ -64,7 +67,7 @@ fn bind(st: &State, i: usize) -> Option<usize> {
     }
     st.agents
         .iter()
-        .position(|a| is_free(a) && may_take(a, job))
+        .position(|a| is_free(a) && may_take(&st.restricted, a, job))
 }
 
 impl TestflingerSim {
@@ -85,7 +88,9 @@ impl TestflingerSim {
                 .jobs
                 .iter()
                 .enumerate()
-                .filter(|(_, j)| j.job_state == "waiting" && may_take(&st.agents[a], j))
+                .filter(|(_, j)| {
+                    j.job_state == "waiting" && may_take(&st.restricted, &st.agents[a], j)
+                })
                 .max_by_key(|(i, j)| (j.definition["job_priority"].as_i64(), usize::MAX - i))
                 .map(|(i, _)| i);
             let Some(i) = next else { continue };

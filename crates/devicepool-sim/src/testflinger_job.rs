@@ -260,6 +260,12 @@ pub(super) fn submit(st: &mut State, caller: &Caller, req: &Request) -> Response
             &format!("Not enough permissions to push to {queue} with priority {priority}"),
         );
     }
+    let owner = caller.client_id.as_deref();
+    if let Err(refused) =
+        super::testflinger_restricted::check_submitter(&st.restricted, &queue, owner)
+    {
+        return refused;
+    }
     let reservation = job
         .get("reserve_data")
         .and_then(|r| r["timeout"].as_i64())

@@ -80,12 +80,12 @@ impl Api for Handler {
             ("POST", ["v1", "job", id, "action"]) => cancel(&mut st, id, req),
             ("GET", ["v1", "result", id]) => result(&st, id),
             ("GET", ["v1", "agents", "data"]) => {
-                let agents: Vec<Value> = st.agents.iter().map(agent_record).collect();
+                let agents = st.agents.iter().map(|a| agent_record(&st, a)).collect();
                 Response::json(200, &Value::Array(agents))
             }
             ("GET", ["v1", "agents", "data", name]) => {
                 match st.agents.iter().find(|a| a["name"] == *name) {
-                    Some(a) => Response::json(200, &agent_record(a)),
+                    Some(a) => Response::json(200, &agent_record(&st, a)),
                     None => Response::json(404, &json!({})),
                 }
             }
@@ -111,10 +111,11 @@ impl Api for Handler {
 }
 
 /// A raw agent record as `jsonify` sends it (not through `AgentOut`), with the `restricted_to`
-/// the server adds (the fake has no restricted queues).
-fn agent_record(agent: &serde_json::Map<String, Value>) -> Value {
+/// the server adds: its restricted queues that have owners.
+fn agent_record(st: &State, agent: &serde_json::Map<String, Value>) -> Value {
     let mut a = agent.clone();
-    a.insert("restricted_to".into(), json!({}));
+    let restricted = super::testflinger_restricted::restricted_to(&st.restricted, agent);
+    a.insert("restricted_to".into(), restricted);
     Value::Object(a)
 }
 
@@ -174,10 +175,11 @@ fn issue_token(st: &mut State, req: &Request) -> Response {
         return html(401, "Invalid client id or client key");
     };
     let (client_id, role) = (client.id.clone(), client.role.clone());
+    let allowed = super::testflinger_restricted::allowed_queues(&st.restricted, &client_id);
     let expires_at = st.now + SignedDuration::from_secs(TOKEN_LIFETIME_SECONDS);
     let claims = json!({"exp": expires_at.as_second(), "iat": st.now.as_second(),
         "sub": "access_token", "permissions": {"client_id": client_id, "role": role,
-        "max_priority": {}, "allowed_queues": [], "max_reservation_time": {}}});
+        "max_priority": {}, "allowed_queues": allowed, "max_reservation_time": {}}});
     let signature = URL_SAFE_NO_PAD.encode(next_uuid(&mut st.seed));
     let token = format!(
         "{}.{}.{signature}",

@@ -5,6 +5,7 @@
 //! The body decoders (`decode_agents`, `decode_jobs`, `decode_result`, `decode_token`) are the
 //! very mapping the fetches use, so `clients::decode` can fuzz them without a server.
 
+pub mod definition;
 pub mod submit;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,8 @@ struct WireAgent {
     provision_streak_type: Option<String>,
     #[serde(default)]
     provision_streak_count: Option<u64>,
+    #[serde(default)]
+    restricted_to: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -190,6 +193,7 @@ fn agents_from_wire(wire: Vec<WireAgent>) -> Vec<TestflingerAgent> {
             job_id: a.job_id.filter(|id| !id.is_empty()),
             provision_streak_type: a.provision_streak_type,
             provision_streak_count: a.provision_streak_count,
+            restricted_to: a.restricted_to,
         })
         .collect()
 }
@@ -331,6 +335,31 @@ pub struct TestflingerAgent {
     /// `pass` or `fail` (undocumented, computed from provision logs).
     pub provision_streak_type: Option<String>,
     pub provision_streak_count: Option<u64>,
+    /// The restricted queues among its `queues`, each with the client ids that own it (the
+    /// server adds it, testflinger#720). An agent with an owned restricted queue polls only
+    /// those (testflinger#724).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub restricted_to: BTreeMap<String, Vec<String>>,
+}
+
+impl TestflingerAgent {
+    /// The queues the agent asks jobs from: its restricted queues that have an owner when it
+    /// has any, else every queue it lists; in its own `queues` order.
+    pub fn polled_queues(&self) -> Vec<&str> {
+        let owned = |q: &str| self.restricted_to.get(q).is_some_and(|o| !o.is_empty());
+        let listed = self.queues.iter().map(String::as_str);
+        let mut restricted: Vec<&str> = listed.clone().filter(|q| owned(q)).collect();
+        // The agent asks for every owned key, listed or not (the server builds the map from
+        // the listed queues, so this is only a safeguard).
+        let unlisted = (self.restricted_to.keys().map(String::as_str))
+            .filter(|q| owned(q) && !restricted.contains(q));
+        restricted.extend(unlisted.collect::<Vec<_>>());
+        if restricted.is_empty() {
+            listed.collect()
+        } else {
+            restricted
+        }
+    }
 }
 
 /// A Testflinger job found by a tag search.

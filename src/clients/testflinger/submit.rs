@@ -1,6 +1,7 @@
-//! Submitting one Testflinger job (`POST /v1/job`): the one mutating Testflinger call.
-//! Retried only when the connection failed before any request went out; a refusal (401, 403,
-//! 422) comes back with the server's message. Decides nothing about what to submit.
+//! The two mutating Testflinger calls: submitting one job (`POST /v1/job`) and cancelling one
+//! (`POST /v1/job/<id>/action`). Retried only when the connection failed before any request
+//! went out; a refusal (401, 403, 422) comes back with the server's message. Decides nothing
+//! about what to submit or cancel.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -53,6 +54,48 @@ pub fn submit_job(
         return Err(writer.refused(&m, &answer, &server_message(text)));
     }
     decode_submitted_job(text).map_err(|e| writer.undecodable(&m, e, text))
+}
+
+/// What the server said to a cancel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancelled {
+    /// `200 OK`: the job is `cancelled` now.
+    Now,
+    /// `400 The job is already completed or cancelled`: it had ended (or is gone), which is
+    /// what the cancel wanted.
+    AlreadyEnded,
+}
+
+/// The plain-text 400 of a cancel whose job has ended or that the server does not know.
+const ALREADY_ENDED: &str = "The job is already completed or cancelled";
+
+/// `POST <base>/v1/job/<id>/action` with `{"action": "cancel"}`. Any other answer (another
+/// 400 such as `Invalid job id`, 401, 403, 422, 5xx) is an error with the server's words.
+pub fn cancel_job(
+    writer: &Writer,
+    base: &str,
+    bearer: Option<&Secret>,
+    job_id: &str,
+) -> Result<Cancelled, ApiError> {
+    let auth = bearer.map(Secret::bearer);
+    let m = Mutation {
+        api: API,
+        method: "POST",
+        url: format!(
+            "{}/v1/job/{}/action",
+            base.trim_end_matches('/'),
+            crate::clients::http::encode_component(job_id)
+        ),
+        query: Vec::new(),
+        authorization: auth.as_ref().map(Secret::expose),
+        payload: Payload::Json(r#"{"action":"cancel"}"#.into()),
+    };
+    let answer = writer.send(&m)?;
+    match (answer.status, answer.body.trim()) {
+        (200, _) => Ok(Cancelled::Now),
+        (400, ALREADY_ENDED) => Ok(Cancelled::AlreadyEnded),
+        _ => Err(writer.refused(&m, &answer, &server_message(&answer.body))),
+    }
 }
 
 /// The 200 body of `POST /v1/job` → the new job's id. The error does not quote the body:

@@ -61,10 +61,28 @@ pub struct Rack {
     #[serde(default, with = "optional_duration")]
     #[schemars(with = "Option<String>")]
     pub agent_stale_after: Option<Duration>,
+    /// A deploy of ours still `waiting` (not taken by the agent) this long is stuck: it no
+    /// longer holds the machine and is cancelled before the machine is deployed again. At
+    /// most `7d` (the server deletes jobs after 7 days).
+    #[serde(default = "default_stuck_after", with = "friendly_duration")]
+    #[schemars(with = "String")]
+    pub stuck_after: Duration,
+    /// Restricted queues (Testflinger admins give them owners) a deploy may go to. An agent
+    /// with an owned restricted queue polls only those, so it is deployed only through one
+    /// listed here whose owners include `sources.testflinger.client_id`; else it is skipped.
+    #[serde(default)]
+    pub restricted_queues: Vec<String>,
 }
 
 fn default_every() -> Duration {
     Duration::from_secs(6 * 3600)
+}
+
+/// A day: an agent that is `waiting` takes a job within its polling interval (10 s by
+/// default), so a deploy still waiting a day later will not start; shorter would cancel a
+/// deploy queued behind an agent an operator took offline for a working day.
+fn default_stuck_after() -> Duration {
+    Duration::from_secs(24 * 3600)
 }
 
 fn default_fail_streak() -> u64 {
@@ -121,6 +139,7 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
             ("global_timeout", rack.global_timeout),
             ("output_timeout", rack.output_timeout),
             ("agent_stale_after", rack.agent_stale_after),
+            ("stuck_after", Some(rack.stuck_after)),
         ];
         check_durations(problems, &entry_keys(SECTION, name), &durations);
         if let Some(location) = &rack.agent_location {
@@ -132,16 +151,43 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
                 "it is matched in each agent's location",
             );
         }
-        let every = pointer(SECTION, name, "every");
-        if rack.every.is_zero() {
-            problems.push(Problem::at(every, "every must be longer than zero"));
-        } else if rack.every > TESTFLINGER_JOB_RETENTION {
-            problems.push(Problem::at(
-                every,
-                "must be at most 7 days (168h): the Testflinger server deletes jobs 7 days \
-                 after they are created, and the last deploy is read from job history",
-            ));
-        }
+        check_identifier_list(
+            problems,
+            &pointer(SECTION, name, "restricted_queues"),
+            &rack.restricted_queues,
+            "a queue is matched whole",
+        );
+        check_within_retention(
+            problems,
+            (pointer(SECTION, name, "stuck_after"), "stuck_after"),
+            rack.stuck_after,
+            "so a longer wait is never seen",
+        );
+        check_within_retention(
+            problems,
+            (pointer(SECTION, name, "every"), "every"),
+            rack.every,
+            "and the last deploy is read from job history",
+        );
+    }
+}
+
+/// A rack duration that is read back from job history: longer than zero and at most the
+/// server's 7-day job retention; `because` ends the reason.
+fn check_within_retention(
+    problems: &mut Vec<Problem>,
+    (at, key): (String, &str),
+    value: Duration,
+    because: &str,
+) {
+    if value.is_zero() {
+        problems.push(Problem::at(at, format!("{key} must be longer than zero")));
+    } else if value > TESTFLINGER_JOB_RETENTION {
+        let why = format!(
+            "must be at most 7 days (168h): the Testflinger server deletes jobs 7 days after \
+             they are created, {because}"
+        );
+        problems.push(Problem::at(at, why));
     }
 }
 

@@ -13,6 +13,7 @@ pub mod recheck;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod stuck;
 pub mod verify;
 
 use crate::load::Desired;
@@ -38,16 +39,24 @@ impl KindPlan for RackPlan {
         &self.reason
     }
 
+    /// Each deploy, and each stuck job it cancels first.
     fn action_count(&self) -> usize {
-        self.deploys.len()
+        self.deploys.iter().map(|d| 1 + d.cancel_first.len()).sum()
     }
 
+    /// Keeps the first deploys whose actions (a deploy and its cancels) fit in `grant`.
     fn clip(&mut self, grant: u32, note: &str) {
-        let wanted = self.deploys.len() as u32;
-        if grant >= wanted {
+        if grant as usize >= self.action_count() {
             return;
         }
-        for dropped in self.deploys.split_off(grant as usize) {
+        let mut used = 0;
+        let kept = (self.deploys.iter())
+            .take_while(|d| {
+                used += 1 + d.cancel_first.len();
+                used <= grant as usize
+            })
+            .count();
+        for dropped in self.deploys.split_off(kept) {
             if let Some(m) = self
                 .machines
                 .iter_mut()
@@ -119,8 +128,15 @@ impl KindPlan for RackPlan {
             .collect();
         let numbers = (self.status == PoolStatus::Planned)
             .then(|| format!("machines {}: {}", self.machines.len(), shown.join(", ")));
-        let actions = self.deploys.iter().map(|d| format!("deploy {}", d.agent));
-        (numbers, actions.collect())
+        let mut actions = Vec::new();
+        for deploy in &self.deploys {
+            let cancels = deploy.cancel_first.iter();
+            actions.extend(
+                cancels.map(|s| format!("cancel stuck job {} on {}", s.job_id, deploy.agent)),
+            );
+            actions.push(format!("deploy {}", deploy.agent));
+        }
+        (numbers, actions)
     }
 
     fn job_files(&self) -> Vec<(String, &str)> {

@@ -27,7 +27,8 @@ pub struct RackPlan {
 #[serde(deny_unknown_fields)]
 pub struct Deploy {
     pub agent: String,
-    /// The queue only this agent serves (the first such in its own `queues` order).
+    /// The queue only this agent serves among those it polls (the first such in its own
+    /// `queues` order): with an owned restricted queue, only those.
     pub queue: String,
     /// Tags of the job: `devicepool`, `rack:<rack>`, `agent:<agent>`.
     pub tags: Vec<String>,
@@ -35,6 +36,20 @@ pub struct Deploy {
     pub job_file: String,
     /// What must still hold when the job is submitted.
     pub preconditions: Vec<String>,
+    /// Deploys of ours on this agent that can no longer start, cancelled before this one is
+    /// submitted; this deploy is not submitted when a cancel fails.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cancel_first: Vec<StuckDeploy>,
+}
+
+/// A deploy job of ours, not ended, that no longer holds its machine: still `waiting` past
+/// `stuck_after`, or on a queue the agent does not poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StuckDeploy {
+    pub job_id: String,
+    /// Why it cannot progress, e.g. `waiting since …, past stuck_after (1d)`.
+    pub reason: String,
 }
 
 /// One machine of a rack.
@@ -74,6 +89,9 @@ pub enum MachineState {
     /// Every queue the agent lists is served by another agent too (or it lists none): a job
     /// could run elsewhere or, on a queue nobody serves, wait forever.
     NoPrivateQueue,
+    /// The agent polls only restricted queues, and none is one this rack may use: not listed
+    /// in `restricted_queues`, or our client is not among its owners.
+    RestrictedQueue,
     /// Provisioning failed more than `max_fail_streak` times in a row.
     FailStreak,
     /// A job of ours for this agent is still active.

@@ -89,7 +89,7 @@ pub fn snapshot_racks(
 
     // Phase 2: histories of the agents that could be deployed.
     let mut wanted: Vec<(&str, String)> = Vec::new();
-    let servers = super::eligibility::QueueServers::count(agent_list);
+    let servers = super::eligibility::QueueServers::count(agent_list, desired);
     for (name, rack) in &racks {
         if let Some(Ok(list)) = machines.get(name.as_str()) {
             for machine in list {
@@ -191,9 +191,31 @@ fn read_history(
         LastResult { job_id, read }
     });
     let history = AgentHistory {
+        waiting_queues: read_waiting_queues((reader, base, bearer), &jobs),
         jobs,
         last_result,
         look_alikes: claims,
     };
     Ok((history, look_alikes))
+}
+
+/// The queue of each of `jobs` still `waiting` (rarely any: an agent takes a deploy within its
+/// polling interval). A definition that cannot be read leaves that job's queue unknown: it is
+/// then judged by its age alone, never cancelled on a guess.
+fn read_waiting_queues(
+    (reader, base, bearer): (&Reader, &str, Option<&Secret>),
+    jobs: &[TestflingerJob],
+) -> BTreeMap<String, String> {
+    let waiting = jobs.iter().filter(|j| j.job_state == "waiting");
+    waiting
+        .filter_map(|j| {
+            match testflinger::definition::fetch_job_queue(reader, base, bearer, &j.job_id) {
+                Ok(queue) => queue.map(|q| (j.job_id.clone(), q)),
+                Err(e) => {
+                    tracing::warn!(job = %j.job_id, "queue of a waiting deploy unknown: {e}");
+                    None
+                }
+            }
+        })
+        .collect()
 }

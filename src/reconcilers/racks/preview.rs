@@ -26,6 +26,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RackPlan>
                 tags: job_tags(&Ownership::of(desired), name, agent),
                 job_file: String::new(),
                 preconditions: Vec::new(),
+                cancel_first: Vec::new(),
             }],
             machines: Vec::new(),
         })

@@ -1,5 +1,6 @@
 //! Re-checking a rack's saved deploys: each selects the fresh deploy of the same agent, kept
-//! only with the same tags, queue and job file. Pure.
+//! only with the same tags, queue, job file and stuck jobs to cancel first (the fresh plan
+//! cancels only jobs still ours, not ended and stuck). Pure.
 
 use super::model::{Deploy, RackPlan};
 use crate::reconcilers::record::{Action, Kind};
@@ -20,6 +21,18 @@ impl Selectable for Deploy {
                     format!(
                         "the saved plan's queue {} is not the one the agents give now ({})",
                         self.queue, fresh.queue
+                    )
+                })
+            })
+            .or_else(|| {
+                let ids = |d: &Deploy| d.cancel_first.iter().map(|s| s.job_id.clone()).collect();
+                let (saved, fresh): (Vec<String>, Vec<String>) = (ids(self), ids(fresh));
+                (saved != fresh).then(|| {
+                    format!(
+                        "the saved plan cancels [{}] first, but the jobs of ours that can no \
+                         longer start are [{}] now",
+                        saved.join(", "),
+                        fresh.join(", ")
                     )
                 })
             })

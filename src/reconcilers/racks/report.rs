@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::model::{DeployOutcome, MachineState, RackPlan};
-use crate::reconcilers::record::{ActionRecord, Outcome};
+use crate::reconcilers::record::{Action, ActionRecord, Outcome};
 use crate::reconcilers::{word_of, write_status_line};
 
 /// Appends the entry as text: head line, reason, numbers, then one line per decision.
@@ -43,17 +43,39 @@ pub(crate) fn write_text(out: &mut String, rack: &RackPlan) {
     }
 }
 
-/// Appends the deploys of an apply: a count, then one line per deploy.
+/// Appends the deploys of an apply: the stuck jobs cancelled first (when any), then a count
+/// of deploys and one line per deploy.
 pub(crate) fn write_outcomes(out: &mut String, records: &[&ActionRecord]) {
-    if records.is_empty() {
+    let (cancels, deploys): (Vec<&ActionRecord>, Vec<&ActionRecord>) =
+        (records.iter()).partition(|r| r.action == Action::CancelDeploy);
+    if !cancels.is_empty() {
+        let done = cancels
+            .iter()
+            .filter(|r| r.outcome == Outcome::Done)
+            .count();
+        let _ = writeln!(out, "Stuck deploys: cancelled {done} of {}", cancels.len());
+        for cancel in cancels {
+            let job = cancel.job_id.as_deref().unwrap_or_default();
+            let (word, why) = match (&cancel.error, &cancel.note) {
+                (Some(error), _) => ("FAILED", error.message.as_str()),
+                (None, note) => ("ok    ", note.as_deref().unwrap_or_default()),
+            };
+            let _ = writeln!(
+                out,
+                "  {word} {} {}: cancel job {job} ({why})",
+                cancel.pool, cancel.target
+            );
+        }
+    }
+    if deploys.is_empty() {
         return;
     }
-    let submitted = records
+    let submitted = deploys
         .iter()
         .filter(|r| r.outcome == Outcome::Done)
         .count();
-    let _ = writeln!(out, "Deploys: submitted {submitted} of {}", records.len());
-    for deploy in records {
+    let _ = writeln!(out, "Deploys: submitted {submitted} of {}", deploys.len());
+    for deploy in deploys {
         match (&deploy.job_id, &deploy.error) {
             (Some(id), _) => {
                 let _ = writeln!(out, "  ok     {} {} (job {id})", deploy.pool, deploy.target);
@@ -70,10 +92,16 @@ pub(crate) fn write_outcomes(out: &mut String, records: &[&ActionRecord]) {
 
 /// The plan's last line, this kind's part: how many of each action, even when none.
 pub(crate) fn tally(entries: &[RackPlan]) -> Vec<(usize, &'static str)> {
-    vec![(
+    let deploys = entries.iter().flat_map(|r| &r.deploys);
+    let cancels: usize = deploys.map(|d| d.cancel_first.len()).sum();
+    let mut tally = vec![(
         entries.iter().map(|r| r.deploys.len()).sum(),
         "machine(s) to deploy",
-    )]
+    )];
+    if cancels > 0 {
+        tally.push((cancels, "stuck deploy(s) to cancel"));
+    }
+    tally
 }
 
 /// The rules behind a rack's decision, one machine a line (`devicepool explain`).

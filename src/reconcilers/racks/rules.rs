@@ -1,8 +1,9 @@
 //! The rack rules: deploy agent A of rack R when A's name is the hostname of one of R's MAAS
 //! machines, the machine is usable, A is in the right location, serves a queue no other agent
-//! serves, is `waiting` without a job, has no active job of ours, its last deploy is older
-//! than `every`, its provisioning fail streak is within the limit, and the per-run cap allows
-//! it. Also how our last deploy ended. Pure: data in, data out, `now` passed in.
+//! serves and polls, is `waiting` without a job, has no active job of ours that can still
+//! start (a stuck one is cancelled first), its last deploy is older than `every`, its
+//! provisioning fail streak is within the limit, and the per-run cap allows it. Also how our
+//! last deploy ended. Pure: data in, data out, `now` passed in.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +12,10 @@ use jiff::{SignedDuration, Timestamp};
 use super::config::Rack;
 use super::conventions::job_tags;
 use super::eligibility::{QueueServers, gate};
-use super::model::{Deploy, DeployOutcome, LastDeploy, MachineDecision, MachineState, RackPlan};
+use super::model::{
+    Deploy, DeployOutcome, LastDeploy, MachineDecision, MachineState, RackPlan, StuckDeploy,
+};
+use super::stuck::stuck_deploys;
 use crate::load::Desired;
 use crate::reconcilers::PoolStatus;
 use crate::reconcilers::ownership::Ownership;
@@ -32,7 +36,10 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RackPlan> 
                 return held_rack(name, disabled());
             }
             match (snapshot.racks.get(name), &snapshot.agents) {
-                (Some(Ok(state)), Ok(agents)) => plan_rack(name, rack, state, agents, (owner, now)),
+                (Some(Ok(state)), Ok(agents)) => {
+                    let servers = QueueServers::count(agents, desired);
+                    plan_rack((name, rack), state, (agents, &servers), (owner, now))
+                }
                 (state, agents) => {
                     let state_failure = state.and_then(|s| s.as_ref().err());
                     let failures = [state_failure, agents.as_ref().err()];
@@ -110,14 +117,11 @@ const PHASE_ORDER: [&str; 7] = [
 
 /// Plans one rack from fresh data.
 pub(crate) fn plan_rack(
-    name: &str,
-    rack: &Rack,
+    (name, rack): (&str, &Rack),
     state: &RackState,
-    agents: &[TestflingerAgent],
+    (agents, servers): (&[TestflingerAgent], &QueueServers<'_>),
     (owner, now): (Ownership<'_>, Timestamp),
 ) -> RackPlan {
-    let every = SignedDuration::try_from(rack.every).unwrap_or(SignedDuration::MAX);
-    let servers = QueueServers::count(agents);
     let mut machines = Vec::new();
     let mut deploys = Vec::new();
     let mut due = 0u32;
@@ -128,25 +132,34 @@ pub(crate) fn plan_rack(
         let agent = agents.iter().find(|a| a.name == host);
         let history = state.histories.get(host);
         let last_deploy = history.and_then(last_deploy);
-        let gated = gate(rack, machine, agent, &servers)
+        let gated = gate(rack, machine, agent, servers)
             .and_then(|queue| check_alive(rack, agent, now).map(|()| queue));
-        let (state, detail) = match (&gated, history) {
-            (Err(refusal), _) => refusal.clone(),
-            (Ok(_), None) => (MachineState::NotWaiting, "job history not read".to_string()),
-            (Ok(_), Some(history)) => decide_due(history, every, now),
+        let (state, detail, stuck) = match (&gated, history, agent) {
+            (Err((state, detail)), _, _) => (*state, detail.clone(), Vec::new()),
+            (Ok(_), Some(history), Some(agent)) => decide_due(history, rack, agent, now),
+            (Ok(_), _, _) => (
+                MachineState::NotWaiting,
+                "job history not read".to_string(),
+                Vec::new(),
+            ),
         };
         let state = if state == MachineState::Deploy {
             due += 1;
             if deploys.len() < rack.max_deploys_per_run as usize {
+                let mut preconditions = vec![
+                    format!("agent {host} is waiting without a job"),
+                    format!("no active job of ours targets {host}"),
+                ];
+                preconditions.extend(
+                    (stuck.iter()).map(|s| format!("job {} is ours and still waiting", s.job_id)),
+                );
                 deploys.push(Deploy {
                     agent: host.to_string(),
                     queue: gated.unwrap_or_default().to_string(),
                     tags: job_tags(&owner, name, host),
                     job_file: String::new(),
-                    preconditions: vec![
-                        format!("agent {host} is waiting without a job"),
-                        format!("no active job of ours targets {host}"),
-                    ],
+                    preconditions,
+                    cancel_first: stuck,
                 });
                 MachineState::Deploy
             } else {
@@ -184,13 +197,44 @@ pub(crate) fn plan_rack(
     }
 }
 
-/// In flight, not yet due, or due — from our job history on the agent.
+/// In flight, not yet due, or due — from our job history on the agent. Our deploys that can no
+/// longer start (see `stuck.rs`) neither hold the machine nor set the cadence: they are given
+/// back to be cancelled before the next deploy, and the detail says so.
 fn decide_due(
     history: &AgentHistory,
-    every: SignedDuration,
+    rack: &Rack,
+    agent: &TestflingerAgent,
+    now: Timestamp,
+) -> (MachineState, String, Vec<StuckDeploy>) {
+    let stuck = stuck_deploys(history, &agent.polled_queues(), rack.stuck_after, now);
+    let (state, mut detail) = decide_cadence(history, &stuck, rack, now);
+    if !stuck.is_empty() {
+        let said: Vec<String> = (stuck.iter())
+            .map(|s| format!("job {} ({})", s.job_id, s.reason))
+            .collect();
+        let when = if state == MachineState::Deploy {
+            "cancelled first"
+        } else {
+            "no longer holds the machine; cancelled when it is next deployed"
+        };
+        detail.push_str(&format!("; stuck {}: {when}", said.join(", ")));
+    }
+    (state, detail, stuck)
+}
+
+/// The cadence part of `decide_due`, leaving out the `stuck` jobs.
+fn decide_cadence(
+    history: &AgentHistory,
+    stuck: &[StuckDeploy],
+    rack: &Rack,
     now: Timestamp,
 ) -> (MachineState, String) {
-    if let Some(active) = history.jobs.iter().find(|j| !j.has_ended()) {
+    let every = SignedDuration::try_from(rack.every).unwrap_or(SignedDuration::MAX);
+    let is_stuck = |id: &str| stuck.iter().any(|s| s.job_id == id);
+    let holding: Vec<_> = (history.jobs.iter())
+        .filter(|j| !is_stuck(&j.job_id))
+        .collect();
+    if let Some(active) = holding.iter().find(|j| !j.has_ended()) {
         return (
             MachineState::InFlight,
             format!("job {} is {}", active.job_id, active.job_state),
@@ -207,7 +251,7 @@ fn decide_due(
             ),
         );
     }
-    if let Some(undated) = history.jobs.iter().find(|j| j.created_at.is_none()) {
+    if let Some(undated) = holding.iter().find(|j| j.created_at.is_none()) {
         return (
             MachineState::HistoryUnknown,
             format!(
@@ -216,7 +260,7 @@ fn decide_due(
             ),
         );
     }
-    let last = history.jobs.iter().filter_map(|j| j.created_at).max();
+    let last = holding.iter().filter_map(|j| j.created_at).max();
     match last {
         Some(at) if now.duration_since(at) < every => {
             let due_at = at.checked_add(every).unwrap_or(at);
