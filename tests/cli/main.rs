@@ -21,6 +21,8 @@ mod plan;
 mod previews;
 mod racks;
 mod racks_fidelity;
+mod racks_holds;
+mod racks_reads;
 mod racks_verify;
 mod redaction_cut;
 mod redaction_cut_writes;

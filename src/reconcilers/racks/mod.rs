@@ -6,6 +6,7 @@ pub mod conventions;
 pub mod deploy_job;
 pub mod eligibility;
 pub mod execute;
+pub mod history;
 pub mod model;
 pub mod observe;
 pub mod preview;

@@ -45,7 +45,7 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RackPlan> 
 }
 
 /// With `agent_stale_after` set, an agent whose record is older (or undated) is `stale`.
-fn check_alive(
+pub(crate) fn check_alive(
     rack: &Rack,
     agent: Option<&TestflingerAgent>,
     now: Timestamp,
@@ -132,7 +132,13 @@ pub(crate) fn plan_rack(
             .and_then(|queue| check_alive(rack, agent, now).map(|()| queue));
         let (state, detail) = match (&gated, history) {
             (Err(refusal), _) => refusal.clone(),
-            (Ok(_), None) => (MachineState::NotWaiting, "job history not read".to_string()),
+            (Ok(_), None) => match state.unread.get(host) {
+                Some(why) => (
+                    MachineState::HistoryUnknown,
+                    format!("job history not read: {why}"),
+                ),
+                None => (MachineState::NotWaiting, "job history not read".to_string()),
+            },
             (Ok(_), Some(history)) => decide_due(history, every, now),
         };
         let state = if state == MachineState::Deploy {
