@@ -22,6 +22,7 @@ mod previews;
 mod racks;
 mod racks_fidelity;
 mod racks_holds;
+mod racks_inputs;
 mod racks_reads;
 mod racks_verify;
 mod redaction_cut;

@@ -132,6 +132,7 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
                 "it is matched in each agent's location",
             );
         }
+        super::reserve_timeout::check_reserve_timeout(desired, name, rack, problems);
         let every = pointer(SECTION, name, "every");
         if rack.every.is_zero() {
             problems.push(Problem::at(every, "every must be longer than zero"));

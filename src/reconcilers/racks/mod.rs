@@ -13,6 +13,7 @@ pub mod preview;
 pub mod recheck;
 pub mod render;
 pub mod report;
+pub mod reserve_timeout;
 pub mod rules;
 pub mod verify;
 
