@@ -173,6 +173,14 @@ impl Reader {
         }
     }
 
+    /// This reader with its body cap lowered to `cap` bytes (never raised above
+    /// `max_body_bytes`): for a read whose answer may be far larger than the part used.
+    pub fn capped(&self, cap: u64) -> Reader {
+        let mut reader = self.clone();
+        reader.max_body = reader.max_body.min(cap);
+        reader
+    }
+
     /// Makes `secret` (issued during the run, an access token) known to this reader's
     /// redactor and every clone of it, so no later error quotes it.
     pub fn learn_secret(&self, secret: &Secret) {

@@ -127,6 +127,36 @@ impl Slot<'_> {
     fn pointer(&self, suffix: &str) -> String {
         format!("{}/{}_{suffix}", self.mapping, self.stem)
     }
+
+    /// What is wrong with the shape of this secret's value, when its API says what a value
+    /// looks like (only MAAS: `consumer_key:token_key:token_secret`). Never quotes it.
+    fn flaw(&self, value: &str) -> Option<String> {
+        let maas = self.mapping == "/sources/maas";
+        maas.then(|| maas_key_flaw(value)).flatten().map(|flaw| {
+            format!("does not hold a MAAS API key (consumer_key:token_key:token_secret): {flaw}")
+        })
+    }
+}
+
+/// What is wrong with a MAAS API key's shape, never quoting it: three parts separated by
+/// `:`, none empty, no whitespace or control character. `None` when it has that shape.
+fn maas_key_flaw(key: &str) -> Option<String> {
+    let parts: Vec<&str> = key.split(':').collect();
+    if parts.len() != 3 {
+        return Some(format!(
+            "it has {} part(s) separated by ':', not 3",
+            parts.len()
+        ));
+    }
+    if let Some(i) = parts.iter().position(|p| p.is_empty()) {
+        return Some(format!(
+            "its {} part is empty",
+            ["first", "second", "third"][i]
+        ));
+    }
+    key.chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+        .then(|| "it holds whitespace or a control character".to_string())
 }
 
 /// Every secret slot of `desired`, with when a run needs it.
@@ -262,9 +292,12 @@ pub(super) fn check_available(
         match slot.from {
             Some(SecretFrom::Env(var)) => {
                 let why = match lookup(var) {
-                    None => "is not set",
-                    Some(value) if value.is_empty() => "is set but empty",
-                    Some(_) => continue,
+                    None => "is not set".to_string(),
+                    Some(value) if value.is_empty() => "is set but empty".to_string(),
+                    Some(value) => match slot.flaw(&value) {
+                        Some(flaw) => flaw,
+                        None => continue,
+                    },
                 };
                 problems.push(Problem::at(
                     slot.pointer("env"),
@@ -277,7 +310,10 @@ pub(super) fn check_available(
                     Ok(value) if value.is_empty() => {
                         format!("secret file {} is empty", path.display())
                     }
-                    Ok(_) => continue,
+                    Ok(value) => match slot.flaw(&value) {
+                        Some(flaw) => format!("secret file {} {flaw}", path.display()),
+                        None => continue,
+                    },
                     Err(error) => {
                         format!("secret file {} cannot be read: {error}", path.display())
                     }

@@ -346,7 +346,7 @@ fn a_machine_in_two_racks_is_deployed_once_per_run() {
         histories: [("host-01".to_string(), AgentHistory::default())]
             .into_iter()
             .collect(),
-        look_alikes: Vec::new(),
+        ..RackState::default()
     };
     let mut world = World::new();
     world.snapshot.agents = Ok(vec![agent]);

@@ -105,13 +105,18 @@ pub struct RackState {
     /// Deploy jobs tagged like ours on those agents that cannot prove it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub look_alikes: Vec<LookAlike>,
+    /// Agents whose history could not be read, with the failed request: only these machines
+    /// are held, the rest of the rack is planned.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unread: BTreeMap<String, String>,
 }
 
 /// Our jobs on one agent and the outcome of the latest finished one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AgentHistory {
     pub jobs: Vec<TestflingerJob>,
-    /// The latest ended job and its result, when there is an ended job.
+    /// The latest ended job and its result, read only when this run deploys the machine
+    /// (its outcome is reported next to that decision).
     pub last_result: Option<LastResult>,
     /// Jobs not ended on the agent, tagged like this fleet's deploys, that cannot prove it:
     /// never our cadence or outcome, but the agent is not deployed behind them.

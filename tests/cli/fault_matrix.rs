@@ -1,6 +1,7 @@
 //! Every source × every fault: the pools or racks that depend on the source are held, the
 //! message names the source and what went wrong, nothing is started or deployed on the failed
-//! data, and the run exits 4. The fault table in docs/operations.md ("When a source fails") is
+//! data, and the run exits 4; a Testflinger job search, read per agent, holds only the machines
+//! it was for (the rack is planned, exit 0). The fault table in docs/operations.md ("When a source fails") is
 //! this file.
 
 use devicepool_sim::{Fault, SimServer};
@@ -225,11 +226,43 @@ fn testflinger_agents() {
     });
 }
 
+/// A job search is read per agent: its fault holds each searched machine
+/// (`history_unknown`, the reason naming the source and the fault), never the rack, and
+/// nothing is deployed on the failed data. A refused connection fails the agent list first
+/// (`testflinger_agents`).
 #[test]
 fn testflinger_job_search() {
-    rack_source("testflinger", "/v1/job/search", |lab| {
-        lab.fleet.testflinger.server()
-    });
+    for case in cases(false).into_iter().filter(|c| c.fault.is_some()) {
+        let lab = RackLab::new();
+        let yaml = lab
+            .yaml(40)
+            .replace("backoff: 10ms}", "backoff: 10ms, max_body_bytes: 100000}");
+        let tf = lab.fleet.testflinger.server();
+        std::fs::write(&lab.config, arrange(&case, tf, "/v1/job/search", yaml)).unwrap();
+        let plan = lab.run(&["plan", lab.config_arg(), "--format", "json"]);
+        let context = format!("testflinger × {}: {plan:?}", case.name);
+        assert_eq!(plan.code, 0, "{context}");
+        let json = plan.json();
+        let machines = json["racks"][0]["machines"].as_array().unwrap().clone();
+        let held: Vec<&str> = (machines.iter())
+            .filter(|m| m["state"] == "history_unknown")
+            .map(|m| m["detail"].as_str().unwrap())
+            .collect();
+        assert_eq!(held.len(), 34, "every searched machine: {context}");
+        for detail in held {
+            assert!(detail.contains("testflinger"), "{detail}");
+            assert!(
+                detail.contains(case.needle),
+                "want {:?}: {detail}",
+                case.needle
+            );
+        }
+        lab.run(&["apply", lab.config_arg()]).expect_code(0);
+        assert!(
+            lab.submitted_agents().is_empty(),
+            "deployed on failed data: {context}"
+        );
+    }
 }
 
 /// Runs every case for a runner-pool source; an idle runner past every grace and a pending

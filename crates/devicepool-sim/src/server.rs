@@ -11,6 +11,8 @@ use super::wire::{Handler, Wire};
 
 struct Shared {
     log: Mutex<Vec<LoggedRequest>>,
+    /// Each answer's request path and body bytes, in the order answered.
+    sent: Mutex<Vec<(String, usize)>>,
     faults: Mutex<Vec<(String, String, Fault)>>,
 }
 
@@ -59,9 +61,16 @@ impl SimServer {
         lock(&self.shared.log).clone()
     }
 
-    /// Forgets the request log.
+    /// Each answer so far as (request path, body bytes sent; headers not counted), in the
+    /// order answered: what a run cost in transfer.
+    pub fn response_bytes(&self) -> Vec<(String, usize)> {
+        lock(&self.shared.sent).clone()
+    }
+
+    /// Forgets the request log and the answers' sizes.
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();
+        lock(&self.shared.sent).clear();
     }
 
     /// Applies `fault` to requests whose method matches (`*` = any) and whose raw or
@@ -80,10 +89,17 @@ impl SimServer {
 fn handler(api: Arc<dyn Api>) -> (Arc<Shared>, Handler) {
     let shared = Arc::new(Shared {
         log: Mutex::new(Vec::new()),
+        sent: Mutex::new(Vec::new()),
         faults: Mutex::new(Vec::new()),
     });
     let s = Arc::clone(&shared);
-    (shared, Arc::new(move |req| serve(&s, api.as_ref(), req)))
+    let handle = move |req: Request| {
+        let path = req.path.clone();
+        let answer = serve(&s, api.as_ref(), req);
+        lock(&s.sent).push((path, answer.body.len()));
+        answer
+    };
+    (shared, Arc::new(handle))
 }
 
 /// Logs the request, picks the first active matching fault and produces the response.

@@ -19,6 +19,10 @@ use super::http::{ApiError, Failure, Get, Reader, display_url, encode_component}
 use crate::secret::Secret;
 
 const API: &str = "testflinger";
+/// Most bytes read of one `GET /v1/result/<id>`: the body carries every phase's log (9.7 MB
+/// has been seen) around the few exit codes used, so a larger one is not read and that job's
+/// outcome is unknown. Also bounds a job definition read for its tags.
+pub const RESULT_MAX_BYTES: u64 = 1024 * 1024;
 /// A token this close to expiry is renewed before use.
 const RENEW_MARGIN: SignedDuration = SignedDuration::from_secs(60);
 
@@ -49,6 +53,12 @@ struct WireJob {
     job_state: String,
     #[serde(default)]
     created_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireDefinition {
+    #[serde(default)]
+    tags: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +217,27 @@ pub fn search_jobs(
     tags: &[String],
     active_only: bool,
 ) -> Result<Vec<TestflingerJob>, ApiError> {
+    search(reader, (base, bearer), tags, "all", active_only)
+}
+
+/// `GET /v1/job/search?tags=..&match=any&state=active`: the jobs not ended carrying **any**
+/// of `tags` (one request for many agents; the answer says nothing of which tag matched).
+pub fn search_active_jobs_with_any(
+    reader: &Reader,
+    base: &str,
+    bearer: Option<&Secret>,
+    tags: &[String],
+) -> Result<Vec<TestflingerJob>, ApiError> {
+    search(reader, (base, bearer), tags, "any", true)
+}
+
+fn search(
+    reader: &Reader,
+    (base, bearer): (&str, Option<&Secret>),
+    tags: &[String],
+    matching: &str,
+    active_only: bool,
+) -> Result<Vec<TestflingerJob>, ApiError> {
     let endpoint = url(base, "/v1/job/search");
     if tags.is_empty() {
         // Without tags the server lists every job of every user: never what we mean.
@@ -218,7 +249,7 @@ pub fn search_jobs(
         });
     }
     let mut query: Vec<(&str, String)> = tags.iter().map(|t| ("tags", t.clone())).collect();
-    query.push(("match", "all".into()));
+    query.push(("match", matching.into()));
     if active_only {
         query.push(("state", "active".into()));
     }
@@ -248,21 +279,47 @@ fn jobs_from_wire(wire: Vec<WireJob>) -> Vec<TestflingerJob> {
         .collect()
 }
 
-/// `GET /v1/result/<id>`: `Ok(None)` on 204 (no such job or no results yet).
+/// `GET <path>` of one job under `RESULT_MAX_BYTES`, `None` on 204; also the URL read.
+fn get_job_document<T: serde::de::DeserializeOwned>(
+    (reader, base, bearer): (&Reader, &str, Option<&Secret>),
+    path: &str,
+    job_id: &str,
+) -> Result<(String, Option<T>), ApiError> {
+    let endpoint = url(base, &format!("{path}{}", encode_component(job_id)));
+    let auth = bearer.map(Secret::bearer);
+    let wire = reader
+        .capped(RESULT_MAX_BYTES)
+        .get_json_or_no_content(&Get {
+            api: API,
+            url: endpoint.clone(),
+            query: Vec::new(),
+            authorization: auth.as_ref().map(Secret::expose),
+        })?;
+    Ok((endpoint, wire))
+}
+
+/// `GET /v1/job/<id>`: the tags the job was submitted with (the search returns none), read
+/// under `RESULT_MAX_BYTES`; empty on 204 (the job is gone).
+pub fn fetch_job_tags(
+    reader: &Reader,
+    base: &str,
+    bearer: Option<&Secret>,
+    job_id: &str,
+) -> Result<Vec<String>, ApiError> {
+    let (_, wire) = get_job_document::<WireDefinition>((reader, base, bearer), "/v1/job/", job_id)?;
+    Ok(wire.map(|w| w.tags).unwrap_or_default())
+}
+
+/// `GET /v1/result/<id>` under `RESULT_MAX_BYTES`: `Ok(None)` on 204 (no such job or no
+/// results yet).
 pub fn fetch_result(
     reader: &Reader,
     base: &str,
     bearer: Option<&Secret>,
     job_id: &str,
 ) -> Result<Option<TestflingerResult>, ApiError> {
-    let endpoint = url(base, &format!("/v1/result/{}", encode_component(job_id)));
-    let auth = bearer.map(Secret::bearer);
-    let wire: Option<BTreeMap<String, Value>> = reader.get_json_or_no_content(&Get {
-        api: API,
-        url: endpoint.clone(),
-        query: Vec::new(),
-        authorization: auth.as_ref().map(Secret::expose),
-    })?;
+    let (endpoint, wire): (String, Option<BTreeMap<String, Value>>) =
+        get_job_document((reader, base, bearer), "/v1/result/", job_id)?;
     let Some(wire) = wire else {
         return Ok(None);
     };

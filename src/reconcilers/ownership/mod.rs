@@ -85,6 +85,11 @@ impl<'a> Ownership<'a> {
         }
     }
 
+    /// A fleet and key given directly (the key as the edge read it).
+    pub fn new(fleet: &'a str, key: Option<&'a Secret>) -> Self {
+        Ownership { fleet, key }
+    }
+
     /// True when objects without any fleet marker (made before fleets existed) may be ours:
     /// the fleet is the default one and no key is set.
     pub fn takes_unmarked(&self) -> bool {

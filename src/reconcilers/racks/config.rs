@@ -151,6 +151,7 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
                 "it is matched in each agent's location",
             );
         }
+        super::reserve_timeout::check_reserve_timeout(desired, name, rack, problems);
         check_identifier_list(
             problems,
             &pointer(SECTION, name, "restricted_queues"),

@@ -39,36 +39,32 @@ pub fn history_tags(owner: &Ownership<'_>, rack: &str, agent: &str) -> Vec<Strin
     tags
 }
 
-/// One search for jobs claiming this fleet's deploys on an agent without proving it.
-pub struct ClaimSearch {
-    /// The tags (all required) of the jobs that claim.
-    pub tags: Vec<String>,
-    /// The tags of the jobs among those that are another fleet's, not claims.
-    pub except: Option<Vec<String>>,
-    /// Why a job found (and not ours) is a look-alike.
-    pub why: &'static str,
+/// True when a job on an agent may claim this fleet's deploys without proving it: with a key
+/// (a job with the owner tag but no valid MAC) or with a named fleet (a job tagged the way
+/// deploys were before fleets). Then the jobs not ended on the agent are judged by their tags.
+pub fn looks_for_claims(owner: &Ownership<'_>) -> bool {
+    owner.keyed() || owner.fleet != DEFAULT_FLEET
 }
 
-/// The searches for look-alike deploys on `agent`: with a key, every job with this fleet's
-/// owner tag (those the history search does not find carry no valid MAC); with a named
-/// fleet, every job tagged the way deploys were before fleets, less the default fleet's.
-pub fn claim_searches(owner: &Ownership<'_>, agent: &str) -> Vec<ClaimSearch> {
-    let on = format!("agent:{agent}");
-    let mut searches = Vec::new();
-    if owner.keyed() {
-        searches.push(ClaimSearch {
-            tags: vec![owner_tag(owner), on.clone()],
-            except: None,
-            why: "its tags carry no valid ownership MAC for this rack and agent",
-        });
+/// Why a job on `agent` that the history search did not find claims this fleet's deploys
+/// without proving it, judged from its own `tags`: with a key, it carries the owner tag (so
+/// no valid MAC); with a named fleet, it carries the bare `devicepool` and not
+/// `fleet:default` (made before fleets). `None`: it claims nothing of ours.
+pub fn claim_reason(owner: &Ownership<'_>, agent: &str, tags: &[String]) -> Option<&'static str> {
+    let has = |tag: &str| tags.iter().any(|t| t == tag);
+    if !has(&format!("agent:{agent}")) {
+        return None;
     }
-    if owner.fleet != DEFAULT_FLEET {
-        let default_fleet = format!("{FLEET_PREFIX}{DEFAULT_FLEET}");
-        searches.push(ClaimSearch {
-            tags: vec![OWNER_TAG.to_string(), on.clone()],
-            except: Some(vec![OWNER_TAG.to_string(), on, default_fleet]),
-            why: crate::reconcilers::ownership::PRE_FLEET,
-        });
+    if owner.keyed() && has(&owner_tag(owner)) {
+        return Some("its tags carry no valid ownership MAC for this rack and agent");
     }
-    searches
+    let default_fleet = format!("{FLEET_PREFIX}{DEFAULT_FLEET}");
+    if owner.fleet != DEFAULT_FLEET && has(OWNER_TAG) && !has(&default_fleet) {
+        return Some(crate::reconcilers::ownership::PRE_FLEET);
+    }
+    None
 }
+
+#[cfg(test)]
+#[path = "conventions_tests.rs"]
+mod tests;

@@ -1,25 +1,25 @@
 //! Reading what racks need: one MAAS machine list per rack, one Testflinger agent list per
-//! run, then — only for agents that could be deployed (in the rack, right location,
-//! free, with a queue of their own) — one job search each and the result of their latest
-//! finished job. A result that cannot be read is recorded as such, never held. Read-only.
+//! run, then — only for agents that could be deployed (in the rack, right location, free and
+//! not stale, with a queue of their own) — their deploy history (`history.rs`), and the
+//! result of the latest ended deploy only of the machines this run deploys. A history that
+//! cannot be read holds only its machine; a result that cannot be read only makes that
+//! outcome unknown. Read-only.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use jiff::Timestamp;
 
 use super::config::Rack;
-use super::conventions::{claim_searches, history_tags};
+use super::conventions::looks_for_claims;
+use super::eligibility::QueueServers;
+use super::history::{Claims, Server, read_claims, read_history, read_last_result};
 use crate::clients::http::{ApiError, Reader};
 use crate::clients::{ReadCredentials, maas, testflinger};
 use crate::load::Desired;
 use crate::parallel::{Task, run_parallel};
-use crate::reconcilers::ownership::{Object, Ownership, look_alike};
-use crate::secret::Secret;
-use crate::snapshot::{
-    AgentHistory, LastResult, LookAlike, MaasMachine, RackState, ResultRead, TestflingerAgent,
-    TestflingerJob,
-};
+use crate::reconcilers::ownership::Ownership;
+use crate::snapshot::{AgentHistory, LastResult, MaasMachine, RackState, TestflingerAgent};
 
 /// Reads every enabled rack. Returns the agent list and one result per rack.
 #[allow(clippy::type_complexity)]
@@ -89,26 +89,29 @@ pub fn snapshot_racks(
 
     // Phase 2: histories of the agents that could be deployed.
     let mut wanted: Vec<(&str, String)> = Vec::new();
-    let servers = super::eligibility::QueueServers::count(agent_list, desired);
+    let servers = QueueServers::count(agent_list, desired);
     for (name, rack) in &racks {
         if let Some(Ok(list)) = machines.get(name.as_str()) {
             for machine in list {
                 let agent = agent_list.iter().find(|a| a.name == machine.hostname);
-                if super::eligibility::gate(rack, machine, agent, &servers).is_ok() {
+                let deployable = super::eligibility::gate(rack, machine, agent, &servers)
+                    .and_then(|_| super::rules::check_alive(rack, agent, now));
+                if deployable.is_ok() {
                     wanted.push((name.as_str(), machine.hostname.clone()));
                 }
             }
         }
     }
+    let server: Server<'_> = (reader, &tf.url, bearer);
     let owner = Ownership::of(desired);
-    let histories: Mutex<BTreeMap<(&str, String), Result<History, ApiError>>> =
+    let histories: Mutex<BTreeMap<(&str, String), Result<AgentHistory, ApiError>>> =
         Mutex::new(BTreeMap::new());
     let tasks: Vec<Task<'_>> = wanted
         .iter()
         .map(|(rack, agent)| {
             let histories = &histories;
             Box::new(move || {
-                let got = read_history((reader, &tf.url, bearer), owner, rack, agent);
+                let got = read_history(server, owner, rack, agent);
                 histories
                     .lock()
                     .unwrap()
@@ -118,104 +121,142 @@ pub fn snapshot_racks(
         .collect();
     run_parallel(parallel, tasks);
     let histories = histories.into_inner().unwrap();
+    let claims = read_all_claims((server, parallel), &racks, owner, &histories);
 
     let mut states = BTreeMap::new();
-    for (name, _) in racks {
+    for (name, _) in &racks {
         let state = machines
             .remove(name.as_str())
             .expect("machine task ran")
-            .and_then(|machines| {
-                let mut rack_histories = BTreeMap::new();
-                let mut look_alikes = Vec::new();
-                for ((rack, agent), history) in &histories {
-                    if *rack == name.as_str() {
-                        let (history, found) = history.clone()?;
-                        rack_histories.insert(agent.clone(), history);
-                        look_alikes.extend(found);
-                    }
-                }
-                Ok(RackState {
-                    machines,
-                    histories: rack_histories,
-                    look_alikes,
-                })
-            });
-        states.insert(name.clone(), state);
+            .map(|machines| rack_state(name, machines, &histories, &claims));
+        states.insert((*name).clone(), state);
     }
+    read_deployed_results(
+        (server, parallel),
+        &racks,
+        &mut states,
+        (agent_list, &servers),
+        (owner, now),
+    );
     (agents, states)
 }
 
-/// One agent's history of our deploys, and the jobs tagged like them that cannot prove it.
-type History = (AgentHistory, Vec<LookAlike>);
+type Histories<'a> = BTreeMap<(&'a str, String), Result<AgentHistory, ApiError>>;
 
-/// Our deploys of `rack` on `agent` (one search), and the jobs not ended that claim to be
-/// this fleet's there without proving it (a search or two each, see `claim_searches`).
-fn read_history(
-    (reader, base, bearer): (&Reader, &str, Option<&Secret>),
+/// The look-alike claims on every agent whose history was read, per rack (one task per
+/// rack, batched searches within it); none are looked for when no job can claim this fleet
+/// without proving it (the default fleet without a key).
+fn read_all_claims<'a>(
+    (server, parallel): (Server<'_>, usize),
+    racks: &[(&'a String, &Rack)],
     owner: Ownership<'_>,
-    rack: &str,
-    agent: &str,
-) -> Result<History, ApiError> {
-    let tags = history_tags(&owner, rack, agent);
-    let jobs = testflinger::search_jobs(reader, base, bearer, &tags, false)?;
-    let mut claims: Vec<TestflingerJob> = Vec::new();
-    let mut look_alikes = Vec::new();
-    for search in claim_searches(&owner, agent) {
-        let mut found = testflinger::search_jobs(reader, base, bearer, &search.tags, true)?;
-        if let (Some(except), false) = (&search.except, found.is_empty()) {
-            let theirs = testflinger::search_jobs(reader, base, bearer, except, true)?;
-            found.retain(|j| !theirs.iter().any(|t| t.job_id == j.job_id));
+    histories: &Histories<'a>,
+) -> BTreeMap<&'a str, BTreeMap<String, Result<Claims, ApiError>>> {
+    let found = Mutex::new(BTreeMap::new());
+    if !looks_for_claims(&owner) {
+        return BTreeMap::new();
+    }
+    let ours: BTreeSet<&str> = (histories.values().flatten())
+        .flat_map(|h| h.jobs.iter().map(|j| j.job_id.as_str()))
+        .collect();
+    let tasks: Vec<Task<'_>> = racks
+        .iter()
+        .map(|(name, _)| {
+            let agents: Vec<&str> = (histories.iter())
+                .filter(|((rack, _), h)| *rack == name.as_str() && h.is_ok())
+                .map(|((_, agent), _)| agent.as_str())
+                .collect();
+            let (found, ours) = (&found, &ours);
+            Box::new(move || {
+                let claims = read_claims(server, owner, name, &agents, ours);
+                found.lock().unwrap().insert(name.as_str(), claims);
+            }) as Task<'_>
+        })
+        .collect();
+    run_parallel(parallel, tasks);
+    found.into_inner().unwrap()
+}
+
+/// A rack's machines with the histories and claims read for it; an agent whose history or
+/// claims could not be read is recorded as unread (only its machine is held).
+fn rack_state(
+    name: &str,
+    machines: Vec<MaasMachine>,
+    histories: &Histories<'_>,
+    claims: &BTreeMap<&str, BTreeMap<String, Result<Claims, ApiError>>>,
+) -> RackState {
+    let mut state = RackState {
+        machines,
+        ..RackState::default()
+    };
+    let no_claims = BTreeMap::new();
+    let rack_claims = claims.get(name).unwrap_or(&no_claims);
+    for ((rack, agent), history) in histories {
+        if *rack != name {
+            continue;
         }
-        for claim in found {
-            let known = jobs.iter().chain(&claims).any(|j| j.job_id == claim.job_id);
-            if !known && !claim.has_ended() {
-                let name = format!("{} on {agent}", claim.job_id);
-                look_alikes.push(look_alike(Object::Deploy, rack, name, search.why));
-                claims.push(claim);
+        let claimed = rack_claims
+            .get(agent)
+            .cloned()
+            .unwrap_or(Ok(Claims::default()));
+        match history.clone().and_then(|h| claimed.map(|c| (h, c))) {
+            Ok((mut history, (jobs, look_alikes))) => {
+                history.look_alikes = jobs;
+                state.histories.insert(agent.clone(), history);
+                state.look_alikes.extend(look_alikes);
+            }
+            Err(e) => {
+                state.unread.insert(agent.clone(), e.to_string());
             }
         }
     }
-    let last_ended = jobs
-        .iter()
-        .filter(|j| j.has_ended())
-        .max_by_key(|j| j.created_at)
-        .map(|j| j.job_id.clone());
-    // A result that cannot be read (9.7 MB of logs, an error, nonsense) makes this one
-    // outcome unknown; it never fails the history, so it never holds the rack.
-    let last_result = last_ended.map(|job_id| {
-        let read = match testflinger::fetch_result(reader, base, bearer, &job_id) {
-            Ok(Some(result)) => ResultRead::Found(result),
-            Ok(None) => ResultRead::NoResult,
-            Err(e) => ResultRead::Unreadable(e.to_string()),
-        };
-        LastResult { job_id, read }
-    });
-    let history = AgentHistory {
-        waiting_queues: read_waiting_queues((reader, base, bearer), &jobs),
-        jobs,
-        last_result,
-        look_alikes: claims,
-    };
-    Ok((history, look_alikes))
+    state
 }
 
-/// The queue of each of `jobs` still `waiting` (rarely any: an agent takes a deploy within its
-/// polling interval). A definition that cannot be read leaves that job's queue unknown: it is
-/// then judged by its age alone, never cancelled on a guess.
-fn read_waiting_queues(
-    (reader, base, bearer): (&Reader, &str, Option<&Secret>),
-    jobs: &[TestflingerJob],
-) -> BTreeMap<String, String> {
-    let waiting = jobs.iter().filter(|j| j.job_state == "waiting");
-    waiting
-        .filter_map(|j| {
-            match testflinger::definition::fetch_job_queue(reader, base, bearer, &j.job_id) {
-                Ok(queue) => queue.map(|q| (j.job_id.clone(), q)),
-                Err(e) => {
-                    tracing::warn!(job = %j.job_id, "queue of a waiting deploy unknown: {e}");
-                    None
+/// Reads the last result of each machine the rack's plan deploys in this run, the one
+/// decision its outcome is reported with: at most once per ended deploy, since deploying
+/// makes a newer one. The plan is the rules' own, on the data read so far.
+fn read_deployed_results(
+    (server, parallel): (Server<'_>, usize),
+    racks: &[(&String, &Rack)],
+    states: &mut BTreeMap<String, Result<RackState, ApiError>>,
+    agents: (&[TestflingerAgent], &QueueServers<'_>),
+    (owner, now): (Ownership<'_>, Timestamp),
+) {
+    let mut due: Vec<(String, String)> = Vec::new();
+    for (name, rack) in racks {
+        if let Some(Ok(state)) = states.get(name.as_str()) {
+            let plan = super::rules::plan_rack((name, rack), state, agents, (owner, now));
+            due.extend(
+                plan.deploys
+                    .iter()
+                    .map(|d| ((*name).clone(), d.agent.clone())),
+            );
+        }
+    }
+    let results: Mutex<Vec<(String, String, LastResult)>> = Mutex::new(Vec::new());
+    let tasks: Vec<Task<'_>> = due
+        .iter()
+        .filter_map(|(rack, agent)| {
+            let Some(Ok(state)) = states.get(rack) else {
+                return None;
+            };
+            let history = state.histories.get(agent)?;
+            let results = &results;
+            Some(Box::new(move || {
+                if let Some(last) = read_last_result(server, history) {
+                    let found = (rack.clone(), agent.clone(), last);
+                    results.lock().unwrap().push(found);
                 }
-            }
+            }) as Task<'_>)
         })
-        .collect()
+        .collect();
+    run_parallel(parallel, tasks);
+    for (rack, agent, last) in results.into_inner().unwrap() {
+        if let Some(Ok(state)) = states.get_mut(&rack)
+            && let Some(history) = state.histories.get_mut(&agent)
+        {
+            history.last_result = Some(last);
+        }
+    }
 }

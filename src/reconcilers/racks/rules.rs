@@ -52,7 +52,7 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RackPlan> 
 }
 
 /// With `agent_stale_after` set, an agent whose record is older (or undated) is `stale`.
-fn check_alive(
+pub(crate) fn check_alive(
     rack: &Rack,
     agent: Option<&TestflingerAgent>,
     now: Timestamp,
@@ -137,6 +137,11 @@ pub(crate) fn plan_rack(
         let (state, detail, stuck) = match (&gated, history, agent) {
             (Err((state, detail)), _, _) => (*state, detail.clone(), Vec::new()),
             (Ok(_), Some(history), Some(agent)) => decide_due(history, rack, agent, now),
+            (Ok(_), None, _) if state.unread.contains_key(host) => (
+                MachineState::HistoryUnknown,
+                format!("job history not read: {}", state.unread[host]),
+                Vec::new(),
+            ),
             (Ok(_), _, _) => (
                 MachineState::NotWaiting,
                 "job history not read".to_string(),
