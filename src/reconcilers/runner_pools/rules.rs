@@ -312,3 +312,7 @@ pub(crate) fn held_runner_pool(
 #[cfg(test)]
 #[path = "rules_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "rules_lifetime_tests.rs"]
+mod lifetime_tests;
