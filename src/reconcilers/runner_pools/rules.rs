@@ -95,18 +95,11 @@ pub(crate) fn plan_runner_pool(
     let keep_idle = pending + pool.min_idle;
     let idle_removals = pick_idle_removals(&judged.idle, state, &limits, keep_idle, excess);
     let budgeted = apply_budgets(pool, runners, &judged, idle_removals, &orphans);
+    let sizing = size_starts(pool, &judged, &budgeted.removals, keep_idle);
     let mut decisions = judged.decisions;
     mark_removed(&mut decisions, &budgeted);
 
-    let removals = &budgeted.removals;
-    let removed_runners = removals.iter().filter(|r| r.runner_id.is_some()).count() as u32;
-    let idle_leaving = removals.iter().filter(|r| is_idle_removal(r.why)).count();
-    // A recycled runner whose removal the budget kept is idle capacity all the same.
-    let idle_staying = (judged.idle.len() + judged.recycle.len() - idle_leaving) as u32;
-    let want = keep_idle.saturating_sub(idle_staying);
-    let room = pool.max_runners.saturating_sub(runners - removed_runners);
-    let starts_n = want.min(room).min(pool.max_starts_per_run);
-    let starts: Vec<RunnerStart> = (1..=starts_n)
+    let starts: Vec<RunnerStart> = (1..=sizing.starts)
         .map(|i| RunnerStart {
             name: runner_name(name, now.as_second(), i),
             tags: pool.tags.clone(),
@@ -121,32 +114,14 @@ pub(crate) fn plan_runner_pool(
         pending,
         min_idle: pool.min_idle,
         max_runners: pool.max_runners,
-        starts: starts_n,
-        removals: removals.len() as u32,
+        starts: sizing.starts,
+        removals: budgeted.removals.len() as u32,
         left_alone: judged.left_alone,
         busy_too_long: judged.busy_too_long,
         above_max: runners.saturating_sub(pool.max_runners),
     };
-    let mut reason = format!(
-        "starting {starts_n} (wanted {want}: {pending} pending + {} min_idle − {idle_staying} idle), removing {}",
-        pool.min_idle,
-        removals.len()
-    );
-    if starts_n < want {
-        let bound = if starts_n == room {
-            "max_runners"
-        } else {
-            "max_starts_per_run"
-        };
-        reason.push_str(&format!("; starts clipped by {bound}"));
-    }
-    if budgeted.clipped {
-        reason.push_str(&format!(
-            "; removals clipped by max_removals_per_run ({}) / max_remove_fraction ({}): {} wanted",
-            pool.max_removals_per_run, pool.max_remove_fraction, budgeted.wanted
-        ));
-    }
     let thresholds = limits.shown();
+    let mut reason = write_reason(pool, &numbers, &sizing, &budgeted);
     if let Some(drain) = describe_drain(&numbers, &decisions, &thresholds) {
         reason.push_str(&format!("; {drain}"));
     }
@@ -162,6 +137,74 @@ pub(crate) fn plan_runner_pool(
         thresholds: Some(thresholds),
         orphans: orphans.into_iter().map(|o| o.detail).collect(),
     }
+}
+
+/// How many runners to start, and the numbers that bound it.
+#[derive(Clone, Copy)]
+struct Sizing {
+    /// Runners wanted: pending jobs plus `min_idle`, less the idle runners that stay.
+    want: u32,
+    /// Room under `max_runners` once this plan's removals are done.
+    room: u32,
+    idle_staying: u32,
+    starts: u32,
+}
+
+/// Starts for what pending jobs and `min_idle` want beyond the idle runners that stay, within
+/// the room under `max_runners` and `max_starts_per_run`.
+fn size_starts(
+    pool: &RunnerPool,
+    judged: &Judged<'_>,
+    removals: &[RunnerRemoval],
+    keep_idle: u32,
+) -> Sizing {
+    let runners = judged.decisions.len() as u32;
+    let removed_runners = removals.iter().filter(|r| r.runner_id.is_some()).count() as u32;
+    let idle_leaving = removals.iter().filter(|r| is_idle_removal(r.why)).count();
+    // A recycled runner whose removal the budget kept is idle capacity all the same.
+    let idle_staying = (judged.idle.len() + judged.recycle.len() - idle_leaving) as u32;
+    let want = keep_idle.saturating_sub(idle_staying);
+    let room = pool.max_runners.saturating_sub(runners - removed_runners);
+    Sizing {
+        want,
+        room,
+        idle_staying,
+        starts: want.min(room).min(pool.max_starts_per_run),
+    }
+}
+
+/// The reason line: starts and removals, and what clipped them.
+fn write_reason(
+    pool: &RunnerPool,
+    numbers: &RunnerNumbers,
+    sizing: &Sizing,
+    budgeted: &Budgeted,
+) -> String {
+    let Sizing {
+        want,
+        room,
+        idle_staying,
+        starts,
+    } = *sizing;
+    let mut reason = format!(
+        "starting {starts} (wanted {want}: {} pending + {} min_idle − {idle_staying} idle), removing {}",
+        numbers.pending, pool.min_idle, numbers.removals
+    );
+    if starts < want {
+        let bound = if starts == room {
+            "max_runners"
+        } else {
+            "max_starts_per_run"
+        };
+        reason.push_str(&format!("; starts clipped by {bound}"));
+    }
+    if budgeted.clipped {
+        reason.push_str(&format!(
+            "; removals clipped by max_removals_per_run ({}) / max_remove_fraction ({}): {} wanted",
+            pool.max_removals_per_run, pool.max_remove_fraction, budgeted.wanted
+        ));
+    }
+    reason
 }
 
 /// Pending jobs whose tags are all among the pool's.
