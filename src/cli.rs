@@ -230,7 +230,8 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub metrics: MetricsArg,
     /// After applying, read the fleet back and check what apply promises: no device with two
-    /// jobs of ours in flight, no runner pool above `max_runners`. A broken promise exits 6.
+    /// jobs of ours in flight, no runner pool this run started runners for above
+    /// `max_runners` (a pool draining a lowered maximum is a note). A broken promise exits 6.
     #[arg(long)]
     pub verify: bool,
     /// Do not ask for confirmation (never asked when stdin is not a terminal or when there is

@@ -20,7 +20,7 @@ pub enum Exit {
     /// Another run holds the lock; this one did nothing.
     Locked = 5,
     /// `apply --verify`: the fleet read back after applying breaks a promise (a device with
-    /// two jobs of ours, a runner pool above `max_runners`).
+    /// two jobs of ours, a runner pool this run started runners for left above `max_runners`).
     Broken = 6,
 }
 

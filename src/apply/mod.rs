@@ -8,7 +8,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::plan::{Drift, Plan};
-use crate::reconcilers::record::{ActionError, ActionRecord, Broken, ErrorClass, Kind, Outcome};
+use crate::reconcilers::record::{
+    ActionError, ActionRecord, Broken, ErrorClass, Kind, Outcome, VerifyNote,
+};
 use crate::reconcilers::{PoolStatus, Run};
 
 /// Version of the apply report (`apply --format json`); bumped when a field changes meaning.
@@ -42,6 +44,10 @@ pub struct ApplyReport {
     /// kept). Absent without `--verify`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<Vec<Broken>>,
+    /// With `--verify`: what the fleet read back shows that breaks no promise of this run
+    /// (a runner pool draining above a lowered `max_runners`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verify_notes: Vec<VerifyNote>,
 }
 
 /// An entry that was not handled because a source it needs failed (or it cannot be rendered).
@@ -94,5 +100,6 @@ pub fn carry_out(run: &Run<'_>, mut kept: Plan, drifted: Vec<Drift>) -> ApplyRep
         actions,
         held,
         verified: None,
+        verify_notes: Vec::new(),
     }
 }

@@ -164,7 +164,8 @@ fn slots(desired: &Desired) -> Vec<Slot<'_>> {
     let need_if = |wanted: bool, need: Need| if wanted { need } else { Need::Never };
     let active_pools = desired.device_pools.values().any(|p| !p.disabled);
     let active_racks = desired.racks.values().any(|r| !r.disabled);
-    let active_runners = desired.runner_pools.values().any(|p| !p.disabled);
+    // A disabled runner pool is still read and reported: its token is needed all the same.
+    let active_runners = !desired.runner_pools.is_empty();
     let mut slots = Vec::new();
     if let Some(lt) = &desired.sources.lambdatest {
         for (stem, from) in [("username", lt.username()), ("access_key", lt.access_key())] {

@@ -83,7 +83,9 @@ pub(super) fn run(
         // What apply promises, checked on the fleet as it is now, not as the plan saw it.
         let now = super::plan::read_snapshot(&prepared);
         let desired = &prepared.loaded.desired;
-        report.verified = Some(crate::reconcilers::verify_every_kind(desired, &now));
+        let (broken, notes) = crate::reconcilers::verify_every_kind(desired, &now, &report.actions);
+        report.verified = Some(broken);
+        report.verify_notes = notes;
     }
     crate::report::emit(&match args.format {
         Format::Text => report::apply_text(&report),

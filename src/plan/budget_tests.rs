@@ -56,6 +56,9 @@ fn snapshot(offline: u64, pending: u64) -> Snapshot {
             contacted_at: hour_ago,
             running_jobs: 0,
             last_finished_at: None,
+            running_since: None,
+            oldest_running_job: None,
+            jobs_run: 0,
         })
         .collect();
     let state = RunnerPoolState {

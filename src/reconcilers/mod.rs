@@ -33,7 +33,7 @@ use crate::render::Templates;
 use crate::secret::Redactor;
 use crate::snapshot::Snapshot;
 use crate::snapshot::read::Readers;
-use record::{ActionRecord, Broken, Kind, Outcome};
+use record::{ActionRecord, Broken, Kind, Outcome, VerifyNote};
 use selection::Drift;
 
 /// What the shared code (counting, holding, the global budget, rendering, the text plan) asks
@@ -127,12 +127,18 @@ pub(crate) fn execute_every_kind(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord
     actions
 }
 
-/// Every kind checks, on a snapshot read after an apply, the promises apply makes.
-pub(crate) fn verify_every_kind(desired: &Desired, snapshot: &Snapshot) -> Vec<Broken> {
+/// Every kind checks, on a snapshot read after an apply, the promises this apply (`actions`)
+/// made; what breaks none but is worth saying comes back as notes.
+pub(crate) fn verify_every_kind(
+    desired: &Desired,
+    snapshot: &Snapshot,
+    actions: &[ActionRecord],
+) -> (Vec<Broken>, Vec<VerifyNote>) {
     let mut broken = device_pools::verify::verify(desired, snapshot);
     broken.extend(racks::verify::verify(desired, snapshot));
-    broken.extend(runner_pools::verify::verify(desired, snapshot));
-    broken
+    let (runner_broken, notes) = runner_pools::verify::verify(desired, snapshot, actions);
+    broken.extend(runner_broken);
+    (broken, notes)
 }
 
 /// Every kind's tried actions of an apply as text, each under its own heading.

@@ -132,6 +132,15 @@ impl ActionError {
     }
 }
 
+/// Something the fleet read back after an apply shows that breaks no promise of this run, but
+/// that `apply --verify` says (a runner pool draining above a lowered `max_runners`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct VerifyNote {
+    pub kind: Kind,
+    pub pool: String,
+    pub note: String,
+}
+
 /// A promise the fleet read back after an apply breaks (`apply --verify`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Broken {

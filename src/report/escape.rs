@@ -108,6 +108,10 @@ pub(crate) fn escaped_report(report: &ApplyReport) -> ApplyReport {
         escape_in_place(&mut broken.pool, false);
         escape_in_place(&mut broken.problem, false);
     }
+    for note in &mut report.verify_notes {
+        escape_in_place(&mut note.pool, false);
+        escape_in_place(&mut note.note, false);
+    }
     report
 }
 

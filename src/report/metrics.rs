@@ -144,6 +144,7 @@ fn workload(plan: &Plan) -> BTreeMap<&str, (u64, u64, u64)> {
 pub fn metrics_text(facts: &RunFacts<'_>, previous: &Previous) -> String {
     let partition = facts.partition;
     let mut families = pool_families(facts, previous);
+    families.push(busy_too_long_family(facts));
     families.extend(api_families(facts));
     let mut actions = Family::new(
         "devicepool_last_run_actions",
@@ -275,6 +276,26 @@ fn pool_families(facts: &RunFacts<'_>, previous: &Previous) -> Vec<Family> {
         held_runs.add(set, runs);
     }
     vec![pending, free, in_flight, planned, done, held, held_runs]
+}
+
+/// Per runner pool read: its runners whose job has run past `max_job_duration` (flagged,
+/// never removed), 0 when none, so an alert can watch it.
+fn busy_too_long_family(facts: &RunFacts<'_>) -> Family {
+    let mut family = Family::new(
+        "devicepool_runner_pool_busy_too_long",
+        "Runners of the pool whose job has run longer than max_job_duration (never removed: look at them).",
+    );
+    let pools = facts
+        .plan
+        .map(|p| p.runner_pools.as_slice())
+        .unwrap_or_default();
+    for pool in pools {
+        if let Some(n) = pool.numbers {
+            let set = labels(&[("partition", facts.partition), ("pool", &pool.pool)]);
+            family.add(set, n.busy_too_long);
+        }
+    }
+    family
 }
 
 /// Per API: requests, errors and the time they took.

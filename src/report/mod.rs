@@ -104,6 +104,9 @@ pub fn apply_text(report: &ApplyReport) -> String {
             }
         }
     }
+    for note in &report.verify_notes {
+        let _ = writeln!(out, "  note   {}: {}", note.pool, note.note);
+    }
     out
 }
 

@@ -164,6 +164,16 @@ pub struct RunnerView {
     /// When its latest finished job finished.
     #[schemars(with = "Option<String>")]
     pub last_finished_at: Option<Timestamp>,
+    /// When the oldest of its running jobs started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub running_since: Option<Timestamp>,
+    /// The id of that job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_running_job: Option<u64>,
+    /// Jobs it has run in all (GitLab's count of the runner's jobs).
+    #[serde(default)]
+    pub jobs_run: u32,
 }
 
 /// A pending GitLab job.

@@ -33,6 +33,7 @@ mod redaction_cut_writes;
 mod render;
 mod replay;
 mod runners;
+mod runners_drain;
 mod saved_plans;
 mod schedules;
 mod secrets;

@@ -58,6 +58,41 @@ impl RunnerLab {
         out
     }
 
+    /// A runner of ours made by hand (named the old way, served by a running container of
+    /// ours), as one left by an earlier install.
+    pub(crate) fn add_old_style_runner(&self) -> u64 {
+        let id =
+            self.fleet
+                .gitlab
+                .add_runner("devicepool-autogit-100-1", &["autogit", "docker"], false);
+        self.fleet.docker.add_container(
+            "devicepool-autogit-100-1",
+            IMAGE,
+            &[
+                ("devicepool.pool", "autogit"),
+                ("devicepool.managed", "true"),
+                ("devicepool.runner-id", &id.to_string()),
+            ],
+            "running",
+        );
+        id
+    }
+
+    /// A running container `devicepool-autogit-stray` of ours whose runner GitLab does not
+    /// know (runner id 99999): an orphan. Its id.
+    pub(crate) fn add_orphan_container(&self) -> String {
+        self.fleet.docker.add_container(
+            "devicepool-autogit-stray",
+            IMAGE,
+            &[
+                ("devicepool.pool", "autogit"),
+                ("devicepool.managed", "true"),
+                ("devicepool.runner-id", "99999"),
+            ],
+            "running",
+        )
+    }
+
     /// Ids of our runners GitLab knows.
     pub(crate) fn runner_ids(&self) -> BTreeSet<u64> {
         self.fleet.gitlab.runners().iter().map(|r| r.id).collect()
@@ -169,16 +204,7 @@ fn a_simulated_day_starts_for_every_pending_job_and_removes_only_what_is_done() 
         .find(|c| c.labels.get("devicepool.runner-id") == Some(&dead.to_string()))
         .unwrap();
     lab.fleet.docker.kill(&dead_container.id);
-    let orphan = lab.fleet.docker.add_container(
-        "devicepool-autogit-stray",
-        IMAGE,
-        &[
-            ("devicepool.pool", "autogit"),
-            ("devicepool.managed", "true"),
-            ("devicepool.runner-id", "99999"),
-        ],
-        "running",
-    );
+    let orphan = lab.add_orphan_container();
     let foreign = lab
         .fleet
         .docker
@@ -230,18 +256,8 @@ fn a_simulated_day_starts_for_every_pending_job_and_removes_only_what_is_done() 
 fn a_job_landing_between_plan_and_delete_keeps_the_runner_and_says_why() {
     let lab = RunnerLab::new("");
     let gl = &lab.fleet.gitlab;
-    let id = gl.add_runner("devicepool-autogit-100-1", &["autogit", "docker"], false);
+    let id = lab.add_old_style_runner();
     gl.contact(id);
-    lab.fleet.docker.add_container(
-        "devicepool-autogit-100-1",
-        IMAGE,
-        &[
-            ("devicepool.pool", "autogit"),
-            ("devicepool.managed", "true"),
-            ("devicepool.runner-id", &id.to_string()),
-        ],
-        "running",
-    );
     gl.add_pending_job("group/app", &["gpu"]);
     gl.advance_clock(600);
     gl.contact(id);

@@ -1,5 +1,5 @@
 //! GitLab reads (REST v4): runners (filtered, every page), one runner's details, a runner's
-//! running jobs and last finished job, and a project's pending jobs. Pages are followed by
+//! running jobs and last finished job (with its job count), and a project's pending jobs. Pages are followed by
 //! `X-Next-Page` until it is empty, never by counting rows. The mutations (create, pause,
 //! delete a runner) are in `write.rs`; nothing in this file mutates.
 //! The body decoders (`decode_runners_page`, `decode_runner`, `decode_jobs_page`,
@@ -81,6 +81,8 @@ struct WireJob {
     #[serde(default)]
     tag_list: Vec<String>,
     #[serde(default)]
+    started_at: Option<String>,
+    #[serde(default)]
     finished_at: Option<String>,
 }
 
@@ -141,6 +143,7 @@ fn job_from_wire(j: WireJob) -> GitlabJob {
         id: j.id,
         status: j.status,
         tag_list: j.tag_list,
+        started_at: time(j.started_at.as_deref()),
         finished_at: time(j.finished_at.as_deref()),
     }
 }
@@ -255,8 +258,24 @@ pub fn fetch_runners(
     if !filter.tags.is_empty() {
         query.push(("tag_list", filter.tags.join(",")));
     }
-    let wire: Vec<WireRunner> = fetch_all(reader, &api_url(base, path), token, &query)?;
+    let wire: Vec<WireRunner> = fetch_all(reader, &api_url(base, path), token, &query)
+        .map_err(|e| if filter.all { needs_admin(e) } else { e })?;
     Ok(runners_from_wire(wire))
+}
+
+/// GitLab answers 403 to `/runners/all` for any token but an administrator's: say so.
+fn needs_admin(mut error: ApiError) -> ApiError {
+    if let Failure::Status {
+        status: 403,
+        excerpt,
+    } = &mut error.failure
+    {
+        excerpt.push_str(
+            " (listing every runner, /runners/all, needs an administrator's token: \
+             use a token of an admin user, with the api scope)",
+        );
+    }
+    error
 }
 
 /// `GET /runners/:id`: tags and `contacted_at`, which the listing lacks.
@@ -300,15 +319,16 @@ pub fn fetch_running_jobs(
 }
 
 /// The runner's most recently finished job among its newest 100 (one request, newest first),
-/// or `None` when none of them has finished.
-pub fn fetch_last_finished_job(
+/// or `None` when none of them has finished, and how many jobs it has run (the same answer's
+/// `X-Total`: no request more).
+pub fn fetch_runner_jobs(
     reader: &Reader,
     base: &str,
     token: &Secret,
     runner_id: u64,
-) -> Result<Option<GitlabJob>, ApiError> {
+) -> Result<RunnerJobs, ApiError> {
     let auth = token.bearer();
-    let wire: Vec<WireJob> = reader.get_json(&Get {
+    let page = reader.get_json_page::<Vec<WireJob>>(&Get {
         api: API,
         url: api_url(base, &format!("/runners/{runner_id}/jobs")),
         query: vec![
@@ -318,7 +338,12 @@ pub fn fetch_last_finished_job(
         ],
         authorization: Some(auth.expose()),
     })?;
-    Ok(last_finished_from_wire(wire))
+    let counted = page.header("x-total").and_then(|t| t.trim().parse().ok());
+    let rows = page.body.len() as u32;
+    Ok(RunnerJobs {
+        total: counted.unwrap_or(rows).max(rows),
+        last_finished: last_finished_from_wire(page.body),
+    })
 }
 
 /// `GET /projects/:id/jobs?scope[]=pending`, every page; `project` is a numeric id or a path
@@ -341,6 +366,7 @@ pub fn fetch_pending_jobs(
             id: j.id,
             status: j.status,
             tag_list: j.tag_list,
+            started_at: None,
             finished_at: None,
         })
         .collect())
@@ -392,8 +418,22 @@ pub struct GitlabJob {
     pub status: String,
     /// Only sent by the project jobs listing; empty otherwise.
     pub tag_list: Vec<String>,
+    /// When a runner picked it up; `None` while it waits.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub started_at: Option<Timestamp>,
     #[schemars(with = "Option<String>")]
     pub finished_at: Option<Timestamp>,
+}
+
+/// What one read of a runner's newest jobs tells: its last finished job and how many jobs it
+/// has run in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunnerJobs {
+    pub last_finished: Option<GitlabJob>,
+    /// GitLab's `X-Total` for the runner's jobs (every status); where GitLab skips counting
+    /// (over 10 000 rows) the rows of the page, a lower bound.
+    pub total: u32,
 }
 
 #[cfg(test)]

@@ -115,12 +115,14 @@ fn auth_permissions_and_filters() {
         ..RunnerFilter::default()
     };
     let e = fetch_runners(&reader(), &gl.url(), &user, &all).expect_err("403");
-    assert_eq!(
-        e.failure,
-        Failure::Status {
-            status: 403,
-            excerpt: r#"{"message":"403 Forbidden"}"#.into()
-        }
+    let Failure::Status { status, excerpt } = &e.failure else {
+        panic!("{e}");
+    };
+    assert_eq!(*status, 403);
+    assert!(excerpt.starts_with(r#"{"message":"403 Forbidden"}"#), "{e}");
+    assert!(
+        e.to_string().contains("needs an administrator's token"),
+        "{e}"
     );
     let e =
         fetch_runners(&reader(), &gl.url(), &Secret::new("glpat-wrong"), &all).expect_err("401");
@@ -225,9 +227,9 @@ fn runner_jobs_and_pending_jobs() {
     let running = gl.start_job(r, 7);
     let jobs = fetch_running_jobs(&reader(), &gl.url(), &admin(&gl), r).expect("running");
     assert_eq!(jobs.iter().map(|j| j.id).collect::<Vec<_>>(), [running]);
-    let last = fetch_last_finished_job(&reader(), &gl.url(), &admin(&gl), r)
-        .expect("ok")
-        .expect("one");
+    let read = fetch_runner_jobs(&reader(), &gl.url(), &admin(&gl), r).expect("ok");
+    assert_eq!(read.total, 2, "X-Total counts every job the runner ran");
+    let last = read.last_finished.expect("one");
     assert_eq!(
         (last.id, last.status.as_str(), last.finished_at),
         (old, "success", Some(gl.now()))

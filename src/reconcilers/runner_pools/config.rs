@@ -7,6 +7,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::load::duration::optional as optional_duration;
 use crate::load::duration::required as friendly_duration;
 
 use crate::load::Desired;
@@ -69,6 +70,26 @@ pub struct RunnerPool {
     #[serde(default = "default_remove_fraction")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub max_remove_fraction: f64,
+    /// Recycle: a runner that has run this many jobs is removed once it is idle (GitLab
+    /// docker-autoscaler's `max_use_count`). Absent: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_jobs_per_runner: Option<u32>,
+    /// Recycle: a runner registered this long ago is removed once it is idle. Absent: no
+    /// limit.
+    #[serde(
+        default,
+        with = "optional_duration",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub max_runner_age: Option<Duration>,
+    /// A runner whose job has run longer than this is flagged `busy_too_long` in the plan,
+    /// `explain` and the metrics (never removed: a person decides). Default 3h, three times
+    /// GitLab's default job timeout of 1h.
+    #[serde(default = "default_max_job_duration", with = "friendly_duration")]
+    #[schemars(with = "String")]
+    pub max_job_duration: Duration,
     /// Container spec template.
     #[serde(default = "default_runner_template")]
     pub template: String,
@@ -107,6 +128,8 @@ impl Scheduled for RunnerPool {
         let durations = [
             ("idle_cooldown", Some(self.idle_cooldown)),
             ("offline_grace", Some(self.offline_grace)),
+            ("max_runner_age", self.max_runner_age),
+            ("max_job_duration", Some(self.max_job_duration)),
         ];
         check_durations(problems, at, &durations);
         if self.min_idle > self.max_runners
@@ -151,6 +174,12 @@ fn default_idle_cooldown() -> Duration {
 
 fn default_offline_grace() -> Duration {
     Duration::from_secs(600)
+}
+
+/// Three times GitLab's default job timeout (1h): a job still running past it is stuck or in a
+/// project whose timeout was raised (set it above the longest such timeout).
+fn default_max_job_duration() -> Duration {
+    Duration::from_secs(3 * 3600)
 }
 
 fn default_remove_fraction() -> f64 {

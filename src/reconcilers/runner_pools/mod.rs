@@ -4,7 +4,9 @@
 pub mod actions;
 pub mod config;
 pub mod conventions;
+pub mod drain;
 pub mod execute;
+mod judge;
 pub mod model;
 pub mod observe;
 pub mod preview;
@@ -109,8 +111,8 @@ impl KindPlan for RunnerPoolPlan {
     fn summary_cells(&self) -> (Option<String>, Vec<String>) {
         let numbers = self.numbers.map(|n| {
             format!(
-                "runners {}: busy {}, idle {}, gone {}; pending jobs {}",
-                n.runners, n.busy, n.idle, n.gone, n.pending
+                "runners {}: busy {}, idle {}, gone {}, left alone {}; pending jobs {}",
+                n.runners, n.busy, n.idle, n.gone, n.left_alone, n.pending
             )
         });
         let starts = self.starts.iter().map(|s| format!("start {}", s.name));

@@ -24,6 +24,25 @@ pub struct RunnerPoolPlan {
     /// The schedule period in effect when this was planned, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+    /// The limits each runner was compared against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<RunnerThresholds>,
+    /// Containers of ours with no runner record (`name (state)`), removed or not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orphans: Vec<String>,
+}
+
+/// The pool's limits as the planner compared them, durations written as in the desired state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerThresholds {
+    pub idle_cooldown: String,
+    pub offline_grace: String,
+    pub max_job_duration: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_jobs_per_runner: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_runner_age: Option<String>,
 }
 
 /// The numbers behind a runner pool's decision.
@@ -41,6 +60,16 @@ pub struct RunnerNumbers {
     pub max_runners: u32,
     pub starts: u32,
     pub removals: u32,
+    /// Paused by someone else or served by no container of ours: counted towards
+    /// `max_runners`, never removed.
+    #[serde(default)]
+    pub left_alone: u32,
+    /// Of the busy runners, those whose job has run past `max_job_duration`.
+    #[serde(default)]
+    pub busy_too_long: u32,
+    /// Runners of ours above `max_runners` (a lowered maximum): drained as they turn idle.
+    #[serde(default)]
+    pub above_max: u32,
 }
 
 /// A runner to register and start.
@@ -78,6 +107,10 @@ pub enum RemovalReason {
     ContainerGone,
     /// A container with our labels and no runner record.
     Orphan,
+    /// Idle after `max_jobs_per_runner` jobs or past `max_runner_age`.
+    Recycle,
+    /// Idle past `idle_cooldown` while the pool is above `max_runners`.
+    Drain,
 }
 
 /// One runner of ours.
@@ -96,6 +129,8 @@ pub struct RunnerDecision {
 pub enum RunnerState {
     /// Running a job: never removed.
     Busy,
+    /// Running a job longer than `max_job_duration`: flagged, never removed.
+    BusyTooLong,
     /// Idle and kept.
     Idle,
     /// Removed in this run.

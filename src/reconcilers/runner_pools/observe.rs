@@ -1,5 +1,6 @@
-//! Reading what runner pools need: our runners (one paged list per pool, filtered by tags,
-//! then details, running jobs and the last finished job per runner of ours; a runner GitLab no
+//! Reading what runner pools need, disabled ones too: our runners (one paged list of every
+//! runner per run, then details, running jobs and the last finished job with the job count
+//! per runner of ours; a runner GitLab no
 //! longer knows by then is skipped as gone), the pending jobs of the pool's projects (paged),
 //! and the containers carrying our labels (in the Docker API version negotiated once per
 //! run). Read-only.
@@ -21,7 +22,7 @@ use crate::snapshot::{
     ContainerView, GitlabRunner, LookAlike, PendingJobView, RunnerPoolState, RunnerView,
 };
 
-/// Reads every enabled runner pool.
+/// Reads every runner pool, disabled ones too (they are reported, never changed).
 pub fn snapshot_runner_pools(
     desired: &Desired,
     reader: &Reader,
@@ -29,11 +30,7 @@ pub fn snapshot_runner_pools(
     docker_host: &str,
     redactor: &Redactor,
 ) -> BTreeMap<String, Result<RunnerPoolState, ApiError>> {
-    let pools: Vec<(&String, &RunnerPool)> = desired
-        .runner_pools
-        .iter()
-        .filter(|(_, p)| !p.disabled)
-        .collect();
+    let pools: Vec<(&String, &RunnerPool)> = desired.runner_pools.iter().collect();
     let (Some(gl), false) = (&desired.sources.gitlab, pools.is_empty()) else {
         return BTreeMap::new();
     };
@@ -215,7 +212,8 @@ fn read_runner(
 ) -> Result<RunnerView, ApiError> {
     let details = gitlab::fetch_runner(reader, base, token, runner.id)?;
     let running = gitlab::fetch_running_jobs(reader, base, token, runner.id)?;
-    let last = gitlab::fetch_last_finished_job(reader, base, token, runner.id)?;
+    let jobs = gitlab::fetch_runner_jobs(reader, base, token, runner.id)?;
+    let oldest = running.iter().min_by_key(|j| (j.started_at, j.id));
     if details.paused && details.maintenance_note_hidden {
         tracing::warn!(
             runner = runner.id,
@@ -235,6 +233,9 @@ fn read_runner(
         created_at: details.created_at.or(runner.created_at),
         contacted_at: details.contacted_at,
         running_jobs: running.len() as u32,
-        last_finished_at: last.and_then(|j| j.finished_at),
+        last_finished_at: jobs.last_finished.and_then(|j| j.finished_at),
+        running_since: oldest.and_then(|j| j.started_at),
+        oldest_running_job: oldest.map(|j| j.id),
+        jobs_run: jobs.total,
     })
 }

@@ -30,6 +30,8 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RunnerPoo
             removals: Vec::new(),
             runners: Vec::new(),
             schedule: None,
+            thresholds: None,
+            orphans: Vec::new(),
         })
         .collect()
 }

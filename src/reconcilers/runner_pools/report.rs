@@ -4,9 +4,9 @@
 
 use std::fmt::Write;
 
-use super::model::{RunnerPoolPlan, RunnerState};
+use super::model::{RunnerNumbers, RunnerPoolPlan, RunnerState};
 use crate::reconcilers::record::{Action, ActionRecord, Outcome};
-use crate::reconcilers::{word_of, write_schedule_line, write_status_line};
+use crate::reconcilers::{PoolStatus, word_of, write_schedule_line, write_status_line};
 
 /// Appends the entry as text: head line, reason, numbers, then one line per decision.
 pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
@@ -18,15 +18,23 @@ pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
     );
     let planned = write_status_line(out, &head, &pool.status, &summary);
     write_schedule_line(out, pool.schedule.as_deref());
-    if !planned {
+    // A disabled pool is still read: it reports what it would do (or why it was not read).
+    if !planned && (pool.numbers.is_none() || pool.status != PoolStatus::Disabled) {
+        if pool.status == PoolStatus::Disabled {
+            let _ = writeln!(out, "  {}", pool.reason);
+        }
         return;
     }
     let _ = writeln!(out, "  {}", pool.reason);
     if let Some(n) = &pool.numbers {
         let _ = writeln!(
             out,
-            "  runners {}: busy {}, idle {}, gone {} | pending jobs {} | min_idle {}, max_runners {}",
-            n.runners, n.busy, n.idle, n.gone, n.pending, n.min_idle, n.max_runners
+            "  runners {}: {} | pending jobs {} | min_idle {}, max_runners {}",
+            n.runners,
+            runner_counts(n),
+            n.pending,
+            n.min_idle,
+            n.max_runners
         );
     }
     for start in &pool.starts {
@@ -48,7 +56,10 @@ pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
     }
     // Decisions not to act on a runner that would otherwise be acted on, as the JSON has them.
     for runner in &pool.runners {
-        if matches!(runner.state, RunnerState::LeftAlone | RunnerState::Kept) {
+        if matches!(
+            runner.state,
+            RunnerState::LeftAlone | RunnerState::Kept | RunnerState::BusyTooLong
+        ) {
             let _ = writeln!(
                 out,
                 "  = {} runner {} {} ({})",
@@ -107,20 +118,55 @@ pub(crate) fn tally(entries: &[RunnerPoolPlan]) -> Vec<(usize, &'static str)> {
     ]
 }
 
-/// The chain of numbers and rules behind a runner pool's decision (`devicepool explain`).
+/// How the pool's runners split: busy (and of them too long), idle, gone, left alone.
+fn runner_counts(n: &RunnerNumbers) -> String {
+    let too_long = match n.busy_too_long {
+        0 => String::new(),
+        k => format!(" ({k} too long)"),
+    };
+    format!(
+        "busy {}{too_long}, idle {}, gone {}, left alone {}",
+        n.busy, n.idle, n.gone, n.left_alone
+    )
+}
+
+/// The chain of numbers and rules behind a runner pool's decision (`devicepool explain`):
+/// the reason, the numbers, the limits each runner was compared against, the orphans.
 pub(crate) fn explain(pool: &RunnerPoolPlan) -> Vec<String> {
     let mut lines = vec![pool.reason.clone()];
     lines.extend(pool.schedule.iter().map(|s| format!("{s} (in effect)")));
     if let Some(n) = pool.numbers {
         lines.push(format!(
-            "runners {}: busy {}, idle {}, gone {}; pending jobs for its tags {}",
-            n.runners, n.busy, n.idle, n.gone, n.pending
+            "runners {}: {}; pending jobs for its tags {}",
+            n.runners,
+            runner_counts(&n),
+            n.pending
         ));
         lines.push(format!(
             "min_idle {}, max_runners {}: starts {}, removals {}",
             n.min_idle, n.max_runners, n.starts, n.removals
         ));
     }
+    if let Some(t) = &pool.thresholds {
+        let mut limits = format!(
+            "compared against: idle_cooldown {} (idle since the last job, else since registered), offline_grace {} (since last contact), max_job_duration {}",
+            t.idle_cooldown, t.offline_grace, t.max_job_duration
+        );
+        if let Some(jobs) = t.max_jobs_per_runner {
+            limits.push_str(&format!(", max_jobs_per_runner {jobs}"));
+        }
+        if let Some(age) = &t.max_runner_age {
+            limits.push_str(&format!(", max_runner_age {age}"));
+        }
+        lines.push(limits);
+    }
+    if pool.numbers.is_some() {
+        lines.push(match pool.orphans.len() {
+            0 => "orphan containers (ours, no runner record): none".to_string(),
+            n => format!("orphan containers (ours, no runner record): {n}"),
+        });
+    }
+    lines.extend(pool.orphans.iter().map(|o| format!("orphan {o}")));
     lines
 }
 

@@ -9,15 +9,15 @@ use crate::load::parse;
 use crate::plan::*;
 use crate::snapshot::{ContainerView, PendingJobView, RunnerPoolState, RunnerView, Snapshot};
 
-fn now() -> Timestamp {
+pub(super) fn now() -> Timestamp {
     "2026-11-25T12:00:00Z".parse().unwrap()
 }
 
-fn ago(minutes: i64) -> Option<Timestamp> {
+pub(super) fn ago(minutes: i64) -> Option<Timestamp> {
     Some(now() - SignedDuration::from_mins(minutes))
 }
 
-fn desired(extra: &str) -> Desired {
+pub(super) fn desired(extra: &str) -> Desired {
     let yaml = format!(
         "version: 1\nsources:\n  gitlab: {{url: 'https://gitlab.example', token_env: GL}}\n  docker: {{}}\nrunner_pools:\n  autogit:\n    tags: [autogit, docker]\n    projects: [group/app]\n    idle_cooldown: 5m\n    offline_grace: 10m\n{extra}"
     );
@@ -26,7 +26,12 @@ fn desired(extra: &str) -> Desired {
         .desired
 }
 
-fn runner(id: u64, status: &str, running: u32, finished_minutes_ago: Option<i64>) -> RunnerView {
+pub(super) fn runner(
+    id: u64,
+    status: &str,
+    running: u32,
+    finished_minutes_ago: Option<i64>,
+) -> RunnerView {
     RunnerView {
         id,
         description: format!("devicepool-autogit-{id}"),
@@ -37,10 +42,13 @@ fn runner(id: u64, status: &str, running: u32, finished_minutes_ago: Option<i64>
         contacted_at: if status == "online" { ago(0) } else { ago(60) },
         running_jobs: running,
         last_finished_at: finished_minutes_ago.and_then(ago),
+        running_since: (running > 0).then(|| ago(30)).flatten(),
+        oldest_running_job: (running > 0).then_some(id * 100),
+        jobs_run: 1,
     }
 }
 
-fn container(id: u64, state: &str) -> ContainerView {
+pub(super) fn container(id: u64, state: &str) -> ContainerView {
     ContainerView {
         id: format!("c{id}"),
         name: format!("devicepool-autogit-{id}"),
@@ -50,7 +58,7 @@ fn container(id: u64, state: &str) -> ContainerView {
     }
 }
 
-fn pending(n: u64, tags: &[&str]) -> Vec<PendingJobView> {
+pub(super) fn pending(n: u64, tags: &[&str]) -> Vec<PendingJobView> {
     (0..n)
         .map(|id| PendingJobView {
             id,
@@ -60,7 +68,7 @@ fn pending(n: u64, tags: &[&str]) -> Vec<PendingJobView> {
         .collect()
 }
 
-fn run(d: &Desired, mut state: RunnerPoolState) -> RunnerPoolPlan {
+pub(super) fn run(d: &Desired, mut state: RunnerPoolState) -> RunnerPoolPlan {
     state
         .known_runner_ids
         .extend(state.runners.iter().map(|r| r.id));
@@ -81,7 +89,7 @@ fn run(d: &Desired, mut state: RunnerPoolState) -> RunnerPoolPlan {
     plan(d, &snapshot, &origin).runner_pools.remove(0)
 }
 
-fn removed(p: &RunnerPoolPlan) -> Vec<(Option<u64>, RemovalReason)> {
+pub(super) fn removed(p: &RunnerPoolPlan) -> Vec<(Option<u64>, RemovalReason)> {
     p.removals.iter().map(|r| (r.runner_id, r.why)).collect()
 }
 

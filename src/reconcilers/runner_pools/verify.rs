@@ -1,25 +1,64 @@
-//! What `apply --verify` checks of runner pools on the fleet read back: no pool has more runners
-//! of ours than its `max_runners`. Pure; a pool whose data could not be read is not judged.
+//! What `apply --verify` checks of runner pools on the fleet read back: no pool this run
+//! started runners for has more runners of ours than its `max_runners`. A pool above it that
+//! this run started nothing for is draining a lowered maximum: said as a note, with why its
+//! runners stay (the planner's own decisions on the read-back data), never broken. Pure; a
+//! pool whose data could not be read is not judged.
 
+use super::drain::describe_drain;
+use super::rules::plan_runner_pool;
 use crate::load::Desired;
-use crate::reconcilers::record::{Broken, Kind};
+use crate::reconcilers::ownership::Ownership;
+use crate::reconcilers::record::{Action, ActionRecord, Broken, Kind, Outcome, VerifyNote};
 use crate::snapshot::Snapshot;
 
-/// Every enabled runner pool with more runners of ours than `max_runners`.
-pub(crate) fn verify(desired: &Desired, snapshot: &Snapshot) -> Vec<Broken> {
-    let pools = desired.runner_pools.iter().filter(|(_, p)| !p.disabled);
-    pools
-        .filter_map(|(name, pool)| {
-            let state = snapshot.runner_pools.get(name)?.as_ref().ok()?;
-            let runners = state.runners.len() as u32;
-            (runners > pool.max_runners).then(|| Broken {
+/// Every enabled runner pool above `max_runners`: broken when this run (`actions`) started
+/// runners for it, else a draining note.
+pub(crate) fn verify(
+    desired: &Desired,
+    snapshot: &Snapshot,
+    actions: &[ActionRecord],
+) -> (Vec<Broken>, Vec<VerifyNote>) {
+    let keyed = Ownership::of(desired).keyed();
+    let (mut broken, mut notes) = (Vec::new(), Vec::new());
+    for (name, pool) in desired.runner_pools.iter().filter(|(_, p)| !p.disabled) {
+        let Some(Ok(state)) = snapshot.runner_pools.get(name) else {
+            continue;
+        };
+        let runners = state.runners.len() as u32;
+        if runners <= pool.max_runners {
+            continue;
+        }
+        let started = actions
+            .iter()
+            .filter(|a| a.kind == Kind::RunnerPool && a.pool == *name)
+            .filter(|a| a.action == Action::StartRunner && a.outcome == Outcome::Done)
+            .count();
+        if started > 0 {
+            broken.push(Broken {
                 kind: Kind::RunnerPool,
                 pool: name.clone(),
                 problem: format!(
-                    "{runners} runners of ours, above max_runners {}",
+                    "{runners} runners of ours, above max_runners {}, after this run started {started}",
                     pool.max_runners
                 ),
-            })
-        })
-        .collect()
+            });
+            continue;
+        }
+        let plan = plan_runner_pool(name, pool, state, (keyed, snapshot.taken_at));
+        let (Some(numbers), Some(thresholds)) = (plan.numbers, &plan.thresholds) else {
+            continue;
+        };
+        if let Some(note) = describe_drain(&numbers, &plan.runners, thresholds) {
+            notes.push(VerifyNote {
+                kind: Kind::RunnerPool,
+                pool: name.clone(),
+                note,
+            });
+        }
+    }
+    (broken, notes)
 }
+
+#[cfg(test)]
+#[path = "verify_tests.rs"]
+mod tests;

@@ -1,0 +1,87 @@
+//! `apply --verify` on runner pools: above `max_runners` is broken only when this run started
+//! runners for the pool; otherwise it is a drain, said as a note.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::verify;
+use crate::load::{Desired, parse};
+use crate::reconcilers::record::{Action, ActionRecord, Kind, Outcome};
+use crate::snapshot::{ContainerView, RunnerPoolState, RunnerView, Snapshot};
+
+fn now() -> Timestamp {
+    "2026-11-25T12:00:00Z".parse().unwrap()
+}
+
+fn desired() -> Desired {
+    let yaml = "version: 1\nsources:\n  gitlab: {url: 'https://gitlab.example', token_env: GL}\n  docker: {}\nrunner_pools:\n  ci:\n    tags: [docker]\n    projects: [group/app]\n    max_runners: 1\n";
+    parse(std::path::Path::new("t.yaml"), yaml).unwrap().desired
+}
+
+/// Two busy runners of pool `ci`, read back after the apply.
+fn read_back() -> Snapshot {
+    let at = Some(now() - SignedDuration::from_mins(10));
+    let runners: Vec<RunnerView> = (1..=2)
+        .map(|id| RunnerView {
+            id,
+            description: format!("devicepool-ci-{id}"),
+            status: "online".into(),
+            paused: false,
+            paused_for_removal: false,
+            created_at: at,
+            contacted_at: at,
+            running_jobs: 1,
+            last_finished_at: None,
+            running_since: at,
+            oldest_running_job: Some(id * 10),
+            jobs_run: 1,
+        })
+        .collect();
+    let containers = (1..=2)
+        .map(|id| ContainerView {
+            id: format!("c{id}"),
+            name: format!("devicepool-ci-r{id}"),
+            state: "running".into(),
+            runner_id: Some(id),
+            created: at,
+        })
+        .collect();
+    let state = RunnerPoolState {
+        known_runner_ids: runners.iter().map(|r| r.id).collect(),
+        runners,
+        containers,
+        ..Default::default()
+    };
+    Snapshot {
+        taken_at: now(),
+        queues: BTreeMap::new(),
+        lambdatest: Ok(Default::default()),
+        agents: Ok(Vec::new()),
+        racks: BTreeMap::new(),
+        runner_pools: BTreeMap::from([("ci".to_string(), Ok(state))]),
+    }
+}
+
+#[test]
+fn a_pool_above_a_lowered_maximum_that_this_run_started_nothing_for_is_draining() {
+    let (broken, notes) = verify(&desired(), &read_back(), &[]);
+    assert!(broken.is_empty(), "{broken:?}");
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        notes[0].note,
+        "above max_runners 1 with 2 runners, draining: 1 kept because 2 busy; each goes once it is idle past idle_cooldown"
+    );
+}
+
+#[test]
+fn a_pool_this_run_started_runners_for_and_left_above_the_maximum_is_broken() {
+    let mut started = ActionRecord::new(Kind::RunnerPool, "ci", Action::StartRunner, "r2");
+    started.outcome = Outcome::Done;
+    let (broken, notes) = verify(&desired(), &read_back(), &[started]);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(
+        broken[0].problem,
+        "2 runners of ours, above max_runners 1, after this run started 1"
+    );
+}
