@@ -60,6 +60,11 @@ pub struct LambdatestState {
     pub devices: BTreeMap<String, Device>,
     /// Jobs of the whole organisation inside the job window, newest first.
     pub jobs: Vec<Job>,
+    /// Jobs of the whole organisation in `initiated` state, whatever their age (a
+    /// status-filtered read, counted up to `max_initiated`). Absent in a recording made
+    /// before it was read: then counted from `jobs`, as that run did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_initiated: Option<u32>,
 }
 
 /// What `GET /v1/result/<id>` gave for a job.

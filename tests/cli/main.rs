@@ -13,6 +13,7 @@ mod kill;
 mod lease;
 mod liveness;
 mod metrics;
+mod org_initiated;
 mod ownership;
 mod ownership_files;
 mod ownership_runners;
