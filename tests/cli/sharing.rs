@@ -3,8 +3,6 @@
 //! free devices as computed by hand below. Also: selectors that overlap, and the checks
 //! `validate` makes before any request.
 
-use jiff::{SignedDuration, Timestamp};
-
 use crate::support::{Lab, Outcome, pool_of, queue_of, token_env, token_of};
 
 /// The scenario's pools: (name, group, pending, priority, weight, min_devices).
@@ -17,7 +15,7 @@ const POOLS: [(&str, &str, u64, i32, u32, u32); 5] = [
 ];
 
 /// Five Galaxy A55 (G-01..G-05), one Galaxy S24 the selector leaves out, three Pixels
-/// (PX-01..PX-03); the tasks pending per pool above; pool c's last two launches failed.
+/// (PX-01..PX-03); the tasks pending per pool above.
 fn scenario(allocation: &str) -> Lab {
     let lab = Lab::new(Vec::new());
     let lt = &lab.fleet.lambdatest;
@@ -27,11 +25,6 @@ fn scenario(allocation: &str) -> Lab {
     lt.add_device("GS-01", "Galaxy S24", "active");
     for i in 1..=3 {
         lt.add_device(&format!("PX-{i:02}"), "Pixel 8", "active");
-    }
-    let failed_at = Timestamp::now() - SignedDuration::from_mins(30);
-    for _ in 0..2 {
-        let labels = ["tcdp", "c", "RETIRED-1"].map(String::from).to_vec();
-        lt.add_job(Some(labels), "failed", failed_at);
     }
     let mut yaml = lab.config_yaml();
     yaml = yaml.replace(
@@ -92,13 +85,11 @@ fn counts(plan: &serde_json::Value) -> Vec<usize> {
 //               remainders (c .83, a .67) → 2 2 1      | 3×2/5 = 1.2, 3×3/5 = 1.8 → 1 1, then e → 1 2.
 // weighted:     minimums 0 1 2, then 2 left by weight a 1 : b 3 (c is full) = 0.5, 1.5 →
 //               0 1, the tie on .5 to a → 1 2 2        | minimums 0 1, then 2 by 1 : 2 = .67, 1.33 → d → 1 2.
-// fail-first:   c failed twice, so c a b c a → 2 1 2   | no failures: d e d → 2 1.
-const EXPECTED: [(&str, [usize; 5]); 5] = [
+const EXPECTED: [(&str, [usize; 5]); 4] = [
     ("priority", [3, 0, 2, 0, 3]),
     ("round-robin", [2, 2, 1, 2, 1]),
     ("proportional", [2, 2, 1, 1, 2]),
     ("weighted", [1, 2, 2, 1, 2]),
-    ("fail-first", [2, 1, 2, 2, 1]),
 ];
 
 #[test]
@@ -203,16 +194,25 @@ fn the_plan_and_explain_say_how_the_share_was_reached() {
 }
 
 #[test]
-fn fail_first_counts_only_the_failures_since_the_pools_last_success() {
+fn fail_first_is_refused_where_it_is_written_with_what_to_use_instead() {
     let lab = scenario("fail-first");
-    let later = Timestamp::now() - SignedDuration::from_mins(5);
-    let labels = ["tcdp", "c", "RETIRED-1"].map(String::from).to_vec();
-    lab.fleet
-        .lambdatest
-        .add_job(Some(labels), "completed", later);
-    let plan = run(&lab, &["plan", lab.config_arg(), "--format", "json"]).json();
-    // c's latest launch passed: plain round-robin order a b c a b.
-    assert_eq!(counts(&plan)[..3], [2, 2, 1]);
+    let out = run(&lab, &["validate", lab.config_arg()]);
+    out.expect_code(1);
+    let yaml = std::fs::read_to_string(&lab.config).unwrap();
+    let line = 1 + yaml
+        .lines()
+        .position(|l| l.contains("allocation: fail-first"))
+        .unwrap();
+    for said in [
+        format!(
+            "devicepool.yaml:{line}:17: device_groups.galaxy.allocation: allocation `fail-first` was removed"
+        ),
+        "starving the healthy ones. Use `round-robin` (the default".to_string(),
+    ] {
+        assert!(out.stderr.contains(&said), "{said}\n{}", out.stderr);
+    }
+    // Refused before any request.
+    assert!(lab.requests().is_empty());
 }
 
 #[test]

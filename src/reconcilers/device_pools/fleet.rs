@@ -97,11 +97,10 @@ impl<'a> Fleet<'a> {
         self.by_device.get(udid).map_or(&[], Vec::as_slice)
     }
 
-    /// `pool`'s own numbers: jobs waiting for a device (not stuck), stuck jobs, and how many
-    /// of its latest ended jobs failed in a row.
-    pub(crate) fn pool_jobs(&self, pool: &str) -> (u32, u32, u32) {
+    /// `pool`'s own numbers: jobs waiting for a device (not stuck) and stuck jobs.
+    pub(crate) fn pool_jobs(&self, pool: &str) -> (u32, u32) {
         let Some((jobs, stuck)) = self.by_pool.get(pool) else {
-            return (0, 0, 0);
+            return (0, 0);
         };
         let waiting = jobs
             .iter()
@@ -110,11 +109,7 @@ impl<'a> Fleet<'a> {
                     || (self.recent(job) && !job.is_active() && !job.has_ended())
             })
             .count() as u32;
-        let failures = newest_ended(jobs)
-            .iter()
-            .take_while(|job| is_failure(job))
-            .count() as u32;
-        (waiting, stuck.len() as u32, failures)
+        (waiting, stuck.len() as u32)
     }
 
     /// When a job of ours last started on `udid`, for least-recently-used order.

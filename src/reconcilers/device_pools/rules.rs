@@ -156,9 +156,9 @@ pub(crate) struct Assessment {
 }
 
 /// A pool's own numbers: its task queue and its jobs.
-fn pool_numbers(fleet: &Fleet<'_>, (name, pool, queue): Ready<'_>) -> (PoolNumbers, u32) {
-    let (waiting, stuck, failures) = fleet.pool_jobs(name);
-    let numbers = PoolNumbers {
+fn pool_numbers(fleet: &Fleet<'_>, (name, pool, queue): Ready<'_>) -> PoolNumbers {
+    let (waiting, stuck) = fleet.pool_jobs(name);
+    PoolNumbers {
         pending: queue.pending,
         claimed: queue.claimed,
         waiting,
@@ -166,14 +166,13 @@ fn pool_numbers(fleet: &Fleet<'_>, (name, pool, queue): Ready<'_>) -> (PoolNumbe
         cap: pool.max_starts_per_run,
         demand: queue.pending.saturating_sub(u64::from(waiting)),
         ..PoolNumbers::default()
-    };
-    (numbers, failures)
+    }
 }
 
 /// Works out a pool outside any group from fresh data.
 fn assess(fleet: &Fleet<'_>, ready: Ready<'_>) -> Assessment {
     let (name, pool, queue) = ready;
-    let (mut numbers, _) = pool_numbers(fleet, ready);
+    let mut numbers = pool_numbers(fleet, ready);
     let owner = Owner::Pool(name.to_string());
     let cooldown = (pool.failures_before_cooldown, pool.failure_cooldown);
     let (devices, free) = fleet.judge_all(&owner, &[queue], cooldown, &mut numbers);
@@ -205,14 +204,13 @@ fn assess_group(
     let mut claims = Vec::new();
     let mut numbers = Vec::new();
     for &member in members {
-        let (own, failures) = pool_numbers(fleet, member);
+        let own = pool_numbers(fleet, member);
         let pool = member.1;
         claims.push(Claim {
             want: own.demand.min(u64::from(own.cap)) as u32,
             priority: pool.priority,
             weight: pool.weight,
             minimum: pool.min_devices,
-            failures,
         });
         numbers.push(own);
     }
