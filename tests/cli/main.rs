@@ -7,6 +7,7 @@ mod docs;
 mod fault_matrix;
 mod faults;
 mod fidelity;
+mod group_wording;
 mod hostile_files;
 mod inputs;
 mod kill;

@@ -50,7 +50,7 @@ fn each_rule_that_binds_is_named_with_its_numbers() {
     let a55 = pool_of(&plan, "a55");
     assert_eq!(
         a55["reason"],
-        "clipped by max_starts_per_run: wanted 30, starting 10"
+        "clipped by max_starts_per_run: demand 30, wanted 10, starting 10"
     );
     assert_eq!(a55["bound"], "max_starts_per_run");
     let p9 = pool_of(&plan, "p9");
@@ -58,7 +58,7 @@ fn each_rule_that_binds_is_named_with_its_numbers() {
     let s24 = pool_of(&plan, "s24");
     assert_eq!(
         s24["reason"],
-        "clipped by free devices: wanted 20, starting 5"
+        "clipped by free devices: demand 20, wanted 5, starting 5"
     );
     assert_eq!(s24["numbers"]["active"], 5);
     assert_eq!(s24["starts"].as_array().unwrap().len(), 5);

@@ -3,7 +3,9 @@
 //! free devices as computed by hand below. Also: selectors that overlap, and the checks
 //! `validate` makes before any request.
 
-use crate::support::{Lab, Outcome, pool_of, queue_of, token_env, token_of};
+use crate::support::{
+    Lab, Outcome, grouped_pool, pool_of, queue_of, run_with_tokens, token_env, token_of,
+};
 
 /// The scenario's pools: (name, group, pending, priority, weight, min_devices).
 const POOLS: [(&str, &str, u64, i32, u32, u32); 5] = [
@@ -35,27 +37,19 @@ fn scenario(allocation: &str) -> Lab {
         ),
     );
     for (name, group, pending, priority, weight, min_devices) in POOLS {
-        lab.fleet
-            .taskcluster
-            .set_counts(&queue_of(name), pending, 0);
-        yaml.push_str(&format!(
-            "  {name}:\n    task_queue: {queue}\n    client_id: project/autophone/{name}\n    \
-             access_token_env: {env}\n    group: {group}\n    priority: {priority}\n    \
-             weight: {weight}\n    min_devices: {min_devices}\n",
-            queue = queue_of(name),
-            env = token_env(name),
-        ));
+        let settings = [
+            ("priority", priority.to_string()),
+            ("weight", weight.to_string()),
+            ("min_devices", min_devices.to_string()),
+        ];
+        yaml.push_str(&grouped_pool(&lab, (name, group, pending), &settings));
     }
     std::fs::write(&lab.config, yaml).unwrap();
     lab
 }
 
 fn run(lab: &Lab, args: &[&str]) -> Outcome {
-    let mut command = lab.command(args);
-    for (name, ..) in POOLS {
-        command = command.env(&token_env(name), token_of(name));
-    }
-    command.run()
+    run_with_tokens(lab, POOLS.map(|p| p.0), args)
 }
 
 /// Starts per pool, a..e, and the devices each got.
@@ -182,8 +176,8 @@ fn the_plan_and_explain_say_how_the_share_was_reached() {
         "clipped by group share: wanted 6, starting 0",
         "wanted = min(demand 6, max_starts_per_run 10) = 6",
         "group galaxy shared by a, b, c: group share = 0 of 5 free",
-        "group galaxy: G-01: spare (in pool a's share)",
-        "group galaxy: G-05: spare (in pool c's share)",
+        "group galaxy: G-01: start (in pool a's share; a job starts on it)",
+        "group galaxy: G-05: start (in pool c's share; a job starts on it)",
     ] {
         assert!(
             explain.stdout.contains(step),

@@ -112,6 +112,12 @@ impl<'a> Fleet<'a> {
         (waiting, stuck.len() as u32)
     }
 
+    /// The job of ours that holds `udid`: queued or running, or too young to have ended.
+    pub(crate) fn in_flight_on(&self, udid: &str) -> Option<&'a Job> {
+        (self.jobs_on(udid).iter().copied())
+            .find(|job| job.is_active() || (self.recent(job) && !job.has_ended()))
+    }
+
     /// When a job of ours last started on `udid`, for least-recently-used order.
     pub(crate) fn last_used(&self, udid: &str) -> Option<Timestamp> {
         self.jobs_on(udid).iter().filter_map(|j| j.created_at).max()
@@ -185,10 +191,7 @@ impl<'a> Fleet<'a> {
             );
         }
         let jobs = self.jobs_on(udid);
-        let in_flight = jobs
-            .iter()
-            .find(|job| job.is_active() || (self.recent(job) && !job.has_ended()));
-        if let Some(job) = in_flight {
+        if let Some(job) = self.in_flight_on(udid) {
             numbers.in_flight += 1;
             return (DeviceState::InFlight, format!("job {}", job.job_number));
         }

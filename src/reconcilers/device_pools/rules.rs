@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::allocation::{Claim, allocate, explain_grant};
 use super::config::DevicePool;
-use super::conventions::job_labels;
+use super::conventions::{job_labels, job_pool};
 use super::fleet::Fleet;
 use super::group::DeviceGroup;
 use super::membership::{Owner, resolve};
@@ -128,6 +128,7 @@ pub(crate) fn plan_all(
         ));
     }
     pools.sort_by(|a, b| a.pool.cmp(&b.pool));
+    mark_group_starts(&mut groups, &pools);
     (pools, groups)
 }
 
@@ -216,6 +217,12 @@ fn assess_group(
     }
     let grants = allocate(config.allocation, group_numbers.free, &claims);
     let names: Vec<String> = members.iter().map(|m| m.0.to_string()).collect();
+    // The group's devices in flight, by the pool whose job holds each.
+    let mut in_flight: BTreeMap<&str, u32> = BTreeMap::new();
+    let held = devices.iter().filter(|d| d.state == DeviceState::InFlight);
+    for pool in held.filter_map(|d| fleet.in_flight_on(&d.udid).and_then(job_pool)) {
+        *in_flight.entry(pool).or_default() += 1;
+    }
     // Each pool's slice of the free list, in pool order.
     let mut slices: Vec<&[String]> = Vec::new();
     let mut rest = free.as_slice();
@@ -251,6 +258,7 @@ fn assess_group(
             pools: names.clone(),
             want: claims[i].want,
             share: grants[i],
+            in_flight: in_flight.get(name).copied().unwrap_or(0),
             explanation: explain_grant(config.allocation, group_numbers.free, &claims, &grants, i),
         });
         assessed.push(Assessment {
@@ -276,6 +284,28 @@ fn assess_group(
         devices,
     };
     (assessed, group_plan)
+}
+
+/// Added to a free group device's detail while a pool starts a job on it.
+const STARTS_ON_IT: &str = "; a job starts on it";
+
+/// Marks each free device of each group `start` while one of `pools` starts a job on it and
+/// `spare` otherwise, so the group's list agrees with the pools' starts (call again whenever
+/// starts are dropped: a clip, a template that fails).
+pub(crate) fn mark_group_starts(groups: &mut [DeviceGroupPlan], pools: &[DevicePoolPlan]) {
+    let starting: BTreeSet<&str> = (pools.iter())
+        .filter(|p| p.group.is_some())
+        .flat_map(|p| p.starts.iter().map(|s| s.udid.as_str()))
+        .collect();
+    let free = groups.iter_mut().flat_map(|g| g.devices.iter_mut());
+    for device in free.filter(|d| matches!(d.state, DeviceState::Spare | DeviceState::Start)) {
+        let share = device.detail.trim_end_matches(STARTS_ON_IT).to_string();
+        (device.state, device.detail) = if starting.contains(device.udid.as_str()) {
+            (DeviceState::Start, format!("{share}{STARTS_ON_IT}"))
+        } else {
+            (DeviceState::Spare, share)
+        };
+    }
 }
 
 /// Fixes the starts of an assessed pool once its share of the org headroom is known.
@@ -310,16 +340,22 @@ pub(crate) fn decide(
     } else {
         Bound::MaxStartsPerRun
     };
+    // What the pool wanted, as `explain` computes it: its share's want in a group.
+    let wanted = plan.group.as_ref().map_or(want, |g| g.want);
+    let demand = if u64::from(wanted) == numbers.demand {
+        String::new()
+    } else {
+        format!("demand {}, ", numbers.demand)
+    };
     plan.reason = match bound {
         Bound::Demand if numbers.demand == 0 => format!(
             "nothing to start: no uncovered demand ({} pending, {} waiting)",
             numbers.pending, numbers.waiting
         ),
-        Bound::Demand => format!("demand met: wanted {}, starting {starts}", numbers.demand),
+        Bound::Demand => format!("demand met: wanted {wanted}, starting {starts}"),
         _ => format!(
-            "clipped by {}: wanted {}, starting {starts}",
-            bound.label(),
-            numbers.demand
+            "clipped by {}: {demand}wanted {wanted}, starting {starts}",
+            bound.label()
         ),
     };
     plan.bound = Some(bound);
