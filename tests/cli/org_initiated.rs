@@ -3,7 +3,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::support::{Lab, pool, pool_of};
+use crate::support::{Lab, devicepool, pool, pool_of};
 
 #[test]
 fn initiated_jobs_older_than_the_job_window_still_count_against_max_initiated() {
@@ -62,4 +62,43 @@ fn the_count_stops_once_max_initiated_is_reached() {
         .filter(|r| r.query.contains("status=initiated"))
         .count();
     assert_eq!(filtered, 1);
+}
+
+#[test]
+fn a_replay_with_a_higher_max_initiated_than_the_count_reached_is_held_not_guessed() {
+    let mut lab = Lab::new(vec![pool("a55", 5, 5)]);
+    lab.set_lambdatest_extra("    max_initiated: 2\n    page_size: 2\n");
+    let old = Timestamp::now() - SignedDuration::from_hours(48);
+    for _ in 0..6 {
+        lab.fleet.lambdatest.add_job(None, "initiated", old);
+    }
+    lab.run(&["plan", lab.config_arg(), "--record", "snap.json"])
+        .expect_code(0);
+    let replay = |max_initiated: u32| {
+        let yaml = lab.config_yaml().replace(
+            "    max_initiated: 2\n",
+            &format!("    max_initiated: {max_initiated}\n"),
+        );
+        std::fs::write(lab.path("replay.yaml"), yaml).unwrap();
+        devicepool(&["plan", "replay.yaml", "--from-snapshot", "snap.json"])
+            .args(&["--format", "json"])
+            .current_dir(lab.dir.path())
+            .run()
+    };
+    // Counted up to 2 of 6: under a ceiling of 40 the room is unknown.
+    let held = replay(40);
+    held.expect_code(4);
+    let a55 = pool_of(&held.json(), "a55").clone();
+    let reason = a55["reason"].as_str().unwrap().to_string();
+    assert!(
+        reason.contains(
+            "counted only up to max_initiated 2, and sources.lambdatest.max_initiated is now 40"
+        ),
+        "{reason}"
+    );
+    // Under a ceiling of 1 there is no room whatever the rest: planned, nothing started.
+    let planned = replay(1);
+    planned.expect_code(0);
+    let a55 = pool_of(&planned.json(), "a55").clone();
+    assert_eq!(a55["bound"], "max_initiated", "{a55:#}");
 }

@@ -12,7 +12,7 @@ use crate::clients::http::{ApiError, Reader};
 use crate::clients::{lambdatest, taskcluster};
 use crate::load::Desired;
 use crate::parallel::{Task, run_parallel};
-use crate::snapshot::{LambdatestState, QueueState};
+use crate::snapshot::{LambdatestState, OrgInitiated, QueueState};
 
 /// What device pools read: each enabled pool's task queue, and the LambdaTest devices and
 /// recent jobs (one reading shared by every pool). A failed read is kept as its error.
@@ -109,10 +109,13 @@ pub(crate) fn snapshot_device_pools(
         initiated.into_inner().unwrap(),
     );
     reading.1 = match read {
-        (Some(Ok(devices)), Some(Ok(jobs)), Some(Ok(initiated))) => Ok(LambdatestState {
+        (Some(Ok(devices)), Some(Ok(jobs)), Some(Ok(count))) => Ok(LambdatestState {
             devices,
             jobs,
-            org_initiated: Some(initiated),
+            org_initiated: Some(OrgInitiated {
+                count,
+                enough: lt.max_initiated,
+            }),
         }),
         (Some(Err(e)), ..) | (_, Some(Err(e)), _) | (.., Some(Err(e))) => Err(e),
         _ => unreachable!("every LambdaTest task ran"),

@@ -108,11 +108,14 @@ pub(crate) fn plan_all(
     assessed.sort_by(|a, b| a.plan.pool.cmp(&b.plan.pool));
 
     // A recording made before the org's count was read counts the jobs it kept.
-    let org_initiated = lambdatest.org_initiated.unwrap_or_else(|| {
-        (lambdatest.jobs.iter())
-            .filter(|j| j.status == "initiated")
-            .count() as u32
-    });
+    let org_initiated = lambdatest.org_initiated.map_or_else(
+        || {
+            (lambdatest.jobs.iter())
+                .filter(|j| j.status == "initiated")
+                .count() as u32
+        },
+        |read| read.count,
+    );
     let headroom = lt_config.max_initiated.saturating_sub(org_initiated);
     let wants: Vec<u32> = assessed.iter().map(|a| a.want).collect();
     let grants = share_round_robin(headroom, &wants);
