@@ -73,8 +73,11 @@ fn explain(error: &jsonschema::ValidationError<'_>) -> Vec<Problem> {
                         .any(|e| e.instance_path().to_string() == pointer)
                 })
                 .collect();
-            match written.as_slice() {
-                [only] => only.iter().flat_map(|e| explain(e)).collect(),
+            let retired =
+                crate::reconcilers::device_pools::group::retired(&pointer, error.instance());
+            match (written.as_slice(), retired) {
+                (_, Some(instead)) => vec![Problem::at(pointer, instead)],
+                ([only], None) => only.iter().flat_map(|e| explain(e)).collect(),
                 _ => vec![Problem::at(pointer, error.masked().to_string())],
             }
         }

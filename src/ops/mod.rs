@@ -170,7 +170,8 @@ fn exit_of(result: anyhow::Result<Exit>) -> Exit {
 }
 
 /// Renders every job file of `plan` to be shown: every known secret `<redacted>`. An entry
-/// whose template fails is held.
+/// whose template fails is held (and a device it would have started on shows as spare in its
+/// group).
 fn render_redacted(
     templates: &render::Templates,
     desired: &load::Desired,
@@ -179,6 +180,7 @@ fn render_redacted(
     for entry in plan.entries_mut() {
         entry.render(templates, desired, crate::reconcilers::Secrets::Redacted);
     }
+    plan.mark_group_starts();
 }
 
 fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {

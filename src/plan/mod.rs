@@ -40,6 +40,7 @@ pub fn plan(desired: &Desired, snapshot: &Snapshot, origin: &Origin) -> Plan {
     crate::reconcilers::plan_every_kind(desired, snapshot, &mut plan);
     if let Some(cap) = desired.settings.max_actions_per_run {
         budget::apply_global_cap(&mut plan, cap);
+        plan.mark_group_starts();
     }
     plan
 }
@@ -48,6 +49,13 @@ impl Plan {
     /// Total actions: jobs to start, machines to deploy, runners to start or remove.
     pub fn action_count(&self) -> usize {
         self.entries().map(KindPlan::action_count).sum()
+    }
+
+    /// Shows a shared device as started in its group's list exactly while a pool of the
+    /// group starts a job on it (after starts were clipped or dropped).
+    pub fn mark_group_starts(&mut self) {
+        let pools = &self.device_pools;
+        crate::reconcilers::device_pools::rules::mark_group_starts(&mut self.device_groups, pools);
     }
 
     /// Writes down every entry's explanation, as it stands now (after rendering, which may

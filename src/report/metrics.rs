@@ -214,13 +214,13 @@ fn pool_families(facts: &RunFacts<'_>, previous: &Previous) -> Vec<Family> {
     );
     let mut free = Family::new(
         "devicepool_pool_free",
-        "Capacity ready for work: a device pool's free devices, a rack's machines with a waiting \
-         agent, a runner pool's idle runners.",
+        "Capacity ready for work: a device pool's free devices (a grouped pool's share of its \
+         group's), a rack's machines with a waiting agent, a runner pool's idle runners.",
     );
     let mut in_flight = Family::new(
         "devicepool_pool_in_flight",
-        "Work of ours under way: a device pool's devices with a job in flight, a rack's machines \
-         with a deploy in flight, a runner pool's busy runners.",
+        "Work of ours under way: a device pool's devices with a job of its own in flight, a \
+         rack's machines with a deploy in flight, a runner pool's busy runners.",
     );
     let mut planned = Family::new(
         "devicepool_pool_actions_planned",

@@ -75,7 +75,7 @@ pub fn apply_text(report: &ApplyReport) -> String {
         .iter()
         .filter(|a| a.outcome != Outcome::Skipped);
     if tried.count() == 0 {
-        out.push_str("Apply: nothing carried out\n");
+        write_nothing_carried_out(&mut out, &report.plan);
     }
     crate::reconcilers::write_every_outcome(&mut out, &report.actions);
     // Drifted actions first: they were decided before anything ran.
@@ -108,6 +108,24 @@ pub fn apply_text(report: &ApplyReport) -> String {
         let _ = writeln!(out, "  note   {}: {}", note.pool, note.note);
     }
     out
+}
+
+/// Says that an apply carried out nothing and why: each planned entry's reason for having
+/// nothing to do (what bound it: no demand, `max_initiated`, a cap). Held entries are listed
+/// after, with theirs.
+fn write_nothing_carried_out(out: &mut String, plan: &Plan) {
+    let idle: Vec<_> = plan
+        .entries()
+        .filter(|e| *e.status() == crate::plan::PoolStatus::Planned && e.action_count() == 0)
+        .collect();
+    if idle.is_empty() {
+        out.push_str("Apply: nothing carried out\n");
+        return;
+    }
+    out.push_str("Apply: nothing carried out, because:\n");
+    for entry in idle {
+        let _ = writeln!(out, "  {}: {}", entry.describe(), entry.reason());
+    }
 }
 
 /// Any serialisable report as pretty JSON.

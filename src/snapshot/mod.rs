@@ -60,6 +60,28 @@ pub struct LambdatestState {
     pub devices: BTreeMap<String, Device>,
     /// Jobs of the whole organisation inside the job window, newest first.
     pub jobs: Vec<Job>,
+    /// Jobs of the whole organisation in `initiated` state, whatever their age (a
+    /// status-filtered read). Absent in a recording made before it was read: then counted
+    /// from `jobs`, as that run did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_initiated: Option<OrgInitiated>,
+}
+
+/// The org's `initiated` jobs as counted: the read stops once the count reaches `enough`
+/// (the `max_initiated` of the run that read it), so a count that reached it means "at
+/// least".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OrgInitiated {
+    pub count: u32,
+    pub enough: u32,
+}
+
+impl OrgInitiated {
+    /// Whether the count settles the room under a ceiling of `max_initiated`: it is exact,
+    /// or the ceiling is no higher than where the count stopped (no room either way).
+    pub fn settles(self, max_initiated: u32) -> bool {
+        self.count < self.enough || max_initiated <= self.enough
+    }
 }
 
 /// What `GET /v1/result/<id>` gave for a job.

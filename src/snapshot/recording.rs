@@ -139,6 +139,24 @@ pub enum Reading<T> {
 }
 
 /// A failure replayed from its recorded message.
+/// Holds the LambdaTest reading when its count of the org's initiated jobs stopped at a
+/// ceiling below `desired`'s: how many more there were is unknown, so the room would be a
+/// guess.
+fn hold_uncounted(lambdatest: &mut Result<LambdatestState, ApiError>, desired: &Desired) {
+    let (Ok(read), Some(lt)) = (&*lambdatest, &desired.sources.lambdatest) else {
+        return;
+    };
+    if let Some(counted) = read.org_initiated
+        && !counted.settles(lt.max_initiated)
+    {
+        *lambdatest = Err(recorded_error(format!(
+            "not in the recorded snapshot: the org's initiated jobs were counted only up to \
+             max_initiated {}, and sources.lambdatest.max_initiated is now {}",
+            counted.enough, lt.max_initiated
+        )));
+    }
+}
+
 fn recorded_error(message: String) -> ApiError {
     ApiError {
         api: "snapshot",
@@ -257,6 +275,7 @@ impl Recording {
                 "not in the recorded snapshot: it was read with another sources.{key}"
             )));
         }
+        hold_uncounted(&mut snapshot.lambdatest, desired);
         hold_missing(&mut snapshot.racks, desired.racks.keys());
         hold_missing(&mut snapshot.runner_pools, desired.runner_pools.keys());
         snapshot

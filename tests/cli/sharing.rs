@@ -3,9 +3,9 @@
 //! free devices as computed by hand below. Also: selectors that overlap, and the checks
 //! `validate` makes before any request.
 
-use jiff::{SignedDuration, Timestamp};
-
-use crate::support::{Lab, Outcome, pool_of, queue_of, token_env, token_of};
+use crate::support::{
+    Lab, Outcome, grouped_pool, pool_of, queue_of, run_with_tokens, token_env, token_of,
+};
 
 /// The scenario's pools: (name, group, pending, priority, weight, min_devices).
 const POOLS: [(&str, &str, u64, i32, u32, u32); 5] = [
@@ -17,7 +17,7 @@ const POOLS: [(&str, &str, u64, i32, u32, u32); 5] = [
 ];
 
 /// Five Galaxy A55 (G-01..G-05), one Galaxy S24 the selector leaves out, three Pixels
-/// (PX-01..PX-03); the tasks pending per pool above; pool c's last two launches failed.
+/// (PX-01..PX-03); the tasks pending per pool above.
 fn scenario(allocation: &str) -> Lab {
     let lab = Lab::new(Vec::new());
     let lt = &lab.fleet.lambdatest;
@@ -28,11 +28,6 @@ fn scenario(allocation: &str) -> Lab {
     for i in 1..=3 {
         lt.add_device(&format!("PX-{i:02}"), "Pixel 8", "active");
     }
-    let failed_at = Timestamp::now() - SignedDuration::from_mins(30);
-    for _ in 0..2 {
-        let labels = ["tcdp", "c", "RETIRED-1"].map(String::from).to_vec();
-        lt.add_job(Some(labels), "failed", failed_at);
-    }
     let mut yaml = lab.config_yaml();
     yaml = yaml.replace(
         "device_pools:\n",
@@ -42,27 +37,19 @@ fn scenario(allocation: &str) -> Lab {
         ),
     );
     for (name, group, pending, priority, weight, min_devices) in POOLS {
-        lab.fleet
-            .taskcluster
-            .set_counts(&queue_of(name), pending, 0);
-        yaml.push_str(&format!(
-            "  {name}:\n    task_queue: {queue}\n    client_id: project/autophone/{name}\n    \
-             access_token_env: {env}\n    group: {group}\n    priority: {priority}\n    \
-             weight: {weight}\n    min_devices: {min_devices}\n",
-            queue = queue_of(name),
-            env = token_env(name),
-        ));
+        let settings = [
+            ("priority", priority.to_string()),
+            ("weight", weight.to_string()),
+            ("min_devices", min_devices.to_string()),
+        ];
+        yaml.push_str(&grouped_pool(&lab, (name, group, pending), &settings));
     }
     std::fs::write(&lab.config, yaml).unwrap();
     lab
 }
 
 fn run(lab: &Lab, args: &[&str]) -> Outcome {
-    let mut command = lab.command(args);
-    for (name, ..) in POOLS {
-        command = command.env(&token_env(name), token_of(name));
-    }
-    command.run()
+    run_with_tokens(lab, POOLS.map(|p| p.0), args)
 }
 
 /// Starts per pool, a..e, and the devices each got.
@@ -92,13 +79,11 @@ fn counts(plan: &serde_json::Value) -> Vec<usize> {
 //               remainders (c .83, a .67) → 2 2 1      | 3×2/5 = 1.2, 3×3/5 = 1.8 → 1 1, then e → 1 2.
 // weighted:     minimums 0 1 2, then 2 left by weight a 1 : b 3 (c is full) = 0.5, 1.5 →
 //               0 1, the tie on .5 to a → 1 2 2        | minimums 0 1, then 2 by 1 : 2 = .67, 1.33 → d → 1 2.
-// fail-first:   c failed twice, so c a b c a → 2 1 2   | no failures: d e d → 2 1.
-const EXPECTED: [(&str, [usize; 5]); 5] = [
+const EXPECTED: [(&str, [usize; 5]); 4] = [
     ("priority", [3, 0, 2, 0, 3]),
     ("round-robin", [2, 2, 1, 2, 1]),
     ("proportional", [2, 2, 1, 1, 2]),
     ("weighted", [1, 2, 2, 1, 2]),
-    ("fail-first", [2, 1, 2, 2, 1]),
 ];
 
 #[test]
@@ -191,8 +176,8 @@ fn the_plan_and_explain_say_how_the_share_was_reached() {
         "clipped by group share: wanted 6, starting 0",
         "wanted = min(demand 6, max_starts_per_run 10) = 6",
         "group galaxy shared by a, b, c: group share = 0 of 5 free",
-        "group galaxy: G-01: spare (in pool a's share)",
-        "group galaxy: G-05: spare (in pool c's share)",
+        "group galaxy: G-01: start (in pool a's share; a job starts on it)",
+        "group galaxy: G-05: start (in pool c's share; a job starts on it)",
     ] {
         assert!(
             explain.stdout.contains(step),
@@ -203,16 +188,25 @@ fn the_plan_and_explain_say_how_the_share_was_reached() {
 }
 
 #[test]
-fn fail_first_counts_only_the_failures_since_the_pools_last_success() {
+fn fail_first_is_refused_where_it_is_written_with_what_to_use_instead() {
     let lab = scenario("fail-first");
-    let later = Timestamp::now() - SignedDuration::from_mins(5);
-    let labels = ["tcdp", "c", "RETIRED-1"].map(String::from).to_vec();
-    lab.fleet
-        .lambdatest
-        .add_job(Some(labels), "completed", later);
-    let plan = run(&lab, &["plan", lab.config_arg(), "--format", "json"]).json();
-    // c's latest launch passed: plain round-robin order a b c a b.
-    assert_eq!(counts(&plan)[..3], [2, 2, 1]);
+    let out = run(&lab, &["validate", lab.config_arg()]);
+    out.expect_code(1);
+    let yaml = std::fs::read_to_string(&lab.config).unwrap();
+    let line = 1 + yaml
+        .lines()
+        .position(|l| l.contains("allocation: fail-first"))
+        .unwrap();
+    for said in [
+        format!(
+            "devicepool.yaml:{line}:17: device_groups.galaxy.allocation: allocation `fail-first` was removed"
+        ),
+        "starving the healthy ones. Use `round-robin` (the default".to_string(),
+    ] {
+        assert!(out.stderr.contains(&said), "{said}\n{}", out.stderr);
+    }
+    // Refused before any request.
+    assert!(lab.requests().is_empty());
 }
 
 #[test]

@@ -97,6 +97,30 @@ fn jobs_newest_first_with_strict_cursor_and_encoded_labels() {
 }
 
 #[test]
+fn a_status_filter_pages_by_cursor_over_the_matching_jobs_only() {
+    let lt = LambdatestSim::start().expect("start");
+    let t = Timestamp::from_second(1_780_000_000).expect("ts");
+    for status in [
+        "initiated",
+        "completed",
+        "initiated",
+        "running",
+        "initiated",
+    ] {
+        lt.add_job(None, status, t);
+    }
+    // 1001, 1003 and 1005 are initiated: two a page, then the one left, then none.
+    let filtered = format!("{JOBS}&status=initiated&limit=2");
+    assert_eq!(numbers(&get_json(&lt, &filtered)), vec![1005, 1003]);
+    let page2 = get_json(&lt, &format!("{filtered}&cursor=1003"));
+    assert_eq!(numbers(&page2), vec![1001]);
+    assert_eq!(
+        get_json(&lt, &format!("{filtered}&cursor=1001")),
+        json!({"data": []})
+    );
+}
+
+#[test]
 fn devices_follow_the_job_model_and_launches_register_jobs() {
     let lt = LambdatestSim::start().expect("start");
     lt.add_device("R5CX1", "Galaxy A55 5G", "active");

@@ -1,5 +1,6 @@
-//! LambdaTest reads: private-cloud devices and HyperExecute jobs (cursor pagination, newest
-//! first, read until a whole page is past the cutoff). Launching a job through the
+//! LambdaTest reads: private-cloud devices, HyperExecute jobs (cursor pagination, newest
+//! first, read until a whole page is past the cutoff) and the org's count of initiated jobs
+//! (status-filtered). Launching a job through the
 //! `hyperexecute` CLI is in `hyperexecute.rs`; this file only reads. Wire types stay private to
 //! this file. The body decoders (`decode_devices`, `decode_jobs_page`) are the very mapping
 //! the fetches use, so `clients::decode` can fuzz them without a server.
@@ -117,42 +118,8 @@ pub fn fetch_jobs(
     account: &Account<'_>,
     since: Timestamp,
 ) -> Result<Vec<Job>, ApiError> {
-    let url = format!("{}/v1.0/jobs", account.api_url.trim_end_matches('/'));
-    let protocol_error = |message: String| ApiError {
-        api: API,
-        method: "GET",
-        url: url.clone(),
-        failure: Failure::Protocol(message),
-    };
     let mut jobs: Vec<Job> = Vec::new();
-    let mut cursor: Option<u64> = None;
-    for _ in 0..account.max_pages {
-        let mut query = vec![
-            ("show_test_summary", "false".to_string()),
-            ("is_cursor_base_pagination", "true".to_string()),
-            ("limit", account.page_size.to_string()),
-        ];
-        if let Some(c) = cursor {
-            query.push(("cursor", c.to_string()));
-        }
-        let reply: JobsReply = reader.get_json(&Get {
-            api: API,
-            url: url.clone(),
-            query,
-            authorization: Some(account.authorization),
-        })?;
-        let page = jobs_from_wire(reply);
-        let Some(last) = page.last().map(|j| j.job_number) else {
-            return Ok(jobs);
-        };
-        if let Some(previous) = cursor
-            && page.iter().any(|j| j.job_number >= previous)
-        {
-            return Err(protocol_error(format!(
-                "cursor {previous} did not advance: the page holds job {} again",
-                page[0].job_number
-            )));
-        }
+    read_pages(reader, account, (None, "inside the job window"), |page| {
         // Job numbers and creation times need not agree (a job numbered late may have been
         // created early), so one old job on a page says nothing about the next page: only a
         // page wholly past the window ends the read. Old jobs are dropped either way.
@@ -164,14 +131,105 @@ pub fn fetch_jobs(
             whole_page_past = false;
             jobs.push(job);
         }
-        // A short page is not taken as the end: the server may cap `limit` below ours.
         if whole_page_past {
-            return Ok(jobs);
+            Read::Done
+        } else {
+            Read::More
+        }
+    })?;
+    Ok(jobs)
+}
+
+/// How many jobs of the whole organisation are `initiated`, whatever their age:
+/// `GET /v1.0/jobs?status=initiated` (the listing's documented status filter), page after
+/// page until the list ends or `enough` are counted (more cannot lower the org's room below
+/// nothing). Only jobs the reply itself says are `initiated` are counted, so a server that
+/// ignored the filter is read further, never believed.
+pub fn count_initiated(
+    reader: &Reader,
+    account: &Account<'_>,
+    enough: u32,
+) -> Result<u32, ApiError> {
+    let mut count: u32 = 0;
+    read_pages(
+        reader,
+        account,
+        (Some("initiated"), "of initiated jobs"),
+        |page| {
+            let initiated = page.iter().filter(|j| j.status == "initiated").count();
+            count = count.saturating_add(initiated as u32);
+            if count >= enough {
+                Read::Done
+            } else {
+                Read::More
+            }
+        },
+    )?;
+    Ok(count)
+}
+
+/// What a page's reader says after a page.
+enum Read {
+    More,
+    Done,
+}
+
+/// Reads `/v1.0/jobs` (optionally `status`-filtered) newest first, handing each page to
+/// `page_read` until it says `Done`, the list ends, or `max_pages` pages were read (an
+/// error naming `what` was read, not a silent truncation). A cursor that does not move down
+/// is an error, never a loop.
+fn read_pages(
+    reader: &Reader,
+    account: &Account<'_>,
+    (status, what): (Option<&str>, &str),
+    mut page_read: impl FnMut(Vec<Job>) -> Read,
+) -> Result<(), ApiError> {
+    let url = format!("{}/v1.0/jobs", account.api_url.trim_end_matches('/'));
+    let protocol_error = |message: String| ApiError {
+        api: API,
+        method: "GET",
+        url: url.clone(),
+        failure: Failure::Protocol(message),
+    };
+    let mut cursor: Option<u64> = None;
+    for _ in 0..account.max_pages {
+        let mut query = vec![
+            ("show_test_summary", "false".to_string()),
+            ("is_cursor_base_pagination", "true".to_string()),
+            ("limit", account.page_size.to_string()),
+        ];
+        if let Some(status) = status {
+            query.push(("status", status.to_string()));
+        }
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_string()));
+        }
+        let reply: JobsReply = reader.get_json(&Get {
+            api: API,
+            url: url.clone(),
+            query,
+            authorization: Some(account.authorization),
+        })?;
+        let page = jobs_from_wire(reply);
+        let Some(last) = page.last().map(|j| j.job_number) else {
+            return Ok(());
+        };
+        if let Some(previous) = cursor
+            && page.iter().any(|j| j.job_number >= previous)
+        {
+            return Err(protocol_error(format!(
+                "cursor {previous} did not advance: the page holds job {} again",
+                page[0].job_number
+            )));
+        }
+        // A short page is not taken as the end: the server may cap `limit` below ours.
+        if let Read::Done = page_read(page) {
+            return Ok(());
         }
         cursor = Some(last);
     }
     Err(protocol_error(format!(
-        "more than {} pages of jobs inside the job window (raise sources.lambdatest.max_pages)",
+        "more than {} pages of jobs {what} (raise sources.lambdatest.max_pages)",
         account.max_pages
     )))
 }

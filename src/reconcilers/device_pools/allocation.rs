@@ -1,5 +1,5 @@
 //! How a shared device group's free devices are split between its pools when they cannot
-//! cover every pool's want: five strategies, each pure and deterministic (ties go to the
+//! cover every pool's want: four strategies, each pure and deterministic (ties go to the
 //! earlier claim, i.e. the pool name first in order). No I/O, no clock, no randomness.
 
 use schemars::JsonSchema;
@@ -21,9 +21,6 @@ pub enum Strategy {
     Proportional,
     /// Each pool's `min_devices` first, then the rest in proportion to `weight`.
     Weighted,
-    /// Round-robin, but pools whose latest launches failed come first, most failures first,
-    /// so their retry is not starved.
-    FailFirst,
 }
 
 impl Strategy {
@@ -34,7 +31,6 @@ impl Strategy {
             Self::RoundRobin => "round-robin",
             Self::Proportional => "proportional",
             Self::Weighted => "weighted",
-            Self::FailFirst => "fail-first",
         }
     }
 }
@@ -50,8 +46,6 @@ pub struct Claim {
     pub weight: u32,
     /// `weighted` strategy: devices guaranteed before weights apply.
     pub minimum: u32,
-    /// `fail-first` strategy: how many of the pool's latest ended launches failed in a row.
-    pub failures: u32,
 }
 
 /// How many of `free` devices each claim gets. Never more than a claim wants; the grants sum
@@ -78,15 +72,6 @@ pub fn allocate(strategy: Strategy, free: u32, claims: &[Claim]) -> Vec<u32> {
             share_largest_remainder(free, &basis)
         }
         Strategy::Weighted => allocate_weighted(free, claims),
-        Strategy::FailFirst => {
-            let order = order_by(claims, |c| i64::from(c.failures));
-            let ordered: Vec<u32> = order.iter().map(|&i| wants[i]).collect();
-            let mut grants = vec![0; claims.len()];
-            for (&i, grant) in order.iter().zip(share_round_robin(free, &ordered)) {
-                grants[i] = grant;
-            }
-            grants
-        }
     }
 }
 
@@ -183,18 +168,33 @@ pub fn explain_grant(
             claim.want,
             f64::from(free) * f64::from(claim.want) / total as f64
         ),
-        Strategy::Weighted => format!(
-            "min_devices {} guaranteed first, then weight {} of what is left",
-            claim.minimum.min(claim.want),
-            claim.weight
-        ),
-        Strategy::FailFirst if claim.failures > 0 => format!(
-            "its last {} launch(es) failed: served before pools with fewer failures",
-            claim.failures
-        ),
-        Strategy::FailFirst => "no recent failures: served after pools with some".to_string(),
+        Strategy::Weighted => explain_weighted(free, claims, grant, index),
     };
     format!("{head}: want {}, {why}", claim.want)
+}
+
+/// What a pool got under `weighted` and why: its minimum and the extra its weight earned, or,
+/// when the minimums alone exceed the free devices, its proportional part of them.
+fn explain_weighted(free: u32, claims: &[Claim], grant: u32, index: usize) -> String {
+    let claim = claims[index];
+    let minimum = claim.minimum.min(claim.want);
+    let minimums: u64 = claims
+        .iter()
+        .map(|c| u64::from(c.minimum.min(c.want)))
+        .sum();
+    if minimums > u64::from(free) {
+        return format!(
+            "got {grant} for min_devices {minimum}: the pools' minimums ({minimums} in all) \
+             exceed the {free} free, so they are shared in proportion to the minimums"
+        );
+    }
+    let left = u64::from(free) - minimums;
+    format!(
+        "got min_devices {minimum} first, then {} more by weight {} of the {left} left after \
+         every pool's minimum",
+        grant.saturating_sub(minimum),
+        claim.weight
+    )
 }
 
 #[cfg(test)]

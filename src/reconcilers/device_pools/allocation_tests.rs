@@ -1,11 +1,10 @@
 use super::*;
 
-const ALL: [Strategy; 5] = [
+const ALL: [Strategy; 4] = [
     Strategy::Priority,
     Strategy::RoundRobin,
     Strategy::Proportional,
     Strategy::Weighted,
-    Strategy::FailFirst,
 ];
 
 fn wanting(wants: &[u32]) -> Vec<Claim> {
@@ -39,7 +38,6 @@ impl Cases {
                 priority: self.below(4) as i32 - 1,
                 weight: 1 + self.below(5),
                 minimum: self.below(4),
-                failures: self.below(3),
             })
             .collect();
         (self.below(40), claims)
@@ -145,26 +143,6 @@ fn weighted_meets_every_minimum_it_can() {
 }
 
 #[test]
-fn fail_first_gives_each_failing_pool_its_retry_before_any_other_pool() {
-    each_case(|free, claims, seed| {
-        let failing = claims
-            .iter()
-            .filter(|c| c.failures > 0 && c.want > 0)
-            .count() as u32;
-        let grants = allocate(Strategy::FailFirst, free, claims);
-        if free < failing {
-            for (grant, claim) in grants.iter().zip(claims) {
-                assert!(claim.failures > 0 || *grant == 0, "seed {seed}: {grants:?}");
-            }
-        } else {
-            for (grant, claim) in grants.iter().zip(claims) {
-                assert!(claim.failures == 0 || claim.want == 0 || *grant >= 1);
-            }
-        }
-    });
-}
-
-#[test]
 fn each_strategy_on_one_hand_computed_case() {
     // Seven free devices; pools want 4, 6 and 2 (12 in all).
     let mut claims = wanting(&[4, 6, 2]);
@@ -174,7 +152,6 @@ fn each_strategy_on_one_hand_computed_case() {
     claims[1].weight = 3;
     claims[1].minimum = 1;
     claims[2].minimum = 2;
-    claims[1].failures = 2;
     // Priority: c (5) takes 2, a (1) takes 4, b (0) the last 1.
     assert_eq!(allocate(Strategy::Priority, 7, &claims), [4, 1, 2]);
     // Round-robin: a b c a b c a.
@@ -183,8 +160,6 @@ fn each_strategy_on_one_hand_computed_case() {
     assert_eq!(allocate(Strategy::Proportional, 7, &claims), [2, 4, 1]);
     // Weighted: minimums 0 1 2, then 4 left by weights 1:3 (c is full): 1 and 3.
     assert_eq!(allocate(Strategy::Weighted, 7, &claims), [1, 4, 2]);
-    // Fail-first: b (2 failures) first, then a and c in order: b a c b a c b.
-    assert_eq!(allocate(Strategy::FailFirst, 7, &claims), [2, 3, 2]);
 }
 
 #[test]
@@ -223,4 +198,48 @@ fn the_explanation_names_the_rule_and_the_numbers() {
         line.ends_with("enough for every pool, want 4 met"),
         "{line}"
     );
+}
+
+/// Free devices; two pools' wants, minimums and weights; the pool explained, its grant and how
+/// its line ends.
+type WeightedCase = (u32, [u32; 2], [u32; 2], [u32; 2], usize, u32, &'static str);
+
+#[test]
+fn a_weighted_explanation_says_what_the_pool_got_and_why() {
+    let cases: [WeightedCase; 2] = [
+        // Minimums 3 and 3 of 4 free: more than are free, shared 2 and 2.
+        (
+            4,
+            [5, 5],
+            [3, 3],
+            [1, 1],
+            0,
+            2,
+            "want 5, got 2 for min_devices 3: the pools' minimums (6 in all) exceed the 4 \
+             free, so they are shared in proportion to the minimums",
+        ),
+        // Minimums 1 and 1 of 7 free, weights 1 and 3: 5 left, b gets 4 of them.
+        (
+            7,
+            [4, 6],
+            [1, 1],
+            [1, 3],
+            1,
+            5,
+            "want 6, got min_devices 1 first, then 4 more by weight 3 of the 5 left after every \
+             pool's minimum",
+        ),
+    ];
+    for (free, wants, minimums, weights, index, grant, ending) in cases {
+        let mut claims = wanting(&wants);
+        for (claim, (minimum, weight)) in claims.iter_mut().zip(minimums.into_iter().zip(weights)) {
+            claim.minimum = minimum;
+            claim.weight = weight;
+        }
+        let grants = allocate(Strategy::Weighted, free, &claims);
+        assert_eq!(grants[index], grant, "{grants:?}");
+        let line = explain_grant(Strategy::Weighted, free, &claims, &grants, index);
+        assert!(line.ends_with(ending), "{line}");
+        assert!(!line.contains("guaranteed"), "{line}");
+    }
 }

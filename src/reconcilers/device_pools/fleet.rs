@@ -46,8 +46,6 @@ pub(crate) struct PoolJobs {
     /// Jobs expected to claim a pending task: `waiting + min(young_running, running − claimed)`.
     pub(crate) covering: u32,
     pub(crate) stuck: u32,
-    /// How many of the latest ended jobs failed in a row.
-    pub(crate) failures: u32,
 }
 
 /// How a device is rested after failed jobs: (failures in a row, rest).
@@ -108,8 +106,7 @@ impl<'a> Fleet<'a> {
     }
 
     /// `pool`'s own jobs, given `claimed`, the tasks its queue counts as claimed: those
-    /// waiting for a device, those covering a pending task, the stuck ones, and how many of
-    /// its latest ended jobs failed in a row.
+    /// waiting for a device, those covering a pending task, and the stuck ones.
     ///
     /// A job covers a pending task until it claims one. One waiting for its device (not
     /// stuck) has not claimed. A running one may have: of the running jobs, as many as the
@@ -128,18 +125,19 @@ impl<'a> Fleet<'a> {
         let running = count(&|job| job.status == "running");
         let young_running = count(&|job| job.status == "running" && self.recent(job));
         let unclaimed = u64::from(running).saturating_sub(claimed) as u32;
-        let failures = newest_ended(jobs)
-            .iter()
-            .take_while(|job| is_failure(job))
-            .count() as u32;
         PoolJobs {
             waiting,
             running,
             young_running,
             covering: waiting + young_running.min(unclaimed),
             stuck: stuck.len() as u32,
-            failures,
         }
+    }
+
+    /// The job of ours that holds `udid`: queued or running, or too young to have ended.
+    pub(crate) fn in_flight_on(&self, udid: &str) -> Option<&'a Job> {
+        (self.jobs_on(udid).iter().copied())
+            .find(|job| job.is_active() || (self.recent(job) && !job.has_ended()))
     }
 
     /// When a job of ours last started on `udid`, for least-recently-used order. A stuck job
@@ -219,10 +217,7 @@ impl<'a> Fleet<'a> {
             );
         }
         let jobs = self.jobs_on(udid);
-        let in_flight = jobs
-            .iter()
-            .find(|job| job.is_active() || (self.recent(job) && !job.has_ended()));
-        if let Some(job) = in_flight {
+        if let Some(job) = self.in_flight_on(udid) {
             numbers.in_flight += 1;
             return (DeviceState::InFlight, format!("job {}", job.job_number));
         }

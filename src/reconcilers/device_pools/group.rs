@@ -47,6 +47,38 @@ pub(crate) fn default_failure_cooldown() -> Duration {
     Duration::from_secs(3600)
 }
 
+/// What to write instead of a value `device_groups.<name>.allocation` no longer takes, when
+/// `value` at `pointer` is one: `fail-first` gave the scarce devices first to the pools whose
+/// launches kept failing, so a healthy pool got nothing while failing ones took every free
+/// device. (In the seed it ran previously failed tests first, which is the test runner's
+/// business, not the lab's.)
+pub(crate) fn retired(pointer: &str, value: &serde_json::Value) -> Option<String> {
+    let mut parts = pointer.split('/');
+    let at_allocation = matches!(
+        (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next()
+        ),
+        (
+            Some(""),
+            Some("device_groups"),
+            Some(_),
+            Some("allocation"),
+            None
+        )
+    );
+    (at_allocation && value.as_str() == Some("fail-first")).then(|| {
+        "allocation `fail-first` was removed: it gave scarce devices first to the pools whose \
+         launches kept failing, starving the healthy ones. Use `round-robin` (the default; a \
+         device whose jobs keep failing is rested by failures_before_cooldown) or `priority` \
+         to serve one pool first (docs/device-pools.md#shared-devices)"
+            .to_string()
+    })
+}
+
 /// Picks devices from LambdaTest's list by what it says of them. Every field given must match;
 /// `*` matches any run of characters and `?` any one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

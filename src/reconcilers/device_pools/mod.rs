@@ -81,13 +81,16 @@ impl KindPlan for DevicePoolPlan {
         format!("pool {}", self.pool)
     }
 
+    /// A grouped pool's own part: its share of the group's free devices and the devices its
+    /// jobs hold (its numbers are the group's, which summed over the pools would count the
+    /// group once per pool).
     fn workload(&self) -> Option<(u64, u64, u64)> {
         let n = self.numbers?;
-        (self.status == PoolStatus::Planned).then_some((
-            n.demand,
-            n.free.into(),
-            n.in_flight.into(),
-        ))
+        let (free, in_flight) = match &self.group {
+            Some(g) => (g.share, g.in_flight),
+            None => (n.free, n.in_flight),
+        };
+        (self.status == PoolStatus::Planned).then_some((n.demand, free.into(), in_flight.into()))
     }
 
     fn summary_cells(&self) -> (Option<String>, Vec<String>) {

@@ -15,8 +15,8 @@ pub struct DevicePoolPlan {
     pub pool: String,
     pub task_queue: String,
     pub status: PoolStatus,
-    /// One line saying what bound the result, e.g. "clipped by max_starts_per_run: wanted 23,
-    /// starting 10".
+    /// One line saying what bound the result, e.g. "clipped by max_starts_per_run: demand 23,
+    /// wanted 10, starting 10" (the want as `explain` computes it).
     pub reason: String,
     /// The figures behind the decision (absent when the pool is held or disabled).
     pub numbers: Option<PoolNumbers>,
@@ -63,6 +63,10 @@ pub struct GroupShare {
     pub want: u32,
     /// What the allocation gave this pool of the group's free devices.
     pub share: u32,
+    /// The group's devices holding a job of this pool (the pool's `numbers.in_flight` is
+    /// the group's).
+    #[serde(default)]
+    pub in_flight: u32,
     /// How the share was reached, in one line.
     pub explanation: String,
 }

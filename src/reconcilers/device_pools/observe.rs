@@ -1,5 +1,6 @@
 //! What device pools read: Taskcluster pending/claimed counts and quarantined workers per task
-//! queue, and LambdaTest's devices and our recent HyperExecute jobs, in parallel. Read-only.
+//! queue, and LambdaTest's devices, the org's recent HyperExecute jobs and its count of
+//! initiated jobs, in parallel. Read-only.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -11,7 +12,7 @@ use crate::clients::http::{ApiError, Reader};
 use crate::clients::{lambdatest, taskcluster};
 use crate::load::Desired;
 use crate::parallel::{Task, run_parallel};
-use crate::snapshot::{LambdatestState, QueueState};
+use crate::snapshot::{LambdatestState, OrgInitiated, QueueState};
 
 /// What device pools read: each enabled pool's task queue, and the LambdaTest devices and
 /// recent jobs (one reading shared by every pool). A failed read is kept as its error.
@@ -21,7 +22,8 @@ pub type DevicePoolsReading = (
 );
 
 /// Reads what the enabled device pools of `desired` need, in parallel: counts and quarantined
-/// workers per task queue, LambdaTest devices, and our jobs since `job_window` ago.
+/// workers per task queue, LambdaTest devices, the org's jobs since `job_window` ago and
+/// its initiated jobs whatever their age (they all count against `max_initiated`).
 pub(crate) fn snapshot_device_pools(
     desired: &Desired,
     taskcluster_reader: &Reader,
@@ -57,10 +59,15 @@ pub(crate) fn snapshot_device_pools(
     let quarantined = Mutex::new(BTreeMap::new());
     let devices = Mutex::new(None);
     let jobs = Mutex::new(None);
+    let initiated = Mutex::new(None);
     let mut tasks: Vec<Task<'_>> = Vec::new();
     // The job history is the one sequential read (cursor pages); start it first.
     tasks.push(Box::new(|| {
         *jobs.lock().unwrap() = Some(lambdatest::fetch_jobs(lambdatest_reader, &account, since));
+    }));
+    tasks.push(Box::new(|| {
+        let count = lambdatest::count_initiated(lambdatest_reader, &account, lt.max_initiated);
+        *initiated.lock().unwrap() = Some(count);
     }));
     tasks.push(Box::new(|| {
         *devices.lock().unwrap() = Some(lambdatest::fetch_devices(lambdatest_reader, &account));
@@ -96,10 +103,22 @@ pub(crate) fn snapshot_device_pools(
         };
         reading.0.insert(queue.to_string(), state);
     }
-    reading.1 = match (devices.into_inner().unwrap(), jobs.into_inner().unwrap()) {
-        (Some(Ok(devices)), Some(Ok(jobs))) => Ok(LambdatestState { devices, jobs }),
-        (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e),
-        _ => unreachable!("both LambdaTest tasks ran"),
+    let read = (
+        devices.into_inner().unwrap(),
+        jobs.into_inner().unwrap(),
+        initiated.into_inner().unwrap(),
+    );
+    reading.1 = match read {
+        (Some(Ok(devices)), Some(Ok(jobs)), Some(Ok(count))) => Ok(LambdatestState {
+            devices,
+            jobs,
+            org_initiated: Some(OrgInitiated {
+                count,
+                enough: lt.max_initiated,
+            }),
+        }),
+        (Some(Err(e)), ..) | (_, Some(Err(e)), _) | (.., Some(Err(e))) => Err(e),
+        _ => unreachable!("every LambdaTest task ran"),
     };
     reading
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::allocation::{Claim, allocate, explain_grant};
 use super::config::DevicePool;
-use super::conventions::job_labels;
+use super::conventions::{job_labels, job_pool};
 use super::fleet::Fleet;
 use super::group::DeviceGroup;
 use super::membership::{Owner, resolve};
@@ -107,11 +107,15 @@ pub(crate) fn plan_all(
     }
     assessed.sort_by(|a, b| a.plan.pool.cmp(&b.plan.pool));
 
-    let org_initiated = lambdatest
-        .jobs
-        .iter()
-        .filter(|j| j.status == "initiated")
-        .count() as u32;
+    // A recording made before the org's count was read counts the jobs it kept.
+    let org_initiated = lambdatest.org_initiated.map_or_else(
+        || {
+            (lambdatest.jobs.iter())
+                .filter(|j| j.status == "initiated")
+                .count() as u32
+        },
+        |read| read.count,
+    );
     let headroom = lt_config.max_initiated.saturating_sub(org_initiated);
     let wants: Vec<u32> = assessed.iter().map(|a| a.want).collect();
     let grants = share_round_robin(headroom, &wants);
@@ -127,6 +131,7 @@ pub(crate) fn plan_all(
         ));
     }
     pools.sort_by(|a, b| a.pool.cmp(&b.pool));
+    mark_group_starts(&mut groups, &pools);
     (pools, groups)
 }
 
@@ -155,9 +160,9 @@ pub(crate) struct Assessment {
 }
 
 /// A pool's own numbers: its task queue and its jobs.
-fn pool_numbers(fleet: &Fleet<'_>, (name, pool, queue): Ready<'_>) -> (PoolNumbers, u32) {
+fn pool_numbers(fleet: &Fleet<'_>, (name, pool, queue): Ready<'_>) -> PoolNumbers {
     let jobs = fleet.pool_jobs(name, queue.claimed);
-    let numbers = PoolNumbers {
+    PoolNumbers {
         pending: queue.pending,
         claimed: queue.claimed,
         waiting: jobs.waiting,
@@ -168,14 +173,13 @@ fn pool_numbers(fleet: &Fleet<'_>, (name, pool, queue): Ready<'_>) -> (PoolNumbe
         cap: pool.max_starts_per_run,
         demand: queue.pending.saturating_sub(u64::from(jobs.covering)),
         ..PoolNumbers::default()
-    };
-    (numbers, jobs.failures)
+    }
 }
 
 /// Works out a pool outside any group from fresh data.
 fn assess(fleet: &Fleet<'_>, ready: Ready<'_>) -> Assessment {
     let (name, pool, queue) = ready;
-    let (mut numbers, _) = pool_numbers(fleet, ready);
+    let mut numbers = pool_numbers(fleet, ready);
     let owner = Owner::Pool(name.to_string());
     let cooldown = (pool.failures_before_cooldown, pool.failure_cooldown);
     let (devices, free) = fleet.judge_all(&owner, &[queue], cooldown, &mut numbers);
@@ -207,19 +211,24 @@ fn assess_group(
     let mut claims = Vec::new();
     let mut numbers = Vec::new();
     for &member in members {
-        let (own, failures) = pool_numbers(fleet, member);
+        let own = pool_numbers(fleet, member);
         let pool = member.1;
         claims.push(Claim {
             want: own.demand.min(u64::from(own.cap)) as u32,
             priority: pool.priority,
             weight: pool.weight,
             minimum: pool.min_devices,
-            failures,
         });
         numbers.push(own);
     }
     let grants = allocate(config.allocation, group_numbers.free, &claims);
     let names: Vec<String> = members.iter().map(|m| m.0.to_string()).collect();
+    // The group's devices in flight, by the pool whose job holds each.
+    let mut in_flight: BTreeMap<&str, u32> = BTreeMap::new();
+    let held = devices.iter().filter(|d| d.state == DeviceState::InFlight);
+    for pool in held.filter_map(|d| fleet.in_flight_on(&d.udid).and_then(job_pool)) {
+        *in_flight.entry(pool).or_default() += 1;
+    }
     // Each pool's slice of the free list, in pool order.
     let mut slices: Vec<&[String]> = Vec::new();
     let mut rest = free.as_slice();
@@ -258,6 +267,7 @@ fn assess_group(
             pools: names.clone(),
             want: claims[i].want,
             share: grants[i],
+            in_flight: in_flight.get(name).copied().unwrap_or(0),
             explanation: explain_grant(config.allocation, group_numbers.free, &claims, &grants, i),
         });
         assessed.push(Assessment {
@@ -283,6 +293,28 @@ fn assess_group(
         devices,
     };
     (assessed, group_plan)
+}
+
+/// Added to a free group device's detail while a pool starts a job on it.
+const STARTS_ON_IT: &str = "; a job starts on it";
+
+/// Marks each free device of each group `start` while one of `pools` starts a job on it and
+/// `spare` otherwise, so the group's list agrees with the pools' starts (call again whenever
+/// starts are dropped: a clip, a template that fails).
+pub(crate) fn mark_group_starts(groups: &mut [DeviceGroupPlan], pools: &[DevicePoolPlan]) {
+    let starting: BTreeSet<&str> = (pools.iter())
+        .filter(|p| p.group.is_some())
+        .flat_map(|p| p.starts.iter().map(|s| s.udid.as_str()))
+        .collect();
+    let free = groups.iter_mut().flat_map(|g| g.devices.iter_mut());
+    for device in free.filter(|d| matches!(d.state, DeviceState::Spare | DeviceState::Start)) {
+        let share = device.detail.trim_end_matches(STARTS_ON_IT).to_string();
+        (device.state, device.detail) = if starting.contains(device.udid.as_str()) {
+            (DeviceState::Start, format!("{share}{STARTS_ON_IT}"))
+        } else {
+            (DeviceState::Spare, share)
+        };
+    }
 }
 
 /// Fixes the starts of an assessed pool once its share of the org headroom is known.
@@ -317,16 +349,22 @@ pub(crate) fn decide(
     } else {
         Bound::MaxStartsPerRun
     };
+    // What the pool wanted, as `explain` computes it: its share's want in a group.
+    let wanted = plan.group.as_ref().map_or(want, |g| g.want);
+    let demand = if u64::from(wanted) == numbers.demand {
+        String::new()
+    } else {
+        format!("demand {}, ", numbers.demand)
+    };
     plan.reason = match bound {
         Bound::Demand if numbers.demand == 0 => format!(
             "nothing to start: no uncovered demand ({} pending, {} covered by our jobs)",
             numbers.pending, numbers.covering
         ),
-        Bound::Demand => format!("demand met: wanted {}, starting {starts}", numbers.demand),
+        Bound::Demand => format!("demand met: wanted {wanted}, starting {starts}"),
         _ => format!(
-            "clipped by {}: wanted {}, starting {starts}",
-            bound.label(),
-            numbers.demand
+            "clipped by {}: {demand}wanted {wanted}, starting {starts}",
+            bound.label()
         ),
     };
     plan.bound = Some(bound);

@@ -63,6 +63,41 @@ pub(crate) fn token_env(pool: &str) -> String {
     format!("TC_TOKEN_{}", pool.to_uppercase().replace('-', "_"))
 }
 
+/// A pool of device group `group` as desired-state YAML, `settings` (`key: value` pairs) after
+/// its group; its task queue in `lab` is set to `pending` tasks.
+pub(crate) fn grouped_pool(
+    lab: &Lab,
+    (name, group, pending): (&str, &str, u64),
+    settings: &[(&str, String)],
+) -> String {
+    lab.fleet
+        .taskcluster
+        .set_counts(&queue_of(name), pending, 0);
+    let mut yaml = format!(
+        "  {name}:\n    task_queue: {queue}\n    client_id: project/autophone/{name}\n    \
+         access_token_env: {env}\n    group: {group}\n",
+        queue = queue_of(name),
+        env = token_env(name),
+    );
+    for (key, value) in settings {
+        yaml.push_str(&format!("    {key}: {value}\n"));
+    }
+    yaml
+}
+
+/// Runs the binary in `lab` with the Taskcluster token of each of `pools` in its environment.
+pub(crate) fn run_with_tokens<'a>(
+    lab: &Lab,
+    pools: impl IntoIterator<Item = &'a str>,
+    args: &[&str],
+) -> Outcome {
+    let mut command = lab.command(args);
+    for name in pools {
+        command = command.env(&token_env(name), token_of(name));
+    }
+    command.run()
+}
+
 pub(crate) fn udid(pool: &str, i: usize) -> String {
     format!("{}-{i:02}", pool.to_uppercase())
 }
