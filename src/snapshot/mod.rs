@@ -134,6 +134,9 @@ pub struct RunnerPoolState {
     /// Runners and containers named or labelled like this pool's that cannot prove it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub look_alikes: Vec<LookAlike>,
+    /// The Docker Engine API version the daemon was spoken to in (`1.41`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_api: Option<String>,
 }
 
 /// A GitLab runner of ours with what decides its fate.

@@ -320,12 +320,16 @@ pub fn remove_container(
     let answer = writer.send(&m)?;
     match answer.status {
         204 => Ok(Removal::Removed),
-        // Only dockerd's own "no such container": a 404 route (wrong base) is an error.
-        404 if server_message(&answer.body).starts_with("No such container") => {
-            Ok(Removal::AlreadyGone)
-        }
+        // Only the daemon's own "no such container": a 404 route (wrong base) is an error.
+        404 if no_such_container(&server_message(&answer.body)) => Ok(Removal::AlreadyGone),
         _ => Err(refusal(writer, &m, &answer)),
     }
+}
+
+/// dockerd's `No such container: <id>`, or Podman's `no container with name or ID "<id>"
+/// found: no such container` (libpod's `ErrNoSuchCtr` wrapped; seen from Podman 4.3.1).
+fn no_such_container(message: &str) -> bool {
+    message.starts_with("No such container") || message.ends_with(": no such container")
 }
 
 #[cfg(test)]

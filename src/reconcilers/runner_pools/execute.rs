@@ -42,8 +42,8 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecor
     let docker_writer =
         writer_for(&host, &desired.settings.http, redactor.clone()).recording_sends(sends);
     let docker_reader = host.reader(&desired.settings.http, redactor.clone());
-    let docker_base = match negotiate(&docker_reader, &host.base_url()) {
-        Ok(base) => base,
+    let spoken = match negotiate(&docker_reader, &host.base_url()) {
+        Ok(spoken) => spoken,
         Err(e) => return refuse_every_action(kept, &e.to_string()),
     };
     let executor = RunnerExecutor {
@@ -54,7 +54,8 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecor
         gitlab_base: &gl.url,
         token: &run.credentials.gitlab_token,
         docker_writer: &docker_writer,
-        docker_base: &docker_base,
+        docker_base: &spoken.base,
+        docker_api: spoken.version,
     };
     let records = Mutex::new(Vec::new());
     let mut tasks: Vec<Task<'_>> = Vec::new();

@@ -24,6 +24,10 @@ pub struct RunnerPoolPlan {
     /// The schedule period in effect when this was planned, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+    /// The Docker Engine API version the daemon was spoken to in when this was planned: the
+    /// container specs use no key newer than it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_api: Option<String>,
 }
 
 /// The numbers behind a runner pool's decision.

@@ -41,7 +41,7 @@ pub fn snapshot_runner_pools(
     let docker = match DockerHost::parse(docker_host) {
         Ok(host) => {
             let reader = host.reader(&desired.settings.http, redactor.clone());
-            docker_version::negotiate(&reader, &host.base_url()).map(|base| (reader, base))
+            docker_version::negotiate(&reader, &host.base_url()).map(|spoken| (reader, spoken))
         }
         Err(e) => Err(ApiError {
             api: "docker",
@@ -68,7 +68,7 @@ pub fn snapshot_runner_pools(
             Box::new(move || {
                 let state = match (docker, listed) {
                     (_, Err(e)) => Err(e.clone()),
-                    (Ok((docker_reader, docker_base)), Ok(listed)) => read_pool(
+                    (Ok((docker_reader, spoken)), Ok(listed)) => read_pool(
                         Gitlab {
                             reader,
                             base: &gl.url,
@@ -76,7 +76,7 @@ pub fn snapshot_runner_pools(
                             parallel,
                         },
                         listed,
-                        (docker_reader, docker_base),
+                        (docker_reader, spoken),
                         (name, pool, owner),
                     ),
                     (Err(e), _) => Err(e.clone()),
@@ -101,9 +101,10 @@ struct Gitlab<'a> {
 fn read_pool(
     gitlab: Gitlab<'_>,
     listed: &[GitlabRunner],
-    (docker_reader, docker_base): (&Reader, &str),
+    (docker_reader, spoken): (&Reader, &docker_version::Negotiated),
     (name, pool, owner): (&str, &RunnerPool, Ownership<'_>),
 ) -> Result<RunnerPoolState, ApiError> {
+    let docker_base = spoken.base.as_str();
     let Gitlab {
         reader,
         base,
@@ -143,6 +144,7 @@ fn read_pool(
         containers,
         known_runner_ids,
         look_alikes,
+        docker_api: Some(spoken.version.to_string()),
     })
 }
 

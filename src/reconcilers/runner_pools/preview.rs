@@ -30,6 +30,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RunnerPoo
             removals: Vec::new(),
             runners: Vec::new(),
             schedule: None,
+            docker_api: None,
         })
         .collect()
 }

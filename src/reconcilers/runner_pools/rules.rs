@@ -38,6 +38,9 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RunnerPool
                 }
             };
             plan.schedule = pool.in_effect.clone();
+            if let Some(Ok(state)) = snapshot.runner_pools.get(name) {
+                plan.docker_api = state.docker_api.clone();
+            }
             plan
         })
         .collect()
@@ -268,6 +271,7 @@ pub(crate) fn plan_runner_pool(
         removals,
         runners: decisions,
         schedule: None,
+        docker_api: None,
     }
 }
 
@@ -304,6 +308,7 @@ pub(crate) fn held_runner_pool(
         removals: Vec::new(),
         runners: Vec::new(),
         schedule: None,
+        docker_api: None,
     }
 }
 
