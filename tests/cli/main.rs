@@ -18,6 +18,7 @@ mod ownership_files;
 mod ownership_runners;
 mod partition;
 mod plan;
+mod podman;
 mod previews;
 mod racks;
 mod racks_fidelity;
