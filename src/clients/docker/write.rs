@@ -38,7 +38,8 @@ pub struct ContainerSpec {
 }
 
 /// Top-level keys of Docker's create body (`ContainerConfig` plus `HostConfig` and
-/// `NetworkingConfig`), API 1.44–1.52. Anything else would be ignored by dockerd.
+/// `NetworkingConfig`), API 1.41–1.52. Anything else would be ignored by dockerd; a key newer
+/// than the version spoken is refused by `keys.rs`.
 const CONFIG_KEYS: &[&str] = &[
     "Hostname",
     "Domainname",
@@ -69,8 +70,8 @@ const CONFIG_KEYS: &[&str] = &[
     "NetworkingConfig",
 ];
 
-/// Keys of Docker's `HostConfig`, API 1.44–1.52, except `ContainerIDFile` (a `docker` CLI
-/// file, not a daemon setting).
+/// Keys of Docker's `HostConfig`, API 1.41–1.52 (`keys.rs` says which came after 1.41),
+/// except `ContainerIDFile` (a `docker` CLI file, not a daemon setting).
 const HOST_CONFIG_KEYS: &[&str] = &[
     "CpuShares",
     "Memory",
