@@ -27,6 +27,7 @@ mod redaction_cut;
 mod redaction_cut_writes;
 mod render;
 mod replay;
+mod runner_hosts;
 mod runners;
 mod saved_plans;
 mod schedules;

@@ -28,6 +28,25 @@ pub struct RunnerPoolPlan {
     /// container specs use no key newer than it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docker_api: Option<String>,
+    /// With `docker_hosts`: each host, its runners and where the starts go.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostPlacement>,
+}
+
+/// One Docker host of a pool in a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostPlacement {
+    pub host: String,
+    pub max_runners: u32,
+    /// Containers of ours on it now; none known when it did not answer.
+    pub containers: u32,
+    /// Whether it answered; one that did not holds only its share of the pool.
+    pub answered: bool,
+    /// Names of the runners started on it.
+    pub starts: Vec<String>,
+    /// Ids of the containers removed from it.
+    pub removals: Vec<String>,
 }
 
 /// The numbers behind a runner pool's decision.

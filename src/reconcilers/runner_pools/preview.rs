@@ -31,6 +31,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RunnerPoo
             runners: Vec::new(),
             schedule: None,
             docker_api: None,
+            hosts: Vec::new(),
         })
         .collect()
 }

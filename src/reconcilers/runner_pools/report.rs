@@ -29,6 +29,9 @@ pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
             n.runners, n.busy, n.idle, n.gone, n.pending, n.min_idle, n.max_runners
         );
     }
+    for line in super::placement::host_lines(pool) {
+        let _ = writeln!(out, "  {line}");
+    }
     for start in &pool.starts {
         let _ = writeln!(
             out,
@@ -121,6 +124,7 @@ pub(crate) fn explain(pool: &RunnerPoolPlan) -> Vec<String> {
             n.min_idle, n.max_runners, n.starts, n.removals
         ));
     }
+    lines.extend(super::placement::host_lines(pool));
     lines
 }
 

@@ -32,7 +32,9 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RunnerPool
                 held_runner_pool(name, disabled())
             } else {
                 match snapshot.runner_pools.get(name) {
-                    Some(Ok(state)) => plan_runner_pool(name, pool, state, (keyed, now)),
+                    Some(Ok(state)) => {
+                        super::placement::plan_on_hosts(name, pool, state, (keyed, now))
+                    }
                     Some(Err(e)) => held_runner_pool(name, unplanned(&[Some(e)])),
                     None => held_runner_pool(name, unplanned(&[])),
                 }
@@ -272,6 +274,7 @@ pub(crate) fn plan_runner_pool(
         runners: decisions,
         schedule: None,
         docker_api: None,
+        hosts: Vec::new(),
     }
 }
 
@@ -309,6 +312,7 @@ pub(crate) fn held_runner_pool(
         runners: Vec::new(),
         schedule: None,
         docker_api: None,
+        hosts: Vec::new(),
     }
 }
 
