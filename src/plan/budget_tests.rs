@@ -71,8 +71,7 @@ fn snapshot(offline: u64, pending: u64) -> Snapshot {
                 tags: vec!["ci".into()],
             })
             .collect(),
-        containers: Vec::new(),
-        look_alikes: Vec::new(),
+        ..Default::default()
     };
     Snapshot {
         taken_at: now(),

@@ -165,6 +165,25 @@ pub struct RunnerPoolState {
     /// Runners and containers named or labelled like this pool's that cannot prove it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub look_alikes: Vec<LookAlike>,
+    /// The Docker Engine API version the daemon was spoken to in (`1.41`, …); with several
+    /// hosts, the oldest of those that answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_api: Option<String>,
+    /// With `docker_hosts`: what each host answered (the ids of its containers of ours), or
+    /// why it did not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostReading>,
+}
+
+/// One Docker host of a runner pool as read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HostReading {
+    pub host: String,
+    /// Ids of the containers of ours on it (any state).
+    pub containers: Vec<String>,
+    /// Why it could not be read; its containers are then unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// A GitLab runner of ours with what decides its fate.

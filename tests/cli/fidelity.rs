@@ -121,16 +121,83 @@ fn a_daemon_too_old_holds_the_runner_pool_and_a_newer_one_gets_our_newest() {
         "{listed:?}"
     );
 
-    lab.fleet.docker.set_api_versions("1.24", "1.43");
+    lab.fleet.docker.set_api_versions("1.24", "1.40");
     let out = lab.run(&["apply", "--format", "json"]);
     out.expect_code(4);
     let pool = &out.json()["held"][0];
     let why = pool["reason"].as_str().unwrap_or_default();
     assert!(
-        why.contains("1.43") && why.contains("1.44") && why.contains("upgrade Docker"),
+        why.contains("1.40") && why.contains("1.41") && why.contains("upgrade Docker"),
         "{}",
         out.stdout
     );
     assert!(lab.runner_ids().is_empty(), "no runner registered");
     assert!(lab.fleet.docker.containers().is_empty());
+}
+
+/// Podman 4 and 5 and Docker Engine 20.10 (Debian 12's `docker.io`) answer `/_ping` with
+/// `Api-Version: 1.41`: devicepool speaks 1.41 to them, every request under `/v1.41/`.
+#[test]
+fn a_daemon_speaking_api_1_41_gets_runners_in_its_own_version() {
+    let lab = RunnerLab::new("");
+    lab.fleet.gitlab.add_pending_job("group/app", &["autogit"]);
+    lab.fleet.docker.set_api_versions("1.12", "1.41");
+    let out = lab.run(&["apply", "--format", "json"]);
+    out.expect_code(0);
+    assert_eq!(out.json()["plan"]["runner_pools"][0]["docker_api"], "1.41");
+    let docker = lab.fleet.docker.server().requests();
+    assert_eq!(docker[0].path, "/_ping", "negotiated first");
+    let versioned = docker.iter().filter(|r| r.path != "/_ping");
+    assert!(
+        versioned.clone().all(|r| r.path.starts_with("/v1.41/")),
+        "{docker:?}"
+    );
+    assert!(docker.iter().any(|r| r.path == "/v1.41/containers/create"));
+    assert_eq!(lab.fleet.docker.containers().len(), 1);
+    assert_eq!(lab.runner_ids().len(), 1);
+}
+
+/// `HostConfig.Annotations` came in Engine API 1.43 (moby's version history); a 1.41 daemon
+/// drops it without a word. A template using it holds the pool at `plan` time, naming the
+/// key and both versions, and nothing is registered or created; a 1.43+ daemon gets it.
+#[test]
+fn a_template_key_newer_than_the_daemon_holds_the_pool_at_plan_time() {
+    let lab = RunnerLab::new("    template: annotated.json.j2\n");
+    let builtin = std::fs::read_to_string(format!(
+        "{}/templates/gitlab-runner.json.j2",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let annotated = builtin.replace(
+        "\"HostConfig\": {",
+        "\"HostConfig\": {\n    \"Annotations\": {\"lab.example/owner\": \"ci\"},",
+    );
+    assert_ne!(annotated, builtin);
+    lab.write_template("annotated.json.j2", &annotated);
+    lab.fleet.gitlab.add_pending_job("group/app", &["autogit"]);
+    lab.fleet.docker.set_api_versions("1.12", "1.41");
+
+    let out = lab.run(&["plan", "--format", "json"]);
+    out.expect_code(4);
+    let pool = &out.json()["runner_pools"][0];
+    assert_eq!(pool["status"]["state"], "held", "{pool:#}");
+    let why = pool["reason"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("annotated.json.j2: HostConfig.Annotations needs Docker Engine API 1.43")
+            && why.contains("the daemon speaks 1.41"),
+        "{why}"
+    );
+    let out = lab.run(&["apply", "--format", "json"]);
+    out.expect_code(4);
+    assert!(lab.runner_ids().is_empty(), "no runner registered");
+    assert!(lab.fleet.docker.containers().is_empty());
+
+    lab.fleet.docker.set_api_versions("1.12", "1.43");
+    lab.run(&["apply", "--format", "json"]).expect_code(0);
+    let containers = lab.fleet.docker.containers();
+    assert_eq!(containers.len(), 1);
+    assert_eq!(
+        containers[0].host_config["Annotations"]["lab.example/owner"],
+        "ci"
+    );
 }

@@ -7,7 +7,7 @@ use devicepool_sim::{Fault, Fleet};
 
 use crate::support::{Invocation, LabDir, Outcome, devicepool, text_filters, tried};
 
-const IMAGE: &str = "gitlab/gitlab-runner:latest";
+pub(crate) const IMAGE: &str = "gitlab/gitlab-runner:latest";
 
 pub(crate) struct RunnerLab {
     pub(crate) fleet: Fleet,

@@ -138,7 +138,7 @@ fn serve(state: &mut State, req: &Request, route: Route<'_>, newest: &str, min: 
             }),
         ),
         Route::List => list(state, req),
-        Route::Create => create(state, req),
+        Route::Create => create(state, req, newest),
         Route::Start(id) => match find(state, id) {
             Err(resp) => resp,
             Ok(i) if state.containers[i].is_running() => empty(304),
@@ -276,8 +276,8 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn create(state: &mut State, req: &Request) -> Response {
-    let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
+fn create(state: &mut State, req: &Request, newest: &str) -> Response {
+    let Ok(mut body) = serde_json::from_slice::<Value>(&req.body) else {
         return message(400, "config cannot be empty in order to create a container");
     };
     let name = req.query_param("name").unwrap_or_default();
@@ -310,6 +310,13 @@ fn create(state: &mut State, req: &Request) -> Response {
     }
     if !state.images.contains(&normalise_image(&image)) {
         return message(404, &format!("No such image: {image}"));
+    }
+    // A daemon older than API 1.43 (Docker 20.10, Podman 4) has no `HostConfig.Annotations`:
+    // Go's JSON decoding drops the unknown key without a word, and the container has none.
+    if compare(newest, "1.43") == Ordering::Less
+        && let Some(host_config) = body["HostConfig"].as_object_mut()
+    {
+        host_config.remove("Annotations");
     }
     let (id, created) = state.next_id();
     let labels: BTreeMap<String, String> = body["Labels"]

@@ -23,6 +23,7 @@ pub mod lambdatest;
 mod lambdatest_routes;
 pub mod maas;
 mod maas_routes;
+pub mod podman_process;
 pub mod probe;
 pub mod server;
 pub mod shutdown;

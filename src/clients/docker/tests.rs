@@ -69,7 +69,7 @@ fn fleet() -> DockerSim {
 fn label_filters_are_anded_and_all_includes_stopped() {
     let d = fleet();
     let host = DockerHost::parse(&d.host()).expect("host").base_url();
-    let base = negotiate(&reader(&d), &host).expect("negotiated");
+    let base = negotiate(&reader(&d), &host).expect("negotiated").base;
     assert_eq!(
         base, "http://localhost/v1.52",
         "the fake is a Docker 29.0 daemon"
@@ -181,14 +181,25 @@ fn version_prefixes_are_checked_as_dockerd_checks_them_and_ping() {
         (&"1.56".into(), &"1.24".into())
     );
     assert_eq!(
-        negotiate(&reader(&d), "http://localhost").expect("negotiated"),
+        negotiate(&reader(&d), "http://localhost")
+            .expect("negotiated")
+            .base,
         "http://localhost/v1.52",
         "never newer than devicepool's own"
     );
-    d.set_api_versions("1.24", "1.43");
+    d.set_api_versions("1.24", "1.41");
+    assert_eq!(
+        negotiate(&reader(&d), "http://localhost").expect("negotiated"),
+        super::version::Negotiated {
+            base: "http://localhost/v1.41".into(),
+            version: super::version::OLDEST_API,
+        },
+        "a Podman 4 or Docker 20.10 daemon is spoken to in its own version"
+    );
+    d.set_api_versions("1.24", "1.40");
     let e = negotiate(&reader(&d), "http://localhost").expect_err("too old a daemon");
     assert!(
-        e.to_string().contains("1.43") && e.to_string().contains("1.44"),
+        e.to_string().contains("1.40") && e.to_string().contains("1.41"),
         "{e}"
     );
     let ping = d.server().requests().len();

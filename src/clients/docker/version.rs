@@ -1,6 +1,7 @@
 //! Docker Engine API version negotiation, as the Docker CLI does it: `GET /_ping`, read the
 //! daemon's newest version from its `Api-Version` header, speak the older of that and ours,
-//! and refuse a daemon older than the oldest version devicepool supports. Read-only.
+//! and refuse a daemon older than the oldest version devicepool supports. Which create-body
+//! keys need a newer version than the one spoken is `keys.rs`'s business. Read-only.
 
 use std::fmt;
 
@@ -36,10 +37,10 @@ impl fmt::Display for ApiVersion {
     }
 }
 
-/// The oldest version devicepool speaks: Docker Engine 25.0. Every create-body key devicepool
-/// lets a template pass exists by then (`HostConfig.Annotations` came in 1.43), and it is the
-/// minimum Docker Engine 29.0 accepts by default.
-pub const OLDEST_API: ApiVersion = ApiVersion::new(1, 44);
+/// The oldest version devicepool speaks: what Podman 4 and 5's Docker-compatible API and Docker
+/// Engine 20.10 (Debian 12's `docker.io`) answer. A create-body key newer than the version
+/// spoken holds the pool instead (`keys.rs`).
+pub const OLDEST_API: ApiVersion = ApiVersion::new(1, 41);
 /// The newest version devicepool speaks: Docker Engine 29.0, whose API description
 /// (`api/docs/v1.52.yaml`) the fake daemon's answers are checked against.
 pub const NEWEST_API: ApiVersion = ApiVersion::new(1, 52);
@@ -49,15 +50,24 @@ pub const NEWEST_API: ApiVersion = ApiVersion::new(1, 52);
 pub fn choose_version(daemon: ApiVersion) -> Result<ApiVersion, String> {
     if daemon < OLDEST_API {
         return Err(format!(
-            "the Docker daemon speaks Engine API {daemon} at most; devicepool needs {OLDEST_API} or newer (Docker Engine 25.0+): upgrade Docker"
+            "the Docker daemon speaks Engine API {daemon} at most; devicepool needs {OLDEST_API} or newer (Docker Engine 20.10+, Podman 4+): upgrade Docker"
         ));
     }
     Ok(daemon.min(NEWEST_API))
 }
 
-/// `GET <base>/_ping` (unversioned, as the Docker CLI asks) and the base URL every later
-/// request of this run uses: `<base>/v<chosen version>`.
-pub fn negotiate(reader: &Reader, base: &str) -> Result<String, ApiError> {
+/// The outcome of [`negotiate`]: the version spoken and the base URL every later request of
+/// the run uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negotiated {
+    /// `<base>/v<version>`, e.g. `http://localhost/v1.41`.
+    pub base: String,
+    pub version: ApiVersion,
+}
+
+/// `GET <base>/_ping` (unversioned, as the Docker CLI asks) and the version and versioned base
+/// URL (`<base>/v<chosen version>`) every later request of this run uses.
+pub fn negotiate(reader: &Reader, base: &str) -> Result<Negotiated, ApiError> {
     let base = base.trim_end_matches('/');
     let url = format!("{base}/_ping");
     let headers = reader.get_headers(&Get {
@@ -83,7 +93,10 @@ pub fn negotiate(reader: &Reader, base: &str) -> Result<String, ApiError> {
         .ok_or_else(|| protocol(format!("Api-Version {raw:?} is not major.minor")))?;
     let chosen = choose_version(daemon).map_err(protocol)?;
     tracing::debug!(%daemon, %chosen, "Docker Engine API version");
-    Ok(format!("{base}/v{chosen}"))
+    Ok(Negotiated {
+        base: format!("{base}/v{chosen}"),
+        version: chosen,
+    })
 }
 
 #[cfg(test)]

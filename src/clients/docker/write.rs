@@ -38,7 +38,8 @@ pub struct ContainerSpec {
 }
 
 /// Top-level keys of Docker's create body (`ContainerConfig` plus `HostConfig` and
-/// `NetworkingConfig`), API 1.44–1.52. Anything else would be ignored by dockerd.
+/// `NetworkingConfig`), API 1.41–1.52. Anything else would be ignored by dockerd; a key newer
+/// than the version spoken is refused by `keys.rs`.
 const CONFIG_KEYS: &[&str] = &[
     "Hostname",
     "Domainname",
@@ -69,8 +70,8 @@ const CONFIG_KEYS: &[&str] = &[
     "NetworkingConfig",
 ];
 
-/// Keys of Docker's `HostConfig`, API 1.44–1.52, except `ContainerIDFile` (a `docker` CLI
-/// file, not a daemon setting).
+/// Keys of Docker's `HostConfig`, API 1.41–1.52 (`keys.rs` says which came after 1.41),
+/// except `ContainerIDFile` (a `docker` CLI file, not a daemon setting).
 const HOST_CONFIG_KEYS: &[&str] = &[
     "CpuShares",
     "Memory",
@@ -320,12 +321,16 @@ pub fn remove_container(
     let answer = writer.send(&m)?;
     match answer.status {
         204 => Ok(Removal::Removed),
-        // Only dockerd's own "no such container": a 404 route (wrong base) is an error.
-        404 if server_message(&answer.body).starts_with("No such container") => {
-            Ok(Removal::AlreadyGone)
-        }
+        // Only the daemon's own "no such container": a 404 route (wrong base) is an error.
+        404 if no_such_container(&server_message(&answer.body)) => Ok(Removal::AlreadyGone),
         _ => Err(refusal(writer, &m, &answer)),
     }
+}
+
+/// dockerd's `No such container: <id>`, or Podman's `no container with name or ID "<id>"
+/// found: no such container` (libpod's `ErrNoSuchCtr` wrapped; seen from Podman 4.3.1).
+fn no_such_container(message: &str) -> bool {
+    message.starts_with("No such container") || message.ends_with(": no such container")
 }
 
 #[cfg(test)]

@@ -141,6 +141,17 @@ fn removal_of_stopped_containers_and_no_retry_once_sent() {
         1,
         "a sent mutation is not retried"
     );
+    // Podman's compatible API words its 404 its own way (Podman 4.3.1, as answered).
+    let podman = r#"{"cause":"no such container","message":"no container with name or ID \"x\" found: no such container","response":404}"#;
+    d.server().inject(
+        "DELETE",
+        "/v1.52/containers",
+        Fault::status(404).with_body(podman).times(1),
+    );
+    assert_eq!(
+        remove_container(&w, BASE, &id, true).expect("podman's 404"),
+        Removal::AlreadyGone
+    );
     // A 404 route (not "No such container") is not success.
     let e = remove_container(&w, "http://localhost/nope", &id, true).expect_err("route");
     assert_eq!(status(e).0, 404);
@@ -213,4 +224,22 @@ fn keys_docker_would_ignore_are_refused_not_dropped() {
         ContainerSpec::from_json(r#"{"Cmd": ["x"]}"#).is_err(),
         "no Image"
     );
+}
+
+/// Why a key newer than the daemon is refused, not sent: a daemon older than 1.43 (the fake
+/// as Docker 20.10 or Podman 4) drops `HostConfig.Annotations` and creates the container
+/// without it.
+#[test]
+fn a_daemon_older_than_a_key_drops_it_silently() {
+    let d = DockerSim::start().expect("start");
+    d.add_image("busybox");
+    d.set_api_versions("1.12", "1.41");
+    let mut s = spec();
+    s.image = "busybox".into();
+    s.host_config
+        .insert("Annotations".into(), serde_json::json!({"a": "b"}));
+    create_container(&writer(&d), "http://localhost/v1.41", "old", &s).expect("created");
+    let created = &d.containers()[0];
+    assert_eq!(created.host_config["Annotations"], serde_json::Value::Null);
+    assert_eq!(created.host_config["CapDrop"][0], "ALL", "the rest arrives");
 }

@@ -11,6 +11,7 @@
 use super::conventions::{MAC_LABEL, REMOVAL_NOTE, container_labels, runner_description};
 use super::model::{RunnerRemoval, RunnerStart};
 use super::recheck::{removal_action, removal_name};
+use crate::clients::docker::version::ApiVersion;
 use crate::clients::docker::write::{self as docker, ContainerSpec};
 use crate::clients::gitlab::fetch_running_jobs;
 use crate::clients::gitlab::write::{self as gitlab, NewRunner};
@@ -32,6 +33,8 @@ pub struct RunnerExecutor<'a> {
     pub token: &'a Secret,
     pub docker_writer: &'a Writer,
     pub docker_base: &'a str,
+    /// The Engine API version `docker_base` speaks.
+    pub docker_api: ApiVersion,
 }
 
 impl RunnerExecutor<'_> {
@@ -39,6 +42,11 @@ impl RunnerExecutor<'_> {
     pub fn start(&self, pool: &str, start: &RunnerStart) -> ActionRecord {
         let mut record =
             ActionRecord::new(Kind::RunnerPool, pool, Action::StartRunner, &start.name);
+        // A key this daemon would ignore: refused before a runner is registered for it.
+        if let Err(e) = super::render::check_keys(&start.container_spec, Some(self.docker_api)) {
+            let message = format!("not tried: {e}");
+            return record.fail(ActionError::new(ErrorClass::Render, message));
+        }
         let description = runner_description(&Ownership::of(self.desired), pool, &start.name);
         let new = NewRunner {
             runner_type: "instance_type",

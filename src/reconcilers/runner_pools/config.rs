@@ -93,6 +93,11 @@ pub struct RunnerPool {
     /// Container spec template.
     #[serde(default = "default_runner_template")]
     pub template: String,
+    /// Several Docker hosts for this pool's containers, each with the most runners it takes;
+    /// a start goes to the host with the most room. Empty: the one Docker host
+    /// (`sources.docker.host`, else `DOCKER_HOST`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub docker_hosts: Vec<DockerHostShare>,
     /// A disabled pool is reported but never changed.
     #[serde(default)]
     pub disabled: bool,
@@ -104,6 +109,16 @@ pub struct RunnerPool {
     #[serde(skip)]
     #[schemars(skip)]
     pub in_effect: Option<String>,
+}
+
+/// One Docker host of a runner pool and the most runners it takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DockerHostShare {
+    /// `unix:///path` or `tcp://host:port`, as `DOCKER_HOST` spells it.
+    pub host: String,
+    /// Most runners of this pool on this host at once.
+    pub max_runners: u32,
 }
 
 impl Scheduled for RunnerPool {
@@ -210,11 +225,28 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
         check_identifier_list(problems, &projects, &pool.projects, why);
         pool.check_values(problems, &entry_keys(SECTION, name));
         check_schedule(problems, SECTION, name, pool);
+        check_hosts(
+            problems,
+            &pointer(SECTION, name, "docker_hosts"),
+            &pool.docker_hosts,
+        );
         if !(pool.docker_socket.is_empty() || pool.docker_socket.starts_with('/')) {
             problems.push(Problem::at(
                 pointer(SECTION, name, "docker_socket"),
                 "docker_socket must be an absolute path on the Docker host, or empty for none",
             ));
+        }
+    }
+}
+
+/// Each of `docker_hosts` a Docker host address, none named twice.
+fn check_hosts(problems: &mut Vec<Problem>, at: &str, hosts: &[DockerHostShare]) {
+    for (i, share) in hosts.iter().enumerate() {
+        let here = format!("{at}/{i}/host");
+        if let Err(e) = crate::clients::docker::DockerHost::parse(&share.host) {
+            problems.push(Problem::at(here, e));
+        } else if hosts[..i].iter().any(|h| h.host == share.host) {
+            problems.push(Problem::at(here, "this Docker host is named twice"));
         }
     }
 }

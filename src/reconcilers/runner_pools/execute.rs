@@ -1,14 +1,16 @@
-//! The runner-pool part of `apply`: builds the GitLab and Docker clients from the prepared
-//! settings (negotiating the Docker API version first) and runs every kept start and removal
-//! in parallel under the launch cap.
+//! The runner-pool part of `apply`: builds the GitLab client and one Docker client per host
+//! an action goes to (the one Docker host, or a pool's own `docker_hosts` as the plan placed
+//! them; each negotiates its API version first) and runs every kept start and removal in
+//! parallel under the launch cap. A host that cannot be spoken to fails only its actions.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use super::actions::RunnerExecutor;
-use super::model::RunnerPoolPlan;
+use super::model::{RunnerPoolPlan, RunnerRemoval, RunnerStart};
 use super::recheck::{removal_action, removal_name};
 use crate::clients::docker::DockerHost;
-use crate::clients::docker::version::negotiate;
+use crate::clients::docker::version::{Negotiated, negotiate};
 use crate::clients::docker::write::writer_for;
 use crate::clients::http::Reader;
 use crate::clients::http_send::Writer;
@@ -20,7 +22,6 @@ use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, 
 /// Every request sent is recorded in `sends`.
 pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecord> {
     let desired = &run.loaded.desired;
-    let sends = run.sends.clone();
     let actions = kept
         .iter()
         .map(|p| p.starts.len() + p.removals.len())
@@ -32,47 +33,76 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecor
         return refuse_every_action(kept, "no sources.gitlab");
     };
     let redactor = run.redactor;
-    let host = match DockerHost::parse(&run.credentials.docker_host) {
-        Ok(host) => host,
-        Err(e) => return refuse_every_action(kept, &format!("bad Docker host: {e}")),
-    };
     let gitlab_reader = Reader::new(&desired.settings.http, redactor.clone());
     let gitlab_writer =
-        Writer::new(&desired.settings.http, redactor.clone()).recording_sends(sends.clone());
-    let docker_writer =
-        writer_for(&host, &desired.settings.http, redactor.clone()).recording_sends(sends);
-    let docker_reader = host.reader(&desired.settings.http, redactor.clone());
-    let docker_base = match negotiate(&docker_reader, &host.base_url()) {
-        Ok(base) => base,
-        Err(e) => return refuse_every_action(kept, &e.to_string()),
-    };
-    let executor = RunnerExecutor {
-        desired,
-        templates: run.templates,
-        gitlab_reader: &gitlab_reader,
-        gitlab_writer: &gitlab_writer,
-        gitlab_base: &gl.url,
-        token: &run.credentials.gitlab_token,
-        docker_writer: &docker_writer,
-        docker_base: &docker_base,
-    };
+        Writer::new(&desired.settings.http, redactor.clone()).recording_sends(run.sends.clone());
+    let default_host = run.credentials.docker_host.as_str();
+    let mut hosts = BTreeSet::new();
+    for pool in kept {
+        hosts.extend(
+            pool.starts
+                .iter()
+                .map(|s| start_host(pool, s, default_host)),
+        );
+        hosts.extend(
+            pool.removals
+                .iter()
+                .map(|r| removal_host(pool, r, default_host)),
+        );
+    }
+    let connections: BTreeMap<&str, Result<(Writer, Negotiated), String>> = hosts
+        .into_iter()
+        .map(|host| (host, connect(run, host)))
+        .collect();
+    let executors: BTreeMap<&str, Result<RunnerExecutor<'_>, &str>> = connections
+        .iter()
+        .map(|(host, connection)| {
+            let executor = connection
+                .as_ref()
+                .map_err(String::as_str)
+                .map(|(writer, spoken)| RunnerExecutor {
+                    desired,
+                    templates: run.templates,
+                    gitlab_reader: &gitlab_reader,
+                    gitlab_writer: &gitlab_writer,
+                    gitlab_base: &gl.url,
+                    token: &run.credentials.gitlab_token,
+                    docker_writer: writer,
+                    docker_base: &spoken.base,
+                    docker_api: spoken.version,
+                });
+            (*host, executor)
+        })
+        .collect();
     let records = Mutex::new(Vec::new());
     let mut tasks: Vec<Task<'_>> = Vec::new();
     for pool in kept {
         // Removals first in the list, so a full pool frees room before it grows.
         for removal in &pool.removals {
-            let (executor, records) = (&executor, &records);
-            tasks.push(Box::new(move || {
-                let record = executor.remove(&pool.pool, removal);
-                records.lock().unwrap().push(record);
-            }));
+            let records = &records;
+            match &executors[removal_host(pool, removal, default_host)] {
+                Ok(executor) => tasks.push(Box::new(move || {
+                    let record = executor.remove(&pool.pool, removal);
+                    records.lock().unwrap().push(record);
+                })),
+                Err(e) => records
+                    .lock()
+                    .unwrap()
+                    .push(removal_not_tried(pool, removal, e)),
+            }
         }
         for start in &pool.starts {
-            let (executor, records) = (&executor, &records);
-            tasks.push(Box::new(move || {
-                let record = executor.start(&pool.pool, start);
-                records.lock().unwrap().push(record);
-            }));
+            let records = &records;
+            match &executors[start_host(pool, start, default_host)] {
+                Ok(executor) => tasks.push(Box::new(move || {
+                    let record = executor.start(&pool.pool, start);
+                    records.lock().unwrap().push(record);
+                })),
+                Err(e) => records
+                    .lock()
+                    .unwrap()
+                    .push(start_not_tried(pool, start, e)),
+            }
         }
     }
     run_parallel(desired.settings.launch.parallel, tasks);
@@ -91,29 +121,72 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecor
     records
 }
 
-/// A failed record for every kept action, none of them tried: the daemon cannot be spoken to.
+/// The host the plan placed `start` on, else the one Docker host.
+fn start_host<'a>(pool: &'a RunnerPoolPlan, start: &RunnerStart, default: &'a str) -> &'a str {
+    pool.hosts
+        .iter()
+        .find(|h| h.starts.contains(&start.name))
+        .map_or(default, |h| h.host.as_str())
+}
+
+/// The host of `removal`'s container, else the one Docker host.
+fn removal_host<'a>(
+    pool: &'a RunnerPoolPlan,
+    removal: &RunnerRemoval,
+    default: &'a str,
+) -> &'a str {
+    let container = removal.container_id.as_ref();
+    pool.hosts
+        .iter()
+        .find(|h| container.is_some_and(|c| h.removals.contains(c)))
+        .map_or(default, |h| h.host.as_str())
+}
+
+/// A writer to `host` and the API version negotiated with it, or why not.
+fn connect(run: &Run<'_>, host: &str) -> Result<(Writer, Negotiated), String> {
+    let settings = &run.loaded.desired.settings.http;
+    let parsed = DockerHost::parse(host).map_err(|e| format!("bad Docker host: {e}"))?;
+    let writer =
+        writer_for(&parsed, settings, run.redactor.clone()).recording_sends(run.sends.clone());
+    let reader = parsed.reader(settings, run.redactor.clone());
+    let spoken = negotiate(&reader, &parsed.base_url()).map_err(|e| e.to_string())?;
+    Ok((writer, spoken))
+}
+
+/// A failed record for every kept action, none of them tried.
 fn refuse_every_action(kept: &[RunnerPoolPlan], error: &str) -> Vec<ActionRecord> {
-    tracing::error!("runner pools: {error}");
-    let not_tried = ActionError::new(ErrorClass::NotTried, format!("not tried: {error}"));
     let mut records = Vec::new();
     for pool in kept {
-        for removal in &pool.removals {
-            let action = removal_action(removal);
-            let mut record =
-                ActionRecord::new(Kind::RunnerPool, &pool.pool, action, &removal_name(removal));
-            record.runner_id = removal.runner_id;
-            record.container_id = removal.container_id.clone();
-            records.push(record.fail(not_tried.clone()));
-        }
-        for start in &pool.starts {
-            let record = ActionRecord::new(
-                Kind::RunnerPool,
-                &pool.pool,
-                Action::StartRunner,
-                &start.name,
-            );
-            records.push(record.fail(not_tried.clone()));
-        }
+        records.extend(
+            pool.removals
+                .iter()
+                .map(|r| removal_not_tried(pool, r, error)),
+        );
+        records.extend(pool.starts.iter().map(|s| start_not_tried(pool, s, error)));
     }
     records
+}
+
+fn not_tried(error: &str) -> ActionError {
+    tracing::error!("runner pools: {error}");
+    ActionError::new(ErrorClass::NotTried, format!("not tried: {error}"))
+}
+
+fn removal_not_tried(pool: &RunnerPoolPlan, removal: &RunnerRemoval, error: &str) -> ActionRecord {
+    let action = removal_action(removal);
+    let mut record =
+        ActionRecord::new(Kind::RunnerPool, &pool.pool, action, &removal_name(removal));
+    record.runner_id = removal.runner_id;
+    record.container_id = removal.container_id.clone();
+    record.fail(not_tried(error))
+}
+
+fn start_not_tried(pool: &RunnerPoolPlan, start: &RunnerStart, error: &str) -> ActionRecord {
+    ActionRecord::new(
+        Kind::RunnerPool,
+        &pool.pool,
+        Action::StartRunner,
+        &start.name,
+    )
+    .fail(not_tried(error))
 }

@@ -30,6 +30,13 @@ pub struct RunnerPoolPlan {
     /// Containers of ours with no runner record (`name (state)`), removed or not.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub orphans: Vec<String>,
+    /// The Docker Engine API version the daemon was spoken to in when this was planned: the
+    /// container specs use no key newer than it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_api: Option<String>,
+    /// With `docker_hosts`: each host, its runners and where the starts go.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostPlacement>,
 }
 
 /// The pool's limits as the planner compared them, durations written as in the desired state.
@@ -43,6 +50,22 @@ pub struct RunnerThresholds {
     pub max_jobs_per_runner: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_runner_age: Option<String>,
+}
+
+/// One Docker host of a pool in a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostPlacement {
+    pub host: String,
+    pub max_runners: u32,
+    /// Containers of ours on it now; none known when it did not answer.
+    pub containers: u32,
+    /// Whether it answered; one that did not holds only its share of the pool.
+    pub answered: bool,
+    /// Names of the runners started on it.
+    pub starts: Vec<String>,
+    /// Ids of the containers removed from it.
+    pub removals: Vec<String>,
 }
 
 /// The numbers behind a runner pool's decision.

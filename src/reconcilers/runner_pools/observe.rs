@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::config::RunnerPool;
+use super::config::{DockerHostShare, RunnerPool};
 use crate::clients::docker::{self, DockerHost, version as docker_version};
 use crate::clients::gitlab::{self, RunnerFilter};
 use crate::clients::http::{ApiError, Reader};
-use crate::load::Desired;
+use crate::load::{Desired, HttpSettings};
 
 use super::conventions::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, container_claim, runner_claim};
 use crate::parallel::{Task, map_parallel, run_parallel};
@@ -38,7 +38,7 @@ pub fn snapshot_runner_pools(
     let docker = match DockerHost::parse(docker_host) {
         Ok(host) => {
             let reader = host.reader(&desired.settings.http, redactor.clone());
-            docker_version::negotiate(&reader, &host.base_url()).map(|base| (reader, base))
+            docker_version::negotiate(&reader, &host.base_url()).map(|spoken| (reader, spoken))
         }
         Err(e) => Err(ApiError {
             api: "docker",
@@ -63,17 +63,23 @@ pub fn snapshot_runner_pools(
         .map(|(name, pool)| {
             let (results, docker, listed) = (&results, &docker, &listed);
             Box::new(move || {
+                let gitlab = Gitlab {
+                    reader,
+                    base: &gl.url,
+                    token: gitlab_token,
+                    parallel,
+                };
+                let several = Docker::Several(&desired.settings.http, redactor, &pool.docker_hosts);
                 let state = match (docker, listed) {
                     (_, Err(e)) => Err(e.clone()),
-                    (Ok((docker_reader, docker_base)), Ok(listed)) => read_pool(
-                        Gitlab {
-                            reader,
-                            base: &gl.url,
-                            token: gitlab_token,
-                            parallel,
-                        },
+                    // A pool with its own hosts does not need the one Docker host.
+                    (_, Ok(listed)) if !pool.docker_hosts.is_empty() => {
+                        read_pool(gitlab, listed, several, (name, pool, owner))
+                    }
+                    (Ok((docker_reader, spoken)), Ok(listed)) => read_pool(
+                        gitlab,
                         listed,
-                        (docker_reader, docker_base),
+                        Docker::One(docker_reader, spoken),
                         (name, pool, owner),
                     ),
                     (Err(e), _) => Err(e.clone()),
@@ -95,10 +101,17 @@ struct Gitlab<'a> {
     parallel: usize,
 }
 
+/// Where a pool's containers are: the one Docker host (negotiated once per run) or the pool's
+/// own `docker_hosts`.
+enum Docker<'a> {
+    One(&'a Reader, &'a docker_version::Negotiated),
+    Several(&'a HttpSettings, &'a Redactor, &'a [DockerHostShare]),
+}
+
 fn read_pool(
     gitlab: Gitlab<'_>,
     listed: &[GitlabRunner],
-    (docker_reader, docker_base): (&Reader, &str),
+    docker: Docker<'_>,
     (name, pool, owner): (&str, &RunnerPool, Ownership<'_>),
 ) -> Result<RunnerPoolState, ApiError> {
     let Gitlab {
@@ -109,7 +122,17 @@ fn read_pool(
     } = gitlab;
     let known_runner_ids = listed.iter().map(|r| r.id).collect();
     let mut look_alikes = Vec::new();
-    let containers = read_containers((docker_reader, docker_base), name, owner, &mut look_alikes)?;
+    let (containers, hosts, docker_api) = match docker {
+        Docker::One(docker_reader, spoken) => {
+            let base = (docker_reader, spoken.base.as_str());
+            let found = read_containers(base, name, owner, &mut look_alikes)?;
+            (found, Vec::new(), Some(spoken.version.to_string()))
+        }
+        Docker::Several(settings, redactor, shares) => {
+            let at = (settings, redactor);
+            super::hosts::read_hosts(at, shares, name, owner, &mut look_alikes)?
+        }
+    };
     let ours = claim_runners(listed, name, owner, &containers, &mut look_alikes);
     // Three reads per runner, so the runners are read in parallel (in list order).
     let views = map_parallel(parallel, ours, |runner| {
@@ -140,11 +163,13 @@ fn read_pool(
         containers,
         known_runner_ids,
         look_alikes,
+        docker_api,
+        hosts,
     })
 }
 
 /// The containers carrying `pool`'s labels that are ours; the others are look-alikes.
-fn read_containers(
+pub(super) fn read_containers(
     (reader, base): (&Reader, &str),
     pool: &str,
     owner: Ownership<'_>,

@@ -32,6 +32,8 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RunnerPoo
             schedule: None,
             thresholds: None,
             orphans: Vec::new(),
+            docker_api: None,
+            hosts: Vec::new(),
         })
         .collect()
 }

@@ -1,10 +1,13 @@
 //! A runner pool's container specs: one Docker create body per runner, from the pool's
-//! template, refused unless devicepool can pass it on whole. In a plan the token is redacted
-//! and the runner id not yet known; apply renders each again with the real ones. Sends nothing.
+//! template, refused unless devicepool can pass it on whole and the daemon's Engine API version
+//! knows every key. In a plan the token is redacted and the runner id not yet known; apply
+//! renders each again with the real ones. Sends nothing.
 
 use minijinja::context;
 
 use super::model::RunnerPoolPlan;
+use crate::clients::docker::keys::{refusal, too_new_key};
+use crate::clients::docker::version::ApiVersion;
 use crate::clients::docker::write::ContainerSpec;
 use crate::load::Desired;
 use crate::reconcilers::hold;
@@ -15,11 +18,17 @@ use crate::secret::REDACTED;
 /// the runner id not yet known. A pool whose template fails is held.
 pub(crate) fn render(pool_plan: &mut RunnerPoolPlan, templates: &Templates, desired: &Desired) {
     let pool_name = &pool_plan.pool;
+    let spoken = pool_plan.docker_api.as_deref().and_then(ApiVersion::parse);
     let rendered = render_all(
         &mut pool_plan.starts,
         |start| {
             let runner = (start.name.as_str(), "<new>", REDACTED);
-            runner_spec(templates, desired, pool_name, runner, Exposure::Shown)
+            let text = runner_spec(templates, desired, pool_name, runner, Exposure::Shown)?;
+            check_keys(&text, spoken).map_err(|message| RenderError {
+                name: template_of(desired, pool_name),
+                message,
+            })?;
+            Ok(text)
         },
         |start, text| start.container_spec = text,
     );
@@ -88,6 +97,26 @@ fn runner_spec(
         message: format!("not a usable container spec: {e}"),
     })?;
     Ok(text)
+}
+
+/// The name of `pool_name`'s template, for errors.
+fn template_of(desired: &Desired, pool_name: &str) -> String {
+    desired
+        .runner_pools
+        .get(pool_name)
+        .map_or_else(|| pool_name.to_string(), |p| p.template.clone())
+}
+
+/// Refuses a rendered spec using a key newer than `spoken`, the version the daemon is spoken
+/// to in (nothing to check against when it is not known, as in `render`'s preview).
+pub(crate) fn check_keys(text: &str, spoken: Option<ApiVersion>) -> Result<(), String> {
+    let (Some(spoken), Ok(body)) = (spoken, serde_json::from_str(text)) else {
+        return Ok(());
+    };
+    match too_new_key(&body, spoken) {
+        Some((key, since)) => Err(refusal(key, since, spoken)),
+        None => Ok(()),
+    }
 }
 
 /// `6g` → bytes (k, m, g are powers of 1024; no suffix means bytes).

@@ -37,6 +37,9 @@ pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
             n.max_runners
         );
     }
+    for line in super::placement::host_lines(pool) {
+        let _ = writeln!(out, "  {line}");
+    }
     for start in &pool.starts {
         let _ = writeln!(
             out,
@@ -167,6 +170,7 @@ pub(crate) fn explain(pool: &RunnerPoolPlan) -> Vec<String> {
         });
     }
     lines.extend(pool.orphans.iter().map(|o| format!("orphan {o}")));
+    lines.extend(super::placement::host_lines(pool));
     lines
 }
 

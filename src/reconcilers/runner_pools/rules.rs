@@ -34,11 +34,11 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RunnerPool
         .iter()
         .map(|(name, pool)| {
             let read = snapshot.runner_pools.get(name);
+            let plan_fresh =
+                |state| super::placement::plan_on_hosts(name, pool, state, (keyed, now));
             let mut plan = match (read, pool.disabled) {
-                (Some(Ok(state)), false) => plan_runner_pool(name, pool, state, (keyed, now)),
-                (Some(Ok(state)), true) => {
-                    report_only(plan_runner_pool(name, pool, state, (keyed, now)))
-                }
+                (Some(Ok(state)), false) => plan_fresh(state),
+                (Some(Ok(state)), true) => report_only(plan_fresh(state)),
                 (Some(Err(e)), true) => {
                     let (status, reason) = disabled();
                     held_runner_pool(name, (status, format!("{reason}; not read: {e}")))
@@ -48,6 +48,9 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RunnerPool
                 (None, false) => held_runner_pool(name, unplanned(&[])),
             };
             plan.schedule = pool.in_effect.clone();
+            if let Some(Ok(state)) = snapshot.runner_pools.get(name) {
+                plan.docker_api = state.docker_api.clone();
+            }
             plan
         })
         .collect()
@@ -136,6 +139,8 @@ pub(crate) fn plan_runner_pool(
         schedule: None,
         thresholds: Some(thresholds),
         orphans: orphans.into_iter().map(|o| o.detail).collect(),
+        docker_api: None,
+        hosts: Vec::new(),
     }
 }
 
@@ -349,6 +354,8 @@ pub(crate) fn held_runner_pool(
         schedule: None,
         thresholds: None,
         orphans: Vec::new(),
+        docker_api: None,
+        hosts: Vec::new(),
     }
 }
 
