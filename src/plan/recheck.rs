@@ -23,5 +23,7 @@ pub fn recheck(saved: &Plan, fresh: &Plan) -> Recheck {
     let mut kept = fresh.clone();
     let mut drifted = Vec::new();
     crate::reconcilers::recheck_every_kind(saved, fresh, &mut kept, &mut drifted);
+    // A shared device whose saved start was not selected is no longer shown as started.
+    kept.mark_group_starts();
     Recheck { kept, drifted }
 }

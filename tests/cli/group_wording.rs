@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::support::{Lab, Outcome, grouped_pool, pool_of, run_with_tokens};
+use crate::support::{Lab, Outcome, grouped_pool, pool_of, queue_of, run_with_tokens};
 
 /// Pools a (2 pending) and b (10 pending, max_starts_per_run 4, min_devices 3) share group g:
 /// six phones; a job of a waits on G-01 and one of b on G-02 (`initiated`, the phones still
 /// idle), so four are free and the demands are 1 and 9.
-fn shared(allocation: &str, max_initiated: u32) -> Lab {
+pub(crate) fn shared(allocation: &str, max_initiated: u32) -> Lab {
     let lab = Lab::new(Vec::new());
     let lt = &lab.fleet.lambdatest;
     for i in 1..=6 {
@@ -45,7 +45,7 @@ fn shared(allocation: &str, max_initiated: u32) -> Lab {
     lab
 }
 
-fn run(lab: &Lab, args: &[&str]) -> Outcome {
+pub(crate) fn run(lab: &Lab, args: &[&str]) -> Outcome {
     run_with_tokens(lab, ["a", "b"], args)
 }
 
@@ -158,4 +158,40 @@ fn each_grouped_pool_reports_its_own_share_and_jobs_in_its_gauges() {
     // 4 free shared 1 and 3; one job of each in flight. Summed: the group's 4 and 2.
     assert_eq!(got["a"], (1.0, 1.0), "{text}");
     assert_eq!(got["b"], (3.0, 1.0), "{text}");
+}
+
+#[test]
+fn an_applied_saved_plan_shows_as_started_only_the_devices_it_starts_on() {
+    // Saved while b had 2 pending (demand 1): a starts on G-03, b on G-04. By the apply b has
+    // 10 pending and the fresh plan would start on G-05 and G-06 too, but the saved plan
+    // selects only its own two starts.
+    let lab = shared("round-robin", 100);
+    lab.fleet.taskcluster.set_counts(&queue_of("b"), 2, 0);
+    run(&lab, &["plan", lab.config_arg(), "--out", "plan.json"]).expect_code(0);
+    lab.fleet.taskcluster.set_counts(&queue_of("b"), 10, 0);
+    let mut apply: Vec<&str> = "apply --plan plan.json --format json".split(' ').collect();
+    apply.insert(1, lab.config_arg());
+    let out = run(&lab, &apply);
+    out.expect_code(0);
+    assert_eq!(lab.launched_devices(), ["G-03", "G-04"]);
+    let plan = &out.json()["plan"];
+    // The free devices' states, in the group's list and in b's share.
+    let free = |devices: &serde_json::Value| -> Vec<(String, String)> {
+        (devices.as_array().unwrap().iter())
+            .map(|d| (d["udid"].as_str().unwrap(), d["state"].as_str().unwrap()))
+            .filter(|(_, state)| ["start", "spare"].contains(state))
+            .map(|(udid, state)| (udid.to_string(), state.to_string()))
+            .collect()
+    };
+    let expected: Vec<(String, String)> = [
+        ("G-03", "start"),
+        ("G-04", "start"),
+        ("G-05", "spare"),
+        ("G-06", "spare"),
+    ]
+    .map(|(udid, state)| (udid.to_string(), state.to_string()))
+    .to_vec();
+    assert_eq!(free(&plan["device_groups"][0]["devices"]), expected);
+    let b = pool_of(plan, "b");
+    assert_eq!(free(&b["devices"]), expected[1..], "b's own share: {b:#}");
 }

@@ -23,6 +23,21 @@ use crate::reconcilers::{KindPlan, PoolStatus, Secrets};
 use crate::render::Templates;
 use model::{Bound, DevicePoolPlan, DeviceState};
 
+impl DevicePoolPlan {
+    /// Shows a device of the pool as `start` exactly while one of `starts` is on it: call
+    /// whenever starts are dropped (a clip, a template that fails, a saved plan that selects
+    /// fewer), so a device no job starts on is `spare` again.
+    pub(crate) fn mark_starts(&mut self) {
+        let starting: std::collections::BTreeSet<&str> =
+            self.starts.iter().map(|s| s.udid.as_str()).collect();
+        for device in &mut self.devices {
+            if device.state == DeviceState::Start && !starting.contains(device.udid.as_str()) {
+                device.state = DeviceState::Spare;
+            }
+        }
+    }
+}
+
 impl KindPlan for DevicePoolPlan {
     fn kind(&self) -> Kind {
         Kind::DevicePool
@@ -49,11 +64,8 @@ impl KindPlan for DevicePoolPlan {
         if grant >= wanted {
             return;
         }
-        for dropped in self.starts.split_off(grant as usize) {
-            if let Some(d) = self.devices.iter_mut().find(|d| d.udid == dropped.udid) {
-                d.state = DeviceState::Spare;
-            }
-        }
+        self.starts.truncate(grant as usize);
+        self.mark_starts();
         if let Some(n) = self.numbers.as_mut() {
             n.starts = grant;
         }

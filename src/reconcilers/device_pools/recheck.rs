@@ -87,6 +87,7 @@ pub(crate) fn recheck_all(
         let starts = select(saved, pool, drifted);
         note_selection(&mut pool.reason, pool.starts.len(), starts.len());
         pool.starts = starts;
+        pool.mark_starts();
     }
     let starts = saved.iter().map(|p| {
         let udids = p.starts.iter().map(|s| (Action::StartJob, s.udid.clone()));

@@ -56,5 +56,6 @@ pub(crate) fn render(
     if let Err(e) = rendered {
         hold(&mut pool_plan.status, &mut pool_plan.reason, "job file", &e);
         pool_plan.starts.clear();
+        pool_plan.mark_starts();
     }
 }
