@@ -209,8 +209,9 @@ pub fn metrics_text(facts: &RunFacts<'_>, previous: &Previous) -> String {
 fn pool_families(facts: &RunFacts<'_>, previous: &Previous) -> Vec<Family> {
     let mut pending = Family::new(
         "devicepool_pool_pending",
-        "Work waiting for the pool: a device pool's pending tasks not covered by a waiting job, \
-         a rack's machines due for a deploy, a runner pool's pending jobs.",
+        "Work waiting for the pool: a device pool's pending tasks not covered by a job of ours \
+         (waiting, or running and not yet claimed), a rack's machines due for a deploy, a runner \
+         pool's pending jobs.",
     );
     let mut free = Family::new(
         "devicepool_pool_free",

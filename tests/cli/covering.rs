@@ -59,6 +59,16 @@ fn running_jobs_that_have_not_claimed_yet_still_cover_their_tasks() {
             explain.stdout
         );
     }
+    // The metrics file's pending gauge is that demand, and its help says what covers a task.
+    let metrics = ["plan", lab.config_arg(), "--metrics-file", "metrics.prom"];
+    run_now(&lab, &metrics).expect_code(0);
+    let text = std::fs::read_to_string(lab.path("metrics.prom")).unwrap();
+    let help = "# HELP devicepool_pool_pending Work waiting for the pool: a device pool's \
+                pending tasks not covered by a job of ours (waiting, or running and not yet \
+                claimed)";
+    assert!(text.contains(help), "{text}");
+    let gauge = "devicepool_pool_pending{partition=\"all\",kind=\"device_pool\",pool=\"a55\"} 0\n";
+    assert!(text.contains(gauge), "{text}");
     assert_eq!(launched(&lab), 0, "60 jobs for 30 tasks");
 
     // At 188 s every task is claimed; 10 more arrive. The claimed count matches our running
@@ -68,4 +78,39 @@ fn running_jobs_that_have_not_claimed_yet_still_cover_their_tasks() {
     lab.fleet.taskcluster.set_counts(&queue_of("a55"), 10, 30);
     assert_eq!(launched(&lab), 10);
     assert_eq!(lab.fleet.lambdatest.launches().len(), 40);
+}
+
+/// The grouped path counts the same way, per pool: each pool's covering jobs are its own and
+/// `claimed` its own queue's, and the group's free devices are shared by what is left.
+#[test]
+fn a_grouped_pools_running_jobs_cover_its_own_tasks_only() {
+    // Group g (see group_wording): a has 2 pending and a job waiting on G-01, b 10 pending and
+    // a job waiting on G-02. A job of a has run on G-03 for a minute without claiming.
+    let lab = crate::group_wording::shared("round-robin", 100);
+    let a_job = ["tcdp", "a", "G-03"].map(String::from).to_vec();
+    let minute_ago = Timestamp::now() - jiff::SignedDuration::from_mins(1);
+    (lab.fleet.lambdatest).add_job(Some(a_job), "running", minute_ago);
+    let explain = crate::group_wording::run(&lab, &["explain", "a", lab.config_arg()]);
+    explain.expect_code(0);
+    for step in [
+        "our jobs covering = waiting 1 + min(running younger than launch_grace 1, running 1 − claimed 0) = 2",
+        "demand = pending 2 − our jobs covering 2 = 0",
+        // b's want (4, its max_starts_per_run) takes all three free devices.
+        "want 0, ",
+    ] {
+        assert!(
+            explain.stdout.contains(step),
+            "{step:?}:\n{}",
+            explain.stdout
+        );
+    }
+    let plan = crate::group_wording::run(&lab, &["plan", lab.config_arg(), "--format", "json"]);
+    let plan = plan.json();
+    let a = crate::support::pool_of(&plan, "a");
+    assert_eq!(a["starts"], serde_json::json!([]), "{a:#}");
+    // G-01 holds a's waiting job; G-03, running it, is busy in LambdaTest's list.
+    assert_eq!(a["group"]["in_flight"], 1, "{a:#}");
+    let b = crate::support::pool_of(&plan, "b");
+    assert_eq!(b["numbers"]["covering"], 1, "{b:#}");
+    assert_eq!(b["starts"].as_array().unwrap().len(), 3, "{b:#}");
 }
