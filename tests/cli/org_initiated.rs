@@ -102,3 +102,33 @@ fn a_replay_with_a_higher_max_initiated_than_the_count_reached_is_held_not_guess
     let a55 = pool_of(&planned.json(), "a55").clone();
     assert_eq!(a55["bound"], "max_initiated", "{a55:#}");
 }
+
+#[test]
+fn a_count_past_max_pages_holds_every_pool_naming_the_filtered_read() {
+    // Ten initiated jobs from before the one-hour window, two a page, three pages at most,
+    // max_initiated 40: the history read stops at its first page (all past the window), the
+    // count would need five pages.
+    let mut lab = Lab::new(vec![pool("a55", 5, 5), pool("p9", 5, 5)]);
+    let extra = "    max_initiated: 40\n    job_window: 1h\n    page_size: 2\n    max_pages: 3\n";
+    lab.set_lambdatest_extra(extra);
+    let old = Timestamp::now() - SignedDuration::from_hours(48);
+    for _ in 0..10 {
+        lab.fleet.lambdatest.add_job(None, "initiated", old);
+    }
+    let out = lab.run(&["apply", lab.config_arg()]);
+    out.expect_code(4);
+    let held: Vec<&str> = (out.stdout.lines())
+        .filter(|l| l.trim_start().starts_with("held"))
+        .collect();
+    assert_eq!(held.len(), 2, "{}", out.stdout);
+    for line in held {
+        assert!(
+            line.contains(
+                "/v1.0/jobs?status=initiated: more than 3 pages of jobs with status initiated \
+                 (raise sources.lambdatest.max_pages)"
+            ),
+            "{line}"
+        );
+    }
+    assert!(lab.fleet.lambdatest.launches().is_empty());
+}

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::http::{ApiError, Failure, Get, Reader};
+use super::http::{ApiError, Failure, Get, Reader, display_url};
 
 const API: &str = "lambdatest";
 
@@ -154,7 +154,7 @@ pub fn count_initiated(
     read_pages(
         reader,
         account,
-        (Some("initiated"), "of initiated jobs"),
+        (Some("initiated"), "with status initiated"),
         |page| {
             let initiated = page.iter().filter(|j| j.status == "initiated").count();
             count = count.saturating_add(initiated as u32);
@@ -185,10 +185,15 @@ fn read_pages(
     mut page_read: impl FnMut(Vec<Job>) -> Read,
 ) -> Result<(), ApiError> {
     let url = format!("{}/v1.0/jobs", account.api_url.trim_end_matches('/'));
+    // The filter is named, so the message says which of the two reads of `/v1.0/jobs` failed.
+    let filter: Vec<(&str, String)> = status
+        .map(|s| ("status", s.to_string()))
+        .into_iter()
+        .collect();
     let protocol_error = |message: String| ApiError {
         api: API,
         method: "GET",
-        url: url.clone(),
+        url: display_url(&url, &filter),
         failure: Failure::Protocol(message),
     };
     let mut cursor: Option<u64> = None;
@@ -198,9 +203,7 @@ fn read_pages(
             ("is_cursor_base_pagination", "true".to_string()),
             ("limit", account.page_size.to_string()),
         ];
-        if let Some(status) = status {
-            query.push(("status", status.to_string()));
-        }
+        query.extend(filter.iter().cloned());
         if let Some(c) = cursor {
             query.push(("cursor", c.to_string()));
         }
