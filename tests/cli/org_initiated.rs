@@ -62,6 +62,10 @@ fn the_count_stops_once_max_initiated_is_reached() {
         .filter(|r| r.query.contains("status=initiated"))
         .count();
     assert_eq!(filtered, 1);
+    // explain says the count is a floor, not the org's number.
+    let explain = lab.run(&["explain", "a55", lab.config_arg()]);
+    let room = "org-wide room = max_initiated 2 − initiated in the org at least 2 = 0";
+    assert!(explain.stdout.contains(room), "{}", explain.stdout);
 }
 
 #[test]

@@ -231,8 +231,14 @@ pub(crate) fn explain(pool: &DevicePoolPlan) -> Vec<String> {
             ));
         }
     }
+    // The org's count stops once it reaches max_initiated: from there it is a lower bound.
+    let at_least = if n.org_initiated >= n.max_initiated {
+        "at least "
+    } else {
+        ""
+    };
     lines.push(format!(
-        "org-wide room = max_initiated {} − initiated in the org {} = {}",
+        "org-wide room = max_initiated {} − initiated in the org {at_least}{} = {}",
         n.max_initiated,
         n.org_initiated,
         n.max_initiated.saturating_sub(n.org_initiated)
