@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use devicepool::lock::engine;
 use devicepool::lock::lease::Lease;
+use devicepool::ops::lock_engine as engine;
 use devicepool_sim::etcd_process::{EtcdProcess, etcd_installed};
 
 const RUNS: usize = 50;

@@ -10,6 +10,7 @@ use super::model::{Desired, Settings};
 use super::source_model::{GitlabSource, LambdatestSource, MaasSource, TestflingerSource};
 use super::tree::escape;
 use super::validate::Problem;
+use crate::reconcilers::PerKind;
 use crate::reconcilers::device_pools::config::DevicePool;
 
 /// The largest secret file devicepool reads: 64 KiB, far above any token or key.
@@ -162,10 +163,15 @@ fn maas_key_flaw(key: &str) -> Option<String> {
 /// Every secret slot of `desired`, with when a run needs it.
 fn slots(desired: &Desired) -> Vec<Slot<'_>> {
     let need_if = |wanted: bool, need: Need| if wanted { need } else { Need::Never };
-    let active_pools = desired.device_pools.values().any(|p| !p.disabled);
-    let active_racks = desired.racks.values().any(|r| !r.disabled);
+    let PerKind {
+        device_pools,
+        racks,
+        runner_pools,
+    } = desired.kinds();
+    let active_pools = device_pools.values().any(|p| !p.disabled);
+    let active_racks = racks.values().any(|r| !r.disabled);
     // A disabled runner pool is still read and reported: its token is needed all the same.
-    let active_runners = !desired.runner_pools.is_empty();
+    let active_runners = !runner_pools.is_empty();
     let mut slots = Vec::new();
     if let Some(lt) = &desired.sources.lambdatest {
         for (stem, from) in [("username", lt.username()), ("access_key", lt.access_key())] {

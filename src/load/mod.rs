@@ -27,7 +27,10 @@ pub use identifiers::identifier_flaw;
 pub(crate) use identifiers::is_invisible;
 pub use input::{MAX_INPUT_BYTES, read_input};
 pub use lock_model::{EtcdLock, KubernetesLock, LockSettings};
-pub use model::{DEFAULT_STATE_DIR, Desired, HttpSettings, LaunchSettings, Settings, Sources};
+pub use model::{
+    DEFAULT_STATE_DIR, Desired, DesiredKinds, DesiredKindsMut, HttpSettings, LaunchSettings,
+    Settings, Sources,
+};
 pub use source_model::{
     DockerSource, GitlabSource, LambdatestSource, MaasSource, TaskclusterSource, TestflingerSource,
 };

@@ -13,6 +13,7 @@ use super::lock_model::LockSettings;
 use super::source_model::{
     DockerSource, GitlabSource, LambdatestSource, MaasSource, TaskclusterSource, TestflingerSource,
 };
+use crate::reconcilers::PerKind;
 use crate::reconcilers::device_pools::config::DevicePool;
 use crate::reconcilers::device_pools::group::DeviceGroup;
 use crate::reconcilers::racks::config::Rack;
@@ -56,6 +57,53 @@ pub struct Desired {
     #[serde(skip)]
     #[schemars(skip)]
     pub ownership_key: Option<crate::secret::Secret>,
+}
+
+/// The desired state's entries of each kind.
+pub type DesiredKinds<'a> = PerKind<
+    &'a BTreeMap<String, DevicePool>,
+    &'a BTreeMap<String, Rack>,
+    &'a BTreeMap<String, RunnerPool>,
+>;
+
+/// The desired state's entries of each kind, to cut or settle.
+pub type DesiredKindsMut<'a> = PerKind<
+    &'a mut BTreeMap<String, DevicePool>,
+    &'a mut BTreeMap<String, Rack>,
+    &'a mut BTreeMap<String, RunnerPool>,
+>;
+
+impl Desired {
+    /// The entries of each kind. It names every field of `Desired`, so a kind added to the
+    /// file does not build until [`PerKind`] has it too, and then neither does any list of
+    /// the kinds that leaves it out.
+    pub fn kinds(&self) -> DesiredKinds<'_> {
+        let Desired {
+            version: _,
+            settings: _,
+            sources: _,
+            device_pools,
+            device_groups: _,
+            racks,
+            runner_pools,
+            left_out_pools: _,
+            ownership_key: _,
+        } = self;
+        PerKind {
+            device_pools,
+            racks,
+            runner_pools,
+        }
+    }
+
+    /// The entries of each kind, mutable.
+    pub fn kinds_mut(&mut self) -> DesiredKindsMut<'_> {
+        PerKind {
+            device_pools: &mut self.device_pools,
+            racks: &mut self.racks,
+            runner_pools: &mut self.runner_pools,
+        }
+    }
 }
 
 /// Run-wide settings.

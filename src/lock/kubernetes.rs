@@ -21,16 +21,16 @@ const RECORD_ANNOTATION: &str = "devicepool.io/run-record";
 
 /// One fleet's Lease on a Kubernetes API server.
 pub struct Kubernetes {
-    pub(super) transport: Transport,
+    pub(crate) transport: Transport,
     /// `https://host:port` of the API server, without a trailing `/`.
-    pub(super) url: String,
-    pub(super) namespace: String,
-    pub(super) name: String,
-    pub(super) token: String,
-    pub(super) ttl: Duration,
+    pub(crate) url: String,
+    pub(crate) namespace: String,
+    pub(crate) name: String,
+    pub(crate) token: String,
+    pub(crate) ttl: Duration,
     /// The Lease as last read or written by this run (its `resourceVersion` guards the next
     /// write).
-    pub(super) lease: Mutex<Option<Value>>,
+    pub(crate) lease: Mutex<Option<Value>>,
 }
 
 impl Kubernetes {

@@ -17,7 +17,6 @@ mod state_dir;
 pub use state_dir::UnsafeState;
 pub(crate) use state_dir::{open_in_state_dir, refuse_symlink};
 
-pub mod engine;
 pub mod etcd;
 pub mod kubernetes;
 pub mod lease;

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use super::lock_engine as engine;
 use crate::cli::{LockArgs, LockBreakArgs, LockCommand};
 use crate::exit::Exit;
+use crate::lock::RunLock;
 use crate::lock::lease::{Held, Lease, Status};
 use crate::lock::record::RunRecord;
-use crate::lock::{RunLock, engine};
 
 /// Runs `lock status` or `lock break`.
 pub(super) fn run(args: &LockArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Exit> {

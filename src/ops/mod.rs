@@ -8,6 +8,7 @@ mod clock;
 mod demo;
 mod explain;
 mod lock;
+pub mod lock_engine;
 mod metrics_file;
 mod output_file;
 mod plan;

@@ -8,6 +8,7 @@ use devicepool_sim::testflinger::SIM_CLIENT_SECRET;
 use devicepool_sim::{Fleet, SIM_ACCESS_KEY, SIM_USERNAME};
 
 use crate::load::{Desired, DevicePool, Rack, RunnerPool};
+use crate::reconcilers::PerKind;
 
 /// Machines (each with its agent) put in every rack by [`seed`].
 const MACHINES_PER_RACK: u32 = 3;
@@ -19,7 +20,12 @@ const JOBS_PER_PROJECT: usize = 2;
 /// MAAS tags, each with a waiting Testflinger agent; per runner pool, its image and pending
 /// jobs with its tags in each of its projects.
 pub(super) fn seed(fleet: &Fleet, desired: &Desired) {
-    for pool in desired.device_pools.values() {
+    let PerKind {
+        device_pools,
+        racks,
+        runner_pools,
+    } = desired.kinds();
+    for pool in device_pools.values() {
         let group = pool
             .group
             .as_ref()
@@ -34,12 +40,12 @@ pub(super) fn seed(fleet: &Fleet, desired: &Desired) {
                 .add_device(udid, "Simulated device", "active");
         }
     }
-    for (name, rack_spec) in &desired.racks {
+    for (name, rack_spec) in racks {
         rack(fleet, name, rack_spec, MACHINES_PER_RACK, |_| {
             Some("waiting")
         });
     }
-    for pool in desired.runner_pools.values() {
+    for pool in runner_pools.values() {
         runner_pool(fleet, pool);
     }
     if let Some(source) = &desired.sources.testflinger

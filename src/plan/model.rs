@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::reconcilers::device_pools::model::*;
 pub use crate::reconcilers::racks::model::*;
 pub use crate::reconcilers::runner_pools::model::*;
-pub use crate::reconcilers::{KindPlan, PoolStatus, word_of};
+pub use crate::reconcilers::{KindPlan, PerKind, PoolStatus, word_of};
 
 /// Version of the plan file format; `apply --plan` refuses any other.
 pub const PLAN_FORMAT: u32 = 2;
@@ -77,20 +77,86 @@ pub struct Explanation {
     pub lines: Vec<String>,
 }
 
+/// A plan's entries of each kind.
+pub type PlanKinds<'a> = PerKind<&'a [DevicePoolPlan], &'a [RackPlan], &'a [RunnerPoolPlan]>;
+
+/// A plan's entries of each kind, to fill or cut.
+pub type PlanKindsMut<'a> =
+    PerKind<&'a mut Vec<DevicePoolPlan>, &'a mut Vec<RackPlan>, &'a mut Vec<RunnerPoolPlan>>;
+
 impl Plan {
+    /// The entries of each kind. It names every field of `Plan`, so a kind added to the plan
+    /// does not build until [`PerKind`] has it too, and then neither does any list of the
+    /// kinds that leaves it out.
+    pub fn kinds(&self) -> PlanKinds<'_> {
+        let Plan {
+            format: _,
+            devicepool: _,
+            config_path: _,
+            config_hash: _,
+            snapshot_at: _,
+            expires_at: _,
+            replayed: _,
+            preview_at: _,
+            device_pools,
+            device_groups: _,
+            racks,
+            runner_pools,
+            explanations: _,
+            look_alikes: _,
+        } = self;
+        PerKind {
+            device_pools,
+            racks,
+            runner_pools,
+        }
+    }
+
+    /// The entries of each kind, mutable.
+    pub fn kinds_mut(&mut self) -> PlanKindsMut<'_> {
+        PerKind {
+            device_pools: &mut self.device_pools,
+            racks: &mut self.racks,
+            runner_pools: &mut self.runner_pools,
+        }
+    }
+
+    /// Replaces the entries of each kind.
+    pub fn set_kinds(
+        &mut self,
+        kinds: PerKind<Vec<DevicePoolPlan>, Vec<RackPlan>, Vec<RunnerPoolPlan>>,
+    ) {
+        let PerKind {
+            device_pools,
+            racks,
+            runner_pools,
+        } = kinds;
+        (self.device_pools, self.racks, self.runner_pools) = (device_pools, racks, runner_pools);
+    }
+
     /// Every entry of every kind, in plan order: device pools, racks, runner pools.
     pub fn entries(&self) -> impl Iterator<Item = &dyn KindPlan> {
-        let pools = self.device_pools.iter().map(|p| p as &dyn KindPlan);
-        let racks = self.racks.iter().map(|r| r as &dyn KindPlan);
-        let runner_pools = self.runner_pools.iter().map(|p| p as &dyn KindPlan);
+        let PerKind {
+            device_pools,
+            racks,
+            runner_pools,
+        } = self.kinds();
+        let pools = device_pools.iter().map(|p| p as &dyn KindPlan);
+        let racks = racks.iter().map(|r| r as &dyn KindPlan);
+        let runner_pools = runner_pools.iter().map(|p| p as &dyn KindPlan);
         pools.chain(racks).chain(runner_pools)
     }
 
     /// Every entry of every kind, mutable, in the same order as [`Plan::entries`].
     pub fn entries_mut(&mut self) -> impl Iterator<Item = &mut dyn KindPlan> {
-        let pools = self.device_pools.iter_mut().map(|p| p as &mut dyn KindPlan);
-        let racks = self.racks.iter_mut().map(|r| r as &mut dyn KindPlan);
-        let runner_pools = self.runner_pools.iter_mut().map(|p| p as &mut dyn KindPlan);
+        let PerKind {
+            device_pools,
+            racks,
+            runner_pools,
+        } = self.kinds_mut();
+        let pools = device_pools.iter_mut().map(|p| p as &mut dyn KindPlan);
+        let racks = racks.iter_mut().map(|r| r as &mut dyn KindPlan);
+        let runner_pools = runner_pools.iter_mut().map(|p| p as &mut dyn KindPlan);
         pools.chain(racks).chain(runner_pools)
     }
 }

@@ -9,6 +9,7 @@
 mod cron;
 pub mod device_pools;
 pub mod ownership;
+mod per_kind;
 pub mod racks;
 pub mod record;
 mod run;
@@ -18,6 +19,7 @@ pub(crate) mod selection;
 mod share;
 mod status;
 
+pub use per_kind::PerKind;
 pub use run::{Run, Secrets};
 pub use share::share_round_robin;
 pub use status::{PoolStatus, word_of};
@@ -76,29 +78,40 @@ pub trait KindPlan {
 
 /// Every kind plans all its entries from the snapshot, in name order.
 pub(crate) fn plan_every_kind(desired: &Desired, snapshot: &Snapshot, plan: &mut Plan) {
-    (plan.device_pools, plan.device_groups) = device_pools::rules::plan_all(desired, snapshot);
-    plan.racks = racks::rules::plan_all(desired, snapshot);
-    plan.runner_pools = runner_pools::rules::plan_all(desired, snapshot);
+    let (pools, groups) = device_pools::rules::plan_all(desired, snapshot);
+    let planned = PerKind {
+        device_pools: pools,
+        racks: racks::rules::plan_all(desired, snapshot),
+        runner_pools: runner_pools::rules::plan_all(desired, snapshot),
+    };
+    plan.set_kinds(planned);
+    plan.device_groups = groups;
     plan.look_alikes = look_alikes_every_kind(desired, snapshot);
 }
 
 /// Every object of every kind that looks like this fleet's but cannot prove it.
 fn look_alikes_every_kind(desired: &Desired, snapshot: &Snapshot) -> Vec<ownership::LookAlike> {
     let owner = ownership::Ownership::of(desired);
-    let mut found = match (&desired.sources.lambdatest, &snapshot.lambdatest) {
-        (Some(lt), Ok(read)) => {
-            device_pools::conventions::look_alike_jobs(&read.jobs, &lt.program_label, &owner)
-        }
-        _ => Vec::new(),
-    };
-    let racks = snapshot.racks.values().filter_map(|r| r.as_ref().ok());
-    found.extend(racks.flat_map(|r| r.look_alikes.iter().cloned()));
-    let runner_pools = snapshot
-        .runner_pools
-        .values()
-        .filter_map(|r| r.as_ref().ok());
-    found.extend(runner_pools.flat_map(|r| r.look_alikes.iter().cloned()));
-    found
+    let PerKind {
+        device_pools: (_, lambdatest),
+        racks: (_, rack_reads),
+        runner_pools: runner_pool_reads,
+    } = snapshot.kinds();
+    PerKind {
+        device_pools: match (&desired.sources.lambdatest, lambdatest) {
+            (Some(lt), Ok(read)) => {
+                device_pools::conventions::look_alike_jobs(&read.jobs, &lt.program_label, &owner)
+            }
+            _ => Vec::new(),
+        },
+        racks: (rack_reads.values().filter_map(|r| r.as_ref().ok()))
+            .flat_map(|r| r.look_alikes.iter().cloned())
+            .collect(),
+        runner_pools: (runner_pool_reads.values().filter_map(|r| r.as_ref().ok()))
+            .flat_map(|r| r.look_alikes.iter().cloned())
+            .collect(),
+    }
+    .concat()
 }
 
 /// Every kind cuts its fresh entries in `kept` down to what `saved` selects.
@@ -108,23 +121,34 @@ pub(crate) fn recheck_every_kind(
     kept: &mut Plan,
     drifted: &mut Vec<Drift>,
 ) {
-    let (saved_pools, fresh_pools) = (&saved.device_pools, &fresh.device_pools);
-    device_pools::recheck::recheck_all(saved_pools, fresh_pools, &mut kept.device_pools, drifted);
-    racks::recheck::recheck_all(&saved.racks, &fresh.racks, &mut kept.racks, drifted);
-    runner_pools::recheck::recheck_all(
-        (&saved.runner_pools, saved.snapshot_at),
-        (&fresh.runner_pools, fresh.snapshot_at),
-        &mut kept.runner_pools,
-        drifted,
-    );
+    let (saved_at, fresh_at) = (saved.snapshot_at, fresh.snapshot_at);
+    let (saved, fresh, kept) = (saved.kinds(), fresh.kinds(), kept.kinds_mut());
+    let _: PerKind<(), (), ()> = PerKind {
+        device_pools: device_pools::recheck::recheck_all(
+            saved.device_pools,
+            fresh.device_pools,
+            kept.device_pools,
+            drifted,
+        ),
+        racks: racks::recheck::recheck_all(saved.racks, fresh.racks, kept.racks, drifted),
+        runner_pools: runner_pools::recheck::recheck_all(
+            (saved.runner_pools, saved_at),
+            (fresh.runner_pools, fresh_at),
+            kept.runner_pools,
+            drifted,
+        ),
+    };
 }
 
 /// Every kind carries out its kept actions, one kind after the other.
 pub(crate) fn execute_every_kind(run: &Run<'_>, kept: &Plan) -> Vec<ActionRecord> {
-    let mut actions = device_pools::execute::execute(run, &kept.device_pools);
-    actions.extend(racks::execute::execute(run, &kept.racks));
-    actions.extend(runner_pools::execute::execute(run, &kept.runner_pools));
-    actions
+    let kept = kept.kinds();
+    PerKind {
+        device_pools: device_pools::execute::execute(run, kept.device_pools),
+        racks: racks::execute::execute(run, kept.racks),
+        runner_pools: runner_pools::execute::execute(run, kept.runner_pools),
+    }
+    .concat()
 }
 
 /// Every kind checks, on a snapshot read after an apply, the promises this apply (`actions`)
@@ -134,11 +158,13 @@ pub(crate) fn verify_every_kind(
     snapshot: &Snapshot,
     actions: &[ActionRecord],
 ) -> (Vec<Broken>, Vec<VerifyNote>) {
-    let mut broken = device_pools::verify::verify(desired, snapshot);
-    broken.extend(racks::verify::verify(desired, snapshot));
     let (runner_broken, notes) = runner_pools::verify::verify(desired, snapshot, actions);
-    broken.extend(runner_broken);
-    (broken, notes)
+    let broken = PerKind {
+        device_pools: device_pools::verify::verify(desired, snapshot),
+        racks: racks::verify::verify(desired, snapshot),
+        runner_pools: runner_broken,
+    };
+    (broken.concat(), notes)
 }
 
 /// Every kind's tried actions of an apply as text, each under its own heading.
@@ -147,9 +173,11 @@ pub(crate) fn write_every_outcome(out: &mut String, actions: &[ActionRecord]) {
         let of_kind = actions.iter().filter(|a| a.kind == kind);
         of_kind.filter(|a| a.outcome != Outcome::Skipped).collect()
     };
-    device_pools::report::write_outcomes(out, &tried(Kind::DevicePool));
-    racks::report::write_outcomes(out, &tried(Kind::Rack));
-    runner_pools::report::write_outcomes(out, &tried(Kind::RunnerPool));
+    let _: PerKind<(), (), ()> = PerKind {
+        device_pools: device_pools::report::write_outcomes(out, &tried(Kind::DevicePool)),
+        racks: racks::report::write_outcomes(out, &tried(Kind::Rack)),
+        runner_pools: runner_pools::report::write_outcomes(out, &tried(Kind::RunnerPool)),
+    };
 }
 
 /// Every kind reads what it needs, side by side (device pools, racks and runner pools in
@@ -206,39 +234,54 @@ pub(crate) fn observe_every_kind(
 
 /// Every kind's rules the schema cannot say, on its own section of the desired state.
 pub(crate) fn check_every_kind(desired: &Desired, problems: &mut Vec<Problem>) {
-    device_pools::config::check_section(desired, problems);
-    racks::config::check_section(desired, problems);
-    runner_pools::config::check_section(desired, problems);
+    let _: PerKind<(), (), ()> = PerKind {
+        device_pools: device_pools::config::check_section(desired, problems),
+        racks: racks::config::check_section(desired, problems),
+        runner_pools: runner_pools::config::check_section(desired, problems),
+    };
 }
 
 /// Lays each pool's schedule period in effect at `at` over its settings, for every kind that
 /// has schedules.
 pub fn settle_every_kind(desired: &mut Desired, at: Timestamp) {
-    schedule::settle_entries(desired.device_pools.values_mut(), at);
-    schedule::settle_entries(desired.runner_pools.values_mut(), at);
+    let PerKind {
+        device_pools,
+        racks: _no_schedules,
+        runner_pools,
+    } = desired.kinds_mut();
+    schedule::settle_entries(device_pools.values_mut(), at);
+    schedule::settle_entries(runner_pools.values_mut(), at);
 }
 
 /// Where every entry of every kind names its template: (JSON pointer, name).
 pub(crate) fn template_keys_every_kind(desired: &Desired) -> Vec<(String, &str)> {
-    let mut keys = device_pools::config::template_keys(desired);
-    keys.extend(racks::config::template_keys(desired));
-    keys.extend(runner_pools::config::template_keys(desired));
-    keys
+    PerKind {
+        device_pools: device_pools::config::template_keys(desired),
+        racks: racks::config::template_keys(desired),
+        runner_pools: runner_pools::config::template_keys(desired),
+    }
+    .concat()
 }
 
 /// Every kind's actions in `plan`, counted and named, for the plan's last line.
 pub(crate) fn tally_every_kind(plan: &Plan) -> Vec<(usize, &'static str)> {
-    let mut tally = device_pools::report::tally(&plan.device_pools);
-    tally.extend(racks::report::tally(&plan.racks));
-    tally.extend(runner_pools::report::tally(&plan.runner_pools));
-    tally
+    let plan = plan.kinds();
+    PerKind {
+        device_pools: device_pools::report::tally(plan.device_pools),
+        racks: racks::report::tally(plan.racks),
+        runner_pools: runner_pools::report::tally(plan.runner_pools),
+    }
+    .concat()
 }
 
 /// The name of every entry of every kind in `desired`.
 pub(crate) fn names_every_kind(desired: &Desired) -> Vec<&str> {
-    let pools = desired.device_pools.keys();
-    let racks = desired.racks.keys();
-    let runner_pools = desired.runner_pools.keys();
+    let PerKind {
+        device_pools,
+        racks,
+        runner_pools,
+    } = desired.kinds();
+    let (pools, racks, runner_pools) = (device_pools.keys(), racks.keys(), runner_pools.keys());
     pools
         .chain(racks)
         .chain(runner_pools)
@@ -248,17 +291,27 @@ pub(crate) fn names_every_kind(desired: &Desired) -> Vec<&str> {
 
 /// Keeps in `desired` only the entries of every kind whose name `keep` accepts.
 pub(crate) fn retain_every_kind(desired: &mut Desired, keep: &dyn Fn(&str) -> bool) {
-    desired.device_pools.retain(|name, _| keep(name));
-    desired.racks.retain(|name, _| keep(name));
-    desired.runner_pools.retain(|name, _| keep(name));
+    let PerKind {
+        device_pools,
+        racks,
+        runner_pools,
+    } = desired.kinds_mut();
+    device_pools.retain(|name, _| keep(name));
+    racks.retain(|name, _| keep(name));
+    runner_pools.retain(|name, _| keep(name));
 }
 
 /// How many entries each kind has in `desired`, for `validate` to say.
 pub(crate) fn count_every_kind(desired: &Desired) -> Vec<String> {
+    let PerKind {
+        device_pools,
+        racks,
+        runner_pools,
+    } = desired.kinds();
     vec![
-        format!("{} device pool(s)", desired.device_pools.len()),
-        format!("{} rack(s)", desired.racks.len()),
-        format!("{} runner pool(s)", desired.runner_pools.len()),
+        format!("{} device pool(s)", device_pools.len()),
+        format!("{} rack(s)", racks.len()),
+        format!("{} runner pool(s)", runner_pools.len()),
     ]
 }
 
@@ -272,7 +325,9 @@ pub struct Preview<'a> {
 
 /// Every kind's preview: one example action per entry, without reading any API.
 pub(crate) fn preview_every_kind(desired: &Desired, preview: &Preview<'_>, plan: &mut Plan) {
-    plan.device_pools = device_pools::preview::preview(desired, preview);
-    plan.racks = racks::preview::preview(desired, preview);
-    plan.runner_pools = runner_pools::preview::preview(desired, preview);
+    plan.set_kinds(PerKind {
+        device_pools: device_pools::preview::preview(desired, preview),
+        racks: racks::preview::preview(desired, preview),
+        runner_pools: runner_pools::preview::preview(desired, preview),
+    });
 }

@@ -20,6 +20,7 @@ pub use crate::clients::maas::MaasMachine;
 pub use crate::clients::testflinger::{
     TestflingerAgent, TestflingerJob, TestflingerResult, is_final_job_state,
 };
+use crate::reconcilers::PerKind;
 
 /// Everything one run read.
 #[derive(Debug, Clone)]
@@ -36,6 +37,41 @@ pub struct Snapshot {
     pub racks: BTreeMap<String, Result<RackState, ApiError>>,
     /// Per runner pool: runners, pending jobs and containers.
     pub runner_pools: BTreeMap<String, Result<RunnerPoolState, ApiError>>,
+}
+
+/// What each kind read: device pools their queues and LambdaTest, racks the agents and
+/// their machines, runner pools theirs.
+pub type SnapshotKinds<'a> = PerKind<
+    (
+        &'a BTreeMap<String, Result<QueueState, ApiError>>,
+        &'a Result<LambdatestState, ApiError>,
+    ),
+    (
+        &'a Result<Vec<TestflingerAgent>, ApiError>,
+        &'a BTreeMap<String, Result<RackState, ApiError>>,
+    ),
+    &'a BTreeMap<String, Result<RunnerPoolState, ApiError>>,
+>;
+
+impl Snapshot {
+    /// What each kind read. It names every field of `Snapshot`, so a kind's reading added
+    /// here does not build until [`PerKind`] has the kind, and then neither does any list
+    /// of the kinds that leaves it out.
+    pub fn kinds(&self) -> SnapshotKinds<'_> {
+        let Snapshot {
+            taken_at: _,
+            queues,
+            lambdatest,
+            agents,
+            racks,
+            runner_pools,
+        } = self;
+        PerKind {
+            device_pools: (queues, lambdatest),
+            racks: (agents, racks),
+            runner_pools,
+        }
+    }
 }
 
 /// One Taskcluster task queue.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clients::http::{ApiError, Failure};
 use crate::load::Desired;
+use crate::reconcilers::PerKind;
 use crate::snapshot::TestflingerAgent;
 use crate::snapshot::{LambdatestState, QueueState, RackState, RunnerPoolState, Snapshot};
 
@@ -96,11 +97,16 @@ impl std::fmt::Display for JudgedFor {
 
 impl ReadWith {
     fn of(desired: &Desired) -> ReadWith {
+        let PerKind {
+            device_pools: _read_with_their_sources,
+            racks,
+            runner_pools,
+        } = desired.kinds();
         ReadWith {
-            rack_maas_tags: (desired.racks.iter())
+            rack_maas_tags: (racks.iter())
                 .map(|(name, rack)| (name.clone(), rack.maas_tags.clone()))
                 .collect(),
-            runner_pool_projects: (desired.runner_pools.iter())
+            runner_pool_projects: (runner_pools.iter())
                 .map(|(name, pool)| (name.clone(), pool.projects.clone()))
                 .collect(),
             device_pool_reads: device_pool_reads(desired),
@@ -227,15 +233,23 @@ fn hold_missing<'a, T>(
 impl Recording {
     /// The recording of what a run of `desired` read.
     pub fn of(snapshot: &Snapshot, desired: &Desired) -> Recording {
+        let Snapshot {
+            taken_at,
+            queues,
+            lambdatest,
+            agents,
+            racks,
+            runner_pools,
+        } = snapshot;
         Recording {
             format: SNAPSHOT_FORMAT,
             devicepool: env!("CARGO_PKG_VERSION").to_string(),
-            taken_at: snapshot.taken_at,
-            queues: to_readings(&snapshot.queues),
-            lambdatest: to_reading(&snapshot.lambdatest),
-            agents: to_reading(&snapshot.agents),
-            racks: to_readings(&snapshot.racks),
-            runner_pools: to_readings(&snapshot.runner_pools),
+            taken_at: *taken_at,
+            queues: to_readings(queues),
+            lambdatest: to_reading(lambdatest),
+            agents: to_reading(agents),
+            racks: to_readings(racks),
+            runner_pools: to_readings(runner_pools),
             read_with: ReadWith::of(desired),
         }
     }
@@ -251,9 +265,14 @@ impl Recording {
             racks: to_results(self.racks),
             runner_pools: to_results(self.runner_pools),
         };
+        let PerKind {
+            device_pools: wanted_pools,
+            racks: wanted_racks,
+            runner_pools: wanted_runner_pools,
+        } = desired.kinds();
         hold_missing(
             &mut snapshot.queues,
-            desired.device_pools.values().map(|p| &p.task_queue),
+            wanted_pools.values().map(|p| &p.task_queue),
         );
         let wanted = ReadWith::of(desired);
         let then = &self.read_with;
@@ -276,8 +295,8 @@ impl Recording {
             )));
         }
         hold_uncounted(&mut snapshot.lambdatest, desired);
-        hold_missing(&mut snapshot.racks, desired.racks.keys());
-        hold_missing(&mut snapshot.runner_pools, desired.runner_pools.keys());
+        hold_missing(&mut snapshot.racks, wanted_racks.keys());
+        hold_missing(&mut snapshot.runner_pools, wanted_runner_pools.keys());
         snapshot
     }
 

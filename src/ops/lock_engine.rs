@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::etcd::Etcd;
-use super::kubernetes::Kubernetes;
-use super::lease::Backend;
-use super::transport::{TlsFiles, Transport};
 use crate::load::{Loaded, LockSettings, SecretFrom};
+use crate::lock::etcd::Etcd;
+use crate::lock::kubernetes::Kubernetes;
+use crate::lock::lease::Backend;
+use crate::lock::transport::{TlsFiles, Transport};
 
 /// Where an in-cluster pod finds its service account.
 const SERVICE_ACCOUNT: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
