@@ -18,13 +18,14 @@ use crate::reconcilers::record::Outcome;
 
 /// Every API the HTTP layers may count, shown even when this run sent it nothing, so each
 /// series stays put from run to run.
-const APIS: [&str; 6] = [
+const APIS: [&str; 7] = [
     "taskcluster",
     "lambdatest",
     "maas",
     "testflinger",
     "gitlab",
     "docker",
+    crate::clients::pushgateway::API,
 ];
 
 /// What one run saw and did.
@@ -75,6 +76,25 @@ pub fn previous(text: &str) -> Previous {
         }
     }
     previous
+}
+
+/// The series a run carries on from the previous one: what `previous` reads.
+pub const CARRIED: [&str; 3] = [LAST_SUCCESS, LAST_COMPLETED, HELD_RUNS];
+
+/// Reads the carried-on figures back from what the previous push left in a Pushgateway
+/// group: its grouping labels (`job`, `fleet`, `instance`) dropped, each sample is checked
+/// as a line of the file would be.
+pub fn previous_pushed(samples: &[crate::clients::pushgateway::Sample]) -> Previous {
+    const GROUPING: [&str; 3] = ["job", "fleet", "instance"];
+    let mut text = String::new();
+    for sample in samples {
+        let pairs: Vec<(&str, &str)> = (sample.labels.iter())
+            .filter(|(name, _)| !GROUPING.contains(&name.as_str()))
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        let _ = writeln!(text, "{}{} {}", sample.name, labels(&pairs), sample.value);
+    }
+    previous(&text)
 }
 
 /// The label set of a pool's series as this module writes it, from `pairs` read back: they
