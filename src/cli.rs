@@ -167,12 +167,12 @@ pub struct PlanArgs {
     /// Plan offline from a snapshot written by `--record`: no request, no credentials, the
     /// same plan every time. For review only: `--out` is refused with it, and `apply --plan`
     /// refuses a replayed plan. Pools the snapshot never read are held.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "metrics_file"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "metrics_file", "metrics_push"])]
     pub from_snapshot: Option<PathBuf>,
     /// Print, instead of the plan, a unified diff of the plans of this desired state and of
     /// OTHER.yaml on the same snapshot (live or `--from-snapshot`): how a change alters the
     /// decisions. Exit 0.
-    #[arg(long, value_name = "OTHER.yaml", conflicts_with_all = ["out", "format", "detailed_exitcode", "metrics_file"])]
+    #[arg(long, value_name = "OTHER.yaml", conflicts_with_all = ["out", "format", "detailed_exitcode", "metrics_file", "metrics_push"])]
     pub compare: Option<PathBuf>,
     #[command(flatten)]
     pub partition: PartitionArgs,
@@ -211,6 +211,12 @@ pub struct MetricsArg {
     /// success. Written even when the run fails; not with --from-snapshot or --compare.
     #[arg(long, value_name = "FILE", env = "DEVICEPOOL_METRICS_FILE")]
     pub metrics_file: Option<PathBuf>,
+    /// Also push this run's metrics to the Prometheus Pushgateway at URL (PUT, replacing
+    /// the group job=devicepool, fleet, partition), carrying the last success and held-run
+    /// counts on from what the previous push left there. A failed push is a warning, never
+    /// a failed run. Not with --from-snapshot or --compare.
+    #[arg(long, value_name = "URL", env = "DEVICEPOOL_METRICS_PUSH")]
+    pub metrics_push: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -36,6 +36,8 @@ pub enum Payload {
     Json(String),
     /// Sent as `application/x-www-form-urlencoded`.
     Form(Vec<(String, String)>),
+    /// Sent as the Prometheus text exposition format (`text/plain; version=0.0.4`).
+    Exposition(String),
 }
 
 /// One mutating request: which API, method, URL, query, `Authorization` value and body.
@@ -111,6 +113,10 @@ impl Writer {
         let (content_type, body) = match &m.payload {
             Payload::Empty => (None, Vec::new()),
             Payload::Json(json) => (Some("application/json"), json.clone().into_bytes()),
+            Payload::Exposition(text) => (
+                Some("text/plain; version=0.0.4; charset=utf-8"),
+                text.clone().into_bytes(),
+            ),
             Payload::Form(pairs) => (
                 Some("application/x-www-form-urlencoded"),
                 form(pairs).into_bytes(),

@@ -9,6 +9,7 @@ pub mod http;
 pub mod http_send;
 pub mod lambdatest;
 pub mod maas;
+pub mod pushgateway;
 pub mod reply_decode;
 pub mod request_stats;
 pub mod taskcluster;

@@ -29,6 +29,7 @@ pub(super) fn run(
     let partition = args.partition.partition();
     let purpose = crate::load::Purpose::Launch;
     let prepared = super::prepare::prepare(&args.config.config, env, purpose, &partition)?;
+    observed.fleet = Some(prepared.loaded.desired.settings.fleet.clone());
     let state_dir = prepared.loaded.state_dir(env);
     // A saved plan is refused before the lock is even taken.
     let saved = args

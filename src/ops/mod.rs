@@ -10,6 +10,7 @@ mod explain;
 mod lock;
 pub mod lock_engine;
 mod metrics_file;
+mod metrics_push;
 mod output_file;
 mod plan;
 mod prepare;
@@ -39,23 +40,38 @@ pub fn run(cli: &Cli) -> Exit {
         print_error(&error);
         return Exit::Error;
     }
-    let (metrics_path, partition) = match &cli.command {
-        Command::Plan(args) => (args.metrics.metrics_file.as_deref(), &args.partition),
-        Command::Apply(args) => (args.metrics.metrics_file.as_deref(), &args.partition),
+    let (metrics, partition) = match &cli.command {
+        Command::Plan(args) => (&args.metrics, &args.partition),
+        Command::Apply(args) => (&args.metrics, &args.partition),
         _ => return exit_of(run_command(cli, &env, &mut Default::default())),
     };
+    let metrics_path = metrics.metrics_file.as_deref();
     if let Some(path) = metrics_path
         && let Err(error) = output_file::check_writable(path, "the metrics")
     {
         print_error(&error);
         return Exit::Error;
     }
+    // Empty (an unset CI variable) is no push.
+    let push = metrics
+        .metrics_push
+        .as_deref()
+        .filter(|url| !url.is_empty());
+    if let Some(url) = push
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        print_error(&anyhow::anyhow!(
+            "--metrics-push must be an http:// or https:// URL of a Pushgateway"
+        ));
+        return Exit::Error;
+    }
     let mut observed = metrics_file::Observed::default();
     let exit = exit_of(run_command(cli, &env, &mut observed));
-    let Some(path) = metrics_path else {
-        return exit;
+    let targets = metrics_file::Targets {
+        file: metrics_path,
+        push,
     };
-    match metrics_file::write(path, &partition.partition().label(), &observed, exit) {
+    match metrics_file::publish(&targets, &partition.partition().label(), &observed, exit) {
         Ok(()) => exit,
         Err(error) => {
             // Unattended, a run whose metrics are missing is a run nobody sees.

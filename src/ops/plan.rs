@@ -68,6 +68,7 @@ pub(super) fn run(
     let partition = args.partition.partition();
     let purpose = crate::load::Purpose::Read;
     let prepared = super::prepare::prepare(&args.config.config, env, purpose, &partition)?;
+    observed.fleet = Some(prepared.loaded.desired.settings.fleet.clone());
     if let Some(out) = &args.out {
         check_writable(out, "the plan")?;
     }

@@ -18,13 +18,14 @@ use crate::reconcilers::record::Outcome;
 
 /// Every API the HTTP layers may count, shown even when this run sent it nothing, so each
 /// series stays put from run to run.
-const APIS: [&str; 6] = [
+const APIS: [&str; 7] = [
     "taskcluster",
     "lambdatest",
     "maas",
     "testflinger",
     "gitlab",
     "docker",
+    crate::clients::pushgateway::API,
 ];
 
 /// What one run saw and did.
@@ -46,11 +47,14 @@ pub struct RunFacts<'a> {
 #[derive(Debug, Default, PartialEq)]
 pub struct Previous {
     pub last_success: Option<i64>,
+    /// When the last run that handled every pool it could (exit 0, 2 or 4) ended.
+    pub last_completed: Option<i64>,
     /// By label set, as this module writes it (`{partition="all",kind="rack",pool="r1"}`).
     pub held_runs: BTreeMap<String, u64>,
 }
 
 const LAST_SUCCESS: &str = "devicepool_last_success_timestamp_seconds";
+const LAST_COMPLETED: &str = "devicepool_last_completed_run_timestamp_seconds";
 const HELD_RUNS: &str = "devicepool_pool_held_runs";
 
 /// Reads the carried-on figures back from a metrics file this function's twin wrote; only
@@ -61,6 +65,8 @@ pub fn previous(text: &str) -> Previous {
     for sample in text.lines().filter_map(exposition::parse_sample) {
         if sample.name == LAST_SUCCESS && sample.value.is_finite() {
             previous.last_success = Some(sample.value as i64);
+        } else if sample.name == LAST_COMPLETED && sample.value.is_finite() {
+            previous.last_completed = Some(sample.value as i64);
         } else if sample.name == HELD_RUNS
             && sample.value >= 0.0
             && sample.value.fract() == 0.0
@@ -70,6 +76,25 @@ pub fn previous(text: &str) -> Previous {
         }
     }
     previous
+}
+
+/// The series a run carries on from the previous one: what `previous` reads.
+pub const CARRIED: [&str; 3] = [LAST_SUCCESS, LAST_COMPLETED, HELD_RUNS];
+
+/// Reads the carried-on figures back from what the previous push left in a Pushgateway
+/// group: its grouping labels (`job`, `fleet`, `instance`) dropped, each sample is checked
+/// as a line of the file would be.
+pub fn previous_pushed(samples: &[crate::clients::pushgateway::Sample]) -> Previous {
+    const GROUPING: [&str; 3] = ["job", "fleet", "instance"];
+    let mut text = String::new();
+    for sample in samples {
+        let pairs: Vec<(&str, &str)> = (sample.labels.iter())
+            .filter(|(name, _)| !GROUPING.contains(&name.as_str()))
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        let _ = writeln!(text, "{}{} {}", sample.name, labels(&pairs), sample.value);
+    }
+    previous(&text)
 }
 
 /// The label set of a pool's series as this module writes it, from `pairs` read back: they
@@ -177,6 +202,15 @@ pub fn metrics_text(facts: &RunFacts<'_>, previous: &Previous) -> String {
     } else {
         previous.last_success
     };
+    // A held pool has its own series and alert: a run that held some is still a run that
+    // handled every pool it could.
+    let completed = succeeded || facts.exit == Exit::Held;
+    let last_completed = if completed {
+        Some(now)
+    } else {
+        // A success is a completed run too (a file written before this series had only it).
+        previous.last_completed.max(last_success)
+    };
     let mut last_run = Family::new(
         "devicepool_last_run_timestamp_seconds",
         "When the last run ended, in Unix time.",
@@ -191,8 +225,14 @@ pub fn metrics_text(facts: &RunFacts<'_>, previous: &Previous) -> String {
         LAST_SUCCESS,
         "When the last successful run (exit 0 or 2) ended, in Unix time; 0 when none is known.",
     );
-    success.add(run, last_success.unwrap_or(0));
-    families.extend([last_run, exit, success]);
+    success.add(run.clone(), last_success.unwrap_or(0));
+    let mut completed = Family::new(
+        LAST_COMPLETED,
+        "When the last run that ended with exit 0, 2 or 4 (every pool planned or held on its \
+         own) ended, in Unix time; 0 when none is known.",
+    );
+    completed.add(run, last_completed.unwrap_or(0));
+    families.extend([last_run, exit, success, completed]);
     let mut out = String::new();
     for family in families.iter().filter(|f| !f.samples.is_empty()) {
         let _ = writeln!(out, "# HELP {} {}", family.name, family.help);
@@ -235,6 +275,14 @@ fn pool_families(facts: &RunFacts<'_>, previous: &Previous) -> Vec<Family> {
         "devicepool_pool_held",
         "1 when the pool was held in the last run (a source it needs failed), else 0.",
     );
+    let mut disabled = Family::new(
+        "devicepool_pool_disabled",
+        "1 when the pool is switched off in the desired state, else 0.",
+    );
+    let mut items = Family::new(
+        "devicepool_pool_items",
+        "The pool's devices, machines or runners in each state the last plan gave them.",
+    );
     let mut held_runs = Family::new(
         HELD_RUNS,
         "Runs in a row, up to the last one, in which the pool was held.",
@@ -246,6 +294,7 @@ fn pool_families(facts: &RunFacts<'_>, previous: &Previous) -> Vec<Family> {
         return vec![held_runs];
     };
     let work = workload(plan);
+    let states = super::item_states::count_item_states(plan);
     for entry in plan.entries() {
         let kind = word_of(&entry.kind());
         let name = entry.name();
@@ -274,9 +323,26 @@ fn pool_families(facts: &RunFacts<'_>, previous: &Previous) -> Vec<Family> {
             0
         };
         held.add(set.clone(), u8::from(is_held));
+        let is_disabled = *entry.status() == PoolStatus::Disabled;
+        disabled.add(set.clone(), u8::from(is_disabled));
         held_runs.add(set, runs);
+        for (state, count) in states
+            .get(&(kind.clone(), name.to_string()))
+            .into_iter()
+            .flatten()
+        {
+            let set = [
+                ("partition", facts.partition),
+                ("kind", kind.as_str()),
+                ("pool", name),
+                ("state", state.as_str()),
+            ];
+            items.add(labels(&set), count);
+        }
     }
-    vec![pending, free, in_flight, planned, done, held, held_runs]
+    vec![
+        pending, free, in_flight, planned, done, held, disabled, held_runs, items,
+    ]
 }
 
 /// Per runner pool read: its runners whose job has run past `max_job_duration` (flagged,

@@ -2,6 +2,7 @@
 
 mod escape;
 mod exposition;
+mod item_states;
 pub mod markdown;
 pub mod metrics;
 

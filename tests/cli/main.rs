@@ -16,6 +16,7 @@ mod launching;
 mod lease;
 mod liveness;
 mod metrics;
+mod metrics_push;
 mod org_initiated;
 mod ownership;
 mod ownership_files;

@@ -305,3 +305,61 @@ fn a_200_whose_body_does_not_decode_counts_as_an_api_error() {
         0.0
     );
 }
+
+/// The value of `name` for a device pool's items in `state`.
+fn of_items(m: &BTreeMap<String, f64>, pool: &str, state: &str) -> Option<f64> {
+    let key = format!(
+        "devicepool_pool_items{{partition=\"all\",kind=\"device_pool\",pool=\"{pool}\",state=\"{state}\"}}"
+    );
+    m.get(&key).copied()
+}
+
+#[test]
+fn devices_are_counted_by_state_and_a_disabled_pool_says_so() {
+    let lab = Lab::new(vec![pool("a55", 3, 2), pool("p9", 2, 5)]);
+    // p9 is the last pool of the file: switched off.
+    std::fs::write(&lab.config, lab.config_yaml() + "    disabled: true\n").unwrap();
+    lab.run(&["plan", lab.config_arg(), "--metrics-file", "metrics.prom"])
+        .expect_code(0);
+    let m = read(&lab);
+    // a55: 2 pending tasks, so 2 of its 3 free devices get a job and 1 is spare.
+    assert_eq!(of_items(&m, "a55", "start"), Some(2.0));
+    assert_eq!(of_items(&m, "a55", "spare"), Some(1.0));
+    let a55_items = m
+        .keys()
+        .filter(|k| k.starts_with("devicepool_pool_items") && k.contains("\"a55\""));
+    assert_eq!(a55_items.count(), 2);
+    assert_eq!(of_pool(&m, "devicepool_pool_disabled", "a55"), Some(0.0));
+    // p9 is not a gap: it says it is disabled (and not held), with no items or figures.
+    assert_eq!(of_pool(&m, "devicepool_pool_disabled", "p9"), Some(1.0));
+    assert_eq!(of_pool(&m, "devicepool_pool_held", "p9"), Some(0.0));
+    assert_eq!(of_items(&m, "p9", "spare"), None);
+    assert_eq!(of_pool(&m, "devicepool_pool_pending", "p9"), None);
+}
+
+#[test]
+fn a_run_that_holds_a_pool_completes_without_succeeding() {
+    let lab = Lab::new(vec![pool("a55", 1, 1), pool("p9", 1, 1)]);
+    lab.fleet
+        .taskcluster
+        .server()
+        .inject("GET", P9_QUEUE, Fault::status(500));
+    let plan = || lab.run(&["plan", lab.config_arg(), "--metrics-file", "metrics.prom"]);
+    plan().expect_code(4);
+    let m = read(&lab);
+    let ended = of_run(&m, "devicepool_last_run_timestamp_seconds");
+    // Exit 4: not a success, but a completed run (the held pool has its own series).
+    assert_eq!(of_run(&m, "devicepool_last_success_timestamp_seconds"), 0.0);
+    assert_eq!(
+        of_run(&m, "devicepool_last_completed_run_timestamp_seconds"),
+        ended
+    );
+    // A run that fails outright keeps the last completed run's time.
+    lab.run(&["plan", "missing.yaml", "--metrics-file", "metrics.prom"])
+        .expect_code(1);
+    let m = read(&lab);
+    assert_eq!(
+        of_run(&m, "devicepool_last_completed_run_timestamp_seconds"),
+        ended
+    );
+}

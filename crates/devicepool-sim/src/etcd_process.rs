@@ -14,7 +14,7 @@ pub struct EtcdProcess {
 }
 
 /// A port nobody listens on now.
-fn free_port() -> std::io::Result<u16> {
+pub(crate) fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
@@ -80,13 +80,8 @@ impl EtcdProcess {
             url,
             _data: data,
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            let health = ureq::get(format!("{}/health", etcd.url)).call();
-            if health.is_ok_and(|r| r.status() == 200) {
-                return Ok(etcd);
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if answers_within(&format!("{}/health", etcd.url), Duration::from_secs(20)) {
+            return Ok(etcd);
         }
         etcd.stop();
         Err(std::io::Error::other(format!(
@@ -129,6 +124,19 @@ impl EtcdProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Whether `url` answers 200 to a GET within `limit`, asked every 50 ms: a server started
+/// as a child process is ready.
+pub(crate) fn answers_within(url: &str, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if ureq::get(url).call().is_ok_and(|r| r.status() == 200) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
 }
 
 impl Drop for EtcdProcess {
