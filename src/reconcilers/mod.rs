@@ -135,7 +135,7 @@ pub(crate) fn verify_every_kind(
     actions: &[ActionRecord],
 ) -> (Vec<Broken>, Vec<VerifyNote>) {
     let mut broken = device_pools::verify::verify(desired, snapshot);
-    broken.extend(racks::verify::verify(desired, snapshot));
+    broken.extend(racks::verify::verify(desired, snapshot, actions));
     let (runner_broken, notes) = runner_pools::verify::verify(desired, snapshot, actions);
     broken.extend(runner_broken);
     (broken, notes)
