@@ -248,6 +248,36 @@ fn a_deploy_on_a_queue_the_agent_no_longer_polls_is_cancelled_and_replaced_at_on
 }
 
 #[test]
+fn a_stuck_deploy_cancelled_before_a_deploy_that_failed_does_not_make_the_machine_wait() {
+    let lab = RackLab::new();
+    let old = host07_job(&lab);
+    // host-07's deploy, submitted just now, waits on a queue its agent no longer polls.
+    let tf = &lab.fleet.testflinger;
+    tf.add_agent(
+        "host-07",
+        "waiting",
+        &["host-07-b"],
+        "TOR3",
+        Some(("pass", 3)),
+    );
+    // The cancel goes through (earlier faults win; a zero delay serves normally), every
+    // submission is refused.
+    tf.server().inject("POST", "/v1/job/", Fault::delay(0));
+    tf.server().inject("POST", "/v1/job", Fault::status(503));
+    let apply = run(&lab, &["apply", lab.config_arg()]);
+    apply.expect_code(3);
+    assert_eq!(job_state(&lab, &old), "cancelled");
+    assert!(lab.submitted_agents().is_empty());
+
+    // The cancelled job never ran: it does not set the cadence, so host-07 is due at once.
+    tf.server().clear_faults();
+    let plan = plan_json(&lab);
+    let host07 = machine(&plan, "host-07");
+    assert_eq!(host07["state"], "deploy", "{host07}");
+    assert_eq!(deploy(&plan, "host-07").unwrap()["queue"], "host-07-b");
+}
+
+#[test]
 fn a_saved_plans_cancel_is_dropped_when_the_job_started_meanwhile() {
     let lab = RackLab::new();
     let old = host07_job(&lab);

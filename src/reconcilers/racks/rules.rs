@@ -227,7 +227,8 @@ fn decide_due(
     (state, detail, stuck)
 }
 
-/// The cadence part of `decide_due`, leaving out the `stuck` jobs.
+/// The cadence part of `decide_due`, leaving out the `stuck` jobs; the newest deploy of ours
+/// not `cancelled` sets the cadence.
 fn decide_cadence(
     history: &AgentHistory,
     stuck: &[StuckDeploy],
@@ -256,7 +257,13 @@ fn decide_cadence(
             ),
         );
     }
-    if let Some(undated) = holding.iter().find(|j| j.created_at.is_none()) {
+    // A cancelled deploy is no deploy to count from: ours was stuck (never taken) or stopped
+    // midway, and when our cancel succeeded but the deploy after it failed, counting it would
+    // keep the machine undeployed for `every` on a job that never ran.
+    let counted: Vec<_> = (holding.into_iter())
+        .filter(|j| j.job_state != "cancelled")
+        .collect();
+    if let Some(undated) = counted.iter().find(|j| j.created_at.is_none()) {
         return (
             MachineState::HistoryUnknown,
             format!(
@@ -265,7 +272,7 @@ fn decide_cadence(
             ),
         );
     }
-    let last = holding.iter().filter_map(|j| j.created_at).max();
+    let last = counted.iter().filter_map(|j| j.created_at).max();
     match last {
         Some(at) if now.duration_since(at) < every => {
             let due_at = at.checked_add(every).unwrap_or(at);
