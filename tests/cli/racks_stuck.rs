@@ -58,6 +58,21 @@ fn host07_job(lab: &RackLab) -> String {
         .clone()
 }
 
+/// The lab once host-07's agent serves another queue (`host-07-b`), and the deploy of ours it
+/// holds, just submitted on its old queue: that deploy never starts.
+fn host07_on_a_new_queue() -> (RackLab, String) {
+    let lab = RackLab::new();
+    let old = host07_job(&lab);
+    lab.fleet.testflinger.add_agent(
+        "host-07",
+        "waiting",
+        &["host-07-b"],
+        "TOR3",
+        Some(("pass", 3)),
+    );
+    (lab, old)
+}
+
 fn job_state(lab: &RackLab, id: &str) -> String {
     let jobs = lab.fleet.testflinger.jobs();
     jobs.iter()
@@ -188,17 +203,8 @@ fn a_deploy_waiting_past_stuck_after_is_cancelled_before_the_machine_is_deployed
 
 #[test]
 fn a_deploy_on_a_queue_the_agent_no_longer_polls_is_cancelled_and_replaced_at_once() {
-    let lab = RackLab::new();
-    let old = host07_job(&lab);
-    // host-07's agent now serves another queue: the deploy on its old queue never starts.
+    let (lab, old) = host07_on_a_new_queue();
     let tf = &lab.fleet.testflinger;
-    tf.add_agent(
-        "host-07",
-        "waiting",
-        &["host-07-b"],
-        "TOR3",
-        Some(("pass", 3)),
-    );
     let plan = plan_json(&lab);
     let detail = machine(&plan, "host-07")["detail"]
         .as_str()
@@ -249,17 +255,8 @@ fn a_deploy_on_a_queue_the_agent_no_longer_polls_is_cancelled_and_replaced_at_on
 
 #[test]
 fn a_stuck_deploy_cancelled_before_a_deploy_that_failed_does_not_make_the_machine_wait() {
-    let lab = RackLab::new();
-    let old = host07_job(&lab);
-    // host-07's deploy, submitted just now, waits on a queue its agent no longer polls.
+    let (lab, old) = host07_on_a_new_queue();
     let tf = &lab.fleet.testflinger;
-    tf.add_agent(
-        "host-07",
-        "waiting",
-        &["host-07-b"],
-        "TOR3",
-        Some(("pass", 3)),
-    );
     // The cancel goes through (earlier faults win; a zero delay serves normally), every
     // submission is refused.
     tf.server().inject("POST", "/v1/job/", Fault::delay(0));
