@@ -275,6 +275,26 @@ fn a_stuck_deploy_cancelled_before_a_deploy_that_failed_does_not_make_the_machin
 }
 
 #[test]
+fn a_capped_machine_does_not_claim_its_stuck_deploy_is_cancelled_first() {
+    let (lab, old) = host07_on_a_new_queue();
+    // One deploy per run: host-01 goes, host-07 is due but capped.
+    std::fs::write(&lab.config, lab.yaml(1)).unwrap();
+    let plan = plan_json(&lab);
+    let host07 = machine(&plan, "host-07");
+    assert_eq!(host07["state"], "capped", "{host07}");
+    let detail = host07["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("stuck job {old} (waiting on queue host-07"))
+            && detail
+                .ends_with(": no longer holds the machine; cancelled when it is next deployed"),
+        "{detail}"
+    );
+    let explained = run(&lab, &["explain", "rack-a", lab.config_arg()]).stdout;
+    assert!(explained.contains("host-07: capped"), "{explained}");
+    assert!(!explained.contains("cancelled first"), "{explained}");
+}
+
+#[test]
 fn a_saved_plans_cancel_is_dropped_when_the_job_started_meanwhile() {
     let lab = RackLab::new();
     let old = host07_job(&lab);
