@@ -203,7 +203,7 @@ fn render_redacted(
 fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     let loaded = load::load(path)?;
     render::load_templates(&loaded, crate::secret::Redactor::default())?;
-    let warnings = crate::reconcilers::racks::config::stale_warnings(&loaded.desired);
+    let warnings = crate::reconcilers::racks::config::defeating_settings(&loaded.desired);
     for line in loaded.located_lines(warnings) {
         eprintln!("devicepool: warning: {line}");
     }

@@ -161,7 +161,7 @@ pub(crate) fn verify_every_kind(
     let (runner_broken, notes) = runner_pools::verify::verify(desired, snapshot, actions);
     let broken = PerKind {
         device_pools: device_pools::verify::verify(desired, snapshot),
-        racks: racks::verify::verify(desired, snapshot),
+        racks: racks::verify::verify(desired, snapshot, actions),
         runner_pools: runner_broken,
     };
     (broken.concat(), notes)

@@ -103,3 +103,29 @@ fn a_malformed_maas_key_is_bad_input_and_never_printed() {
         assert_no_request(&lab);
     }
 }
+
+#[test]
+fn restricted_queues_without_a_client_id_are_warned_about_where_written() {
+    let lab = RackLab::new();
+    let yaml = lab.yaml(40).replace(
+        "    every: 6h\n",
+        "    every: 6h\n    restricted_queues: [cid-01]\n",
+    );
+    std::fs::write(&lab.config, &yaml).unwrap();
+    lab.fleet.testflinger.server().clear_requests();
+    let out = devicepool(&["validate", lab.config_arg()]).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let line = 1 + yaml
+        .lines()
+        .position(|l| l.contains("restricted_queues"))
+        .unwrap();
+    for want in [
+        "warning".to_string(),
+        format!("racks.yaml:{line}:"),
+        "sources.testflinger.client_id is not set".to_string(),
+        "skipped (restricted_queue)".to_string(),
+    ] {
+        assert!(out.stderr.contains(&want), "want {want}: {}", out.stderr);
+    }
+    assert_no_request(&lab);
+}

@@ -58,6 +58,21 @@ fn host07_job(lab: &RackLab) -> String {
         .clone()
 }
 
+/// The lab once host-07's agent serves another queue (`host-07-b`), and the deploy of ours it
+/// holds, just submitted on its old queue: that deploy never starts.
+fn host07_on_a_new_queue() -> (RackLab, String) {
+    let lab = RackLab::new();
+    let old = host07_job(&lab);
+    lab.fleet.testflinger.add_agent(
+        "host-07",
+        "waiting",
+        &["host-07-b"],
+        "TOR3",
+        Some(("pass", 3)),
+    );
+    (lab, old)
+}
+
 fn job_state(lab: &RackLab, id: &str) -> String {
     let jobs = lab.fleet.testflinger.jobs();
     jobs.iter()
@@ -188,17 +203,8 @@ fn a_deploy_waiting_past_stuck_after_is_cancelled_before_the_machine_is_deployed
 
 #[test]
 fn a_deploy_on_a_queue_the_agent_no_longer_polls_is_cancelled_and_replaced_at_once() {
-    let lab = RackLab::new();
-    let old = host07_job(&lab);
-    // host-07's agent now serves another queue: the deploy on its old queue never starts.
+    let (lab, old) = host07_on_a_new_queue();
     let tf = &lab.fleet.testflinger;
-    tf.add_agent(
-        "host-07",
-        "waiting",
-        &["host-07-b"],
-        "TOR3",
-        Some(("pass", 3)),
-    );
     let plan = plan_json(&lab);
     let detail = machine(&plan, "host-07")["detail"]
         .as_str()
@@ -245,6 +251,47 @@ fn a_deploy_on_a_queue_the_agent_no_longer_polls_is_cancelled_and_replaced_at_on
             .count(),
         1
     );
+}
+
+#[test]
+fn a_stuck_deploy_cancelled_before_a_deploy_that_failed_does_not_make_the_machine_wait() {
+    let (lab, old) = host07_on_a_new_queue();
+    let tf = &lab.fleet.testflinger;
+    // The cancel goes through (earlier faults win; a zero delay serves normally), every
+    // submission is refused.
+    tf.server().inject("POST", "/v1/job/", Fault::delay(0));
+    tf.server().inject("POST", "/v1/job", Fault::status(503));
+    let apply = run(&lab, &["apply", lab.config_arg()]);
+    apply.expect_code(3);
+    assert_eq!(job_state(&lab, &old), "cancelled");
+    assert!(lab.submitted_agents().is_empty());
+
+    // The cancelled job never ran: it does not set the cadence, so host-07 is due at once.
+    tf.server().clear_faults();
+    let plan = plan_json(&lab);
+    let host07 = machine(&plan, "host-07");
+    assert_eq!(host07["state"], "deploy", "{host07}");
+    assert_eq!(deploy(&plan, "host-07").unwrap()["queue"], "host-07-b");
+}
+
+#[test]
+fn a_capped_machine_does_not_claim_its_stuck_deploy_is_cancelled_first() {
+    let (lab, old) = host07_on_a_new_queue();
+    // One deploy per run: host-01 goes, host-07 is due but capped.
+    std::fs::write(&lab.config, lab.yaml(1)).unwrap();
+    let plan = plan_json(&lab);
+    let host07 = machine(&plan, "host-07");
+    assert_eq!(host07["state"], "capped", "{host07}");
+    let detail = host07["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("stuck job {old} (waiting on queue host-07"))
+            && detail
+                .ends_with(": no longer holds the machine; cancelled when it is next deployed"),
+        "{detail}"
+    );
+    let explained = run(&lab, &["explain", "rack-a", lab.config_arg()]).stdout;
+    assert!(explained.contains("host-07: capped"), "{explained}");
+    assert!(!explained.contains("cancelled first"), "{explained}");
 }
 
 #[test]

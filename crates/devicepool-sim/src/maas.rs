@@ -152,6 +152,16 @@ impl MaasSim {
         machine.status = status;
     }
 
+    /// Takes `tag` off a machine, as `POST /tags/<tag>/?op=update_nodes` with `remove=` would.
+    /// Panics on an unknown hostname.
+    pub fn remove_machine_tag(&self, hostname: &str, tag: &str) {
+        let mut state = lock(&self.state);
+        let machine = (state.machines.iter_mut())
+            .find(|m| m.hostname == hostname)
+            .unwrap_or_else(|| panic!("no machine {hostname:?}"));
+        machine.tags.retain(|t| t != tag);
+    }
+
     /// Every machine, in id order.
     pub fn machines(&self) -> Vec<SimMachine> {
         lock(&self.state).machines.clone()

@@ -1,21 +1,24 @@
 //! Testflinger reads: every agent record (one `GET /v1/agents/data` per run), our jobs by tag
-//! search, and a job's result (204 = none yet). Plus the OAuth2 client-credentials token
-//! exchange (`fetch_token`, a POST that changes nothing). Submitting a job, the one mutation,
-//! is in `submit.rs`.
+//! search, and a job's result (204 = none yet). The OAuth2 client-credentials token is in
+//! `token.rs`; submitting and cancelling a job, the mutations, are in `submit.rs`.
 //! The body decoders (`decode_agents`, `decode_jobs`, `decode_result`, `decode_token`) are the
 //! very mapping the fetches use, so `clients::decode` can fuzz them without a server.
 
 pub mod definition;
 pub mod submit;
+mod token;
+
+pub(crate) use token::decode_token;
+pub use token::{Token, TokenSource, bearer, fetch_token};
 
 use std::collections::BTreeMap;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::http::{ApiError, Failure, Get, Reader, display_url, encode_component};
+use super::http::{ApiError, Failure, Get, Reader, encode_component};
 use crate::secret::Secret;
 
 const API: &str = "testflinger";
@@ -23,8 +26,6 @@ const API: &str = "testflinger";
 /// has been seen) around the few exit codes used, so a larger one is not read and that job's
 /// outcome is unknown. Also bounds a job definition read for its tags.
 pub const RESULT_MAX_BYTES: u64 = 1024 * 1024;
-/// A token this close to expiry is renewed before use.
-const RENEW_MARGIN: SignedDuration = SignedDuration::from_secs(60);
 
 #[derive(Deserialize)]
 struct WireAgent {
@@ -61,112 +62,12 @@ struct WireDefinition {
     tags: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct WireToken {
-    access_token: String,
-    expires_in: i64,
-}
-
-/// An access token and when it stops working.
-#[derive(Debug, Clone)]
-pub struct Token {
-    pub access_token: Secret,
-    pub expires_at: Timestamp,
-}
-
-impl Token {
-    /// True while the token has more than a minute left at `now`.
-    pub fn is_fresh(&self, now: Timestamp) -> bool {
-        now + RENEW_MARGIN < self.expires_at
-    }
-}
-
-/// Client credentials plus the current token, renewed when it is about to expire.
-#[derive(Debug)]
-pub struct TokenSource {
-    pub client_id: String,
-    pub client_secret: Secret,
-    token: Option<Token>,
-}
-
-impl TokenSource {
-    pub fn new(client_id: String, client_secret: Secret) -> TokenSource {
-        TokenSource {
-            client_id,
-            client_secret,
-            token: None,
-        }
-    }
-
-    /// A fresh access token, fetching a new one when there is none or it expires within a
-    /// minute of `now`.
-    pub fn access_token(
-        &mut self,
-        reader: &Reader,
-        base: &str,
-        now: Timestamp,
-    ) -> Result<Secret, ApiError> {
-        match &self.token {
-            Some(t) if t.is_fresh(now) => Ok(t.access_token.clone()),
-            _ => {
-                let token = fetch_token(reader, base, &self.client_id, &self.client_secret, now)?;
-                let access = token.access_token.clone();
-                self.token = Some(token);
-                Ok(access)
-            }
-        }
-    }
-}
-
 fn url(base: &str, path: &str) -> String {
     format!("{}{path}", base.trim_end_matches('/'))
 }
 
 fn parse_time(raw: Option<&str>) -> Option<Timestamp> {
     raw.and_then(|r| r.parse::<Timestamp>().ok())
-}
-
-/// `POST /v1/oauth2/token` with HTTP Basic `client_id:client_secret`. `now` is the caller's
-/// clock, used to turn `expires_in` into an instant.
-pub fn fetch_token(
-    reader: &Reader,
-    base: &str,
-    client_id: &str,
-    client_secret: &Secret,
-    now: Timestamp,
-) -> Result<Token, ApiError> {
-    use base64::Engine as _;
-    let pair = format!("{client_id}:{}", client_secret.expose());
-    let basic = Secret::new(format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    ));
-    let endpoint = url(base, "/v1/oauth2/token");
-    let wire: WireToken = reader.post_for_token(API, &endpoint, basic.expose())?;
-    let token = token_from_wire(wire, now).map_err(|message| {
-        ApiError::undecodable(API, "POST", display_url(&endpoint, &[]), message)
-    })?;
-    // Every client redacts it from now on: an upstream may echo it in any error body.
-    reader.learn_secret(&token.access_token);
-    Ok(token)
-}
-
-/// Decodes a token reply exactly as `fetch_token` does; `now` is the caller's clock.
-pub(crate) fn decode_token(body: &str, now: Timestamp) -> Result<Token, String> {
-    let wire: WireToken = serde_json::from_str(body).map_err(|e| e.to_string())?;
-    token_from_wire(wire, now)
-}
-
-/// The token and its expiry instant; an `expires_in` that puts the expiry outside the
-/// representable range of instants (the server's number, not ours) is a decode error.
-fn token_from_wire(wire: WireToken, now: Timestamp) -> Result<Token, String> {
-    let expires_at = now
-        .checked_add(SignedDuration::from_secs(wire.expires_in))
-        .map_err(|_| format!("expires_in {} is out of range", wire.expires_in))?;
-    Ok(Token {
-        access_token: Secret::new(wire.access_token),
-        expires_at,
-    })
 }
 
 /// `GET /v1/agents/data`: every agent's raw record (no pagination).
@@ -355,26 +256,6 @@ fn result_from_wire(wire: BTreeMap<String, Value>) -> Result<TestflingerResult, 
         job_state: job_state.to_string(),
         phase_status,
     })
-}
-
-/// A Testflinger bearer token when client credentials are configured.
-pub fn bearer(
-    desired: &crate::load::Desired,
-    reader: &Reader,
-    credentials: &super::ReadCredentials,
-    now: Timestamp,
-) -> Result<Option<Secret>, ApiError> {
-    match (
-        &desired.sources.testflinger,
-        &credentials.testflinger_tokens,
-    ) {
-        (Some(tf), Some(tokens)) => tokens
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .access_token(reader, &tf.url, now)
-            .map(Some),
-        _ => Ok(None),
-    }
 }
 
 /// A Testflinger agent record. Optional fields are `None` when the agent never sent them.

@@ -197,9 +197,24 @@ fn check_within_retention(
 const IDLE_AGENT_HEARTBEAT: Duration = Duration::from_secs(24 * 3600);
 
 /// Settings that load but defeat themselves, as (JSON pointer, reason): an `agent_stale_after`
-/// under a day or under `every` makes healthy idle machines `stale` exactly when they are due.
-pub(crate) fn stale_warnings(desired: &Desired) -> Vec<(String, String)> {
+/// under a day or under `every` makes healthy idle machines `stale` exactly when they are due;
+/// `restricted_queues` without `sources.testflinger.client_id` sends no deploy anywhere (only
+/// an owner, an authenticated client, may submit to a restricted queue).
+pub(crate) fn defeating_settings(desired: &Desired) -> Vec<(String, String)> {
     let mut warnings = Vec::new();
+    let authenticated =
+        (desired.sources.testflinger.as_ref()).is_some_and(|tf| tf.client_id.is_some());
+    for (name, rack) in &desired.racks {
+        if !rack.restricted_queues.is_empty() && !authenticated {
+            warnings.push((
+                pointer("racks", name, "restricted_queues"),
+                "sources.testflinger.client_id is not set: only an owner of a restricted \
+                 queue, an authenticated client, may submit to it, so every agent restricted \
+                 to one is skipped (restricted_queue)"
+                    .to_string(),
+            ));
+        }
+    }
     for (name, rack) in &desired.racks {
         let Some(after) = rack.agent_stale_after else {
             continue;

@@ -1,3 +1,5 @@
+//! Unit tests of `reconcilers/racks/conventions.rs`.
+
 use super::*;
 use crate::secret::Secret;
 

@@ -142,10 +142,6 @@ pub fn read_last_result(
     Some(LastResult { job_id, read })
 }
 
-#[cfg(test)]
-#[path = "history_tests.rs"]
-mod tests;
-
 /// The queue of each of `jobs` still `waiting` (rarely any: an agent takes a deploy within its
 /// polling interval). A definition that cannot be read leaves that job's queue unknown: it is
 /// then judged by its age alone, never cancelled on a guess.
@@ -166,3 +162,7 @@ fn read_waiting_queues(
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "history_tests.rs"]
+mod tests;

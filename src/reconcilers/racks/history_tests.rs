@@ -1,3 +1,5 @@
+//! Unit tests of `reconcilers/racks/history.rs`.
+
 use super::*;
 
 #[test]

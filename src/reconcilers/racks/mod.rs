@@ -65,6 +65,7 @@ impl KindPlan for RackPlan {
                 .find(|m| m.hostname == dropped.agent)
             {
                 m.state = MachineState::Capped;
+                rules::postpone_cancels(&mut m.detail);
             }
         }
         self.reason.push_str(note);

@@ -1,3 +1,5 @@
+//! Unit tests of `reconcilers/racks/reserve_timeout.rs`.
+
 use super::*;
 use serde_json::json;
 

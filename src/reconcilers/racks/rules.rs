@@ -134,7 +134,7 @@ pub(crate) fn plan_rack(
         let last_deploy = history.and_then(last_deploy);
         let gated = gate(rack, machine, agent, servers)
             .and_then(|queue| check_alive(rack, agent, now).map(|()| queue));
-        let (state, detail, stuck) = match (&gated, history, agent) {
+        let (state, mut detail, stuck) = match (&gated, history, agent) {
             (Err((state, detail)), _, _) => (*state, detail.clone(), Vec::new()),
             (Ok(_), Some(history), Some(agent)) => decide_due(history, rack, agent, now),
             (Ok(_), None, _) if state.unread.contains_key(host) => (
@@ -168,6 +168,7 @@ pub(crate) fn plan_rack(
                 });
                 MachineState::Deploy
             } else {
+                postpone_cancels(&mut detail);
                 MachineState::Capped
             }
         } else {
@@ -218,16 +219,30 @@ fn decide_due(
             .map(|s| format!("job {} ({})", s.job_id, s.reason))
             .collect();
         let when = if state == MachineState::Deploy {
-            "cancelled first"
+            CANCELLED_FIRST
         } else {
-            "no longer holds the machine; cancelled when it is next deployed"
+            CANCELLED_LATER
         };
-        detail.push_str(&format!("; stuck {}: {when}", said.join(", ")));
+        detail.push_str(&format!("; stuck {}{when}", said.join(", ")));
     }
     (state, detail, stuck)
 }
 
-/// The cadence part of `decide_due`, leaving out the `stuck` jobs.
+/// How a due machine's detail ends when its stuck deploys are cancelled before its deploy.
+const CANCELLED_FIRST: &str = ": cancelled first";
+/// How it ends when the machine is not deployed in this run.
+const CANCELLED_LATER: &str = ": no longer holds the machine; cancelled when it is next deployed";
+
+/// A due machine that is not deployed after all (capped): its stuck deploys are not cancelled
+/// in this run either, and its detail says so.
+pub(crate) fn postpone_cancels(detail: &mut String) {
+    if let Some(kept) = detail.strip_suffix(CANCELLED_FIRST) {
+        *detail = format!("{kept}{CANCELLED_LATER}");
+    }
+}
+
+/// The cadence part of `decide_due`, leaving out the `stuck` jobs; the newest deploy of ours
+/// not `cancelled` sets the cadence.
 fn decide_cadence(
     history: &AgentHistory,
     stuck: &[StuckDeploy],
@@ -256,7 +271,13 @@ fn decide_cadence(
             ),
         );
     }
-    if let Some(undated) = holding.iter().find(|j| j.created_at.is_none()) {
+    // A cancelled deploy is no deploy to count from: ours was stuck (never taken) or stopped
+    // midway, and when our cancel succeeded but the deploy after it failed, counting it would
+    // keep the machine undeployed for `every` on a job that never ran.
+    let counted: Vec<_> = (holding.into_iter())
+        .filter(|j| j.job_state != "cancelled")
+        .collect();
+    if let Some(undated) = counted.iter().find(|j| j.created_at.is_none()) {
         return (
             MachineState::HistoryUnknown,
             format!(
@@ -265,7 +286,7 @@ fn decide_cadence(
             ),
         );
     }
-    let last = holding.iter().filter_map(|j| j.created_at).max();
+    let last = counted.iter().filter_map(|j| j.created_at).max();
     match last {
         Some(at) if now.duration_since(at) < every => {
             let due_at = at.checked_add(every).unwrap_or(at);

@@ -39,3 +39,41 @@ fn every_maas_status_is_classed_and_transitions_and_failures_are_unusable() {
         assert_eq!(!is_unusable(name), usable, "{name}");
     }
 }
+
+/// A rack of the defaults (`every: 6h`).
+fn rack() -> crate::reconcilers::racks::config::Rack {
+    serde_json::from_value(serde_json::json!({"maas_tags": ["r"]})).unwrap()
+}
+
+fn job(id: &str, state: &str, created_at: &str) -> crate::snapshot::TestflingerJob {
+    crate::snapshot::TestflingerJob {
+        job_id: id.into(),
+        job_state: state.into(),
+        created_at: Some(created_at.parse().unwrap()),
+    }
+}
+
+#[test]
+fn a_cancelled_deploy_never_sets_the_cadence() {
+    use super::decide_cadence;
+    use crate::reconcilers::racks::model::MachineState;
+    use crate::snapshot::AgentHistory;
+    let now: jiff::Timestamp = "2026-11-27T10:00:00Z".parse().unwrap();
+    let history = |jobs| AgentHistory {
+        jobs,
+        ..AgentHistory::default()
+    };
+    let cancelled = job("c", "cancelled", "2026-11-27T09:50:00Z");
+    let (state, detail) = decide_cadence(&history(vec![cancelled.clone()]), &[], &rack(), now);
+    assert_eq!(
+        (state, detail.as_str()),
+        (MachineState::Deploy, "never deployed by devicepool")
+    );
+    // The newest deploy not cancelled sets it.
+    let done = job("d", "complete", "2026-11-27T08:00:00Z");
+    let (state, detail) = decide_cadence(&history(vec![done, cancelled]), &[], &rack(), now);
+    assert_eq!(
+        (state, detail.as_str()),
+        (MachineState::NotDue, "due at 2026-11-27T14:00:00Z")
+    );
+}
