@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use super::actions::RunnerExecutor;
 use super::model::{RunnerPoolPlan, RunnerRemoval, RunnerStart};
 use super::recheck::{removal_action, removal_name};
-use crate::clients::docker::DockerHost;
-use crate::clients::docker::version::{Negotiated, negotiate};
+use crate::clients::docker::connect::connect;
+use crate::clients::docker::version::Negotiated;
 use crate::clients::docker::write::writer_for;
 use crate::clients::http::Reader;
 use crate::clients::http_send::Writer;
@@ -52,7 +52,7 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecor
     }
     let connections: BTreeMap<&str, Result<(Writer, Negotiated), String>> = hosts
         .into_iter()
-        .map(|host| (host, connect(run, host)))
+        .map(|host| (host, open_writer(run, host)))
         .collect();
     let executors: BTreeMap<&str, Result<RunnerExecutor<'_>, &str>> = connections
         .iter()
@@ -143,14 +143,12 @@ fn removal_host<'a>(
 }
 
 /// A writer to `host` and the API version negotiated with it, or why not.
-fn connect(run: &Run<'_>, host: &str) -> Result<(Writer, Negotiated), String> {
+fn open_writer(run: &Run<'_>, host: &str) -> Result<(Writer, Negotiated), String> {
     let settings = &run.loaded.desired.settings.http;
-    let parsed = DockerHost::parse(host).map_err(|e| format!("bad Docker host: {e}"))?;
-    let writer =
-        writer_for(&parsed, settings, run.redactor.clone()).recording_sends(run.sends.clone());
-    let reader = parsed.reader(settings, run.redactor.clone());
-    let spoken = negotiate(&reader, &parsed.base_url()).map_err(|e| e.to_string())?;
-    Ok((writer, spoken))
+    let connection = connect(host, settings, run.redactor).map_err(|e| e.to_string())?;
+    let writer = writer_for(&connection.host, settings, run.redactor.clone())
+        .recording_sends(run.sends.clone());
+    Ok((writer, connection.spoken))
 }
 
 /// A failed record for every kept action, none of them tried.
