@@ -20,11 +20,14 @@ pub(crate) fn plan_on_hosts(
     if pool.docker_hosts.is_empty() {
         return plan_runner_pool(name, pool, state, (keyed, now));
     }
-    let silent: Vec<&str> = state
-        .hosts
+    // A host without a reading (one named after the snapshot was taken) is as silent as one
+    // that failed: what runs there is unknown.
+    let answered = |host: &str| reading(state, host).is_some_and(|h| h.error.is_none());
+    let silent: Vec<&str> = pool
+        .docker_hosts
         .iter()
-        .filter(|h| h.error.is_some())
-        .map(|h| h.host.as_str())
+        .map(|share| share.host.as_str())
+        .filter(|host| !answered(host))
         .collect();
     let served = |r: &RunnerView| state.containers.iter().any(|c| c.runner_id == Some(r.id));
     let (held, seen): (Vec<RunnerView>, Vec<RunnerView>) = state
@@ -35,20 +38,21 @@ pub(crate) fn plan_on_hosts(
     let capacity: u32 = pool
         .docker_hosts
         .iter()
-        .filter(|share| reading(state, &share.host).is_some_and(|h| h.error.is_none()))
+        .filter(|share| answered(&share.host))
         .map(|share| share.max_runners)
         .sum();
+    // The held runners count towards max_runners for the starts, never for a drain: a host
+    // that does not answer is no reason to remove runners on the others.
     let mut narrowed = pool.clone();
-    narrowed.max_runners = pool
-        .max_runners
-        .saturating_sub(held.len() as u32)
-        .min(capacity);
+    narrowed.max_runners = pool.max_runners.min(capacity);
     let mut visible = state.clone();
     visible.runners = seen;
     let mut plan = plan_runner_pool(name, &narrowed, &visible, (keyed, now));
+    clip_starts_for_held(&mut plan, pool.max_runners, held.len() as u32);
     if let Some(n) = plan.numbers.as_mut() {
         n.runners += held.len() as u32;
         n.max_runners = pool.max_runners;
+        n.above_max = n.runners.saturating_sub(pool.max_runners);
     }
     for runner in held {
         plan.runners.push(RunnerDecision {
@@ -64,6 +68,30 @@ pub(crate) fn plan_on_hosts(
     plan.runners.sort_by_key(|r| r.id);
     place(&mut plan, pool, state);
     plan
+}
+
+/// Drops the starts that would take the pool past `max_runners` once the `held` runners (on
+/// hosts that do not answer) are counted, saying so.
+fn clip_starts_for_held(plan: &mut RunnerPoolPlan, max_runners: u32, held: u32) {
+    let Some(n) = plan.numbers.as_mut() else {
+        return;
+    };
+    let staying = n.runners
+        - plan
+            .removals
+            .iter()
+            .filter(|r| r.runner_id.is_some())
+            .count() as u32;
+    let room = max_runners.saturating_sub(staying + held) as usize;
+    if plan.starts.len() <= room {
+        return;
+    }
+    let wanted = plan.starts.len();
+    plan.starts.truncate(room);
+    n.starts = room as u32;
+    plan.reason.push_str(&format!(
+        "; starts clipped by max_runners with {held} runners held on Docker hosts that do not answer: {room} of {wanted}"
+    ));
 }
 
 fn reading<'a>(state: &'a RunnerPoolState, host: &str) -> Option<&'a HostReading> {
