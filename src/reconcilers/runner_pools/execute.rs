@@ -129,17 +129,25 @@ fn start_host<'a>(pool: &'a RunnerPoolPlan, start: &RunnerStart, default: &'a st
         .map_or(default, |h| h.host.as_str())
 }
 
-/// The host of `removal`'s container, else the one Docker host.
+/// The host of `removal`'s container. A runner without one (only GitLab is asked) of a pool
+/// with hosts of its own goes to the first host that answered, so such a pool never needs the
+/// one Docker host; else the one Docker host.
 fn removal_host<'a>(
     pool: &'a RunnerPoolPlan,
     removal: &RunnerRemoval,
     default: &'a str,
 ) -> &'a str {
     let container = removal.container_id.as_ref();
-    pool.hosts
+    let placed = pool
+        .hosts
         .iter()
-        .find(|h| container.is_some_and(|c| h.removals.contains(c)))
-        .map_or(default, |h| h.host.as_str())
+        .find(|h| container.is_some_and(|c| h.removals.contains(c)));
+    let any = || pool.hosts.iter().find(|h| h.answered);
+    let host = match container {
+        Some(_) => placed,
+        None => any(),
+    };
+    host.map_or(default, |h| h.host.as_str())
 }
 
 /// A writer to `host` and the API version negotiated with it, or why not.
@@ -188,3 +196,7 @@ fn start_not_tried(pool: &RunnerPoolPlan, start: &RunnerStart, error: &str) -> A
     )
     .fail(not_tried(error))
 }
+
+#[cfg(test)]
+#[path = "execute_tests.rs"]
+mod tests;
