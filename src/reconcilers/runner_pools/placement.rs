@@ -98,8 +98,9 @@ fn reading<'a>(state: &'a RunnerPoolState, host: &str) -> Option<&'a HostReading
     state.hosts.iter().find(|h| h.host == host)
 }
 
-/// Gives each start the host with the most room (starts beyond every host's room are
-/// dropped, and the reason says so) and each removal the host of its container.
+/// Gives each removal the host of its container and each start the host with the most room,
+/// counting the removals placed there (starts beyond every host's room are dropped, and the
+/// reason says so).
 fn place(plan: &mut RunnerPoolPlan, pool: &RunnerPool, state: &RunnerPoolState) {
     let mut hosts: Vec<HostPlacement> = pool
         .docker_hosts
@@ -116,9 +117,26 @@ fn place(plan: &mut RunnerPoolPlan, pool: &RunnerPool, state: &RunnerPoolState) 
             }
         })
         .collect();
+    // Removals first: a container removed from a host frees its room for a start (a recycled
+    // runner's replacement), as the planner counts it for the pool.
+    for removal in &plan.removals {
+        let Some(container) = &removal.container_id else {
+            continue;
+        };
+        let on = state
+            .hosts
+            .iter()
+            .position(|h| h.containers.contains(container));
+        if let Some(i) = on.and_then(|i| {
+            let host = &state.hosts[i].host;
+            hosts.iter().position(|h| &h.host == host)
+        }) {
+            hosts[i].removals.push(container.clone());
+        }
+    }
     let room = |h: &HostPlacement| {
         if h.answered {
-            h.max_runners
+            (h.max_runners + h.removals.len() as u32)
                 .saturating_sub(h.containers + h.starts.len() as u32)
         } else {
             0
@@ -142,21 +160,6 @@ fn place(plan: &mut RunnerPoolPlan, pool: &RunnerPool, state: &RunnerPoolState) 
         plan.reason.push_str(&format!(
             "; starts clipped by the room on the answering Docker hosts: {placed} of {wanted}"
         ));
-    }
-    for removal in &plan.removals {
-        let Some(container) = &removal.container_id else {
-            continue;
-        };
-        let on = state
-            .hosts
-            .iter()
-            .position(|h| h.containers.contains(container));
-        if let Some(i) = on.and_then(|i| {
-            let host = &state.hosts[i].host;
-            hosts.iter().position(|h| &h.host == host)
-        }) {
-            hosts[i].removals.push(container.clone());
-        }
     }
     plan.hosts = hosts;
 }

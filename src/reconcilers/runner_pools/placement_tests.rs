@@ -182,3 +182,28 @@ fn a_host_the_snapshot_has_no_reading_of_is_silent_and_its_runners_are_held() {
     let two = plan.runners.iter().find(|r| r.id == 2).unwrap();
     assert_eq!(two.state, RunnerState::LeftAlone, "{two:#?}");
 }
+
+#[test]
+fn a_recycled_runner_s_replacement_takes_the_room_its_removal_frees_on_a_full_host() {
+    // Host a is full (2 of 2); runner 1 has run its 3 jobs and is recycled: its replacement
+    // goes where its container leaves room.
+    let mut pool = pool("{host: 'tcp://a:1', max_runners: 2}");
+    pool.max_jobs_per_runner = Some(3);
+    let mut worn = idle_runner(1);
+    worn.jobs_run = 3;
+    let mut on_a = read("tcp://a:1", 0);
+    on_a.containers = vec!["c1".into(), "c2".into()];
+    let state = RunnerPoolState {
+        runners: vec![worn, idle_runner(2)],
+        containers: vec![container_on(1), container_on(2)],
+        known_runner_ids: vec![1, 2].into_iter().collect(),
+        pending_jobs: pending(2),
+        hosts: vec![on_a],
+        ..Default::default()
+    };
+    let plan = plan_on_hosts("ci", &pool, &state, (false, now()));
+    assert_eq!(plan.removals.len(), 1, "{plan:#?}");
+    assert_eq!(plan.hosts[0].removals, ["c1"]);
+    assert_eq!(plan.starts.len(), 1, "{}", plan.reason);
+    assert_eq!(plan.hosts[0].starts.len(), 1, "{plan:#?}");
+}
