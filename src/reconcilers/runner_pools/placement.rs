@@ -6,6 +6,7 @@
 use jiff::Timestamp;
 
 use super::config::RunnerPool;
+use super::drain::describe_drain;
 use super::model::{HostPlacement, RunnerDecision, RunnerPoolPlan, RunnerState};
 use super::rules::plan_runner_pool;
 use crate::snapshot::{HostReading, RunnerPoolState, RunnerView};
@@ -48,6 +49,7 @@ pub(crate) fn plan_on_hosts(
     let mut visible = state.clone();
     visible.runners = seen;
     let mut plan = plan_runner_pool(name, &narrowed, &visible, (keyed, now));
+    let drain_seen = drain_of(&plan);
     clip_starts_for_held(&mut plan, pool.max_runners, held.len() as u32);
     if let Some(n) = plan.numbers.as_mut() {
         n.runners += held.len() as u32;
@@ -66,8 +68,35 @@ pub(crate) fn plan_on_hosts(
         });
     }
     plan.runners.sort_by_key(|r| r.id);
+    reword(&mut plan, drain_seen, (pool.max_runners, capacity));
     place(&mut plan, pool, state);
     plan
+}
+
+/// The drain clause of `plan`'s reason as its numbers and decisions give it.
+fn drain_of(plan: &RunnerPoolPlan) -> Option<String> {
+    let (numbers, thresholds) = (plan.numbers.as_ref()?, plan.thresholds.as_ref()?);
+    describe_drain(numbers, &plan.runners, thresholds)
+}
+
+/// The planner worded its reason on the runners the answering hosts serve, under the narrowed
+/// maximum: the drain is said again on the whole pool (held runners counted, left alone), and
+/// a clip by what the answering hosts take names them, not the pool's `max_runners`.
+fn reword(plan: &mut RunnerPoolPlan, drain_seen: Option<String>, (max, capacity): (u32, u32)) {
+    if let Some(seen) = drain_seen {
+        plan.reason = plan.reason.replace(&format!("; {seen}"), "");
+    }
+    if capacity < max {
+        plan.reason = plan.reason.replace(
+            "starts clipped by max_runners",
+            &format!(
+                "starts clipped by the answering Docker hosts' max_runners ({capacity} in all)"
+            ),
+        );
+    }
+    if let Some(drain) = drain_of(plan) {
+        plan.reason.push_str(&format!("; {drain}"));
+    }
 }
 
 /// Drops the starts that would take the pool past `max_runners` once the `held` runners (on

@@ -207,3 +207,42 @@ fn a_recycled_runner_s_replacement_takes_the_room_its_removal_frees_on_a_full_ho
     assert_eq!(plan.starts.len(), 1, "{}", plan.reason);
     assert_eq!(plan.hosts[0].starts.len(), 1, "{plan:#?}");
 }
+
+#[test]
+fn the_reason_names_the_hosts_room_and_says_the_drain_on_the_whole_pool() {
+    // Hosts taking 2 each; b is silent with runners 3 and 4; a's runners 1 and 2 finished a
+    // job a minute ago (cooling down). Under max_runners 3, four runners: above it, nothing
+    // removed.
+    let pool = two_hosts(2, 10);
+    let mut on_a = read("tcp://a:1", 0);
+    on_a.containers = vec!["c1".into(), "c2".into()];
+    let mut runners: Vec<RunnerView> = (1..=4).map(idle_runner).collect();
+    for runner in &mut runners[..2] {
+        runner.last_finished_at = Some(now() - jiff::SignedDuration::from_mins(1));
+    }
+    let state = RunnerPoolState {
+        runners,
+        containers: vec![container_on(1), container_on(2)],
+        known_runner_ids: (1..=4).collect(),
+        pending_jobs: pending(5),
+        hosts: vec![on_a, silent("tcp://b:1")],
+        ..Default::default()
+    };
+    let plan = plan_on_hosts("ci", &pool, &state, (false, now()));
+    assert!(
+        plan.reason
+            .contains("starts clipped by the answering Docker hosts' max_runners (2 in all)"),
+        "{}",
+        plan.reason
+    );
+    let mut pool = two_hosts(2, 3);
+    pool.max_runners = 3;
+    let plan = plan_on_hosts("ci", &pool, &state, (false, now()));
+    assert!(
+        plan.reason.ends_with(
+            "above max_runners 3 with 4 runners, draining: 1 kept because 2 cooling down (idle_cooldown 5m), 2 left alone; each goes once it is idle past idle_cooldown"
+        ),
+        "{}",
+        plan.reason
+    );
+}
