@@ -56,6 +56,11 @@ fn starts_go_to_the_host_with_the_most_room_and_the_plan_and_explain_show_where(
     lab.run(&["apply", "--format", "json"]).expect_code(0);
     assert_eq!(counts(&sims), [1, 3, 0]);
     assert!(lab.fleet.docker.containers().is_empty(), "not the one host");
+    let asked = lab.fleet.docker.server().requests();
+    assert!(
+        asked.is_empty(),
+        "no pool on the one host, no request to it: {asked:?}"
+    );
     assert_eq!(lab.runner_ids().len(), 4);
 }
 

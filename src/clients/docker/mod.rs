@@ -6,6 +6,7 @@
 //! The body decoder (`decode_containers`) is the very mapping the fetch uses, so
 //! `clients::decode` can fuzz it without a server.
 
+pub mod connect;
 pub mod keys;
 pub mod version;
 pub mod write;

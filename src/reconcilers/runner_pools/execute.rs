@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use super::actions::RunnerExecutor;
 use super::model::{RunnerPoolPlan, RunnerRemoval, RunnerStart};
 use super::recheck::{removal_action, removal_name};
-use crate::clients::docker::DockerHost;
-use crate::clients::docker::version::{Negotiated, negotiate};
+use crate::clients::docker::connect::connect;
+use crate::clients::docker::version::Negotiated;
 use crate::clients::docker::write::writer_for;
 use crate::clients::http::Reader;
 use crate::clients::http_send::Writer;
@@ -52,7 +52,7 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecor
     }
     let connections: BTreeMap<&str, Result<(Writer, Negotiated), String>> = hosts
         .into_iter()
-        .map(|host| (host, connect(run, host)))
+        .map(|host| (host, open_writer(run, host)))
         .collect();
     let executors: BTreeMap<&str, Result<RunnerExecutor<'_>, &str>> = connections
         .iter()
@@ -129,28 +129,34 @@ fn start_host<'a>(pool: &'a RunnerPoolPlan, start: &RunnerStart, default: &'a st
         .map_or(default, |h| h.host.as_str())
 }
 
-/// The host of `removal`'s container, else the one Docker host.
+/// The host of `removal`'s container. A runner without one (only GitLab is asked) of a pool
+/// with hosts of its own goes to the first host that answered, so such a pool never needs the
+/// one Docker host; else the one Docker host.
 fn removal_host<'a>(
     pool: &'a RunnerPoolPlan,
     removal: &RunnerRemoval,
     default: &'a str,
 ) -> &'a str {
     let container = removal.container_id.as_ref();
-    pool.hosts
+    let placed = pool
+        .hosts
         .iter()
-        .find(|h| container.is_some_and(|c| h.removals.contains(c)))
-        .map_or(default, |h| h.host.as_str())
+        .find(|h| container.is_some_and(|c| h.removals.contains(c)));
+    let any = || pool.hosts.iter().find(|h| h.answered);
+    let host = match container {
+        Some(_) => placed,
+        None => any(),
+    };
+    host.map_or(default, |h| h.host.as_str())
 }
 
 /// A writer to `host` and the API version negotiated with it, or why not.
-fn connect(run: &Run<'_>, host: &str) -> Result<(Writer, Negotiated), String> {
+fn open_writer(run: &Run<'_>, host: &str) -> Result<(Writer, Negotiated), String> {
     let settings = &run.loaded.desired.settings.http;
-    let parsed = DockerHost::parse(host).map_err(|e| format!("bad Docker host: {e}"))?;
-    let writer =
-        writer_for(&parsed, settings, run.redactor.clone()).recording_sends(run.sends.clone());
-    let reader = parsed.reader(settings, run.redactor.clone());
-    let spoken = negotiate(&reader, &parsed.base_url()).map_err(|e| e.to_string())?;
-    Ok((writer, spoken))
+    let connection = connect(host, settings, run.redactor).map_err(|e| e.to_string())?;
+    let writer = writer_for(&connection.host, settings, run.redactor.clone())
+        .recording_sends(run.sends.clone());
+    Ok((writer, connection.spoken))
 }
 
 /// A failed record for every kept action, none of them tried.
@@ -190,3 +196,7 @@ fn start_not_tried(pool: &RunnerPoolPlan, start: &RunnerStart, error: &str) -> A
     )
     .fail(not_tried(error))
 }
+
+#[cfg(test)]
+#[path = "execute_tests.rs"]
+mod tests;

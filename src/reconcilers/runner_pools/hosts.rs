@@ -4,8 +4,8 @@
 
 use super::config::DockerHostShare;
 use super::observe::read_containers;
-use crate::clients::docker::DockerHost;
-use crate::clients::docker::version::{ApiVersion, negotiate};
+use crate::clients::docker::connect::connect;
+use crate::clients::docker::version::ApiVersion;
 use crate::clients::http::ApiError;
 use crate::load::HttpSettings;
 use crate::reconcilers::ownership::Ownership;
@@ -64,14 +64,8 @@ fn read_host(
     owner: Ownership<'_>,
     look_alikes: &mut Vec<LookAlike>,
 ) -> Result<(ApiVersion, Vec<ContainerView>), ApiError> {
-    let host = DockerHost::parse(raw).map_err(|e| ApiError {
-        api: "docker",
-        method: "GET",
-        url: raw.to_string(),
-        failure: crate::clients::http::Failure::Protocol(format!("bad Docker host: {e}")),
-    })?;
-    let reader = host.reader(settings, redactor.clone());
-    let spoken = negotiate(&reader, &host.base_url())?;
-    let found = read_containers((&reader, &spoken.base), pool, owner, look_alikes)?;
-    Ok((spoken.version, found))
+    let daemon = connect(raw, settings, redactor)?;
+    let base = (&daemon.reader, daemon.spoken.base.as_str());
+    let found = read_containers(base, pool, owner, look_alikes)?;
+    Ok((daemon.spoken.version, found))
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::config::{DockerHostShare, RunnerPool};
-use crate::clients::docker::{self, DockerHost, version as docker_version};
+use crate::clients::docker::{self, version as docker_version};
 use crate::clients::gitlab::{self, RunnerFilter};
 use crate::clients::http::{ApiError, Reader};
 use crate::load::{Desired, HttpSettings};
@@ -34,19 +34,13 @@ pub fn snapshot_runner_pools(
     let (Some(gl), false) = (&desired.sources.gitlab, pools.is_empty()) else {
         return BTreeMap::new();
     };
-    // One negotiation serves every pool: the daemon's API version, as the Docker CLI asks.
-    let docker = match DockerHost::parse(docker_host) {
-        Ok(host) => {
-            let reader = host.reader(&desired.settings.http, redactor.clone());
-            docker_version::negotiate(&reader, &host.base_url()).map(|spoken| (reader, spoken))
-        }
-        Err(e) => Err(ApiError {
-            api: "docker",
-            method: "GET",
-            url: docker_host.to_string(),
-            failure: crate::clients::http::Failure::Protocol(format!("bad Docker host: {e}")),
-        }),
-    };
+    // One negotiation serves every pool without hosts of its own: the daemon's API version, as
+    // the Docker CLI asks. No pool on the one host, no request to it.
+    let one_host = pools.iter().any(|(_, p)| p.docker_hosts.is_empty());
+    let docker = one_host.then(|| {
+        docker::connect::connect(docker_host, &desired.settings.http, redactor)
+            .map(|c| (c.reader, c.spoken))
+    });
     // Every runner, not only those with a pool's current tags: a runner started before a tag
     // edit is still ours, and a container is an orphan only if no runner has its id. One
     // listing serves every pool.
@@ -76,13 +70,16 @@ pub fn snapshot_runner_pools(
                     (_, Ok(listed)) if !pool.docker_hosts.is_empty() => {
                         read_pool(gitlab, listed, several, (name, pool, owner))
                     }
-                    (Ok((docker_reader, spoken)), Ok(listed)) => read_pool(
+                    (Some(Ok((docker_reader, spoken))), Ok(listed)) => read_pool(
                         gitlab,
                         listed,
                         Docker::One(docker_reader, spoken),
                         (name, pool, owner),
                     ),
-                    (Err(e), _) => Err(e.clone()),
+                    (Some(Err(e)), _) => Err(e.clone()),
+                    (None, Ok(_)) => {
+                        unreachable!("a pool without docker_hosts connects to the one host")
+                    }
                 };
                 results.lock().unwrap().insert((*name).clone(), state);
             }) as Task<'_>

@@ -6,6 +6,7 @@
 use jiff::Timestamp;
 
 use super::config::RunnerPool;
+use super::drain::describe_drain;
 use super::model::{HostPlacement, RunnerDecision, RunnerPoolPlan, RunnerState};
 use super::rules::plan_runner_pool;
 use crate::snapshot::{HostReading, RunnerPoolState, RunnerView};
@@ -20,11 +21,14 @@ pub(crate) fn plan_on_hosts(
     if pool.docker_hosts.is_empty() {
         return plan_runner_pool(name, pool, state, (keyed, now));
     }
-    let silent: Vec<&str> = state
-        .hosts
+    // A host without a reading (one named after the snapshot was taken) is as silent as one
+    // that failed: what runs there is unknown.
+    let answered = |host: &str| reading(state, host).is_some_and(|h| h.error.is_none());
+    let silent: Vec<&str> = pool
+        .docker_hosts
         .iter()
-        .filter(|h| h.error.is_some())
-        .map(|h| h.host.as_str())
+        .map(|share| share.host.as_str())
+        .filter(|host| !answered(host))
         .collect();
     let served = |r: &RunnerView| state.containers.iter().any(|c| c.runner_id == Some(r.id));
     let (held, seen): (Vec<RunnerView>, Vec<RunnerView>) = state
@@ -35,20 +39,22 @@ pub(crate) fn plan_on_hosts(
     let capacity: u32 = pool
         .docker_hosts
         .iter()
-        .filter(|share| reading(state, &share.host).is_some_and(|h| h.error.is_none()))
+        .filter(|share| answered(&share.host))
         .map(|share| share.max_runners)
         .sum();
+    // The held runners count towards max_runners for the starts, never for a drain: a host
+    // that does not answer is no reason to remove runners on the others.
     let mut narrowed = pool.clone();
-    narrowed.max_runners = pool
-        .max_runners
-        .saturating_sub(held.len() as u32)
-        .min(capacity);
+    narrowed.max_runners = pool.max_runners.min(capacity);
     let mut visible = state.clone();
     visible.runners = seen;
     let mut plan = plan_runner_pool(name, &narrowed, &visible, (keyed, now));
+    let drain_seen = drain_of(&plan);
+    clip_starts_for_held(&mut plan, pool.max_runners, held.len() as u32);
     if let Some(n) = plan.numbers.as_mut() {
         n.runners += held.len() as u32;
         n.max_runners = pool.max_runners;
+        n.above_max = n.runners.saturating_sub(pool.max_runners);
     }
     for runner in held {
         plan.runners.push(RunnerDecision {
@@ -62,16 +68,68 @@ pub(crate) fn plan_on_hosts(
         });
     }
     plan.runners.sort_by_key(|r| r.id);
+    reword(&mut plan, drain_seen, (pool.max_runners, capacity));
     place(&mut plan, pool, state);
     plan
+}
+
+/// The drain clause of `plan`'s reason as its numbers and decisions give it.
+fn drain_of(plan: &RunnerPoolPlan) -> Option<String> {
+    let (numbers, thresholds) = (plan.numbers.as_ref()?, plan.thresholds.as_ref()?);
+    describe_drain(numbers, &plan.runners, thresholds)
+}
+
+/// The planner worded its reason on the runners the answering hosts serve, under the narrowed
+/// maximum: the drain is said again on the whole pool (held runners counted, left alone), and
+/// a clip by what the answering hosts take names them, not the pool's `max_runners`.
+fn reword(plan: &mut RunnerPoolPlan, drain_seen: Option<String>, (max, capacity): (u32, u32)) {
+    if let Some(seen) = drain_seen {
+        plan.reason = plan.reason.replace(&format!("; {seen}"), "");
+    }
+    if capacity < max {
+        plan.reason = plan.reason.replace(
+            "starts clipped by max_runners",
+            &format!(
+                "starts clipped by the answering Docker hosts' max_runners ({capacity} in all)"
+            ),
+        );
+    }
+    if let Some(drain) = drain_of(plan) {
+        plan.reason.push_str(&format!("; {drain}"));
+    }
+}
+
+/// Drops the starts that would take the pool past `max_runners` once the `held` runners (on
+/// hosts that do not answer) are counted, saying so.
+fn clip_starts_for_held(plan: &mut RunnerPoolPlan, max_runners: u32, held: u32) {
+    let Some(n) = plan.numbers.as_mut() else {
+        return;
+    };
+    let staying = n.runners
+        - plan
+            .removals
+            .iter()
+            .filter(|r| r.runner_id.is_some())
+            .count() as u32;
+    let room = max_runners.saturating_sub(staying + held) as usize;
+    if plan.starts.len() <= room {
+        return;
+    }
+    let wanted = plan.starts.len();
+    plan.starts.truncate(room);
+    n.starts = room as u32;
+    plan.reason.push_str(&format!(
+        "; starts clipped by max_runners with {held} runners held on Docker hosts that do not answer: {room} of {wanted}"
+    ));
 }
 
 fn reading<'a>(state: &'a RunnerPoolState, host: &str) -> Option<&'a HostReading> {
     state.hosts.iter().find(|h| h.host == host)
 }
 
-/// Gives each start the host with the most room (starts beyond every host's room are
-/// dropped, and the reason says so) and each removal the host of its container.
+/// Gives each removal the host of its container and each start the host with the most room,
+/// counting the removals placed there (starts beyond every host's room are dropped, and the
+/// reason says so).
 fn place(plan: &mut RunnerPoolPlan, pool: &RunnerPool, state: &RunnerPoolState) {
     let mut hosts: Vec<HostPlacement> = pool
         .docker_hosts
@@ -88,9 +146,26 @@ fn place(plan: &mut RunnerPoolPlan, pool: &RunnerPool, state: &RunnerPoolState) 
             }
         })
         .collect();
+    // Removals first: a container removed from a host frees its room for a start (a recycled
+    // runner's replacement), as the planner counts it for the pool.
+    for removal in &plan.removals {
+        let Some(container) = &removal.container_id else {
+            continue;
+        };
+        let on = state
+            .hosts
+            .iter()
+            .position(|h| h.containers.contains(container));
+        if let Some(i) = on.and_then(|i| {
+            let host = &state.hosts[i].host;
+            hosts.iter().position(|h| &h.host == host)
+        }) {
+            hosts[i].removals.push(container.clone());
+        }
+    }
     let room = |h: &HostPlacement| {
         if h.answered {
-            h.max_runners
+            (h.max_runners + h.removals.len() as u32)
                 .saturating_sub(h.containers + h.starts.len() as u32)
         } else {
             0
@@ -114,21 +189,6 @@ fn place(plan: &mut RunnerPoolPlan, pool: &RunnerPool, state: &RunnerPoolState) 
         plan.reason.push_str(&format!(
             "; starts clipped by the room on the answering Docker hosts: {placed} of {wanted}"
         ));
-    }
-    for removal in &plan.removals {
-        let Some(container) = &removal.container_id else {
-            continue;
-        };
-        let on = state
-            .hosts
-            .iter()
-            .position(|h| h.containers.contains(container));
-        if let Some(i) = on.and_then(|i| {
-            let host = &state.hosts[i].host;
-            hosts.iter().position(|h| &h.host == host)
-        }) {
-            hosts[i].removals.push(container.clone());
-        }
     }
     plan.hosts = hosts;
 }

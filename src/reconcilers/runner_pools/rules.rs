@@ -66,6 +66,10 @@ fn report_only(mut plan: RunnerPoolPlan) -> RunnerPoolPlan {
     plan.status = disabled().0;
     plan.starts.clear();
     plan.removals.clear();
+    for host in &mut plan.hosts {
+        host.starts.clear();
+        host.removals.clear();
+    }
     for decision in &mut plan.runners {
         if decision.state == RunnerState::Remove {
             decision.state = RunnerState::Kept;

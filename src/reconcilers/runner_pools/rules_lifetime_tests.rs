@@ -135,3 +135,27 @@ fn a_disabled_pool_is_read_and_reported_with_nothing_to_do() {
     );
     assert_eq!(p.numbers.unwrap().runners, 2);
 }
+
+#[test]
+fn a_disabled_pool_on_several_hosts_places_nothing_on_them() {
+    let d = desired(
+        "    disabled: true\n    docker_hosts:\n      - {host: 'tcp://a:2375', max_runners: 2}\n      - {host: 'tcp://b:2375', max_runners: 2}\n",
+    );
+    let reading = |host: &str| crate::snapshot::HostReading {
+        host: host.into(),
+        containers: Vec::new(),
+        error: None,
+    };
+    let p = run(
+        &d,
+        RunnerPoolState {
+            pending_jobs: pending(3, &["autogit"]),
+            hosts: vec![reading("tcp://a:2375"), reading("tcp://b:2375")],
+            ..Default::default()
+        },
+    );
+    assert!(p.reason.contains("would start 3"), "{}", p.reason);
+    assert!(p.starts.is_empty());
+    let placed: Vec<usize> = p.hosts.iter().map(|h| h.starts.len()).collect();
+    assert_eq!(placed, [0, 0], "{p:#?}");
+}

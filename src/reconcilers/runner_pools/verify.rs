@@ -5,7 +5,7 @@
 //! pool whose data could not be read is not judged.
 
 use super::drain::describe_drain;
-use super::rules::plan_runner_pool;
+use super::placement::plan_on_hosts;
 use crate::load::Desired;
 use crate::reconcilers::ownership::Ownership;
 use crate::reconcilers::record::{Action, ActionRecord, Broken, Kind, Outcome, VerifyNote};
@@ -44,7 +44,8 @@ pub(crate) fn verify(
             });
             continue;
         }
-        let plan = plan_runner_pool(name, pool, state, (keyed, snapshot.taken_at));
+        // Placed as the run planned it: runners a silent host holds are not read as gone.
+        let plan = plan_on_hosts(name, pool, state, (keyed, snapshot.taken_at));
         let (Some(numbers), Some(thresholds)) = (plan.numbers, &plan.thresholds) else {
             continue;
         };

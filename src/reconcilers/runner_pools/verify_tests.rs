@@ -85,3 +85,37 @@ fn a_pool_this_run_started_runners_for_and_left_above_the_maximum_is_broken() {
         "2 runners of ours, above max_runners 1, after this run started 1"
     );
 }
+
+#[test]
+fn a_runner_on_a_silent_host_is_left_alone_in_the_drain_note_not_removed() {
+    let yaml = "version: 1\nsources:\n  gitlab: {url: 'https://gitlab.example', token_env: GL}\n  docker: {}\nrunner_pools:\n  ci:\n    tags: [docker]\n    projects: [group/app]\n    max_runners: 1\n    docker_hosts:\n      - {host: 'tcp://a:2375', max_runners: 1}\n      - {host: 'tcp://b:2375', max_runners: 1}\n";
+    let desired = parse(std::path::Path::new("t.yaml"), yaml).unwrap().desired;
+    let mut snapshot = read_back();
+    let Some(Ok(state)) = snapshot.runner_pools.get_mut("ci") else {
+        unreachable!()
+    };
+    // Runner 2, idle for an hour, runs on b, which did not answer the read back.
+    let long_ago = Some(now() - SignedDuration::from_hours(2));
+    let two = &mut state.runners[1];
+    (two.running_jobs, two.running_since, two.oldest_running_job) = (0, None, None);
+    (two.created_at, two.last_finished_at) = (long_ago, long_ago);
+    state.containers.truncate(1);
+    state.hosts = vec![
+        crate::snapshot::HostReading {
+            host: "tcp://a:2375".into(),
+            containers: vec!["c1".into()],
+            error: None,
+        },
+        crate::snapshot::HostReading {
+            host: "tcp://b:2375".into(),
+            containers: Vec::new(),
+            error: Some("connection refused".into()),
+        },
+    ];
+    let (broken, notes) = verify(&desired, &snapshot, &[]);
+    assert!(broken.is_empty(), "{broken:?}");
+    assert_eq!(
+        notes[0].note,
+        "above max_runners 1 with 2 runners, draining: 1 kept because 1 busy, 1 left alone; each goes once it is idle past idle_cooldown"
+    );
+}
