@@ -2,8 +2,10 @@
 
 mod escape;
 mod exposition;
+pub mod html;
 pub mod markdown;
 pub mod metrics;
+mod state_class;
 
 pub(crate) use escape::escape_text;
 
