@@ -12,7 +12,7 @@ use crate::plan::Plan;
 /// Whether `c` must not reach a terminal as it is: a control character, one the desired
 /// state refuses as invisible (every format character, bidi controls and the Arabic letter
 /// mark included, and the other default-ignorable ones), or a line or paragraph separator.
-fn is_unsafe(c: char) -> bool {
+pub(super) fn is_unsafe(c: char) -> bool {
     c.is_control() || crate::load::is_invisible(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 

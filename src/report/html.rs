@@ -31,9 +31,12 @@ fn outcome_of<'a>(outcomes: &'a Outcomes, pool: &str, target: &str) -> Option<&'
     of_pool.get(target).map(String::as_str)
 }
 
-/// Text as HTML, safe in an element and in a quoted attribute.
+/// Text as HTML, safe in an element and in a quoted attribute; what must not reach a terminal
+/// (controls, bidi and other invisible marks) shown escaped as text output shows it (`\u{202e}`).
 pub(crate) fn escape_html(text: &str) -> Cow<'_, str> {
-    if !text.contains(['&', '<', '>', '"', '\'']) {
+    let special =
+        |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'') || super::escape::is_unsafe(c);
+    if !text.contains(special) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -44,6 +47,7 @@ pub(crate) fn escape_html(text: &str) -> Cow<'_, str> {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if super::escape::is_unsafe(c) => out.extend(c.escape_default()),
             _ => out.push(c),
         }
     }
@@ -52,18 +56,11 @@ pub(crate) fn escape_html(text: &str) -> Cow<'_, str> {
 
 /// The plan as a page.
 pub fn plan_html(plan: &Plan) -> String {
-    let Some(plan) = super::escape::escaped_plan(plan) else {
-        return unshowable();
-    };
-    page("devicepool plan", &plan, &plan.held(), &Outcomes::new())
+    page("devicepool plan", plan, &plan.held(), &Outcomes::new())
 }
 
 /// The apply report as a page: the plan it carried out, each action's outcome on its cell.
 pub fn apply_html(report: &ApplyReport) -> String {
-    let report = super::escape::escaped_report(report);
-    let Some(plan) = super::escape::escaped_plan(&report.plan) else {
-        return unshowable();
-    };
     let mut outcomes = Outcomes::new();
     for a in &report.actions {
         let of_pool = outcomes.entry(a.pool.clone()).or_default();
@@ -74,12 +71,7 @@ pub fn apply_html(report: &ApplyReport) -> String {
         .iter()
         .map(|h| (h.pool.clone(), h.reason.clone()))
         .collect();
-    page("devicepool apply", &plan, &held, &outcomes)
-}
-
-fn unshowable() -> String {
-    let body = escape_html(super::UNSHOWABLE);
-    format!("<!DOCTYPE html>\n<html lang=\"en\"><meta charset=\"utf-8\"><p>{body}</p></html>\n")
+    page("devicepool apply", &report.plan, &held, &outcomes)
 }
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:1em;color:#111}\
@@ -97,7 +89,7 @@ z-index:1;background:#111;color:#fff;padding:3px 6px;white-space:pre;font-size:1
 
 /// The whole page.
 fn page(title: &str, plan: &Plan, held: &[(String, String)], outcomes: &Outcomes) -> String {
-    let mut out = String::with_capacity(256 + 128 * plan_items(plan));
+    let mut out = String::with_capacity(4096);
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -115,6 +107,16 @@ fn page(title: &str, plan: &Plan, held: &[(String, String)], outcomes: &Outcomes
     if let Some(at) = plan.preview_at {
         let _ = writeln!(out, "<p>{}.</p>", escape_html(&super::preview_note(at)));
     }
+    let tally: Vec<String> = crate::reconcilers::tally_every_kind(plan)
+        .into_iter()
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "<p><strong>{}, {} held.</strong></p>",
+        escape_html(&tally.join(", ")),
+        held.len()
+    );
     if !held.is_empty() {
         out.push_str("<section id=\"held\"><h2>Held</h2>\n");
         for (name, reason) in held {
@@ -127,7 +129,7 @@ fn page(title: &str, plan: &Plan, held: &[(String, String)], outcomes: &Outcomes
         }
         out.push_str("</section>\n");
     }
-    let mut body = String::new();
+    let mut body = String::with_capacity(128 * plan_items(plan));
     let mut seen = Vec::new();
     write_device_pools(&mut body, plan, outcomes, &mut seen);
     for rack in &plan.racks {
