@@ -11,7 +11,8 @@
 //!    strategy; scarce devices so the allocation runs). The snapshot with 25 ms injected on
 //!    every request, at the default and the largest `parallel_requests`, against its critical
 //!    path (the job history is read page by page, alongside everything else); then the plan's
-//!    CPU time (target 100 ms), its size and the peak RSS.
+//!    CPU time (target 100 ms), its size and the peak RSS; then the plan's page (`plan --format
+//!    html`): time to write (target 1 s) and size (target 10 MB).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -20,7 +21,7 @@ use devicepool::clients::ReadCredentials;
 use devicepool::clients::http::Reader;
 use devicepool::clients::lambdatest;
 use devicepool::load;
-use devicepool::plan::{Origin, plan};
+use devicepool::plan::{Origin, Plan, plan};
 use devicepool::reconcilers::device_pools::membership::resolve;
 use devicepool::secret::{Redactor, Secret};
 use devicepool::snapshot::read::snapshot;
@@ -439,6 +440,27 @@ fn shared_groups(pools: usize, devices: usize, pools_per_group: usize) {
         ms(capped_times[capped_times.len() / 2]),
         capped_plan.action_count(),
         capped_json.len() as f64 / (1024.0 * 1024.0),
+    );
+    page_figures(&planned);
+}
+
+/// The plan's page (`plan --format html`), written 5 times: time to write and size.
+fn page_figures(planned: &Plan) {
+    let mut times = Vec::new();
+    let mut size = 0;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let page = devicepool::report::html::plan_html(planned);
+        times.push(started.elapsed());
+        size = page.len();
+    }
+    times.sort();
+    println!(
+        "  page (plan --format html), 5 runs: min {:.1} ms, median {:.1} ms (target <= 1 s); \
+         {:.2} MB (target <= 10 MB)",
+        times[0].as_secs_f64() * 1000.0,
+        times[times.len() / 2].as_secs_f64() * 1000.0,
+        size as f64 / 1e6,
     );
 }
 

@@ -229,8 +229,8 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
+    pub format: ApplyFormat,
     #[command(flatten)]
     pub partition: PartitionArgs,
     #[command(flatten)]
@@ -338,6 +338,9 @@ pub struct DemoArgs {
     /// Output format of the plans and report on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also write the first plan's page (as `plan --format html` prints it) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub page: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -353,6 +356,17 @@ pub enum PlanFormat {
     Json,
     /// GitHub-flavoured Markdown, for a job summary.
     Markdown,
+    /// One static HTML page: the fleet as a grid, a cell per device, machine and runner.
+    Html,
+}
+
+/// How an apply report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyFormat {
+    Text,
+    Json,
+    /// One static HTML page: the fleet as a grid, each action's outcome on its cell.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -11,7 +11,7 @@ use super::metrics_file::Observed;
 use super::plan::make_plan;
 use super::prepare::Prepared;
 use crate::apply::ApplyReport;
-use crate::cli::{ApplyArgs, Format};
+use crate::cli::{ApplyArgs, ApplyFormat};
 use crate::exit::Exit;
 use crate::lock::RunLock;
 use crate::lock::lease::{Fence, Lease};
@@ -89,8 +89,9 @@ pub(super) fn run(
         report.verify_notes = notes;
     }
     crate::report::emit(&match args.format {
-        Format::Text => report::apply_text(&report),
-        Format::Json => report::json(&report),
+        ApplyFormat::Text => report::apply_text(&report),
+        ApplyFormat::Json => report::json(&report),
+        ApplyFormat::Html => report::html::apply_html(&report),
     });
     let mut exit = apply_exit(&report);
     if let Some(lease) = lease {

@@ -48,6 +48,9 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
 
     let first = make_plan(&prepared);
     show("Plan 1: what the fleet needs now", &first, args.format);
+    if let Some(page) = &args.page {
+        super::output_file::write_atomically(page, &report::html::plan_html(&first), None)?;
+    }
     let Recheck { kept, drifted } = recheck(&first, &first);
     let applied = carry_out(&prepared, kept, drifted, &state_dir, None, None);
     crate::report::emit("\n== Apply ==\n");

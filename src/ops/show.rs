@@ -1,6 +1,6 @@
-//! `devicepool show PLAN.json`: prints a saved plan as text, JSON or Markdown. The file is read
-//! through the same bounded reader and format check as `apply --plan`; no desired state, no
-//! credential, no request.
+//! `devicepool show PLAN.json`: prints a saved plan as text, JSON, Markdown or an HTML page.
+//! The file is read through the same bounded reader and format check as `apply --plan`; no
+//! desired state, no credential, no request.
 
 use crate::cli::{PlanFormat, ShowArgs};
 use crate::exit::Exit;
@@ -19,5 +19,6 @@ pub(super) fn plan_in(format: PlanFormat, plan: &Plan) -> String {
         PlanFormat::Text => report::plan_text(plan),
         PlanFormat::Json => report::json(plan),
         PlanFormat::Markdown => report::markdown::plan_markdown(plan),
+        PlanFormat::Html => report::html::plan_html(plan),
     }
 }

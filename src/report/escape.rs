@@ -12,7 +12,12 @@ use crate::plan::Plan;
 /// Whether `c` must not reach a terminal as it is: a control character, one the desired
 /// state refuses as invisible (every format character, bidi controls and the Arabic letter
 /// mark included, and the other default-ignorable ones), or a line or paragraph separator.
-fn is_unsafe(c: char) -> bool {
+pub(super) fn is_unsafe(c: char) -> bool {
+    // ASCII first: no ASCII character is invisible or a separator, and the Unicode category
+    // table is costly to search for every character of a 60,000-device page.
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
     c.is_control() || crate::load::is_invisible(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 

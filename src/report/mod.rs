@@ -2,9 +2,11 @@
 
 mod escape;
 mod exposition;
+pub mod html;
 mod item_states;
 pub mod markdown;
 pub mod metrics;
+mod state_class;
 
 pub(crate) use escape::escape_text;
 

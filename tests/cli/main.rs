@@ -21,6 +21,7 @@ mod org_initiated;
 mod ownership;
 mod ownership_files;
 mod ownership_runners;
+mod page;
 mod partition;
 mod plan;
 mod podman;
