@@ -33,6 +33,8 @@ pub const RENDER_BUDGET: Duration = Duration::from_secs(60);
 /// Wall-clock time a worker may take to start and say it is ready (outside any render's
 /// deadline: starting a process on a loaded machine may be slow).
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a worker that closed its output is given to end by itself before it is killed.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
 
 /// The time bounds a [`Sandbox`] renders under.
 #[derive(Debug, Clone, Copy)]
@@ -188,24 +190,29 @@ impl Worker {
         };
         // The worker says it is ready once its limits are set: its start is not timed
         // against a render.
-        let ready = match worker.replies.recv_timeout(START_TIMEOUT) {
-            Ok(line) => matches!(serde_json::from_str(&line), Ok(Reply::Ready)),
+        match worker.replies.recv_timeout(START_TIMEOUT) {
+            Ok(line) if matches!(serde_json::from_str(&line), Ok(Reply::Ready)) => Ok(worker),
+            // Something else than the ready reply: stopped here, so how it ended says nothing.
+            Ok(_) => {
+                worker.stop();
+                Err(
+                    "the render worker did not start: its first line was not the ready reply"
+                        .into(),
+                )
+            }
             Err(RecvTimeoutError::Timeout) => {
                 worker.stop();
-                return Err(format!(
+                Err(format!(
                     "the render worker did not start within {} s",
                     START_TIMEOUT.as_secs()
-                ));
+                ))
             }
-            Err(RecvTimeoutError::Disconnected) => false,
-        };
-        if ready {
-            Ok(worker)
-        } else {
-            Err(format!(
+            // It closed its output: given a moment to end on its own, so the reason is its own
+            // exit and not the kill that follows a worker that lingers.
+            Err(RecvTimeoutError::Disconnected) => Err(format!(
                 "the render worker did not start: {}",
-                worker.stop()
-            ))
+                worker.stop_within(EXIT_GRACE)
+            )),
         }
     }
 
@@ -248,7 +255,17 @@ impl Worker {
     }
 
     /// Kills and reaps the worker; says why it stopped if it stopped by itself.
-    fn stop(mut self) -> String {
+    fn stop(self) -> String {
+        self.stop_within(Duration::ZERO)
+    }
+
+    /// Stops the worker once it has ended by itself or `grace` has passed, and says why it
+    /// stopped.
+    fn stop_within(mut self, grace: Duration) -> String {
+        let until = Instant::now() + grace;
+        while Instant::now() < until && matches!(self.child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let status = self.child.wait();
         let mut said = String::new();
