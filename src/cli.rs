@@ -235,9 +235,9 @@ pub struct ApplyArgs {
     pub partition: PartitionArgs,
     #[command(flatten)]
     pub metrics: MetricsArg,
-    /// After applying, read the fleet back and check what apply promises: no device with two
-    /// jobs of ours in flight, no runner pool this run started runners for above
-    /// `max_runners` (a pool draining a lowered maximum is a note). A broken promise exits 6.
+    /// After applying, read the fleet back and check what apply promises: no device this run
+    /// started a job on with two jobs of ours in flight, no runner pool this run started
+    /// runners for above `max_runners` (others are notes). A broken promise exits 6.
     #[arg(long)]
     pub verify: bool,
     /// Do not ask for confirmation (never asked when stdin is not a terminal or when there is

@@ -19,8 +19,9 @@ pub enum Exit {
     Held = 4,
     /// Another run holds the lock; this one did nothing.
     Locked = 5,
-    /// `apply --verify`: the fleet read back after applying breaks a promise (a device with
-    /// two jobs of ours, a runner pool this run started runners for left above `max_runners`).
+    /// `apply --verify`: the fleet read back after applying breaks a promise this run made (a
+    /// device this run started a job on held by two jobs of ours, a runner pool this run
+    /// started runners for left above `max_runners`).
     Broken = 6,
 }
 

@@ -45,7 +45,8 @@ pub struct ApplyReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<Vec<Broken>>,
     /// With `--verify`: what the fleet read back shows that breaks no promise of this run
-    /// (a runner pool draining above a lowered `max_runners`).
+    /// (a runner pool draining above a lowered `max_runners`, a device two jobs of ours hold
+    /// that this run started nothing on).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub verify_notes: Vec<VerifyNote>,
 }

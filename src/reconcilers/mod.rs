@@ -158,13 +158,19 @@ pub(crate) fn verify_every_kind(
     snapshot: &Snapshot,
     actions: &[ActionRecord],
 ) -> (Vec<Broken>, Vec<VerifyNote>) {
-    let (runner_broken, notes) = runner_pools::verify::verify(desired, snapshot, actions);
+    let (device_broken, device_notes) = device_pools::verify::verify(desired, snapshot, actions);
+    let (runner_broken, runner_notes) = runner_pools::verify::verify(desired, snapshot, actions);
     let broken = PerKind {
-        device_pools: device_pools::verify::verify(desired, snapshot),
+        device_pools: device_broken,
         racks: racks::verify::verify(desired, snapshot, actions),
         runner_pools: runner_broken,
     };
-    (broken.concat(), notes)
+    let notes = PerKind {
+        device_pools: device_notes,
+        racks: Vec::new(),
+        runner_pools: runner_notes,
+    };
+    (broken.concat(), notes.concat())
 }
 
 /// Every kind's tried actions of an apply as text, each under its own heading.

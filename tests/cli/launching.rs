@@ -9,20 +9,7 @@ use crate::support::{Lab, pool};
 fn every_launch_turns_the_cli_self_update_off() {
     let mut lab = Lab::new(vec![pool("a55", 3, 3)]);
     let argv = lab.path("argv.log");
-    let wrapper = lab.path("hyperexecute-logged");
-    let script = format!(
-        "#!/bin/sh\necho \"$@\" >> '{}'\nexec '{}' \"$@\"\n",
-        argv.display(),
-        lab.cli.display()
-    );
-    std::fs::write(&wrapper, script).unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    lab.cli = wrapper;
-    lab.write_config();
+    lab.wrap_cli(|cli| format!("echo \"$@\" >> '{}'\nexec {cli} \"$@\"\n", argv.display()));
     lab.run(&["apply", lab.config_arg()]).expect_code(0);
     let lines = std::fs::read_to_string(&argv).unwrap();
     assert_eq!(lines.lines().count(), 3, "{lines}");

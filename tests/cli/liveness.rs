@@ -232,35 +232,6 @@ fn a_device_whose_last_jobs_failed_is_rested_for_the_cooldown() {
     );
 }
 
-/// `apply --verify` reads the fleet back after applying and checks what apply promises. Here
-/// an earlier run (or someone with our labels) left two of our jobs running on one device:
-/// apply itself starts nothing there, and the check says so and exits 6. Without the double
-/// booking, the same apply verifies clean and exits 0.
-#[test]
-fn apply_verify_reads_the_fleet_back_and_exits_6_on_a_broken_promise() {
-    let lab = lab_with_initiated_jobs("1h", &[]);
-    let out = lab.run(&["apply", lab.config_arg(), "--verify", "--format", "json"]);
-    out.expect_code(0);
-    assert_eq!(
-        out.json()["verified"],
-        serde_json::json!([]),
-        "{}",
-        out.stdout
-    );
-
-    let lab = lab_with_initiated_jobs("1h", &[(1, 5), (1, 3)]);
-    let out = lab.run(&["apply", lab.config_arg(), "--verify"]);
-    out.expect_code(6);
-    assert!(
-        out.stdout.contains("VERIFY: 1 broken promise(s)")
-            && out
-                .stdout
-                .contains("device A55-01 has 2 jobs of ours queued or running"),
-        "{}",
-        out.stdout
-    );
-}
-
 /// `explain` prints the chain behind one pool's decision: here one job of ours is stuck on
 /// device 1, one waits on device 2, three tasks are pending.
 #[test]

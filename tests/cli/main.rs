@@ -53,6 +53,7 @@ mod template_bounds;
 mod terminal;
 mod unattended;
 mod upstream;
+mod verify_devices;
 mod wording;
 
 #[test]

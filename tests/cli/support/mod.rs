@@ -228,6 +228,18 @@ impl Lab {
         devices
     }
 
+    /// Puts a shell script in front of the fake CLI: `body(cli)` is the script after its
+    /// `#!/bin/sh` line, given the fake CLI's quoted path; the config then names the script.
+    pub(crate) fn wrap_cli(&mut self, body: impl Fn(&str) -> String) {
+        let wrapper = self.path("hyperexecute-wrapped");
+        let cli = format!("'{}'", self.cli.display());
+        std::fs::write(&wrapper, format!("#!/bin/sh\n{}", body(&cli))).unwrap();
+        let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(&wrapper, executable).unwrap();
+        self.cli = wrapper;
+        self.write_config();
+    }
+
     pub(crate) fn path(&self, relative: &str) -> PathBuf {
         self.dir.path().join(relative)
     }
