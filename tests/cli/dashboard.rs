@@ -4,6 +4,7 @@
 //! simulated fleet pushed to. Skipped when either server is missing, except in CI.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use devicepool_sim::prometheus_process::{PrometheusProcess, prometheus_or_skip};
@@ -11,28 +12,22 @@ use devicepool_sim::pushgateway_process::{PushgatewayProcess, pushgateway_or_ski
 use serde_json::Value;
 
 use crate::support::{Lab, pool};
+use crate::upstream::mismatches;
 
 /// The one series a panel may find absent, by name, while devicepool does not export it yet
 /// (it is being added); once the pushed metrics name it, its panel must answer like any other.
 const NOT_YET_EXPORTED: &str = "devicepool_pool_oldest_pending_seconds";
 
-fn read_json(path: &str) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
+/// The dashboard as shipped.
 fn dashboard() -> Value {
-    read_json("deploy/grafana/devicepool.json")
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/grafana/devicepool.json");
+    let text = std::fs::read_to_string(&path).expect("deploy/grafana/devicepool.json");
+    serde_json::from_str(&text).expect("the dashboard is JSON")
 }
 
-/// What the schema excerpt says is wrong with `dashboard`, one line per error.
+/// What the excerpt of Grafana's schema finds wrong with `dashboard`.
 fn schema_errors(dashboard: &Value) -> Vec<String> {
-    let schema = read_json("tests/upstream/grafana/dashboard.schema.json");
-    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
-    validator
-        .iter_errors(dashboard)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
+    mismatches("grafana/dashboard.schema.json", dashboard)
 }
 
 /// Every (panel title, PromQL expression) of the dashboard.
