@@ -48,7 +48,7 @@ fn decide(installed: bool, ci: Option<&std::ffi::OsStr>) -> Result<bool, String>
 }
 
 impl EtcdProcess {
-    /// Starts etcd and waits (up to 20 s) until `/health` answers.
+    /// Starts etcd and waits (up to 30 s) until `/health` answers.
     pub fn start() -> std::io::Result<EtcdProcess> {
         EtcdProcess::start_with(&[])
     }
@@ -59,7 +59,8 @@ impl EtcdProcess {
         let (client, peer) = (free_port()?, free_port()?);
         let url = format!("http://127.0.0.1:{client}");
         let peer_url = format!("http://127.0.0.1:{peer}");
-        let child = Command::new("etcd")
+        let mut command = Command::new("etcd");
+        command
             .args(["--name", "default", "--data-dir"])
             .arg(data.path())
             .args([
@@ -71,23 +72,13 @@ impl EtcdProcess {
             .args(["--listen-peer-urls", &peer_url])
             .args(["--initial-advertise-peer-urls", &peer_url])
             .args(["--initial-cluster", &format!("default={peer_url}")])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let mut etcd = EtcdProcess {
+            .args(extra);
+        let child = spawn_until_ready(&mut command, &format!("{url}/health"))?;
+        Ok(EtcdProcess {
             child,
             url,
             _data: data,
-        };
-        if answers_within(&format!("{}/health", etcd.url), Duration::from_secs(20)) {
-            return Ok(etcd);
-        }
-        etcd.stop();
-        Err(std::io::Error::other(format!(
-            "etcd did not answer on {} within 20s",
-            etcd.url
-        )))
+        })
     }
 
     /// The client URL, e.g. `http://127.0.0.1:40123`.
@@ -124,6 +115,39 @@ impl EtcdProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Starts `command` (its output dropped) and waits up to 30 s until `ready_url` answers 200;
+/// a server that does not is killed and named in the error.
+pub(crate) fn spawn_until_ready(command: &mut Command, ready_url: &str) -> std::io::Result<Child> {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    if answers_within(ready_url, Duration::from_secs(30)) {
+        return Ok(child);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let program = command.get_program().to_string_lossy().into_owned();
+    Err(std::io::Error::other(format!(
+        "{program} did not answer {ready_url} within 30s"
+    )))
+}
+
+/// Whether a test needing `program` (of Debian's package `package`) runs: yes when it runs
+/// (`program --version`); when it does not, the test is skipped with a printed message, but
+/// fails (panics) when `CI` is set, where `.ci/run` installed it and a skip would hide the test.
+pub(crate) fn installed_or_skip(program: &str, package: &str) -> bool {
+    if Command::new(program).arg("--version").output().is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{program} is missing and CI is set; .ci/run installs Debian's {package}"
+    );
+    eprintln!("SKIPPED: {program} is missing (apt-get install {package} to run this test)");
+    false
 }
 
 /// Whether `url` answers 200 to a GET within `limit`, asked every 50 ms: a server started

@@ -25,6 +25,7 @@ pub mod maas;
 mod maas_routes;
 pub mod podman_process;
 pub mod probe;
+pub mod prometheus_process;
 pub mod pushgateway_process;
 pub mod server;
 pub mod shutdown;

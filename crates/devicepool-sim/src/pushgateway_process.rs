@@ -2,10 +2,9 @@
 //! loopback port for the push tests, killed when dropped. Starts nothing when it is not on
 //! PATH; says nothing about devicepool.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Child, Command};
 
-use crate::etcd_process::{answers_within, free_port};
+use crate::etcd_process::{free_port, installed_or_skip, spawn_until_ready};
 
 /// The binary's name in Debian's package (`dpkg -L prometheus-pushgateway`).
 const BINARY: &str = "prometheus-pushgateway";
@@ -20,38 +19,18 @@ pub struct PushgatewayProcess {
 /// the test is skipped with a printed message, but fails (panics) when `CI` is set, where
 /// `.ci/run` installed it and a skip would hide the push tests.
 pub fn pushgateway_or_skip() -> bool {
-    if Command::new(BINARY).arg("--version").output().is_ok() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{BINARY} is not on PATH and CI is set; .ci/run installs Debian's prometheus-pushgateway"
-    );
-    eprintln!(
-        "SKIPPED: {BINARY} is not on PATH (apt-get install prometheus-pushgateway to run this test)"
-    );
-    false
+    installed_or_skip(BINARY, "prometheus-pushgateway")
 }
 
 impl PushgatewayProcess {
-    /// Starts the gateway and waits (up to 20 s) until `/-/ready` answers.
+    /// Starts the gateway and waits (up to 30 s) until `/-/ready` answers.
     pub fn start() -> std::io::Result<PushgatewayProcess> {
         let port = free_port()?;
         let url = format!("http://127.0.0.1:{port}");
-        let child = Command::new(BINARY)
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let mut gateway = PushgatewayProcess { child, url };
-        if answers_within(&format!("{}/-/ready", gateway.url), Duration::from_secs(20)) {
-            return Ok(gateway);
-        }
-        gateway.stop();
-        Err(std::io::Error::other(format!(
-            "{BINARY} did not answer on {} within 20s",
-            gateway.url
-        )))
+        let mut command = Command::new(BINARY);
+        command.arg(format!("--web.listen-address=127.0.0.1:{port}"));
+        let child = spawn_until_ready(&mut command, &format!("{url}/-/ready"))?;
+        Ok(PushgatewayProcess { child, url })
     }
 
     /// The base URL, e.g. `http://127.0.0.1:40123`.

@@ -57,18 +57,23 @@ pub(super) fn docker(socket: &Path, method: &str, path: &str, body: Option<&str>
     }
 }
 
-/// Validates `value` against `tests/upstream/<file>`; the failure lists every mismatch.
-pub(super) fn check(file: &str, value: &Value, what: &str) {
+/// What `tests/upstream/<file>` finds wrong with `value`, one line per mismatch.
+pub(super) fn mismatches(file: &str, value: &Value) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/upstream")
         .join(file);
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
         .unwrap_or_else(|e| panic!("{file}: {e}"));
     let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{file}: {e}"));
-    let errors: Vec<String> = validator
+    validator
         .iter_errors(value)
         .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+        .collect()
+}
+
+/// Validates `value` against `tests/upstream/<file>`; the failure lists every mismatch.
+pub(super) fn check(file: &str, value: &Value, what: &str) {
+    let errors = mismatches(file, value);
     assert!(
         errors.is_empty(),
         "{what} does not match {file}: {errors:#?}\n{value:#}"
