@@ -4,6 +4,7 @@
 mod apply;
 mod completions;
 mod covering;
+mod did_you_mean;
 mod docs;
 mod fault_matrix;
 mod faults;
