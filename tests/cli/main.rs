@@ -55,6 +55,7 @@ mod terminal;
 mod unattended;
 mod upstream;
 mod wording;
+mod workflows;
 
 #[test]
 fn help_lists_every_verb_and_the_exit_codes() {
