@@ -1,6 +1,7 @@
-//! The reconcile workflow hands each step the variables the shipped example plans name: the
-//! Plan step every source credential, the Apply step those and every Taskcluster token. Reads
-//! the workflow and the plans as YAML; runs nothing.
+//! The workflows as shipped: reconcile hands each step the variables the example plans name
+//! (the Plan step every source credential, the Apply step those and every Taskcluster token);
+//! release attests every binary it publishes with a SHA-pinned action, and the manual shows
+//! how to check it. Reads the files as YAML and text; runs nothing.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -92,4 +93,89 @@ fn reconcile_steps_get_every_variable_the_example_plans_name() {
         "the LambdaTest example names its pools' tokens"
     );
     assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn release_attests_every_binary_before_publishing_and_the_manual_shows_the_check() {
+    let workflow = yaml(Path::new(".github/workflows/release.yml"));
+    let jobs = &workflow["jobs"];
+    let (name, job) = jobs
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, job)| {
+            job["steps"].as_array().is_some_and(|steps| {
+                steps.iter().any(|s| {
+                    s["uses"]
+                        .as_str()
+                        .is_some_and(|u| u.starts_with("actions/attest-build-provenance@"))
+                })
+            })
+        })
+        .expect("a job attests build provenance");
+    let step = job["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.contains("attest-build-provenance"))
+        })
+        .unwrap();
+    let pin = step["uses"].as_str().unwrap().split('@').nth(1).unwrap();
+    assert!(
+        pin.len() == 40 && pin.bytes().all(|b| b.is_ascii_hexdigit()),
+        "pinned by full commit SHA, not {pin:?}"
+    );
+    assert_eq!(job["permissions"]["id-token"], "write", "{job}");
+    assert_eq!(job["permissions"]["attestations"], "write", "{job}");
+    assert!(job["permissions"]["contents"] != "write", "{job}");
+    // The subjects are the binaries the build matrix makes, by the name the release uses.
+    let subjects = step["with"]["subject-path"].as_str().unwrap();
+    let targets = jobs["build"]["strategy"]["matrix"]["include"]
+        .as_array()
+        .unwrap();
+    for target in targets {
+        let binary = format!("dist/devicepool-{}", target["target"].as_str().unwrap());
+        assert!(
+            glob_matches(subjects, &binary),
+            "{subjects} misses {binary}"
+        );
+        assert!(
+            !glob_matches(subjects, &format!("{binary}.sha256")),
+            "{subjects}"
+        );
+    }
+    let needs = &jobs["publish"]["needs"];
+    assert!(
+        needs
+            .as_array()
+            .is_some_and(|n| n.iter().any(|j| j == name.as_str())),
+        "publish waits for {name}: {needs}"
+    );
+    let manual = std::fs::read_to_string(root().join("docs/operations.md")).unwrap();
+    let checksum = manual
+        .find("sha256sum --check --strict devicepool-")
+        .unwrap();
+    let verify = manual[checksum..].lines().nth(1).unwrap_or_default();
+    assert!(
+        verify
+            .trim_start()
+            .starts_with("gh attestation verify devicepool-")
+            && verify.contains("--repo <owner>/<repo>"),
+        "the line after the checksum: {verify:?}"
+    );
+}
+
+/// Whether `path` matches `pattern`, whose only wildcard is `*` (any run of characters).
+fn glob_matches(pattern: &str, path: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == path,
+        Some((head, tail)) => {
+            path.starts_with(head)
+                && (0..=path.len() - head.len())
+                    .any(|skip| glob_matches(tail, &path[head.len() + skip..]))
+        }
+    }
 }
