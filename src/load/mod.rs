@@ -11,6 +11,7 @@ mod model;
 pub mod partition;
 pub(crate) mod section;
 mod source_model;
+mod suggest;
 mod tree;
 mod validate;
 mod values;

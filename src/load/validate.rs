@@ -30,18 +30,22 @@ impl Problem {
 
 /// Runs the JSON schema over the untyped document.
 pub(super) fn check_schema(value: &serde_json::Value) -> Vec<Problem> {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    let validator = VALIDATOR
-        .get_or_init(|| jsonschema::validator_for(&super::schema()).expect("schema compiles"));
+    static SCHEMA: OnceLock<(serde_json::Value, jsonschema::Validator)> = OnceLock::new();
+    let (schema, validator) = SCHEMA.get_or_init(|| {
+        let schema = super::schema();
+        let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+        (schema, validator)
+    });
     validator
         .iter_errors(value)
-        .flat_map(|e| explain(&e))
+        .flat_map(|e| explain(schema, &e))
         .collect()
 }
 
 /// Turns one schema error into problems. An `anyOf` (how an optional section is written)
-/// is explained by the errors of its non-null branch, which name the real key.
-fn explain(error: &jsonschema::ValidationError<'_>) -> Vec<Problem> {
+/// is explained by the errors of its non-null branch, which name the real key. An unknown key
+/// names the closest known one; a bad enum value lists the allowed ones.
+fn explain(schema: &serde_json::Value, error: &jsonschema::ValidationError<'_>) -> Vec<Problem> {
     let pointer = error.instance_path().to_string();
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
@@ -49,7 +53,7 @@ fn explain(error: &jsonschema::ValidationError<'_>) -> Vec<Problem> {
             .map(|name| Problem {
                 pointer: pointer.clone(),
                 key_name: Some(name.clone()),
-                message: "unknown key".to_string(),
+                message: super::suggest::unknown_key(schema, error, name),
             })
             .collect(),
         ValidationErrorKind::AnyOf { context } => {
@@ -58,9 +62,16 @@ fn explain(error: &jsonschema::ValidationError<'_>) -> Vec<Problem> {
                 .filter(|branch| !branch.iter().all(expects_null))
                 .collect();
             match branches.as_slice() {
-                [only] => only.iter().flat_map(|e| explain(e)).collect(),
+                [only] => only.iter().flat_map(|e| explain(schema, e)).collect(),
                 _ => vec![Problem::at(pointer, error.masked().to_string())],
             }
+        }
+        ValidationErrorKind::Enum { options } => {
+            let message = super::suggest::not_in_enum(error.instance(), options);
+            vec![Problem::at(
+                pointer,
+                message.unwrap_or_else(|| error.masked().to_string()),
+            )]
         }
         // An externally tagged enum (`settings.lock: {etcd: …}`): the branch whose tag is
         // written is explained; an unknown tag is an unknown key.
@@ -77,8 +88,14 @@ fn explain(error: &jsonschema::ValidationError<'_>) -> Vec<Problem> {
                 crate::reconcilers::device_pools::group::retired(&pointer, error.instance());
             match (written.as_slice(), retired) {
                 (_, Some(instead)) => vec![Problem::at(pointer, instead)],
-                ([only], None) => only.iter().flat_map(|e| explain(e)).collect(),
-                _ => vec![Problem::at(pointer, error.masked().to_string())],
+                ([only], None) => only.iter().flat_map(|e| explain(schema, e)).collect(),
+                _ => {
+                    let message = super::suggest::not_allowed(error.instance(), context);
+                    vec![Problem::at(
+                        pointer,
+                        message.unwrap_or_else(|| error.masked().to_string()),
+                    )]
+                }
             }
         }
         _ => vec![Problem::at(pointer, error.masked().to_string())],

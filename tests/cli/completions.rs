@@ -1,5 +1,6 @@
 //! `devicepool completions SHELL` and `devicepool man`: generated from the clap definition, so
-//! they name every command the binary has.
+//! they name every command the binary has, and no hidden one; the man page names no other
+//! page (none is made) but documents each command itself.
 
 use crate::support::devicepool;
 
@@ -38,14 +39,46 @@ fn completions_for_bash_zsh_and_fish_name_every_command() {
 }
 
 #[test]
-fn man_prints_a_roff_page_listing_the_commands() {
+fn completions_never_offer_a_hidden_command() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = devicepool(&["completions", shell]).run();
+        out.expect_code(0);
+        assert!(
+            !out.stdout.contains("sim-hyperexecute"),
+            "{shell} offers __sim-hyperexecute"
+        );
+        // Visible subcommands of subcommands stay.
+        for nested in ["serve", "status"] {
+            assert!(
+                out.stdout.contains(nested),
+                "{shell} completion lacks {nested}"
+            );
+        }
+    }
+}
+
+#[test]
+fn man_prints_one_roff_page_documenting_every_command_and_naming_no_other_page() {
     let out = devicepool(&["man"]).run();
     out.expect_code(0);
     assert!(out.stdout.contains(".TH devicepool 1"), "{}", out.stdout);
-    assert!(out.stdout.contains(".SH SUBCOMMANDS"), "{}", out.stdout);
-    for verb in VERBS {
-        let entry = format!("devicepool\\-{verb}(1)");
-        assert!(out.stdout.contains(&entry), "man lacks {entry}");
+    for verb in VERBS
+        .iter()
+        .chain(&["lock", "lock status", "lock break", "sim serve"])
+    {
+        let section = format!(".SS \"devicepool {verb}\"\n");
+        assert!(out.stdout.contains(&section), "man lacks {section}");
     }
+    // A command's own options are in its part: `plan --detailed-exitcode` under plan.
+    let plan = out.stdout.find(".SS \"devicepool plan\"").unwrap();
+    let apply = out.stdout.find(".SS \"devicepool apply\"").unwrap();
+    assert!(
+        out.stdout[plan..apply].contains("detailed\\-exitcode"),
+        "{}",
+        out.stdout
+    );
+    // No `devicepool-plan(1)` and the like: no such page is ever written.
+    assert!(!out.stdout.contains("(1)"), "{}", out.stdout);
+    assert!(!out.stdout.contains("sim\\-hyperexecute"), "{}", out.stdout);
     assert!(out.stdout.contains("5 another run holds the lock"));
 }

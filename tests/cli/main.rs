@@ -5,6 +5,7 @@ mod apply;
 mod completions;
 mod covering;
 mod dashboard;
+mod did_you_mean;
 mod docs;
 mod fault_matrix;
 mod faults;
@@ -56,6 +57,7 @@ mod unattended;
 mod upstream;
 mod verify_devices;
 mod wording;
+mod workflows;
 
 #[test]
 fn help_lists_every_verb_and_the_exit_codes() {
