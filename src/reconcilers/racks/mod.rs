@@ -112,6 +112,10 @@ impl KindPlan for RackPlan {
         ))
     }
 
+    fn oldest_pending_since(&self) -> Option<jiff::Timestamp> {
+        None
+    }
+
     fn summary_cells(&self) -> (Option<String>, Vec<String>) {
         let mut states: Vec<(MachineState, usize)> = Vec::new();
         for machine in &self.machines {

@@ -110,6 +110,10 @@ impl KindPlan for RunnerPoolPlan {
         ))
     }
 
+    fn oldest_pending_since(&self) -> Option<jiff::Timestamp> {
+        None
+    }
+
     fn summary_cells(&self) -> (Option<String>, Vec<String>) {
         let numbers = self.numbers.map(|n| {
             format!(
