@@ -264,6 +264,10 @@ pub struct PendingJobView {
     pub id: u64,
     pub project: String,
     pub tags: Vec<String>,
+    /// When GitLab created the job (absent in recordings made before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub created_at: Option<Timestamp>,
 }
 
 /// A container with our labels.

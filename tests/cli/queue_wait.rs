@@ -1,10 +1,12 @@
-//! Queue wait (`devicepool_pool_oldest_pending_seconds`) through the binary: device pools from
+//! Queue wait (`devicepool_pool_oldest_pending_seconds`) through the binary: runner pools from
+//! their oldest matching pending GitLab job; device pools from
 //! Taskcluster's pending list, read only when something is pending; a refused list (403) leaves
 //! the series out with one warning and never holds the pool.
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::metrics::{of_pool, read};
+use crate::metrics::{of_pool, read, samples};
+use crate::runners::RunnerLab;
 use crate::support::{Lab, pool, queue_of};
 
 const WAIT: &str = "devicepool_pool_oldest_pending_seconds";
@@ -72,4 +74,39 @@ fn a_refused_pending_list_leaves_the_wait_out_with_one_warning_and_holds_nothing
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn a_runner_pool_reports_how_long_its_oldest_matching_pending_job_has_waited() {
+    let lab = RunnerLab::new("");
+    let gitlab = &lab.fleet.gitlab;
+    // An untagged job is not the pool's: it waits longest but does not count.
+    gitlab.add_pending_job("group/app", &[]);
+    gitlab.advance_clock(120);
+    gitlab.add_pending_job("group/app", &["autogit"]);
+    gitlab.advance_clock(600);
+    gitlab.add_pending_job("group/app", &["autogit", "docker"]);
+    gitlab.advance_clock(30);
+    lab.run(&["plan", "--metrics-file", "metrics.prom"])
+        .expect_code(0);
+    let m = read_runner_metrics(&lab);
+    let set = "{partition=\"all\",kind=\"runner_pool\",pool=\"autogit\"}";
+    assert_eq!(m.get(&format!("devicepool_pool_pending{set}")), Some(&2.0));
+    assert_eq!(m.get(&format!("{WAIT}{set}")), Some(&630.0));
+}
+
+#[test]
+fn a_runner_pool_with_nothing_pending_has_no_queue_wait() {
+    let lab = RunnerLab::new("");
+    lab.fleet.gitlab.add_pending_job("group/app", &["other"]);
+    lab.run(&["plan", "--metrics-file", "metrics.prom"])
+        .expect_code(0);
+    let m = read_runner_metrics(&lab);
+    let set = "{partition=\"all\",kind=\"runner_pool\",pool=\"autogit\"}";
+    assert_eq!(m.get(&format!("devicepool_pool_pending{set}")), Some(&0.0));
+    assert_eq!(m.get(&format!("{WAIT}{set}")), None);
+}
+
+fn read_runner_metrics(lab: &RunnerLab) -> std::collections::BTreeMap<String, f64> {
+    samples(&std::fs::read_to_string(lab.path("metrics.prom")).expect("metrics written"))
 }

@@ -45,6 +45,11 @@ impl RunnerLab {
         self.command(args).run()
     }
 
+    /// A file of the lab's directory.
+    pub(crate) fn path(&self, relative: &str) -> std::path::PathBuf {
+        self.dir.path().join(relative)
+    }
+
     /// A template of that name in the lab's `templates_dir` (built-ins are used otherwise).
     pub(crate) fn write_template(&self, name: &str, text: &str) {
         let dir = self.dir.path().join("templates");

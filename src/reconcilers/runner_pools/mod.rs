@@ -111,7 +111,10 @@ impl KindPlan for RunnerPoolPlan {
     }
 
     fn oldest_pending_since(&self) -> Option<jiff::Timestamp> {
-        None
+        let n = self
+            .numbers
+            .filter(|_| self.status == PoolStatus::Planned)?;
+        n.pending_since.filter(|_| n.pending > 0)
     }
 
     fn summary_cells(&self) -> (Option<String>, Vec<String>) {
