@@ -1,11 +1,13 @@
-//! Queue wait (`devicepool_pool_oldest_pending_seconds`) through the binary: runner pools from
-//! their oldest matching pending GitLab job; device pools from
+//! Queue wait (`devicepool_pool_oldest_pending_seconds`) through the binary: racks from their
+//! machine longest due, runner pools from their oldest matching pending GitLab job; device
+//! pools from
 //! Taskcluster's pending list, read only when something is pending; a refused list (403) leaves
 //! the series out with one warning and never holds the pool.
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::metrics::{of_pool, read, samples};
+use crate::metrics::{of_pool, read};
+use crate::racks::RackLab;
 use crate::runners::RunnerLab;
 use crate::support::{Lab, pool, queue_of};
 
@@ -89,7 +91,7 @@ fn a_runner_pool_reports_how_long_its_oldest_matching_pending_job_has_waited() {
     gitlab.advance_clock(30);
     lab.run(&["plan", "--metrics-file", "metrics.prom"])
         .expect_code(0);
-    let m = read_runner_metrics(&lab);
+    let m = lab.metrics();
     let set = "{partition=\"all\",kind=\"runner_pool\",pool=\"autogit\"}";
     assert_eq!(m.get(&format!("devicepool_pool_pending{set}")), Some(&2.0));
     assert_eq!(m.get(&format!("{WAIT}{set}")), Some(&630.0));
@@ -101,12 +103,28 @@ fn a_runner_pool_with_nothing_pending_has_no_queue_wait() {
     lab.fleet.gitlab.add_pending_job("group/app", &["other"]);
     lab.run(&["plan", "--metrics-file", "metrics.prom"])
         .expect_code(0);
-    let m = read_runner_metrics(&lab);
+    let m = lab.metrics();
     let set = "{partition=\"all\",kind=\"runner_pool\",pool=\"autogit\"}";
     assert_eq!(m.get(&format!("devicepool_pool_pending{set}")), Some(&0.0));
     assert_eq!(m.get(&format!("{WAIT}{set}")), None);
 }
 
-fn read_runner_metrics(lab: &RunnerLab) -> std::collections::BTreeMap<String, f64> {
-    samples(&std::fs::read_to_string(lab.path("metrics.prom")).expect("metrics written"))
+#[test]
+fn a_rack_reports_how_long_its_machine_longest_due_has_been_due() {
+    // host-10 was deployed an hour ago (every: 6h); the 32 machines never deployed are due
+    // with no moment they fell due, so they are left out.
+    let lab = RackLab::new();
+    let set = "{partition=\"all\",kind=\"rack\",pool=\"rack-a\"}";
+    lab.run(&["plan", lab.config_arg(), "--metrics-file", "metrics.prom"])
+        .expect_code(0);
+    let m = lab.metrics();
+    assert_eq!(m.get(&format!("devicepool_pool_pending{set}")), Some(&32.0));
+    assert_eq!(m.get(&format!("{WAIT}{set}")), None);
+    // Six more hours: host-10 fell due an hour ago.
+    lab.fleet.testflinger.advance_clock(6 * 3600);
+    lab.run(&["plan", lab.config_arg(), "--metrics-file", "metrics.prom"])
+        .expect_code(0);
+    let m = lab.metrics();
+    assert_eq!(m.get(&format!("devicepool_pool_pending{set}")), Some(&33.0));
+    assert_eq!(m.get(&format!("{WAIT}{set}")), Some(&3600.0));
 }

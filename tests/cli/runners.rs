@@ -45,9 +45,10 @@ impl RunnerLab {
         self.command(args).run()
     }
 
-    /// A file of the lab's directory.
-    pub(crate) fn path(&self, relative: &str) -> std::path::PathBuf {
-        self.dir.path().join(relative)
+    /// The metrics a run wrote to `metrics.prom` in the lab's directory.
+    pub(crate) fn metrics(&self) -> std::collections::BTreeMap<String, f64> {
+        let text = std::fs::read_to_string(self.dir.path().join("metrics.prom"));
+        crate::metrics::samples(&text.expect("metrics written"))
     }
 
     /// A template of that name in the lab's `templates_dir` (built-ins are used otherwise).
