@@ -1,5 +1,5 @@
-//! Taskcluster reads: pending/claimed counts of a task queue and the quarantined workers of
-//! its worker type. Anonymous, read-only; wire types stay private to this file. The body
+//! Taskcluster reads: pending/claimed counts of a task queue, when its oldest pending task
+//! was inserted, and the quarantined workers of its worker type. Anonymous, read-only; wire types stay private to this file. The body
 //! decoders (`decode_counts`, `decode_worker_page`) are the very mapping the fetches use, so
 //! `clients::decode` can fuzz them without a server.
 
@@ -19,6 +19,18 @@ const MAX_PAGES: usize = 1000;
 struct Counts {
     pending_tasks: u64,
     claimed_tasks: u64,
+}
+
+/// A `listPendingTasks` page: only `inserted` of each task is read (the task definition
+/// is not ours to decode).
+#[derive(Deserialize)]
+struct PendingPage {
+    tasks: Vec<PendingTask>,
+}
+
+#[derive(Deserialize)]
+struct PendingTask {
+    inserted: Timestamp,
 }
 
 #[derive(Deserialize)]
@@ -72,17 +84,22 @@ fn page_from_wire(page: WorkerPage) -> QuarantinedPage {
     }
 }
 
+/// `<root>/api/queue/v1/task-queues/<tq>/<leaf>`, the queue id as one encoded segment.
+fn task_queue_url(root_url: &str, task_queue: &str, leaf: &str) -> String {
+    format!(
+        "{}/api/queue/v1/task-queues/{}/{leaf}",
+        root_url.trim_end_matches('/'),
+        encode_component(task_queue)
+    )
+}
+
 /// `GET /api/queue/v1/task-queues/<tq>/counts` → (pending, claimed).
 pub fn fetch_counts(
     reader: &Reader,
     root_url: &str,
     task_queue: &str,
 ) -> Result<(u64, u64), ApiError> {
-    let url = format!(
-        "{}/api/queue/v1/task-queues/{}/counts",
-        root_url.trim_end_matches('/'),
-        encode_component(task_queue)
-    );
+    let url = task_queue_url(root_url, task_queue, "counts");
     let counts: Counts = reader.get_json(&Get {
         api: API,
         url,
@@ -90,6 +107,24 @@ pub fn fetch_counts(
         authorization: None,
     })?;
     Ok(counts_from_wire(counts))
+}
+
+/// `GET /api/queue/v1/task-queues/<tq>/pending?limit=1` → when the oldest pending task was
+/// inserted (tasks come in insertion order, so the first page of one is enough); `None` when
+/// nothing is pending. Needs the scope `queue:pending-list:<tq>` (403 without it).
+pub fn fetch_oldest_pending(
+    reader: &Reader,
+    root_url: &str,
+    task_queue: &str,
+) -> Result<Option<Timestamp>, ApiError> {
+    let url = task_queue_url(root_url, task_queue, "pending");
+    let page: PendingPage = reader.get_json(&Get {
+        api: API,
+        url,
+        query: vec![("limit", "1".to_string())],
+        authorization: None,
+    })?;
+    Ok(page.tasks.first().map(|t| t.inserted))
 }
 
 /// What the worker list says: quarantined workers with the end of their quarantine, and when

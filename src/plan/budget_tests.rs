@@ -69,6 +69,7 @@ fn snapshot(offline: u64, pending: u64) -> Snapshot {
                 id,
                 project: "group/app".into(),
                 tags: vec!["ci".into()],
+                created_at: None,
             })
             .collect(),
         ..Default::default()

@@ -67,6 +67,10 @@ pub trait KindPlan {
     /// in flight) in the kind's own units (tasks and devices, due and waiting machines,
     /// pending jobs and runners).
     fn workload(&self) -> Option<(u64, u64, u64)>;
+    /// Since when the entry's oldest waiting work has waited, for the queue-wait metric: a
+    /// device pool's oldest pending task, a runner pool's oldest pending job, the moment a
+    /// rack's longest-due machine fell due. `None` when nothing waits or it is not known.
+    fn oldest_pending_since(&self) -> Option<jiff::Timestamp>;
     /// The entry's numbers in one line and its actions, one each, for a Markdown table.
     fn summary_cells(&self) -> (Option<String>, Vec<String>);
     /// The chain of numbers and rules behind the decision, one step a line (the plan carries

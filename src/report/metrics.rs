@@ -283,6 +283,12 @@ fn pool_families(facts: &RunFacts<'_>, previous: &Previous) -> Vec<Family> {
         "devicepool_pool_items",
         "The pool's devices, machines or runners in each state the last plan gave them.",
     );
+    let mut waited = Family::new(
+        "devicepool_pool_oldest_pending_seconds",
+        "How long the pool's oldest waiting work has waited: a device pool's oldest pending task \
+         (Taskcluster listPendingTasks), a runner pool's oldest pending job, a rack's machine \
+         longest due for a deploy. Absent when nothing waits or it could not be read.",
+    );
     let mut held_runs = Family::new(
         HELD_RUNS,
         "Runs in a row, up to the last one, in which the pool was held.",
@@ -307,6 +313,10 @@ fn pool_families(facts: &RunFacts<'_>, previous: &Previous) -> Vec<Family> {
             pending.add(set.clone(), p);
             free.add(set.clone(), f);
             in_flight.add(set.clone(), i);
+        }
+        if let Some(since) = entry.oldest_pending_since() {
+            let seconds = facts.now.duration_since(since).as_secs().max(0);
+            waited.add(set.clone(), seconds);
         }
         planned.add(set.clone(), entry.action_count());
         if let Some(report) = facts.report {
@@ -341,7 +351,7 @@ fn pool_families(facts: &RunFacts<'_>, previous: &Previous) -> Vec<Family> {
         }
     }
     vec![
-        pending, free, in_flight, planned, done, held, disabled, held_runs, items,
+        pending, free, in_flight, waited, planned, done, held, disabled, held_runs, items,
     ]
 }
 

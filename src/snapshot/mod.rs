@@ -87,6 +87,11 @@ pub struct QueueState {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(with = "BTreeMap<String, String>")]
     pub last_active: BTreeMap<String, Timestamp>,
+    /// When the oldest pending task was inserted (`listPendingTasks`), read only when
+    /// something is pending; absent when it was not read or Taskcluster refused it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub oldest_pending: Option<Timestamp>,
 }
 
 /// The LambdaTest organisation as seen through its APIs.
@@ -259,6 +264,10 @@ pub struct PendingJobView {
     pub id: u64,
     pub project: String,
     pub tags: Vec<String>,
+    /// When GitLab created the job (absent in recordings made before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub created_at: Option<Timestamp>,
 }
 
 /// A container with our labels.

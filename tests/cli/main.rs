@@ -28,6 +28,7 @@ mod partition;
 mod plan;
 mod podman;
 mod previews;
+mod queue_wait;
 mod racks;
 mod racks_fidelity;
 mod racks_holds;

@@ -12,7 +12,7 @@ use crate::support::{Lab, external_tool, pool, tried};
 const P9_QUEUE: &str = "/api/queue/v1/task-queues/proj-autophone/gecko-t-p9";
 
 /// Every sample of a metrics file, `name{labels}` → value; every family has HELP and TYPE.
-fn samples(text: &str) -> BTreeMap<String, f64> {
+pub(crate) fn samples(text: &str) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     for line in text.lines() {
         if line.starts_with('#') {
@@ -41,7 +41,7 @@ fn samples(text: &str) -> BTreeMap<String, f64> {
 }
 
 /// The value of `name` for a device pool.
-fn of_pool(m: &BTreeMap<String, f64>, name: &str, pool: &str) -> Option<f64> {
+pub(crate) fn of_pool(m: &BTreeMap<String, f64>, name: &str, pool: &str) -> Option<f64> {
     let key = format!("{name}{{partition=\"all\",kind=\"device_pool\",pool=\"{pool}\"}}");
     m.get(&key).copied()
 }
@@ -54,7 +54,7 @@ fn of_api(m: &BTreeMap<String, f64>, name: &str, api: &str) -> f64 {
     m[&format!("{name}{{partition=\"all\",api=\"{api}\"}}")]
 }
 
-fn read(lab: &Lab) -> BTreeMap<String, f64> {
+pub(crate) fn read(lab: &Lab) -> BTreeMap<String, f64> {
     samples(&std::fs::read_to_string(lab.path("metrics.prom")).expect("metrics written"))
 }
 

@@ -105,6 +105,12 @@ impl RackLab {
         self.config.to_str().unwrap()
     }
 
+    /// The metrics a run wrote to `metrics.prom` in the lab's directory.
+    pub(crate) fn metrics(&self) -> BTreeMap<String, f64> {
+        let text = std::fs::read_to_string(self.dir.path().join("metrics.prom"));
+        crate::metrics::samples(&text.expect("metrics written"))
+    }
+
     /// Agents that received a job from devicepool's apply (not the fixtures), in order.
     pub(crate) fn submitted_agents(&self) -> Vec<String> {
         self.fleet

@@ -45,6 +45,12 @@ impl RunnerLab {
         self.command(args).run()
     }
 
+    /// The metrics a run wrote to `metrics.prom` in the lab's directory.
+    pub(crate) fn metrics(&self) -> std::collections::BTreeMap<String, f64> {
+        let text = std::fs::read_to_string(self.dir.path().join("metrics.prom"));
+        crate::metrics::samples(&text.expect("metrics written"))
+    }
+
     /// A template of that name in the lab's `templates_dir` (built-ins are used otherwise).
     pub(crate) fn write_template(&self, name: &str, text: &str) {
         let dir = self.dir.path().join("templates");

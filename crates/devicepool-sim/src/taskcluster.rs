@@ -1,8 +1,9 @@
-//! A fake Taskcluster deployment (queue counts + worker-manager workers) on a loopback server,
+//! A fake Taskcluster deployment (queue counts, pending-task lists, worker-manager workers) on
+//! a loopback server,
 //! faithful to the real routes, paging and `{code, message, requestInfo}` error bodies.
 //! It must not be kinder than the real API: bad Hawk headers, bad arguments and unknown routes fail.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use jiff::Timestamp;
@@ -23,9 +24,14 @@ pub(super) struct Worker {
 
 pub(super) struct State {
     pub(super) counts: HashMap<String, (u64, u64)>,
+    /// Per task queue, when each pending task was inserted, oldest first (as many as the
+    /// pending count; the control methods keep them in step).
+    pub(super) inserted: HashMap<String, VecDeque<Timestamp>>,
     pub(super) workers: Vec<Worker>,
     pub(super) page_size: usize,
     pub(super) deny_anonymous: bool,
+    /// The anonymous role lacks `queue:pending-list:*` (listPendingTasks answers 403).
+    pub(super) deny_pending_list: bool,
 }
 
 pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -43,9 +49,11 @@ impl TaskclusterSim {
     pub fn start() -> std::io::Result<TaskclusterSim> {
         let state = Arc::new(Mutex::new(State {
             counts: HashMap::new(),
+            inserted: HashMap::new(),
             workers: Vec::new(),
             page_size: MAX_LIMIT,
             deny_anonymous: false,
+            deny_pending_list: false,
         }));
         let server = SimServer::start(Arc::new(super::taskcluster_routes::Handler(Arc::clone(
             &state,
@@ -63,11 +71,29 @@ impl TaskclusterSim {
         &self.server
     }
 
-    /// Sets the pending and claimed counts of a task queue (`provisionerId/workerType`).
+    /// Sets the pending and claimed counts of a task queue (`provisionerId/workerType`): new
+    /// pending tasks are inserted now, fewer drop the oldest (as claims take them).
     pub fn set_counts(&self, task_queue_id: &str, pending: u64, claimed: u64) {
-        lock(&self.state)
+        let mut state = lock(&self.state);
+        state
             .counts
             .insert(task_queue_id.to_string(), (pending, claimed));
+        let inserted = state.inserted.entry(task_queue_id.to_string()).or_default();
+        let wanted = usize::try_from(pending).unwrap_or(usize::MAX);
+        while inserted.len() > wanted {
+            inserted.pop_front();
+        }
+        let now = Timestamp::now();
+        inserted.resize(wanted, now);
+    }
+
+    /// Adds one pending task to a task queue, inserted at `at` (kept in insertion order).
+    pub fn add_pending_task(&self, task_queue_id: &str, at: Timestamp) {
+        let mut state = lock(&self.state);
+        state.counts.entry(task_queue_id.to_string()).or_default().0 += 1;
+        let inserted = state.inserted.entry(task_queue_id.to_string()).or_default();
+        let place = inserted.partition_point(|t| *t <= at);
+        inserted.insert(place, at);
     }
 
     /// Registers a standalone worker in the pool `task_queue_id`.
@@ -111,6 +137,7 @@ impl TaskclusterSim {
             Some((pending, claimed)) if *pending > 0 => {
                 *pending -= 1;
                 *claimed += 1;
+                state.inserted.entry(pool).or_default().pop_front();
                 true
             }
             _ => false,
@@ -126,6 +153,12 @@ impl TaskclusterSim {
     /// Caps the rows per page of list endpoints (the real cap is 1000).
     pub fn set_page_size(&self, n: usize) {
         lock(&self.state).page_size = n.clamp(1, MAX_LIMIT);
+    }
+
+    /// When true, `listPendingTasks` without an `Authorization` header gets 403
+    /// `InsufficientScopes` (an anonymous role without `queue:pending-list:*`).
+    pub fn set_deny_pending_list(&self, deny: bool) {
+        lock(&self.state).deny_pending_list = deny;
     }
 
     /// When true, requests without an `Authorization` header get 403 `InsufficientScopes`.

@@ -21,6 +21,7 @@ pub(super) struct Handler(pub(super) Arc<Mutex<State>>);
 enum Route {
     Counts(String),
     Pending(String),
+    ListPending(String),
     Workers(String, String),
 }
 
@@ -32,6 +33,9 @@ impl Route {
         let decode = percent_decode;
         if let Some(rest) = req.path.strip_prefix(QUEUE) {
             if let Some(tq) = rest.strip_prefix("task-queues/") {
+                if let Some(tq) = tq.strip_suffix("/pending") {
+                    return Some(Route::ListPending(decode(tq)));
+                }
                 return tq
                     .strip_suffix("/counts")
                     .map(|tq| Route::Counts(decode(tq)));
@@ -53,13 +57,16 @@ impl Route {
         match self {
             Route::Counts(_) => "taskQueueCounts",
             Route::Pending(_) => "pendingTasks",
+            Route::ListPending(_) => "listPendingTasks",
             Route::Workers(..) => "listWorkers",
         }
     }
 
     fn params(&self) -> Value {
         match self {
-            Route::Counts(tq) | Route::Pending(tq) => json!({ "taskQueueId": tq }),
+            Route::Counts(tq) | Route::Pending(tq) | Route::ListPending(tq) => {
+                json!({ "taskQueueId": tq })
+            }
             Route::Workers(p, w) => json!({ "provisionerId": p, "workerType": w }),
         }
     }
@@ -164,7 +171,11 @@ impl Api for Handler {
             return tc_error(401, "AuthenticationFailed", "Bad Authorization header", req);
         }
         let state = lock(&self.0);
-        if auth.is_none() && state.deny_anonymous {
+        let refused = match &route {
+            Route::ListPending(_) => state.deny_anonymous || state.deny_pending_list,
+            _ => state.deny_anonymous,
+        };
+        if auth.is_none() && refused {
             let msg = "Client anonymous does not have sufficient scopes for this request";
             return tc_error(403, "InsufficientScopes", msg, req);
         }
@@ -184,9 +195,101 @@ impl Api for Handler {
                 }
                 Response::json(200, &body)
             }
+            Route::ListPending(tq) => list_pending(&state, tq, req),
             Route::Workers(p, w) => list_workers(&state, p, w, req),
         }
     }
+}
+
+/// `listPendingTasks`: the queue's pending tasks in insertion order, paged like every list.
+fn list_pending(state: &State, tq: &str, req: &Request) -> Response {
+    let bad = |msg: String| tc_error(400, "InvalidRequestArguments", &msg, req);
+    let (p, w) = tq.split_once('/').unwrap_or((tq, ""));
+    if !is_provisioner_id(p) || !is_worker_type(w) {
+        return bad(format!(
+            "taskQueueId {tq:?} does not match the required pattern"
+        ));
+    }
+    let (limit, offset) = match page_window(req) {
+        Ok(window) => window,
+        Err(msg) => return bad(msg),
+    };
+    let empty = std::collections::VecDeque::new();
+    let inserted = state.inserted.get(tq).unwrap_or(&empty);
+    let end = (offset + limit.min(state.page_size)).min(inserted.len());
+    let tasks: Vec<Value> = (offset..end)
+        .map(|i| pending_task_json(p, w, i, inserted[i]))
+        .collect();
+    let mut body = json!({ "tasks": tasks });
+    if end < inserted.len() {
+        body["continuationToken"] = json!(encode_token(end));
+    }
+    Response::json(200, &body)
+}
+
+/// `limit` (1..=1000, default 1000) and the offset a `continuationToken` names.
+fn page_window(req: &Request) -> Result<(usize, usize), String> {
+    let limit = match req.query_param("limit") {
+        None => MAX_LIMIT,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if n > 0 => n.min(MAX_LIMIT),
+            _ => return Err(format!("limit {l:?} is not a positive integer")),
+        },
+    };
+    let offset = match req.query_param("continuationToken") {
+        None => 0,
+        Some(t) => decode_token(&t).ok_or("Invalid continuationToken")?,
+    };
+    Ok((limit, offset))
+}
+
+/// One pending task as `listPendingTasks` lists it: ids, the task definition and `inserted`.
+fn pending_task_json(p: &str, w: &str, index: usize, inserted: Timestamp) -> Value {
+    let created = format!("{inserted:.3}");
+    let deadline = format!("{:.3}", inserted + jiff::SignedDuration::from_hours(24));
+    json!({
+        "taskId": task_id(p, w, index),
+        "runId": 0,
+        "inserted": created,
+        "task": {
+            "provisionerId": p,
+            "workerType": w,
+            "taskQueueId": format!("{p}/{w}"),
+            "schedulerId": "gecko-level-3",
+            "projectId": "none",
+            "taskGroupId": task_id(p, w, usize::MAX),
+            "dependencies": [],
+            "requires": "all-completed",
+            "routes": [],
+            "priority": "low",
+            "retries": 5,
+            "created": created,
+            "deadline": deadline,
+            "expires": deadline,
+            "scopes": [],
+            "payload": {},
+            "metadata": {
+                "name": format!("sim task {index}"),
+                "description": "A pending task of the simulated fleet.",
+                "owner": "sim@example.com",
+                "source": "https://example.com/sim",
+            },
+            "tags": {},
+            "extra": {},
+        },
+    })
+}
+
+/// A slugid-shaped task id (22 URL-safe base64 characters) unique to the queue and index.
+fn task_id(p: &str, w: &str, index: usize) -> String {
+    let mut bytes = [0u8; 16];
+    let seed = format!("{p}/{w}#{index}");
+    for (i, b) in seed.bytes().enumerate() {
+        bytes[i % 16] = bytes[i % 16].wrapping_mul(31).wrapping_add(b);
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn list_workers(state: &State, p: &str, w: &str, req: &Request) -> Response {
@@ -194,12 +297,9 @@ fn list_workers(state: &State, p: &str, w: &str, req: &Request) -> Response {
     if !is_provisioner_id(p) || !is_worker_type(w) {
         return bad(format!("{p}/{w} is not a valid worker pool id"));
     }
-    let limit = match req.query_param("limit") {
-        None => MAX_LIMIT,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if n > 0 => n.min(MAX_LIMIT),
-            _ => return bad(format!("limit {l:?} is not a positive integer")),
-        },
+    let (limit, offset) = match page_window(req) {
+        Ok(window) => window,
+        Err(msg) => return bad(msg),
     };
     let quarantined = match req.query_param("quarantined").as_deref() {
         None => None,
@@ -213,13 +313,6 @@ fn list_workers(state: &State, p: &str, w: &str, req: &Request) -> Response {
     {
         return bad(format!("workerState {s:?} is not a valid state"));
     }
-    let offset = match req.query_param("continuationToken") {
-        None => 0,
-        Some(t) => match decode_token(&t) {
-            Some(o) => o,
-            None => return bad("Invalid continuationToken".to_string()),
-        },
-    };
     let now = Timestamp::now();
     let pool = format!("{p}/{w}");
     // Standalone workers have state `standalone`, so any workerState filter excludes them all.

@@ -93,6 +93,9 @@ struct WirePendingJob {
     id: u64,
     status: String,
     tag_list: Vec<String>,
+    /// When the job was created: how long it has waited, for the queue-wait metric only.
+    #[serde(default)]
+    created_at: Option<String>,
 }
 
 fn time(raw: Option<&str>) -> Option<Timestamp> {
@@ -143,6 +146,7 @@ fn job_from_wire(j: WireJob) -> GitlabJob {
         id: j.id,
         status: j.status,
         tag_list: j.tag_list,
+        created_at: None,
         started_at: time(j.started_at.as_deref()),
         finished_at: time(j.finished_at.as_deref()),
     }
@@ -366,6 +370,7 @@ pub fn fetch_pending_jobs(
             id: j.id,
             status: j.status,
             tag_list: j.tag_list,
+            created_at: time(j.created_at.as_deref()),
             started_at: None,
             finished_at: None,
         })
@@ -418,6 +423,10 @@ pub struct GitlabJob {
     pub status: String,
     /// Only sent by the project jobs listing; empty otherwise.
     pub tag_list: Vec<String>,
+    /// When the job was created; read only for pending jobs.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub created_at: Option<Timestamp>,
     /// When a runner picked it up; `None` while it waits.
     #[serde(default)]
     #[schemars(with = "Option<String>")]

@@ -105,6 +105,14 @@ impl KindPlan for DevicePoolPlan {
         (self.status == PoolStatus::Planned).then_some((n.demand, free.into(), in_flight.into()))
     }
 
+    /// Known only when the pool was planned and Taskcluster listed its pending tasks.
+    fn oldest_pending_since(&self) -> Option<jiff::Timestamp> {
+        let n = self
+            .numbers
+            .filter(|_| self.status == PoolStatus::Planned)?;
+        n.pending_since.filter(|_| n.pending > 0)
+    }
+
     fn summary_cells(&self) -> (Option<String>, Vec<String>) {
         let numbers = self.numbers.map(|n| {
             format!(

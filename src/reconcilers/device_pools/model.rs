@@ -103,6 +103,10 @@ pub struct PoolNumbers {
     pub pending: u64,
     /// Claimed tasks in the task queue.
     pub claimed: u64,
+    /// When the queue's oldest pending task was inserted, when it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub pending_since: Option<jiff::Timestamp>,
     /// Our jobs for this pool not yet running (they will claim pending tasks).
     pub waiting: u32,
     /// Our jobs for this pool `running`, and of those, created less than `launch_grace` ago.

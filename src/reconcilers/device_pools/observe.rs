@@ -1,5 +1,5 @@
-//! What device pools read: Taskcluster pending/claimed counts and quarantined workers per task
-//! queue, and LambdaTest's devices, the org's recent HyperExecute jobs and its count of
+//! What device pools read: Taskcluster pending/claimed counts, the oldest pending task (for
+//! the queue-wait metric only) and quarantined workers per task queue, and LambdaTest's devices, the org's recent HyperExecute jobs and its count of
 //! initiated jobs, in parallel. Read-only.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::clients::ReadCredentials;
-use crate::clients::http::{ApiError, Reader};
+use crate::clients::http::{ApiError, Failure, Reader};
 use crate::clients::{lambdatest, taskcluster};
 use crate::load::Desired;
 use crate::parallel::{Task, run_parallel};
@@ -76,7 +76,14 @@ pub(crate) fn snapshot_device_pools(
         let (reader, counts, quarantined) = (taskcluster_reader, &counts, &quarantined);
         tasks.push(Box::new(move || {
             let got = taskcluster::fetch_counts(reader, &tc.root_url, queue);
-            counts.lock().unwrap().insert(*queue, got);
+            // Only a queue with something pending has an oldest pending task to ask for.
+            let oldest = match &got {
+                Ok((pending, _)) if *pending > 0 => {
+                    taskcluster::fetch_oldest_pending(reader, &tc.root_url, queue)
+                }
+                _ => Ok(None),
+            };
+            counts.lock().unwrap().insert(*queue, (got, oldest));
         }));
         let every = tc.worker_stale_after.is_some();
         tasks.push(Box::new(move || {
@@ -88,21 +95,37 @@ pub(crate) fn snapshot_device_pools(
 
     let mut counts = counts.into_inner().unwrap();
     let mut quarantined = quarantined.into_inner().unwrap();
+    let mut refused = Vec::new();
     for queue in queues {
-        let state = match (counts.remove(queue), quarantined.remove(queue)) {
-            (Some(Ok((pending, claimed))), Some(Ok((quarantined, last_active)))) => {
-                Ok(QueueState {
-                    pending,
-                    claimed,
-                    quarantined,
-                    last_active,
-                })
+        let (counted, oldest) = counts.remove(queue).expect("every queue task ran");
+        let oldest_pending = match oldest {
+            Ok(at) => at,
+            Err(e) if matches!(e.failure, Failure::Status { status: 403, .. }) => {
+                refused.push(queue);
+                None
             }
-            (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e),
-            _ => unreachable!("every queue task ran"),
+            Err(e) => {
+                tracing::warn!(
+                    task_queue = queue,
+                    "the oldest pending task could not be read ({e}): devicepool_pool_oldest_pending_seconds left out for this pool"
+                );
+                None
+            }
+        };
+        let state = match (counted, quarantined.remove(queue)) {
+            (Ok((pending, claimed)), Some(Ok((quarantined, last_active)))) => Ok(QueueState {
+                pending,
+                claimed,
+                quarantined,
+                last_active,
+                oldest_pending,
+            }),
+            (Err(e), _) | (_, Some(Err(e))) => Err(e),
+            (_, None) => unreachable!("every queue task ran"),
         };
         reading.0.insert(queue.to_string(), state);
     }
+    warn_pending_list_refused(&refused);
     let read = (
         devices.into_inner().unwrap(),
         jobs.into_inner().unwrap(),
@@ -121,4 +144,16 @@ pub(crate) fn snapshot_device_pools(
         _ => unreachable!("every LambdaTest task ran"),
     };
     reading
+}
+
+/// One warning a run for every task queue whose pending list Taskcluster refused (403: the
+/// scope is missing). The pools are planned as ever; only their queue wait is left out.
+fn warn_pending_list_refused(refused: &[&str]) {
+    let Some(first) = refused.first() else {
+        return;
+    };
+    tracing::warn!(
+        task_queues = refused.join(", "),
+        "Taskcluster answered 403 to listPendingTasks: grant the scope queue:pending-list:<taskQueueId> (e.g. queue:pending-list:{first}) to see the queue wait; devicepool_pool_oldest_pending_seconds is left out for these pools"
+    );
 }

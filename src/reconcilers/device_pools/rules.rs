@@ -165,6 +165,7 @@ fn pool_numbers(fleet: &Fleet<'_>, (name, pool, queue): Ready<'_>) -> PoolNumber
     PoolNumbers {
         pending: queue.pending,
         claimed: queue.claimed,
+        pending_since: queue.oldest_pending,
         waiting: jobs.waiting,
         running: jobs.running,
         young_running: jobs.young_running,
@@ -243,6 +244,7 @@ fn assess_group(
         plan.numbers = Some(PoolNumbers {
             pending: own.pending,
             claimed: own.claimed,
+            pending_since: own.pending_since,
             waiting: own.waiting,
             running: own.running,
             young_running: own.young_running,

@@ -112,6 +112,16 @@ impl KindPlan for RackPlan {
         ))
     }
 
+    /// The machine longest due (deployed or capped in this run); one never deployed has no
+    /// moment it fell due and is left out.
+    fn oldest_pending_since(&self) -> Option<jiff::Timestamp> {
+        let due = [MachineState::Deploy, MachineState::Capped];
+        (self.machines.iter())
+            .filter(|m| self.status == PoolStatus::Planned && due.contains(&m.state))
+            .filter_map(|m| m.due_since)
+            .min()
+    }
+
     fn summary_cells(&self) -> (Option<String>, Vec<String>) {
         let mut states: Vec<(MachineState, usize)> = Vec::new();
         for machine in &self.machines {

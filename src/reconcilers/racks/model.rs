@@ -62,6 +62,10 @@ pub struct MachineDecision {
     pub detail: String,
     /// Our previous deploy of this agent, when known.
     pub last_deploy: Option<LastDeploy>,
+    /// For a due machine deployed before: when it fell due (that deploy plus `every`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub due_since: Option<jiff::Timestamp>,
 }
 
 /// Why a machine is or is not deployed in this run.

@@ -134,17 +134,23 @@ pub(crate) fn plan_rack(
         let last_deploy = history.and_then(last_deploy);
         let gated = gate(rack, machine, agent, servers)
             .and_then(|queue| check_alive(rack, agent, now).map(|()| queue));
-        let (state, mut detail, stuck) = match (&gated, history, agent) {
-            (Err((state, detail)), _, _) => (*state, detail.clone(), Vec::new()),
+        let ((state, mut detail, due_since), stuck) = match (&gated, history, agent) {
+            (Err((state, detail)), _, _) => ((*state, detail.clone(), None), Vec::new()),
             (Ok(_), Some(history), Some(agent)) => decide_due(history, rack, agent, now),
             (Ok(_), None, _) if state.unread.contains_key(host) => (
-                MachineState::HistoryUnknown,
-                format!("job history not read: {}", state.unread[host]),
+                (
+                    MachineState::HistoryUnknown,
+                    format!("job history not read: {}", state.unread[host]),
+                    None,
+                ),
                 Vec::new(),
             ),
             (Ok(_), _, _) => (
-                MachineState::NotWaiting,
-                "job history not read".to_string(),
+                (
+                    MachineState::NotWaiting,
+                    "job history not read".to_string(),
+                    None,
+                ),
                 Vec::new(),
             ),
         };
@@ -179,6 +185,7 @@ pub(crate) fn plan_rack(
             state,
             detail,
             last_deploy,
+            due_since,
         });
     }
     let reason = if (deploys.len() as u32) < due {
@@ -203,6 +210,9 @@ pub(crate) fn plan_rack(
     }
 }
 
+/// A machine's state, its detail and since when it has been due (when it is, after a deploy).
+type Cadence = (MachineState, String, Option<Timestamp>);
+
 /// In flight, not yet due, or due — from our job history on the agent. Our deploys that can no
 /// longer start (see `stuck.rs`) neither hold the machine nor set the cadence: they are given
 /// back to be cancelled before the next deploy, and the detail says so.
@@ -211,9 +221,9 @@ fn decide_due(
     rack: &Rack,
     agent: &TestflingerAgent,
     now: Timestamp,
-) -> (MachineState, String, Vec<StuckDeploy>) {
+) -> (Cadence, Vec<StuckDeploy>) {
     let stuck = stuck_deploys(history, &agent.polled_queues(), rack.stuck_after, now);
-    let (state, mut detail) = decide_cadence(history, &stuck, rack, now);
+    let (state, mut detail, due_since) = decide_cadence(history, &stuck, rack, now);
     if !stuck.is_empty() {
         let said: Vec<String> = (stuck.iter())
             .map(|s| format!("job {} ({})", s.job_id, s.reason))
@@ -225,7 +235,7 @@ fn decide_due(
         };
         detail.push_str(&format!("; stuck {}{when}", said.join(", ")));
     }
-    (state, detail, stuck)
+    ((state, detail, due_since), stuck)
 }
 
 /// How a due machine's detail ends when its stuck deploys are cancelled before its deploy.
@@ -242,13 +252,14 @@ pub(crate) fn postpone_cancels(detail: &mut String) {
 }
 
 /// The cadence part of `decide_due`, leaving out the `stuck` jobs; the newest deploy of ours
-/// not `cancelled` sets the cadence.
+/// not `cancelled` sets the cadence, and a machine due after it has been due since that
+/// deploy plus `every` (one never deployed has no such moment).
 fn decide_cadence(
     history: &AgentHistory,
     stuck: &[StuckDeploy],
     rack: &Rack,
     now: Timestamp,
-) -> (MachineState, String) {
+) -> Cadence {
     let every = SignedDuration::try_from(rack.every).unwrap_or(SignedDuration::MAX);
     let is_stuck = |id: &str| stuck.iter().any(|s| s.job_id == id);
     let holding: Vec<_> = (history.jobs.iter())
@@ -258,6 +269,7 @@ fn decide_cadence(
         return (
             MachineState::InFlight,
             format!("job {} is {}", active.job_id, active.job_state),
+            None,
         );
     }
     // Not ours (it never sets the cadence or the outcome), but a deploy behind it would
@@ -269,6 +281,7 @@ fn decide_cadence(
                 "look-alike job {} (not proven ours) is {}",
                 claim.job_id, claim.job_state
             ),
+            None,
         );
     }
     // A cancelled deploy is no deploy to count from: ours was stuck (never taken) or stopped
@@ -284,18 +297,24 @@ fn decide_cadence(
                 "job {} has no readable created_at: when it last deployed is unknown",
                 undated.job_id
             ),
+            None,
         );
     }
     let last = counted.iter().filter_map(|j| j.created_at).max();
     match last {
         Some(at) if now.duration_since(at) < every => {
             let due_at = at.checked_add(every).unwrap_or(at);
-            (MachineState::NotDue, format!("due at {due_at}"))
+            (MachineState::NotDue, format!("due at {due_at}"), None)
         }
-        Some(at) => (MachineState::Deploy, format!("last deploy at {at}")),
+        Some(at) => (
+            MachineState::Deploy,
+            format!("last deploy at {at}"),
+            at.checked_add(every).ok(),
+        ),
         None => (
             MachineState::Deploy,
             "never deployed by devicepool".to_string(),
+            None,
         ),
     }
 }

@@ -64,14 +64,14 @@ fn a_cancelled_deploy_never_sets_the_cadence() {
         ..AgentHistory::default()
     };
     let cancelled = job("c", "cancelled", "2026-11-27T09:50:00Z");
-    let (state, detail) = decide_cadence(&history(vec![cancelled.clone()]), &[], &rack(), now);
+    let (state, detail, _) = decide_cadence(&history(vec![cancelled.clone()]), &[], &rack(), now);
     assert_eq!(
         (state, detail.as_str()),
         (MachineState::Deploy, "never deployed by devicepool")
     );
     // The newest deploy not cancelled sets it.
     let done = job("d", "complete", "2026-11-27T08:00:00Z");
-    let (state, detail) = decide_cadence(&history(vec![done, cancelled]), &[], &rack(), now);
+    let (state, detail, _) = decide_cadence(&history(vec![done, cancelled]), &[], &rack(), now);
     assert_eq!(
         (state, detail.as_str()),
         (MachineState::NotDue, "due at 2026-11-27T14:00:00Z")

@@ -110,6 +110,13 @@ impl KindPlan for RunnerPoolPlan {
         ))
     }
 
+    fn oldest_pending_since(&self) -> Option<jiff::Timestamp> {
+        let n = self
+            .numbers
+            .filter(|_| self.status == PoolStatus::Planned)?;
+        n.pending_since.filter(|_| n.pending > 0)
+    }
+
     fn summary_cells(&self) -> (Option<String>, Vec<String>) {
         let numbers = self.numbers.map(|n| {
             format!(

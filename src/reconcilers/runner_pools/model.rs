@@ -79,6 +79,10 @@ pub struct RunnerNumbers {
     pub gone: u32,
     /// Pending jobs whose tags the pool satisfies.
     pub pending: u32,
+    /// When the oldest of them was created, when GitLab said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub pending_since: Option<jiff::Timestamp>,
     pub min_idle: u32,
     pub max_runners: u32,
     pub starts: u32,

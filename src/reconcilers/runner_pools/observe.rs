@@ -151,6 +151,7 @@ fn read_pool(
                 id: job.id,
                 project: project.clone(),
                 tags: job.tag_list,
+                created_at: job.created_at,
             });
         }
     }

@@ -30,6 +30,7 @@ fn pending(n: u64) -> Vec<PendingJobView> {
             id,
             project: "group/app".into(),
             tags: vec!["ci".into()],
+            created_at: None,
         })
         .collect()
 }

@@ -22,7 +22,7 @@ use crate::reconcilers::PoolStatus;
 use crate::reconcilers::ownership::Ownership;
 use crate::reconcilers::{disabled, unplanned};
 use crate::snapshot::Snapshot;
-use crate::snapshot::{ContainerView, RunnerPoolState, RunnerView};
+use crate::snapshot::{ContainerView, PendingJobView, RunnerPoolState, RunnerView};
 
 /// Plans every runner pool of `desired`, in name order. A disabled pool is planned all the
 /// same and then only reported: nothing to start or remove.
@@ -91,7 +91,7 @@ pub(crate) fn plan_runner_pool(
     (keyed, now): (bool, Timestamp),
 ) -> RunnerPoolPlan {
     let limits = Limits::of(pool, keyed, now);
-    let pending = count_pending(pool, state);
+    let (pending, pending_since) = count_pending(pool, state);
     let judged = judge_runners(state, &limits);
     let runners = state.runners.len() as u32;
     let orphans = find_orphans(state);
@@ -119,6 +119,7 @@ pub(crate) fn plan_runner_pool(
         idle: judged.idle.len() as u32,
         gone: judged.gone.len() as u32,
         pending,
+        pending_since,
         min_idle: pool.min_idle,
         max_runners: pool.max_runners,
         starts: sizing.starts,
@@ -216,12 +217,15 @@ fn write_reason(
     reason
 }
 
-/// Pending jobs whose tags are all among the pool's.
-fn count_pending(pool: &RunnerPool, state: &RunnerPoolState) -> u32 {
+/// Pending jobs whose tags are all among the pool's, and when the oldest of them was created.
+fn count_pending(pool: &RunnerPool, state: &RunnerPoolState) -> (u32, Option<Timestamp>) {
     let jobs = state.pending_jobs.iter();
     // Our runners are registered with run_untagged off, so an untagged job is not theirs.
-    jobs.filter(|job| !job.tags.is_empty() && job.tags.iter().all(|t| pool.tags.contains(t)))
-        .count() as u32
+    let ours: Vec<&PendingJobView> = jobs
+        .filter(|job| !job.tags.is_empty() && job.tags.iter().all(|t| pool.tags.contains(t)))
+        .collect();
+    let oldest = ours.iter().filter_map(|job| job.created_at).min();
+    (ours.len() as u32, oldest)
 }
 
 /// Containers of ours whose runner id GitLab does not know at all.

@@ -64,6 +64,7 @@ pub(super) fn pending(n: u64, tags: &[&str]) -> Vec<PendingJobView> {
             id,
             project: "group/app".into(),
             tags: tags.iter().map(|t| t.to_string()).collect(),
+            created_at: None,
         })
         .collect()
 }

@@ -37,6 +37,35 @@ fn the_taskcluster_fake_answers_as_the_queue_and_worker_manager_schemas() {
         &pending.json(),
         "/pending",
     );
+    tc.add_pending_task(tq, now - SignedDuration::from_hours(2));
+    let list = format!("{queue}/task-queues/proj-autophone%2Fgecko-t-a55/pending");
+    let first = call("GET", &format!("{list}?limit=1"), &[], None).json();
+    check(
+        "taskcluster/list-pending-tasks-response.schema.json",
+        &first,
+        "listPendingTasks page 1",
+    );
+    let token = first["continuationToken"].as_str().expect("a second page");
+    let rest = call(
+        "GET",
+        &format!("{list}?continuationToken={token}"),
+        &[],
+        None,
+    )
+    .json();
+    check(
+        "taskcluster/list-pending-tasks-response.schema.json",
+        &rest,
+        "listPendingTasks page 2",
+    );
+    tc.set_deny_pending_list(true);
+    let refused = call("GET", &list, &[], None);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    check(
+        "taskcluster/error.schema.json",
+        &refused.json(),
+        "403 pending list",
+    );
     let workers = format!(
         "{}/api/worker-manager/v1/provisioners/proj-autophone/worker-types/gecko-t-a55/workers",
         tc.url()
