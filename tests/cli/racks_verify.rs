@@ -56,7 +56,7 @@ fn a_deploy_to_a_machine_that_left_the_racks_tags_is_reported_broken() {
     let tf = lab.fleet.testflinger.server();
     tf.clear_requests();
     // The submission is slow; while it is on its way, host-01 leaves the rack in MAAS.
-    tf.inject("POST", "/v1/job", Fault::delay(2000).times(1));
+    tf.inject("POST", "/v1/job", Fault::delay(800).times(1));
     let running = lab
         .command(&["apply", lab.config_arg(), "--verify", "--format", "json"])
         .spawn();
