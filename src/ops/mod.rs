@@ -65,6 +65,18 @@ pub fn run(cli: &Cli) -> Exit {
         ));
         return Exit::Error;
     }
+    // A password in the URL would be printed with every error that quotes it.
+    if let Some(url) = push
+        && url
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.split('/').next().unwrap_or("").contains('@'))
+    {
+        print_error(&anyhow::anyhow!(
+            "--metrics-push must not carry credentials (user:password@): devicepool would \
+             quote them in its errors; put the Pushgateway behind a proxy that adds them"
+        ));
+        return Exit::Error;
+    }
     let mut observed = metrics_file::Observed::default();
     let exit = exit_of(run_command(cli, &env, &mut observed));
     let targets = metrics_file::Targets {

@@ -145,4 +145,15 @@ fn an_empty_push_url_is_no_push_and_a_bad_one_stops_before_any_request() {
         out.stderr
     );
     assert_eq!(lab.requests().len(), sent);
+    let secret = "https://ops:hunter2-push@gateway.example:9091";
+    let out = lab.run(&["plan", lab.config_arg(), "--metrics-push", secret]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("must not carry credentials"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("hunter2-push"), "{}", out.stderr);
+    assert!(!out.stdout.contains("hunter2-push"), "{}", out.stdout);
+    assert_eq!(lab.requests().len(), sent);
 }
