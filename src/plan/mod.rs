@@ -9,6 +9,7 @@ pub(crate) mod recheck;
 use jiff::SignedDuration;
 
 use crate::load::Desired;
+use crate::reconcilers::rollout::RolloutState;
 use crate::snapshot::Snapshot;
 pub use model::*;
 pub use preview::preview;
@@ -66,7 +67,7 @@ impl Plan {
             .map(|e| Explanation {
                 kind: e.kind(),
                 name: e.name().to_string(),
-                lines: e.explain(),
+                lines: explain_with_rollout(e),
             })
             .collect();
     }
@@ -78,6 +79,18 @@ impl Plan {
             .map(|e| (e.name().to_string(), e.reason().to_string()))
             .collect()
     }
+}
+
+/// An entry's explanation, then its roll-out when something runs an outdated spec.
+fn explain_with_rollout(entry: &dyn KindPlan) -> Vec<String> {
+    let mut lines = entry.explain();
+    if let Some(rollout) = entry
+        .rollout()
+        .filter(|r| r.state != RolloutState::Converged)
+    {
+        lines.push(format!("roll-out: {}", rollout.line()));
+    }
+    lines
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod ownership;
 mod per_kind;
 pub mod racks;
 pub mod record;
+pub mod rollout;
 mod run;
 pub mod runner_pools;
 pub mod schedule;
@@ -78,6 +79,9 @@ pub trait KindPlan {
     fn explain(&self) -> Vec<String>;
     /// One line per device, machine or runner: its state and why (`explain` prints them).
     fn explain_items(&self) -> Vec<String>;
+    /// The entry's roll-out: the spec it renders now, what runs another and how many are
+    /// replaced this run. `None` when the entry was not planned (held, disabled).
+    fn rollout(&self) -> Option<&rollout::RolloutPlan>;
 }
 
 /// Every kind plans all its entries from the snapshot, in name order.

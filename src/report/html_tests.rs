@@ -26,6 +26,7 @@ fn device_pool(name: &str, status: PoolStatus, devices: &[(&str, DeviceState)]) 
         _ => "demand met".to_string(),
     };
     DevicePoolPlan {
+        rollout: None,
         pool: name.to_string(),
         task_queue: "proj/q".to_string(),
         status,

@@ -8,6 +8,7 @@ use std::fmt::Write;
 
 use crate::plan::{Plan, PoolStatus};
 use crate::reconcilers::record::Kind;
+use crate::reconcilers::rollout::RolloutState;
 
 /// Actions named in a cell before the rest are only counted.
 const SHOWN_ACTIONS: usize = 10;
@@ -57,6 +58,15 @@ pub fn plan_markdown(plan: &Plan) -> String {
     }
     for (kind, rows) in kinds {
         table(&mut out, kind.title(), kind.noun(), rows);
+    }
+    let rolling: Vec<String> = plan
+        .entries()
+        .filter_map(|e| Some((e.name(), e.rollout()?)))
+        .filter(|(_, r)| r.state != RolloutState::Converged)
+        .map(|(name, r)| format!("- **{}**: {}", cell(name), cell(&r.line())))
+        .collect();
+    if !rolling.is_empty() {
+        let _ = writeln!(out, "\n### Roll-outs\n\n{}", rolling.join("\n"));
     }
     if !held.is_empty() {
         out.push_str("\n### Held\n\n");

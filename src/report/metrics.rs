@@ -289,6 +289,11 @@ fn pool_families(facts: &RunFacts<'_>, previous: &Previous) -> Vec<Family> {
          (Taskcluster listPendingTasks), a runner pool's oldest pending job, a rack's machine \
          longest due for a deploy. Absent when nothing waits or it could not be read.",
     );
+    let mut outdated = Family::new(
+        "devicepool_pool_outdated",
+        "The pool's runners, machines or in-flight jobs on a spec other than the one the desired \
+         state renders now (a roll-out under way). Absent when the pool was not planned.",
+    );
     let mut held_runs = Family::new(
         HELD_RUNS,
         "Runs in a row, up to the last one, in which the pool was held.",
@@ -317,6 +322,9 @@ fn pool_families(facts: &RunFacts<'_>, previous: &Previous) -> Vec<Family> {
         if let Some(since) = entry.oldest_pending_since() {
             let seconds = facts.now.duration_since(since).as_secs().max(0);
             waited.add(set.clone(), seconds);
+        }
+        if let Some(rollout) = entry.rollout() {
+            outdated.add(set.clone(), rollout.outdated.len());
         }
         planned.add(set.clone(), entry.action_count());
         if let Some(report) = facts.report {
@@ -351,7 +359,7 @@ fn pool_families(facts: &RunFacts<'_>, previous: &Previous) -> Vec<Family> {
         }
     }
     vec![
-        pending, free, in_flight, waited, planned, done, held, disabled, held_runs, items,
+        pending, free, in_flight, waited, planned, done, held, disabled, held_runs, items, outdated,
     ]
 }
 

@@ -15,6 +15,7 @@ use std::fmt::Write;
 use crate::apply::ApplyReport;
 use crate::plan::Plan;
 use crate::reconcilers::record::{ActionRecord, ErrorClass, Outcome};
+use crate::reconcilers::rollout::RolloutState;
 
 /// Said instead of a plan whose strings cannot be escaped for a terminal.
 const UNSHOWABLE: &str = "This plan cannot be shown as text safely (its strings could not be \
@@ -39,6 +40,15 @@ pub fn plan_text(plan: &Plan) -> String {
     for entry in plan.entries() {
         out.push('\n');
         entry.write_text(&mut out);
+        if let Some(rollout) = entry
+            .rollout()
+            .filter(|r| r.state != RolloutState::Converged)
+        {
+            let _ = writeln!(out, "  Roll-out: {}", rollout.line());
+            if !rollout.outdated.is_empty() {
+                let _ = writeln!(out, "    outdated: {}", rollout.outdated.join(", "));
+            }
+        }
     }
     crate::reconcilers::device_pools::report::write_groups(&mut out, &plan.device_groups);
     if !plan.look_alikes.is_empty() {

@@ -89,6 +89,10 @@ impl KindPlan for DevicePoolPlan {
         report::explain_items(self)
     }
 
+    fn rollout(&self) -> Option<&crate::reconcilers::rollout::RolloutPlan> {
+        self.rollout.as_ref()
+    }
+
     fn describe(&self) -> String {
         format!("pool {}", self.pool)
     }

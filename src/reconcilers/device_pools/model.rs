@@ -32,6 +32,10 @@ pub struct DevicePoolPlan {
     /// The schedule period in effect when this was planned, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+    /// The roll-out of a changed spec: what runs an outdated one and how many are replaced
+    /// (absent when not planned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<crate::reconcilers::rollout::RolloutPlan>,
 }
 
 /// A device group's devices, judged once for all its pools (each pool's entry lists only the

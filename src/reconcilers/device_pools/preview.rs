@@ -31,6 +31,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<DevicePoo
                 .or(listed.first().map(String::as_str))
                 .unwrap_or_default();
             DevicePoolPlan {
+                rollout: None,
                 pool: name.clone(),
                 task_queue: pool.task_queue.clone(),
                 status: PoolStatus::Planned,

@@ -137,6 +137,7 @@ pub(crate) fn plan_all(
 
 fn empty_plan(name: &str, pool: &DevicePool, status: PoolStatus, reason: String) -> DevicePoolPlan {
     DevicePoolPlan {
+        rollout: None,
         pool: name.to_string(),
         task_queue: pool.task_queue.clone(),
         status,

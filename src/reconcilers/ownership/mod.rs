@@ -55,6 +55,9 @@ impl Object {
 pub struct Marks<'a> {
     pub fleet: Option<&'a str>,
     pub mac: Option<&'a str>,
+    /// The digest of the spec the object was made from (`spec:<hex>`); not part of what the
+    /// MAC signs, so it only tells generations apart and never proves ownership.
+    pub spec: Option<&'a str>,
 }
 
 /// What an object that looks like devicepool's is to this run.
@@ -172,6 +175,8 @@ impl<'a> Ownership<'a> {
         for word in words {
             let (slot, value) = if let Some(fleet) = word.strip_prefix(FLEET_PREFIX) {
                 (&mut marks.fleet, fleet)
+            } else if let Some(spec) = word.strip_prefix(crate::reconcilers::rollout::SPEC_PREFIX) {
+                (&mut marks.spec, spec)
             } else {
                 (&mut marks.mac, word.strip_prefix(MAC_PREFIX)?)
             };

@@ -15,7 +15,11 @@ fn plain(fleet: &str) -> Ownership<'_> {
 }
 
 fn marks<'a>(fleet: Option<&'a str>, mac: Option<&'a str>) -> Marks<'a> {
-    Marks { fleet, mac }
+    Marks {
+        fleet,
+        mac,
+        spec: None,
+    }
 }
 
 #[test]
@@ -99,6 +103,9 @@ fn reading_marks_refuses_unknown_words_and_repeated_markers() {
     assert!(read(&["other"]).is_none());
     assert!(read(&["fleet:a", "fleet:b"]).is_none());
     assert!(read(&["mac:1", "mac:1"]).is_none());
+    let with_spec = read(&["fleet:a", "spec:0123456789ab"]).unwrap();
+    assert_eq!(with_spec.spec, Some("0123456789ab"));
+    assert!(read(&["spec:1", "spec:2"]).is_none());
 }
 
 #[test]

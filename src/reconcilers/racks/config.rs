@@ -13,6 +13,7 @@ use crate::load::section::{
     Problem, check_durations, check_identifier_list, check_name, check_text, entry_keys, pointer,
     require_sources,
 };
+use crate::reconcilers::rollout::check_rollout;
 
 /// A rack: the MAAS machines carrying all `maas_tags`, each deployed through its Testflinger
 /// agent (agent name = machine hostname) once per `every`.
@@ -55,6 +56,10 @@ pub struct Rack {
     /// A disabled rack is reported but never deployed.
     #[serde(default)]
     pub disabled: bool,
+    /// How machines whose last deploy ran an outdated spec (`provision_data`, the job
+    /// template) are redeployed before `every` comes round: see docs/configuration.md.
+    #[serde(default)]
+    pub rollout: crate::reconcilers::rollout::Rollout,
     /// An agent whose record (`updated_at`, set on every post the agent makes) is older than
     /// this is not deployed: it may be dead while its record still says `waiting`. Unset: not
     /// checked (an idle agent may post rarely; set it above the agents' own posting interval).
@@ -152,6 +157,15 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
             );
         }
         super::reserve_timeout::check_reserve_timeout(desired, name, rack, problems);
+        let rollout_at = pointer(SECTION, name, "rollout");
+        let siblings = |other: &str| desired.racks.get(other).map(|r| &r.rollout);
+        check_rollout(problems, &rollout_at, name, &rack.rollout, siblings);
+        if !rack.rollout.idle_only {
+            problems.push(Problem::at(
+                format!("{rollout_at}/idle_only"),
+                "racks deploy only to waiting agents: idle_only cannot be false for a rack",
+            ));
+        }
         check_identifier_list(
             problems,
             &pointer(SECTION, name, "restricted_queues"),

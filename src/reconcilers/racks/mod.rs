@@ -87,6 +87,10 @@ impl KindPlan for RackPlan {
         report::explain_items(self)
     }
 
+    fn rollout(&self) -> Option<&crate::reconcilers::rollout::RolloutPlan> {
+        self.rollout.as_ref()
+    }
+
     fn describe(&self) -> String {
         format!("rack {}", self.rack)
     }

@@ -20,6 +20,10 @@ pub struct RackPlan {
     pub deploys: Vec<Deploy>,
     /// Every machine of the rack and why it is or is not deployed.
     pub machines: Vec<MachineDecision>,
+    /// The roll-out of a changed spec: what runs an outdated one and how many are replaced
+    /// (absent when not planned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<crate::reconcilers::rollout::RolloutPlan>,
 }
 
 /// A Testflinger deploy job to submit.

@@ -16,6 +16,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RackPlan>
         .keys()
         .filter(|name| preview.only.is_none_or(|p| p == name.as_str()))
         .map(|name| RackPlan {
+            rollout: None,
             rack: name.clone(),
             status: PoolStatus::Planned,
             reason: "preview".into(),

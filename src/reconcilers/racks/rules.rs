@@ -202,6 +202,7 @@ pub(crate) fn plan_rack(
         )
     };
     RackPlan {
+        rollout: None,
         rack: name.to_string(),
         status: PoolStatus::Planned,
         reason,
@@ -388,6 +389,7 @@ fn judge(result: &TestflingerResult) -> (DeployOutcome, String) {
 /// A rack not planned: its reason in both places.
 pub(crate) fn held_rack(name: &str, (status, reason): (PoolStatus, String)) -> RackPlan {
     RackPlan {
+        rollout: None,
         rack: name.to_string(),
         status,
         reason,

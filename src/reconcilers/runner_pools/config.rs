@@ -15,6 +15,7 @@ use crate::load::section::{
     KeyAt, Problem, check_durations, check_identifier_list, check_name, entry_keys, pointer,
     require_sources,
 };
+use crate::reconcilers::rollout::check_rollout;
 use crate::reconcilers::schedule::{Period, Scheduled, check_schedule};
 
 /// A pool of GitLab runners, one container each.
@@ -101,6 +102,10 @@ pub struct RunnerPool {
     /// A disabled pool is reported but never changed.
     #[serde(default)]
     pub disabled: bool,
+    /// How runners whose container runs an outdated spec (image, template, limits) are
+    /// replaced: see docs/configuration.md.
+    #[serde(default)]
+    pub rollout: crate::reconcilers::rollout::Rollout,
     /// Periods that change some settings by time of day; the first in effect wins. It may set: `min_idle`, `max_runners`,
     /// `max_starts_per_run`, `idle_cooldown`, `max_removals_per_run`, `disabled`.
     #[serde(default)]
@@ -225,6 +230,9 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
         check_identifier_list(problems, &projects, &pool.projects, why);
         pool.check_values(problems, &entry_keys(SECTION, name));
         check_schedule(problems, SECTION, name, pool);
+        let siblings = |other: &str| desired.runner_pools.get(other).map(|p| &p.rollout);
+        let rollout_at = pointer(SECTION, name, "rollout");
+        check_rollout(problems, &rollout_at, name, &pool.rollout, siblings);
         check_hosts(
             problems,
             &pointer(SECTION, name, "docker_hosts"),

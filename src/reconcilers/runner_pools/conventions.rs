@@ -105,6 +105,7 @@ pub fn container_claim(
     let marks = Marks {
         fleet: labels.get(FLEET_LABEL).map(String::as_str),
         mac: labels.get(MAC_LABEL).map(String::as_str),
+        spec: None,
     };
     let verdict = owner.judge(marks, Object::Container, pool, &runner_id.to_string());
     Ok((runner_id, verdict))

@@ -97,6 +97,10 @@ impl KindPlan for RunnerPoolPlan {
         report::explain_items(self)
     }
 
+    fn rollout(&self) -> Option<&crate::reconcilers::rollout::RolloutPlan> {
+        self.rollout.as_ref()
+    }
+
     fn describe(&self) -> String {
         format!("runner pool {}", self.pool)
     }

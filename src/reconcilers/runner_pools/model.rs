@@ -37,6 +37,10 @@ pub struct RunnerPoolPlan {
     /// With `docker_hosts`: each host, its runners and where the starts go.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<HostPlacement>,
+    /// The roll-out of a changed spec: what runs an outdated one and how many are replaced
+    /// (absent when not planned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<crate::reconcilers::rollout::RolloutPlan>,
 }
 
 /// The pool's limits as the planner compared them, durations written as in the desired state.

@@ -18,6 +18,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RunnerPoo
         .iter()
         .filter(|(name, _)| preview.only.is_none_or(|p| p == name.as_str()))
         .map(|(name, pool)| RunnerPoolPlan {
+            rollout: None,
             pool: name.clone(),
             status: PoolStatus::Planned,
             reason: "preview".into(),

@@ -134,6 +134,7 @@ pub(crate) fn plan_runner_pool(
         reason.push_str(&format!("; {drain}"));
     }
     RunnerPoolPlan {
+        rollout: None,
         pool: name.to_string(),
         status: PoolStatus::Planned,
         reason,
@@ -352,6 +353,7 @@ pub(crate) fn held_runner_pool(
     (status, reason): (PoolStatus, String),
 ) -> RunnerPoolPlan {
     RunnerPoolPlan {
+        rollout: None,
         pool: name.to_string(),
         status,
         reason,
