@@ -1,16 +1,16 @@
 //! The README and the manual under `docs/` hold together: every relative link points at a file
 //! that exists and, with a `#fragment`, at a heading that exists; the README stays a front page
-//! whose test command is the one CI runs.
+//! whose test command is the one CI runs; the manual's index (docs/README.md) links every page.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// README.md and every page under docs/, as paths relative to the repository root.
-fn pages() -> Vec<PathBuf> {
+pub(crate) fn pages() -> Vec<PathBuf> {
     let mut pages = vec![PathBuf::from("README.md")];
     let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
         .expect("docs/ exists")
@@ -184,6 +184,25 @@ fn the_readme_is_a_front_page_whose_test_command_ci_runs() {
     assert!(
         ci.lines().any(|line| line.trim() == test_command),
         "`.ci/run` does not run the README's test command `{test_command}`"
+    );
+}
+
+#[test]
+fn the_manuals_index_links_every_page_of_the_manual() {
+    let index = std::fs::read_to_string(root().join("docs/README.md")).expect("docs/README.md");
+    let linked: HashSet<String> = link_targets(&index)
+        .into_iter()
+        .map(|target| target.split('#').next().unwrap_or("").to_string())
+        .collect();
+    let missing: Vec<String> = pages()
+        .iter()
+        .filter_map(|page| page.strip_prefix("docs").ok())
+        .map(|page| page.to_string_lossy().into_owned())
+        .filter(|page| page != "README.md" && !linked.contains(page))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/README.md does not link {missing:?}"
     );
 }
 

@@ -6,6 +6,7 @@ mod completions;
 mod covering;
 mod dashboard;
 mod did_you_mean;
+mod doc_examples;
 mod docs;
 mod fault_matrix;
 mod faults;

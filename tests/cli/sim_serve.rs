@@ -71,7 +71,7 @@ runner_pools:
 }
 
 /// The info file, once `server` has written it (the write is atomic: present means whole).
-fn info_of(path: &Path, mut server: Running) -> (Value, Running) {
+pub(crate) fn info_of(path: &Path, mut server: Running) -> (Value, Running) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !path.exists() {
         if Instant::now() > deadline {
