@@ -17,7 +17,7 @@ use crate::dashboard_fleet::{AUTOGIT_PERIOD, DISABLED, HELD, POOLS, mixed_comman
 use crate::upstream::mismatches;
 
 /// The dashboard as shipped.
-fn dashboard() -> Value {
+pub(crate) fn dashboard() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/grafana/devicepool.json");
     let text = std::fs::read_to_string(&path).expect("deploy/grafana/devicepool.json");
     serde_json::from_str(&text).expect("the dashboard is JSON")
@@ -47,7 +47,7 @@ fn panel_queries(dashboard: &Value) -> Vec<(String, String)> {
 /// `expr` as Grafana would send it with `$kind` set to `kind` and `$pool` to `pool` (regexes,
 /// since the variables are multi-valued and the queries match them with `=~`) and
 /// `$__rate_interval` to 1m.
-fn substituted(expr: &str, kind: &str, pool: &str) -> String {
+pub(crate) fn substituted(expr: &str, kind: &str, pool: &str) -> String {
     expr.replace("$__rate_interval", "1m")
         .replace("$kind", kind)
         .replace("$pool", pool)
@@ -94,7 +94,7 @@ fn the_dashboard_is_valid_against_grafanas_schema_excerpt() {
 
 /// Asks `prometheus` for `expr` until it answers something (the first scrapes may not have
 /// happened yet), for up to 30 s.
-fn wait_for_series(prometheus: &PrometheusProcess, expr: &str) {
+pub(crate) fn wait_for_series(prometheus: &PrometheusProcess, expr: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if prometheus.query(expr).is_ok_and(|r| !r.is_empty()) {
@@ -119,6 +119,28 @@ fn target_expr(dashboard: &Value, title: &str, ref_id: &str) -> String {
     let targets = panel["targets"].as_array().unwrap();
     let target = targets.iter().find(|t| t["refId"] == ref_id).unwrap();
     target["expr"].as_str().unwrap().to_string()
+}
+
+/// The dashboard's annotation that marks schedule period changes.
+pub(crate) fn schedule_annotation(dashboard: &Value) -> Value {
+    let annotations = dashboard["annotations"]["list"].as_array().unwrap();
+    (annotations.iter())
+        .find(|a| a["name"] == "Schedule period changes")
+        .expect("the schedule annotation")
+        .clone()
+}
+
+/// (kind, pool, period) of every series `query` answers: what the schedule annotation marks.
+pub(crate) fn marked_periods(
+    prometheus: &PrometheusProcess,
+    query: &str,
+) -> BTreeSet<(String, String, String)> {
+    (prometheus.query(query).unwrap().iter())
+        .map(|s| {
+            let label = |name: &str| s["metric"][name].as_str().unwrap().to_string();
+            (label("kind"), label("pool"), label("period"))
+        })
+        .collect()
 }
 
 #[test]
@@ -206,20 +228,9 @@ fn every_panel_query_answers_for_a_pool_of_every_kind_in_a_real_prometheus() {
     );
     // The schedule annotation names the period in effect for each device and runner pool
     // (every series is new to this Prometheus: each marks a change); racks have none.
-    let annotations = dashboard["annotations"]["list"].as_array().unwrap();
-    let schedule = (annotations.iter())
-        .find(|a| a["name"] == "Schedule period changes")
-        .expect("the schedule annotation");
+    let schedule = schedule_annotation(&dashboard);
     let expr = schedule["expr"].as_str().unwrap();
-    let marked: BTreeSet<(String, String, String)> = (prometheus
-        .query(&substituted(expr, ".*", ".*"))
-        .unwrap()
-        .iter())
-    .map(|s| {
-        let label = |name: &str| s["metric"][name].as_str().unwrap().to_string();
-        (label("kind"), label("pool"), label("period"))
-    })
-    .collect();
+    let marked = marked_periods(&prometheus, &substituted(expr, ".*", ".*"));
     let period = |kind: &str, pool: &str, period: &str| (kind.into(), pool.into(), period.into());
     let expected = BTreeSet::from([
         period("device_pool", "a55", "none"),

@@ -6,6 +6,7 @@ mod completions;
 mod covering;
 mod dashboard;
 mod dashboard_fleet;
+mod dashboard_schedule;
 mod did_you_mean;
 mod docs;
 mod fault_matrix;

@@ -5,7 +5,7 @@
 use crate::support::{Lab, pool, pool_of};
 
 /// Working hours in Berlin: at most 2 starts per run; at night (Berlin) the pool is off.
-const SCHEDULE: &str = "    schedule:
+pub(crate) const SCHEDULE: &str = "    schedule:
       - cron: '* 8-17 * * 1-5'
         timezone: Europe/Berlin
         set: {max_starts_per_run: 2}
@@ -14,7 +14,7 @@ const SCHEDULE: &str = "    schedule:
         set: {disabled: true}
 ";
 
-fn scheduled_lab(schedule: &str) -> Lab {
+pub(crate) fn scheduled_lab(schedule: &str) -> Lab {
     let lab = Lab::new(vec![pool("a55", 6, 6)]);
     std::fs::write(&lab.config, lab.config_yaml() + schedule).unwrap();
     lab
