@@ -1,20 +1,25 @@
 //! One run in the Prometheus textfile-collector format (`--metrics-file`): per pool, per API,
 //! per action and per run, each family with HELP and TYPE lines. Formatting only: the facts
-//! come in. Label values are only kind, action and outcome words, pool names, API names and the
-//! partition the operator chose on the command line; never a URL, a credential or a message.
+//! come in. Label values are only kind, action and outcome words, pool names, API names, the
+//! schedule periods of the desired state (number, cron, zone) and the partition the operator
+//! chose on the command line; never a URL, a credential or a message.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use jiff::Timestamp;
 
-use super::exposition;
+#[path = "metrics_previous.rs"]
+mod previous;
+
+pub use previous::{CARRIED, Previous, previous, previous_pushed};
+use previous::{HELD_RUNS, LAST_COMPLETED, LAST_SUCCESS};
 
 use crate::apply::ApplyReport;
 use crate::clients::request_stats::ApiStats;
 use crate::exit::Exit;
 use crate::plan::{Plan, PoolStatus, word_of};
-use crate::reconcilers::record::Outcome;
+use crate::reconcilers::record::{Kind, Outcome};
 
 /// Every API the HTTP layers may count, shown even when this run sent it nothing, so each
 /// series stays put from run to run.
@@ -40,86 +45,6 @@ pub struct RunFacts<'a> {
     pub apis: &'a BTreeMap<&'static str, ApiStats>,
     pub exit: Exit,
     pub now: Timestamp,
-}
-
-/// What the file being replaced says that a run carries on: the last success and how many
-/// runs in a row each pool has been held.
-#[derive(Debug, Default, PartialEq)]
-pub struct Previous {
-    pub last_success: Option<i64>,
-    /// When the last run that handled every pool it could (exit 0, 2 or 4) ended.
-    pub last_completed: Option<i64>,
-    /// By label set, as this module writes it (`{partition="all",kind="rack",pool="r1"}`).
-    pub held_runs: BTreeMap<String, u64>,
-}
-
-const LAST_SUCCESS: &str = "devicepool_last_success_timestamp_seconds";
-const LAST_COMPLETED: &str = "devicepool_last_completed_run_timestamp_seconds";
-const HELD_RUNS: &str = "devicepool_pool_held_runs";
-
-/// Reads the carried-on figures back from a metrics file this function's twin wrote; only
-/// well-formed sample lines of its own series count, so a damaged line is dropped, not
-/// copied into the next file.
-pub fn previous(text: &str) -> Previous {
-    let mut previous = Previous::default();
-    for sample in text.lines().filter_map(exposition::parse_sample) {
-        if sample.name == LAST_SUCCESS && sample.value.is_finite() {
-            previous.last_success = Some(sample.value as i64);
-        } else if sample.name == LAST_COMPLETED && sample.value.is_finite() {
-            previous.last_completed = Some(sample.value as i64);
-        } else if sample.name == HELD_RUNS
-            && sample.value >= 0.0
-            && sample.value.fract() == 0.0
-            && let Some(set) = pool_label_set(&sample.pairs)
-        {
-            previous.held_runs.insert(set, sample.value as _);
-        }
-    }
-    previous
-}
-
-/// The series a run carries on from the previous one: what `previous` reads.
-pub const CARRIED: [&str; 3] = [LAST_SUCCESS, LAST_COMPLETED, HELD_RUNS];
-
-/// Reads the carried-on figures back from what the previous push left in a Pushgateway
-/// group: its grouping labels (`job`, `fleet`, `instance`) dropped, each sample is checked
-/// as a line of the file would be.
-pub fn previous_pushed(samples: &[crate::clients::pushgateway::Sample]) -> Previous {
-    const GROUPING: [&str; 3] = ["job", "fleet", "instance"];
-    let mut text = String::new();
-    for sample in samples {
-        let pairs: Vec<(&str, &str)> = (sample.labels.iter())
-            .filter(|(name, _)| !GROUPING.contains(&name.as_str()))
-            .map(|(name, value)| (name.as_str(), value.as_str()))
-            .collect();
-        let _ = writeln!(text, "{}{} {}", sample.name, labels(&pairs), sample.value);
-    }
-    previous(&text)
-}
-
-/// The label set of a pool's series as this module writes it, from `pairs` read back: they
-/// must be exactly `partition`, `kind` and `pool`, each once (in any order); `None` otherwise
-/// (a duplicate or missing or foreign label, which node_exporter would refuse or this
-/// module would not write).
-fn pool_label_set(pairs: &[(&str, String)]) -> Option<String> {
-    const NAMES: [&str; 3] = ["partition", "kind", "pool"];
-    if pairs.len() != NAMES.len() {
-        return None;
-    }
-    let value_of = |name: &str| {
-        let mut found = pairs.iter().filter(|(n, _)| *n == name);
-        let (_, value) = found.next()?;
-        found.next().is_none().then_some(value.as_str())
-    };
-    let values = NAMES.map(value_of);
-    let [Some(partition), Some(kind), Some(pool)] = values else {
-        return None;
-    };
-    Some(labels(&[
-        ("partition", partition),
-        ("kind", kind),
-        ("pool", pool),
-    ]))
 }
 
 /// One metric family being written.
@@ -170,6 +95,7 @@ pub fn metrics_text(facts: &RunFacts<'_>, previous: &Previous) -> String {
     let partition = facts.partition;
     let mut families = pool_families(facts, previous);
     families.push(busy_too_long_family(facts));
+    families.push(schedule_family(facts));
     families.extend(api_families(facts));
     let mut actions = Family::new(
         "devicepool_last_run_actions",
@@ -381,6 +307,42 @@ fn busy_too_long_family(facts: &RunFacts<'_>) -> Family {
         }
     }
     family
+}
+
+/// Per device pool and runner pool planned: the schedule period in effect (`none` when no
+/// period is), so a dashboard can mark when it changes. Racks have no schedule.
+fn schedule_family(facts: &RunFacts<'_>) -> Family {
+    let mut family = Family::new(
+        "devicepool_pool_schedule_info",
+        "Always 1; the period label names the pool's schedule period in effect when the last \
+         run planned (its number, cron and time zone), or none.",
+    );
+    let Some(plan) = facts.plan else {
+        return family;
+    };
+    let devices = (plan.device_pools.iter()).map(|p| (Kind::DevicePool, &p.pool, &p.schedule));
+    let runners = (plan.runner_pools.iter()).map(|p| (Kind::RunnerPool, &p.pool, &p.schedule));
+    for (kind, pool, schedule) in devices.chain(runners) {
+        let period = schedule.as_deref().map_or("none", period_label);
+        let set = [
+            ("partition", facts.partition),
+            ("kind", &word_of(&kind)),
+            ("pool", pool),
+            ("period", period),
+        ];
+        family.add(labels(&set), 1);
+    }
+    family
+}
+
+/// A period's label from the plan's description of it, what it sets left out:
+/// `schedule period 1 (cron "* 8-17 * * 1-5" in Europe/Berlin) sets min_idle=4` is
+/// `period 1 (cron "* 8-17 * * 1-5" in Europe/Berlin)`.
+fn period_label(description: &str) -> &str {
+    let head = description
+        .split_once(" sets ")
+        .map_or(description, |(head, _)| head);
+    head.strip_prefix("schedule ").unwrap_or(head)
 }
 
 /// Per API: requests, errors and the time they took.

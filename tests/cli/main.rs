@@ -5,6 +5,8 @@ mod apply;
 mod completions;
 mod covering;
 mod dashboard;
+mod dashboard_fleet;
+mod dashboard_schedule;
 mod did_you_mean;
 mod doc_examples;
 mod docs;

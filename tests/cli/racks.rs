@@ -24,6 +24,21 @@ fn host(i: usize) -> String {
     format!("host-{i:02}")
 }
 
+/// Submits a deploy job of ours for rack `rack-a` on `agent` to `fleet`'s Testflinger
+/// directly, as an earlier run would have; its job id.
+pub(crate) fn submit_deploy(fleet: &Fleet, agent: &str) -> String {
+    let body = json!({
+        "job_queue": agent,
+        "tags": ["devicepool", "rack:rack-a", format!("agent:{agent}")],
+        "provision_data": {"distro": "noble"},
+    });
+    let mut response = ureq::post(format!("{}/v1/job", fleet.testflinger.url()))
+        .send_json(&body)
+        .unwrap();
+    let reply: serde_json::Value = response.body_mut().read_json().unwrap();
+    reply["job_id"].as_str().unwrap().to_string()
+}
+
 impl RackLab {
     /// host-05 is busy with another job, host-06 offline, host-07 has a deploy of ours
     /// queued, host-08 failed provisioning 25 times, host-09 has no agent, host-10 was
@@ -74,16 +89,7 @@ impl RackLab {
 
     /// Submits a deploy job of ours directly, as an earlier run would have.
     pub(crate) fn submit(&self, agent: &str) -> String {
-        let body = json!({
-            "job_queue": agent,
-            "tags": ["devicepool", "rack:rack-a", format!("agent:{agent}")],
-            "provision_data": {"distro": "noble"},
-        });
-        let mut response = ureq::post(format!("{}/v1/job", self.fleet.testflinger.url()))
-            .send_json(&body)
-            .unwrap();
-        let reply: serde_json::Value = response.body_mut().read_json().unwrap();
-        reply["job_id"].as_str().unwrap().to_string()
+        submit_deploy(&self.fleet, agent)
     }
 
     /// The binary with the MAAS key and the fake's clock, run in the lab directory.

@@ -5,7 +5,7 @@
 use crate::support::{Lab, pool, pool_of};
 
 /// Working hours in Berlin: at most 2 starts per run; at night (Berlin) the pool is off.
-const SCHEDULE: &str = "    schedule:
+pub(crate) const SCHEDULE: &str = "    schedule:
       - cron: '* 8-17 * * 1-5'
         timezone: Europe/Berlin
         set: {max_starts_per_run: 2}
@@ -14,7 +14,7 @@ const SCHEDULE: &str = "    schedule:
         set: {disabled: true}
 ";
 
-fn scheduled_lab(schedule: &str) -> Lab {
+pub(crate) fn scheduled_lab(schedule: &str) -> Lab {
     let lab = Lab::new(vec![pool("a55", 6, 6)]);
     std::fs::write(&lab.config, lab.config_yaml() + schedule).unwrap();
     lab
@@ -123,4 +123,42 @@ fn validate_refuses_a_bad_cron_an_unknown_zone_and_a_setting_a_schedule_cannot_c
         .count();
     assert!(located >= 4, "{}", out.stderr);
     assert!(lab.requests().is_empty(), "validate sends no request");
+}
+
+/// The `period` of `a55`'s `devicepool_pool_schedule_info` in the metrics file `plan` writes
+/// when its schedules are read at `now`; the series is there exactly once.
+fn period_in_metrics(lab: &Lab, now: &str) -> String {
+    let args = ["plan", lab.config_arg(), "--metrics-file", "metrics.prom"];
+    lab.command(&args)
+        .env("DEVICEPOOL_NOW", now)
+        .run()
+        .expect_code(0);
+    let metrics = crate::metrics::read(lab);
+    let head = "devicepool_pool_schedule_info{partition=\"all\",kind=\"device_pool\",pool=\"a55\",period=\"";
+    let periods: Vec<(&String, &f64)> = (metrics.iter())
+        .filter(|(series, _)| series.starts_with(head))
+        .collect();
+    assert_eq!(periods.len(), 1, "{metrics:?}");
+    let (series, value) = periods[0];
+    assert_eq!(*value, 1.0);
+    series[head.len()..].trim_end_matches("\"}").to_string()
+}
+
+#[test]
+fn the_metrics_name_the_period_in_effect_or_none() {
+    let lab = scheduled_lab(SCHEDULE);
+    let working_hours = period_in_metrics(&lab, "2026-12-01T08:30:00Z");
+    assert_eq!(
+        working_hours,
+        r#"period 1 (cron \"* 8-17 * * 1-5\" in Europe/Berlin)"#
+    );
+    assert_eq!(period_in_metrics(&lab, "2026-12-01T17:30:00Z"), "none");
+    // The night period disables the pool: it still names its period.
+    let night = period_in_metrics(&lab, "2026-12-01T23:30:00Z");
+    assert_eq!(night, r#"period 2 (cron \"* 0-5 * * *\" in Europe/Berlin)"#);
+    let metrics = crate::metrics::read(&lab);
+    assert_eq!(
+        crate::metrics::of_pool(&metrics, "devicepool_pool_disabled", "a55"),
+        Some(1.0)
+    );
 }
