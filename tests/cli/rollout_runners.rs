@@ -2,7 +2,7 @@
 //! fakes: the plan lists the outdated runners, each apply replaces at most `max_per_run` idle
 //! ones (start new, then remove old) and never a busy one, until converged; a canary fraction
 //! whose new containers exit pauses the rest; a canary pool goes first; a saved plan made
-//! before the change replaces nothing.
+//! before the change replaces nothing; a replacement that fails to start keeps the old runner.
 
 use std::collections::BTreeSet;
 
@@ -251,5 +251,26 @@ fn a_plan_saved_before_the_template_changed_replaces_nothing() {
             .contains("the container spec renders differently now"),
         "{}",
         out.stdout
+    );
+}
+
+#[test]
+fn a_replacement_that_fails_to_start_keeps_the_outdated_runner_and_says_so() {
+    let lab = lab_keeping(3, "    rollout: {max_per_run: 1}\n");
+    start_runners(&lab, 3);
+    // An image the daemon does not have: creating its container fails (404, as dockerd).
+    let yaml = std::fs::read_to_string(&lab.config).unwrap();
+    std::fs::write(&lab.config, yaml.replace(IMAGE, "example/missing:1")).unwrap();
+    let before = lab.runner_ids();
+    let out = lab.run(&["apply"]);
+    assert_eq!(lab.runner_ids(), before, "{}", out.stdout);
+    // Only the replacement's own runner, registered then deleted again, is gone.
+    assert!(lab.deleted().is_disjoint(&before), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("did not start, so the outdated runner stays"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
     );
 }
