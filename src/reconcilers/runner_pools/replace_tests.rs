@@ -178,3 +178,42 @@ fn an_outdated_removal_whose_start_is_gone_is_dropped_and_the_runner_kept() {
     let kept = p.runners.iter().find(|r| r.id == 2).unwrap();
     assert_eq!(kept.state, RunnerState::Kept);
 }
+
+#[test]
+fn a_saved_outdated_removal_without_its_saved_start_is_drifted_and_the_runner_kept() {
+    let d = pool("    rollout: {max_per_run: 2}\n");
+    let wrap = |p: RunnerPoolPlan| Plan {
+        snapshot_at: super::super::rules::tests::now(),
+        runner_pools: vec![p],
+        ..Plan::default()
+    };
+    let fresh = wrap(run(
+        &d,
+        fleet((1..=3).map(|id| on(id, Some(OLD), false)).collect()),
+    ));
+    let mut saved = fresh.clone();
+    saved.runner_pools[0]
+        .starts
+        .retain(|s| s.replaces != Some(2));
+    let checked = crate::plan::recheck(&saved, &fresh);
+    let kept = &checked.kept.runner_pools[0];
+    assert_eq!(replaced(kept), vec![(1, Some(1))]);
+    assert!(kept.removals.iter().all(|r| r.runner_id != Some(2)));
+    let drift = checked.drifted.iter().find(|d| d.target == "runner 2");
+    let reason = drift.map(|d| d.reason.as_str()).unwrap_or_default();
+    assert!(
+        reason.contains("its replacement start was not selected"),
+        "{checked:#?}"
+    );
+}
+
+#[test]
+fn idle_only_false_is_refused_for_runner_pools_at_its_key() {
+    let yaml = "version: 1\nsources:\n  gitlab: {url: 'https://gitlab.example', token_env: GL}\n  docker: {}\nrunner_pools:\n  autogit:\n    tags: [autogit]\n    projects: [group/app]\n    rollout: {idle_only: false}\n";
+    let Err(error) = crate::load::parse(std::path::Path::new("t.yaml"), yaml) else {
+        panic!("idle_only: false accepted");
+    };
+    let error = error.to_string();
+    assert!(error.contains("t.yaml:9:"), "{error}");
+    assert!(error.contains("idle_only: false"), "{error}");
+}
