@@ -45,7 +45,7 @@ pub(super) fn run(
         PoolStatus::Held { .. } => "held",
         PoolStatus::Disabled => "disabled",
     };
-    let lines = entry.explain();
+    let lines = crate::plan::explain_with_rollout(entry);
     let mut items = entry.explain_items();
     // A pool in a device group lists only its share: add the group's devices.
     let pool = plan.device_pools.iter().find(|p| p.pool == args.name);

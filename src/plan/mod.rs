@@ -82,7 +82,7 @@ impl Plan {
 }
 
 /// An entry's explanation, then its roll-out when something runs an outdated spec.
-fn explain_with_rollout(entry: &dyn KindPlan) -> Vec<String> {
+pub(crate) fn explain_with_rollout(entry: &dyn KindPlan) -> Vec<String> {
     let mut lines = entry.explain();
     if let Some(rollout) = entry
         .rollout()

@@ -281,4 +281,8 @@ pub struct ContainerView {
     pub runner_id: Option<u64>,
     #[schemars(with = "Option<String>")]
     pub created: Option<Timestamp>,
+    /// The spec digest its `devicepool.spec` label carries (`spec:<hex>`, kept without the
+    /// prefix), when it carries a well-formed one; absent on containers made before roll-outs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
 }

@@ -43,6 +43,7 @@ mod redaction_cut;
 mod redaction_cut_writes;
 mod render;
 mod replay;
+mod rollout_runners;
 mod runner_hosts;
 mod runners;
 mod runners_drain;

@@ -1,6 +1,7 @@
 //! Carrying out runner-pool actions. Start: register the runner (`POST /user/runners`), render
 //! its container spec with the new token, set the ownership labels (`devicepool.managed`,
-//! `devicepool.pool`, `devicepool.runner-id`, `devicepool.fleet`, `devicepool.mac`) whatever
+//! `devicepool.pool`, `devicepool.runner-id`, `devicepool.fleet`, `devicepool.mac`,
+//! `devicepool.spec`) whatever
 //! the template says, create and start the
 //! container; a failure after
 //! registering deletes the runner again. Remove: pause the runner (its maintenance note marking
@@ -8,7 +9,9 @@
 //! landed on it (if one did, resume it and say so), delete it, remove its container; a 404 on
 //! either means already gone. Orphans: remove the container. Decides nothing.
 
-use super::conventions::{MAC_LABEL, REMOVAL_NOTE, container_labels, runner_description};
+use super::conventions::{
+    MAC_LABEL, REMOVAL_NOTE, SPEC_LABEL, container_labels, runner_description,
+};
 use super::model::{RunnerRemoval, RunnerStart};
 use super::recheck::{removal_action, removal_name};
 use crate::clients::docker::version::ApiVersion;
@@ -117,7 +120,14 @@ impl RunnerExecutor<'_> {
         // The labels later runs find the container by: set here, whatever the template says,
         // so a custom template cannot leave a container (and its runner token) unowned.
         spec.labels.remove(MAC_LABEL);
-        for (label, value) in container_labels(&Ownership::of(self.desired), pool, runner_id) {
+        spec.labels.remove(SPEC_LABEL);
+        let digest = self
+            .desired
+            .runner_pools
+            .get(pool)
+            .and_then(|p| p.spec.as_deref());
+        let owner = Ownership::of(self.desired);
+        for (label, value) in container_labels(&owner, pool, runner_id, digest) {
             spec.labels.insert(label.into(), value);
         }
         // Named after the runner id, which GitLab never hands out twice.

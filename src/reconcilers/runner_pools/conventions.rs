@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::reconcilers::ownership::{Marks, Object, Ownership, Verdict};
+use crate::reconcilers::rollout::{SPEC_PREFIX, is_spec_digest};
 
 /// Label on every container devicepool creates: the pool's name.
 pub const POOL_LABEL: &str = "devicepool.pool";
@@ -17,6 +18,8 @@ pub const MANAGED_LABEL: &str = "devicepool.managed";
 pub const FLEET_LABEL: &str = "devicepool.fleet";
 /// Label holding the container's ownership MAC (with a key).
 pub const MAC_LABEL: &str = "devicepool.mac";
+/// Label holding the digest of the pool's spec the container was made from (`spec:<hex>`).
+pub const SPEC_LABEL: &str = "devicepool.spec";
 
 /// The maintenance note devicepool sets when it pauses a runner to remove it. A paused runner
 /// of ours with this note is a removal cut short; paused without it, a person paused it.
@@ -70,12 +73,13 @@ pub fn runner_claim<'a>(
     ))
 }
 
-/// The labels devicepool sets on the container of runner `runner_id` of `pool`, whatever its
-/// template says.
+/// The labels devicepool sets on the container of runner `runner_id` of `pool` made from the
+/// spec digest `spec`, whatever its template says.
 pub fn container_labels(
     owner: &Ownership<'_>,
     pool: &str,
     runner_id: u64,
+    spec: Option<&str>,
 ) -> Vec<(&'static str, String)> {
     let id = runner_id.to_string();
     let mut labels = vec![
@@ -89,7 +93,15 @@ pub fn container_labels(
             .mac(Object::Container, pool, &id)
             .map(|mac| (MAC_LABEL, mac)),
     );
+    labels.extend(spec.map(|spec| (SPEC_LABEL, format!("{SPEC_PREFIX}{spec}"))));
     labels
+}
+
+/// The spec digest a container's `devicepool.spec` label carries, if it is well formed (one
+/// that is not is read as no label: an unknown spec, never an outdated one).
+pub fn container_spec(labels: &BTreeMap<String, String>) -> Option<String> {
+    let value = labels.get(SPEC_LABEL)?.strip_prefix(SPEC_PREFIX)?;
+    is_spec_digest(value).then(|| value.to_string())
 }
 
 /// What a container carrying `pool`'s labels is to `owner`, with the runner id it serves;

@@ -1,13 +1,15 @@
 //! The runner-pool part of `apply`: builds the GitLab client and one Docker client per host
 //! an action goes to (the one Docker host, or a pool's own `docker_hosts` as the plan placed
 //! them; each negotiates its API version first) and runs every kept start and removal in
-//! parallel under the launch cap. A host that cannot be spoken to fails only its actions.
+//! parallel under the launch cap, then the removals of outdated runners whose replacement
+//! started (one whose replacement failed is kept). A host that cannot be spoken to fails only
+//! its actions.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use super::actions::RunnerExecutor;
-use super::model::{RunnerPoolPlan, RunnerRemoval, RunnerStart};
+use super::model::{RemovalReason, RunnerPoolPlan, RunnerRemoval, RunnerStart};
 use super::recheck::{removal_action, removal_name};
 use crate::clients::docker::connect::connect;
 use crate::clients::docker::version::Negotiated;
@@ -16,7 +18,7 @@ use crate::clients::http::Reader;
 use crate::clients::http_send::Writer;
 use crate::parallel::{Task, run_parallel};
 use crate::reconcilers::Run;
-use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, Kind};
+use crate::reconcilers::record::{Action, ActionError, ActionRecord, ErrorClass, Kind, Outcome};
 
 /// Carries out the kept runner starts and removals of `kept`.
 /// Every request sent is recorded in `sends`.
@@ -77,8 +79,9 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecor
     let records = Mutex::new(Vec::new());
     let mut tasks: Vec<Task<'_>> = Vec::new();
     for pool in kept {
-        // Removals first in the list, so a full pool frees room before it grows.
-        for removal in &pool.removals {
+        // Removals first in the list, so a full pool frees room before it grows. An outdated
+        // runner's removal waits for its replacement's start (below).
+        for removal in pool.removals.iter().filter(|r| !is_replaced(r)) {
             let records = &records;
             match &executors[removal_host(pool, removal, default_host)] {
                 Ok(executor) => tasks.push(Box::new(move || {
@@ -106,6 +109,32 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecor
         }
     }
     run_parallel(desired.settings.launch.parallel, tasks);
+    // Then each outdated runner whose replacement started; one whose did not is kept.
+    let mut tasks: Vec<Task<'_>> = Vec::new();
+    for pool in kept {
+        for removal in pool.removals.iter().filter(|r| is_replaced(r)) {
+            let records = &records;
+            let started = replacement_started(pool, removal, &records.lock().unwrap());
+            match (
+                &executors[removal_host(pool, removal, default_host)],
+                started,
+            ) {
+                (Ok(executor), Ok(())) => tasks.push(Box::new(move || {
+                    let record = executor.remove(&pool.pool, removal);
+                    records.lock().unwrap().push(record);
+                })),
+                (Err(e), _) => records
+                    .lock()
+                    .unwrap()
+                    .push(removal_not_tried(pool, removal, e)),
+                (Ok(_), Err(why)) => records
+                    .lock()
+                    .unwrap()
+                    .push(removal_kept(pool, removal, why)),
+            }
+        }
+    }
+    run_parallel(desired.settings.launch.parallel, tasks);
     let mut records = records.into_inner().unwrap();
     records.sort_by(|a, b| (&a.pool, a.action, &a.target).cmp(&(&b.pool, b.action, &b.target)));
     for record in &records {
@@ -119,6 +148,49 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecor
         }
     }
     records
+}
+
+/// A roll-out's removal of an outdated runner, run only once its replacement started.
+fn is_replaced(removal: &RunnerRemoval) -> bool {
+    removal.why == RemovalReason::Outdated
+}
+
+/// Whether the start replacing `removal`'s runner succeeded in `records`; why not, else.
+fn replacement_started(
+    pool: &RunnerPoolPlan,
+    removal: &RunnerRemoval,
+    records: &[ActionRecord],
+) -> Result<(), String> {
+    let start = pool
+        .starts
+        .iter()
+        .find(|s| s.replaces.is_some() && s.replaces == removal.runner_id);
+    let Some(start) = start else {
+        return Err("kept: no start replaces it in this run".to_string());
+    };
+    let done = records.iter().any(|r| {
+        r.action == Action::StartRunner && r.target == start.name && r.outcome == Outcome::Done
+    });
+    if done {
+        Ok(())
+    } else {
+        Err(format!(
+            "kept: its replacement {} did not start, so the outdated runner stays",
+            start.name
+        ))
+    }
+}
+
+/// The record of an outdated runner kept because its replacement did not start.
+fn removal_kept(pool: &RunnerPoolPlan, removal: &RunnerRemoval, why: String) -> ActionRecord {
+    let action = removal_action(removal);
+    let mut record =
+        ActionRecord::new(Kind::RunnerPool, &pool.pool, action, &removal_name(removal));
+    record.runner_id = removal.runner_id;
+    record.container_id = removal.container_id.clone();
+    record.note = Some(why);
+    record.outcome = Outcome::Kept;
+    record
 }
 
 /// The host the plan placed `start` on, else the one Docker host.

@@ -14,6 +14,7 @@ mod placement;
 pub mod preview;
 pub mod recheck;
 pub mod render;
+mod replace;
 pub mod report;
 pub mod rules;
 pub mod verify;
@@ -49,9 +50,24 @@ impl KindPlan for RunnerPoolPlan {
         // Removals first (the order apply runs them in), then starts. The starts were sized
         // for the room the removals free, so a pool whose removals are clipped starts nothing
         // and never outgrows `max_runners`. Runners whose removal is dropped are kept.
+        // Replacement pairs go first, whole: never an outdated runner's removal without the
+        // start that replaces it.
+        let whole = self.action_count() as u32;
+        while self.action_count() as u32 > grant
+            && replace::drop_last_pair(
+                self,
+                "its replacement was cut by settings.max_actions_per_run",
+            )
+        {}
         let (wanted_removals, wanted_starts) = (self.removals.len(), self.starts.len());
         let wanted = (wanted_removals + wanted_starts) as u32;
         if grant >= wanted {
+            if wanted < whole {
+                self.reason.push_str(note);
+                let pairs = (whole - wanted) / 2;
+                self.reason
+                    .push_str(&format!(" ({pairs} replacement pair(s) dropped)"));
+            }
             return;
         }
         let kept_removals = wanted_removals.min(grant as usize);

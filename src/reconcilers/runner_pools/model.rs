@@ -112,6 +112,10 @@ pub struct RunnerStart {
     pub tags: Vec<String>,
     /// The rendered container spec (JSON), the runner token shown as `<redacted>`.
     pub container_spec: String,
+    /// A roll-out's replacement: the id of the outdated runner removed once this start
+    /// succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<u64>,
 }
 
 /// A runner or container to remove.
@@ -142,6 +146,9 @@ pub enum RemovalReason {
     Recycle,
     /// Idle past `idle_cooldown` while the pool is above `max_runners`.
     Drain,
+    /// Idle and running an outdated spec: replaced by a start of the current one (removed
+    /// only once that start succeeded).
+    Outdated,
 }
 
 /// One runner of ours.

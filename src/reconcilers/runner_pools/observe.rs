@@ -14,7 +14,9 @@ use crate::clients::gitlab::{self, RunnerFilter};
 use crate::clients::http::{ApiError, Reader};
 use crate::load::{Desired, HttpSettings};
 
-use super::conventions::{MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, container_claim, runner_claim};
+use super::conventions::{
+    MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, container_claim, container_spec, runner_claim,
+};
 use crate::parallel::{Task, map_parallel, run_parallel};
 use crate::reconcilers::ownership::{Object, Ownership, Verdict, look_alike};
 use crate::secret::{Redactor, Secret};
@@ -186,6 +188,7 @@ pub(super) fn read_containers(
             }
         };
         ours.push(ContainerView {
+            spec: container_spec(&c.labels),
             runner_id: Some(runner_id),
             created: jiff::Timestamp::from_second(c.created).ok(),
             id: c.id,

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use super::config::RunnerPool;
 use super::drain::describe_drain;
 use super::model::{HostPlacement, RunnerDecision, RunnerPoolPlan, RunnerState};
+use super::replace::{add_pairs, unpair};
 use super::rules::plan_runner_pool;
 use crate::snapshot::{HostReading, RunnerPoolState, RunnerView};
 
@@ -18,8 +19,22 @@ pub(crate) fn plan_on_hosts(
     state: &RunnerPoolState,
     (keyed, now): (bool, Timestamp),
 ) -> RunnerPoolPlan {
+    plan_replacing(name, pool, state, (keyed, now), 0)
+}
+
+/// [`plan_on_hosts`] with up to `replace` outdated idle runners replaced (start new, then
+/// remove old) within the pool's budgets and its hosts' room.
+pub(crate) fn plan_replacing(
+    name: &str,
+    pool: &RunnerPool,
+    state: &RunnerPoolState,
+    (keyed, now): (bool, Timestamp),
+    replace: u32,
+) -> RunnerPoolPlan {
     if pool.docker_hosts.is_empty() {
-        return plan_runner_pool(name, pool, state, (keyed, now));
+        let mut plan = plan_runner_pool(name, pool, state, (keyed, now));
+        add_pairs(&mut plan, pool, state, (now, replace));
+        return plan;
     }
     // A host without a reading (one named after the snapshot was taken) is as silent as one
     // that failed: what runs there is unknown.
@@ -49,6 +64,7 @@ pub(crate) fn plan_on_hosts(
     let mut visible = state.clone();
     visible.runners = seen;
     let mut plan = plan_runner_pool(name, &narrowed, &visible, (keyed, now));
+    add_pairs(&mut plan, &narrowed, &visible, (now, replace));
     let drain_seen = drain_of(&plan);
     clip_starts_for_held(&mut plan, pool.max_runners, held.len() as u32);
     if let Some(n) = plan.numbers.as_mut() {
@@ -70,6 +86,10 @@ pub(crate) fn plan_on_hosts(
     plan.runners.sort_by_key(|r| r.id);
     reword(&mut plan, drain_seen, (pool.max_runners, capacity));
     place(&mut plan, pool, state);
+    unpair(
+        &mut plan,
+        "its replacement found no room on the answering Docker hosts",
+    );
     plan
 }
 

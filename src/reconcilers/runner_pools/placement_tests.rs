@@ -106,6 +106,7 @@ fn container_on(id: u64) -> crate::snapshot::ContainerView {
         state: "running".into(),
         runner_id: Some(id),
         created: Some(now()),
+        spec: None,
     }
 }
 

@@ -27,6 +27,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RunnerPoo
                 name: runner_name(name, stamp, 1),
                 tags: pool.tags.clone(),
                 container_spec: String::new(),
+                replaces: None,
             }],
             removals: Vec::new(),
             runners: Vec::new(),

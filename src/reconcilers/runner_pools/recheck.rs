@@ -154,6 +154,16 @@ pub(crate) fn recheck_all(
         note_selection(&mut pool.reason, fresh_count, starts.len() + removals.len());
         pool.starts = starts;
         pool.removals = removals;
+        let why = "its replacement start was not selected from the saved plan";
+        for id in super::replace::unpair(pool, why) {
+            drifted.push(Drift {
+                kind: Kind::RunnerPool,
+                action: Action::RemoveRunner,
+                pool: pool.pool.clone(),
+                target: format!("runner {id}"),
+                reason: format!("outdated, but {why}"),
+            });
+        }
     }
     let runner_actions = saved.iter().map(|p| {
         let starts = p

@@ -11,6 +11,7 @@ use crate::clients::docker::version::ApiVersion;
 use crate::clients::docker::write::ContainerSpec;
 use crate::load::Desired;
 use crate::reconcilers::hold;
+use crate::reconcilers::rollout::spec_digest;
 use crate::render::{Exposure, RenderError, Templates, render_all};
 use crate::secret::REDACTED;
 
@@ -41,6 +42,28 @@ pub(crate) fn render(pool_plan: &mut RunnerPoolPlan, templates: &Templates, desi
         );
         pool_plan.starts.clear();
         pool_plan.removals.clear();
+    }
+}
+
+/// Sets each runner pool's `spec`: the digest of its container spec rendered with the token
+/// redacted and the runner's name and id as fixed placeholders (`<name>`, `<id>`), so every
+/// runner of one generation carries one digest and no secret shapes it. Runs where the
+/// templates are loaded, before the pure planner compares it with the digests containers
+/// carry; a pool whose spec does not render gets none (and rolls nothing out).
+pub(crate) fn stamp_specs(templates: &Templates, desired: &mut Desired) {
+    let digests: Vec<(String, Option<String>)> = desired
+        .runner_pools
+        .keys()
+        .map(|name| {
+            let runner = ("<name>", "<id>", REDACTED);
+            let text = runner_spec(templates, desired, name, runner, Exposure::Shown);
+            (name.clone(), text.ok().map(|text| spec_digest(&text)))
+        })
+        .collect();
+    for (name, digest) in digests {
+        if let Some(pool) = desired.runner_pools.get_mut(&name) {
+            pool.spec = digest;
+        }
     }
 }
 

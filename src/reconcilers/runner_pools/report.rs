@@ -41,9 +41,12 @@ pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
         let _ = writeln!(out, "  {line}");
     }
     for start in &pool.starts {
+        let replacing = start.replaces.map_or(String::new(), |id| {
+            format!(", replaces outdated runner {id}")
+        });
         let _ = writeln!(
             out,
-            "  + start {} (tags {})",
+            "  + start {} (tags {}{replacing})",
             start.name,
             start.tags.join(",")
         );

@@ -24,12 +24,12 @@ use crate::reconcilers::{disabled, unplanned};
 use crate::snapshot::Snapshot;
 use crate::snapshot::{ContainerView, PendingJobView, RunnerPoolState, RunnerView};
 
-/// Plans every runner pool of `desired`, in name order. A disabled pool is planned all the
-/// same and then only reported: nothing to start or remove.
+/// Plans every runner pool of `desired`, in name order, then their roll-outs. A disabled pool
+/// is planned all the same and then only reported: nothing to start or remove.
 pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RunnerPoolPlan> {
     let now = snapshot.taken_at;
     let keyed = Ownership::of(desired).keyed();
-    desired
+    let mut plans: Vec<RunnerPoolPlan> = desired
         .runner_pools
         .iter()
         .map(|(name, pool)| {
@@ -53,7 +53,9 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RunnerPool
             }
             plan
         })
-        .collect()
+        .collect();
+    super::replace::roll_out(desired, snapshot, &mut plans);
+    plans
 }
 
 /// A disabled pool's plan: what it would do, said, and nothing done.
@@ -111,6 +113,7 @@ pub(crate) fn plan_runner_pool(
             name: runner_name(name, now.as_second(), i),
             tags: pool.tags.clone(),
             container_spec: String::new(),
+            replaces: None,
         })
         .collect();
     let numbers = RunnerNumbers {
@@ -371,7 +374,7 @@ pub(crate) fn held_runner_pool(
 
 #[cfg(test)]
 #[path = "rules_tests.rs"]
-mod tests;
+pub(super) mod tests;
 
 #[cfg(test)]
 #[path = "rules_lifetime_tests.rs"]

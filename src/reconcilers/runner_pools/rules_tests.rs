@@ -9,15 +9,15 @@ use crate::load::parse;
 use crate::plan::*;
 use crate::snapshot::{ContainerView, PendingJobView, RunnerPoolState, RunnerView, Snapshot};
 
-pub(super) fn now() -> Timestamp {
+pub(in crate::reconcilers::runner_pools) fn now() -> Timestamp {
     "2026-11-25T12:00:00Z".parse().unwrap()
 }
 
-pub(super) fn ago(minutes: i64) -> Option<Timestamp> {
+pub(in crate::reconcilers::runner_pools) fn ago(minutes: i64) -> Option<Timestamp> {
     Some(now() - SignedDuration::from_mins(minutes))
 }
 
-pub(super) fn desired(extra: &str) -> Desired {
+pub(in crate::reconcilers::runner_pools) fn desired(extra: &str) -> Desired {
     let yaml = format!(
         "version: 1\nsources:\n  gitlab: {{url: 'https://gitlab.example', token_env: GL}}\n  docker: {{}}\nrunner_pools:\n  autogit:\n    tags: [autogit, docker]\n    projects: [group/app]\n    idle_cooldown: 5m\n    offline_grace: 10m\n{extra}"
     );
@@ -26,7 +26,7 @@ pub(super) fn desired(extra: &str) -> Desired {
         .desired
 }
 
-pub(super) fn runner(
+pub(in crate::reconcilers::runner_pools) fn runner(
     id: u64,
     status: &str,
     running: u32,
@@ -48,17 +48,18 @@ pub(super) fn runner(
     }
 }
 
-pub(super) fn container(id: u64, state: &str) -> ContainerView {
+pub(in crate::reconcilers::runner_pools) fn container(id: u64, state: &str) -> ContainerView {
     ContainerView {
         id: format!("c{id}"),
         name: format!("devicepool-autogit-{id}"),
         state: state.into(),
         runner_id: Some(id),
         created: ago(120),
+        spec: None,
     }
 }
 
-pub(super) fn pending(n: u64, tags: &[&str]) -> Vec<PendingJobView> {
+pub(in crate::reconcilers::runner_pools) fn pending(n: u64, tags: &[&str]) -> Vec<PendingJobView> {
     (0..n)
         .map(|id| PendingJobView {
             id,
@@ -69,7 +70,10 @@ pub(super) fn pending(n: u64, tags: &[&str]) -> Vec<PendingJobView> {
         .collect()
 }
 
-pub(super) fn run(d: &Desired, mut state: RunnerPoolState) -> RunnerPoolPlan {
+pub(in crate::reconcilers::runner_pools) fn run(
+    d: &Desired,
+    mut state: RunnerPoolState,
+) -> RunnerPoolPlan {
     state
         .known_runner_ids
         .extend(state.runners.iter().map(|r| r.id));
@@ -90,7 +94,9 @@ pub(super) fn run(d: &Desired, mut state: RunnerPoolState) -> RunnerPoolPlan {
     plan(d, &snapshot, &origin).runner_pools.remove(0)
 }
 
-pub(super) fn removed(p: &RunnerPoolPlan) -> Vec<(Option<u64>, RemovalReason)> {
+pub(in crate::reconcilers::runner_pools) fn removed(
+    p: &RunnerPoolPlan,
+) -> Vec<(Option<u64>, RemovalReason)> {
     p.removals.iter().map(|r| (r.runner_id, r.why)).collect()
 }
 

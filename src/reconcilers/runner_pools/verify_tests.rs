@@ -45,6 +45,7 @@ fn read_back() -> Snapshot {
             state: "running".into(),
             runner_id: Some(id),
             created: at,
+            spec: None,
         })
         .collect();
     let state = RunnerPoolState {
