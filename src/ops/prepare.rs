@@ -88,6 +88,8 @@ pub(super) fn prepare(
     let testflinger_tokens =
         testflinger_client.map(|(id, secret)| std::sync::Mutex::new(TokenSource::new(id, secret)));
     let templates = load_templates(&loaded, redactor.clone())?;
+    // Each rack's spec digest needs its template; the planner only compares it.
+    crate::reconcilers::racks::spec::stamp_specs(&mut loaded.desired, &templates);
     Ok(Prepared {
         secrets: Secrets {
             read: ReadCredentials {
