@@ -13,6 +13,14 @@ use crate::support::{
 
 const RACK_TAG: &str = "rack-a";
 
+/// The binary with `fleet`'s MAAS key and its Testflinger clock, run in `dir`.
+pub(crate) fn rack_command(fleet: &Fleet, dir: &std::path::Path, args: &[&str]) -> Invocation {
+    devicepool(args)
+        .current_dir(dir)
+        .env("MAAS_API_KEY", fleet.maas.api_key())
+        .env("DEVICEPOOL_SIM_CLOCK", fleet.testflinger.now().to_string())
+}
+
 /// A rack of 40 machines in mixed states (see `new`), its desired state, and the binary.
 pub(crate) struct RackLab {
     pub(crate) fleet: Fleet,
@@ -88,13 +96,7 @@ impl RackLab {
 
     /// The binary with the MAAS key and the fake's clock, run in the lab directory.
     pub(crate) fn command(&self, args: &[&str]) -> Invocation {
-        devicepool(args)
-            .current_dir(self.dir.path())
-            .env("MAAS_API_KEY", self.fleet.maas.api_key())
-            .env(
-                "DEVICEPOOL_SIM_CLOCK",
-                self.fleet.testflinger.now().to_string(),
-            )
+        rack_command(&self.fleet, self.dir.path(), args)
     }
 
     pub(crate) fn run(&self, args: &[&str]) -> Outcome {
