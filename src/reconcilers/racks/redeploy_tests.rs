@@ -253,3 +253,24 @@ fn unread_specs_roll_nothing_out_and_say_why() {
     let plans = roll_out(vec![draft("a", &rack, &state, &machines)], &[]);
     assert!(plans[0].deploys.is_empty());
 }
+
+#[test]
+fn the_global_cap_clips_roll_out_redeploys_first_and_the_roll_out_says_so() {
+    use crate::reconcilers::KindPlan;
+    let machines = [("m1", Ran::Older, true), ("m2", Ran::Older, true)];
+    let rack = rack(json!({"rollout": {"max_per_run": 2}}));
+    let state = state(&machines);
+    let agents: Vec<_> = machines.iter().map(|(h, _, _)| agent(h, "pass")).collect();
+    let mut first = draft("a", &rack, &state, &machines);
+    first.plan.deploys.push(deploy("due-1"));
+    let mut plan = roll_out(vec![first], &agents).remove(0);
+    assert_eq!(plan.rollout.as_ref().unwrap().replace, 2);
+    plan.clip(2, "; capped");
+    let deployed: Vec<&str> = plan.deploys.iter().map(|d| d.agent.as_str()).collect();
+    assert_eq!(deployed, ["due-1", "m1"], "the due machine is kept");
+    assert_eq!(plan.rollout.as_ref().unwrap().replace, 1);
+    assert_eq!(
+        states_of(&plan),
+        [("m1", MachineState::Outdated), ("m2", MachineState::Capped)]
+    );
+}
