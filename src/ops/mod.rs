@@ -253,6 +253,7 @@ fn render_files(args: &RenderArgs) -> anyhow::Result<Exit> {
     // apply sends (the MAC is not secret; the key is never printed).
     loaded.desired.ownership_key = prepare::read_ownership_key(&loaded, &env)?;
     let templates = render::load_templates(&loaded, redactor)?;
+    crate::reconcilers::stamp_specs_every_kind(&mut loaded.desired, &templates);
     let desired = &loaded.desired;
     let origin = planner::Origin {
         config_path: loaded.path.display().to_string(),

@@ -88,8 +88,8 @@ pub(super) fn prepare(
     let testflinger_tokens =
         testflinger_client.map(|(id, secret)| std::sync::Mutex::new(TokenSource::new(id, secret)));
     let templates = load_templates(&loaded, redactor.clone())?;
-    // The spec each runner pool renders now, for its roll-out: the planner cannot render.
-    crate::reconcilers::runner_pools::render::stamp_specs(&templates, &mut loaded.desired);
+    // The spec each entry renders now, for its roll-out: the planner cannot render.
+    crate::reconcilers::stamp_specs_every_kind(&mut loaded.desired, &templates);
     Ok(Prepared {
         secrets: Secrets {
             read: ReadCredentials {

@@ -268,6 +268,20 @@ pub fn settle_every_kind(desired: &mut Desired, at: Timestamp) {
 }
 
 /// Where every entry of every kind names its template: (JSON pointer, name).
+/// Every kind stamps on its entries the digest of the spec they render now, for their
+/// roll-outs to compare: the planner cannot render, so this runs once the templates load.
+pub(crate) fn stamp_specs_every_kind(desired: &mut Desired, templates: &Templates) {
+    let PerKind {
+        device_pools: (),
+        racks: (),
+        runner_pools: (),
+    } = PerKind {
+        device_pools: (),
+        racks: racks::spec::stamp_specs(desired, templates),
+        runner_pools: runner_pools::render::stamp_specs(templates, desired),
+    };
+}
+
 pub(crate) fn template_keys_every_kind(desired: &Desired) -> Vec<(String, &str)> {
     PerKind {
         device_pools: device_pools::config::template_keys(desired),

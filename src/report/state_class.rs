@@ -53,7 +53,7 @@ pub(super) fn device_class(state: DeviceState) -> Class {
 pub(super) fn machine_class(state: MachineState) -> Class {
     use MachineState as S;
     match state {
-        S::Deploy => Class::Act,
+        S::Deploy | S::Outdated => Class::Act,
         S::NotDue => Class::Free,
         S::Capped | S::NotWaiting | S::InFlight => Class::Working,
         S::AgentNotFound

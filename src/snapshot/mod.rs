@@ -6,7 +6,7 @@
 pub mod read;
 pub mod recording;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 use schemars::JsonSchema;
@@ -172,6 +172,25 @@ pub struct RackState {
     /// are held, the rest of the rack is planned.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub unread: BTreeMap<String, String>,
+    /// Which of the rack's deploys ran the spec it renders now and which carry any spec; absent
+    /// when the rack has no spec or the searches failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specs: Option<SpecJobs>,
+    /// The spec search that failed, with its request: the rack rolls nothing out this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specs_unread: Option<String>,
+}
+
+/// Job ids of a rack's deploys by spec, from two tag searches (`spec:<spec>`, `spec-marked`);
+/// only ids its agents' histories also found are believed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SpecJobs {
+    /// The spec searched for (a rack whose spec changed since is not judged by it).
+    pub spec: String,
+    /// Deploys tagged `spec:<spec>`.
+    pub current: BTreeSet<String>,
+    /// Deploys carrying any spec (`spec-marked`): those not current ran an older one.
+    pub marked: BTreeSet<String>,
 }
 
 /// Our jobs on one agent and the outcome of the latest finished one.

@@ -37,6 +37,7 @@ mod racks_fidelity;
 mod racks_holds;
 mod racks_inputs;
 mod racks_reads;
+mod racks_rollout;
 mod racks_stuck;
 mod racks_verify;
 mod redaction_cut;

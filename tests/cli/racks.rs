@@ -13,6 +13,14 @@ use crate::support::{
 
 const RACK_TAG: &str = "rack-a";
 
+/// The binary with `fleet`'s MAAS key and its Testflinger clock, run in `dir`.
+pub(crate) fn rack_command(fleet: &Fleet, dir: &std::path::Path, args: &[&str]) -> Invocation {
+    devicepool(args)
+        .current_dir(dir)
+        .env("MAAS_API_KEY", fleet.maas.api_key())
+        .env("DEVICEPOOL_SIM_CLOCK", fleet.testflinger.now().to_string())
+}
+
 /// A rack of 40 machines in mixed states (see `new`), its desired state, and the binary.
 pub(crate) struct RackLab {
     pub(crate) fleet: Fleet,
@@ -94,13 +102,7 @@ impl RackLab {
 
     /// The binary with the MAAS key and the fake's clock, run in the lab directory.
     pub(crate) fn command(&self, args: &[&str]) -> Invocation {
-        devicepool(args)
-            .current_dir(self.dir.path())
-            .env("MAAS_API_KEY", self.fleet.maas.api_key())
-            .env(
-                "DEVICEPOOL_SIM_CLOCK",
-                self.fleet.testflinger.now().to_string(),
-            )
+        rack_command(&self.fleet, self.dir.path(), args)
     }
 
     pub(crate) fn run(&self, args: &[&str]) -> Outcome {
@@ -213,15 +215,26 @@ fn three_runs_deploy_the_due_then_nothing_then_again_after_the_cadence() {
         .iter()
         .find(|s| s["job_queue"] == host(1))
         .unwrap();
+    let tags = job["tags"].as_array().unwrap();
     assert_eq!(
-        job["tags"],
+        tags[..4],
         json!([
             "devicepool",
             "rack:rack-a",
             "agent:host-01",
             "fleet:default"
         ])
+        .as_array()
+        .unwrap()[..]
     );
+    // Then the spec of the job (12 hex) and the marker that it carries one.
+    let spec = tags[4].as_str().unwrap().strip_prefix("spec:").unwrap();
+    assert!(
+        spec.len() == 12 && spec.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{spec}"
+    );
+    assert_eq!(tags[5], "spec-marked");
+    assert_eq!(tags.len(), 6);
     assert_eq!(job["provision_data"], json!({"distro": "noble"}));
     assert_eq!(job["reserve_data"], json!({"timeout": 120}));
     lab.assert_one_active_job_per_agent();
@@ -276,14 +289,15 @@ fn a_run_makes_the_minimal_set_of_requests() {
     let count = |path: &str| tf.iter().filter(|r| r.path.starts_with(path)).count();
     assert_eq!(count("/v1/agents/data"), 1, "one agent list per run");
     // Searches only for agents that could be deployed (waiting, in TOR3, usable machine,
-    // fail streak within the limit): 34 of 40.
-    assert_eq!(count("/v1/job/search"), 34);
+    // fail streak within the limit): 34 of 40; then the rack's two spec searches (deploys of
+    // the spec it renders now, deploys carrying any spec): never one per agent.
+    assert_eq!(count("/v1/job/search"), 34 + 2);
     // Results only for machines this run deploys that have a finished job of ours: none
     // (host-10's is an hour old, not due).
     assert_eq!(count("/v1/result/"), 0);
     // The queue of each deploy of ours still waiting (the search does not give it): host-07.
     assert_eq!(count("/v1/job/") - count("/v1/job/search"), 1);
-    assert_eq!(tf.len(), 36);
+    assert_eq!(tf.len(), 38);
     assert!(tf.iter().all(|r| r.method == "GET"));
 }
 

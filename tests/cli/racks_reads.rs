@@ -199,7 +199,8 @@ fn a_rack_run_reads_only_what_its_decisions_need() {
         "the pre-fleet deploy holds host-25"
     );
     // One history search per deployable agent (32: not the 4 offline, not the 4 stale), one
-    // look-alike search for the whole rack, whatever the fleet: no longer up to 4 per agent.
+    // look-alike search for the whole rack, whatever the fleet: no longer up to 4 per agent;
+    // two spec searches for the whole rack.
     let on_agent = |i: usize| format!("agent:{}", host(i));
     for i in 17..=24 {
         let searched = searches
@@ -211,7 +212,7 @@ fn a_rack_run_reads_only_what_its_decisions_need() {
             host(i)
         );
     }
-    assert_eq!(searches.len(), 33, "{searches:?}");
+    assert_eq!(searches.len(), 33 + 2, "{searches:?}");
     assert!(searches.iter().any(|tags| tags.len() == 32), "{searches:?}");
     // A result only for the 10 machines deployed, each under the documented cap.
     assert_eq!(results, 10);
@@ -227,8 +228,8 @@ fn a_rack_run_reads_only_what_its_decisions_need() {
     let (requests, bytes) = planned["testflinger"];
     assert_eq!(
         requests,
-        1 + 33 + 1 + 10,
-        "agents, searches, one tag read, results"
+        1 + 33 + 2 + 1 + 10,
+        "agents, searches, spec searches, one tag read, results"
     );
     assert!(
         bytes < 11 * LOG_BYTES,

@@ -77,6 +77,11 @@ pub struct Rack {
     /// listed here whose owners include `sources.testflinger.client_id`; else it is skipped.
     #[serde(default)]
     pub restricted_queues: Vec<String>,
+    /// The digest of the deploy job this rack renders now (`spec.rs`), stamped once the
+    /// templates are loaded; never read from the file. `None`: not stamped (no roll-out).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub spec: Option<String>,
 }
 
 fn default_every() -> Duration {

@@ -1,17 +1,17 @@
 //! Reading deploy histories for `observe.rs`: our deploys on an agent (one tag search each),
 //! the jobs not ended on a rack's agents that claim to be ours without proving it (one
 //! `match=any&state=active` search for many agents, then each unknown job's tags read once and
-//! judged here), and the result of our latest ended deploy, read under a byte cap.
+//! judged here), the rack's deploys by spec (two searches per rack), and the result of our latest ended deploy, read under a byte cap.
 //! Read-only; it decides nothing about deploying.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::conventions::{claim_reason, history_tags};
+use super::conventions::{claim_reason, history_tags, spec_search_tags};
 use crate::clients::http::{ApiError, Reader, encode_component};
 use crate::clients::testflinger;
 use crate::reconcilers::ownership::{Object, Ownership, look_alike};
 use crate::secret::Secret;
-use crate::snapshot::{AgentHistory, LastResult, LookAlike, ResultRead, TestflingerJob};
+use crate::snapshot::{AgentHistory, LastResult, LookAlike, ResultRead, SpecJobs, TestflingerJob};
 
 /// Most bytes of `tags=` parameters in one look-alike search: gunicorn, which serves
 /// Testflinger, refuses a request line over 4094 bytes by default.
@@ -38,6 +38,25 @@ pub fn read_history(
         waiting_queues: read_waiting_queues((reader, base, bearer), &jobs),
         jobs,
         ..AgentHistory::default()
+    })
+}
+
+/// Which of `rack`'s deploys carry `spec` and which any spec: two searches for the whole
+/// rack, never one per agent.
+pub fn read_spec_jobs(
+    (reader, base, bearer): Server<'_>,
+    owner: Ownership<'_>,
+    rack: &str,
+    spec: &str,
+) -> Result<SpecJobs, ApiError> {
+    let [current, marked] = spec_search_tags(&owner, rack, spec).map(|tags| {
+        let jobs = testflinger::search_jobs(reader, base, bearer, &tags, false)?;
+        Ok::<_, ApiError>(jobs.into_iter().map(|j| j.job_id).collect())
+    });
+    Ok(SpecJobs {
+        spec: spec.to_string(),
+        current: current?,
+        marked: marked?,
     })
 }
 

@@ -9,12 +9,15 @@ pub mod execute;
 pub mod history;
 pub mod model;
 pub mod observe;
+pub mod outcome;
 pub mod preview;
 pub mod recheck;
+pub mod redeploy;
 pub mod render;
 pub mod report;
 pub mod reserve_timeout;
 pub mod rules;
+pub mod spec;
 pub mod stuck;
 pub mod verify;
 
@@ -64,6 +67,11 @@ impl KindPlan for RackPlan {
                 .iter_mut()
                 .find(|m| m.hostname == dropped.agent)
             {
+                if m.state == MachineState::Outdated
+                    && let Some(rollout) = self.rollout.as_mut()
+                {
+                    rollout.replace = rollout.replace.saturating_sub(1);
+                }
                 m.state = MachineState::Capped;
                 rules::postpone_cancels(&mut m.detail);
             }
@@ -103,9 +111,14 @@ impl KindPlan for RackPlan {
             let machines = self.machines.iter();
             machines.filter(|m| states.contains(&m.state)).count() as u64
         };
-        let due = [MachineState::Deploy, MachineState::Capped];
+        let due = [
+            MachineState::Deploy,
+            MachineState::Outdated,
+            MachineState::Capped,
+        ];
         let waiting = [
             MachineState::Deploy,
+            MachineState::Outdated,
             MachineState::Capped,
             MachineState::NotDue,
         ];

@@ -34,7 +34,8 @@ pub struct Deploy {
     /// The queue only this agent serves among those it polls (the first such in its own
     /// `queues` order): with an owned restricted queue, only those.
     pub queue: String,
-    /// Tags of the job: `devicepool`, `rack:<rack>`, `agent:<agent>`.
+    /// Tags of the job: `devicepool`, `rack:<rack>`, `agent:<agent>`, the fleet markers, and
+    /// `spec:<digest>` with `spec-marked`.
     pub tags: Vec<String>,
     /// The rendered job (YAML), submitted as JSON.
     pub job_file: String,
@@ -78,7 +79,11 @@ pub struct MachineDecision {
 pub enum MachineState {
     /// A deploy job will be submitted.
     Deploy,
-    /// Due, but the rack's `max_deploys_per_run` is used up.
+    /// Not due, but its last deploy ran an older spec than the rack renders now: a roll-out
+    /// redeploy will be submitted (after the machines due, within `max_deploys_per_run`).
+    Outdated,
+    /// Due (or picked for a roll-out redeploy), but the rack's `max_deploys_per_run` or
+    /// `settings.max_actions_per_run` is used up.
     Capped,
     /// No Testflinger agent has the machine's hostname.
     AgentNotFound,

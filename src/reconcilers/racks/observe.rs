@@ -1,6 +1,7 @@
 //! Reading what racks need: one MAAS machine list per rack, one Testflinger agent list per
 //! run, then — only for agents that could be deployed (in the rack, right location, free and
 //! not stale, with a queue of their own) — their deploy history (`history.rs`), and the
+//! rack's deploys by spec (two searches per rack), and the
 //! result of the latest ended deploy only of the machines this run deploys. A history that
 //! cannot be read holds only its machine; a result that cannot be read only makes that
 //! outcome unknown. Read-only.
@@ -13,13 +14,15 @@ use jiff::Timestamp;
 use super::config::Rack;
 use super::conventions::looks_for_claims;
 use super::eligibility::QueueServers;
-use super::history::{Claims, Server, read_claims, read_history, read_last_result};
+use super::history::{Claims, Server, read_claims, read_history, read_last_result, read_spec_jobs};
 use crate::clients::http::{ApiError, Reader};
 use crate::clients::{ReadCredentials, maas, testflinger};
 use crate::load::Desired;
 use crate::parallel::{Task, run_parallel};
 use crate::reconcilers::ownership::Ownership;
-use crate::snapshot::{AgentHistory, LastResult, MaasMachine, RackState, TestflingerAgent};
+use crate::snapshot::{
+    AgentHistory, LastResult, MaasMachine, RackState, SpecJobs, TestflingerAgent,
+};
 
 /// Reads every enabled rack. Returns the agent list and one result per rack.
 #[allow(clippy::type_complexity)]
@@ -122,13 +125,22 @@ pub fn snapshot_racks(
     run_parallel(parallel, tasks);
     let histories = histories.into_inner().unwrap();
     let claims = read_all_claims((server, parallel), &racks, owner, &histories);
+    let mut specs = read_all_specs((server, parallel), &racks, owner, &machines);
 
     let mut states = BTreeMap::new();
     for (name, _) in &racks {
         let state = machines
             .remove(name.as_str())
             .expect("machine task ran")
-            .map(|machines| rack_state(name, machines, &histories, &claims));
+            .map(|machines| {
+                let mut state = rack_state(name, machines, &histories, &claims);
+                match specs.remove(name.as_str()) {
+                    Some(Ok(found)) => state.specs = Some(found),
+                    Some(Err(e)) => state.specs_unread = Some(e.to_string()),
+                    None => {}
+                }
+                state
+            });
         states.insert((*name).clone(), state);
     }
     read_deployed_results(
@@ -177,6 +189,30 @@ fn read_all_claims<'a>(
     found.into_inner().unwrap()
 }
 
+/// The deploys by spec of every rack with a spec whose machines were read (two searches per
+/// rack, racks side by side).
+fn read_all_specs<'a>(
+    (server, parallel): (Server<'_>, usize),
+    racks: &[(&'a String, &'a Rack)],
+    owner: Ownership<'_>,
+    machines: &BTreeMap<&str, Result<Vec<MaasMachine>, ApiError>>,
+) -> BTreeMap<&'a str, Result<SpecJobs, ApiError>> {
+    let found = Mutex::new(BTreeMap::new());
+    let tasks: Vec<Task<'_>> = (racks.iter())
+        .filter(|(name, _)| matches!(machines.get(name.as_str()), Some(Ok(_))))
+        .filter_map(|(name, rack)| Some((name.as_str(), rack.spec.as_deref()?)))
+        .map(|(name, spec)| {
+            let found = &found;
+            Box::new(move || {
+                let got = read_spec_jobs(server, owner, name, spec);
+                found.lock().unwrap().insert(name, got);
+            }) as Task<'_>
+        })
+        .collect();
+    run_parallel(parallel, tasks);
+    found.into_inner().unwrap()
+}
+
 /// A rack's machines with the histories and claims read for it; an agent whose history or
 /// claims could not be read is recorded as unread (only its machine is held).
 fn rack_state(
@@ -215,7 +251,8 @@ fn rack_state(
 
 /// Reads the last result of each machine the rack's plan deploys in this run, the one
 /// decision its outcome is reported with: at most once per ended deploy, since deploying
-/// makes a newer one. The plan is the rules' own, on the data read so far.
+/// makes a newer one. The plan is the rules' own (roll-out redeploys included), on the data
+/// read so far.
 fn read_deployed_results(
     (server, parallel): (Server<'_>, usize),
     racks: &[(&String, &Rack)],
@@ -223,17 +260,16 @@ fn read_deployed_results(
     agents: (&[TestflingerAgent], &QueueServers<'_>),
     (owner, now): (Ownership<'_>, Timestamp),
 ) {
-    let mut due: Vec<(String, String)> = Vec::new();
-    for (name, rack) in racks {
-        if let Some(Ok(state)) = states.get(name.as_str()) {
-            let plan = super::rules::plan_rack((name, rack), state, agents, (owner, now));
-            due.extend(
-                plan.deploys
-                    .iter()
-                    .map(|d| ((*name).clone(), d.agent.clone())),
-            );
-        }
-    }
+    let read: Vec<super::rules::ToPlan<'_>> = (racks.iter())
+        .filter_map(|(name, rack)| match states.get(name.as_str()) {
+            Some(Ok(state)) => Some((name.as_str(), *rack, Ok(state))),
+            _ => None,
+        })
+        .collect();
+    let plans = super::rules::plan_read(read, agents, (owner, now));
+    let due: Vec<(String, String)> = (plans.iter())
+        .flat_map(|p| p.deploys.iter().map(|d| (p.rack.clone(), d.agent.clone())))
+        .collect();
     let results: Mutex<Vec<(String, String, LastResult)>> = Mutex::new(Vec::new());
     let tasks: Vec<Task<'_>> = due
         .iter()

@@ -13,9 +13,9 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RackPlan>
     let agent = preview.agent.unwrap_or("example-agent");
     desired
         .racks
-        .keys()
-        .filter(|name| preview.only.is_none_or(|p| p == name.as_str()))
-        .map(|name| RackPlan {
+        .iter()
+        .filter(|(name, _)| preview.only.is_none_or(|p| p == name.as_str()))
+        .map(|(name, rack)| RackPlan {
             rollout: None,
             rack: name.clone(),
             status: PoolStatus::Planned,
@@ -24,7 +24,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RackPlan>
                 agent: agent.to_string(),
                 // No agent list is read: the agent's name stands in for its own queue.
                 queue: agent.to_string(),
-                tags: job_tags(&Ownership::of(desired), name, agent),
+                tags: job_tags(&Ownership::of(desired), name, agent, rack.spec.as_deref()),
                 job_file: String::new(),
                 preconditions: Vec::new(),
                 cancel_first: Vec::new(),

@@ -4,6 +4,7 @@
 
 use minijinja::{context, value::Value};
 
+use super::config::Rack;
 use super::deploy_job::check_deploy_job;
 use super::model::RackPlan;
 use crate::load::Desired;
@@ -30,17 +31,7 @@ pub(crate) fn render(
     let rendered = render_all(
         &mut rack_plan.deploys,
         |deploy| {
-            let ctx = context! {
-                rack => rack_name,
-                agent => &deploy.agent,
-                job_queue => &deploy.queue,
-                tags => &deploy.tags,
-                provision_data => Value::from(minijinja::value::Serde(&rack.provision_data)),
-                reserve_data => Value::from(minijinja::value::Serde(&rack.reserve_data)),
-                test_data => Value::from(minijinja::value::Serde(&rack.test_data)),
-                global_timeout => rack.global_timeout.map(|d| d.as_secs()),
-                output_timeout => rack.output_timeout.map(|d| d.as_secs()),
-            };
+            let ctx = job_context(rack_name, rack, &deploy.agent, &deploy.queue, &deploy.tags);
             let text = templates.render(&rack.template, ctx, exposure)?;
             check_deploy_job(&text, &deploy.queue, &deploy.tags).map_err(|message| {
                 RenderError {
@@ -55,5 +46,27 @@ pub(crate) fn render(
     if let Err(e) = rendered {
         hold(&mut rack_plan.status, &mut rack_plan.reason, "job file", &e);
         rack_plan.deploys.clear();
+    }
+}
+
+/// What a deploy job's template is given: the rack's job settings and the per-machine values
+/// (`agent`, `job_queue`, `tags`). No secret is among them.
+pub(crate) fn job_context(
+    rack_name: &str,
+    rack: &Rack,
+    agent: &str,
+    queue: &str,
+    tags: &[String],
+) -> Value {
+    context! {
+        rack => rack_name,
+        agent => agent,
+        job_queue => queue,
+        tags => tags.to_vec(),
+        provision_data => Value::from(minijinja::value::Serde(&rack.provision_data)),
+        reserve_data => Value::from(minijinja::value::Serde(&rack.reserve_data)),
+        test_data => Value::from(minijinja::value::Serde(&rack.test_data)),
+        global_timeout => rack.global_timeout.map(|d| d.as_secs()),
+        output_timeout => rack.output_timeout.map(|d| d.as_secs()),
     }
 }

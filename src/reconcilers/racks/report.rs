@@ -22,7 +22,7 @@ pub(crate) fn write_text(out: &mut String, rack: &RackPlan) {
     let _ = writeln!(out, "  {}", rack.reason);
     for machine in &rack.machines {
         let mark = match machine.state {
-            MachineState::Deploy => "+ deploy",
+            MachineState::Deploy | MachineState::Outdated => "+ deploy",
             _ => "  skip  ",
         };
         let state = word_of(&machine.state);

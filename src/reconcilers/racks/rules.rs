@@ -2,53 +2,87 @@
 //! machines, the machine is usable, A is in the right location, serves a queue no other agent
 //! serves and polls, is `waiting` without a job, has no active job of ours that can still
 //! start (a stuck one is cancelled first), its last deploy is older than `every`, its
-//! provisioning fail streak is within the limit, and the per-run cap allows it. Also how our
-//! last deploy ended. Pure: data in, data out, `now` passed in.
-
-use std::collections::BTreeMap;
+//! provisioning fail streak is within the limit, and the per-run cap allows it; then machines
+//! whose last deploy ran an outdated spec, within what is left (`redeploy.rs`). Pure: data
+//! in, data out, `now` passed in.
 
 use jiff::{SignedDuration, Timestamp};
 
 use super::config::Rack;
 use super::conventions::job_tags;
 use super::eligibility::{QueueServers, gate};
-use super::model::{
-    Deploy, DeployOutcome, LastDeploy, MachineDecision, MachineState, RackPlan, StuckDeploy,
-};
+use super::model::{Deploy, MachineDecision, MachineState, RackPlan, StuckDeploy};
+use super::outcome::last_deploy;
+use super::redeploy::{Draft, roll_out};
 use super::stuck::stuck_deploys;
 use crate::load::Desired;
 use crate::reconcilers::PoolStatus;
 use crate::reconcilers::ownership::Ownership;
 use crate::reconcilers::{disabled, unplanned};
 use crate::snapshot::Snapshot;
-use crate::snapshot::{AgentHistory, RackState, ResultRead, TestflingerAgent, TestflingerResult};
+use crate::snapshot::{AgentHistory, RackState, TestflingerAgent};
 
-/// Plans every rack of `desired`, in name order; a machine in two racks is deployed by the
-/// first only.
+/// Plans every rack of `desired`, in name order, then its roll-out; a machine in two racks
+/// is deployed by the first only.
 pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RackPlan> {
-    let now = snapshot.taken_at;
-    let owner = Ownership::of(desired);
-    let racks = desired
-        .racks
-        .iter()
+    let no_agents = Vec::new();
+    let agents = snapshot.agents.as_ref().unwrap_or(&no_agents);
+    let servers = QueueServers::count(agents, desired);
+    let racks = (desired.racks.iter())
         .map(|(name, rack)| {
-            if rack.disabled {
-                return held_rack(name, disabled());
-            }
-            match (snapshot.racks.get(name), &snapshot.agents) {
-                (Some(Ok(state)), Ok(agents)) => {
-                    let servers = QueueServers::count(agents, desired);
-                    plan_rack((name, rack), state, (agents, &servers), (owner, now))
+            let state = if rack.disabled {
+                Err(disabled())
+            } else {
+                match (snapshot.racks.get(name), &snapshot.agents) {
+                    (Some(Ok(state)), Ok(_)) => Ok(state),
+                    (state, agents) => {
+                        let state_failure = state.and_then(|s| s.as_ref().err());
+                        Err(unplanned(&[state_failure, agents.as_ref().err()]))
+                    }
                 }
-                (state, agents) => {
-                    let state_failure = state.and_then(|s| s.as_ref().err());
-                    let failures = [state_failure, agents.as_ref().err()];
-                    held_rack(name, unplanned(&failures))
-                }
-            }
+            };
+            (name.as_str(), rack, state)
         })
         .collect();
-    claim_each_agent_once(racks)
+    let read = (agents.as_slice(), &servers);
+    let owner = Ownership::of(desired);
+    claim_each_agent_once(plan_read(racks, read, (owner, snapshot.taken_at)))
+}
+
+/// A rack to plan: its name, its desired state, and what was read of it or why it is held.
+pub(crate) type ToPlan<'a> = (
+    &'a str,
+    &'a Rack,
+    Result<&'a RackState, (PoolStatus, String)>,
+);
+
+/// Plans each rack from what was read of it (a rack not read is held), then rolls out the
+/// racks' changed specs, each after its canary rack (`redeploy.rs`).
+pub(crate) fn plan_read(
+    racks: Vec<ToPlan<'_>>,
+    agents: (&[TestflingerAgent], &QueueServers<'_>),
+    (owner, now): (Ownership<'_>, Timestamp),
+) -> Vec<RackPlan> {
+    let drafts = (racks.into_iter())
+        .map(|(name, rack, state)| match state {
+            Ok(state) => {
+                let (plan, spare) = plan_rack((name, rack), state, agents, (owner, now));
+                Draft {
+                    rack,
+                    plan,
+                    spare,
+                    state: Some(state),
+                }
+            }
+            Err(held) => Draft {
+                rack,
+                plan: held_rack(name, held),
+                spare: Vec::new(),
+                state: None,
+            },
+        })
+        .collect();
+    roll_out(drafts, agents.0)
 }
 
 /// With `agent_stale_after` set, an agent whose record is older (or undated) is `stale`.
@@ -103,27 +137,17 @@ fn claim_each_agent_once(mut racks: Vec<RackPlan>) -> Vec<RackPlan> {
     racks
 }
 
-/// Phases in the order an agent runs them: the first one that failed is the one named. (The
-/// fake has its own copy: the simulated fleet shares no code with devicepool's clients.)
-const PHASE_ORDER: [&str; 7] = [
-    "setup",
-    "provision",
-    "firmware_update",
-    "test",
-    "allocate",
-    "reserve",
-    "cleanup",
-];
-
-/// Plans one rack from fresh data.
-pub(crate) fn plan_rack(
+/// Plans one rack from fresh data: its plan on the cadence, and the deploy each machine not
+/// yet due (but deployable apart from `every`) would get, for its roll-out.
+fn plan_rack(
     (name, rack): (&str, &Rack),
     state: &RackState,
     (agents, servers): (&[TestflingerAgent], &QueueServers<'_>),
     (owner, now): (Ownership<'_>, Timestamp),
-) -> RackPlan {
+) -> (RackPlan, Vec<Deploy>) {
     let mut machines = Vec::new();
     let mut deploys = Vec::new();
+    let mut spare = Vec::new();
     let mut due = 0u32;
     let mut sorted: Vec<_> = state.machines.iter().collect();
     sorted.sort_by(|a, b| a.hostname.cmp(&b.hostname));
@@ -154,31 +178,39 @@ pub(crate) fn plan_rack(
                 Vec::new(),
             ),
         };
-        let state = if state == MachineState::Deploy {
-            due += 1;
-            if deploys.len() < rack.max_deploys_per_run as usize {
-                let mut preconditions = vec![
-                    format!("agent {host} is waiting without a job"),
-                    format!("no active job of ours targets {host}"),
-                ];
-                preconditions.extend(
-                    (stuck.iter()).map(|s| format!("job {} is ours and still waiting", s.job_id)),
-                );
-                deploys.push(Deploy {
-                    agent: host.to_string(),
-                    queue: gated.unwrap_or_default().to_string(),
-                    tags: job_tags(&owner, name, host),
-                    job_file: String::new(),
-                    preconditions,
-                    cancel_first: stuck,
-                });
+        let deploy = || {
+            let mut preconditions = vec![
+                format!("agent {host} is waiting without a job"),
+                format!("no active job of ours targets {host}"),
+            ];
+            preconditions.extend(
+                (stuck.iter()).map(|s| format!("job {} is ours and still waiting", s.job_id)),
+            );
+            Deploy {
+                agent: host.to_string(),
+                queue: gated.clone().unwrap_or_default().to_string(),
+                tags: job_tags(&owner, name, host, rack.spec.as_deref()),
+                job_file: String::new(),
+                preconditions,
+                cancel_first: stuck.clone(),
+            }
+        };
+        let state = match state {
+            MachineState::Deploy if deploys.len() < rack.max_deploys_per_run as usize => {
+                due += 1;
+                deploys.push(deploy());
                 MachineState::Deploy
-            } else {
+            }
+            MachineState::Deploy => {
+                due += 1;
                 postpone_cancels(&mut detail);
                 MachineState::Capped
             }
-        } else {
-            state
+            MachineState::NotDue => {
+                spare.push(deploy());
+                MachineState::NotDue
+            }
+            other => other,
         };
         machines.push(MachineDecision {
             hostname: host.to_string(),
@@ -201,14 +233,15 @@ pub(crate) fn plan_rack(
             deploys.len()
         )
     };
-    RackPlan {
+    let plan = RackPlan {
         rollout: None,
         rack: name.to_string(),
         status: PoolStatus::Planned,
         reason,
         deploys,
         machines,
-    }
+    };
+    (plan, spare)
 }
 
 /// A machine's state, its detail and since when it has been due (when it is, after a deploy).
@@ -317,72 +350,6 @@ fn decide_cadence(
             "never deployed by devicepool".to_string(),
             None,
         ),
-    }
-}
-
-/// Our latest ended deploy and how it went, from its result when that could be read.
-fn last_deploy(history: &AgentHistory) -> Option<LastDeploy> {
-    let last = history.last_result.as_ref()?;
-    let listed_state = || {
-        history
-            .jobs
-            .iter()
-            .find(|j| j.job_id == last.job_id)
-            .map(|j| j.job_state.clone())
-            .unwrap_or_default()
-    };
-    let (job_state, phase_status, (outcome, note)) = match &last.read {
-        ResultRead::Found(result) => (
-            result.job_state.clone(),
-            result.phase_status.clone(),
-            judge(result),
-        ),
-        ResultRead::NoResult => (
-            listed_state(),
-            BTreeMap::new(),
-            (DeployOutcome::Unknown, "the server has no result".into()),
-        ),
-        ResultRead::Unreadable(why) => (
-            listed_state(),
-            BTreeMap::new(),
-            (
-                DeployOutcome::Unknown,
-                format!("result not readable: {why}"),
-            ),
-        ),
-    };
-    Some(LastDeploy {
-        job_id: last.job_id.clone(),
-        job_state,
-        phase_status,
-        outcome,
-        note,
-    })
-}
-
-/// Failed when any phase exited non-zero (the first such is named) or the job was cancelled,
-/// including a deploy cancelled before provision: it ends `complete` with only setup and cleanup
-/// statuses, so reported phases without a provision status mean the machine was not provisioned;
-/// ok when every reported phase, provision among them, exited 0; unknown when none reported.
-fn judge(result: &TestflingerResult) -> (DeployOutcome, String) {
-    let rank = |phase: &str| PHASE_ORDER.iter().position(|p| *p == phase);
-    let failed = result
-        .phase_status
-        .iter()
-        .filter(|(_, code)| **code != 0)
-        .min_by_key(|(phase, _)| (rank(phase).unwrap_or(PHASE_ORDER.len()), phase.as_str()));
-    match failed {
-        Some((phase, code)) => (DeployOutcome::Failed, format!("{phase} exit {code}")),
-        None if result.job_state == "cancelled" => (DeployOutcome::Failed, "cancelled".into()),
-        None if result.phase_status.is_empty() => (
-            DeployOutcome::Unknown,
-            format!("{}, no phase reported", result.job_state),
-        ),
-        None if result.provision_status().is_none() => (
-            DeployOutcome::Failed,
-            "cancelled before provision, not provisioned".into(),
-        ),
-        None => (DeployOutcome::Ok, String::new()),
     }
 }
 
