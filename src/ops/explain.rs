@@ -45,7 +45,10 @@ pub(super) fn run(
         PoolStatus::Held { .. } => "held",
         PoolStatus::Disabled => "disabled",
     };
-    let lines = entry.explain();
+    // The plan's explanation: the entry's own lines, then its roll-out.
+    let lines = (plan.explanations.iter())
+        .find(|x| x.kind == entry.kind() && x.name == args.name)
+        .map_or_else(|| entry.explain(), |x| x.lines.clone());
     let mut items = entry.explain_items();
     // A pool in a device group lists only its share: add the group's devices.
     let pool = plan.device_pools.iter().find(|p| p.pool == args.name);

@@ -5,6 +5,7 @@ mod apply;
 mod completions;
 mod covering;
 mod dashboard;
+mod device_specs;
 mod did_you_mean;
 mod docs;
 mod fault_matrix;
