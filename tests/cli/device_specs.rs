@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::support::{Lab, pool, pool_of, udid};
+use crate::support::{Lab, grouped_pool, pool, pool_of, run_with_tokens, udid};
 
 /// Gives pool `name` of the lab's config `vars` (the built-in template reads
 /// `vars.queue_timeout`): a changed value is a new spec.
@@ -182,4 +182,65 @@ fn a_canary_pool_on_the_new_spec_shows_its_results_beside_the_old_pools() {
     let canary = pool_of(&plan, "canary");
     assert_eq!(canary["devices"][0]["spec"], new.as_str());
     assert_eq!(canary["rollout"]["state"], "converged");
+}
+
+/// Two pools sharing group `galaxy` (G-01..G-04), two tasks pending each; `x_vars` is pool
+/// x's `vars`, if any.
+fn write_group_config(lab: &Lab, x_vars: Option<&str>) {
+    let mut yaml = lab.config_yaml().replace(
+        "device_pools:\n",
+        "device_groups:\n  galaxy:\n    select: {name: 'Galaxy A55*'}\ndevice_pools:\n",
+    );
+    let x_settings: Vec<(&str, String)> = x_vars
+        .map(|v| ("vars", v.to_string()))
+        .into_iter()
+        .collect();
+    yaml.push_str(&grouped_pool(lab, ("x", "galaxy", 2), &x_settings));
+    yaml.push_str(&grouped_pool(lab, ("y", "galaxy", 2), &[]));
+    std::fs::write(&lab.config, yaml).unwrap();
+}
+
+#[test]
+fn a_grouped_pool_reports_only_its_own_jobs_generations() {
+    let lab = Lab::new(Vec::new());
+    for i in 1..=4 {
+        lab.fleet
+            .lambdatest
+            .add_device(&format!("G-{i:02}"), "Galaxy A55 5G", "active");
+    }
+    write_group_config(&lab, None);
+    run_with_tokens(&lab, ["x", "y"], &["apply", lab.config_arg()]).expect_code(0);
+    assert_eq!(lab.fleet.lambdatest.launches().len(), 4);
+    write_group_config(&lab, Some("{queue_timeout: 900}"));
+    let out = run_with_tokens(
+        &lab,
+        ["x", "y"],
+        &["plan", lab.config_arg(), "--format", "json"],
+    );
+    out.expect_code(0);
+    let plan = out.json();
+    let (x, y) = (pool_of(&plan, "x"), pool_of(&plan, "y"));
+    let held_by = |pool: &str| -> Vec<String> {
+        let mut devices: Vec<String> = (lab.fleet.lambdatest.launches().iter())
+            .filter(|j| j.labels.as_ref().is_some_and(|l| l[1] == pool))
+            .filter_map(|j| j.fixed_ip.clone())
+            .collect();
+        devices.sort();
+        devices
+    };
+    assert_eq!(x["rollout"]["outdated"], serde_json::json!(held_by("x")));
+    assert_eq!(x["rollout"]["state"], "waiting");
+    assert_eq!(y["rollout"]["outdated"], serde_json::json!([]), "{y:#}");
+    assert_eq!(y["rollout"]["state"], "converged");
+    let jobs = |p: &Value| p["generations"].as_array().map_or(0, |g| g.len());
+    assert_eq!(
+        (jobs(x), jobs(y)),
+        (1, 1),
+        "one generation each: its own two jobs"
+    );
+    assert_eq!(y["generations"][0]["jobs"], 2);
+    assert_eq!(
+        x["generations"][0]["in_flight"],
+        serde_json::json!(held_by("x"))
+    );
 }
