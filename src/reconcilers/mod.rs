@@ -276,6 +276,8 @@ pub(crate) fn stamp_specs_every_kind(desired: &mut Desired, templates: &Template
         racks: (),
         runner_pools: (),
     } = PerKind {
+        // A device pool's roll-out only reports: its digest is taken where its job files
+        // render (device_pools/render.rs), which every plan runs.
         device_pools: (),
         racks: racks::spec::stamp_specs(desired, templates),
         runner_pools: runner_pools::render::stamp_specs(templates, desired),

@@ -18,6 +18,7 @@ fn device_pool(name: &str, status: PoolStatus, devices: &[(&str, DeviceState)]) 
             udid: udid.to_string(),
             state: *state,
             detail: "why & how".to_string(),
+            spec: None,
         })
         .collect();
     // A held entry's reason is its status's, as the planner writes it.
@@ -27,6 +28,7 @@ fn device_pool(name: &str, status: PoolStatus, devices: &[(&str, DeviceState)]) 
     };
     DevicePoolPlan {
         rollout: None,
+        generations: Vec::new(),
         pool: name.to_string(),
         task_queue: "proj/q".to_string(),
         status,

@@ -7,6 +7,7 @@ mod covering;
 mod dashboard;
 mod dashboard_fleet;
 mod dashboard_schedule;
+mod device_specs;
 mod did_you_mean;
 mod doc_examples;
 mod docs;

@@ -149,6 +149,7 @@ fn compare_shows_how_a_config_change_alters_the_decisions() {
     });
     let out = replay(&lab, "base.yaml", &["--compare", "change.yaml"]);
     out.expect_code(0);
+    let _filters = crate::support::text_filters().bind_to_scope();
     insta::assert_snapshot!(out.stdout);
 }
 

@@ -65,9 +65,16 @@ fn edited_job_labels_are_never_launched() {
     lab.run(&["plan", lab.config_arg(), "--out", "plan.json"])
         .expect_code(0);
     let victim = udid("a55", 1);
+    let mut spec = String::new();
     edit_plan(&lab.path("plan.json"), |plan| {
+        let kept = &plan["device_pools"][0]["starts"][1]["labels"];
+        spec = kept[4].as_str().unwrap_or_default().to_string();
         plan["device_pools"][0]["starts"][0]["labels"] = json!(["other-team", "suite-x", victim]);
     });
+    assert!(
+        spec.starts_with("spec:"),
+        "the saved start carries its spec: {spec:?}"
+    );
     let out = apply_saved(&lab, "plan.json");
     out.expect_code(0);
     let launches = lab.fleet.lambdatest.launches();
@@ -78,7 +85,8 @@ fn edited_job_labels_are_never_launched() {
             "tcdp".into(),
             "a55".into(),
             udid("a55", 2),
-            "fleet:default".into()
+            "fleet:default".into(),
+            spec.clone()
         ])],
         "only the unedited start ran, with the desired state's labels"
     );
@@ -86,7 +94,7 @@ fn edited_job_labels_are_never_launched() {
     assert_eq!(
         reasons,
         vec![format!(
-            "a55 {victim}: the saved plan's labels other-team,suite-x,{victim} are not the ones the desired state gives (tcdp,a55,{victim},fleet:default)"
+            "a55 {victim}: the saved plan's labels other-team,suite-x,{victim} are not the ones the desired state gives (tcdp,a55,{victim},fleet:default,{spec})"
         )]
     );
     // The device was left free: a fresh apply starts it once, as ours.

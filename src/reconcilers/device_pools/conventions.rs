@@ -1,9 +1,11 @@
 //! How device pools mark the HyperExecute jobs they start: labels `[program_label, pool,
-//! udid, fleet:<fleet>]` (and `mac:<hex>` with an ownership key), which is also how a job is
-//! recognised as ours and which device it holds. Jobs labelled exactly `[program, pool,
-//! udid]` were made before fleets existed. No I/O.
+//! udid, fleet:<fleet>]` (and `mac:<hex>` with an ownership key, then `spec:<digest>` once the
+//! job file is rendered), which is also how a job is recognised as ours, which device it holds
+//! and which spec it ran. Jobs labelled exactly `[program, pool, udid]` were made before
+//! fleets existed. No I/O; the spec label never decides whether a job is ours.
 
 use crate::reconcilers::ownership::{LookAlike, Object, Ownership, Verdict, look_alike};
+use crate::reconcilers::rollout::{SPEC_PREFIX, is_spec_digest};
 use crate::snapshot::Job;
 
 /// The labels of a job of `pool` on `udid`.
@@ -16,6 +18,23 @@ pub(crate) fn job_labels(
     let mut labels = vec![program.to_string(), pool.to_string(), udid.to_string()];
     labels.extend(owner.marks(Object::Job, pool, udid));
     labels
+}
+
+/// `labels` ending in the spec label of `digest`: any spec label already there is replaced
+/// (a start rendered twice, for show and then for real, carries one).
+pub(crate) fn set_spec_label(labels: &mut Vec<String>, digest: &str) {
+    labels.retain(|label| !label.starts_with(SPEC_PREFIX));
+    labels.push(format!("{SPEC_PREFIX}{digest}"));
+}
+
+/// The spec a job ran, from its `spec:` label: `None` when it has none, or one that is not a
+/// digest as devicepool writes it (both read as "unknown spec").
+pub(crate) fn job_spec(job: &Job) -> Option<&str> {
+    let [_, _, _, marks @ ..] = job.labels.as_deref()? else {
+        return None;
+    };
+    let marks = Ownership::read_marks(marks.iter().map(String::as_str))?;
+    marks.spec.filter(|spec| is_spec_digest(spec))
 }
 
 /// A job labelled like ours — `[program, pool, udid]` then only fleet markers — with its
@@ -70,3 +89,7 @@ pub(crate) fn look_alike_jobs(
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "conventions_tests.rs"]
+mod tests;

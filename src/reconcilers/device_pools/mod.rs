@@ -6,6 +6,7 @@ pub mod config;
 pub mod conventions;
 pub mod execute;
 pub(crate) mod fleet;
+pub(crate) mod generations;
 pub mod group;
 pub mod membership;
 pub mod model;

@@ -36,6 +36,29 @@ pub struct DevicePoolPlan {
     /// (absent when not planned).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<crate::reconcilers::rollout::RolloutPlan>,
+    /// This pool's jobs of ours the reading holds, by the spec each ran (the `spec:` label),
+    /// for the roll-out's report (absent when not planned or when it has no job).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generations: Vec<Generation>,
+}
+
+/// A pool's jobs of ours that ran one spec, as the reading holds them (jobs of the last
+/// `sources.lambdatest.job_window`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Generation {
+    /// The digest the jobs carry; absent for jobs with no valid `spec:` label (started before
+    /// roll-outs existed): an unknown spec, never counted as outdated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
+    /// Jobs of ours that ran it.
+    pub jobs: u32,
+    /// Of them, those that ended failed (`failed`, `error`, `lambda_error`, `timeout`,
+    /// `aborted`).
+    pub failed: u32,
+    /// Devices a job of it is in flight on (queued or running), in name order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub in_flight: Vec<String>,
 }
 
 /// A device group's devices, judged once for all its pools (each pool's entry lists only the
@@ -170,7 +193,8 @@ impl Bound {
 #[serde(deny_unknown_fields)]
 pub struct StartJob {
     pub udid: String,
-    /// `--labels` of the launch: `<program>,<pool>,<udid>,fleet:<fleet>[,mac:<hex>]`.
+    /// `--labels` of the launch: `<program>,<pool>,<udid>,fleet:<fleet>[,mac:<hex>],spec:<digest>`
+    /// (the spec label is added when the job file is rendered).
     pub labels: Vec<String>,
     /// The rendered job file, secrets shown as `<redacted>`.
     pub job_file: String,
@@ -186,6 +210,10 @@ pub struct DeviceDecision {
     pub state: DeviceState,
     /// Extra detail: a status, a job number, a quarantine end.
     pub detail: String,
+    /// The spec (digest) the newest job of ours on the device ran, or runs while in flight;
+    /// absent when it has no job of ours or that job carries no spec label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
 }
 
 /// A device's state as the planner sees it.

@@ -32,6 +32,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<DevicePoo
                 .unwrap_or_default();
             DevicePoolPlan {
                 rollout: None,
+                generations: Vec::new(),
                 pool: name.clone(),
                 task_queue: pool.task_queue.clone(),
                 status: PoolStatus::Planned,

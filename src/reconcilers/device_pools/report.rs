@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::model::{DeviceDecision, DeviceGroupPlan, DevicePoolPlan, DeviceState};
 use crate::reconcilers::record::{ActionRecord, Outcome};
+use crate::reconcilers::rollout::RolloutState;
 use crate::reconcilers::{write_schedule_line, write_status_line};
 
 /// Appends the entry as text: head line, reason, numbers, then one line per decision.
@@ -45,6 +46,9 @@ pub(crate) fn write_text(out: &mut String, pool: &DevicePoolPlan) {
         );
     }
     write_device_notes(out, &pool.devices);
+    if let Some(line) = generations_line(pool) {
+        let _ = writeln!(out, "  {line}");
+    }
     if pool.numbers.is_some_and(|n| n.stuck > 0) {
         let stuck = pool.numbers.map_or(0, |n| n.stuck);
         let _ = writeln!(
@@ -245,6 +249,7 @@ pub(crate) fn explain(pool: &DevicePoolPlan) -> Vec<String> {
     ));
     let bound = pool.bound.map_or("none", |b| b.label());
     lines.push(format!("starts {}, bound by {bound}", n.starts));
+    lines.extend(generations_line(pool));
     lines
 }
 
@@ -253,16 +258,32 @@ pub(crate) fn explain_items(pool: &DevicePoolPlan) -> Vec<String> {
     device_lines(&pool.devices)
 }
 
+/// One line per device: its state, then its detail and the spec its last job ran, if any.
 fn device_lines(devices: &[DeviceDecision]) -> Vec<String> {
     devices
         .iter()
         .map(|device| {
             let state = crate::reconcilers::word_of(&device.state);
-            if device.detail.is_empty() {
+            let spec = device.spec.as_ref().map(|s| format!("last job's spec {s}"));
+            let notes: Vec<&str> = [Some(device.detail.as_str()), spec.as_deref()]
+                .into_iter()
+                .flatten()
+                .filter(|n| !n.is_empty())
+                .collect();
+            if notes.is_empty() {
                 format!("{}: {state}", device.udid)
             } else {
-                format!("{}: {state} ({})", device.udid, device.detail)
+                format!("{}: {state} ({})", device.udid, notes.join("; "))
             }
         })
         .collect()
+}
+
+/// The results of each spec the pool's jobs ran, when the roll-out line (written only while
+/// something is outdated) does not already say them and some job carries a spec label.
+fn generations_line(pool: &DevicePoolPlan) -> Option<String> {
+    let rollout = pool.rollout.as_ref()?;
+    let labelled = pool.generations.iter().any(|g| g.spec.is_some());
+    (labelled && rollout.state == RolloutState::Converged)
+        .then(|| format!("job specs: {}", rollout.reason))
 }

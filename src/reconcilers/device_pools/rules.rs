@@ -138,6 +138,7 @@ pub(crate) fn plan_all(
 fn empty_plan(name: &str, pool: &DevicePool, status: PoolStatus, reason: String) -> DevicePoolPlan {
     DevicePoolPlan {
         rollout: None,
+        generations: Vec::new(),
         pool: name.to_string(),
         task_queue: pool.task_queue.clone(),
         status,
@@ -192,6 +193,7 @@ fn assess(fleet: &Fleet<'_>, ready: Ready<'_>) -> Assessment {
     let mut plan = empty_plan(name, pool, PoolStatus::Planned, String::new());
     plan.numbers = Some(numbers);
     plan.devices = devices;
+    plan.generations = fleet.generations(name);
     Assessment { plan, free, want }
 }
 
@@ -262,8 +264,11 @@ fn assess_group(
                 state: DeviceState::Spare,
                 // The pool's `group` says whose devices these are.
                 detail: String::new(),
+                spec: fleet.device_spec(udid),
             })
             .collect();
+        // Its own jobs only: the group's other pools report theirs.
+        plan.generations = fleet.generations(name);
         plan.group = Some(GroupShare {
             group: group.to_string(),
             allocation: config.allocation,

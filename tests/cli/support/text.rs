@@ -5,8 +5,9 @@
 /// `let _filters = text_filters().bind_to_scope();` then `insta::assert_snapshot!(..)`.
 ///
 /// Filtered: loopback ports (`127.0.0.1:[port]`), the labs' temporary directories (`[lab]`),
-/// Testflinger and HyperExecute job ids (`[uuid]`), the fakes' incident ids, and how long a
-/// launch took (`in [ms]`). Timestamps and runner stamps are not filtered here: labs on a fake clock
+/// Testflinger and HyperExecute job ids (`[uuid]`), the fakes' incident ids, how long a
+/// launch took (`in [ms]`) and spec digests (`spec:[digest]`: a job file names the fakes'
+/// loopback URLs, so its digest changes from run to run). Timestamps and runner stamps are not filtered here: labs on a fake clock
 /// print the same ones every run; add [`wall_clock`] where a run reads the real time.
 pub(crate) fn text_filters() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
@@ -20,6 +21,7 @@ pub(crate) fn text_filters() -> insta::Settings {
     );
     settings.add_filter(r"incidentId [0-9a-f]+", "incidentId [id]");
     settings.add_filter(r" in \d+ ms\b", " in [ms]");
+    settings.add_filter(r"\b(spec[: ])[0-9a-f]{12}\b", "${1}[digest]");
     settings
 }
 
