@@ -231,6 +231,11 @@ fn result(st: &State, id: &str) -> Response {
     for (phase, log) in &job.phase_output {
         body[format!("{phase}_output")] = json!(log);
     }
+    if let Some(bytes) = st.result_log_bytes {
+        for (key, log) in super::testflinger_logs::grown_logs(job, bytes) {
+            body[key] = log;
+        }
+    }
     if let Some(info) = &job.device_info {
         body["device_info"] = info.clone();
     }
