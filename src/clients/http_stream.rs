@@ -21,6 +21,13 @@ impl Reader {
             if status == 204 {
                 return Ok(None);
             }
+            // A body announced longer than the cap is refused before a byte of it is read;
+            // one without a length (chunked) or lying about it stops at the cap.
+            let announced = response.headers().get("content-length");
+            let announced = announced.and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+            if announced.is_some_and(|length| length > cap) {
+                return Err(Failure::TooLarge(cap));
+            }
             let body = response.body_mut().with_config().limit(cap).reader();
             // serde_json does not buffer a reader itself: without this, one read per byte.
             let body = std::io::BufReader::with_capacity(64 * 1024, body);

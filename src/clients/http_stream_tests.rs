@@ -99,3 +99,52 @@ fn an_undecodable_body_is_a_decode_failure_sent_once_and_a_503_is_retried() {
     let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
     assert_eq!(paths, ["/bad", "/odd", "/busy", "/busy"]);
 }
+
+/// A loopback server answering one request with `{"keep":7,"log":"<bytes x>"}` sent chunked
+/// (no length announced), as a proxy in front of a server may; returns its URL.
+fn chunked_once(bytes: usize) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/result", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 2 {
+            line.clear();
+        }
+        let mut out = std::io::BufWriter::new(stream);
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+        out.write_all(head.as_bytes()).unwrap();
+        let mut chunk = |data: &[u8]| -> std::io::Result<()> {
+            write!(out, "{:x}\r\n", data.len())?;
+            out.write_all(data)?;
+            out.write_all(b"\r\n")
+        };
+        // The client may stop reading at its cap: a failed write ends the answer.
+        let filler = vec![b'x'; 64 * 1024];
+        let body = chunk(br#"{"keep":7,"log":""#)
+            .and_then(|()| (0..bytes / filler.len()).try_for_each(|_| chunk(&filler)))
+            .and_then(|()| chunk(br#""}"#))
+            .and_then(|()| out.write_all(b"0\r\n\r\n"));
+        drop(body);
+    });
+    url
+}
+
+#[test]
+fn a_chunked_body_is_stopped_at_the_cap_and_read_under_it() {
+    let reader = reader(1024);
+    let get = |url: String| Get {
+        api: "test",
+        url,
+        query: Vec::new(),
+        authorization: None,
+    };
+    let over = reader.get_json_streamed_or_no_content(&get(chunked_once(4_000_000)), 1_000_000);
+    assert_eq!(failure(over), Failure::TooLarge(1_000_000));
+    let under: Option<Kept> = reader
+        .get_json_streamed_or_no_content(&get(chunked_once(4_000_000)), 5_000_000)
+        .expect("decoded");
+    assert_eq!(under.map(|k| k.keep), Some(7));
+}
