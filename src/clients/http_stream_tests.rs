@@ -148,3 +148,21 @@ fn a_chunked_body_is_stopped_at_the_cap_and_read_under_it() {
         .expect("decoded");
     assert_eq!(under.map(|k| k.keep), Some(7));
 }
+
+#[test]
+fn a_streamed_read_is_counted_and_an_undecodable_one_as_an_error() {
+    use crate::clients::request_stats;
+    let server = SimServer::start(Arc::new(Logs(100_000))).unwrap();
+    server.inject("GET", "/bad", Fault::malformed_json());
+    let reader = reader(1024);
+    let counted = |path: &str| Get {
+        api: "streamed-count-test",
+        ..get(&server, path)
+    };
+    let read = reader.get_json_streamed_or_no_content::<Kept>(&counted("/result"), 1_000_000);
+    assert!(read.is_ok());
+    let bad = reader.get_json_streamed_or_no_content::<Kept>(&counted("/bad"), 1_000_000);
+    assert!(bad.is_err());
+    let stats = request_stats::snapshot()["streamed-count-test"];
+    assert_eq!((stats.requests, stats.errors), (2, 1));
+}
