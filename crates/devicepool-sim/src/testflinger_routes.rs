@@ -231,15 +231,14 @@ fn result(st: &State, id: &str) -> Response {
     for (phase, log) in &job.phase_output {
         body[format!("{phase}_output")] = json!(log);
     }
-    if let Some(bytes) = st.result_log_bytes {
-        for (key, log) in super::testflinger_logs::grown_logs(job, bytes) {
-            body[key] = log;
-        }
-    }
     if let Some(info) = &job.device_info {
         body["device_info"] = info.clone();
     }
-    Response::json(200, &body)
+    let mut response = Response::json(200, &body);
+    if let Some(bytes) = st.result_log_bytes {
+        super::testflinger_logs::append_grown_logs(&mut response.body, job, bytes);
+    }
+    response
 }
 
 fn search(st: &State, req: &Request) -> Response {

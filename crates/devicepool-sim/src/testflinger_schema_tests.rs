@@ -362,8 +362,8 @@ fn a_result_with_real_sized_logs_keeps_the_upstream_shape() {
     for phase in ["setup", "provision"] {
         for log in ["output", "serial"] {
             let key = format!("{phase}_{log}");
-            let bytes = result[&key].as_str().map(str::len);
-            assert_eq!(bytes, Some(50_000), "{key}");
+            let bytes = result[&key].as_str().map_or(0, str::len);
+            assert!((50_000..50_100).contains(&bytes), "{key}: {bytes}");
         }
     }
     assert_eq!(
