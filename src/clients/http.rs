@@ -130,8 +130,12 @@ impl<T> Page<T> {
     }
 }
 
-/// Status, headers and body of an answer.
-type Answer = (u16, Vec<(String, String)>, String);
+/// Status, headers and body (as read, text by default) of an answer.
+type Answer<B = String> = (u16, Vec<(String, String)>, B);
+
+/// What a GET makes of a success answer's body, given the response and its status.
+type SuccessBody<'a, B> =
+    dyn Fn(&mut ureq::http::Response<ureq::Body>, u16) -> Result<B, Failure> + 'a;
 
 /// The agent configuration every client shares: one global timeout, statuses are answers.
 pub(crate) fn agent_config(
@@ -302,6 +306,20 @@ impl Reader {
         get: &Get<'_>,
         sign: Option<&dyn Fn() -> Secret>,
     ) -> Result<Answer, ApiError> {
+        let read = |response: &mut ureq::http::Response<ureq::Body>, status| {
+            read_body(response, status, self.max_body)
+        };
+        self.get_with(get, sign, &read)
+    }
+
+    /// GETs with retries, `read` taking a success answer's body (a failure of it is not
+    /// retried); returns the success status, headers and what `read` made of the body.
+    fn get_with<B>(
+        &self,
+        get: &Get<'_>,
+        sign: Option<&dyn Fn() -> Secret>,
+        read: &SuccessBody<'_, B>,
+    ) -> Result<Answer<B>, ApiError> {
         let shown_url = display_url(&get.url, &get.query);
         let fail = |failure| ApiError {
             api: get.api,
@@ -314,7 +332,7 @@ impl Reader {
             let signed = sign.map(|sign| sign());
             let authorization = signed.as_ref().map(Secret::expose).or(get.authorization);
             let started = std::time::Instant::now();
-            let outcome = self.try_once(get, authorization);
+            let outcome = self.try_once(get, authorization, read);
             request_stats::record(get.api, started.elapsed(), outcome.is_err());
             let (failure, wait) = match outcome {
                 Ok(answer) => return Ok(answer),
@@ -332,11 +350,12 @@ impl Reader {
 
     /// One attempt. On failure, also says whether to retry: `None` = give up,
     /// `Some(None)` = retry after the usual backoff, `Some(Some(d))` = retry after `d`.
-    fn try_once(
+    fn try_once<B>(
         &self,
         get: &Get<'_>,
         authorization: Option<&str>,
-    ) -> Result<Answer, (Failure, Retry)> {
+        read: &SuccessBody<'_, B>,
+    ) -> Result<Answer<B>, (Failure, Retry)> {
         let mut request = self.agent.get(&get.url);
         for (key, value) in &get.query {
             request = request.query(*key, value);
@@ -367,10 +386,11 @@ impl Reader {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = read_body(&mut response, status, self.max_body).map_err(|f| (f, None))?;
         if (200..300).contains(&status) {
+            let body = read(&mut response, status).map_err(|f| (f, None))?;
             return Ok((status, headers_of(&response), body));
         }
+        let body = read_body(&mut response, status, self.max_body).map_err(|f| (f, None))?;
         let failure = Failure::Status {
             status,
             excerpt: self.redactor.excerpt(&body, ERROR_EXCERPT),
@@ -493,6 +513,9 @@ pub fn encode_component(raw: &str) -> String {
     }
     out
 }
+
+#[path = "http_stream.rs"]
+mod stream;
 
 #[cfg(test)]
 #[path = "http_tests.rs"]

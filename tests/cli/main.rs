@@ -34,6 +34,7 @@ mod podman;
 mod previews;
 mod queue_wait;
 mod racks;
+mod racks_big_results;
 mod racks_fidelity;
 mod racks_holds;
 mod racks_inputs;

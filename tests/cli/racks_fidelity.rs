@@ -18,24 +18,8 @@ fn machine<'a>(plan: &'a Value, host: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{host} not in the plan"))
 }
 
-/// The job our fixture completed on host-10 an hour ago.
-fn host10_job(lab: &RackLab) -> String {
-    let jobs = lab.fleet.testflinger.jobs();
-    let job = jobs.iter().find(|j| j.queue() == "host-10").unwrap();
-    job.job_id.clone()
-}
-
 #[test]
 fn an_unreadable_result_makes_one_outcome_unknown_and_never_holds_the_rack() {
-    let too_large = |lab: &RackLab| {
-        // 9.7 MB of provision log, as seen on the real server: over the 1 MiB a result is
-        // read up to.
-        let log = "2026-11-25 09:00:01,000 host-10 INFO: DEVICE CONNECTOR: line\n".repeat(160_000);
-        assert!(log.len() > 9_600_000);
-        lab.fleet
-            .testflinger
-            .set_phase_output(&host10_job(lab), "provision", &log);
-    };
     let fault_on_result = |fault: Fault| -> Arrange {
         Box::new(move |lab: &RackLab| {
             let server = lab.fleet.testflinger.server();
@@ -46,7 +30,13 @@ fn an_unreadable_result_makes_one_outcome_unknown_and_never_holds_the_rack() {
     // call a failed provision `ok`.
     let odd_status = r#"{"job_state":"complete","setup_status":0,"provision_status":"1"}"#;
     let cases: [(&str, Arrange, &str); 4] = [
-        ("too large", Box::new(too_large), "over 1048576 bytes"),
+        // Over the 64 MiB a result is read up to (a real one carries about 10 MB of logs,
+        // read whole: `racks_big_results`).
+        (
+            "too large",
+            fault_on_result(Fault::oversized(64 * 1024 * 1024 + 1)),
+            "over 67108864 bytes",
+        ),
         (
             "server error",
             fault_on_result(Fault::status(500)),

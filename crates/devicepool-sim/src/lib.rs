@@ -34,6 +34,7 @@ mod taskcluster_routes;
 pub mod testflinger;
 mod testflinger_agents;
 mod testflinger_job;
+mod testflinger_logs;
 mod testflinger_restricted;
 mod testflinger_routes;
 mod wire;

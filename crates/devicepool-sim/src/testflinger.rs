@@ -82,6 +82,8 @@ pub(super) struct State {
     /// Agents whose process has stopped: they post nothing more, not even the daily heartbeat.
     pub(super) stopped: BTreeSet<String>,
     pub(super) seed: u64,
+    /// Bytes of each `<phase>_output` and `<phase>_serial` a result carries, when set.
+    pub(super) result_log_bytes: Option<usize>,
 }
 
 pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -162,6 +164,7 @@ impl TestflingerSim {
             restricted: BTreeMap::new(),
             stopped: BTreeSet::new(),
             seed: Timestamp::now().as_nanosecond() as u64,
+            result_log_bytes: None,
         }));
         let handler = super::testflinger_routes::Handler(Arc::clone(&state));
         let server = SimServer::start(Arc::new(handler))?;

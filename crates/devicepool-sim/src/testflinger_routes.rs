@@ -234,7 +234,11 @@ fn result(st: &State, id: &str) -> Response {
     if let Some(info) = &job.device_info {
         body["device_info"] = info.clone();
     }
-    Response::json(200, &body)
+    let mut response = Response::json(200, &body);
+    if let Some(bytes) = st.result_log_bytes {
+        super::testflinger_logs::append_grown_logs(&mut response.body, job, bytes);
+    }
+    response
 }
 
 fn search(st: &State, req: &Request) -> Response {

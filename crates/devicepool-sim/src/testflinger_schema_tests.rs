@@ -346,3 +346,37 @@ fn every_served_route_answers_in_the_upstream_shape() {
         .is_empty()
     );
 }
+
+#[test]
+fn a_result_with_real_sized_logs_keeps_the_upstream_shape() {
+    let tf = TestflingerSim::start().expect("start");
+    tf.add_agent("tor3-a", "waiting", &["tor3-a"], "TOR3", None);
+    let done = submit(&tf, r#"{"job_queue":"tor3-a","tags":["devicepool"]}"#);
+    assert!(tf.complete_job(&done, &[("setup", 0), ("provision", 1)]));
+    tf.set_result_log_bytes(50_000);
+    let path = format!("/v1/result/{done}");
+    let shape = Shape::Declared("/v1/result/{job_id}", "get");
+    check(&tf, "GET", &path, None, (200, shape));
+    let (_, _, text) = fetch("GET", &format!("{}{path}", tf.url()), &[], None);
+    let result: Value = serde_json::from_str(&text).expect("json");
+    for phase in ["setup", "provision"] {
+        for log in ["output", "serial"] {
+            let key = format!("{phase}_{log}");
+            let bytes = result[&key].as_str().map_or(0, str::len);
+            assert!((50_000..50_100).contains(&bytes), "{key}: {bytes}");
+        }
+    }
+    assert_eq!(
+        (
+            &result["provision_status"],
+            &result["device_info"]["device_ip"]
+        ),
+        (&json!(1), &json!("10.102.0.17"))
+    );
+    assert!(
+        result["setup_output"]
+            .as_str()
+            .unwrap()
+            .contains("BEGIN setup")
+    );
+}

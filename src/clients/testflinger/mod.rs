@@ -5,9 +5,12 @@
 //! very mapping the fetches use, so `clients::decode` can fuzz them without a server.
 
 pub mod definition;
+mod result;
 pub mod submit;
 mod token;
 
+pub(crate) use result::decode_result;
+pub use result::{RESULT_MAX_BYTES, fetch_result};
 pub(crate) use token::decode_token;
 pub use token::{Token, TokenSource, bearer, fetch_token};
 
@@ -16,16 +19,13 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::http::{ApiError, Failure, Get, Reader, encode_component};
 use crate::secret::Secret;
 
 const API: &str = "testflinger";
-/// Most bytes read of one `GET /v1/result/<id>`: the body carries every phase's log (9.7 MB
-/// has been seen) around the few exit codes used, so a larger one is not read and that job's
-/// outcome is unknown. Also bounds a job definition read for its tags.
-pub const RESULT_MAX_BYTES: u64 = 1024 * 1024;
+/// Most bytes read of one job definition (`GET /v1/job/<id>`) for its tags.
+const DEFINITION_MAX_BYTES: u64 = 1024 * 1024;
 
 #[derive(Deserialize)]
 struct WireAgent {
@@ -180,82 +180,25 @@ fn jobs_from_wire(wire: Vec<WireJob>) -> Vec<TestflingerJob> {
         .collect()
 }
 
-/// `GET <path>` of one job under `RESULT_MAX_BYTES`, `None` on 204; also the URL read.
-fn get_job_document<T: serde::de::DeserializeOwned>(
-    (reader, base, bearer): (&Reader, &str, Option<&Secret>),
-    path: &str,
-    job_id: &str,
-) -> Result<(String, Option<T>), ApiError> {
-    let endpoint = url(base, &format!("{path}{}", encode_component(job_id)));
-    let auth = bearer.map(Secret::bearer);
-    let wire = reader
-        .capped(RESULT_MAX_BYTES)
-        .get_json_or_no_content(&Get {
-            api: API,
-            url: endpoint.clone(),
-            query: Vec::new(),
-            authorization: auth.as_ref().map(Secret::expose),
-        })?;
-    Ok((endpoint, wire))
-}
-
 /// `GET /v1/job/<id>`: the tags the job was submitted with (the search returns none), read
-/// under `RESULT_MAX_BYTES`; empty on 204 (the job is gone).
+/// under `DEFINITION_MAX_BYTES`; empty on 204 (the job is gone).
 pub fn fetch_job_tags(
     reader: &Reader,
     base: &str,
     bearer: Option<&Secret>,
     job_id: &str,
 ) -> Result<Vec<String>, ApiError> {
-    let (_, wire) = get_job_document::<WireDefinition>((reader, base, bearer), "/v1/job/", job_id)?;
+    let auth = bearer.map(Secret::bearer);
+    let wire: Option<WireDefinition> =
+        reader
+            .capped(DEFINITION_MAX_BYTES)
+            .get_json_or_no_content(&Get {
+                api: API,
+                url: url(base, &format!("/v1/job/{}", encode_component(job_id))),
+                query: Vec::new(),
+                authorization: auth.as_ref().map(Secret::expose),
+            })?;
     Ok(wire.map(|w| w.tags).unwrap_or_default())
-}
-
-/// `GET /v1/result/<id>` under `RESULT_MAX_BYTES`: `Ok(None)` on 204 (no such job or no
-/// results yet).
-pub fn fetch_result(
-    reader: &Reader,
-    base: &str,
-    bearer: Option<&Secret>,
-    job_id: &str,
-) -> Result<Option<TestflingerResult>, ApiError> {
-    let (endpoint, wire): (String, Option<BTreeMap<String, Value>>) =
-        get_job_document((reader, base, bearer), "/v1/result/", job_id)?;
-    let Some(wire) = wire else {
-        return Ok(None);
-    };
-    result_from_wire(wire)
-        .map(Some)
-        .map_err(|message| ApiError::undecodable(API, "GET", endpoint, message))
-}
-
-/// Decodes a `200` body of `/v1/result/<id>` exactly as `fetch_result` does (a `204` never
-/// reaches a decoder): `job_state` is required, every integer `<phase>_status` is kept.
-pub(crate) fn decode_result(body: &str) -> Result<TestflingerResult, String> {
-    let wire: BTreeMap<String, Value> = serde_json::from_str(body).map_err(|e| e.to_string())?;
-    result_from_wire(wire)
-}
-
-fn result_from_wire(wire: BTreeMap<String, Value>) -> Result<TestflingerResult, String> {
-    let Some(job_state) = wire.get("job_state").and_then(Value::as_str) else {
-        return Err("result without a job_state".into());
-    };
-    // A phase status that is not an integer is not guessed at (dropping it could turn a
-    // failed deploy into `ok`): the whole result is unreadable, so the outcome is unknown.
-    let mut phase_status = BTreeMap::new();
-    for (key, value) in &wire {
-        let Some(phase) = key.strip_suffix("_status") else {
-            continue;
-        };
-        let Some(status) = value.as_i64() else {
-            return Err(format!("{key} is {value}, not an integer exit status"));
-        };
-        phase_status.insert(phase.to_string(), status);
-    }
-    Ok(TestflingerResult {
-        job_state: job_state.to_string(),
-        phase_status,
-    })
 }
 
 /// A Testflinger agent record. Optional fields are `None` when the agent never sent them.

@@ -3,7 +3,7 @@
 use super::*;
 use crate::load::HttpSettings;
 use devicepool_sim::testflinger::TestflingerSim;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn reader() -> Reader {
     Reader::new(
@@ -185,4 +185,29 @@ fn auth_required_mode_and_token_renewal() {
         .count();
     assert_eq!(posts, 3, "one failed exchange, two good ones");
     assert!(!format!("{source:?}").contains("s3cret"));
+}
+
+#[test]
+fn a_result_far_over_max_body_bytes_is_read_streaming() {
+    let tf = TestflingerSim::start().expect("start");
+    tf.add_agent("a", "waiting", &["a"], "TOR3", None);
+    let id = submit(&tf, json!({"job_queue": "a", "tags": ["devicepool"]}));
+    assert!(tf.advance_job(&id, "provision"));
+    assert!(tf.complete_job(&id, &[("setup", 0), ("provision", 1)]));
+    tf.set_result_log_bytes(3_000_000);
+    let settings = HttpSettings {
+        retries: 0,
+        max_body_bytes: 1024 * 1024,
+        ..HttpSettings::default()
+    };
+    let small = Reader::new(&settings, crate::secret::Redactor::default());
+    let result = fetch_result(&small, &tf.url(), None, &id)
+        .expect("read")
+        .expect("200");
+    assert_eq!(
+        (result.job_state.as_str(), result.provision_status()),
+        ("complete", Some(1))
+    );
+    let sent: usize = tf.server().response_bytes().iter().map(|(_, b)| b).sum();
+    assert!(sent > 12_000_000, "{sent} bytes served");
 }
