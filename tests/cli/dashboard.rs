@@ -226,6 +226,20 @@ fn every_panel_query_answers_for_a_pool_of_every_kind_in_a_real_prometheus() {
         "1",
         "only {off_kind} {off_pool}"
     );
+    // The roll-out panel answers 0 for every pool planned (nothing rolls out: the runners and
+    // jobs the runs started carry today's spec, the rack's deploys no spec mark) and nothing for
+    // the held and the disabled pool.
+    let outdated = target_expr(&dashboard, "Outdated objects per pool", "A");
+    for (kind, pools) in POOLS {
+        for &pool in pools.iter() {
+            let query = substituted(&outdated, kind, pool);
+            if [HELD, DISABLED].contains(&(kind, pool)) {
+                assert_eq!(prometheus.query(&query).unwrap(), Vec::<Value>::new());
+            } else {
+                assert_eq!(single_value(&prometheus, &query), "0", "{kind} {pool}");
+            }
+        }
+    }
     // The schedule annotation names the period in effect for each device and runner pool
     // (every series is new to this Prometheus: each marks a change); racks have none.
     let schedule = schedule_annotation(&dashboard);
