@@ -27,6 +27,26 @@ pub struct Period {
     pub set: BTreeMap<String, Value>,
 }
 
+/// Which period of a pool's schedule was in effect when the plan was made, as the plan carries
+/// it beside its description and the metrics label it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodInEffect {
+    /// The period's place in the schedule, numbered from 1 in the order written.
+    pub number: usize,
+    /// Its cron expression.
+    pub cron: String,
+    /// The IANA time zone its cron is read in.
+    pub timezone: String,
+}
+
+/// The period in effect for a run: which one, and its one-line description (see [`describe`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InEffect {
+    pub period: PeriodInEffect,
+    pub description: String,
+}
+
 fn default_timezone() -> String {
     "UTC".to_owned()
 }
@@ -106,7 +126,7 @@ pub(crate) trait Scheduled: Clone + Serialize + DeserializeOwned {
     /// The entry's periods, in the order written.
     fn periods(&self) -> &[Period];
     /// Remembers the period in effect, for the plan.
-    fn note_in_effect(&mut self, period: Option<String>);
+    fn note_in_effect(&mut self, in_effect: Option<InEffect>);
     /// The kind's own checks of the values a period may set, the same at the entry's level
     /// and in each period; a problem about `key` goes where `at(key)` says, or nowhere.
     fn check_values(&self, problems: &mut Vec<Problem>, at: KeyAt<'_>);
@@ -124,24 +144,35 @@ pub(crate) fn settle_entries<'a, T: Scheduled + 'a>(
     }
 }
 
-/// `base` as the period in effect at `at` leaves it, with that period's description; `base`
-/// itself when none is. A period load should have refused is skipped with a note.
+/// `base` as the period in effect at `at` leaves it, with that period; `base` itself when none
+/// is. A period load should have refused is skipped with a note in its description.
 fn settle<T: Clone + Serialize + DeserializeOwned>(
     base: &T,
     periods: &[Period],
     allowed: &[&str],
     at: Timestamp,
-) -> (T, Option<String>) {
+) -> (T, Option<InEffect>) {
     let Some(index) = period_at(periods, at) else {
         return (base.clone(), None);
     };
-    match overlay(base, &periods[index].set, allowed) {
-        Ok(settled) => (settled, Some(describe(periods, index))),
-        Err(error) => (
-            base.clone(),
-            Some(format!("{} — ignored: {error}", describe(periods, index))),
-        ),
-    }
+    let described = describe(periods, index);
+    let (settled, description) = match overlay(base, &periods[index].set, allowed) {
+        Ok(settled) => (settled, described),
+        Err(error) => (base.clone(), format!("{described} — ignored: {error}")),
+    };
+    let Period { cron, timezone, .. } = &periods[index];
+    let period = PeriodInEffect {
+        number: index + 1,
+        cron: cron.clone(),
+        timezone: timezone.clone(),
+    };
+    (
+        settled,
+        Some(InEffect {
+            period,
+            description,
+        }),
+    )
 }
 
 /// Most periods one entry's schedule may hold. A schedule is a handful of periods (working

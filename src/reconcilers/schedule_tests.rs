@@ -312,7 +312,7 @@ fn a_period_reads_with_utc_by_default_and_refuses_unknown_fields() {
 }
 
 /// A pool's settings in small: a number, a flag and a friendly duration.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
     min_idle: u32,
@@ -439,4 +439,38 @@ fn overlay_unit(
     allowed: &[&str],
 ) -> Result<(), String> {
     overlay(base, set, allowed).map(drop)
+}
+
+#[test]
+fn settling_records_which_period_is_in_effect_apart_from_its_description() {
+    let noon = |min_idle: Value| Period {
+        set: set(json!({ "min_idle": min_idle })),
+        ..period("* 12 * * *", "Europe/Berlin")
+    };
+    let periods = [period("* 0-5 * * *", "UTC"), noon(json!(4))];
+    let at = instant("2026-12-01T11:30:00Z"); // 12:30 in Berlin
+    let (settled, in_effect) = settle(&base(), &periods, ALLOWED, at);
+    assert_eq!(settled.min_idle, 4);
+    let expected = PeriodInEffect {
+        number: 2,
+        cron: "* 12 * * *".into(),
+        timezone: "Europe/Berlin".into(),
+    };
+    let in_effect = in_effect.expect("period 2 is in effect");
+    assert_eq!(in_effect.period, expected);
+    assert_eq!(in_effect.description, describe(&periods, 1));
+    // A period whose values do not fit is ignored, and still named as the one in effect.
+    let periods = [period("* 0-5 * * *", "UTC"), noon(json!("four"))];
+    let (settled, in_effect) = settle(&base(), &periods, ALLOWED, at);
+    assert_eq!(settled, base());
+    let in_effect = in_effect.expect("period 2 is in effect");
+    assert_eq!(in_effect.period, expected);
+    assert!(
+        in_effect.description.contains(" — ignored: set.min_idle: "),
+        "{in_effect:?}"
+    );
+    assert_eq!(
+        settle(&base(), &periods, ALLOWED, instant("2026-12-01T20:00:00Z")).1,
+        None
+    );
 }

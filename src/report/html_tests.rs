@@ -39,6 +39,7 @@ fn device_pool(name: &str, status: PoolStatus, devices: &[(&str, DeviceState)]) 
         devices,
         group: None,
         schedule: None,
+        schedule_period: None,
     }
 }
 

@@ -20,6 +20,7 @@ use crate::clients::request_stats::ApiStats;
 use crate::exit::Exit;
 use crate::plan::{Plan, PoolStatus, word_of};
 use crate::reconcilers::record::{Kind, Outcome};
+use crate::reconcilers::schedule::PeriodInEffect;
 
 /// Every API the HTTP layers may count, shown even when this run sent it nothing, so each
 /// series stays put from run to run.
@@ -320,29 +321,35 @@ fn schedule_family(facts: &RunFacts<'_>) -> Family {
     let Some(plan) = facts.plan else {
         return family;
     };
-    let devices = (plan.device_pools.iter()).map(|p| (Kind::DevicePool, &p.pool, &p.schedule));
-    let runners = (plan.runner_pools.iter()).map(|p| (Kind::RunnerPool, &p.pool, &p.schedule));
-    for (kind, pool, schedule) in devices.chain(runners) {
-        let period = schedule.as_deref().map_or("none", period_label);
+    let devices =
+        (plan.device_pools.iter()).map(|p| (Kind::DevicePool, &p.pool, &p.schedule_period));
+    let runners =
+        (plan.runner_pools.iter()).map(|p| (Kind::RunnerPool, &p.pool, &p.schedule_period));
+    for (kind, pool, period) in devices.chain(runners) {
+        let period = period
+            .as_ref()
+            .map_or_else(|| "none".to_owned(), period_label);
         let set = [
             ("partition", facts.partition),
             ("kind", &word_of(&kind)),
             ("pool", pool),
-            ("period", period),
+            ("period", &period),
         ];
         family.add(labels(&set), 1);
     }
     family
 }
 
-/// A period's label from the plan's description of it, what it sets left out:
-/// `schedule period 1 (cron "* 8-17 * * 1-5" in Europe/Berlin) sets min_idle=4` is
-/// `period 1 (cron "* 8-17 * * 1-5" in Europe/Berlin)`.
-fn period_label(description: &str) -> &str {
-    let head = description
-        .split_once(" sets ")
-        .map_or(description, |(head, _)| head);
-    head.strip_prefix("schedule ").unwrap_or(head)
+/// A period's label from the plan's record of which period it is (never from its description,
+/// so that rewording the plan text keeps the series): `period 1 (cron "* 8-17 * * 1-5" in
+/// Europe/Berlin)`.
+fn period_label(period: &PeriodInEffect) -> String {
+    let PeriodInEffect {
+        number,
+        cron,
+        timezone,
+    } = period;
+    format!("period {number} (cron {cron:?} in {timezone})")
 }
 
 /// Per API: requests, errors and the time they took.

@@ -89,7 +89,9 @@ fn each_device_and_runner_pool_names_its_schedule_period_in_effect_or_none() {
         "device_pools": [{
             "pool": "a55", "task_queue": "proj/q", "status": {"state": "planned"},
             "reason": "r", "starts": [], "devices": [],
-            "schedule": "schedule period 2 (cron \"* 8-17 * * 1-5\" in Europe/Berlin) sets weight=2",
+            // The label comes from the period's record, whatever the description says.
+            "schedule": "reworded: the second period, setting weight=2",
+            "schedule_period": {"number": 2, "cron": "* 8-17 * * 1-5", "timezone": "Europe/Berlin"},
         }],
         "runner_pools": [runner_pool("ci", "disabled")],
     }));

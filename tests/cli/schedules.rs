@@ -41,11 +41,16 @@ fn a_period_changes_the_pools_settings_only_while_it_is_in_effect_in_its_time_zo
         a55["schedule"],
         "schedule period 1 (cron \"* 8-17 * * 1-5\" in Europe/Berlin) sets max_starts_per_run=2"
     );
+    // Which period it is, apart from its wording: what the metrics label it by.
+    let period =
+        serde_json::json!({"number": 1, "cron": "* 8-17 * * 1-5", "timezone": "Europe/Berlin"});
+    assert_eq!(a55["schedule_period"], period, "{a55:#}");
     // 17:30 UTC is 18:30 in Berlin: outside, the pool's own cap of 10 applies.
     let plan = plan_at(&lab, "2026-12-01T17:30:00Z");
     let a55 = pool_of(&plan, "a55");
     assert_eq!(a55["starts"].as_array().unwrap().len(), 6, "{a55:#}");
     assert!(a55.get("schedule").is_none(), "{a55:#}");
+    assert!(a55.get("schedule_period").is_none(), "{a55:#}");
     // Saturday 09:30 in Berlin: not a weekday.
     let plan = plan_at(&lab, "2026-12-05T08:30:00Z");
     assert_eq!(pool_of(&plan, "a55")["starts"].as_array().unwrap().len(), 6);

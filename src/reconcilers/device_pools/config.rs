@@ -18,7 +18,7 @@ use crate::load::section::{
     KeyAt, Problem, check_durations, check_identifier, check_identifier_list, check_name,
     entry_keys, pointer, require_sources,
 };
-use crate::reconcilers::schedule::{Period, Scheduled, check_schedule};
+use crate::reconcilers::schedule::{InEffect, Period, Scheduled, check_schedule};
 
 /// A pool of real devices serving one Taskcluster task queue.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -84,7 +84,7 @@ pub struct DevicePool {
     /// The period in effect for this run (set when settled; never read from the file).
     #[serde(skip)]
     #[schemars(skip)]
-    pub in_effect: Option<String>,
+    pub in_effect: Option<InEffect>,
 }
 
 impl Scheduled for DevicePool {
@@ -100,8 +100,8 @@ impl Scheduled for DevicePool {
         &self.schedule
     }
 
-    fn note_in_effect(&mut self, period: Option<String>) {
-        self.in_effect = period;
+    fn note_in_effect(&mut self, in_effect: Option<InEffect>) {
+        self.in_effect = in_effect;
     }
 
     fn check_values(&self, problems: &mut Vec<Problem>, at: KeyAt<'_>) {

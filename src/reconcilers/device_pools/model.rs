@@ -32,6 +32,10 @@ pub struct DevicePoolPlan {
     /// The schedule period in effect when this was planned, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+    /// Which period that is (number, cron, zone), for the metrics' `period` label; absent
+    /// when none is in effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_period: Option<crate::reconcilers::schedule::PeriodInEffect>,
     /// The roll-out of a changed spec: what runs an outdated one and how many are replaced
     /// (absent when not planned).
     #[serde(default, skip_serializing_if = "Option::is_none")]

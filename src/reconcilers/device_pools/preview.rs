@@ -41,6 +41,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<DevicePoo
                 bound: None,
                 group: None,
                 schedule: None,
+                schedule_period: None,
                 starts: vec![StartJob {
                     udid: udid.to_string(),
                     labels: job_labels(program, &owner, name, udid),

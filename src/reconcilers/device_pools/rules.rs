@@ -148,7 +148,8 @@ fn empty_plan(name: &str, pool: &DevicePool, status: PoolStatus, reason: String)
         starts: Vec::new(),
         devices: Vec::new(),
         group: None,
-        schedule: pool.in_effect.clone(),
+        schedule: (pool.in_effect.as_ref()).map(|e| e.description.clone()),
+        schedule_period: (pool.in_effect.as_ref()).map(|e| e.period.clone()),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::load::section::{
     require_sources,
 };
 use crate::reconcilers::rollout::check_rollout;
-use crate::reconcilers::schedule::{Period, Scheduled, check_schedule};
+use crate::reconcilers::schedule::{InEffect, Period, Scheduled, check_schedule};
 
 /// A pool of GitLab runners, one container each.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -113,7 +113,7 @@ pub struct RunnerPool {
     /// The period in effect for this run (set when settled; never read from the file).
     #[serde(skip)]
     #[schemars(skip)]
-    pub in_effect: Option<String>,
+    pub in_effect: Option<InEffect>,
     /// The digest of the container spec the pool renders now (its template with placeholders
     /// for the runner and the token redacted), set before planning; never read from the file.
     #[serde(skip)]
@@ -145,8 +145,8 @@ impl Scheduled for RunnerPool {
         &self.schedule
     }
 
-    fn note_in_effect(&mut self, period: Option<String>) {
-        self.in_effect = period;
+    fn note_in_effect(&mut self, in_effect: Option<InEffect>) {
+        self.in_effect = in_effect;
     }
 
     fn check_values(&self, problems: &mut Vec<Problem>, at: KeyAt<'_>) {

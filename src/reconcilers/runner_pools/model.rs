@@ -24,6 +24,10 @@ pub struct RunnerPoolPlan {
     /// The schedule period in effect when this was planned, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+    /// Which period that is (number, cron, zone), for the metrics' `period` label; absent
+    /// when none is in effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_period: Option<crate::reconcilers::schedule::PeriodInEffect>,
     /// The limits each runner was compared against.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<RunnerThresholds>,

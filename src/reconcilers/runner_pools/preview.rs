@@ -32,6 +32,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RunnerPoo
             removals: Vec::new(),
             runners: Vec::new(),
             schedule: None,
+            schedule_period: None,
             thresholds: None,
             orphans: Vec::new(),
             docker_api: None,

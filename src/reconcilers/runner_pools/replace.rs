@@ -48,6 +48,7 @@ pub(super) fn roll_out(desired: &Desired, snapshot: &Snapshot, plans: &mut [Runn
             let at = (keyed, snapshot.taken_at);
             let mut again = plan_replacing(&plan.pool, pool, state, at, decided.replace);
             again.schedule = plan.schedule.take();
+            again.schedule_period = plan.schedule_period.take();
             again.docker_api = plan.docker_api.take();
             let done = pairs(&again);
             if done < decided.replace {

@@ -47,7 +47,8 @@ pub(crate) fn plan_all(desired: &Desired, snapshot: &Snapshot) -> Vec<RunnerPool
                 (Some(Err(e)), false) => held_runner_pool(name, unplanned(&[Some(e)])),
                 (None, false) => held_runner_pool(name, unplanned(&[])),
             };
-            plan.schedule = pool.in_effect.clone();
+            plan.schedule = (pool.in_effect.as_ref()).map(|e| e.description.clone());
+            plan.schedule_period = (pool.in_effect.as_ref()).map(|e| e.period.clone());
             if let Some(Ok(state)) = snapshot.runner_pools.get(name) {
                 plan.docker_api = state.docker_api.clone();
             }
@@ -146,6 +147,7 @@ pub(crate) fn plan_runner_pool(
         removals: budgeted.removals,
         runners: decisions,
         schedule: None,
+        schedule_period: None,
         thresholds: Some(thresholds),
         orphans: orphans.into_iter().map(|o| o.detail).collect(),
         docker_api: None,
@@ -365,6 +367,7 @@ pub(crate) fn held_runner_pool(
         removals: Vec::new(),
         runners: Vec::new(),
         schedule: None,
+        schedule_period: None,
         thresholds: None,
         orphans: Vec::new(),
         docker_api: None,
