@@ -42,18 +42,21 @@ fn scratch() -> LabDir {
     dir
 }
 
-/// The fleet `devicepool sim serve` seeded from `desired` (relative to `dir`), and `desired`
-/// rewritten to point at it: each URL, host or CLI under `sources:` replaced by the info file's.
+/// The fleet `devicepool sim serve` seeded from the first of `desired` (paths relative to
+/// `dir`), and every file of `desired` rewritten to point at it: each URL, host or CLI under
+/// `sources:` replaced by the info file's (so a `--compare` file reads the same fleet).
 /// Returns the server and the credentials it hands out.
-fn serve(dir: &Path, desired: &str) -> (Running, Vec<(String, String)>) {
+fn serve(dir: &Path, desired: &[&str]) -> (Running, Vec<(String, String)>) {
     let server = devicepool(&["sim", "serve", "--info", "fleet.json", "--for", "10m"])
-        .args(&["--config", desired])
+        .args(&["--config", desired[0]])
         .current_dir(dir)
         .spawn_with_stdin();
     let (info, server) = crate::sim_serve::info_of(&dir.join("fleet.json"), server);
-    let path = dir.join(desired);
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, point_at(&text, &info["sources"])).unwrap();
+    for file in desired {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, point_at(&text, &info["sources"])).unwrap();
+    }
     let env = info["env"].as_object().expect("env");
     let env = env
         .iter()
@@ -134,13 +137,19 @@ fn run(page: &Path, example: &Example) -> Vec<String> {
     let (server, env) = match &example.marker {
         Marker::NotRun(_) | Marker::Offline => (None, Vec::new()),
         Marker::SimulatedFleet => {
-            let first = parse::command(&example.steps[0].text).unwrap_or_else(|e| panic!("{e}"));
-            let desired = first
-                .args
-                .iter()
-                .find(|arg| arg.ends_with(".yaml"))
+            let commands: Vec<parse::Command> = (example.steps.iter())
+                .map(|step| parse::command(&step.text).unwrap_or_else(|e| panic!("{e}")))
+                .collect();
+            let is_desired = |arg: &&String| arg.ends_with(".yaml");
+            let first = (commands[0].args.iter().find(is_desired))
                 .expect("the first command names its desired state");
-            let (server, env) = serve(dir.path(), desired);
+            let mut desired = vec![first.as_str()];
+            for arg in commands.iter().flat_map(|c| &c.args).filter(is_desired) {
+                if !desired.contains(&arg.as_str()) {
+                    desired.push(arg);
+                }
+            }
+            let (server, env) = serve(dir.path(), &desired);
             (Some(server), env)
         }
     };
