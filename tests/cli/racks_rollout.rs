@@ -371,3 +371,25 @@ fn a_saved_plan_made_before_a_spec_change_redeploys_nothing() {
         refused.stderr
     );
 }
+
+#[test]
+fn a_result_read_for_the_roll_out_is_not_read_again_for_a_machine_due() {
+    let lab = RolloutLab::new(&[("rack-a", 3)]);
+    lab.write(&rack_yaml("rack-a", "noble", ""));
+    lab.apply(&[]);
+    lab.finish_jobs("", 0);
+    lab.write(&rack_yaml("rack-a", "jammy", ""));
+    assert_eq!(lab.apply(&[]), ["rack-a-01"], "max_per_run 1");
+    lab.finish_jobs("", 0);
+    // A day later every machine is due; rack-a-01 runs the new spec, the others are still
+    // outdated, so the roll-out reads rack-a-01's result, and the plan reports its outcome
+    // from that same read.
+    lab.fleet.testflinger.advance_clock(86_400);
+    lab.clear();
+    let plan = lab.plan();
+    let rack_a = rack(&plan, "rack-a");
+    assert_eq!(in_state(rack_a, "deploy").len(), 3, "{rack_a}");
+    let first = &rack_a["machines"][0];
+    assert_eq!(first["last_deploy"]["outcome"], "ok", "{first}");
+    assert_eq!(lab.results_read(), 3, "one result per machine");
+}

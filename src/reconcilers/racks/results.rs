@@ -42,10 +42,30 @@ pub(crate) fn read_needed_results(
     });
     let plans = plan_states(racks, states, agents, (owner, now));
     let wanted = deployed_results_wanted(&plans, states);
-    let read = read_results((server, parallel), &wanted);
+    // A result already read for the roll-out is not read again.
+    let (known, unknown): (Wanted, Wanted) = (wanted.into_iter())
+        .partition(|(rack, agent, job)| read_already(states, (rack, agent), job).is_some());
+    let mut read = read_results((server, parallel), &unknown);
+    read.extend(known.into_iter().filter_map(|(rack, agent, job)| {
+        let result = read_already(states, (&rack, &agent), &job)?.clone();
+        Some((rack, agent, result))
+    }));
     store_results(states, read, |history, result| {
         history.last_result = Some(result)
     });
+}
+
+/// The roll-out's result of `job` on `agent` of `rack`, when it was read this run.
+fn read_already<'s>(
+    states: &'s States,
+    (rack, agent): (&str, &str),
+    job: &str,
+) -> Option<&'s LastResult> {
+    let Some(Ok(state)) = states.get(rack) else {
+        return None;
+    };
+    let read = state.histories.get(agent)?.spec_result.as_ref()?;
+    (read.job_id == job).then_some(read)
 }
 
 /// Plans the racks read so far with the rules' own planner (pure; to know what to read next).
