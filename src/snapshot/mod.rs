@@ -200,6 +200,11 @@ pub struct AgentHistory {
     /// The latest ended job and its result, read only when this run deploys the machine
     /// (its outcome is reported next to that decision).
     pub last_result: Option<LastResult>,
+    /// The result of the newest deploy when it ran the rack's current spec and has ended, read
+    /// only while the rack, or a rack it is the canary of, has outdated machines: how the new
+    /// spec fares (the agent's provision streak may still be an older deploy's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_result: Option<LastResult>,
     /// Jobs not ended on the agent, tagged like this fleet's deploys, that cannot prove it:
     /// never our cadence or outcome, but the agent is not deployed behind them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -244,3 +244,31 @@ fn a_grouped_pool_reports_only_its_own_jobs_generations() {
         serde_json::json!(held_by("x"))
     );
 }
+
+/// The spec digest a keyed pool's plan shows with `key` in `OWN_KEY`.
+fn keyed_spec(lab: &Lab, key: &str) -> String {
+    let out = (lab.command(&["plan", lab.config_arg(), "--format", "json"]))
+        .env("OWN_KEY", key)
+        .run();
+    out.expect_code(0);
+    str_of(&pool_of(&out.json(), "a55")["rollout"]["spec"]).to_string()
+}
+
+#[test]
+fn a_new_ownership_key_is_no_new_spec() {
+    // The job file carries the labels, the ownership MAC among them: derived from the key and
+    // the device, it is a placeholder in what the digest is taken of, like the device.
+    let lab = crate::ownership::keyed_lab(pool("a55", 3, 2));
+    let first = keyed_spec(&lab, "an-ownership-key-of-32-characters!!");
+    assert_eq!(first.len(), 12, "{first}");
+    let second = keyed_spec(&lab, "another-key-entirely-32-characters!!");
+    assert_eq!(first, second);
+    // The key still marks the jobs themselves: the started jobs carry a MAC.
+    lab.command(&["apply", lab.config_arg()])
+        .env("OWN_KEY", "another-key-entirely-32-characters!!")
+        .run()
+        .expect_code(0);
+    let launched = lab.fleet.lambdatest.launches();
+    let labels = launched[0].labels.clone().unwrap_or_default();
+    assert!(labels.iter().any(|l| l.starts_with("mac:")), "{labels:?}");
+}

@@ -85,14 +85,31 @@ impl RolloutLab {
     /// Every job not ended is taken and finished by its agent, provision exiting `code`
     /// (only on agents `on` starts with); then ten minutes pass.
     fn finish_jobs(&self, on: &str, code: i64) {
+        self.finish_jobs_with(on, &[("provision", code)]);
+    }
+
+    /// Like `finish_jobs`, the agent reporting `phases` (phase, exit code).
+    fn finish_jobs_with(&self, on: &str, phases: &[(&str, i64)]) {
         let tf = &self.fleet.testflinger;
         for job in tf.jobs() {
             let ended = matches!(job.job_state.as_str(), "complete" | "cancelled");
             if !ended && job.queue().starts_with(on) {
-                assert!(tf.complete_job(&job.job_id, &[("provision", code)]));
+                assert!(tf.complete_job(&job.job_id, phases));
             }
         }
         tf.advance_clock(600);
+    }
+
+    /// How many results (`GET /v1/result/<id>`) the Testflinger fake served since `clear`.
+    fn results_read(&self) -> usize {
+        let requests = self.fleet.testflinger.server().requests();
+        (requests.iter())
+            .filter(|r| r.path.starts_with("/v1/result/"))
+            .count()
+    }
+
+    fn clear(&self) {
+        self.fleet.testflinger.server().clear_requests();
     }
 }
 
@@ -211,9 +228,9 @@ fn a_six_machine_rack_with_max_per_run_2_converges_in_three_runs() {
 }
 
 /// A lab of a canary rack (2 machines) and a main rack (3) following it, deployed once, then
-/// both racks' provision_data changed; the canary's redeploys' provision exits `code`.
+/// both racks' provision_data changed; the canary's redeploys report `phases`.
 /// Gives the lab and what the main rack's next apply deploys.
-fn roll_canary(code: i64) -> (RolloutLab, Vec<String>) {
+fn roll_canary(phases: &[(&str, i64)]) -> (RolloutLab, Vec<String>) {
     let lab = RolloutLab::new(&[("canary", 2), ("main", 3)]);
     let write = |distro: &str| {
         let follow = "    rollout: {max_per_run: 3, canary: {pool: canary}}\n";
@@ -239,21 +256,29 @@ fn roll_canary(code: i64) -> (RolloutLab, Vec<String>) {
     );
     // The canary goes first, alone.
     assert_eq!(sorted(lab.apply(&[])), ["canary-01", "canary-02"]);
-    lab.finish_jobs("canary", code);
+    lab.finish_jobs_with("canary", phases);
     let after = lab.apply(&[]);
     (lab, after)
 }
 
 #[test]
 fn a_canary_rack_goes_first_and_the_other_follows_once_it_is_proven() {
-    let (_lab, main) = roll_canary(0);
+    let (lab, main) = roll_canary(&[("setup", 0), ("provision", 0)]);
     assert_eq!(sorted(main), ["main-01", "main-02", "main-03"]);
+    // Converged: no rack rolls out, so no result is read for how the new spec fares.
+    lab.finish_jobs("main", 0);
+    lab.clear();
+    let plan = lab.plan();
+    assert_eq!(rack(&plan, "main")["rollout"]["state"], "converged");
+    assert_eq!(lab.results_read(), 0);
 }
 
-#[test]
-fn a_canary_rack_whose_new_deploys_fail_pauses_the_other() {
-    let (lab, main) = roll_canary(1);
+/// The canary's new deploys reported `phases` and failed: the main rack deployed nothing and
+/// its next plan is paused, all 3 of its machines outdated. Gives the lab.
+fn expect_main_paused(phases: &[(&str, i64)]) -> RolloutLab {
+    let (lab, main) = roll_canary(phases);
     assert!(main.is_empty(), "{main:?}");
+    lab.clear();
     let plan = lab.plan();
     let main = &rack(&plan, "main")["rollout"];
     assert_eq!(
@@ -263,6 +288,25 @@ fn a_canary_rack_whose_new_deploys_fail_pauses_the_other() {
     let reason = main["reason"].as_str().unwrap();
     assert!(reason.contains("new spec 2 of 2 failed"), "{reason}");
     assert_eq!(main["outdated"].as_array().unwrap().len(), 3);
+    lab
+}
+
+#[test]
+fn a_canary_rack_whose_new_deploys_fail_pauses_the_other() {
+    expect_main_paused(&[("provision", 1)]);
+}
+
+#[test]
+fn a_canary_rack_whose_new_deploys_fail_before_provisioning_pauses_the_other() {
+    // Setup fails: the agents never provision, so their streak still passes (the old
+    // deploys'); the new deploys' own results say they failed.
+    let lab = expect_main_paused(&[("setup", 1), ("cleanup", 0)]);
+    let agents = lab.fleet.testflinger.agents();
+    let canary_01 = agents.iter().find(|a| a["name"] == "canary-01").unwrap();
+    assert_eq!(canary_01["provision_streak_type"], "pass");
+    // The plan read one result per canary machine on the new spec, none of the main rack's
+    // machines on the old one.
+    assert_eq!(lab.results_read(), 2);
 }
 
 #[test]
@@ -326,4 +370,26 @@ fn a_saved_plan_made_before_a_spec_change_redeploys_nothing() {
         "{}",
         refused.stderr
     );
+}
+
+#[test]
+fn a_result_read_for_the_roll_out_is_not_read_again_for_a_machine_due() {
+    let lab = RolloutLab::new(&[("rack-a", 3)]);
+    lab.write(&rack_yaml("rack-a", "noble", ""));
+    lab.apply(&[]);
+    lab.finish_jobs("", 0);
+    lab.write(&rack_yaml("rack-a", "jammy", ""));
+    assert_eq!(lab.apply(&[]), ["rack-a-01"], "max_per_run 1");
+    lab.finish_jobs("", 0);
+    // A day later every machine is due; rack-a-01 runs the new spec, the others are still
+    // outdated, so the roll-out reads rack-a-01's result, and the plan reports its outcome
+    // from that same read.
+    lab.fleet.testflinger.advance_clock(86_400);
+    lab.clear();
+    let plan = lab.plan();
+    let rack_a = rack(&plan, "rack-a");
+    assert_eq!(in_state(rack_a, "deploy").len(), 3, "{rack_a}");
+    let first = &rack_a["machines"][0];
+    assert_eq!(first["last_deploy"]["outcome"], "ok", "{first}");
+    assert_eq!(lab.results_read(), 3, "one result per machine");
 }

@@ -228,8 +228,12 @@ fn result(st: &State, id: &str) -> Response {
     for (phase, code) in &job.phase_status {
         body[format!("{phase}_status")] = json!(code);
     }
-    for (phase, log) in &job.phase_output {
-        body[format!("{phase}_output")] = json!(log);
+    // Grown logs are appended as text after the rest (each log starting with the one
+    // posted): a log is written once either way, as a server never repeats a key.
+    if st.result_log_bytes.is_none() {
+        for (phase, log) in &job.phase_output {
+            body[format!("{phase}_output")] = json!(log);
+        }
     }
     if let Some(info) = &job.device_info {
         body["device_info"] = info.clone();

@@ -1,6 +1,6 @@
 //! A device pool's job files: one HyperExecute YAML per planned start, from the pool's
 //! template, and the spec digest every start's labels carry (the same file rendered with
-//! secrets redacted and a placeholder device). A template that fails holds the pool and drops
+//! secrets redacted and placeholders for the device and its ownership MAC). A template that fails holds the pool and drops
 //! its starts. Sends nothing.
 
 use minijinja::{context, value::Value};
@@ -11,7 +11,7 @@ use super::model::DevicePoolPlan;
 use crate::load::Desired;
 use crate::reconcilers::Secrets;
 use crate::reconcilers::hold;
-use crate::reconcilers::ownership::Ownership;
+use crate::reconcilers::ownership::{MAC_PREFIX, Ownership};
 use crate::reconcilers::rollout::spec_digest;
 use crate::render::{Exposure, Templates, render_all};
 use crate::secret::{REDACTED, Secret};
@@ -19,6 +19,8 @@ use crate::secret::{REDACTED, Secret};
 /// What stands for the device in the file a spec digest is taken of: one generation of a
 /// pool has one digest, whichever device its jobs run on.
 const DEVICE_PLACEHOLDER: &str = "<udid>";
+/// What stands for the ownership MAC there (it depends on the device and the key).
+const MAC_PLACEHOLDER: &str = "<mac>";
 
 /// Renders the job file of every planned start of `pool_plan`. With `Secrets::Real` the
 /// file carries the pool's Taskcluster token; otherwise the token and every other known
@@ -62,7 +64,15 @@ pub(crate) fn render(
     };
     let program = (desired.sources.lambdatest.as_ref()).map_or("tcdp", |lt| &lt.program_label);
     let owner = Ownership::of(desired);
-    let placeholder = job_labels(program, &owner, &pool_name, DEVICE_PLACEHOLDER);
+    // The ownership MAC is the key's, per device: a placeholder too, so a new key is no new
+    // spec and no value derived from the key enters the digest.
+    let placeholder: Vec<String> = job_labels(program, &owner, &pool_name, DEVICE_PLACEHOLDER)
+        .into_iter()
+        .map(|label| match label.starts_with(MAC_PREFIX) {
+            true => format!("{MAC_PREFIX}{MAC_PLACEHOLDER}"),
+            false => label,
+        })
+        .collect();
     let spec = file(DEVICE_PLACEHOLDER, &placeholder, REDACTED, Exposure::Shown)
         .map(|text| spec_digest(&text));
     let rendered = spec.and_then(|spec| {

@@ -1,7 +1,8 @@
 //! Reading deploy histories for `observe.rs`: our deploys on an agent (one tag search each),
 //! the jobs not ended on a rack's agents that claim to be ours without proving it (one
 //! `match=any&state=active` search for many agents, then each unknown job's tags read once and
-//! judged here), the rack's deploys by spec (two searches per rack), and the result of our latest ended deploy, read under a byte cap.
+//! judged here), the rack's deploys by spec (two searches per rack), and the result of our
+//! latest ended deploy (or of a given one), read under a byte cap.
 //! Read-only; it decides nothing about deploying.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -139,26 +140,27 @@ fn claims_on(
     Ok(claims)
 }
 
-/// Our latest ended deploy in `history` and its result, read under
-/// `testflinger::RESULT_MAX_BYTES`. A result that cannot be read (too large, an error,
-/// nonsense) makes this one outcome unknown; it never fails the history.
-pub fn read_last_result(
-    (reader, base, bearer): Server<'_>,
-    history: &AgentHistory,
-) -> Option<LastResult> {
-    let job_id = history
-        .jobs
-        .iter()
+/// Our latest ended deploy in `history` (cancelled included): the one whose result is read
+/// for a machine this run deploys.
+pub fn last_ended_job(history: &AgentHistory) -> Option<&str> {
+    let last = (history.jobs.iter())
         .filter(|j| j.has_ended())
-        .max_by_key(|j| j.created_at)?
-        .job_id
-        .clone();
-    let read = match testflinger::fetch_result(reader, base, bearer, &job_id) {
+        .max_by_key(|j| j.created_at)?;
+    Some(last.job_id.as_str())
+}
+
+/// The result of job `job_id`, read under `testflinger::RESULT_MAX_BYTES`; one that cannot be
+/// read only makes its outcome unknown.
+pub fn read_result((reader, base, bearer): Server<'_>, job_id: &str) -> LastResult {
+    let read = match testflinger::fetch_result(reader, base, bearer, job_id) {
         Ok(Some(result)) => ResultRead::Found(result),
         Ok(None) => ResultRead::NoResult,
         Err(e) => ResultRead::Unreadable(e.to_string()),
     };
-    Some(LastResult { job_id, read })
+    LastResult {
+        job_id: job_id.to_string(),
+        read,
+    }
 }
 
 /// The queue of each of `jobs` still `waiting` (rarely any: an agent takes a deploy within its

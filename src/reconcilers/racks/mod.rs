@@ -16,6 +16,7 @@ pub mod redeploy;
 pub mod render;
 pub mod report;
 pub mod reserve_timeout;
+pub mod results;
 pub mod rules;
 pub mod spec;
 pub mod stuck;

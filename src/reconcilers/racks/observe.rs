@@ -1,8 +1,9 @@
 //! Reading what racks need: one MAAS machine list per rack, one Testflinger agent list per
 //! run, then — only for agents that could be deployed (in the rack, right location, free and
 //! not stale, with a queue of their own) — their deploy history (`history.rs`), and the
-//! rack's deploys by spec (two searches per rack), and the
-//! result of the latest ended deploy only of the machines this run deploys. A history that
+//! rack's deploys by spec (two searches per rack), while a rack rolls out the result of each
+//! of its machines' newest deploys on the new spec, and the result of the latest ended deploy
+//! only of the machines this run deploys. A history that
 //! cannot be read holds only its machine; a result that cannot be read only makes that
 //! outcome unknown. Read-only.
 
@@ -14,15 +15,14 @@ use jiff::Timestamp;
 use super::config::Rack;
 use super::conventions::looks_for_claims;
 use super::eligibility::QueueServers;
-use super::history::{Claims, Server, read_claims, read_history, read_last_result, read_spec_jobs};
+use super::history::{Claims, Server, read_claims, read_history, read_spec_jobs};
+use super::results::read_needed_results;
 use crate::clients::http::{ApiError, Reader};
 use crate::clients::{ReadCredentials, maas, testflinger};
 use crate::load::Desired;
 use crate::parallel::{Task, run_parallel};
 use crate::reconcilers::ownership::Ownership;
-use crate::snapshot::{
-    AgentHistory, LastResult, MaasMachine, RackState, SpecJobs, TestflingerAgent,
-};
+use crate::snapshot::{AgentHistory, MaasMachine, RackState, SpecJobs, TestflingerAgent};
 
 /// Reads every enabled rack. Returns the agent list and one result per rack.
 #[allow(clippy::type_complexity)]
@@ -143,7 +143,7 @@ pub fn snapshot_racks(
             });
         states.insert((*name).clone(), state);
     }
-    read_deployed_results(
+    read_needed_results(
         (server, parallel),
         &racks,
         &mut states,
@@ -247,52 +247,4 @@ fn rack_state(
         }
     }
     state
-}
-
-/// Reads the last result of each machine the rack's plan deploys in this run, the one
-/// decision its outcome is reported with: at most once per ended deploy, since deploying
-/// makes a newer one. The plan is the rules' own (roll-out redeploys included), on the data
-/// read so far.
-fn read_deployed_results(
-    (server, parallel): (Server<'_>, usize),
-    racks: &[(&String, &Rack)],
-    states: &mut BTreeMap<String, Result<RackState, ApiError>>,
-    agents: (&[TestflingerAgent], &QueueServers<'_>),
-    (owner, now): (Ownership<'_>, Timestamp),
-) {
-    let read: Vec<super::rules::ToPlan<'_>> = (racks.iter())
-        .filter_map(|(name, rack)| match states.get(name.as_str()) {
-            Some(Ok(state)) => Some((name.as_str(), *rack, Ok(state))),
-            _ => None,
-        })
-        .collect();
-    let plans = super::rules::plan_read(read, agents, (owner, now));
-    let due: Vec<(String, String)> = (plans.iter())
-        .flat_map(|p| p.deploys.iter().map(|d| (p.rack.clone(), d.agent.clone())))
-        .collect();
-    let results: Mutex<Vec<(String, String, LastResult)>> = Mutex::new(Vec::new());
-    let tasks: Vec<Task<'_>> = due
-        .iter()
-        .filter_map(|(rack, agent)| {
-            let Some(Ok(state)) = states.get(rack) else {
-                return None;
-            };
-            let history = state.histories.get(agent)?;
-            let results = &results;
-            Some(Box::new(move || {
-                if let Some(last) = read_last_result(server, history) {
-                    let found = (rack.clone(), agent.clone(), last);
-                    results.lock().unwrap().push(found);
-                }
-            }) as Task<'_>)
-        })
-        .collect();
-    run_parallel(parallel, tasks);
-    for (rack, agent, last) in results.into_inner().unwrap() {
-        if let Some(Ok(state)) = states.get_mut(&rack)
-            && let Some(history) = state.histories.get_mut(&agent)
-        {
-            history.last_result = Some(last);
-        }
-    }
 }

@@ -58,6 +58,15 @@ pub(crate) fn last_deploy(history: &AgentHistory) -> Option<LastDeploy> {
     })
 }
 
+/// How the deploy whose result was `read` ended: ok, failed, or unknown when the result is
+/// missing, unreadable or says nothing.
+pub(crate) fn outcome_of(read: &ResultRead) -> DeployOutcome {
+    match read {
+        ResultRead::Found(result) => judge(result).0,
+        ResultRead::NoResult | ResultRead::Unreadable(_) => DeployOutcome::Unknown,
+    }
+}
+
 /// Failed when any phase exited non-zero (the first such is named) or the job was cancelled,
 /// including a deploy cancelled before provision: it ends `complete` with only setup and cleanup
 /// statuses, so reported phases without a provision status mean the machine was not provisioned;

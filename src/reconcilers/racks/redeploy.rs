@@ -1,12 +1,14 @@
 //! A rack's roll-out: which machines' last deploy ran an older spec than the rack renders now
 //! (the newest deploy of ours per agent, judged by the rack's two spec searches), how each
-//! generation fares (the agent's provision streak after its newest deploy), the shared
-//! `decide` (after the canary rack's facts), and the outdated machines redeployed before
-//! `every` comes round with what the cadence left of `max_deploys_per_run`. Pure; it never
+//! generation fares (the new spec's from its newest deploys' results, an older one's from the
+//! agent's provision streak), the shared `decide` (after the canary rack's facts), and the
+//! outdated machines redeployed before `every` comes round with what the cadence left of
+//! `max_deploys_per_run`. Pure; it never
 //! deploys a machine the cadence rules did not find deployable apart from `every`.
 
 use super::config::Rack;
-use super::model::{Deploy, MachineState, RackPlan};
+use super::model::{Deploy, DeployOutcome, MachineState, RackPlan};
+use super::outcome::outcome_of;
 use crate::reconcilers::PoolStatus;
 use crate::reconcilers::rollout::{Fared, RolloutFacts, RolloutPlan, RolloutState, decide};
 use crate::snapshot::{AgentHistory, RackState, SpecJobs, TestflingerAgent, TestflingerJob};
@@ -127,8 +129,12 @@ fn rollout_facts(
             Generation::Previous => &mut facts.previous,
             Generation::Unknown => continue,
         };
-        let agent = agents.iter().find(|a| a.name == host);
-        count_fared(fared, newest, agent);
+        let history = &state.histories[host];
+        let outcome = match generation {
+            Generation::Current => current_outcome(history, newest),
+            _ => streak_outcome(newest, agents.iter().find(|a| a.name == host)),
+        };
+        count_fared(fared, outcome);
         if generation == Generation::Previous {
             facts.outdated.push(host.to_string());
             if draft.spare.iter().any(|d| d.agent == host) {
@@ -139,18 +145,57 @@ fn rollout_facts(
     Some(Ok(facts))
 }
 
-/// Counts a machine whose newest deploy is `newest`: proven when it ended and the agent's
-/// provision streak passes, failed when it ended and the streak fails (the agent's last
-/// provision, on a queue only it serves: the search gives no result, so the streak is the
-/// outcome read without a request per agent).
-fn count_fared(fared: &mut Fared, newest: &TestflingerJob, agent: Option<&TestflingerAgent>) {
-    fared.total += 1;
-    if !newest.has_ended() {
-        return;
+/// The job id of the newest deploy of ours on an agent when it ran `specs`' current spec
+/// and has ended: the one result a roll-out reads of the machine, to know how the new spec
+/// fares.
+pub(crate) fn ended_current_deploy<'h>(
+    history: &'h AgentHistory,
+    specs: &SpecJobs,
+) -> Option<&'h str> {
+    match newest_deploy(history, specs)? {
+        (job, Generation::Current) if job.has_ended() => Some(job.job_id.as_str()),
+        _ => None,
     }
-    match agent.and_then(|a| a.provision_streak_type.as_deref()) {
-        Some("pass") => fared.proven += 1,
-        Some("fail") => fared.failed += 1,
+}
+
+/// How a machine's newest deploy, on the current spec, ended: from its own result
+/// (`spec_result`, read for this very job), never from the agent's provision streak, which a
+/// deploy that failed before provisioning leaves at the older deploy's; unknown unread.
+fn current_outcome(history: &AgentHistory, newest: &TestflingerJob) -> Option<DeployOutcome> {
+    if !newest.has_ended() {
+        return None;
+    }
+    let read = history
+        .spec_result
+        .as_ref()
+        .filter(|r| r.job_id == newest.job_id)?;
+    Some(outcome_of(&read.read))
+}
+
+/// How a machine's newest deploy, on an older spec, ended, from the agent's provision streak
+/// (its last provision: that deploy's or an earlier one's, an older spec either way; the
+/// agent list carries it, so no request per machine).
+fn streak_outcome(
+    newest: &TestflingerJob,
+    agent: Option<&TestflingerAgent>,
+) -> Option<DeployOutcome> {
+    if !newest.has_ended() {
+        return None;
+    }
+    match agent?.provision_streak_type.as_deref() {
+        Some("pass") => Some(DeployOutcome::Ok),
+        Some("fail") => Some(DeployOutcome::Failed),
+        _ => None,
+    }
+}
+
+/// Counts a machine of a generation: proven when its newest deploy ended ok, failed when it
+/// failed.
+fn count_fared(fared: &mut Fared, outcome: Option<DeployOutcome>) {
+    fared.total += 1;
+    match outcome {
+        Some(DeployOutcome::Ok) => fared.proven += 1,
+        Some(DeployOutcome::Failed) => fared.failed += 1,
         _ => {}
     }
 }

@@ -10,7 +10,10 @@ use crate::reconcilers::PoolStatus;
 use crate::reconcilers::racks::config::Rack;
 use crate::reconcilers::racks::model::{Deploy, MachineDecision, MachineState, RackPlan};
 use crate::reconcilers::rollout::RolloutState;
-use crate::snapshot::{AgentHistory, RackState, SpecJobs, TestflingerAgent, TestflingerJob};
+use crate::snapshot::{
+    AgentHistory, LastResult, RackState, ResultRead, SpecJobs, TestflingerAgent, TestflingerJob,
+    TestflingerResult,
+};
 
 const SPEC: &str = "0123456789ab";
 
@@ -124,6 +127,26 @@ fn state(machines: &[(&str, Ran, bool)]) -> RackState {
     state
 }
 
+/// Gives every machine of `state` whose newest deploy ran the current spec the result of that
+/// deploy, its phases exiting as `phases` say (as the roll-out's result read finds it).
+fn with_results(mut state: RackState, phases: &[(&str, i64)]) -> RackState {
+    let current = state.specs.as_ref().unwrap().current.clone();
+    for history in state.histories.values_mut() {
+        let job = &history.jobs[0].job_id;
+        if current.contains(job) {
+            let result = TestflingerResult {
+                job_state: "complete".into(),
+                phase_status: phases.iter().map(|(p, c)| (p.to_string(), *c)).collect(),
+            };
+            history.spec_result = Some(LastResult {
+                job_id: job.clone(),
+                read: ResultRead::Found(result),
+            });
+        }
+    }
+    state
+}
+
 fn states_of(plan: &RackPlan) -> Vec<(&str, MachineState)> {
     (plan.machines.iter())
         .map(|m| (m.hostname.as_str(), m.state))
@@ -197,11 +220,11 @@ fn a_rack_waits_for_its_canary_rack_and_pauses_when_the_canary_fails() {
     let canary_rack = rack(json!({}));
     let follower = rack(json!({"rollout": {"canary": {"pool": "canary"}}}));
     let follower_state = state(&machines);
-    let run = |streak: &str, canary_machines: &[(&str, Ran, bool)]| {
-        let canary_state = state(canary_machines);
+    let run = |provision: i64, canary_machines: &[(&str, Ran, bool)]| {
+        let canary_state = with_results(state(canary_machines), &[("provision", provision)]);
         let agents = vec![
-            agent("c1", streak),
-            agent("c2", streak),
+            agent("c1", "pass"),
+            agent("c2", "pass"),
             agent("m1", "pass"),
         ];
         let plans = roll_out(
@@ -215,7 +238,7 @@ fn a_rack_waits_for_its_canary_rack_and_pauses_when_the_canary_fails() {
         (plans[0].deploys.len(), plans[1].deploys.len(), rollout)
     };
     // The canary still has an outdated machine: it redeploys it, the follower waits.
-    let (canary, follower_deploys, rollout) = run("pass", &canary_machines);
+    let (canary, follower_deploys, rollout) = run(0, &canary_machines);
     assert_eq!((canary, follower_deploys), (1, 0));
     assert_eq!(rollout.state, RolloutState::Waiting);
     assert!(
@@ -225,13 +248,13 @@ fn a_rack_waits_for_its_canary_rack_and_pauses_when_the_canary_fails() {
     );
     // The canary is done and proven: the follower rolls.
     let done = [("c1", Ran::Current, false), ("c2", Ran::Current, true)];
-    let (_, follower_deploys, rollout) = run("pass", &done);
+    let (_, follower_deploys, rollout) = run(0, &done);
     assert_eq!(
         (follower_deploys, rollout.state),
         (1, RolloutState::Rolling)
     );
-    // The canary's new deploys failed: the follower is paused.
-    let (_, follower_deploys, rollout) = run("fail", &done);
+    // The canary's new deploys failed their provision: the follower is paused.
+    let (_, follower_deploys, rollout) = run(1, &done);
     assert_eq!((follower_deploys, rollout.state), (0, RolloutState::Paused));
 }
 
@@ -273,4 +296,46 @@ fn the_global_cap_clips_roll_out_redeploys_first_and_the_roll_out_says_so() {
         states_of(&plan),
         [("m1", MachineState::Outdated), ("m2", MachineState::Capped)]
     );
+}
+
+#[test]
+fn the_new_spec_fares_by_its_own_deploys_results_never_by_an_older_deploys_streak() {
+    let machines = [
+        ("m1", Ran::Current, false),
+        ("m2", Ran::Current, false),
+        ("m3", Ran::Older, true),
+        ("m4", Ran::Older, true),
+    ];
+    let rack = rack(json!({"rollout": {"max_per_run": 2}}));
+    // Every agent's last provision passed: the older deploys'. The new deploys failed in
+    // setup, before provisioning, so the streak never saw them.
+    let agents: Vec<_> = machines.iter().map(|(h, _, _)| agent(h, "pass")).collect();
+    let failed_setup = with_results(state(&machines), &[("setup", 1), ("cleanup", 0)]);
+    let plans = roll_out(vec![draft("a", &rack, &failed_setup, &machines)], &agents);
+    let rollout = plans[0].rollout.as_ref().unwrap();
+    assert_eq!((rollout.state, rollout.replace), (RolloutState::Paused, 0));
+    assert!(
+        rollout
+            .reason
+            .contains("the new spec 2 of 2 failed, the old 0 of 2 failed"),
+        "{}",
+        rollout.reason
+    );
+    assert!(plans[0].deploys.is_empty());
+    // Unread results prove nothing and fail nothing: a canary fraction waits for proof.
+    let fraction = self::rack(json!({"rollout": {"max_per_run": 2, "canary": {"fraction": 0.5}}}));
+    let unread = state(&machines);
+    let plans = roll_out(vec![draft("a", &fraction, &unread, &machines)], &agents);
+    let rollout = plans[0].rollout.as_ref().unwrap();
+    assert_eq!((rollout.state, rollout.replace), (RolloutState::Waiting, 0));
+    assert!(
+        rollout.reason.contains("0 of 2 on the new spec proven"),
+        "{}",
+        rollout.reason
+    );
+    // Their results passed: proven, the rest follow.
+    let passed = with_results(state(&machines), &[("setup", 0), ("provision", 0)]);
+    let plans = roll_out(vec![draft("a", &fraction, &passed, &machines)], &agents);
+    let rollout = plans[0].rollout.as_ref().unwrap();
+    assert_eq!((rollout.state, rollout.replace), (RolloutState::Rolling, 2));
 }

@@ -151,7 +151,10 @@ pub fn decide(
 fn canary_gate(name: &str, other: Option<&RolloutFacts>) -> Option<(RolloutState, u32, String)> {
     let waiting = |reason: String| Some((RolloutState::Waiting, 0, reason));
     let Some(other) = other else {
-        return waiting(format!("canary pool {name} was not planned this run"));
+        return waiting(format!(
+            "canary pool {name}'s roll-out is not known this run (disabled, held, or its specs \
+             not read)"
+        ));
     };
     if !other.outdated.is_empty() {
         let left = other.outdated.len();
@@ -178,9 +181,9 @@ fn step(policy: &Rollout, facts: &RolloutFacts) -> (RolloutState, u32, String) {
     let outdated = facts.outdated.len() as u32;
     let per_run = policy.max_per_run;
     if let Some(fraction) = policy.canary.as_ref().and_then(|c| c.fraction) {
-        let share = ((f64::from(facts.size) * fraction).ceil() as u32).max(1);
+        let share = canary_share(facts.size, fraction);
         if facts.current.total < share {
-            let want = (share - facts.current.total).min(per_run);
+            let want = (share - facts.current.total).min(per_run).min(outdated);
             let replace = want.min(facts.replaceable);
             let reason = format!(
                 "canary: {share} of {} first ({} on the new spec so far)",
@@ -206,6 +209,20 @@ fn step(policy: &Rollout, facts: &RolloutFacts) -> (RolloutState, u32, String) {
         facts.replaceable
     );
     (RolloutState::Rolling, replace, reason)
+}
+
+/// How many of `size` objects a canary `fraction` is: the share rounded up, at least one.
+/// A product that floating point puts a hair above a whole number (100 × 0.07 =
+/// 7.000000000000001) is that number, not the next.
+fn canary_share(size: u32, fraction: f64) -> u32 {
+    let exact = f64::from(size) * fraction;
+    let whole = exact.round();
+    let share = if (exact - whole).abs() <= 1e-9 * whole.max(1.0) {
+        whole
+    } else {
+        exact.ceil()
+    };
+    (share as u32).max(1)
 }
 
 #[cfg(test)]
