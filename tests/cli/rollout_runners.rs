@@ -8,10 +8,10 @@ use std::collections::BTreeSet;
 
 use crate::runners::{IMAGE, RunnerLab};
 
-const NEW_IMAGE: &str = "gitlab/gitlab-runner:v18.6.0";
+pub(crate) const NEW_IMAGE: &str = "gitlab/gitlab-runner:v18.6.0";
 
 /// A lab whose pool keeps `idle` runners idle (so they stay until replaced), with `extra`.
-fn lab_keeping(idle: u32, extra: &str) -> RunnerLab {
+pub(crate) fn lab_keeping(idle: u32, extra: &str) -> RunnerLab {
     let lab = RunnerLab::new(extra);
     let yaml = std::fs::read_to_string(&lab.config).unwrap();
     let edited = yaml.replace("min_idle: 0", &format!("min_idle: {idle}"));
@@ -25,7 +25,7 @@ fn lab_keeping(idle: u32, extra: &str) -> RunnerLab {
 }
 
 /// The lab's runners all start on the old image and contact GitLab.
-fn start_runners(lab: &RunnerLab, count: usize) {
+pub(crate) fn start_runners(lab: &RunnerLab, count: usize) {
     lab.run(&["apply"]).expect_code(0);
     assert_eq!(lab.runner_ids().len(), count);
     lab.heartbeat();
@@ -33,13 +33,13 @@ fn start_runners(lab: &RunnerLab, count: usize) {
 }
 
 /// Every pool's image becomes the new one.
-fn change_image(lab: &RunnerLab) {
+pub(crate) fn change_image(lab: &RunnerLab) {
     let yaml = std::fs::read_to_string(&lab.config).unwrap();
     std::fs::write(&lab.config, yaml.replace(IMAGE, NEW_IMAGE)).unwrap();
 }
 
 /// The roll-out of pool `name` in a fresh plan (JSON).
-fn rollout_of(lab: &RunnerLab, name: &str) -> serde_json::Value {
+pub(crate) fn rollout_of(lab: &RunnerLab, name: &str) -> serde_json::Value {
     let plan = lab.run(&["plan", "--format", "json"]);
     plan.expect_code(0);
     let pools = plan.json()["runner_pools"].as_array().unwrap().clone();
@@ -47,12 +47,12 @@ fn rollout_of(lab: &RunnerLab, name: &str) -> serde_json::Value {
     pool["rollout"].clone()
 }
 
-fn outdated(rollout: &serde_json::Value) -> usize {
+pub(crate) fn outdated(rollout: &serde_json::Value) -> usize {
     rollout["outdated"].as_array().map_or(0, Vec::len)
 }
 
 /// Ids of the containers running the new image.
-fn new_containers(lab: &RunnerLab) -> Vec<String> {
+pub(crate) fn new_containers(lab: &RunnerLab) -> Vec<String> {
     let containers = lab.fleet.docker.containers().into_iter();
     containers
         .filter(|c| c.image == NEW_IMAGE)
