@@ -121,12 +121,18 @@ fn a_changed_image_rolls_out_two_idle_runners_a_run_never_a_busy_one_until_conve
     assert_eq!(specs.len(), 1, "one generation, one digest: {specs:?}");
 }
 
-#[test]
-fn a_canary_fraction_whose_new_containers_exit_pauses_the_rest() {
+/// Ten idle runners on the old image, a canary fraction of 0.2, the image just changed.
+pub(crate) fn canary_lab() -> RunnerLab {
     let extra = "    rollout: {max_per_run: 5, canary: {fraction: 0.2}}\n";
     let lab = lab_keeping(10, extra);
     start_runners(&lab, 10);
     change_image(&lab);
+    lab
+}
+
+#[test]
+fn a_canary_fraction_whose_new_containers_exit_pauses_the_rest() {
+    let lab = canary_lab();
     let first = rollout_of(&lab, "autogit");
     assert_eq!(
         (first["state"].as_str(), first["replace"].as_u64()),
