@@ -61,3 +61,50 @@ fn running_lists(gl: &devicepool_sim::GitlabSim) -> usize {
         .filter(|r| r.path.starts_with("/api/v4/projects/") && r.path.ends_with("/jobs"));
     lists.filter(|r| r.query.contains("running")).count()
 }
+
+#[test]
+fn a_full_pool_whose_outdated_removal_is_kept_for_a_landed_job_is_a_note_not_broken() {
+    let lab = lab_keeping(3, "    rollout: {max_per_run: 1}\n");
+    let yaml = std::fs::read_to_string(&lab.config).unwrap();
+    std::fs::write(
+        &lab.config,
+        yaml.replace("max_runners: 10", "max_runners: 3"),
+    )
+    .unwrap();
+    start_runners(&lab, 3);
+    change_image(&lab);
+    let gl = &lab.fleet.gitlab;
+    let project = gl.jobs()[0].project_id;
+    // The pause is slow; a job lands on the outdated runner meanwhile, so it is kept.
+    gl.server()
+        .inject("PUT", "/api/v4/runners/", Fault::delay(1500).times(1));
+    let child = lab.command(&["apply", "--verify"]).spawn();
+    wait_for_request(gl.server(), "PUT", "/api/v4/runners/");
+    let paused = gl
+        .server()
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PUT");
+    let id: u64 = paused
+        .unwrap()
+        .path
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    gl.start_job(id, project);
+    let out = child.wait();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        lab.runner_ids().len(),
+        4,
+        "the replacement started, the old one kept"
+    );
+    assert!(
+        out.stdout
+            .contains("note   autogit: 4 runners of ours, above max_runners 3, after this run started 1 and kept 1 removal(s) it counted on"),
+        "{}",
+        out.stdout
+    );
+}
