@@ -201,7 +201,7 @@ fn failed_on(runner: &RunnerView, container: Option<&ContainerView>, limits: &Li
     let Some(container) = container.filter(|c| c.spec == limits.pause_spec) else {
         return false;
     };
-    let exited = matches!(container.state.as_str(), "exited" | "dead");
+    let exited = container_failed(container);
     let silent = match runner.status.as_str() {
         "offline" | "stale" => true,
         "never_contacted" => limits.older_than(runner.created_at, limits.grace),
@@ -210,10 +210,16 @@ fn failed_on(runner: &RunnerView, container: Option<&ContainerView>, limits: &Li
     runner.running_jobs == 0 && !runner.paused && (exited || silent)
 }
 
+/// Whether a container shows its process failed: exited, dead, or crash-looping under a
+/// restart policy (`restarting`).
+pub(super) fn container_failed(container: &ContainerView) -> bool {
+    matches!(container.state.as_str(), "exited" | "dead" | "restarting")
+}
+
 /// What the plan says of a failed runner kept as evidence.
 fn evidence_detail(runner: &RunnerView, container: Option<&ContainerView>, spec: &str) -> String {
     let what = match container.map(|c| c.state.as_str()) {
-        Some(state @ ("exited" | "dead")) => format!("container {state}"),
+        Some(state @ ("exited" | "dead" | "restarting")) => format!("container {state}"),
         _ => runner.status.clone(),
     };
     format!(

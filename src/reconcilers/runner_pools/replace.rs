@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 use super::config::RunnerPool;
 use super::conventions::runner_name;
-use super::judge::removal;
+use super::judge::{container_failed, removal};
 use super::model::{RemovalReason, RunnerPoolPlan, RunnerStart, RunnerState};
 use super::placement::plan_replacing;
 use crate::load::Desired;
@@ -103,7 +103,7 @@ pub(super) fn rollout_facts(
 }
 
 /// Counts one runner in its generation: proven once it contacted GitLab, failed when its
-/// container exited or died or GitLab sees it offline or stale, or the planner kept it as a
+/// container exited, died or restarts in a loop, or GitLab sees it offline or stale, or the planner kept it as a
 /// failure's evidence (never contacted past the grace, too).
 fn tally(
     fared: &mut Fared,
@@ -111,7 +111,7 @@ fn tally(
     container: Option<&ContainerView>,
     judged: RunnerState,
 ) {
-    let exited = container.is_some_and(|c| matches!(c.state.as_str(), "exited" | "dead"));
+    let exited = container.is_some_and(container_failed);
     let offline = matches!(runner.status.as_str(), "offline" | "stale");
     fared.total += 1;
     fared.proven += u32::from(runner.contacted_at.is_some() && !exited);
