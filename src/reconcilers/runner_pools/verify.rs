@@ -37,7 +37,8 @@ pub(crate) fn verify(
         // did not happen, kept because a job landed or failed: above by that many is said,
         // not broken; the next run removes the runner once it is idle.
         let not_removed = of_pool()
-            .filter(|a| a.action == Action::RemoveRunner && a.outcome != Outcome::Done)
+            .filter(|a| a.action == Action::RemoveRunner)
+            .filter(|a| matches!(a.outcome, Outcome::Kept | Outcome::Failed))
             .count();
         let above = (runners - pool.max_runners) as usize;
         if started > 0 && above <= not_removed {

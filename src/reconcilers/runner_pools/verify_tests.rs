@@ -134,6 +134,10 @@ fn above_the_maximum_by_no_more_than_the_removals_not_done_is_a_note_beyond_it_b
         notes[0].note,
         "2 runners of ours, above max_runners 1, after this run started 1 and kept 1 removal(s) it counted on (see the kept or failed removals above); the next run removes them once idle"
     );
+    // A removal skipped from a saved plan was never counted on by the starts selected.
+    let mut skipped = actions.clone();
+    skipped[1].outcome = Outcome::Skipped;
+    assert_eq!(verify(&desired(), &read_back(), &skipped).0.len(), 1);
     let mut lowered = desired();
     lowered.runner_pools.get_mut("ci").unwrap().max_runners = 0;
     let (broken, _) = verify(&lowered, &read_back(), &actions);
