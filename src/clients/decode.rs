@@ -87,6 +87,12 @@ pub fn gitlab_last_finished_job(body: &str) -> Result<Option<GitlabJob>, String>
     gitlab::decode_last_finished_job(body)
 }
 
+/// GitLab `GET /api/v4/projects/:id/jobs?scope[]=running` → one page of running jobs and
+/// their runners.
+pub fn gitlab_running_page(body: &str) -> Result<Vec<gitlab::running::RunningJob>, String> {
+    gitlab::running::decode_running_page(body)
+}
+
 /// Docker `GET /v1.NN/containers/json` → containers.
 pub fn docker_containers(body: &str) -> Result<Vec<DockerContainer>, String> {
     docker::decode_containers(body)

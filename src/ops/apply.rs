@@ -84,7 +84,19 @@ pub(super) fn run(
         // What apply promises, checked on the fleet as it is now, not as the plan saw it.
         let now = super::plan::read_snapshot(&prepared);
         let desired = &prepared.loaded.desired;
-        let (broken, notes) = crate::reconcilers::verify_every_kind(desired, &now, &report.actions);
+        let (broken, mut notes) =
+            crate::reconcilers::verify_every_kind(desired, &now, &report.actions);
+        // Whether a removed runner was busy: asked of GitLab only when one was removed.
+        let gitlab =
+            crate::snapshot::read::Readers::new(desired, &prepared.secrets.redactor).gitlab;
+        notes.extend(
+            crate::reconcilers::runner_pools::busy_removed::note_busy_removals(
+                desired,
+                &gitlab,
+                &prepared.secrets.read.gitlab_token,
+                &report.actions,
+            ),
+        );
         report.verified = Some(broken);
         report.verify_notes = notes;
     }

@@ -72,7 +72,7 @@ pub(super) fn runner_class(state: RunnerState) -> Class {
         S::Remove => Class::Act,
         S::Idle | S::Kept => Class::Free,
         S::Busy => Class::Working,
-        S::BusyTooLong => Class::Trouble,
+        S::BusyTooLong | S::Failed => Class::Trouble,
         S::LeftAlone => Class::Aside,
     }
 }

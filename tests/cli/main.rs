@@ -46,6 +46,8 @@ mod redaction_cut;
 mod redaction_cut_writes;
 mod render;
 mod replay;
+mod rollout_busy;
+mod rollout_failures;
 mod rollout_runners;
 mod runner_hosts;
 mod runners;

@@ -8,10 +8,10 @@ use std::collections::BTreeSet;
 
 use crate::runners::{IMAGE, RunnerLab};
 
-const NEW_IMAGE: &str = "gitlab/gitlab-runner:v18.6.0";
+pub(crate) const NEW_IMAGE: &str = "gitlab/gitlab-runner:v18.6.0";
 
 /// A lab whose pool keeps `idle` runners idle (so they stay until replaced), with `extra`.
-fn lab_keeping(idle: u32, extra: &str) -> RunnerLab {
+pub(crate) fn lab_keeping(idle: u32, extra: &str) -> RunnerLab {
     let lab = RunnerLab::new(extra);
     let yaml = std::fs::read_to_string(&lab.config).unwrap();
     let edited = yaml.replace("min_idle: 0", &format!("min_idle: {idle}"));
@@ -25,7 +25,7 @@ fn lab_keeping(idle: u32, extra: &str) -> RunnerLab {
 }
 
 /// The lab's runners all start on the old image and contact GitLab.
-fn start_runners(lab: &RunnerLab, count: usize) {
+pub(crate) fn start_runners(lab: &RunnerLab, count: usize) {
     lab.run(&["apply"]).expect_code(0);
     assert_eq!(lab.runner_ids().len(), count);
     lab.heartbeat();
@@ -33,13 +33,13 @@ fn start_runners(lab: &RunnerLab, count: usize) {
 }
 
 /// Every pool's image becomes the new one.
-fn change_image(lab: &RunnerLab) {
+pub(crate) fn change_image(lab: &RunnerLab) {
     let yaml = std::fs::read_to_string(&lab.config).unwrap();
     std::fs::write(&lab.config, yaml.replace(IMAGE, NEW_IMAGE)).unwrap();
 }
 
 /// The roll-out of pool `name` in a fresh plan (JSON).
-fn rollout_of(lab: &RunnerLab, name: &str) -> serde_json::Value {
+pub(crate) fn rollout_of(lab: &RunnerLab, name: &str) -> serde_json::Value {
     let plan = lab.run(&["plan", "--format", "json"]);
     plan.expect_code(0);
     let pools = plan.json()["runner_pools"].as_array().unwrap().clone();
@@ -47,12 +47,12 @@ fn rollout_of(lab: &RunnerLab, name: &str) -> serde_json::Value {
     pool["rollout"].clone()
 }
 
-fn outdated(rollout: &serde_json::Value) -> usize {
+pub(crate) fn outdated(rollout: &serde_json::Value) -> usize {
     rollout["outdated"].as_array().map_or(0, Vec::len)
 }
 
 /// Ids of the containers running the new image.
-fn new_containers(lab: &RunnerLab) -> Vec<String> {
+pub(crate) fn new_containers(lab: &RunnerLab) -> Vec<String> {
     let containers = lab.fleet.docker.containers().into_iter();
     containers
         .filter(|c| c.image == NEW_IMAGE)
@@ -121,12 +121,18 @@ fn a_changed_image_rolls_out_two_idle_runners_a_run_never_a_busy_one_until_conve
     assert_eq!(specs.len(), 1, "one generation, one digest: {specs:?}");
 }
 
-#[test]
-fn a_canary_fraction_whose_new_containers_exit_pauses_the_rest() {
+/// Ten idle runners on the old image, a canary fraction of 0.2, the image just changed.
+pub(crate) fn canary_lab() -> RunnerLab {
     let extra = "    rollout: {max_per_run: 5, canary: {fraction: 0.2}}\n";
     let lab = lab_keeping(10, extra);
     start_runners(&lab, 10);
     change_image(&lab);
+    lab
+}
+
+#[test]
+fn a_canary_fraction_whose_new_containers_exit_pauses_the_rest() {
+    let lab = canary_lab();
     let first = rollout_of(&lab, "autogit");
     assert_eq!(
         (first["state"].as_str(), first["replace"].as_u64()),

@@ -430,7 +430,7 @@ fn a_container_that_cannot_start_is_removed_with_its_runner() {
 }
 
 /// Waits (up to 20 s) until the fake has received a `method` request under `prefix`.
-fn wait_for_request(server: &devicepool_sim::SimServer, method: &str, prefix: &str) {
+pub(crate) fn wait_for_request(server: &devicepool_sim::SimServer, method: &str, prefix: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while !server
         .requests()

@@ -1,11 +1,13 @@
 //! GitLab reads (REST v4): runners (filtered, every page), one runner's details, a runner's
-//! running jobs and last finished job (with its job count), and a project's pending jobs. Pages are followed by
+//! running jobs and last finished job (with its job count), and a project's pending jobs
+//! (its running jobs with their runner are in `running.rs`). Pages are followed by
 //! `X-Next-Page` until it is empty, never by counting rows. The mutations (create, pause,
 //! delete a runner) are in `write.rs`; nothing in this file mutates.
 //! The body decoders (`decode_runners_page`, `decode_runner`, `decode_jobs_page`,
 //! `decode_last_finished_job`) are the very mapping the fetches use, so `clients::decode` can
 //! fuzz them without a server.
 
+pub mod running;
 pub mod write;
 
 use jiff::Timestamp;
@@ -358,12 +360,7 @@ pub fn fetch_pending_jobs(
     token: &Secret,
     project: &str,
 ) -> Result<Vec<GitlabJob>, ApiError> {
-    let url = api_url(
-        base,
-        &format!("/projects/{}/jobs", encode_component(project)),
-    );
-    let wire: Vec<WirePendingJob> =
-        fetch_all(reader, &url, token, &[("scope[]", "pending".into())])?;
+    let wire: Vec<WirePendingJob> = fetch_project_jobs(reader, (base, token), project, "pending")?;
     Ok(wire
         .into_iter()
         .map(|j| GitlabJob {
@@ -375,6 +372,21 @@ pub fn fetch_pending_jobs(
             finished_at: None,
         })
         .collect())
+}
+
+/// `GET /projects/:id/jobs?scope[]=<scope>`, every page; `project` is a numeric id or a path
+/// such as `group/app` (sent URL-encoded).
+fn fetch_project_jobs<T: DeserializeOwned>(
+    reader: &Reader,
+    (base, token): (&str, &Secret),
+    project: &str,
+    scope: &str,
+) -> Result<Vec<T>, ApiError> {
+    let url = api_url(
+        base,
+        &format!("/projects/{}/jobs", encode_component(project)),
+    );
+    fetch_all(reader, &url, token, &[("scope[]", scope.into())])
 }
 
 /// A GitLab runner as listed (`GET /runners/all`); the list has no tags or `contacted_at`.

@@ -42,6 +42,10 @@ pub(crate) fn describe_drain(
             "held by the removal budget".to_string(),
         ),
         (count(&[RunnerState::LeftAlone]), "left alone".to_string()),
+        (
+            count(&[RunnerState::Failed]),
+            "failed on the new spec (the roll-out's evidence)".to_string(),
+        ),
     ];
     let why: Vec<String> = why
         .iter()

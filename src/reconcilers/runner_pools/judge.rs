@@ -18,6 +18,9 @@ pub(super) struct Limits {
     job_duration: SignedDuration,
     max_age: Option<SignedDuration>,
     max_jobs: Option<u32>,
+    /// The spec the pool renders now, when its roll-out pauses on failures: a runner on it
+    /// that failed is kept as evidence while outdated runners remain.
+    pause_spec: Option<String>,
 }
 
 impl Limits {
@@ -32,6 +35,7 @@ impl Limits {
             job_duration: span(pool.max_job_duration),
             max_age: pool.max_runner_age.map(span),
             max_jobs: pool.max_jobs_per_runner,
+            pause_spec: pool.spec.clone().filter(|_| pool.rollout.pause_on_failures),
         }
     }
 
@@ -71,6 +75,8 @@ pub(super) struct Judged<'a> {
     pub(super) busy: u32,
     pub(super) busy_too_long: u32,
     pub(super) left_alone: u32,
+    /// Failed on the current spec, kept as the roll-out's evidence.
+    pub(super) failed: u32,
 }
 
 /// Judges every runner of `state`, in id order.
@@ -78,12 +84,23 @@ pub(super) fn judge_runners<'a>(state: &'a RunnerPoolState, limits: &Limits) -> 
     let mut runners: Vec<&RunnerView> = state.runners.iter().collect();
     runners.sort_by_key(|r| r.id);
     let mut judged = Judged::default();
+    let evidence = rolling_spec(state, limits);
     for runner in runners {
         let container = state
             .containers
             .iter()
             .find(|c| c.runner_id == Some(runner.id));
-        let (runner_state, detail) = judge_runner(runner, container, limits, &mut judged);
+        let (runner_state, detail) = match evidence.filter(|_| failed_on(runner, container, limits))
+        {
+            Some(spec) => {
+                judged.failed += 1;
+                (
+                    RunnerState::Failed,
+                    evidence_detail(runner, container, spec),
+                )
+            }
+            None => judge_runner(runner, container, limits, &mut judged),
+        };
         judged.decisions.push(RunnerDecision {
             id: runner.id,
             description: runner.description.clone(),
@@ -161,6 +178,53 @@ fn judge_runner<'a>(
     };
     judged.gone.push(removal(runner, container_id, why, detail));
     (RunnerState::Remove, state_detail)
+}
+
+/// The spec failures are kept as evidence of: the current one, while `pause_on_failures`
+/// holds and a runner of ours still runs another (the roll-out lasts). `None` otherwise, so a
+/// converged pool replaces a crashed runner as always.
+fn rolling_spec<'a>(state: &RunnerPoolState, limits: &'a Limits) -> Option<&'a str> {
+    let current = limits.pause_spec.as_deref()?;
+    let outdated = state.runners.iter().any(|r| {
+        let container = state.containers.iter().find(|c| c.runner_id == Some(r.id));
+        container
+            .and_then(|c| c.spec.as_deref())
+            .is_some_and(|s| s != current)
+    });
+    outdated.then_some(current)
+}
+
+/// Whether a runner failed on the spec `limits` pauses on: idle (no running job), not paused,
+/// its container on that spec and exited or dead, or GitLab seeing it offline or stale, or
+/// never contacted past `offline_grace`.
+fn failed_on(runner: &RunnerView, container: Option<&ContainerView>, limits: &Limits) -> bool {
+    let Some(container) = container.filter(|c| c.spec == limits.pause_spec) else {
+        return false;
+    };
+    let exited = container_failed(container);
+    let silent = match runner.status.as_str() {
+        "offline" | "stale" => true,
+        "never_contacted" => limits.older_than(runner.created_at, limits.grace),
+        _ => false,
+    };
+    runner.running_jobs == 0 && !runner.paused && (exited || silent)
+}
+
+/// Whether a container shows its process failed: exited, dead, or crash-looping under a
+/// restart policy (`restarting`).
+pub(super) fn container_failed(container: &ContainerView) -> bool {
+    matches!(container.state.as_str(), "exited" | "dead" | "restarting")
+}
+
+/// What the plan says of a failed runner kept as evidence.
+fn evidence_detail(runner: &RunnerView, container: Option<&ContainerView>, spec: &str) -> String {
+    let what = match container.map(|c| c.state.as_str()) {
+        Some(state @ ("exited" | "dead" | "restarting")) => format!("container {state}"),
+        _ => runner.status.clone(),
+    };
+    format!(
+        "{what} on the new spec {spec}: kept as the roll-out's evidence (pause_on_failures), not capacity; it goes once the spec changes or its container is removed by hand"
+    )
 }
 
 /// A busy runner: never removed; flagged when its oldest running job has run past

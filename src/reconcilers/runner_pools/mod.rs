@@ -2,6 +2,7 @@
 //! satisfy and removed when idle past the cooldown.
 
 pub mod actions;
+pub mod busy_removed;
 pub mod config;
 pub mod conventions;
 pub mod drain;

@@ -105,6 +105,14 @@ pub struct RunnerNumbers {
     /// Runners of ours above `max_runners` (a lowered maximum): drained as they turn idle.
     #[serde(default)]
     pub above_max: u32,
+    /// Runners on the current spec that failed while a roll-out lasts (`pause_on_failures`):
+    /// kept as its evidence, neither removed nor idle capacity; counted towards `max_runners`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A runner to register and start.
@@ -182,4 +190,9 @@ pub enum RunnerState {
     /// Paused by someone other than devicepool, or (with an ownership key) served by no
     /// container of ours on this host: neither removed nor counted as capacity.
     LeftAlone,
+    /// On the current spec and failed (its container exited or died, or GitLab sees it
+    /// offline, stale or never contacted past `offline_grace`) while the pool still has
+    /// outdated runners and `pause_on_failures` holds: kept as the roll-out's evidence,
+    /// neither removed nor counted as capacity, so the failure keeps the roll-out paused.
+    Failed,
 }

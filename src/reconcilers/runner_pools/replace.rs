@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 use super::config::RunnerPool;
 use super::conventions::runner_name;
-use super::judge::removal;
+use super::judge::{container_failed, removal};
 use super::model::{RemovalReason, RunnerPoolPlan, RunnerStart, RunnerState};
 use super::placement::plan_replacing;
 use crate::load::Desired;
@@ -91,7 +91,7 @@ pub(super) fn rollout_facts(
         } else {
             &mut facts.previous
         };
-        tally(generation, runner, container);
+        tally(generation, runner, container, decision.state);
         if spec.is_some_and(|s| s != current) {
             let name = decision.description.split(' ').next().unwrap_or_default();
             facts.outdated.push(name.to_string());
@@ -104,13 +104,19 @@ pub(super) fn rollout_facts(
 }
 
 /// Counts one runner in its generation: proven once it contacted GitLab, failed when its
-/// container exited or died or GitLab sees it offline or stale.
-fn tally(fared: &mut Fared, runner: &RunnerView, container: Option<&ContainerView>) {
-    let exited = container.is_some_and(|c| matches!(c.state.as_str(), "exited" | "dead"));
+/// container exited, died or restarts in a loop, or GitLab sees it offline or stale, or the planner kept it as a
+/// failure's evidence (never contacted past the grace, too).
+fn tally(
+    fared: &mut Fared,
+    runner: &RunnerView,
+    container: Option<&ContainerView>,
+    judged: RunnerState,
+) {
+    let exited = container.is_some_and(container_failed);
     let offline = matches!(runner.status.as_str(), "offline" | "stale");
     fared.total += 1;
     fared.proven += u32::from(runner.contacted_at.is_some() && !exited);
-    fared.failed += u32::from(exited || offline);
+    fared.failed += u32::from(exited || offline || judged == RunnerState::Failed);
 }
 
 fn container_of(state: &RunnerPoolState, id: u64) -> Option<&ContainerView> {

@@ -217,3 +217,48 @@ fn idle_only_false_is_refused_for_runner_pools_at_its_key() {
     assert!(error.contains("t.yaml:9:"), "{error}");
     assert!(error.contains("idle_only: false"), "{error}");
 }
+
+/// Runners 1 and 2 idle on `old`, runner 3's container on the new spec exited two hours ago.
+fn one_exited_new(old: &str) -> RunnerPoolState {
+    let mut exited = on(3, Some(NEW), false);
+    exited.1.state = "exited".into();
+    exited.0.status = "offline".into();
+    exited.0.contacted_at = super::super::rules::tests::ago(120);
+    fleet(vec![
+        on(1, Some(old), false),
+        on(2, Some(old), false),
+        exited,
+    ])
+}
+
+fn removed_ids(p: &RunnerPoolPlan) -> Vec<u64> {
+    p.removals.iter().filter_map(|r| r.runner_id).collect()
+}
+
+#[test]
+fn a_failed_new_runner_is_kept_as_evidence_while_the_roll_out_lasts_and_pauses_it() {
+    let d = pool("    max_runners: 10\n    rollout: {max_per_run: 2}\n");
+    let p = run(&d, one_exited_new(OLD));
+    let failed = p.runners.iter().find(|r| r.id == 3).unwrap();
+    assert_eq!(failed.state, RunnerState::Failed, "{}", failed.detail);
+    assert!(failed.detail.contains("kept as the roll-out's evidence"));
+    assert!(removed_ids(&p).is_empty(), "{:?}", p.removals);
+    assert_eq!(p.numbers.unwrap().failed, 1);
+    assert_eq!(p.rollout.unwrap().state, RolloutState::Paused);
+    assert!(
+        p.reason.contains("1 failed on the new spec"),
+        "{}",
+        p.reason
+    );
+}
+
+#[test]
+fn a_crashed_runner_goes_as_always_once_converged_or_without_pause_on_failures() {
+    let converged = pool("    max_runners: 10\n");
+    let p = run(&converged, one_exited_new(NEW));
+    assert_eq!(removed_ids(&p), [3]);
+    assert_eq!(p.numbers.unwrap().failed, 0);
+    let no_pause = pool("    max_runners: 10\n    rollout: {pause_on_failures: false}\n");
+    let p = run(&no_pause, one_exited_new(OLD));
+    assert!(removed_ids(&p).contains(&3), "{:?} {}", p.runners, p.reason);
+}

@@ -64,7 +64,10 @@ pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
     for runner in &pool.runners {
         if matches!(
             runner.state,
-            RunnerState::LeftAlone | RunnerState::Kept | RunnerState::BusyTooLong
+            RunnerState::LeftAlone
+                | RunnerState::Kept
+                | RunnerState::BusyTooLong
+                | RunnerState::Failed
         ) {
             let _ = writeln!(
                 out,
@@ -130,8 +133,12 @@ fn runner_counts(n: &RunnerNumbers) -> String {
         0 => String::new(),
         k => format!(" ({k} too long)"),
     };
+    let failed = match n.failed {
+        0 => String::new(),
+        k => format!(", failed {k} (kept as evidence)"),
+    };
     format!(
-        "busy {}{too_long}, idle {}, gone {}, left alone {}",
+        "busy {}{too_long}, idle {}, gone {}, left alone {}{failed}",
         n.busy, n.idle, n.gone, n.left_alone
     )
 }

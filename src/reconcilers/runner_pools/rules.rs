@@ -131,9 +131,16 @@ pub(crate) fn plan_runner_pool(
         left_alone: judged.left_alone,
         busy_too_long: judged.busy_too_long,
         above_max: runners.saturating_sub(pool.max_runners),
+        failed: judged.failed,
     };
     let thresholds = limits.shown();
     let mut reason = write_reason(pool, &numbers, &sizing, &budgeted);
+    if judged.failed > 0 {
+        reason.push_str(&format!(
+            "; {} failed on the new spec, kept as the roll-out's evidence (not capacity)",
+            judged.failed
+        ));
+    }
     if let Some(drain) = describe_drain(&numbers, &decisions, &thresholds) {
         reason.push_str(&format!("; {drain}"));
     }

@@ -120,3 +120,26 @@ fn a_runner_on_a_silent_host_is_left_alone_in_the_drain_note_not_removed() {
         "above max_runners 1 with 2 runners, draining: 1 kept because 1 busy, 1 left alone; each goes once it is idle past idle_cooldown"
     );
 }
+
+#[test]
+fn above_the_maximum_by_no_more_than_the_removals_not_done_is_a_note_beyond_it_broken() {
+    let mut started = ActionRecord::new(Kind::RunnerPool, "ci", Action::StartRunner, "r2");
+    started.outcome = Outcome::Done;
+    let mut kept = ActionRecord::new(Kind::RunnerPool, "ci", Action::RemoveRunner, "runner 1");
+    kept.outcome = Outcome::Kept;
+    let actions = [started.clone(), kept];
+    let (broken, notes) = verify(&desired(), &read_back(), &actions);
+    assert!(broken.is_empty(), "{broken:?}");
+    assert_eq!(
+        notes[0].note,
+        "2 runners of ours, above max_runners 1, after this run started 1 and kept 1 removal(s) it counted on (see the kept or failed removals above); the next run removes them once idle"
+    );
+    // A removal skipped from a saved plan was never counted on by the starts selected.
+    let mut skipped = actions.clone();
+    skipped[1].outcome = Outcome::Skipped;
+    assert_eq!(verify(&desired(), &read_back(), &skipped).0.len(), 1);
+    let mut lowered = desired();
+    lowered.runner_pools.get_mut("ci").unwrap().max_runners = 0;
+    let (broken, _) = verify(&lowered, &read_back(), &actions);
+    assert_eq!(broken.len(), 1, "above by 2 with 1 removal kept");
+}
