@@ -45,12 +45,20 @@ fn a_failed_job_search_holds_only_its_machine() {
             );
         }
         let deploys = json["racks"][0]["deploys"].as_array().unwrap().len();
-        assert_eq!(deploys, 31, "{name}: the other due machines are planned");
 
-        // The next run reads it again; the fault is spent and all 32 deploy.
+        // The next run reads it again; the fault is spent and all 32 due machines deploy.
         let out = lab.run(&["apply", lab.config_arg()]);
         out.expect_code(0);
-        assert_eq!(lab.submitted_agents().len(), 32, "{name}: {}", out.stdout);
+        let submitted = lab.submitted_agents();
+        assert_eq!(submitted.len(), 32, "{name}: {}", out.stdout);
+        // The searches run in parallel, so the fault lands on whichever comes first: every
+        // due machine but the held one was planned (the held one may be one not due).
+        let held_was_due = submitted.iter().any(|agent| agent == host);
+        let expected = if held_was_due { 31 } else { 32 };
+        assert_eq!(
+            deploys, expected,
+            "{name}: the other due machines are planned"
+        );
     }
 }
 
