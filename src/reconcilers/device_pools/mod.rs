@@ -8,6 +8,7 @@ pub mod execute;
 pub(crate) mod fleet;
 pub(crate) mod generations;
 pub mod group;
+pub(crate) mod group_share;
 pub mod membership;
 pub mod model;
 pub mod observe;
