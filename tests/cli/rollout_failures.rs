@@ -55,6 +55,17 @@ fn a_failing_new_spec_keeps_its_failed_runners_and_stays_paused_past_offline_gra
         "{}",
         plan.stdout
     );
+    // The Markdown summary words the runner numbers as the text plan does, failed ones too.
+    let counts = (plan.stdout.lines())
+        .find_map(|l| l.trim_start().strip_prefix("runners ")?.split(" | ").next())
+        .expect("the text plan has a runners line");
+    let markdown = lab.run(&["plan", "--format", "markdown"]);
+    markdown.expect_code(0);
+    assert!(
+        markdown.stdout.contains(&format!("runners {counts}; pending jobs")),
+        "{counts:?} not in {}",
+        markdown.stdout
+    );
 
     // The old image is put back: the failed runners are outdated now and go past the grace.
     let yaml = std::fs::read_to_string(&lab.config).unwrap();

@@ -140,20 +140,14 @@ impl KindPlan for RunnerPoolPlan {
 
     fn summary_cells(&self) -> (Option<String>, Vec<String>) {
         let numbers = self.numbers.map(|n| {
+            let counts = report::runner_counts(&n);
             format!(
-                "runners {}: busy {}, idle {}, gone {}, left alone {}; pending jobs {}",
-                n.runners, n.busy, n.idle, n.gone, n.left_alone, n.pending
+                "runners {}: {counts}; pending jobs {}",
+                n.runners, n.pending
             )
         });
         let starts = self.starts.iter().map(|s| format!("start {}", s.name));
-        let removals = self
-            .removals
-            .iter()
-            .map(|r| match (r.runner_id, &r.container_id) {
-                (Some(id), _) => format!("remove runner {id}"),
-                (None, Some(c)) => format!("remove container {}", &c[..c.len().min(12)]),
-                (None, None) => "remove nothing".to_string(),
-            });
+        let removals = (self.removals.iter()).map(|r| format!("remove {}", report::removed(r)));
         (numbers, starts.chain(removals).collect())
     }
 

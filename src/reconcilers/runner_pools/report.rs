@@ -1,10 +1,11 @@
 //! A runner pool's text: its part of the plan (head line, reason, numbers, runners to start and
 //! remove, those deliberately left alone, its counts in the plan's last line) and its runner
-//! actions in the apply report. Formatting only.
+//! actions in the apply report; the Markdown summary words its numbers and removals with the
+//! same functions. Formatting only.
 
 use std::fmt::Write;
 
-use super::model::{RunnerNumbers, RunnerPoolPlan, RunnerState};
+use super::model::{RunnerNumbers, RunnerPoolPlan, RunnerRemoval, RunnerState};
 use crate::reconcilers::record::{Action, ActionRecord, Outcome};
 use crate::reconcilers::{PoolStatus, word_of, write_schedule_line, write_status_line};
 
@@ -52,12 +53,8 @@ pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
         );
     }
     for removal in &pool.removals {
-        let what = match (removal.runner_id, &removal.container_id) {
-            (Some(id), _) => format!("runner {id}"),
-            (None, Some(c)) => format!("container {}", &c[..c.len().min(12)]),
-            (None, None) => "nothing".to_string(),
-        };
         let why = word_of(&removal.why);
+        let what = removed(removal);
         let _ = writeln!(out, "  - remove {what} ({why}: {})", removal.detail);
     }
     // Decisions not to act on a runner that would otherwise be acted on, as the JSON has them.
@@ -127,8 +124,19 @@ pub(crate) fn tally(entries: &[RunnerPoolPlan]) -> Vec<(usize, &'static str)> {
     ]
 }
 
-/// How the pool's runners split: busy (and of them too long), idle, gone, left alone.
-fn runner_counts(n: &RunnerNumbers) -> String {
+/// What a removal takes away: `runner 12`, `container 0123456789ab` (an orphan), `nothing`.
+pub(crate) fn removed(removal: &RunnerRemoval) -> String {
+    match (removal.runner_id, &removal.container_id) {
+        (Some(id), _) => format!("runner {id}"),
+        (None, Some(c)) => format!("container {}", &c[..c.len().min(12)]),
+        (None, None) => "nothing".to_string(),
+    }
+}
+
+/// How the pool's runners split: busy (and of them too long), idle, gone, left alone, and
+/// failed when any are. The one wording of these numbers: the text plan, `explain` and the
+/// Markdown summary's numbers cell all use it.
+pub(crate) fn runner_counts(n: &RunnerNumbers) -> String {
     let too_long = match n.busy_too_long {
         0 => String::new(),
         k => format!(" ({k} too long)"),
