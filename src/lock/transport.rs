@@ -29,6 +29,9 @@ pub struct Reply {
 const MAX_REPLY_BYTES: u64 = 1024 * 1024;
 
 impl Transport {
+    /// The agent starts as `clients::http::agent_config` does (one global timeout, statuses
+    /// are answers, our user agent), written out here because `lock/` imports nothing else of
+    /// devicepool: `clients/` imports `lock::SendLog`, so the reverse would be a cycle.
     pub fn new(timeout: Duration, tls: &TlsFiles) -> Result<Transport, String> {
         let mut config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
@@ -115,7 +118,8 @@ fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, String> {
 }
 
 /// The server's words in an error answer: a JSON `message` or `error`, else the body, cut
-/// short.
+/// short. Like `http_send::server_message` (not importable here, see `Transport::new`), but
+/// cut here: a lease engine's words reach no `Writer::refused` to be cut after redaction.
 pub fn server_words(body: &str) -> String {
     let words = serde_json::from_str::<serde_json::Value>(body)
         .ok()

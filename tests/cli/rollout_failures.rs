@@ -62,7 +62,9 @@ fn a_failing_new_spec_keeps_its_failed_runners_and_stays_paused_past_offline_gra
     let markdown = lab.run(&["plan", "--format", "markdown"]);
     markdown.expect_code(0);
     assert!(
-        markdown.stdout.contains(&format!("runners {counts}; pending jobs")),
+        markdown
+            .stdout
+            .contains(&format!("runners {counts}; pending jobs")),
         "{counts:?} not in {}",
         markdown.stdout
     );
