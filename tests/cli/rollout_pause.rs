@@ -48,6 +48,11 @@ fn idle_only_false_pauses_an_outdated_busy_runner_and_replaces_it_once_its_job_e
     let json = lab.run(&["plan", "--format", "json"]);
     let pauses = &json.json()["runner_pools"][0]["pauses"];
     assert_eq!(pauses[0]["runner_id"], busy, "{pauses}");
+    let markdown = lab.run(&["plan", "--format", "markdown"]).stdout;
+    assert!(
+        markdown.contains(&format!("pause runner {busy}")),
+        "{markdown}"
+    );
     let explain = lab.run(&["explain", "autogit"]);
     assert!(
         explain.stdout.contains("paused for roll-out"),

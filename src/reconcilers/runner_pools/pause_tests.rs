@@ -94,6 +94,22 @@ fn a_runner_paused_for_roll_out_still_busy_holds_its_place_in_max_per_run() {
 }
 
 #[test]
+fn a_runner_paused_for_roll_out_still_busy_holds_its_place_against_idle_ones_too() {
+    let d = pool("    rollout: {idle_only: false}\n");
+    let p = run(
+        &d,
+        fleet(vec![paused_on(1, OLD, true), on(2, Some(OLD), false)]),
+    );
+    assert!(replaced(&p).is_empty() && p.pauses.is_empty(), "{p:#?}");
+    let two = pool("    rollout: {idle_only: false, max_per_run: 2}\n");
+    let p = run(
+        &two,
+        fleet(vec![paused_on(1, OLD, true), on(2, Some(OLD), false)]),
+    );
+    assert_eq!(replaced(&p), vec![(2, Some(2))]);
+}
+
+#[test]
 fn a_runner_paused_for_roll_out_whose_spec_is_current_again_is_removed_once_idle() {
     let d = pool("    rollout: {idle_only: false}\n");
     let p = run(&d, fleet(vec![paused_on(1, NEW, false)]));

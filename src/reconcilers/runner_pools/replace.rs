@@ -50,21 +50,26 @@ pub(super) fn roll_out(desired: &Desired, snapshot: &Snapshot, plans: &mut [Runn
             plan.rollout = Some(decided);
             continue;
         };
-        let mut done = 0;
-        if decided.replace > 0 {
+        // Runners paused earlier and still busy keep their places in the step.
+        let pausing = !pool.rollout.idle_only && decided.replace > 0;
+        let in_flight = if pausing {
+            count_in_flight(plan, state, &own.spec)
+        } else {
+            0
+        };
+        let (mut done, mut paused) = (0, 0);
+        let wanted = decided.replace.saturating_sub(in_flight);
+        if wanted > 0 {
             let at = (keyed, snapshot.taken_at);
-            let mut again = plan_replacing(&plan.pool, pool, state, at, decided.replace);
+            let mut again = plan_replacing(&plan.pool, pool, state, at, wanted);
             again.schedule = plan.schedule.take();
             again.schedule_period = plan.schedule_period.take();
             again.docker_api = plan.docker_api.take();
             done = pairs(&again);
             *plan = again;
         }
-        let (mut paused, mut in_flight) = (0, 0);
-        if !pool.rollout.idle_only && decided.replace > 0 {
-            in_flight = count_in_flight(plan, state, &own.spec);
-            let room = decided.replace.saturating_sub(done + in_flight);
-            paused = add_pauses(plan, state, &own.spec, room);
+        if pausing {
+            paused = add_pauses(plan, state, &own.spec, wanted.saturating_sub(done));
         }
         describe_step(&mut decided, done, (paused, in_flight));
         plan.rollout = Some(decided);
