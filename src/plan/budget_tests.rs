@@ -52,6 +52,7 @@ fn snapshot(offline: u64, pending: u64) -> Snapshot {
             status: "offline".into(),
             paused: false,
             paused_for_removal: false,
+            paused_for_rollout: false,
             created_at: hour_ago,
             contacted_at: hour_ago,
             running_jobs: 0,

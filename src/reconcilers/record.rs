@@ -56,6 +56,9 @@ pub enum Action {
     RemoveContainer,
     /// Register a GitLab runner and start its container.
     StartRunner,
+    /// Pause an outdated busy GitLab runner for a roll-out (`idle_only: false`), its
+    /// maintenance note saying so; it is replaced once idle.
+    PauseRunner,
 }
 
 /// How an action ended.

@@ -261,6 +261,10 @@ pub struct RunnerView {
     pub paused: bool,
     /// Paused by devicepool on the way to removing it (its maintenance note says so).
     pub paused_for_removal: bool,
+    /// Paused by devicepool for a roll-out (`idle_only: false`; its maintenance note says so):
+    /// outdated and busy when paused, replaced once idle.
+    #[serde(default)]
+    pub paused_for_rollout: bool,
     #[schemars(with = "Option<String>")]
     pub created_at: Option<Timestamp>,
     #[schemars(with = "Option<String>")]

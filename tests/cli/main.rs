@@ -48,6 +48,7 @@ mod render;
 mod replay;
 mod rollout_busy;
 mod rollout_failures;
+mod rollout_pause;
 mod rollout_runners;
 mod runner_hosts;
 mod runners;

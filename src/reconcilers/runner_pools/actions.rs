@@ -7,13 +7,14 @@
 //! registering deletes the runner again. Remove: pause the runner (its maintenance note marking
 //! the pause as devicepool's removal), check again that no job
 //! landed on it (if one did, resume it and say so), delete it, remove its container; a 404 on
-//! either means already gone. Orphans: remove the container. Decides nothing.
+//! either means already gone. Orphans: remove the container. Roll-out pause: pause the runner
+//! with the roll-out's maintenance note (GitLab only). Decides nothing.
 
 use super::conventions::{
-    MAC_LABEL, REMOVAL_NOTE, SPEC_LABEL, container_labels, runner_description,
+    MAC_LABEL, REMOVAL_NOTE, ROLLOUT_NOTE, SPEC_LABEL, container_labels, runner_description,
 };
-use super::model::{RunnerRemoval, RunnerStart};
-use super::recheck::{removal_action, removal_name};
+use super::model::{RunnerPause, RunnerRemoval, RunnerStart};
+use super::recheck::{pause_name, removal_action, removal_name};
 use crate::clients::docker::version::ApiVersion;
 use crate::clients::docker::write::{self as docker, ContainerSpec};
 use crate::clients::gitlab::fetch_running_jobs;
@@ -211,4 +212,26 @@ impl RunnerExecutor<'_> {
             Removal::AlreadyGone => Ok(Some("runner already gone".into())),
         }
     }
+}
+
+/// Pauses an outdated busy runner for a roll-out: `PUT /runners/:id` with `paused: true` and
+/// the roll-out's maintenance note, so it takes no new job while its running one finishes.
+/// GitLab's 404 "Runner Not Found" means it is already gone.
+pub fn pause_for_rollout(
+    (writer, base, token): (&Writer, &str, &Secret),
+    pool: &str,
+    pause: &RunnerPause,
+) -> ActionRecord {
+    let target = pause_name(pause);
+    let mut record = ActionRecord::new(Kind::RunnerPool, pool, Action::PauseRunner, &target);
+    record.runner_id = Some(pause.runner_id);
+    match gitlab::pause_runner(writer, base, token, pause.runner_id, ROLLOUT_NOTE) {
+        Ok(Removal::Removed) => record.outcome = Outcome::Done,
+        Ok(Removal::AlreadyGone) => {
+            record.note = Some("runner already gone".into());
+            record.outcome = Outcome::Done;
+        }
+        Err(e) => return record.fail(ActionError::api(&e)),
+    }
+    record
 }

@@ -238,12 +238,6 @@ pub(crate) fn check_section(desired: &Desired, problems: &mut Vec<Problem>) {
         let siblings = |other: &str| desired.runner_pools.get(other).map(|p| &p.rollout);
         let rollout_at = pointer(SECTION, name, "rollout");
         check_rollout(problems, &rollout_at, name, &pool.rollout, siblings);
-        if !pool.rollout.idle_only {
-            problems.push(Problem::at(
-                format!("{rollout_at}/idle_only"),
-                "idle_only: false (pausing busy outdated runners) is not supported yet: runner pools replace only idle runners",
-            ));
-        }
         check_hosts(
             problems,
             &pointer(SECTION, name, "docker_hosts"),

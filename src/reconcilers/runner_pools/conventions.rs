@@ -1,7 +1,7 @@
 //! How runner pools name and mark what they own: runner names `devicepool-<pool>-<stamp>-<n>`
 //! (the description adds the fleet markers `fleet:<fleet>` and, with a key, `mac:<hex>`),
 //! containers `devicepool-<pool>-r<runner id>` with their labels, and the maintenance note of
-//! a runner paused for removal. Every claim of ownership goes through here; no I/O.
+//! a runner paused for removal or for a roll-out. Every claim of ownership goes through here; no I/O.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +24,11 @@ pub const SPEC_LABEL: &str = "devicepool.spec";
 /// The maintenance note devicepool sets when it pauses a runner to remove it. A paused runner
 /// of ours with this note is a removal cut short; paused without it, a person paused it.
 pub const REMOVAL_NOTE: &str = "devicepool: paused for removal";
+
+/// The maintenance note devicepool sets when it pauses an outdated busy runner for a roll-out
+/// (`idle_only: false`): it takes no new job, and once idle it is replaced. A paused runner of
+/// ours with this note is devicepool's to handle, never left alone.
+pub const ROLLOUT_NOTE: &str = "devicepool: paused for roll-out";
 
 /// Runner description (and container name) prefix of a pool.
 pub fn runner_prefix(pool: &str) -> String {

@@ -2,15 +2,15 @@
 //! an action goes to (the one Docker host, or a pool's own `docker_hosts` as the plan placed
 //! them; each negotiates its API version first) and runs every kept start and removal in
 //! parallel under the launch cap, then the removals of outdated runners whose replacement
-//! started (one whose replacement failed is kept). A host that cannot be spoken to fails only
-//! its actions.
+//! started (one whose replacement failed is kept), with the roll-out pauses (GitLab only). A
+//! host that cannot be spoken to fails only its actions.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use super::actions::RunnerExecutor;
+use super::actions::{RunnerExecutor, pause_for_rollout};
 use super::model::{RemovalReason, RunnerPoolPlan, RunnerRemoval, RunnerStart};
-use super::recheck::{removal_action, removal_name};
+use super::recheck::{pause_name, removal_action, removal_name};
 use crate::clients::docker::connect::connect;
 use crate::clients::docker::version::Negotiated;
 use crate::clients::docker::write::writer_for;
@@ -26,7 +26,7 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecor
     let desired = &run.loaded.desired;
     let actions = kept
         .iter()
-        .map(|p| p.starts.len() + p.removals.len())
+        .map(|p| p.starts.len() + p.removals.len() + p.pauses.len())
         .sum::<usize>();
     if actions == 0 {
         return Vec::new();
@@ -132,6 +132,21 @@ pub(crate) fn execute(run: &Run<'_>, kept: &[RunnerPoolPlan]) -> Vec<ActionRecor
                     .unwrap()
                     .push(removal_kept(pool, removal, why)),
             }
+        }
+    }
+    // Roll-out pauses speak to GitLab only.
+    let gitlab = (
+        &gitlab_writer,
+        gl.url.as_str(),
+        &run.credentials.gitlab_token,
+    );
+    for pool in kept {
+        for pause in &pool.pauses {
+            let records = &records;
+            tasks.push(Box::new(move || {
+                let record = pause_for_rollout(gitlab, &pool.pool, pause);
+                records.lock().unwrap().push(record);
+            }));
         }
     }
     run_parallel(desired.settings.launch.parallel, tasks);
@@ -241,6 +256,11 @@ fn refuse_every_action(kept: &[RunnerPoolPlan], error: &str) -> Vec<ActionRecord
                 .map(|r| removal_not_tried(pool, r, error)),
         );
         records.extend(pool.starts.iter().map(|s| start_not_tried(pool, s, error)));
+        records.extend(pool.pauses.iter().map(|p| {
+            let target = pause_name(p);
+            ActionRecord::new(Kind::RunnerPool, &pool.pool, Action::PauseRunner, &target)
+                .fail(not_tried(error))
+        }));
     }
     records
 }

@@ -21,6 +21,8 @@ pub(super) struct Limits {
     /// The spec the pool renders now, when its roll-out pauses on failures: a runner on it
     /// that failed is kept as evidence while outdated runners remain.
     pause_spec: Option<String>,
+    /// The spec the pool renders now: a runner paused for a roll-out is outdated against it.
+    spec: Option<String>,
 }
 
 impl Limits {
@@ -36,6 +38,7 @@ impl Limits {
             max_age: pool.max_runner_age.map(span),
             max_jobs: pool.max_jobs_per_runner,
             pause_spec: pool.spec.clone().filter(|_| pool.rollout.pause_on_failures),
+            spec: pool.spec.clone(),
         }
     }
 
@@ -124,7 +127,7 @@ fn judge_runner<'a>(
         judged.busy += 1;
         return judge_busy(runner, limits, judged);
     }
-    if runner.paused && !runner.paused_for_removal {
+    if runner.paused && !runner.paused_for_removal && !runner.paused_for_rollout {
         // Someone paused it (to debug it, say): theirs to resume or delete. It takes no
         // job, so it is no capacity either.
         judged.left_alone += 1;
@@ -142,7 +145,24 @@ fn judge_runner<'a>(
             "no container of ours on this host serves it: with an ownership key it is not removed (delete it by hand if it is ours)".to_string(),
         );
     }
-    let (why, detail, state_detail) = if runner.paused {
+    let (why, detail, state_detail) = if runner.paused && runner.paused_for_rollout {
+        let spec = container.and_then(|c| c.spec.as_deref());
+        let outdated = spec.is_some_and(|s| limits.spec.as_deref().is_some_and(|c| c != s));
+        let idle_since = runner.last_finished_at.or(runner.created_at);
+        if outdated {
+            // Idle now: the roll-out replaces it (start new, then remove old).
+            judged.idle.push((runner, idle_since));
+            let detail = format!("paused for roll-out, idle since {}", show(idle_since));
+            return (RunnerState::Idle, detail);
+        }
+        // Its spec is current again (put back): it takes no job, so it goes.
+        let detail = "paused for a roll-out its spec no longer needs".to_string();
+        (
+            RemovalReason::Offline,
+            detail,
+            "paused for roll-out, spec current".to_string(),
+        )
+    } else if runner.paused {
         // Paused with our maintenance note: an earlier removal was cut short.
         let detail = "paused by an earlier, unfinished removal".to_string();
         (RemovalReason::Offline, detail, "paused".to_string())

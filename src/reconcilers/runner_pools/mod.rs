@@ -11,6 +11,7 @@ mod hosts;
 mod judge;
 pub mod model;
 pub mod observe;
+mod pause;
 mod placement;
 pub mod preview;
 pub mod recheck;
@@ -44,7 +45,7 @@ impl KindPlan for RunnerPoolPlan {
     }
 
     fn action_count(&self) -> usize {
-        self.starts.len() + self.removals.len()
+        self.starts.len() + self.removals.len() + self.pauses.len()
     }
 
     fn clip(&mut self, grant: u32, note: &str) {
@@ -53,8 +54,18 @@ impl KindPlan for RunnerPoolPlan {
         // and never outgrows `max_runners`. Runners whose removal is dropped are kept.
         // Replacement pairs go first, whole: never an outdated runner's removal without the
         // start that replaces it.
-        let whole = self.action_count() as u32;
-        while self.action_count() as u32 > grant
+        // Roll-out pauses go first of all: a busy runner left unpaused loses nothing.
+        let why = "its pause was cut by settings.max_actions_per_run";
+        let pauses = self.pauses.len();
+        while self.action_count() as u32 > grant && pause::drop_last_pause(self, why) {}
+        if self.pauses.len() < pauses {
+            let cut = pauses - self.pauses.len();
+            self.reason
+                .push_str(&format!("{note} ({cut} roll-out pause(s) dropped)"));
+        }
+        let whole = (self.starts.len() + self.removals.len()) as u32;
+        let grant = grant.saturating_sub(self.pauses.len() as u32);
+        while self.action_count() as u32 > grant + self.pauses.len() as u32
             && replace::drop_last_pair(
                 self,
                 "its replacement was cut by settings.max_actions_per_run",
@@ -148,7 +159,8 @@ impl KindPlan for RunnerPoolPlan {
         });
         let starts = self.starts.iter().map(|s| format!("start {}", s.name));
         let removals = (self.removals.iter()).map(|r| format!("remove {}", report::removed(r)));
-        (numbers, starts.chain(removals).collect())
+        let pauses = (self.pauses.iter()).map(|p| format!("pause runner {}", p.runner_id));
+        (numbers, starts.chain(removals).chain(pauses).collect())
     }
 
     fn job_files(&self) -> Vec<(String, &str)> {

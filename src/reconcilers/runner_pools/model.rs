@@ -19,6 +19,10 @@ pub struct RunnerPoolPlan {
     pub starts: Vec<RunnerStart>,
     /// Runners and containers to remove.
     pub removals: Vec<RunnerRemoval>,
+    /// Outdated busy runners to pause for the roll-out (`idle_only: false`): they take no
+    /// new job and are replaced once idle.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pauses: Vec<RunnerPause>,
     /// Every runner of ours and what happens to it.
     pub runners: Vec<RunnerDecision>,
     /// The schedule period in effect when this was planned, if any.
@@ -139,6 +143,18 @@ pub struct RunnerRemoval {
     pub why: RemovalReason,
     pub detail: String,
     /// What must still hold when it is removed.
+    pub preconditions: Vec<String>,
+}
+
+/// An outdated busy runner of ours to pause for a roll-out: `PUT /runners/:id` with
+/// `paused: true` and the roll-out's maintenance note. Its running job finishes; it is never
+/// removed while busy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerPause {
+    pub runner_id: u64,
+    pub detail: String,
+    /// What must still hold when it is paused.
     pub preconditions: Vec<String>,
 }
 

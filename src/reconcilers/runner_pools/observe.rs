@@ -15,7 +15,8 @@ use crate::clients::http::{ApiError, Reader};
 use crate::load::{Desired, HttpSettings};
 
 use super::conventions::{
-    MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, container_claim, container_spec, runner_claim,
+    MANAGED_LABEL, POOL_LABEL, REMOVAL_NOTE, ROLLOUT_NOTE, container_claim, container_spec,
+    runner_claim,
 };
 use crate::parallel::{Task, map_parallel, run_parallel};
 use crate::reconcilers::ownership::{Object, Ownership, Verdict, look_alike};
@@ -256,6 +257,8 @@ fn read_runner(
         paused_for_removal: details.paused
             && (details.maintenance_note_hidden
                 || details.maintenance_note.as_deref() == Some(REMOVAL_NOTE)),
+        paused_for_rollout: details.paused
+            && details.maintenance_note.as_deref() == Some(ROLLOUT_NOTE),
         created_at: details.created_at.or(runner.created_at),
         contacted_at: details.contacted_at,
         running_jobs: running.len() as u32,

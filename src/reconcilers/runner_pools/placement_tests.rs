@@ -84,6 +84,7 @@ fn idle_runner(id: u64) -> RunnerView {
         status: "online".into(),
         paused: false,
         paused_for_removal: false,
+        paused_for_rollout: false,
         created_at: ago(2),
         contacted_at: Some(now()),
         running_jobs: 0,

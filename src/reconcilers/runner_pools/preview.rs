@@ -30,6 +30,7 @@ pub(crate) fn preview(desired: &Desired, preview: &Preview<'_>) -> Vec<RunnerPoo
                 replaces: None,
             }],
             removals: Vec::new(),
+            pauses: Vec::new(),
             runners: Vec::new(),
             schedule: None,
             schedule_period: None,

@@ -1,14 +1,14 @@
 //! Re-checking a saved plan's runner-pool actions: a saved start selects the fresh start of the
 //! same ordinal (`devicepool-<pool>-<stamp>-<n>`), a saved removal the fresh removal of the same
-//! runner and container. Names, tags and container specs always come from the fresh plan.
-//! Pure: no clock, no I/O.
+//! runner and container, a saved roll-out pause the fresh pause of the same runner. Names, tags
+//! and container specs always come from the fresh plan. Pure: no clock, no I/O.
 
 use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 
 use super::conventions::{runner_name, runner_prefix};
-use super::model::{RunnerPoolPlan, RunnerRemoval, RunnerStart};
+use super::model::{RunnerPause, RunnerPoolPlan, RunnerRemoval, RunnerStart};
 use crate::reconcilers::record::{Action, Kind};
 use crate::reconcilers::selection::{
     Drift, LISTED_TWICE, differs, note_selection, orphans, unplanned,
@@ -105,6 +105,50 @@ pub(crate) fn select_runner_pool(
     (starts, removals)
 }
 
+/// The fresh roll-out pauses of `fresh` that the saved entries of the same pool select: a
+/// saved pause selects the fresh pause of the same runner, which the fresh plan makes only of
+/// a runner still ours, busy and outdated; any other is drifted with what the fresh plan says
+/// of that runner.
+fn select_pauses(
+    saved: &[&RunnerPoolPlan],
+    fresh: &RunnerPoolPlan,
+    drifted: &mut Vec<Drift>,
+) -> Vec<RunnerPause> {
+    let not_planned = unplanned("runner pool", &fresh.status);
+    let mut pauses: Vec<RunnerPause> = Vec::new();
+    for pause in saved.iter().flat_map(|p| &p.pauses) {
+        let id = pause.runner_id;
+        let fresh_pause = fresh.pauses.iter().find(|p| p.runner_id == id);
+        let reason = if let Some(reason) = &not_planned {
+            reason.clone()
+        } else if pauses.iter().any(|p| p.runner_id == id) {
+            LISTED_TWICE.to_string()
+        } else if let Some(now) = fresh_pause {
+            pauses.push(now.clone());
+            continue;
+        } else {
+            let decision = fresh.runners.iter().find(|r| r.id == id);
+            decision.map_or_else(
+                || "no longer to be paused: gone".to_string(),
+                |d| format!("no longer to be paused: {}", d.detail),
+            )
+        };
+        drifted.push(Drift {
+            kind: Kind::RunnerPool,
+            action: Action::PauseRunner,
+            pool: fresh.pool.clone(),
+            target: pause_name(pause),
+            reason,
+        });
+    }
+    pauses
+}
+
+/// A roll-out pause as the report names it: `runner <id>`.
+pub(crate) fn pause_name(pause: &RunnerPause) -> String {
+    format!("runner {}", pause.runner_id)
+}
+
 /// A removal as the report names it: `runner <id>`, or the orphan container's id.
 pub(crate) fn removal_name(removal: &RunnerRemoval) -> String {
     removal.runner_id.map_or_else(
@@ -150,10 +194,13 @@ pub(crate) fn recheck_all(
     for pool in kept.iter_mut() {
         let entries: Vec<&RunnerPoolPlan> = saved.iter().filter(|s| s.pool == pool.pool).collect();
         let (starts, removals) = select_runner_pool((saved_at, fresh_at), &entries, pool, drifted);
-        let fresh_count = pool.starts.len() + pool.removals.len();
-        note_selection(&mut pool.reason, fresh_count, starts.len() + removals.len());
+        let pauses = select_pauses(&entries, pool, drifted);
+        let fresh_count = pool.starts.len() + pool.removals.len() + pool.pauses.len();
+        let selected = starts.len() + removals.len() + pauses.len();
+        note_selection(&mut pool.reason, fresh_count, selected);
         pool.starts = starts;
         pool.removals = removals;
+        pool.pauses = pauses;
         let why = "its replacement start was not selected from the saved plan";
         for id in super::replace::unpair(pool, why) {
             drifted.push(Drift {
@@ -174,7 +221,8 @@ pub(crate) fn recheck_all(
             .removals
             .iter()
             .map(|r| (removal_action(r), removal_name(r)));
-        (&p.pool, starts.chain(removals).collect())
+        let pauses = (p.pauses.iter()).map(|r| (Action::PauseRunner, pause_name(r)));
+        (&p.pool, starts.chain(removals).chain(pauses).collect())
     });
     let fresh_pools = fresh.iter().map(|p| &p.pool);
     drifted.extend(orphans(runner_actions, fresh_pools, Kind::RunnerPool));

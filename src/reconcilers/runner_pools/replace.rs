@@ -2,7 +2,8 @@
 //! `devicepool.spec` differs from the digest the pool renders now; a container without one is
 //! an unknown spec, never outdated), how each generation fares, and the replacement pairs: a
 //! start on the current spec, then the removal of an outdated idle runner, within the pool's
-//! budgets. Pure; never a busy runner, never one the planner did not judge ours.
+//! budgets (with `idle_only: false`, busy outdated runners are paused instead: `pause.rs`).
+//! Pure; never removes a busy runner, never one the planner did not judge ours.
 
 use std::collections::BTreeMap;
 
@@ -12,11 +13,12 @@ use super::config::RunnerPool;
 use super::conventions::runner_name;
 use super::judge::{container_failed, removal};
 use super::model::{RemovalReason, RunnerPoolPlan, RunnerStart, RunnerState};
+use super::pause::{add_pauses, count_in_flight};
 use super::placement::plan_replacing;
 use crate::load::Desired;
 use crate::reconcilers::PoolStatus;
 use crate::reconcilers::ownership::Ownership;
-use crate::reconcilers::rollout::{Fared, RolloutFacts, decide};
+use crate::reconcilers::rollout::{Fared, RolloutFacts, RolloutPlan, decide};
 use crate::snapshot::{ContainerView, RunnerPoolState, RunnerView, Snapshot};
 
 /// Decides every planned pool's roll-out (each canary pool's facts at hand) and plans again,
@@ -44,24 +46,52 @@ pub(super) fn roll_out(desired: &Desired, snapshot: &Snapshot, plans: &mut [Runn
             .and_then(|c| c.pool.as_deref())
             .map(|name| (name, facts.get(name)));
         let mut decided = decide(&pool.rollout, own.clone(), canary);
-        if let Some(state) = state_of(&plan.pool).filter(|_| decided.replace > 0) {
+        let Some(state) = state_of(&plan.pool) else {
+            plan.rollout = Some(decided);
+            continue;
+        };
+        // Runners paused earlier and still busy keep their places in the step.
+        let pausing = !pool.rollout.idle_only && decided.replace > 0;
+        let in_flight = if pausing {
+            count_in_flight(plan, state, &own.spec)
+        } else {
+            0
+        };
+        let (mut done, mut paused) = (0, 0);
+        let wanted = decided.replace.saturating_sub(in_flight);
+        if wanted > 0 {
             let at = (keyed, snapshot.taken_at);
-            let mut again = plan_replacing(&plan.pool, pool, state, at, decided.replace);
+            let mut again = plan_replacing(&plan.pool, pool, state, at, wanted);
             again.schedule = plan.schedule.take();
             again.schedule_period = plan.schedule_period.take();
             again.docker_api = plan.docker_api.take();
-            let done = pairs(&again);
-            if done < decided.replace {
-                decided.reason.push_str(&format!(
-                    "; {done} of {} within the pool's start and removal budgets",
-                    decided.replace
-                ));
-                decided.replace = done;
-            }
+            done = pairs(&again);
             *plan = again;
         }
+        if pausing {
+            paused = add_pauses(plan, state, &own.spec, wanted.saturating_sub(done));
+        }
+        describe_step(&mut decided, done, (paused, in_flight));
         plan.rollout = Some(decided);
     }
+}
+
+/// Says what the roll-out's step came to: `done` replacement pairs, and with `idle_only:
+/// false` the busy runners `paused` now and those paused earlier still busy (`in_flight`),
+/// each holding a place in `max_per_run`; `replace` becomes the pairs.
+fn describe_step(decided: &mut RolloutPlan, done: u32, (paused, in_flight): (u32, u32)) {
+    if paused + in_flight > 0 {
+        decided.reason.push_str(&format!(
+            "; idle_only false: pausing {paused} busy outdated, {in_flight} paused earlier still busy"
+        ));
+    }
+    if done + paused + in_flight < decided.replace {
+        decided.reason.push_str(&format!(
+            "; {done} of {} within the pool's start and removal budgets",
+            decided.replace
+        ));
+    }
+    decided.replace = done;
 }
 
 /// What `plan`'s roll-out stands on (planned with no replacement yet): `None` when the pool
@@ -95,7 +125,9 @@ pub(super) fn rollout_facts(
         if spec.is_some_and(|s| s != current) {
             let name = decision.description.split(' ').next().unwrap_or_default();
             facts.outdated.push(name.to_string());
-            if decision.state == RunnerState::Idle {
+            // A busy one is replaceable by pausing it first, when the policy allows.
+            let busy = matches!(decision.state, RunnerState::Busy | RunnerState::BusyTooLong);
+            if decision.state == RunnerState::Idle || (busy && !pool.rollout.idle_only) {
                 facts.replaceable += 1;
             }
         }
@@ -158,10 +190,15 @@ pub(super) fn add_pairs(
     .min()
     .unwrap_or(0);
     let mut added = 0;
-    for decision in plan.runners.iter_mut() {
+    // Runners paused for the roll-out first: they take no job until replaced.
+    let paused = |id: u64| (state.runners.iter()).any(|r| r.id == id && r.paused_for_rollout);
+    let mut order: Vec<usize> = (0..plan.runners.len()).collect();
+    order.sort_by_key(|&i| !paused(plan.runners[i].id));
+    for i in order {
         if added == room {
             break;
         }
+        let decision = &mut plan.runners[i];
         let runner = state.runners.iter().find(|r| r.id == decision.id);
         let container = container_of(state, decision.id);
         let old = container.and_then(|c| c.spec.as_deref());
@@ -278,4 +315,4 @@ fn keep_outdated(plan: &mut RunnerPoolPlan, id: u64, why: &str) {
 
 #[cfg(test)]
 #[path = "replace_tests.rs"]
-mod tests;
+pub(super) mod tests;

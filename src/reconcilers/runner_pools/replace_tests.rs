@@ -10,25 +10,31 @@ use crate::plan::*;
 use crate::reconcilers::rollout::RolloutState;
 use crate::snapshot::{ContainerView, RunnerPoolState, RunnerView};
 
-const NEW: &str = "aaaaaaaaaaaa";
-const OLD: &str = "bbbbbbbbbbbb";
+pub(in crate::reconcilers::runner_pools) const NEW: &str = "aaaaaaaaaaaa";
+pub(in crate::reconcilers::runner_pools) const OLD: &str = "bbbbbbbbbbbb";
 
 /// The lab's pool with `extra` keys, its spec rendering to `NEW`.
-fn pool(extra: &str) -> Desired {
+pub(in crate::reconcilers::runner_pools) fn pool(extra: &str) -> Desired {
     let mut d = desired(extra);
     d.runner_pools.get_mut("autogit").unwrap().spec = Some(NEW.to_string());
     d
 }
 
 /// A runner of ours, online, idle a minute (within the cooldown) or busy, its container on `spec`.
-fn on(id: u64, spec: Option<&str>, busy: bool) -> (RunnerView, ContainerView) {
+pub(in crate::reconcilers::runner_pools) fn on(
+    id: u64,
+    spec: Option<&str>,
+    busy: bool,
+) -> (RunnerView, ContainerView) {
     let runner = runner_view(id, "online", u32::from(busy), Some(1));
     let mut c = container(id, "running");
     c.spec = spec.map(str::to_string);
     (runner, c)
 }
 
-fn fleet(runners: Vec<(RunnerView, ContainerView)>) -> RunnerPoolState {
+pub(in crate::reconcilers::runner_pools) fn fleet(
+    runners: Vec<(RunnerView, ContainerView)>,
+) -> RunnerPoolState {
     let (runners, containers) = runners.into_iter().unzip();
     RunnerPoolState {
         runners,
@@ -37,7 +43,9 @@ fn fleet(runners: Vec<(RunnerView, ContainerView)>) -> RunnerPoolState {
     }
 }
 
-fn replaced(p: &RunnerPoolPlan) -> Vec<(u64, Option<u64>)> {
+pub(in crate::reconcilers::runner_pools) fn replaced(
+    p: &RunnerPoolPlan,
+) -> Vec<(u64, Option<u64>)> {
     let removed = |id: u64| {
         (p.removals.iter())
             .find(|r| r.runner_id == Some(id) && r.why == RemovalReason::Outdated)
@@ -205,17 +213,6 @@ fn a_saved_outdated_removal_without_its_saved_start_is_drifted_and_the_runner_ke
         reason.contains("its replacement start was not selected"),
         "{checked:#?}"
     );
-}
-
-#[test]
-fn idle_only_false_is_refused_for_runner_pools_at_its_key() {
-    let yaml = "version: 1\nsources:\n  gitlab: {url: 'https://gitlab.example', token_env: GL}\n  docker: {}\nrunner_pools:\n  autogit:\n    tags: [autogit]\n    projects: [group/app]\n    rollout: {idle_only: false}\n";
-    let Err(error) = crate::load::parse(std::path::Path::new("t.yaml"), yaml) else {
-        panic!("idle_only: false accepted");
-    };
-    let error = error.to_string();
-    assert!(error.contains("t.yaml:9:"), "{error}");
-    assert!(error.contains("idle_only: false"), "{error}");
 }
 
 /// Runners 1 and 2 idle on `old`, runner 3's container on the new spec exited two hours ago.

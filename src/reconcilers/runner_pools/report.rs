@@ -1,7 +1,7 @@
-//! A runner pool's text: its part of the plan (head line, reason, numbers, runners to start and
-//! remove, those deliberately left alone, its counts in the plan's last line) and its runner
-//! actions in the apply report; the Markdown summary words its numbers and removals with the
-//! same functions. Formatting only.
+//! A runner pool's text: its part of the plan (head line, reason, numbers, runners to start,
+//! remove or pause for a roll-out, those deliberately left alone, its counts in the plan's
+//! last line) and its runner actions in the apply report; the Markdown summary words its
+//! numbers and removals with the same functions. Formatting only.
 
 use std::fmt::Write;
 
@@ -12,11 +12,14 @@ use crate::reconcilers::{PoolStatus, word_of, write_schedule_line, write_status_
 /// Appends the entry as text: head line, reason, numbers, then one line per decision.
 pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
     let head = format!("runner pool {}", pool.pool);
-    let summary = format!(
+    let mut summary = format!(
         "start {}, remove {}",
         pool.starts.len(),
         pool.removals.len()
     );
+    if !pool.pauses.is_empty() {
+        summary.push_str(&format!(", pause {}", pool.pauses.len()));
+    }
     let planned = write_status_line(out, &head, &pool.status, &summary);
     write_schedule_line(out, pool.schedule.as_deref());
     // A disabled pool is still read: it reports what it would do (or why it was not read).
@@ -57,6 +60,13 @@ pub(crate) fn write_text(out: &mut String, pool: &RunnerPoolPlan) {
         let what = removed(removal);
         let _ = writeln!(out, "  - remove {what} ({why}: {})", removal.detail);
     }
+    for pause in &pool.pauses {
+        let _ = writeln!(
+            out,
+            "  ~ pause runner {} ({})",
+            pause.runner_id, pause.detail
+        );
+    }
     // Decisions not to act on a runner that would otherwise be acted on, as the JSON has them.
     for runner in &pool.runners {
         if matches!(
@@ -92,6 +102,7 @@ pub(crate) fn write_outcomes(out: &mut String, records: &[&ActionRecord]) {
         let what = match (record.action, record.runner_id) {
             (Action::StartRunner, Some(id)) => format!("started runner {id} {}", record.target),
             (Action::StartRunner, None) => format!("start {}", record.target),
+            (Action::PauseRunner, _) => format!("pause {} for roll-out", record.target),
             (_, Some(id)) => format!("remove runner {id}"),
             (_, None) => format!(
                 "remove orphan container {}",
@@ -118,10 +129,16 @@ pub(crate) fn write_outcomes(out: &mut String, records: &[&ActionRecord]) {
 pub(crate) fn tally(entries: &[RunnerPoolPlan]) -> Vec<(usize, &'static str)> {
     let starts = entries.iter().map(|p| p.starts.len()).sum();
     let removals = entries.iter().map(|p| p.removals.len()).sum();
-    vec![
+    let pauses = entries.iter().map(|p| p.pauses.len()).sum();
+    let mut counts = vec![
         (starts, "runner(s) to start"),
         (removals, "runner(s) to remove"),
-    ]
+    ];
+    // Said only when a roll-out pauses, so plans without one read as before.
+    if pauses > 0 {
+        counts.push((pauses, "runner(s) to pause for roll-out"));
+    }
+    counts
 }
 
 /// What a removal takes away: `runner 12`, `container 0123456789ab` (an orphan), `nothing`.

@@ -69,6 +69,7 @@ fn report_only(mut plan: RunnerPoolPlan) -> RunnerPoolPlan {
     plan.status = disabled().0;
     plan.starts.clear();
     plan.removals.clear();
+    plan.pauses.clear();
     for host in &mut plan.hosts {
         host.starts.clear();
         host.removals.clear();
@@ -152,6 +153,7 @@ pub(crate) fn plan_runner_pool(
         numbers: Some(numbers),
         starts,
         removals: budgeted.removals,
+        pauses: Vec::new(),
         runners: decisions,
         schedule: None,
         schedule_period: None,
@@ -372,6 +374,7 @@ pub(crate) fn held_runner_pool(
         numbers: None,
         starts: Vec::new(),
         removals: Vec::new(),
+        pauses: Vec::new(),
         runners: Vec::new(),
         schedule: None,
         schedule_period: None,

@@ -38,6 +38,7 @@ pub(in crate::reconcilers::runner_pools) fn runner(
         status: status.into(),
         paused: false,
         paused_for_removal: false,
+        paused_for_rollout: false,
         created_at: ago(120),
         contacted_at: if status == "online" { ago(0) } else { ago(60) },
         running_jobs: running,

@@ -29,6 +29,7 @@ fn read_back() -> Snapshot {
             status: "online".into(),
             paused: false,
             paused_for_removal: false,
+            paused_for_rollout: false,
             created_at: at,
             contacted_at: at,
             running_jobs: 1,
