@@ -260,10 +260,23 @@ fn runner_cells<'a>(pool: &'a RunnerPoolPlan, outcomes: &'a Outcomes) -> Vec<Cel
         .runners
         .iter()
         .zip(lines)
-        .map(|(r, line)| Cell {
+        .map(|(r, line)| {
+            // A busy runner a roll-out pauses (`idle_only: false`) is this plan's action.
+            let paused = pool.pauses.iter().any(|p| p.runner_id == r.id);
+            (r, line, paused)
+        })
+        .map(|(r, line, paused)| Cell {
             name: &r.description,
-            state: word_of(&r.state),
-            class: runner_class(r.state),
+            state: if paused {
+                "pause".to_string()
+            } else {
+                word_of(&r.state)
+            },
+            class: if paused {
+                Class::Act
+            } else {
+                runner_class(r.state)
+            },
             explain: line,
             outcome: outcome_of(outcomes, &pool.pool, &format!("runner {}", r.id)),
         })

@@ -1,5 +1,5 @@
 use super::*;
-use crate::plan::{DeviceDecision, DevicePoolPlan, DeviceState};
+use crate::plan::{DeviceDecision, DevicePoolPlan, DeviceState, RunnerPoolPlan};
 
 #[test]
 fn every_character_that_could_open_markup_or_close_an_attribute_is_escaped() {
@@ -84,4 +84,35 @@ fn held_entries_come_first_and_every_cell_is_labelled_focusable_and_escaped() {
     // The legend names each class in words, with the states this page shows in it.
     assert!(page.contains("needs a look<b>quarantined</b>"), "{page}");
     assert!(page.contains("not ours to use<b>none here</b>"), "{page}");
+}
+
+#[test]
+fn a_runner_a_roll_out_pauses_is_marked_as_this_plans_action() {
+    let pool: RunnerPoolPlan = serde_json::from_value(serde_json::json!({
+        "pool": "linux",
+        "status": {"state": "planned"},
+        "reason": "pausing 1",
+        "numbers": null,
+        "starts": [],
+        "removals": [],
+        "runners": [
+            {"id": 7, "description": "devicepool-linux-1-1", "state": "busy", "detail": "job 3"},
+            {"id": 8, "description": "devicepool-linux-1-2", "state": "busy", "detail": "job 4"}
+        ],
+        "pauses": [{"runner_id": 7, "detail": "outdated spec", "preconditions": []}]
+    }))
+    .expect("a runner pool plan");
+    let plan = Plan {
+        runner_pools: vec![pool],
+        ..Plan::default()
+    };
+    let page = plan_html(&plan);
+    assert!(
+        page.contains("devicepool-linux-1-1<b>pause</b></li>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("devicepool-linux-1-2<b>busy</b></li>"),
+        "{page}"
+    );
 }
