@@ -5,7 +5,7 @@
 //! fleets existed. No I/O; the spec label never decides whether a job is ours.
 
 use crate::reconcilers::ownership::{LookAlike, Object, Ownership, Verdict, look_alike};
-use crate::reconcilers::rollout::{SPEC_PREFIX, is_spec_digest};
+use crate::reconcilers::rollout::{SPEC_PREFIX, is_spec_digest, spec_marker};
 use crate::snapshot::Job;
 
 /// The labels of a job of `pool` on `udid`.
@@ -24,7 +24,7 @@ pub(crate) fn job_labels(
 /// (a start rendered twice, for show and then for real, carries one).
 pub(crate) fn set_spec_label(labels: &mut Vec<String>, digest: &str) {
     labels.retain(|label| !label.starts_with(SPEC_PREFIX));
-    labels.push(format!("{SPEC_PREFIX}{digest}"));
+    labels.push(spec_marker(digest));
 }
 
 /// The spec a job ran, from its `spec:` label: `None` when it has none, or one that is not a

@@ -6,7 +6,7 @@
 //! fleet, still reading unmarked jobs, never finds a named fleet's. No I/O.
 
 use crate::reconcilers::ownership::{DEFAULT_FLEET, FLEET_PREFIX, Object, Ownership};
-use crate::reconcilers::rollout::SPEC_PREFIX;
+use crate::reconcilers::rollout::spec_marker;
 
 /// Tag carried by every job of the default fleet (and by every job made before fleets).
 pub const OWNER_TAG: &str = "devicepool";
@@ -34,7 +34,7 @@ pub fn job_tags(owner: &Ownership<'_>, rack: &str, agent: &str, spec: Option<&st
     ];
     tags.extend(owner.marks(Object::Deploy, rack, agent));
     if let Some(spec) = spec {
-        tags.push(format!("{SPEC_PREFIX}{spec}"));
+        tags.push(spec_marker(spec));
         tags.push(SPEC_MARKED_TAG.to_string());
     }
     tags
@@ -45,10 +45,7 @@ pub fn job_tags(owner: &Ownership<'_>, rack: &str, agent: &str, spec: Option<&st
 pub fn spec_search_tags(owner: &Ownership<'_>, rack: &str, spec: &str) -> [Vec<String>; 2] {
     let of_rack = [owner_tag(owner), format!("rack:{rack}")];
     let with = |tag: String| of_rack.iter().cloned().chain([tag]).collect();
-    [
-        with(format!("{SPEC_PREFIX}{spec}")),
-        with(SPEC_MARKED_TAG.to_string()),
-    ]
+    [with(spec_marker(spec)), with(SPEC_MARKED_TAG.to_string())]
 }
 
 /// The tags (all required) of our deploys of `rack` on `agent`: the owner tag and agent, then

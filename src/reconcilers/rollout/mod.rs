@@ -28,6 +28,19 @@ pub fn spec_digest(rendered: &str) -> String {
     hex[..SPEC_HEX].to_string()
 }
 
+/// The marker word an object carries for `digest`: `spec:<hex>` (a label, a tag, or with
+/// the `devicepool.spec` container label its value).
+pub fn spec_marker(digest: &str) -> String {
+    format!("{SPEC_PREFIX}{digest}")
+}
+
+/// The digest a marker word carries, when it is one [`spec_marker`] writes; anything else
+/// reads as no marker (an unknown spec, never an outdated one).
+pub fn read_spec_marker(word: &str) -> Option<&str> {
+    word.strip_prefix(SPEC_PREFIX)
+        .filter(|digest| is_spec_digest(digest))
+}
+
 /// True for a digest as [`spec_digest`] writes it (a marker read from an API is checked
 /// before it is believed).
 pub fn is_spec_digest(text: &str) -> bool {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::reconcilers::ownership::{Marks, Object, Ownership, Verdict};
-use crate::reconcilers::rollout::{SPEC_PREFIX, is_spec_digest};
+use crate::reconcilers::rollout::{read_spec_marker, spec_marker};
 
 /// Label on every container devicepool creates: the pool's name.
 pub const POOL_LABEL: &str = "devicepool.pool";
@@ -98,15 +98,14 @@ pub fn container_labels(
             .mac(Object::Container, pool, &id)
             .map(|mac| (MAC_LABEL, mac)),
     );
-    labels.extend(spec.map(|spec| (SPEC_LABEL, format!("{SPEC_PREFIX}{spec}"))));
+    labels.extend(spec.map(|spec| (SPEC_LABEL, spec_marker(spec))));
     labels
 }
 
 /// The spec digest a container's `devicepool.spec` label carries, if it is well formed (one
 /// that is not is read as no label: an unknown spec, never an outdated one).
 pub fn container_spec(labels: &BTreeMap<String, String>) -> Option<String> {
-    let value = labels.get(SPEC_LABEL)?.strip_prefix(SPEC_PREFIX)?;
-    is_spec_digest(value).then(|| value.to_string())
+    read_spec_marker(labels.get(SPEC_LABEL)?).map(str::to_string)
 }
 
 /// What a container carrying `pool`'s labels is to `owner`, with the runner id it serves;
